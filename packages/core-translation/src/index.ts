@@ -1,0 +1,12 @@
+export { cpu, currentCore, currentNode, runOnCore, type CpuRegister } from './cpu.js';
+export { CoreContext } from './core-context.js';
+export { NodeContext, nodeContextOf, type NodeOptions, type MissHandler } from './node-context.js';
+export { LocalIdMap } from './local-id-map.js';
+export { EbbAllocator } from './ebb-allocator.js';
+export { EbbRef, ebbRef, type RepOf } from './ebb-ref.js';
+export { staticEbbId } from './static-id.js';
+export { MulticoreEbb, MulticoreRoot } from './multicore-ebb.js';
+export { SharedEbb, SharedRoot } from './shared-ebb.js';
+export { StaticSharedEbb } from './static-shared-ebb.js';
+export type { CreateOptions } from './create-options.js';
+export { systemEbb } from './system-refs.js';

@@ -1,0 +1,176 @@
+import { cpu, type CoreContext } from '@ebbrt/core-translation';
+import type { CorePromise, EventFn, EventManager, IdleHandle, SpawnOptions } from '@ebbrt/interfaces';
+import { UsageError } from '@ebbrt/interfaces';
+import { corePromise } from './core-promise.js';
+import type { EventReports } from './event-stats.js';
+import { TaskQueue } from './task-queue.js';
+import { VectorTable } from './vectors.js';
+
+/** What a per-core loop needs from its node-wide root. */
+export interface LoopRoot {
+  readonly reports: EventReports;
+  readonly watchdogBudgetUs: number | undefined;
+  post(core: number, fn: EventFn): void;
+  totalEvents(): number;
+  /** Records a finished event in the trace (no-op when tracing is off). */
+  traceEvent(core: number, eventId: number, fn: EventFn): void;
+}
+
+/**
+ * EbbRT's per-core event loop state and the EventManager interface, shared by
+ * the native (simulated core) and hosted (Node loop) targets. The targets
+ * differ only in how a core is entered and how a sleeping core is woken.
+ */
+export abstract class LoopRep implements EventManager {
+  readonly core: number;
+  protected readonly tasks = new TaskQueue();
+  protected readonly vectors = new VectorTable();
+  protected idle: (() => void) | undefined = undefined;
+  private dispatched = 0;
+  private nextEventId = 1;
+  private runningEventId = 0;
+
+  constructor(
+    protected readonly root: LoopRoot,
+    readonly context: CoreContext,
+  ) {
+    this.core = context.index;
+  }
+
+  /** Makes sure this core will run its loop again soon (it may be asleep). */
+  protected abstract wake(): void;
+
+  spawn(fn: EventFn, options?: SpawnOptions): void {
+    if (options?.async === true) {
+      this.tasks.push(fn);
+      this.wake();
+    } else {
+      this.dispatch(fn);
+    }
+  }
+
+  spawnRemote(fn: EventFn, core: number): void {
+    if (core === this.core) this.spawn(fn, { async: true });
+    else this.root.post(core, fn);
+  }
+
+  allocateVector(handler: () => void): number {
+    return this.vectors.allocate(handler);
+  }
+
+  freeVector(vector: number): void {
+    this.vectors.free(vector);
+  }
+
+  setIdleCallback(fn: () => void): IdleHandle {
+    if (this.idle !== undefined) {
+      throw new UsageError(`core ${this.core} already has an idle callback; stop it before installing another`);
+    }
+    this.idle = fn;
+    this.wake();
+    return {
+      stop: () => {
+        if (this.idle === fn) this.idle = undefined;
+      },
+    };
+  }
+
+  promise<T>(): CorePromise<T> {
+    return corePromise<T>(this.context, (core, fn) => this.root.post(core, fn));
+  }
+
+  currentEventId(): number {
+    return this.runningEventId;
+  }
+
+  getNumCore(): number {
+    return this.dispatched;
+  }
+
+  getNumNode(): number {
+    return this.root.totalEvents();
+  }
+
+  getNum(): Promise<number> {
+    return Promise.resolve(this.root.totalEvents());
+  }
+
+  /**
+   * Runs one event to completion (or until it blocks). Nested dispatch (a
+   * synchronous spawn) restores the parent's event id afterwards.
+   */
+  dispatch(fn: EventFn): void {
+    const parent = this.runningEventId;
+    const id = this.nextEventId++;
+    this.runningEventId = id;
+    this.dispatched++;
+    const budget = this.root.watchdogBudgetUs;
+    const start = budget === undefined ? 0 : performance.now();
+    try {
+      const result = fn() as { then?: unknown } | undefined;
+      if (result != null && typeof result.then === 'function') {
+        // Only blocked (async) events pay for this closure.
+        (result as PromiseLike<unknown>).then(undefined, (error: unknown) => this.fail(id, error));
+      }
+    } catch (error) {
+      this.fail(id, error);
+    }
+    if (budget !== undefined) {
+      const elapsedUs = (performance.now() - start) * 1000;
+      if (elapsedUs > budget) {
+        this.root.reports.watchdog({
+          node: this.context.node.id,
+          core: this.core,
+          eventId: id,
+          name: fn.name || 'anonymous',
+          elapsedUs,
+          budgetUs: budget,
+        });
+      }
+    }
+    this.root.traceEvent(this.core, id, fn);
+    this.runningEventId = parent;
+  }
+
+  /** Takes the next pending interrupt vector, or -1. */
+  protected abstract nextInterrupt(): number;
+
+  /** Delivers one interrupt vector as an event. */
+  protected interrupt(vector: number): void {
+    const handler = this.vectors.handler(vector);
+    if (handler !== undefined) this.dispatch(handler);
+  }
+
+  private fail(eventId: number, error: unknown): void {
+    this.root.reports.failure({ node: this.context.node.id, core: this.core, eventId, error });
+  }
+
+  /**
+   * One iteration in EbbRT's order: every pending interrupt, then one queued
+   * event, else the idle callback; 'empty' means the core may halt.
+   */
+  protected iterate(): 'ran' | 'idle' | 'empty' {
+    for (let v = this.nextInterrupt(); v >= 0; v = this.nextInterrupt()) this.interrupt(v);
+    const fn = this.tasks.shift();
+    if (fn !== undefined) {
+      this.dispatch(fn);
+      return 'ran';
+    }
+    const idle = this.idle;
+    if (idle !== undefined) {
+      this.dispatch(idle);
+      return 'idle';
+    }
+    return 'empty';
+  }
+
+  /** Makes this core current (models loading %gs on entry). */
+  protected enter(): void {
+    cpu.current = this.context;
+  }
+
+  /** True when an event is queued or the idle callback wants to poll. */
+  protected hasQueuedWork(): boolean {
+    return this.tasks.length > 0;
+  }
+}

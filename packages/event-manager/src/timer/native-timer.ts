@@ -1,0 +1,26 @@
+import type { EventManager } from '@ebbrt/interfaces';
+import type { Core, Simulation } from '@ebbrt/hw-x86sim';
+import { TimerRep } from './timer-rep.js';
+
+/** Timers on a simulated core, over its local APIC's one-shot timer. */
+export class NativeTimer extends TimerRep {
+  private readonly vector: number;
+
+  constructor(
+    events: EventManager,
+    private readonly hw: Core,
+    private readonly simulation: Simulation,
+  ) {
+    super(events);
+    this.vector = events.allocateVector(() => this.expire());
+  }
+
+  protected nowNs(): number {
+    return this.simulation.now();
+  }
+
+  protected arm(deadlineNs: number): void {
+    if (deadlineNs === Infinity) this.hw.apic.timerStop();
+    else this.hw.apic.timerOneShot(Math.max(0, deadlineNs - this.simulation.now()), this.vector);
+  }
+}

@@ -1,0 +1,16 @@
+import type { Clock } from './clock.js';
+import type { DeadlineQueue } from './event-queue.js';
+import type { Scheduler } from './scheduler.js';
+import type { TraceRecorder } from './trace.js';
+
+/**
+ * @internal What a simulation lends to the machines it owns. Passed explicitly (never a module
+ * global) so that many simulations can share one process.
+ */
+export interface SimulationHost {
+  readonly clock: Clock;
+  readonly queue: DeadlineQueue;
+  readonly scheduler: Scheduler;
+  readonly trace: TraceRecorder;
+  readonly consoleToStdout: boolean;
+}

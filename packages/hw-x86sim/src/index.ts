@@ -1,0 +1,17 @@
+/**
+ * @ebbrt/hw-x86sim — a simulated x86 machine at the level a library OS driver sees it:
+ * cores with local APICs (vectors, IPIs, timer, hlt), physical memory with NUMA regions, a serial
+ * console, a deterministic scheduler over a virtual or realtime clock, and a Chrome trace.
+ */
+export { Simulation, type SimulationOptions } from './simulation.js';
+export type { RunOptions, RunResult, StopReason } from './scheduler.js';
+export type { ClockKind } from './clock.js';
+export { Machine } from './machine.js';
+export { type MachineConfig, MAX_MEMORY_BYTES } from './machine-config.js';
+export { Core, type CoreProgram, type CoreState, type SliceResult } from './core.js';
+export { LocalApic } from './apic.js';
+export { PhysicalMemory, type NumaRegion } from './memory.js';
+export { SerialConsole, type LineListener, SERIAL_HISTORY_LINES } from './serial.js';
+export { TraceRecorder, type TraceArgs } from './trace.js';
+export { Prng } from './prng.js';
+export { DeadlineEntry } from './event-queue.js';

@@ -1,0 +1,120 @@
+/**
+ * Guest physical memory: one zero-filled ArrayBuffer per machine, addressed by physical address.
+ * Large ArrayBuffers are calloc'd by V8, so pages nobody touches are never backed by RSS; nothing
+ * here may walk the whole buffer.
+ */
+
+/** A contiguous slice of physical memory local to one NUMA node. */
+export interface NumaRegion {
+  readonly node: number;
+  readonly base: number;
+  readonly size: number;
+}
+
+/** The physical memory of one machine. All multi-byte accessors are little-endian, as on x86. */
+export class PhysicalMemory {
+  /** Size in bytes. */
+  readonly size: number;
+  /** The whole memory as bytes (index = physical address). */
+  readonly bytes: Uint8Array;
+  /** The whole memory as a DataView (offset = physical address). */
+  readonly dataView: DataView;
+  /** NUMA regions: `numaNodes` equal contiguous slices in node order. */
+  readonly regions: readonly NumaRegion[];
+
+  /**
+   * @param size bytes; positive multiple of 4096.
+   * @param numaNodes number of equal regions to split memory into (each a multiple of 4096).
+   */
+  constructor(size: number, numaNodes = 1) {
+    if (!Number.isInteger(size) || size <= 0 || size % 4096 !== 0) {
+      throw new RangeError(`memoryBytes must be a positive multiple of 4096, got ${size}`);
+    }
+    if (!Number.isInteger(numaNodes) || numaNodes < 1 || (size / numaNodes) % 4096 !== 0) {
+      throw new RangeError(
+        `numaNodes must be an integer >= 1 dividing memoryBytes (${size}) into 4096-byte multiples, got ${numaNodes}`,
+      );
+    }
+    const buffer = new ArrayBuffer(size);
+    this.size = size;
+    this.bytes = new Uint8Array(buffer);
+    this.dataView = new DataView(buffer);
+    const regionSize = size / numaNodes;
+    const regions: NumaRegion[] = [];
+    for (let node = 0; node < numaNodes; node++) {
+      regions.push(Object.freeze({ node, base: node * regionSize, size: regionSize }));
+    }
+    this.regions = Object.freeze(regions);
+  }
+
+  /** The NUMA region containing `addr`. */
+  regionOf(addr: number): NumaRegion {
+    this.check(addr, 1);
+    return this.regions[Math.floor(addr / this.regions[0].size)];
+  }
+
+  /** A live view (no copy) of `len` bytes at `addr`. Writes through it change memory. */
+  view(addr: number, len: number): Uint8Array {
+    this.check(addr, len);
+    return this.bytes.subarray(addr, addr + len);
+  }
+
+  readU8(addr: number): number {
+    this.check(addr, 1);
+    return this.bytes[addr];
+  }
+  readU16(addr: number): number {
+    this.check(addr, 2);
+    return this.dataView.getUint16(addr, true);
+  }
+  readU32(addr: number): number {
+    this.check(addr, 4);
+    return this.dataView.getUint32(addr, true);
+  }
+  readU64(addr: number): bigint {
+    this.check(addr, 8);
+    return this.dataView.getBigUint64(addr, true);
+  }
+  writeU8(addr: number, value: number): void {
+    this.check(addr, 1);
+    this.bytes[addr] = value;
+  }
+  writeU16(addr: number, value: number): void {
+    this.check(addr, 2);
+    this.dataView.setUint16(addr, value, true);
+  }
+  writeU32(addr: number, value: number): void {
+    this.check(addr, 4);
+    this.dataView.setUint32(addr, value, true);
+  }
+  writeU64(addr: number, value: bigint): void {
+    this.check(addr, 8);
+    this.dataView.setBigUint64(addr, value, true);
+  }
+
+  /** Copy `src` into memory at `addr` (DMA-style write). */
+  copyIn(addr: number, src: Uint8Array): void {
+    this.check(addr, src.length);
+    this.bytes.set(src, addr);
+  }
+
+  /** Copy `len` bytes at `addr` out of memory; into `dst` (at 0) if given, else a new array. */
+  copyOut(addr: number, len: number, dst?: Uint8Array): Uint8Array {
+    this.check(addr, len);
+    const out = dst ?? new Uint8Array(len);
+    if (out.length < len) {
+      throw new RangeError(`copyOut destination holds ${out.length} bytes, need ${len}`);
+    }
+    out.set(this.bytes.subarray(addr, addr + len));
+    return out;
+  }
+
+  private check(addr: number, len: number): void {
+    // One comparison chain on the fast path; integrality matters because typed arrays truncate.
+    if (!(addr >= 0 && len >= 0 && addr + len <= this.size) || Math.floor(addr) !== addr || Math.floor(len) !== len) {
+      throw new RangeError(
+        `physical access out of bounds: addr=0x${Number.isFinite(addr) ? addr.toString(16) : String(addr)} len=${len} memory size=${this.size}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,136 @@
+import { Clock, type ClockKind } from './clock.js';
+import { DeadlineQueue, type DeadlineEntry } from './event-queue.js';
+import type { SimulationHost } from './host.js';
+import { Machine } from './machine.js';
+import type { MachineConfig } from './machine-config.js';
+import { Prng } from './prng.js';
+import { Scheduler, type RunOptions, type RunResult } from './scheduler.js';
+import { TraceRecorder } from './trace.js';
+
+/** Options of `new Simulation(...)`. */
+export interface SimulationOptions {
+  /** PRNG seed, integer in [0, 2^32). Default 1. */
+  seed?: number;
+  /** Default `virtual`. */
+  clock?: ClockKind;
+  /** Record a Chrome trace (see `Simulation.trace`). Default false. */
+  trace?: boolean;
+  /** Where serial console lines go besides each machine's history. Default `silent`. */
+  console?: 'stdout' | 'silent';
+}
+
+/**
+ * A world of simulated machines sharing one clock, one deadline queue and one scheduler.
+ * Independent simulations may coexist in one process.
+ */
+export class Simulation {
+  readonly seed: number;
+  readonly clockKind: ClockKind;
+  /**
+   * Root PRNG. Components fork their own stream from it (`sim.prng.fork('fabric')`); forks
+   * depend only on the seed and label, so adding a component never changes others' streams.
+   */
+  readonly prng: Prng;
+  readonly trace: TraceRecorder;
+  private readonly clock: Clock;
+  private readonly queue = new DeadlineQueue();
+  private readonly scheduler: Scheduler;
+  private readonly host: SimulationHost;
+  private readonly _machines: Machine[] = [];
+
+  constructor(options: SimulationOptions = {}) {
+    const seed = options.seed ?? 1;
+    this.seed = seed;
+    this.prng = new Prng(seed);
+    this.clockKind = options.clock ?? 'virtual';
+    this.clock = new Clock(this.clockKind);
+    this.trace = new TraceRecorder(options.trace ?? false);
+    const consoleMode = options.console ?? 'silent';
+    if (consoleMode !== 'stdout' && consoleMode !== 'silent') {
+      throw new RangeError(`console must be 'stdout' or 'silent', got ${String(consoleMode)}`);
+    }
+    this.scheduler = new Scheduler(this.clock, this.queue, this.prng.fork('scheduler'), this.trace);
+    this.host = {
+      clock: this.clock,
+      queue: this.queue,
+      scheduler: this.scheduler,
+      trace: this.trace,
+      consoleToStdout: consoleMode === 'stdout',
+    };
+  }
+
+  /** Current simulation time in integer nanoseconds. */
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** Machines in creation order (index = machine id). */
+  get machines(): readonly Machine[] {
+    return this._machines;
+  }
+
+  /** Core slices run since the simulation was created. */
+  get totalSlices(): number {
+    return this.scheduler.totalSlices;
+  }
+
+  /** Build a machine. Throws naming the field if the config is invalid. */
+  createMachine(config: MachineConfig): Machine {
+    const m = new Machine(this._machines.length, config, this.host);
+    this._machines.push(m);
+    return m;
+  }
+
+  /**
+   * Call `fn` (a hardware event: it must not run guest software directly, only raise interrupts,
+   * fill memory, wake cores) when simulation time reaches `atNs`. Times in the past mean "now".
+   * Callbacks due at the same time fire in scheduling order.
+   */
+  schedule(atNs: number, fn: () => void): DeadlineEntry {
+    if (typeof atNs !== 'number' || Number.isNaN(atNs) || atNs === Infinity) {
+      throw new RangeError(`schedule: atNs must be a finite number of nanoseconds, got ${String(atNs)}`);
+    }
+    const now = this.clock.now();
+    return this.queue.push(atNs < now ? now : Math.ceil(atNs), fn);
+  }
+
+  /** `schedule(now() + delayNs, fn)`. */
+  scheduleAfter(delayNs: number, fn: () => void): DeadlineEntry {
+    if (typeof delayNs !== 'number' || !(delayNs >= 0) || delayNs === Infinity) {
+      throw new RangeError(`scheduleAfter: delayNs must be a finite number >= 0, got ${String(delayNs)}`);
+    }
+    return this.schedule(this.clock.now() + delayNs, fn);
+  }
+
+  /** Cancel a scheduled callback. Returns false if it already fired or was cancelled. */
+  cancel(handle: DeadlineEntry): boolean {
+    return this.queue.cancel(handle);
+  }
+
+  /**
+   * Queue a hardware event from outside the simulation (a Node socket callback, a test). It runs
+   * between core slices, at the current simulation time, before the next slice; it also wakes a
+   * realtime run that is idle. Safe to call from any Node callback.
+   */
+  post(fn: () => void): void {
+    this.scheduler.post(fn);
+  }
+
+  /**
+   * Run the simulation: until quiescent (virtual clock: nothing runnable, no deadline), `stop()`,
+   * `untilNs`, `maxSlices` or `signal`. Only one run at a time.
+   */
+  run(options?: RunOptions): Promise<RunResult> {
+    return this.scheduler.run(options);
+  }
+
+  /** Make the current run return (reason `stopped`) before its next step. No-op when not running. */
+  stop(): void {
+    this.scheduler.stop();
+  }
+
+  /** True while `run()` is in progress. */
+  get running(): boolean {
+    return this.scheduler.isRunning;
+  }
+}

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { parseAppConfig } from './config.js';
+import { ConfigError } from './errors.js';
+
+const valid = {
+  entry: { backend: 'src/backend.ts' },
+  backend: { nodes: 2, machine: { cores: 4, memory: '64MiB' } },
+};
+
+/** Parses `input` and returns the ConfigError it must raise. */
+function rejection(input: unknown): ConfigError {
+  try {
+    parseAppConfig(input);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return e as ConfigError;
+  }
+  throw new Error('config was accepted');
+}
+
+const withBackend = (backend: Record<string, unknown>) => ({ ...valid, backend: { ...valid.backend, ...backend } });
+const withMachine = (machine: Record<string, unknown>) =>
+  withBackend({ machine: { ...valid.backend.machine, ...machine } });
+
+describe('parseAppConfig', () => {
+  it('accepts a valid config and fills defaults', () => {
+    const config = parseAppConfig(valid);
+    expect(config.backend!.machine.memory).toBe(64 * 1024 * 1024);
+    expect(config.frontend).toEqual({ cores: 1, ebbs: {} });
+    expect(config.clock).toBe('virtual');
+    expect(config.name).toBe('app');
+  });
+
+  it('accepts known Ebb kinds with a package or package+options', () => {
+    const config = parseAppConfig(
+      withBackend({ ebbs: { Timer: '@ebbrt/timer', EventManager: { package: '@x/em', options: { a: 1 } } } }),
+    );
+    expect(config.backend!.ebbs.Timer).toBe('@ebbrt/timer');
+  });
+
+  it('rejects an unknown Ebb kind, naming backend.ebbs.Foo', () => {
+    const err = rejection(withBackend({ ebbs: { Foo: '@x/foo' } }));
+    expect(err.path).toBe('config.backend.ebbs.Foo');
+    expect(err.message).toMatch(/config\.backend\.ebbs\.Foo.*unknown Ebb kind "Foo"/);
+    expect(rejection({ ...valid, frontend: { ebbs: { Bar: 'x' } } }).path).toBe('config.frontend.ebbs.Bar');
+  });
+
+  it('rejects a negative node count', () => {
+    const err = rejection(withBackend({ nodes: -1 }));
+    expect(err.path).toBe('config.backend.nodes');
+    expect(err.detail).toMatch(/must not be negative/);
+    expect(rejection(withBackend({ nodes: 1.5 })).path).toBe('config.backend.nodes');
+  });
+
+  it('rejects zero, negative and fractional core counts', () => {
+    for (const cores of [0, -3, 2.5, 'four']) {
+      expect(rejection(withMachine({ cores })).path).toBe('config.backend.machine.cores');
+    }
+    expect(rejection(withMachine({ cores: 0 })).detail).toMatch(/at least 1/);
+    expect(rejection({ ...valid, frontend: { cores: 0 } }).path).toBe('config.frontend.cores');
+  });
+
+  it('rejects a missing or empty entry point', () => {
+    const { entry: _entry, ...noEntry } = valid;
+    expect(rejection(noEntry).path).toBe('config.entry');
+    const err = rejection({ ...valid, entry: {} });
+    expect(err.path).toBe('config.entry');
+    expect(err.detail).toMatch(/frontend or backend entry point/);
+  });
+
+  it('rejects bad memory sizes, naming backend.machine.memory', () => {
+    for (const memory of ['lots', '64 MB', -4096, 0, 1000, '4097', 4096.5]) {
+      const err = rejection(withMachine({ memory }));
+      expect(err.path).toBe('config.backend.machine.memory');
+    }
+    expect(rejection(withMachine({ memory: '64MB' })).detail).toMatch(/"64MB" is not a size/);
+    expect(rejection(withMachine({ memory: 1000 })).detail).toMatch(/multiple of 4096/);
+    expect(parseAppConfig(withMachine({ memory: '8 KiB' })).backend!.machine.memory).toBe(8192);
+  });
+
+  it('rejects unknown keys, naming the key', () => {
+    const err = rejection({ ...valid, colour: 'blue' });
+    expect(err.path).toBe('config.colour');
+    expect(rejection(withMachine({ disks: 2 })).path).toBe('config.backend.machine.disks');
+  });
+
+  it('rejects a non-object config at the root', () => {
+    expect(rejection(42).path).toBe('config');
+  });
+});

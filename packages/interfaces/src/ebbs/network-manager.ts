@@ -1,0 +1,62 @@
+import type { IOBuf } from '../iobuf/index.js';
+
+/** Dotted-quad IPv4 address, e.g. "10.0.3.2". */
+export type Ipv4String = string;
+
+export interface InterfaceInfo {
+  readonly name: string;
+  readonly mac: string;
+  readonly address: Ipv4String | undefined;
+  readonly netmask: Ipv4String | undefined;
+  readonly gateway: Ipv4String | undefined;
+}
+
+/** Callbacks of a TCP connection, after lwIP's raw API. */
+export interface TcpHandler {
+  /** In-order payload, as views of the received buffers (no copy). */
+  receive(connection: TcpConnection, data: IOBuf): void;
+  connected?(connection: TcpConnection): void;
+  /** The peer closed its side (FIN received). */
+  closed?(connection: TcpConnection): void;
+  /** The connection was reset or timed out. */
+  aborted?(connection: TcpConnection, reason: Error): void;
+  /** More send window opened after back-pressure. */
+  sendWindowIncreased?(connection: TcpConnection): void;
+}
+
+export interface TcpConnection {
+  readonly localPort: number;
+  readonly remoteAddress: Ipv4String;
+  readonly remotePort: number;
+  /** Sends a chain now; throws if it exceeds {@link sendWindowRemaining}. */
+  send(data: IOBuf): void;
+  /** Sends a chain, queueing what does not fit the window until it opens. */
+  sendQueued(data: IOBuf): void;
+  sendWindowRemaining(): number;
+  /** Binds the connection's events to a core of this node. */
+  bindCore(core: number): void;
+  shutdown(): void;
+  close(): void;
+  abort(): void;
+}
+
+export interface TcpListener {
+  readonly port: number;
+  close(): void;
+}
+
+export interface UdpSocket {
+  readonly port: number;
+  sendTo(address: Ipv4String, port: number, data: IOBuf): void;
+  close(): void;
+}
+
+export interface NetworkManager {
+  interfaces(): readonly InterfaceInfo[];
+  tcpListen(port: number, accept: (connection: TcpConnection) => TcpHandler): TcpListener;
+  tcpConnect(address: Ipv4String, port: number, handler: TcpHandler): TcpConnection;
+  udpBind(
+    port: number,
+    receive: (from: { address: Ipv4String; port: number }, data: IOBuf) => void,
+  ): UdpSocket;
+}

@@ -1,0 +1,48 @@
+import type { EbbId } from './ids.js';
+
+/** Where a node runs: on a simulated machine (`native`) or inside the Node.js front-end (`hosted`). */
+export type Target = 'native' | 'hosted';
+
+/** What every Ebb may know about the node it lives on. */
+export interface NodeInfo {
+  /** The node's network id; 0 for the front-end. */
+  readonly id: number;
+  readonly numCores: number;
+  readonly target: Target;
+}
+
+/** What every Ebb may know about the core a rep is made for. */
+export interface CoreInfo {
+  /** Index of this core within its node, 0-based. */
+  readonly index: number;
+  readonly node: NodeInfo;
+}
+
+/**
+ * The node-wide part of an Ebb: installed in the node's LocalIdMap under the
+ * Ebb's id. A translation miss on a core calls `handleFault` exactly once for
+ * that core; the returned rep is cached in the core's translation table.
+ */
+export interface EbbRoot<Rep> {
+  handleFault(core: CoreInfo): Rep;
+}
+
+/** An event body. Returning a promise means the event blocked; it resumes on the same core. */
+export type EventFn = () => unknown;
+
+/** Data passed to an Ebb implementation's factory when a node installs it. */
+export interface EbbInstallContext {
+  /** The id the Ebb is installed under (a well-known system id for system Ebbs). */
+  readonly id: EbbId;
+  readonly node: NodeInfo;
+  readonly target: Target;
+  /**
+   * Native only: the `@ebbrt/hw-x86sim` Machine this node runs on, and its Simulation.
+   * Typed `unknown` here because `interfaces` depends on no hardware; packages that
+   * drive hardware import the type from `@ebbrt/hw-x86sim`.
+   */
+  readonly machine?: unknown;
+  readonly simulation?: unknown;
+  /** Writes a boot-log line to the node's console. */
+  log(line: string): void;
+}

@@ -1,0 +1,18 @@
+import type { NodeContext } from '@ebbrt/core-translation';
+import type { AppConfig } from '@ebbrt/interfaces';
+
+/** What an application's `main` receives, on core 0 of its node. */
+export interface AppContext {
+  readonly role: 'frontend' | 'backend';
+  readonly node: NodeContext;
+  readonly config: AppConfig;
+  /** Command-line arguments for the application (back-ends get `config.args`). */
+  readonly args: readonly string[];
+  /** Writes a line on this node's console, prefixed with node and core. */
+  log(line: string): void;
+  /** Ends the whole application (every node) with an exit code. */
+  exit(code?: number): void;
+}
+
+/** The signature of an entry module's `main` (or default) export. */
+export type AppMain = (context: AppContext) => unknown;

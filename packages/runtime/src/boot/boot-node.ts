@@ -1,0 +1,98 @@
+import { NodeContext, StaticSharedEbb } from '@ebbrt/core-translation';
+import {
+  PackageResolutionError,
+  SystemEbbIds,
+  type EbbChoice,
+  type EventFn,
+  type EventManagerRoot,
+  type SystemInterfaceName,
+  type Target,
+} from '@ebbrt/interfaces';
+import type { Machine, Simulation } from '@ebbrt/hw-x86sim';
+import type { ResolveOptions } from '../resolve/load-manifest.js';
+import { installSystemEbbs, type InstalledEbb } from './install-ebbs.js';
+import { NodeConsole } from './node-console.js';
+import { verifyInterfaces } from './verify-interfaces.js';
+
+export interface NodeSpec {
+  /** Network id: 0 for the front-end, 1.. for back-ends. */
+  id: number;
+  label: string;
+  target: Target;
+  numCores: number;
+  section: 'frontend' | 'backend';
+  choices: Partial<Record<SystemInterfaceName, EbbChoice>>;
+  implied: Partial<Record<SystemInterfaceName, Record<string, unknown>>>;
+  machine?: Machine;
+  simulation?: Simulation;
+  /** Where console lines go once formatted. */
+  output(line: string): void;
+  resolve: ResolveOptions;
+}
+
+/** A node with its system Ebbs installed and its cores' event loops running. */
+export class BootedNode {
+  constructor(
+    readonly context: NodeContext,
+    readonly label: string,
+    readonly events: EventManagerRoot,
+    readonly installed: readonly InstalledEbb[],
+    readonly console: NodeConsole,
+    readonly machine: Machine | undefined,
+  ) {}
+
+  /** Runs `fn` as an event on `core` and resolves with its (awaited) result. */
+  runOn<T>(core: number, fn: () => T | Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const event: EventFn = () => {
+        try {
+          Promise.resolve(fn()).then(resolve, reject);
+        } catch (error) {
+          reject(error);
+        }
+      };
+      this.events.post(core, event);
+    });
+  }
+}
+
+/**
+ * Boots one node: its NodeContext (id space = id + 1, so the front-end owns
+ * space 1 and back-end N owns N + 1), a console, and the system Ebbs in boot
+ * order. The interfaces are verified from core 0 once the loops run.
+ */
+export async function bootNode(spec: NodeSpec): Promise<BootedNode> {
+  const context = new NodeContext({ id: spec.id, numCores: spec.numCores, target: spec.target, idSpace: spec.id + 1 });
+  const sink =
+    spec.machine !== undefined
+      ? (line: string) => spec.machine!.serial.write(line + '\n')
+      : (line: string) => spec.output(line);
+  if (spec.machine !== undefined) spec.machine.serial.onLine((line) => spec.output(line));
+  const console = new NodeConsole(context, spec.label, sink);
+  StaticSharedEbb.install(context, SystemEbbIds.Console, console);
+  const installed = await installSystemEbbs({
+    node: context,
+    target: spec.target,
+    section: spec.section,
+    choices: spec.choices,
+    implied: spec.implied,
+    machine: spec.machine,
+    simulation: spec.simulation,
+    log: (line) => console.log(line),
+    resolve: spec.resolve,
+  });
+  const em = installed.find((e) => e.kind === 'EventManager');
+  if (em === undefined) throw new PackageResolutionError('(none)', `${spec.label} has no EventManager`);
+  const events = em.root as EventManagerRoot;
+  if (typeof events.post !== 'function') {
+    throw new PackageResolutionError(em.packageName, 'its root lacks post(core, fn), which the runtime boots through');
+  }
+  const node = new BootedNode(context, spec.label, events, installed, console, spec.machine);
+  console.log(`booted: ${spec.numCores} core${spec.numCores === 1 ? "" : "s"}; ${installed.map((e) => `${e.kind}=${e.packageName}`).join(', ')}`);
+  return node;
+}
+
+/** Verifies every installed Ebb from core 0 of `node`. */
+export function verifyNode(node: BootedNode): Promise<void> {
+  return node.runOn(0, () => verifyInterfaces(node.installed));
+}

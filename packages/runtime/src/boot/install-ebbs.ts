@@ -1,0 +1,66 @@
+import type { NodeContext } from '@ebbrt/core-translation';
+import {
+  SystemEbbIds,
+  SystemInterfaces,
+  parseOrThrow,
+  type EbbChoice,
+  type EbbRoot,
+  type SystemInterfaceName,
+  type Target,
+} from '@ebbrt/interfaces';
+import { loadManifest, type ResolveOptions } from '../resolve/load-manifest.js';
+import { DEFAULT_EBBS } from './defaults.js';
+
+export interface InstalledEbb {
+  readonly kind: SystemInterfaceName;
+  readonly packageName: string;
+  readonly root: EbbRoot<unknown>;
+}
+
+export interface InstallRequest {
+  node: NodeContext;
+  target: Target;
+  /** The config section, for error messages: "frontend" or "backend". */
+  section: string;
+  choices: Partial<Record<SystemInterfaceName, EbbChoice>>;
+  /** Options merged under each kind's configured options (e.g. the watchdog budget). */
+  implied: Partial<Record<SystemInterfaceName, Record<string, unknown>>>;
+  machine?: unknown;
+  simulation?: unknown;
+  log(line: string): void;
+  resolve: ResolveOptions;
+}
+
+/**
+ * Installs the system Ebbs of one node in the fixed boot order (SystemInterfaces),
+ * each from the package the config names or the default for the target.
+ */
+export async function installSystemEbbs(request: InstallRequest): Promise<InstalledEbb[]> {
+  const installed: InstalledEbb[] = [];
+  for (const kind of SystemInterfaces) {
+    const choice = request.choices[kind] ?? DEFAULT_EBBS[request.target][kind];
+    if (choice === undefined) continue;
+    const packageName = typeof choice === 'string' ? choice : choice.package;
+    const given = typeof choice === 'string' ? {} : (choice.options ?? {});
+    const manifest = await loadManifest(packageName, kind, request.target, request.resolve);
+    const raw = { ...request.implied[kind], ...given };
+    const options = manifest.options
+      ? parseOrThrow(manifest.options, raw, `config.${request.section}.ebbs.${kind}.options`)
+      : raw;
+    const id = SystemEbbIds[kind];
+    const root = await manifest.create(
+      {
+        id,
+        node: request.node,
+        target: request.target,
+        machine: request.machine,
+        simulation: request.simulation,
+        log: request.log,
+      },
+      options,
+    );
+    request.node.install(id, root);
+    installed.push({ kind, packageName, root });
+  }
+  return installed;
+}

@@ -1,0 +1,53 @@
+import { writeFileSync } from 'node:fs';
+import { EbbrtError } from '@ebbrt/interfaces';
+import { runApp } from '../run-app.js';
+import { parseCli, USAGE } from './parse-args.js';
+
+/** The `ebbrt` command. Returns the process exit code. */
+export async function cli(argv: readonly string[]): Promise<number> {
+  let command;
+  try {
+    command = parseCli(argv);
+  } catch (error) {
+    process.stderr.write(`ebbrt: ${(error as Error).message}\n`);
+    return 2;
+  }
+  if (command.command === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const run = await runApp(command.appDir, {
+      ...(command.seed !== undefined ? { seed: command.seed } : {}),
+      ...(command.clock !== undefined ? { clock: command.clock } : {}),
+      trace: command.trace !== undefined,
+      signal: abort.signal,
+    });
+    if (command.trace !== undefined) {
+      writeFileSync(command.trace, run.simulation.trace.toJSON());
+      process.stdout.write(`ebbrt: trace written to ${command.trace}\n`);
+    }
+    const seconds = (run.result.finalTimeNs / 1e9).toFixed(6);
+    process.stdout.write(
+      `ebbrt: ${run.config.name} ended (${run.result.reason}) at t=${seconds}s, seed ${run.simulation.seed}, ` +
+        `${run.failures.length} failed events\n`,
+    );
+    if (command.stats) {
+      for (const node of [run.frontend, ...run.backends]) {
+        process.stdout.write(`ebbrt: ${node.label}: ${node.events.totalEvents()} events\n`);
+      }
+    }
+    return run.exitCode;
+  } catch (error) {
+    const message = error instanceof EbbrtError ? error.message : ((error as Error).stack ?? String(error));
+    process.stderr.write(`ebbrt: ${message}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,159 @@
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AppConfig, EventFailure, SystemInterfaceName } from '@ebbrt/interfaces';
+import { Simulation, type ClockKind, type RunResult } from '@ebbrt/hw-x86sim';
+import type { AppContext, AppMain } from './app-context.js';
+import { bootNode, verifyNode, type BootedNode } from './boot/boot-node.js';
+import { directBackends, type BackendProvider } from './boot/backend-provider.js';
+import { loadEntry } from './boot/load-entry.js';
+import { loadConfig } from './config/load-config.js';
+import type { ResolveOptions } from './resolve/load-manifest.js';
+
+export interface RunAppOptions {
+  seed?: number;
+  clock?: ClockKind;
+  /** Record a Chrome trace of the simulated nodes. */
+  trace?: boolean;
+  /** Where console lines go (default: stdout). */
+  output?: (line: string) => void;
+  /** Stop the simulation at this virtual/real time (ns). */
+  untilNs?: number;
+  /** Ends a realtime run. */
+  signal?: AbortSignal;
+  /** How back-end machines are obtained (the NodeAllocator's seam). */
+  backends?: BackendProvider;
+  /** Extra package search roots, before the app's own directory. */
+  resolveFrom?: readonly string[];
+}
+
+export interface AppRun {
+  readonly config: AppConfig;
+  readonly simulation: Simulation;
+  readonly frontend: BootedNode;
+  readonly backends: readonly BootedNode[];
+  readonly result: RunResult;
+  readonly failures: readonly EventFailure[];
+  readonly exitCode: number;
+  /** Wall milliseconds from runApp() to each entry point being called, by node label. */
+  readonly bootMs: ReadonlyMap<string, number>;
+}
+
+const RUNTIME_DIR = dirname(fileURLToPath(import.meta.url));
+/** Running from .ts sources means a TypeScript loader is active: load workspace packages from source too. */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+/**
+ * Boots an application from its directory: reads and validates its config,
+ * creates the simulation, boots the front-end and the back-end nodes with their
+ * system Ebbs, calls each entry point on core 0, and runs until the simulation
+ * is quiescent (virtual clock) or the app exits / the signal aborts (realtime).
+ */
+export async function runApp(appDir: string, options: RunAppOptions = {}): Promise<AppRun> {
+  const started = performance.now();
+  const dir = resolve(appDir);
+  const { config } = await loadConfig(dir);
+  const output = options.output ?? ((line: string) => process.stdout.write(line + '\n'));
+  const seed = options.seed ?? config.seed;
+  const clock = options.clock ?? config.clock;
+  const simulation = new Simulation({ seed, clock, trace: options.trace ?? false, console: 'silent' });
+  const resolveOptions: ResolveOptions = {
+    bases: [...(options.resolveFrom ?? []), dir, RUNTIME_DIR],
+    preferSource: FROM_SOURCE,
+  };
+  const implied = impliedOptions(config);
+  const failures: EventFailure[] = [];
+  let exitCode = 0;
+  let exitRequested = false;
+  const exit = (code = 0): void => {
+    exitCode ||= code;
+    exitRequested = true;
+    simulation.stop();
+  };
+
+  const frontend = await bootNode({
+    id: 0,
+    label: 'frontend',
+    target: 'hosted',
+    numCores: config.frontend.cores,
+    section: 'frontend',
+    choices: config.frontend.ebbs,
+    implied,
+    output,
+    resolve: resolveOptions,
+  });
+  const provider = options.backends ?? directBackends;
+  const backends: BootedNode[] = [];
+  try {
+    const count = config.backend?.nodes ?? 0;
+    for (let i = 0; i < count; i++) {
+      const id = i + 1;
+      const machine = provider.provision(simulation, id, config.backend!.machine);
+      backends.push(
+        await bootNode({
+          id,
+          label: `node ${id}`,
+          target: 'native',
+          numCores: config.backend!.machine.cores,
+          section: 'backend',
+          choices: config.backend!.ebbs,
+          implied,
+          machine,
+          simulation,
+          output,
+          resolve: resolveOptions,
+        }),
+      );
+    }
+  } catch (error) {
+    frontend.events.shutdown();
+    for (const node of backends) node.events.shutdown();
+    throw error;
+  }
+  for (const node of [frontend, ...backends]) node.events.onEventFailure((f) => {
+    failures.push(f);
+    const detail = f.error instanceof Error ? (f.error.stack ?? f.error.message) : String(f.error);
+    node.console.log(`event #${f.eventId} on core ${f.core} failed: ${detail}`);
+  });
+
+  const bootMs = new Map<string, number>();
+  const frontendMain = config.entry.frontend ? await loadEntry(dir, config.entry.frontend, 'config.entry.frontend') : undefined;
+  const backendMain = config.entry.backend ? await loadEntry(dir, config.entry.backend, 'config.entry.backend') : undefined;
+  const context = (node: BootedNode, role: AppContext['role']): AppContext => ({
+    role,
+    node: node.context,
+    config,
+    args: config.args,
+    log: (line) => node.console.log(line),
+    exit,
+  });
+  const start = (node: BootedNode, role: AppContext['role'], main: AppMain): Promise<unknown> =>
+    node.runOn(0, () => {
+      bootMs.set(node.label, performance.now() - started);
+      return main(context(node, role));
+    });
+
+  // Verification and back-end entries run inside the simulation; the front-end runs on Node's loop.
+  const simulated = simulation.run({
+    ...(options.untilNs !== undefined ? { untilNs: options.untilNs } : {}),
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
+  });
+  // The front-end comes up first, as it is the one that booted the back-ends.
+  await verifyNode(frontend);
+  const frontendDone = frontendMain ? start(frontend, 'frontend', frontendMain) : Promise.resolve();
+  const work = backends.map((node) =>
+    verifyNode(node).then(() => (backendMain ? start(node, 'backend', backendMain) : undefined)),
+  );
+  let result: RunResult;
+  try {
+    [result] = await Promise.all([simulated, frontendDone, ...work]);
+  } finally {
+    frontend.events.shutdown();
+  }
+  if (failures.length > 0 && !exitRequested) exitCode = 1;
+  return { config, simulation, frontend, backends, result, failures, exitCode, bootMs };
+}
+
+/** Options the config implies for particular Ebbs (the watchdog budget goes to the Event Manager). */
+function impliedOptions(config: AppConfig): Partial<Record<SystemInterfaceName, Record<string, unknown>>> {
+  return config.watchdog ? { EventManager: { watchdogBudgetUs: config.watchdog.budgetUs } } : {};
+}
