@@ -57,6 +57,7 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
   const clock = options.clock ?? config.clock;
   const simulation = new Simulation({ seed, clock, trace: options.trace ?? false, console: 'silent' });
   const resolveOptions: ResolveOptions = {
+    appDir: dir,
     bases: [...(options.resolveFrom ?? []), dir, RUNTIME_DIR],
     preferSource: FROM_SOURCE,
   };
@@ -132,20 +133,26 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
       return main(context(node, role));
     });
 
-  // Verification and back-end entries run inside the simulation; the front-end runs on Node's loop.
+  // The front-end comes up first, as it is the one that booted the back-ends.
+  await verifyNode(frontend);
+  const frontendDone = frontendMain ? start(frontend, 'frontend', frontendMain) : Promise.resolve();
+  // Back-end work is posted before the simulation runs, so a virtual run cannot go
+  // quiescent before the nodes have anything to do.
+  const work = backends.map((node) =>
+    verifyNode(node).then(() => (backendMain ? start(node, 'backend', backendMain) : undefined)),
+  );
   const simulated = simulation.run({
     ...(options.untilNs !== undefined ? { untilNs: options.untilNs } : {}),
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
   });
-  // The front-end comes up first, as it is the one that booted the back-ends.
-  await verifyNode(frontend);
-  const frontendDone = frontendMain ? start(frontend, 'frontend', frontendMain) : Promise.resolve();
-  const work = backends.map((node) =>
-    verifyNode(node).then(() => (backendMain ? start(node, 'backend', backendMain) : undefined)),
-  );
   let result: RunResult;
   try {
     [result] = await Promise.all([simulated, frontendDone, ...work]);
+  } catch (error) {
+    simulation.stop();
+    await simulated.catch(() => undefined);
+    for (const node of backends) node.events.shutdown();
+    throw error;
   } finally {
     frontend.events.shutdown();
   }

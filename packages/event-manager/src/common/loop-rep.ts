@@ -26,6 +26,7 @@ export abstract class LoopRep implements EventManager {
   protected readonly tasks = new TaskQueue();
   protected readonly vectors = new VectorTable();
   protected idle: (() => void) | undefined = undefined;
+  private idleToken: object | undefined = undefined;
   private dispatched = 0;
   private nextEventId = 1;
   private runningEventId = 0;
@@ -67,10 +68,16 @@ export abstract class LoopRep implements EventManager {
       throw new UsageError(`core ${this.core} already has an idle callback; stop it before installing another`);
     }
     this.idle = fn;
+    // Each install gets its own token, so a stale handle never stops a later
+    // install (even of the same function).
+    const token = {};
+    this.idleToken = token;
     this.wake();
     return {
       stop: () => {
-        if (this.idle === fn) this.idle = undefined;
+        if (this.idleToken !== token) return;
+        this.idle = undefined;
+        this.idleToken = undefined;
       },
     };
   }

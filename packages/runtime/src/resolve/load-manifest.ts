@@ -5,14 +5,9 @@ import {
   type EbbManifest,
   type Target,
 } from '@ebbrt/interfaces';
-import { resolveModule } from './resolve-module.js';
+import { resolveModule, type ResolveOptions } from './resolve-module.js';
 
-export interface ResolveOptions {
-  /** Directories to resolve packages from, in order. */
-  bases: readonly string[];
-  /** Load workspace packages from TypeScript sources (dev mode). */
-  preferSource: boolean;
-}
+export type { ResolveOptions };
 
 /**
  * Imports an Ebb implementation package by name and returns its validated
@@ -24,7 +19,7 @@ export async function loadManifest(
   target: Target,
   options: ResolveOptions,
 ): Promise<EbbManifest> {
-  const url = resolveModule(specifier, options.bases, options.preferSource);
+  const url = resolveModule(specifier, options);
   let module: { manifest?: unknown };
   try {
     module = (await import(url)) as { manifest?: unknown };

@@ -1,8 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PackageResolutionError } from '@ebbrt/interfaces';
+
+export interface ResolveOptions {
+  /** The app's directory: path specifiers ("./my-ebb.ts") are relative to it. */
+  appDir: string;
+  /** Directories to resolve packages from, in order. */
+  bases: readonly string[];
+  /** Load workspace packages from TypeScript sources (dev mode). */
+  preferSource: boolean;
+}
 
 /** Splits "@scope/name/sub" into the package name and the export subpath "./sub". */
 export function splitSpecifier(specifier: string): { packageName: string; subpath: string } {
@@ -49,7 +58,9 @@ function exportEntry(pkg: PackageJson, subpath: string, conditions: readonly str
  * implementations). Reads the package's `exports` map itself so that, when the
  * runtime runs from TypeScript sources, workspace packages load from `source`.
  */
-export function resolveModule(specifier: string, bases: readonly string[], preferSource: boolean): string {
+export function resolveModule(specifier: string, options: ResolveOptions): string {
+  const { bases, preferSource } = options;
+  if (isPathSpecifier(specifier)) return resolvePath(specifier, options.appDir);
   const { packageName, subpath } = splitSpecifier(specifier);
   let manifestPath: string | undefined;
   for (const base of bases) {
@@ -76,5 +87,16 @@ export function resolveModule(specifier: string, bases: readonly string[], prefe
   if (!existsSync(file)) {
     throw new PackageResolutionError(specifier, `resolves to ${file}, which does not exist (was it built?)`);
   }
+  return pathToFileURL(file).href;
+}
+
+/** A local module named by path ("./ebbs/my-timer.ts"), for Ebbs that live in the app itself. */
+function isPathSpecifier(specifier: string): boolean {
+  return specifier.startsWith('./') || specifier.startsWith('../') || isAbsolute(specifier);
+}
+
+function resolvePath(specifier: string, appDir: string): string {
+  const file = resolve(appDir, specifier);
+  if (!existsSync(file)) throw new PackageResolutionError(specifier, `is not a file (looked for ${file})`);
   return pathToFileURL(file).href;
 }
