@@ -8,11 +8,19 @@ import type { AppContext } from '@ebbrt/runtime';
 export function main(ctx: AppContext): void {
   const events = systemEbb('EventManager');
   const timer = systemEbb('Timer');
+  const memory = systemEbb('MemoryAllocator');
   const cores = ctx.node.numCores;
   for (let core = 0; core < cores; core++) {
     events.deref().spawnRemote(async () => {
       const here = events.deref().core;
       ctx.log(`hello from node ${ctx.node.id} core ${here}`);
+      // The greeting lives in the node's physical memory, from this core's allocator.
+      const greeting = memory.deref().allocIOBuf(64);
+      const text = new TextEncoder().encode(`node ${ctx.node.id} core ${here}`);
+      greeting.bytes.set(text, greeting.offset);
+      greeting.trimEnd(greeting.length - text.length);
+      ctx.log(`wrote ${greeting.length} bytes at physical 0x${greeting.physAddr().toString(16)}`);
+      greeting.release();
       const next = (here + 1) % cores;
       events.deref().spawnRemote(() => {
         ctx.log(`work from core ${here} ran on node ${ctx.node.id} core ${events.deref().core}`);

@@ -4,9 +4,14 @@ import { runApp } from '@ebbrt/runtime';
 
 const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
 
-async function runHello(seed: number, trace = false) {
+async function runHello(seed: number, trace = false, configFile?: string) {
   const lines: string[] = [];
-  const run = await runApp(APP_DIR, { seed, trace, output: (line) => lines.push(line) });
+  const run = await runApp(APP_DIR, {
+    seed,
+    trace,
+    output: (line) => lines.push(line),
+    ...(configFile !== undefined ? { configFile } : {}),
+  });
   return { run, lines };
 }
 
@@ -29,6 +34,29 @@ describe('apps/hello', () => {
     }
     expect(lines.some((l) => l.startsWith('[frontend core 0] front-end up'))).toBe(true);
     expect(run.result.finalTimeNs).toBe(200_000);
+  });
+
+  it('writes each greeting into physical memory from the node allocator, on either allocator', async () => {
+    for (const [config, allocator] of [
+      [undefined, '@ebbrt/memory-allocator-slqb'],
+      ['ebbrt.simple-memory.config.ts', '@ebbrt/memory-allocator-simple'],
+    ] as const) {
+      const { run, lines } = await runHello(3, false, config);
+      expect(run.exitCode).toBe(0);
+      for (const node of run.backends) {
+        expect(node.installed.find((e) => e.kind === 'MemoryAllocator')?.packageName).toBe(allocator);
+        const memory = node.machine!.memory.size;
+        for (const core of [0, 1]) {
+          const line = lines.find((l) => l.startsWith(`[node ${node.context.id} core ${core}] wrote 13 bytes at physical 0x`));
+          expect(line, `${allocator} node ${node.context.id} core ${core}`).toBeDefined();
+          const addr = Number.parseInt(line!.split('0x')[1]!, 16);
+          expect(addr).toBeGreaterThan(0);
+          expect(addr).toBeLessThan(memory);
+          // The bytes really are in the machine's memory (released, but not overwritten).
+          expect(new TextDecoder().decode(node.machine!.memory.view(addr, 13))).toBe(`node ${node.context.id} core ${core}`);
+        }
+      }
+    }
   });
 
   it('boots with node and core prefixed boot logs', async () => {

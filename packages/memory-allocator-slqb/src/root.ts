@@ -3,7 +3,7 @@
  * makes one SlqbAllocator rep per core on first use (MulticoreRoot).
  */
 import { cpu, MulticoreRoot, type NodeContext } from '@ebbrt/core-translation';
-import type { CoreInfo, EbbId } from '@ebbrt/interfaces';
+import type { CoreInfo, EbbId, MemoryAllocatorRoot } from '@ebbrt/interfaces';
 import type { Machine } from '@ebbrt/hw-x86sim';
 import { SlqbAllocator } from './allocator-rep.js';
 import { IOBufTracker, type LeakReport } from './iobuf-backing.js';
@@ -19,7 +19,7 @@ export interface SlqbRootOptions extends SlqbOptions {
   onLeak?: (leak: LeakReport) => void;
 }
 
-export class SlqbRoot extends MulticoreRoot<SlqbAllocator> {
+export class SlqbRoot extends MulticoreRoot<SlqbAllocator> implements MemoryAllocatorRoot {
   readonly mem: NodeMemory;
   readonly iobufs: IOBufTracker;
 

@@ -22,6 +22,8 @@ export interface RunAppOptions {
   signal?: AbortSignal;
   /** How back-end machines are obtained (the NodeAllocator's seam). */
   backends?: BackendProvider;
+  /** A config file other than the default ebbrt.config.*, relative to the app directory. */
+  configFile?: string;
   /** Extra package search roots, before the app's own directory. */
   resolveFrom?: readonly string[];
 }
@@ -51,7 +53,7 @@ const FROM_SOURCE = import.meta.url.endsWith('.ts');
 export async function runApp(appDir: string, options: RunAppOptions = {}): Promise<AppRun> {
   const started = performance.now();
   const dir = resolve(appDir);
-  const { config } = await loadConfig(dir);
+  const { config } = await loadConfig(dir, options.configFile);
   const output = options.output ?? ((line: string) => process.stdout.write(line + '\n'));
   const seed = options.seed ?? config.seed;
   const clock = options.clock ?? config.clock;

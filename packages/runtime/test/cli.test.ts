@@ -9,8 +9,13 @@ describe('ebbrt CLI arguments', () => {
       seed: 7,
       clock: 'realtime',
       trace: 'o.json',
+      config: undefined,
       stats: true,
     });
+  });
+
+  it('takes another config file', () => {
+    expect(parseCli(['run', 'apps/x', '--config', 'alt.config.ts'], {})).toMatchObject({ config: 'alt.config.ts' });
   });
 
   it('defaults the app dir and takes the seed from EBBRT_SEED', () => {

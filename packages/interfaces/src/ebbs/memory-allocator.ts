@@ -1,3 +1,4 @@
+import type { EbbRoot } from '../execution.js';
 import type { IOBuf } from '../iobuf/index.js';
 
 /** A guest physical address. */
@@ -36,5 +37,11 @@ export interface MemoryAllocator {
   free(addr: PhysAddr): void;
   /** An IOBuf over freshly allocated memory, returned to this allocator on its last release. */
   allocIOBuf(size: number): IOBuf;
+  stats(): AllocatorStats;
+}
+
+/** What the runtime may ask a memory allocator's root from outside any event (e.g. `ebbrt run --stats`). */
+export interface MemoryAllocatorRoot extends EbbRoot<MemoryAllocator> {
+  /** Node-wide statistics; call only when no core of the node is running. */
   stats(): AllocatorStats;
 }

@@ -8,6 +8,7 @@ export const DEFAULT_EBBS: Readonly<Record<Target, Partial<Record<SystemInterfac
   native: {
     EventManager: '@ebbrt/event-manager',
     Timer: '@ebbrt/event-manager/timer',
+    MemoryAllocator: '@ebbrt/memory-allocator-slqb',
   },
   hosted: {
     EventManager: '@ebbrt/event-manager',

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { EbbrtError } from '@ebbrt/interfaces';
 import { runApp } from '../run-app.js';
 import { parseCli, USAGE } from './parse-args.js';
+import { formatRunStats } from './format-stats.js';
 
 /** The `ebbrt` command. Returns the process exit code. */
 export async function cli(argv: readonly string[]): Promise<number> {
@@ -25,6 +26,7 @@ export async function cli(argv: readonly string[]): Promise<number> {
       ...(command.seed !== undefined ? { seed: command.seed } : {}),
       ...(command.clock !== undefined ? { clock: command.clock } : {}),
       trace: command.trace !== undefined,
+      ...(command.config !== undefined ? { configFile: command.config } : {}),
       signal: abort.signal,
     });
     if (command.trace !== undefined) {
@@ -36,11 +38,7 @@ export async function cli(argv: readonly string[]): Promise<number> {
       `ebbrt: ${run.config.name} ended (${run.result.reason}) at t=${seconds}s, seed ${run.simulation.seed}, ` +
         `${run.failures.length} failed events\n`,
     );
-    if (command.stats) {
-      for (const node of [run.frontend, ...run.backends]) {
-        process.stdout.write(`ebbrt: ${node.label}: ${node.events.totalEvents()} events\n`);
-      }
-    }
+    if (command.stats) process.stdout.write(formatRunStats(run));
     return run.exitCode;
   } catch (error) {
     const message = error instanceof EbbrtError ? error.message : ((error as Error).stack ?? String(error));

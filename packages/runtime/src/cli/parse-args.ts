@@ -6,18 +6,20 @@ export interface RunCommand {
   seed: number | undefined;
   clock: 'virtual' | 'realtime' | undefined;
   trace: string | undefined;
+  config: string | undefined;
   stats: boolean;
 }
 
 export type Command = RunCommand | { command: 'help' };
 
-export const USAGE = `usage: ebbrt run [app-dir] [--seed N] [--clock virtual|realtime] [--trace out.json] [--stats]
+export const USAGE = `usage: ebbrt run [app-dir] [--config FILE] [--seed N] [--clock virtual|realtime] [--trace out.json] [--stats]
 
   app-dir          directory holding ebbrt.config.{ts,mjs,js,json} (default: .)
+  --config FILE    a config file other than ebbrt.config.*, relative to app-dir
   --seed N         simulation seed (default: config.seed, or $EBBRT_SEED)
   --clock KIND     virtual (discrete-event, deterministic) or realtime
   --trace FILE     write a Chrome trace (open in Perfetto or chrome://tracing)
-  --stats          print per-node event counts when the run ends`;
+  --stats          print per-node event counts and memory allocator stats at the end`;
 
 /** Parses the CLI; errors name the bad flag or value. */
 export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Command {
@@ -28,6 +30,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
       seed: { type: 'string' },
       clock: { type: 'string' },
       trace: { type: 'string' },
+      config: { type: 'string' },
       stats: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -48,5 +51,5 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   if (clock !== undefined && clock !== 'virtual' && clock !== 'realtime') {
     throw new Error(`--clock must be virtual or realtime, got "${clock}"`);
   }
-  return { command: 'run', appDir, seed, clock, trace: values.trace ?? env.EBBRT_TRACE, stats: values.stats };
+  return { command: 'run', appDir, seed, clock, trace: values.trace ?? env.EBBRT_TRACE, config: values.config, stats: values.stats };
 }

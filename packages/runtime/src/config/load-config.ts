@@ -7,12 +7,16 @@ import { ConfigError, parseAppConfig, type AppConfig } from '@ebbrt/interfaces';
 export const CONFIG_FILES = ['ebbrt.config.ts', 'ebbrt.config.mjs', 'ebbrt.config.js', 'ebbrt.config.json'] as const;
 
 /** Finds, loads and validates an app's config. Errors name the file and the field. */
-export async function loadConfig(appDir: string): Promise<{ config: AppConfig; file: string }> {
+export async function loadConfig(appDir: string, configFile?: string): Promise<{ config: AppConfig; file: string }> {
   const dir = resolve(appDir);
-  const file = CONFIG_FILES.map((name) => join(dir, name)).find((f) => existsSync(f));
+  const file =
+    configFile !== undefined
+      ? resolve(dir, configFile)
+      : CONFIG_FILES.map((name) => join(dir, name)).find((f) => existsSync(f));
   if (file === undefined) {
     throw new ConfigError('(file)', `no ${CONFIG_FILES.join(' / ')} in ${dir}`);
   }
+  if (!existsSync(file)) throw new ConfigError('(file)', `config file ${file} does not exist`);
   let raw: unknown;
   if (file.endsWith('.json')) {
     try {
