@@ -52,8 +52,11 @@ describe('apps/hello', () => {
           const addr = Number.parseInt(line!.split('0x')[1]!, 16);
           expect(addr).toBeGreaterThan(0);
           expect(addr).toBeLessThan(memory);
-          // The bytes really are in the machine's memory (released, but not overwritten).
-          expect(new TextDecoder().decode(node.machine!.memory.view(addr, 13))).toBe(`node ${node.context.id} core ${core}`);
+          // The bytes really are in this machine's memory (released since; a shared
+          // first-fit allocator may have handed the same address to the other core).
+          expect(new TextDecoder().decode(node.machine!.memory.view(addr, 13))).toMatch(
+            new RegExp(`^node ${node.context.id} core [01]$`),
+          );
         }
       }
     }
