@@ -15,3 +15,4 @@ export { SerialConsole, type LineListener, SERIAL_HISTORY_LINES } from './serial
 export { TraceRecorder, type TraceArgs } from './trace.js';
 export { Prng } from './prng.js';
 export { DeadlineEntry } from './event-queue.js';
+export * from './net/index.js';

@@ -62,6 +62,7 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     appDir: dir,
     bases: [...(options.resolveFrom ?? []), dir, RUNTIME_DIR],
     preferSource: FROM_SOURCE,
+    cache: new Map(),
   };
   const implied = impliedOptions(config);
   const failures: EventFailure[] = [];

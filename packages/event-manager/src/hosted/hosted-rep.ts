@@ -34,13 +34,17 @@ export class HostedEventManager extends LoopRep {
   /** One turn of the loop; returns true if it should run again soon. */
   turn(): boolean {
     this.enter();
-    this.root.mailbox(this.core).drainInto(this.tasks);
-    const budget = this.root.sliceBudget;
-    for (let i = 0; i < budget; i++) {
-      const step = this.iterate();
-      if (step === 'empty') return false;
-      if (step === 'idle') return true;
+    try {
+      this.root.mailbox(this.core).drainInto(this.tasks);
+      const budget = this.root.sliceBudget;
+      for (let i = 0; i < budget; i++) {
+        const step = this.iterate();
+        if (step === 'empty') return false;
+        if (step === 'idle') return true;
+      }
+      return true;
+    } finally {
+      this.leave();
     }
-    return true;
   }
 }

@@ -39,13 +39,17 @@ export class NativeEventManager extends LoopRep {
 
   runSlice(): SliceResult {
     this.enter();
-    const budget = this.root.sliceBudget;
-    for (let i = 0; i < budget; i++) {
-      const step = this.iterate();
-      if (step === 'empty') return 'halt';
-      // Only the idle callback ran: the core polls. Let time move (see hw-x86sim 'poll').
-      if (step === 'idle' && !this.hasQueuedWork() && !this.hw.apic.hasPending()) return 'poll';
+    try {
+      const budget = this.root.sliceBudget;
+      for (let i = 0; i < budget; i++) {
+        const step = this.iterate();
+        if (step === 'empty') return 'halt';
+        // Only the idle callback ran: the core polls. Let time move (see hw-x86sim 'poll').
+        if (step === 'idle' && !this.hasQueuedWork() && !this.hw.apic.hasPending()) return 'poll';
+      }
+      return 'yield';
+    } finally {
+      this.leave();
     }
-    return 'yield';
   }
 }

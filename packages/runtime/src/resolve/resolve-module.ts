@@ -11,6 +11,8 @@ export interface ResolveOptions {
   bases: readonly string[];
   /** Load workspace packages from TypeScript sources (dev mode). */
   preferSource: boolean;
+  /** Manifests already loaded in this run, by specifier: 100 nodes resolve each package once. */
+  cache?: Map<string, Promise<unknown>>;
 }
 
 /** Splits "@scope/name/sub" into the package name and the export subpath "./sub". */

@@ -1,0 +1,50 @@
+/** Networking hardware: virtio-net, L2 switch, links, pcap capture, UDP TAP bridge. */
+export {
+  type FramePort,
+  type NetworkEndpoint,
+  ETH_HEADER_BYTES,
+  parseMac,
+  formatMac,
+  isGroupDestination,
+  buildEthernetFrame,
+} from './frame.js';
+export {
+  VirtioNetDevice,
+  type VirtioNetOptions,
+  type VirtqueueConfig,
+  type VirtqueueState,
+  type VirtioNetStats,
+  VIRTIO_NET_F,
+  VIRTIO_STATUS,
+  VIRTQ_DESC_F,
+  VIRTQ_AVAIL_F_NO_INTERRUPT,
+  VIRTQ_USED_F_NO_NOTIFY,
+  VIRTIO_NET_S_LINK_UP,
+  VIRTIO_NET_HDR_BYTES,
+  VIRTQ_MAX_SIZE,
+  VIRTIO_NET_MAX_FRAME,
+  featureBit,
+  virtqueueLayout,
+  rssHash,
+} from './virtio-net.js';
+export { L2Switch, SwitchPort, type SwitchStats } from './switch.js';
+export {
+  Link,
+  NetworkFabric,
+  type LinkProps,
+  type LinkCounters,
+  type LinkDirection,
+  type ConnectOptions,
+  DEFAULT_LINK_PROPS,
+} from './link.js';
+export {
+  PcapWriter,
+  type PcapWriterOptions,
+  type FrameCapture,
+  PCAP_MAGIC_USEC,
+  PCAP_MAGIC_NSEC,
+  PCAP_LINKTYPE_ETHERNET,
+  PCAP_GLOBAL_HEADER_BYTES,
+  PCAP_RECORD_HEADER_BYTES,
+} from './pcap.js';
+export { UdpTapBridge, type UdpTapBridgeOptions, type UdpTapBridgeStats } from './tap-bridge.js';

@@ -1,0 +1,247 @@
+import type { Prng } from '../prng.js';
+import type { Simulation } from '../simulation.js';
+import type { FramePort, NetworkEndpoint } from './frame.js';
+import type { FrameCapture } from './pcap.js';
+import { L2Switch, type SwitchPort } from './switch.js';
+
+/** Properties of one direction of a link. All may change during a run (`Link.setProps`). */
+export interface LinkProps {
+  /** Propagation delay in ns added to every frame. Default 0. */
+  latencyNs: number;
+  /**
+   * Bits per second; frames are serialized one after another (a frame waits for the previous one
+   * to finish): serialization time = ceil(bytes * 8e9 / bandwidthBps) ns. 0 or Infinity = no limit.
+   * Default 0.
+   */
+  bandwidthBps: number;
+  /** Probability a frame is lost. Default 0. */
+  loss: number;
+  /** Probability a frame is delivered twice (the copy right after the original). Default 0. */
+  duplicate: number;
+  /** Probability a frame is held back by `reorderDelayNs` extra, letting later frames overtake it. Default 0. */
+  reorder: number;
+  /** Extra delay of a reordered frame in ns. Default 100_000 (100 µs). */
+  reorderDelayNs: number;
+  /** Probability one random byte of the frame is flipped (XOR with a random non-zero value). Default 0. */
+  corrupt: number;
+  /** Drop every frame sent while true (frames already in flight still arrive). Default false. */
+  partitioned: boolean;
+}
+
+export const DEFAULT_LINK_PROPS: Readonly<LinkProps> = Object.freeze({
+  latencyNs: 0,
+  bandwidthBps: 0,
+  loss: 0,
+  duplicate: 0,
+  reorder: 0,
+  reorderDelayNs: 100_000,
+  corrupt: 0,
+  partitioned: false,
+});
+
+/** Counters of one direction of a link. */
+export interface LinkCounters {
+  /** Frames offered to the link. */
+  sent: number;
+  /** Frames handed to the far end (duplicates count twice). */
+  delivered: number;
+  /** Frames dropped by `loss` or `partitioned`. */
+  lost: number;
+  duplicated: number;
+  reordered: number;
+  corrupted: number;
+}
+
+export type LinkDirection = 'aToB' | 'bToA';
+
+function validateProps(p: Partial<LinkProps>): void {
+  for (const k of ['loss', 'duplicate', 'reorder', 'corrupt'] as const) {
+    const v = p[k];
+    if (v !== undefined && !(typeof v === 'number' && v >= 0 && v <= 1)) {
+      throw new RangeError(`link '${k}' must be a probability in [0, 1], got ${String(v)}`);
+    }
+  }
+  for (const k of ['latencyNs', 'reorderDelayNs'] as const) {
+    const v = p[k];
+    if (v !== undefined && !(Number.isInteger(v) && v >= 0)) {
+      throw new RangeError(`link '${k}' must be an integer number of ns >= 0, got ${String(v)}`);
+    }
+  }
+  const bw = p.bandwidthBps;
+  if (bw !== undefined && !(typeof bw === 'number' && bw >= 0)) {
+    throw new RangeError(`link 'bandwidthBps' must be >= 0 (0 = unlimited), got ${String(bw)}`);
+  }
+  if (p.partitioned !== undefined && typeof p.partitioned !== 'boolean') {
+    throw new TypeError(`link 'partitioned' must be a boolean`);
+  }
+}
+
+/** One direction of a link: its properties, counters, PRNG stream and transmitter state. */
+class Lane implements FramePort {
+  props: LinkProps;
+  readonly counters: LinkCounters = { sent: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, corrupted: 0 };
+  readonly captures: FrameCapture[] = [];
+  private busyUntilNs = 0;
+
+  constructor(
+    private readonly sim: Simulation,
+    private readonly prng: Prng,
+    private readonly to: FramePort,
+    props: LinkProps,
+  ) {
+    this.props = props;
+  }
+
+  receive(frame: Uint8Array): void {
+    const p = this.props;
+    const c = this.counters;
+    c.sent++;
+    if (p.partitioned) {
+      c.lost++;
+      return;
+    }
+    const now = this.sim.now();
+    let departNs = now;
+    if (p.bandwidthBps > 0 && p.bandwidthBps !== Infinity) {
+      const start = Math.max(now, this.busyUntilNs);
+      departNs = start + Math.ceil((frame.length * 8e9) / p.bandwidthBps);
+      this.busyUntilNs = departNs;
+    }
+    if (p.loss > 0 && this.prng.chance(p.loss)) {
+      c.lost++;
+      return;
+    }
+    let f = frame;
+    if (p.corrupt > 0 && f.length > 0 && this.prng.chance(p.corrupt)) {
+      f = frame.slice();
+      const i = this.prng.nextInt(f.length);
+      f[i] ^= 1 + this.prng.nextInt(255);
+      c.corrupted++;
+    }
+    let arriveNs = departNs + p.latencyNs;
+    if (p.reorder > 0 && this.prng.chance(p.reorder)) {
+      arriveNs += p.reorderDelayNs;
+      c.reordered++;
+    }
+    const dup = p.duplicate > 0 && this.prng.chance(p.duplicate);
+    this.sim.schedule(arriveNs, () => this.deliver(f));
+    if (dup) {
+      c.duplicated++;
+      this.sim.schedule(arriveNs, () => this.deliver(f));
+    }
+  }
+
+  private deliver(frame: Uint8Array): void {
+    this.counters.delivered++;
+    if (this.captures.length > 0) {
+      const t = this.sim.now();
+      for (const cap of this.captures) cap.record(t, frame);
+    }
+    this.to.receive(frame);
+  }
+}
+
+/**
+ * A point-to-point link between end A and end B with independent per-direction properties.
+ * Send into end A with `link.a.receive(frame)` (it arrives at B), into end B with `link.b`.
+ * Delivery is a deadline on the simulation queue, so virtual time moves by the latency.
+ * Randomness comes from `sim.prng.fork('link:<name>')` (one sub-stream per direction).
+ */
+export class Link {
+  readonly name: string;
+  /** Frames sent into `a` travel A→B. */
+  readonly a: FramePort;
+  /** Frames sent into `b` travel B→A. */
+  readonly b: FramePort;
+  private readonly lanes: Record<LinkDirection, Lane>;
+
+  constructor(sim: Simulation, name: string, endA: FramePort, endB: FramePort, props: Partial<LinkProps> = {}) {
+    validateProps(props);
+    this.name = name;
+    const prng = sim.prng.fork(`link:${name}`);
+    const initial = { ...DEFAULT_LINK_PROPS, ...props };
+    const aToB = new Lane(sim, prng.fork('aToB'), endB, { ...initial });
+    const bToA = new Lane(sim, prng.fork('bToA'), endA, { ...initial });
+    this.lanes = { aToB, bToA };
+    this.a = aToB;
+    this.b = bToA;
+  }
+
+  /** Change properties of one direction or both (default). Takes effect for frames sent from now on. */
+  setProps(partial: Partial<LinkProps>, direction: LinkDirection | 'both' = 'both'): void {
+    validateProps(partial);
+    for (const d of direction === 'both' ? (['aToB', 'bToA'] as const) : [direction]) {
+      this.lanes[d].props = { ...this.lanes[d].props, ...partial };
+    }
+  }
+
+  props(direction: LinkDirection): Readonly<LinkProps> {
+    return { ...this.lanes[direction].props };
+  }
+
+  /** Counters of one direction. Live object. */
+  counters(direction: LinkDirection): Readonly<LinkCounters> {
+    return this.lanes[direction].counters;
+  }
+
+  /** Both directions summed. */
+  totals(): LinkCounters {
+    const x = this.lanes.aToB.counters;
+    const y = this.lanes.bToA.counters;
+    return {
+      sent: x.sent + y.sent,
+      delivered: x.delivered + y.delivered,
+      lost: x.lost + y.lost,
+      duplicated: x.duplicated + y.duplicated,
+      reordered: x.reordered + y.reordered,
+      corrupted: x.corrupted + y.corrupted,
+    };
+  }
+
+  /** Record frames as they are delivered (arrival time, as the receiver sees them), both directions by default. */
+  capture(writer: FrameCapture, direction: LinkDirection | 'both' = 'both'): void {
+    for (const d of direction === 'both' ? (['aToB', 'bToA'] as const) : [direction]) this.lanes[d].captures.push(writer);
+  }
+}
+
+/** Options of `NetworkFabric.connect`: initial link properties plus a link name. */
+export type ConnectOptions = Partial<LinkProps> & {
+  /** Link name (PRNG label `link:<name>`). Default `<fabric>:port<N>`. Must be unique for independent streams. */
+  name?: string;
+};
+
+/**
+ * A switched Ethernet segment: one `L2Switch` and a `Link` per connected endpoint. End A of each
+ * link is the endpoint, end B the switch port.
+ */
+export class NetworkFabric {
+  readonly name: string;
+  readonly switch: L2Switch;
+  private readonly sim: Simulation;
+  private readonly _links: Link[] = [];
+
+  constructor(sim: Simulation, options: { name?: string } = {}) {
+    this.sim = sim;
+    this.name = options.name ?? 'fabric';
+    this.switch = new L2Switch(sim, { name: this.name });
+  }
+
+  get links(): readonly Link[] {
+    return this._links;
+  }
+
+  /**
+   * Connect an endpoint through a new link to a new switch port. If the endpoint has `attach`
+   * (a `VirtioNetDevice`, a `UdpTapBridge`), its transmit side is attached to the link; otherwise
+   * send into `link.a` yourself.
+   */
+  connect(endpoint: FramePort | NetworkEndpoint, options: ConnectOptions = {}): Link {
+    const { name, ...props } = options;
+    const port: SwitchPort = this.switch.addPort();
+    const link = new Link(this.sim, name ?? `${this.name}:port${port.index}`, endpoint, port, props);
+    port.connect(link.b);
+    if (typeof (endpoint as Partial<NetworkEndpoint>).attach === 'function') (endpoint as NetworkEndpoint).attach(link.a);
+    this._links.push(link);
+    return link;
+  }
+}

@@ -1,0 +1,112 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
+
+/** Classic pcap magic for microsecond timestamps. */
+export const PCAP_MAGIC_USEC = 0xa1b2c3d4;
+/** Classic pcap magic for nanosecond timestamps (Wireshark/tshark read it). */
+export const PCAP_MAGIC_NSEC = 0xa1b23c4d;
+/** LINKTYPE_ETHERNET. */
+export const PCAP_LINKTYPE_ETHERNET = 1;
+export const PCAP_GLOBAL_HEADER_BYTES = 24;
+export const PCAP_RECORD_HEADER_BYTES = 16;
+
+/** Something that records frames with a timestamp (a `PcapWriter`, or a test's collector). */
+export interface FrameCapture {
+  /** Record `frame` seen at simulation time `timeNs`. */
+  record(timeNs: number, frame: Uint8Array): void;
+}
+
+export interface PcapWriterOptions {
+  /** Write to this file (created/truncated now, written synchronously per record). Default: memory only. */
+  path?: string;
+  /** Nanosecond timestamps (magic 0xa1b23c4d). Default true; false gives microseconds (0xa1b2c3d4). */
+  nanosecond?: boolean;
+  /** Bytes of each frame stored (longer frames are truncated; orig_len keeps the real length). Default 65535. */
+  snaplen?: number;
+}
+
+/**
+ * A classic libpcap writer: little-endian global header (version 2.4, LINKTYPE_ETHERNET 1), one
+ * record per frame, timestamps taken from simulation time (virtual or realtime nanoseconds since
+ * the simulation started). Collects into memory (`bytes()`) and/or writes a file as it goes.
+ */
+export class PcapWriter implements FrameCapture {
+  readonly nanosecond: boolean;
+  readonly snaplen: number;
+  readonly path: string | undefined;
+  private fd: number | null = null;
+  private readonly chunks: Uint8Array[] = [];
+  private readonly keepInMemory: boolean;
+  private _records = 0;
+  private closed = false;
+
+  constructor(options: PcapWriterOptions = {}) {
+    this.nanosecond = options.nanosecond ?? true;
+    this.snaplen = options.snaplen ?? 65535;
+    if (!Number.isInteger(this.snaplen) || this.snaplen < 1) {
+      throw new RangeError(`pcap snaplen must be a positive integer, got ${this.snaplen}`);
+    }
+    this.path = options.path;
+    this.keepInMemory = options.path === undefined;
+    if (options.path !== undefined) this.fd = openSync(options.path, 'w');
+    const h = new Uint8Array(PCAP_GLOBAL_HEADER_BYTES);
+    const dv = new DataView(h.buffer);
+    dv.setUint32(0, this.nanosecond ? PCAP_MAGIC_NSEC : PCAP_MAGIC_USEC, true);
+    dv.setUint16(4, 2, true); // version major
+    dv.setUint16(6, 4, true); // version minor
+    dv.setInt32(8, 0, true); // thiszone
+    dv.setUint32(12, 0, true); // sigfigs
+    dv.setUint32(16, this.snaplen, true);
+    dv.setUint32(20, PCAP_LINKTYPE_ETHERNET, true);
+    this.emit(h);
+  }
+
+  /** Records written so far. */
+  get records(): number {
+    return this._records;
+  }
+
+  record(timeNs: number, frame: Uint8Array): void {
+    if (this.closed) return;
+    const t = Math.max(0, Math.floor(timeNs));
+    const sec = Math.floor(t / 1e9);
+    const frac = t - sec * 1e9;
+    const incl = Math.min(frame.length, this.snaplen);
+    const rec = new Uint8Array(PCAP_RECORD_HEADER_BYTES + incl);
+    const dv = new DataView(rec.buffer);
+    dv.setUint32(0, sec >>> 0, true);
+    dv.setUint32(4, this.nanosecond ? frac : Math.floor(frac / 1000), true);
+    dv.setUint32(8, incl, true);
+    dv.setUint32(12, frame.length, true);
+    rec.set(frame.subarray(0, incl), PCAP_RECORD_HEADER_BYTES);
+    this.emit(rec);
+    this._records++;
+  }
+
+  /** The capture so far (header + records) when collecting in memory; for a file writer, an error. */
+  bytes(): Uint8Array {
+    if (!this.keepInMemory) throw new Error('PcapWriter writing to a file does not keep bytes in memory');
+    let n = 0;
+    for (const c of this.chunks) n += c.length;
+    const out = new Uint8Array(n);
+    let o = 0;
+    for (const c of this.chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
+    return out;
+  }
+
+  /** Close the file (if any). Further records are ignored. Idempotent. */
+  close(): void {
+    this.closed = true;
+    if (this.fd !== null) {
+      closeSync(this.fd);
+      this.fd = null;
+    }
+  }
+
+  private emit(b: Uint8Array): void {
+    if (this.fd !== null) writeSync(this.fd, b);
+    if (this.keepInMemory) this.chunks.push(b);
+  }
+}

@@ -1,0 +1,143 @@
+import type { Simulation } from '../simulation.js';
+import { ETH_HEADER_BYTES, formatMac, isGroupDestination, type FramePort, type NetworkEndpoint } from './frame.js';
+import type { FrameCapture } from './pcap.js';
+
+/** One port of an `L2Switch`: frames sent into it (`receive`) enter the switch; `out` is where it forwards to. */
+export class SwitchPort implements FramePort {
+  readonly index: number;
+  private readonly sw: L2Switch;
+  /** @internal */ _out: FramePort | null = null;
+  /** @internal */ readonly _captures: FrameCapture[] = [];
+
+  /** @internal use `L2Switch.addPort`. */
+  constructor(sw: L2Switch, index: number) {
+    this.sw = sw;
+    this.index = index;
+  }
+
+  /** Where frames leaving the switch through this port go (a link end, a NIC, a bridge). */
+  get out(): FramePort | null {
+    return this._out;
+  }
+
+  /** Plug this port into `out` (replaces any previous connection). */
+  connect(out: FramePort | null): void {
+    this._out = out;
+  }
+
+  /** Ingress: a frame arriving at this port from outside. */
+  receive(frame: Uint8Array): void {
+    this.sw._ingress(this, frame);
+  }
+}
+
+/** Counters of an `L2Switch`. */
+export interface SwitchStats {
+  /** Frames that entered any port. */
+  received: number;
+  /** Frames sent out of exactly one learned port. */
+  unicast: number;
+  /** Frames flooded (unknown unicast, broadcast, multicast). */
+  flooded: number;
+  /** Frames dropped because the destination was learned on the ingress port, or were runts. */
+  filtered: number;
+}
+
+/**
+ * A learning Ethernet switch. On every frame it learns source MAC → ingress port (unicast sources
+ * only), then forwards: broadcast/multicast floods to every port but the ingress; unicast goes to
+ * the learned port (dropped if that is the ingress port), else floods. Forwarding is immediate
+ * (the switch adds no latency; links do). Runts (< 14 bytes) are dropped.
+ */
+export class L2Switch {
+  readonly name: string;
+  readonly stats: SwitchStats = { received: 0, unicast: 0, flooded: 0, filtered: 0 };
+  private readonly sim: Simulation;
+  private readonly ports: SwitchPort[] = [];
+  private readonly table = new Map<string, SwitchPort>();
+
+  constructor(sim: Simulation, options: { name?: string } = {}) {
+    this.sim = sim;
+    this.name = options.name ?? 'switch';
+  }
+
+  /** Add a port, optionally already connected to `out`. */
+  addPort(out: FramePort | null = null): SwitchPort {
+    const p = new SwitchPort(this, this.ports.length);
+    p._out = out;
+    this.ports.push(p);
+    return p;
+  }
+
+  /** Plug an endpoint (NIC, bridge) straight into a new port, with no link in between. */
+  plug(endpoint: NetworkEndpoint): SwitchPort {
+    const p = this.addPort(endpoint);
+    endpoint.attach(p);
+    return p;
+  }
+
+  port(index: number): SwitchPort {
+    const p = this.ports[index];
+    if (p === undefined) throw new RangeError(`switch '${this.name}' has no port ${index}`);
+    return p;
+  }
+
+  get portCount(): number {
+    return this.ports.length;
+  }
+
+  /** The learned MAC table: 'aa:bb:..' → port index. */
+  macTable(): Map<string, number> {
+    const m = new Map<string, number>();
+    for (const [mac, p] of this.table) m.set(mac, p.index);
+    return m;
+  }
+
+  /** Forget every learned address. */
+  flushMacTable(): void {
+    this.table.clear();
+  }
+
+  /** Record every frame entering or leaving port `portIndex`, stamped with simulation time. */
+  capture(portIndex: number, writer: FrameCapture): void {
+    this.port(portIndex)._captures.push(writer);
+  }
+
+  /** @internal */
+  _ingress(port: SwitchPort, frame: Uint8Array): void {
+    this.stats.received++;
+    this.recordAt(port, frame);
+    if (frame.length < ETH_HEADER_BYTES) {
+      this.stats.filtered++;
+      return;
+    }
+    if ((frame[6] & 1) === 0) this.table.set(formatMac(frame, 6), port);
+    if (!isGroupDestination(frame)) {
+      const dst = this.table.get(formatMac(frame, 0));
+      if (dst !== undefined) {
+        if (dst === port) {
+          this.stats.filtered++;
+          return;
+        }
+        this.stats.unicast++;
+        this.egress(dst, frame);
+        return;
+      }
+    }
+    this.stats.flooded++;
+    for (const p of this.ports) if (p !== port) this.egress(p, frame);
+  }
+
+  private egress(port: SwitchPort, frame: Uint8Array): void {
+    if (port._out === null) return;
+    this.recordAt(port, frame);
+    port._out.receive(frame);
+  }
+
+  private recordAt(port: SwitchPort, frame: Uint8Array): void {
+    const caps = port._captures;
+    if (caps.length === 0) return;
+    const t = this.sim.now();
+    for (const c of caps) c.record(t, frame);
+  }
+}

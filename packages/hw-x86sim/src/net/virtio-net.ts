@@ -1,0 +1,548 @@
+import type { Machine } from '../machine.js';
+import type { Simulation } from '../simulation.js';
+import { ETH_HEADER_BYTES, parseMac, formatMac, type FramePort, type NetworkEndpoint } from './frame.js';
+
+/** virtio-net feature bit numbers (virtio 1.x §5.1.3). */
+export const VIRTIO_NET_F = Object.freeze({
+  CSUM: 0,
+  MAC: 5,
+  STATUS: 16,
+  MQ: 22,
+  VERSION_1: 32,
+});
+
+/** Feature bit number → mask. */
+export function featureBit(bit: number): bigint {
+  return 1n << BigInt(bit);
+}
+
+/** Device status register bits (virtio 1.x §2.1). */
+export const VIRTIO_STATUS = Object.freeze({
+  ACKNOWLEDGE: 1,
+  DRIVER: 2,
+  DRIVER_OK: 4,
+  FEATURES_OK: 8,
+  DEVICE_NEEDS_RESET: 64,
+  FAILED: 128,
+});
+
+/** Descriptor flags. */
+export const VIRTQ_DESC_F = Object.freeze({ NEXT: 1, WRITE: 2, INDIRECT: 4 });
+/** avail.flags: the driver asks for no interrupt on used buffers. */
+export const VIRTQ_AVAIL_F_NO_INTERRUPT = 1;
+/** used.flags: the device asks the driver not to notify (it will look at the ring anyway). */
+export const VIRTQ_USED_F_NO_NOTIFY = 1;
+/** config.status bit: link is up. */
+export const VIRTIO_NET_S_LINK_UP = 1;
+/** struct virtio_net_hdr with VERSION_1: flags u8, gso_type u8, hdr_len u16, gso_size u16, csum_start u16, csum_offset u16, num_buffers u16. */
+export const VIRTIO_NET_HDR_BYTES = 12;
+/** Largest queue size (virtio 1.x). */
+export const VIRTQ_MAX_SIZE = 32768;
+/** Largest frame the device transmits or receives (bytes after the virtio header). */
+export const VIRTIO_NET_MAX_FRAME = 65535;
+
+/** Byte sizes and alignments of one split virtqueue of `size` entries (for the driver's allocator). */
+export function virtqueueLayout(size: number): {
+  descBytes: number;
+  availBytes: number;
+  usedBytes: number;
+  descAlign: 16;
+  availAlign: 2;
+  usedAlign: 4;
+} {
+  return {
+    descBytes: 16 * size,
+    availBytes: 6 + 2 * size,
+    usedBytes: 6 + 8 * size,
+    descAlign: 16,
+    availAlign: 2,
+    usedAlign: 4,
+  };
+}
+
+export interface VirtioNetOptions {
+  /** 'aa:bb:cc:dd:ee:ff'. Default 52:54:00:xx:yy:zz from the machine id (give one for a second NIC on a machine). */
+  mac?: string;
+  /** Queue pairs (RX 2k, TX 2k+1). Default machine.cores.length. */
+  queuePairs?: number;
+}
+
+/** What `setupQueue` takes; the driver allocates the rings in guest physical memory. */
+export interface VirtqueueConfig {
+  /** Entries: power of two, 1..32768. */
+  size: number;
+  /** Guest physical address of the descriptor table (16-byte aligned). */
+  descAddr: number;
+  /** Guest physical address of the available ring (2-byte aligned). */
+  availAddr: number;
+  /** Guest physical address of the used ring (4-byte aligned). */
+  usedAddr: number;
+  /** Interrupt vector raised on `core`'s local APIC when used buffers are returned. */
+  msixVector: number;
+  /** Core index whose APIC gets the interrupt. Default: pair index modulo core count. */
+  core?: number;
+}
+
+/** Device counters. */
+export interface VirtioNetStats {
+  rxFrames: number;
+  rxBytes: number;
+  txFrames: number;
+  txBytes: number;
+  /** Frames dropped because the RX queue had no posted buffer. */
+  rxDroppedNoBuffer: number;
+  /** Frames dropped because the device was not DRIVER_OK, the RX queue not set up, or the frame a runt/too long. */
+  rxDroppedNotReady: number;
+  /** RX chains the device could not use (bad address, loop, not device-writable, too small): frame dropped, buffer returned with len 0. */
+  rxErrors: number;
+  /** TX chains the device could not use (bad address, loop, writable descriptor, bad length): returned with len 0, nothing sent. */
+  txErrors: number;
+  /** Frames transmitted while nothing was attached (dropped). */
+  txDroppedNoLink: number;
+  /** Avail-ring index jumps larger than the queue size (driver bug); the queue stops until reset. */
+  ringErrors: number;
+  /** Doorbell writes (`notify`). */
+  notifications: number;
+  /** Interrupts raised / not raised because avail.flags had NO_INTERRUPT. */
+  interrupts: number;
+  interruptsSuppressed: number;
+}
+
+/** Read-only view of a configured queue, for tests and debugging. */
+export interface VirtqueueState {
+  readonly index: number;
+  readonly size: number;
+  readonly descAddr: number;
+  readonly availAddr: number;
+  readonly usedAddr: number;
+  readonly msixVector: number;
+  readonly core: number;
+  /** Next avail-ring index the device will consume. */
+  readonly lastAvailIdx: number;
+  /** Device's used index (also what it last wrote to used.idx). */
+  readonly usedIdx: number;
+  /** True once an avail-index error stopped this queue. */
+  readonly broken: boolean;
+}
+
+class Virtqueue implements VirtqueueState {
+  lastAvailIdx = 0;
+  usedIdx = 0;
+  broken = false;
+  /** A TX drain is posted and not yet run. */
+  drainPending = false;
+  constructor(
+    readonly index: number,
+    readonly size: number,
+    readonly descAddr: number,
+    readonly availAddr: number,
+    readonly usedAddr: number,
+    readonly msixVector: number,
+    readonly core: number,
+  ) {}
+}
+
+/** A walked descriptor chain: segments of guest memory, or an error reason. */
+interface Chain {
+  segs: Array<{ addr: number; len: number }>;
+  total: number;
+}
+
+/**
+ * A virtio-net 1.x device with split virtqueues living in the machine's guest physical memory.
+ *
+ * Hardware behaviour only: it reads and writes guest memory, raises APIC vectors and hands frames
+ * to whatever it is attached to. A bad ring from a buggy driver is counted, never thrown out of the
+ * simulation. See the package README ("Networking") for the driver's side of the contract.
+ */
+export class VirtioNetDevice implements NetworkEndpoint {
+  readonly machine: Machine;
+  readonly mac: Uint8Array;
+  readonly queuePairs: number;
+  /** Features the device offers. */
+  readonly offeredFeatures: bigint;
+  readonly stats: VirtioNetStats = {
+    rxFrames: 0,
+    rxBytes: 0,
+    txFrames: 0,
+    txBytes: 0,
+    rxDroppedNoBuffer: 0,
+    rxDroppedNotReady: 0,
+    rxErrors: 0,
+    txErrors: 0,
+    txDroppedNoLink: 0,
+    ringErrors: 0,
+    notifications: 0,
+    interrupts: 0,
+    interruptsSuppressed: 0,
+  };
+  private readonly sim: Simulation;
+  private _status = 0;
+  private _driverFeatures = 0n;
+  private _linkUp = true;
+  private tx: FramePort | null = null;
+  private queues: Array<Virtqueue | undefined> = [];
+
+  constructor(sim: Simulation, machine: Machine, options: VirtioNetOptions = {}) {
+    if (!sim.machines.includes(machine)) throw new Error(`machine '${machine.name}' does not belong to this simulation`);
+    this.sim = sim;
+    this.machine = machine;
+    const pairs = options.queuePairs ?? machine.cores.length;
+    if (!Number.isInteger(pairs) || pairs < 1 || pairs > 0x8000) {
+      throw new RangeError(`virtio-net queuePairs must be an integer in 1..32768, got ${String(pairs)}`);
+    }
+    this.queuePairs = pairs;
+    if (options.mac !== undefined) {
+      this.mac = parseMac(options.mac);
+      if ((this.mac[0] & 1) !== 0) throw new RangeError(`virtio-net MAC must be unicast, got ${options.mac}`);
+    } else {
+      const id = machine.id;
+      this.mac = Uint8Array.of(0x52, 0x54, 0x00, (id >>> 16) & 0xff, (id >>> 8) & 0xff, id & 0xff);
+    }
+    let f = featureBit(VIRTIO_NET_F.CSUM) | featureBit(VIRTIO_NET_F.MAC) | featureBit(VIRTIO_NET_F.STATUS);
+    f |= featureBit(VIRTIO_NET_F.VERSION_1);
+    if (pairs > 1) f |= featureBit(VIRTIO_NET_F.MQ);
+    this.offeredFeatures = f;
+  }
+
+  /** The MAC as 'aa:bb:cc:dd:ee:ff'. */
+  get macString(): string {
+    return formatMac(this.mac);
+  }
+
+  // ---------------------------------------------------------------- link side
+
+  /** Connect the transmit side (a link end, a switch port). */
+  attach(tx: FramePort | null): void {
+    this.tx = tx;
+  }
+
+  /** Carrier state reported in `config.status`. */
+  setLinkUp(up: boolean): void {
+    this._linkUp = up;
+  }
+
+  /**
+   * A frame arriving from the wire (a hardware event: called from a link delivery or a posted
+   * callback). Picks the RX queue (`rssQueueFor`), DMA-writes header + frame into the next posted
+   * buffer chain, returns it on the used ring and interrupts unless suppressed.
+   */
+  receive(frame: Uint8Array): void {
+    if (!this.driverOk || !this._linkUp || frame.length < ETH_HEADER_BYTES || frame.length > VIRTIO_NET_MAX_FRAME) {
+      this.stats.rxDroppedNotReady++;
+      return;
+    }
+    const q = this.queues[2 * this.rssQueueFor(frame)];
+    if (q === undefined || q.broken) {
+      this.stats.rxDroppedNotReady++;
+      return;
+    }
+    const mem = this.machine.memory;
+    const pending = this.pendingAvail(q);
+    if (pending < 0) return;
+    if (pending === 0) {
+      this.stats.rxDroppedNoBuffer++;
+      return;
+    }
+    const head = mem.readU16(q.availAddr + 4 + 2 * (q.lastAvailIdx % q.size));
+    q.lastAvailIdx = (q.lastAvailIdx + 1) & 0xffff;
+    const chain = this.walk(q, head, true);
+    const need = VIRTIO_NET_HDR_BYTES + frame.length;
+    if (chain === null || chain.total < need) {
+      this.stats.rxErrors++;
+      this.pushUsed(q, head, 0);
+      this.interrupt(q);
+      return;
+    }
+    // Header: all zero (no offloads applied) except num_buffers = 1; then the frame, scattered.
+    const hdr = new Uint8Array(VIRTIO_NET_HDR_BYTES);
+    hdr[10] = 1;
+    let srcOff = 0;
+    let remaining = need;
+    for (const s of chain.segs) {
+      if (remaining === 0) break;
+      let n = Math.min(s.len, remaining);
+      let dst = s.addr;
+      remaining -= n;
+      // Header bytes first, then frame bytes.
+      while (n > 0) {
+        if (srcOff < VIRTIO_NET_HDR_BYTES) {
+          const k = Math.min(n, VIRTIO_NET_HDR_BYTES - srcOff);
+          mem.copyIn(dst, hdr.subarray(srcOff, srcOff + k));
+          srcOff += k;
+          dst += k;
+          n -= k;
+        } else {
+          const o = srcOff - VIRTIO_NET_HDR_BYTES;
+          mem.copyIn(dst, frame.subarray(o, o + n));
+          srcOff += n;
+          dst += n;
+          n = 0;
+        }
+      }
+    }
+    this.stats.rxFrames++;
+    this.stats.rxBytes += frame.length;
+    this.pushUsed(q, head, need);
+    this.interrupt(q);
+  }
+
+  /**
+   * Queue-pair index an incoming frame goes to: with MQ negotiated and several pairs, a
+   * deterministic hash (FNV-1a) of IPv4 src, dst, protocol and ports for unfragmented TCP/UDP;
+   * otherwise 0. RX virtqueue = 2 * result.
+   */
+  rssQueueFor(frame: Uint8Array): number {
+    if (this.queuePairs === 1 || (this._driverFeatures & featureBit(VIRTIO_NET_F.MQ)) === 0n) return 0;
+    return rssHash(frame) % this.queuePairs;
+  }
+
+  // ---------------------------------------------------------------- driver side
+
+  get status(): number {
+    return this._status;
+  }
+
+  /**
+   * Write the status register. 0 resets the device (features, queues forgotten). Setting
+   * FEATURES_OK is refused (the bit does not stick) unless VERSION_1 was negotiated; re-read it.
+   */
+  setStatus(value: number): void {
+    if (!Number.isInteger(value) || value < 0 || value > 255) throw new RangeError(`virtio status must be a byte, got ${value}`);
+    if (value === 0) {
+      this.reset();
+      return;
+    }
+    let v = value;
+    if ((v & VIRTIO_STATUS.FEATURES_OK) !== 0 && (this._status & VIRTIO_STATUS.FEATURES_OK) === 0) {
+      if ((this._driverFeatures & featureBit(VIRTIO_NET_F.VERSION_1)) === 0n) v &= ~VIRTIO_STATUS.FEATURES_OK;
+    }
+    this._status = v | (this._status & VIRTIO_STATUS.DEVICE_NEEDS_RESET);
+  }
+
+  /**
+   * Write the driver's features (after ACKNOWLEDGE|DRIVER, before FEATURES_OK). Returns the
+   * accepted set = offered & driver. Throws if called in the wrong state (a driver bug).
+   */
+  negotiate(driverFeatures: bigint): bigint {
+    const s = this._status;
+    if ((s & VIRTIO_STATUS.DRIVER) === 0 || (s & VIRTIO_STATUS.FEATURES_OK) !== 0) {
+      throw new Error('virtio-net: negotiate() must follow ACKNOWLEDGE|DRIVER and precede FEATURES_OK');
+    }
+    this._driverFeatures = this.offeredFeatures & driverFeatures;
+    return this._driverFeatures;
+  }
+
+  /** Accepted features (offered & driver). */
+  get negotiatedFeatures(): bigint {
+    return this._driverFeatures;
+  }
+
+  hasFeature(bit: number): boolean {
+    return (this._driverFeatures & featureBit(bit)) !== 0n;
+  }
+
+  /** Device config space: mac, status (LINK_UP), max_virtqueue_pairs. */
+  get config(): { mac: Uint8Array; status: number; maxVirtqueuePairs: number } {
+    return { mac: this.mac.slice(), status: this._linkUp ? VIRTIO_NET_S_LINK_UP : 0, maxVirtqueuePairs: this.queuePairs };
+  }
+
+  /** Number of virtqueues (2 * queuePairs; no control queue is modelled). */
+  get queueCount(): number {
+    return 2 * this.queuePairs;
+  }
+
+  /**
+   * Configure virtqueue `index` (RX of pair k = 2k, TX = 2k+1). Allowed after FEATURES_OK and
+   * before DRIVER_OK. Validates size, alignment and that the rings lie inside guest memory.
+   */
+  setupQueue(index: number, cfg: VirtqueueConfig): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.queueCount) {
+      throw new RangeError(`virtio-net queue index must be in 0..${this.queueCount - 1}, got ${index}`);
+    }
+    if ((this._status & VIRTIO_STATUS.FEATURES_OK) === 0 || this.driverOk) {
+      throw new Error('virtio-net: setupQueue() must come after FEATURES_OK and before DRIVER_OK');
+    }
+    const { size, descAddr, availAddr, usedAddr, msixVector } = cfg;
+    if (!Number.isInteger(size) || size < 1 || size > VIRTQ_MAX_SIZE || (size & (size - 1)) !== 0) {
+      throw new RangeError(`virtqueue size must be a power of two in 1..${VIRTQ_MAX_SIZE}, got ${size}`);
+    }
+    const lay = virtqueueLayout(size);
+    this.checkRegion('descAddr', descAddr, lay.descBytes, 16);
+    this.checkRegion('availAddr', availAddr, lay.availBytes, 2);
+    this.checkRegion('usedAddr', usedAddr, lay.usedBytes, 4);
+    if (!Number.isInteger(msixVector) || msixVector < 0 || msixVector > 255) {
+      throw new RangeError(`msixVector must be an integer in 0..255, got ${msixVector}`);
+    }
+    const pair = index >> 1;
+    const core = cfg.core ?? pair % this.machine.cores.length;
+    if (!Number.isInteger(core) || core < 0 || core >= this.machine.cores.length) {
+      throw new RangeError(`queue ${index}: core ${core} does not exist on machine '${this.machine.name}'`);
+    }
+    this.queues[index] = new Virtqueue(index, size, descAddr, availAddr, usedAddr, msixVector, core);
+  }
+
+  /** State of a configured queue, or undefined. */
+  queue(index: number): VirtqueueState | undefined {
+    return this.queues[index];
+  }
+
+  /**
+   * The driver's doorbell for queue `index`. A TX queue is drained as a hardware event (posted:
+   * it runs before the next core slice), and used.flags NO_NOTIFY is set until then, so the
+   * driver may skip further doorbells for buffers it adds meanwhile. RX doorbells only count
+   * (the device looks at the RX ring whenever a frame arrives).
+   */
+  notify(index: number): void {
+    this.stats.notifications++;
+    const q = this.queues[index];
+    if (q === undefined || !this.driverOk || (index & 1) === 0 || q.drainPending || q.broken) return;
+    q.drainPending = true;
+    this.writeUsedFlags(q, VIRTQ_USED_F_NO_NOTIFY);
+    this.sim.post(() => this.drainTx(q));
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private get driverOk(): boolean {
+    return (this._status & VIRTIO_STATUS.DRIVER_OK) !== 0 && (this._status & VIRTIO_STATUS.FAILED) === 0;
+  }
+
+  private reset(): void {
+    this._status = 0;
+    this._driverFeatures = 0n;
+    this.queues = [];
+  }
+
+  private checkRegion(field: string, addr: number, len: number, align: number): void {
+    if (!Number.isInteger(addr) || addr < 0 || addr % align !== 0 || addr + len > this.machine.memory.size) {
+      throw new RangeError(
+        `virtqueue ${field} 0x${Number.isFinite(addr) ? addr.toString(16) : String(addr)} must be ${align}-byte aligned with ${len} bytes inside guest memory (${this.machine.memory.size} bytes)`,
+      );
+    }
+  }
+
+  private drainTx(q: Virtqueue): void {
+    q.drainPending = false;
+    if (this.queues[q.index] !== q || !this.driverOk) return;
+    const mem = this.machine.memory;
+    let used = 0;
+    for (;;) {
+      const pending = this.pendingAvail(q);
+      if (pending <= 0) break;
+      const head = mem.readU16(q.availAddr + 4 + 2 * (q.lastAvailIdx % q.size));
+      q.lastAvailIdx = (q.lastAvailIdx + 1) & 0xffff;
+      const chain = this.walk(q, head, false);
+      const frameLen = chain === null ? -1 : chain.total - VIRTIO_NET_HDR_BYTES;
+      if (chain === null || frameLen < ETH_HEADER_BYTES || frameLen > VIRTIO_NET_MAX_FRAME) {
+        this.stats.txErrors++;
+      } else {
+        // One copy out of guest memory, skipping the virtio_net_hdr.
+        const frame = new Uint8Array(frameLen);
+        let skip = VIRTIO_NET_HDR_BYTES;
+        let o = 0;
+        for (const s of chain.segs) {
+          const k = Math.min(skip, s.len);
+          skip -= k;
+          const n = s.len - k;
+          if (n > 0) {
+            frame.set(mem.bytes.subarray(s.addr + k, s.addr + k + n), o);
+            o += n;
+          }
+        }
+        this.stats.txFrames++;
+        this.stats.txBytes += frameLen;
+        if (this.tx === null) this.stats.txDroppedNoLink++;
+        else this.tx.receive(frame);
+      }
+      this.pushUsed(q, head, 0);
+      used++;
+    }
+    this.writeUsedFlags(q, 0);
+    if (used > 0) this.interrupt(q);
+  }
+
+  /** Entries the driver made available and the device has not consumed; -1 (queue broken) on a bogus index. */
+  private pendingAvail(q: Virtqueue): number {
+    const availIdx = this.machine.memory.readU16(q.availAddr + 2);
+    const pending = (availIdx - q.lastAvailIdx) & 0xffff;
+    if (pending > q.size) {
+      this.stats.ringErrors++;
+      q.broken = true;
+      this._status |= VIRTIO_STATUS.DEVICE_NEEDS_RESET;
+      return -1;
+    }
+    return pending;
+  }
+
+  /** Walk a descriptor chain, bounds-checking everything. Null if unusable. */
+  private walk(q: Virtqueue, head: number, writable: boolean): Chain | null {
+    const mem = this.machine.memory;
+    const dv = mem.dataView;
+    const segs: Chain['segs'] = [];
+    let total = 0;
+    let i = head;
+    for (let steps = 0; ; steps++) {
+      if (i >= q.size || steps >= q.size) return null; // out of table, or a NEXT loop
+      const d = q.descAddr + 16 * i;
+      const addr = dv.getBigUint64(d, true);
+      const len = dv.getUint32(d + 8, true);
+      const flags = dv.getUint16(d + 12, true);
+      const next = dv.getUint16(d + 14, true);
+      if ((flags & VIRTQ_DESC_F.INDIRECT) !== 0) return null; // not negotiated
+      if (((flags & VIRTQ_DESC_F.WRITE) !== 0) !== writable) return null;
+      if (addr + BigInt(len) > BigInt(mem.size)) return null;
+      total += len;
+      if (total > VIRTIO_NET_HDR_BYTES + VIRTIO_NET_MAX_FRAME + 65536) return null; // length overflow
+      if (len > 0) segs.push({ addr: Number(addr), len });
+      if ((flags & VIRTQ_DESC_F.NEXT) === 0) break;
+      i = next;
+    }
+    return { segs, total };
+  }
+
+  private pushUsed(q: Virtqueue, id: number, len: number): void {
+    const mem = this.machine.memory;
+    const e = q.usedAddr + 4 + 8 * (q.usedIdx % q.size);
+    mem.writeU32(e, id);
+    mem.writeU32(e + 4, len);
+    q.usedIdx = (q.usedIdx + 1) & 0xffff;
+    mem.writeU16(q.usedAddr + 2, q.usedIdx);
+  }
+
+  private writeUsedFlags(q: Virtqueue, flags: number): void {
+    this.machine.memory.writeU16(q.usedAddr, flags);
+  }
+
+  private interrupt(q: Virtqueue): void {
+    if ((this.machine.memory.readU16(q.availAddr) & VIRTQ_AVAIL_F_NO_INTERRUPT) !== 0) {
+      this.stats.interruptsSuppressed++;
+      return;
+    }
+    this.stats.interrupts++;
+    this.machine.cores[q.core].apic.raise(q.msixVector);
+  }
+}
+
+/** FNV-1a over IPv4 (src, dst, protocol, src port, dst port) of an unfragmented TCP/UDP frame; 0 otherwise. */
+export function rssHash(frame: Uint8Array): number {
+  if (frame.length < ETH_HEADER_BYTES + 20) return 0;
+  if (frame[12] !== 0x08 || frame[13] !== 0x00) return 0;
+  const ip = ETH_HEADER_BYTES;
+  if (frame[ip] >>> 4 !== 4) return 0;
+  const ihl = (frame[ip] & 0x0f) * 4;
+  const proto = frame[ip + 9];
+  if (ihl < 20 || (proto !== 6 && proto !== 17)) return 0;
+  if (((frame[ip + 6] & 0x3f) | frame[ip + 7]) !== 0) return 0; // MF or fragment offset
+  const l4 = ip + ihl;
+  if (frame.length < l4 + 4) return 0;
+  let h = 0x811c9dc5;
+  const mix = (b: number): void => {
+    h ^= b;
+    h = Math.imul(h, 0x01000193);
+  };
+  for (let i = 12; i < 20; i++) mix(frame[ip + i]);
+  mix(proto);
+  for (let i = 0; i < 4; i++) mix(frame[l4 + i]);
+  return h >>> 0;
+}
