@@ -1,0 +1,273 @@
+// IPv4 fragment reassembly (RFC 791 section 3.2, "reassembly procedure"; RFC 815 hole
+// accounting). Datagrams are keyed by (source, destination, identification, protocol), as
+// RFC 791 prescribes.
+//
+// Policy choices, and why:
+// - Time is passed in (`now`, in the caller's clock units): no timers or clocks in a wire
+//   module, so simulations stay deterministic. A datagram is discarded `timeout` after its
+//   first fragment arrived (RFC 791's timer; RFC 1122 3.3.2 suggests 60-120 s, lwIP uses 15 s).
+// - Overlapping fragments that are not exact duplicates discard the whole datagram (the
+//   RFC 5722 policy, adopted for IPv4 by Linux for overlaps and by lwIP): overlaps are how
+//   teardrop-style and IDS-evasion attacks work, and no sane sender produces them.
+// - Exact duplicates (same offset, length and bytes; common with retransmitting links) are
+//   dropped without harming the datagram.
+// - Hard limits: concurrent datagrams, fragments per datagram, bytes buffered overall, and
+//   maximum datagram size. A fragment that would exceed one is rejected with its reason; the
+//   table never grows without bound. When the table is full, new datagrams are refused rather
+//   than evicting old ones (lwIP evicts the oldest): refusing is simpler to reason about, and
+//   entries free themselves at `timeout`.
+//
+// The receive path calls `accept` only for fragments (`Ipv4Packet.isFragment`), and calls
+// `expire(now)` from a periodic timer to release timed-out datagrams.
+
+import type { Ipv4Packet } from './ipv4.js';
+import type { Ipv4Address } from './ipv4-address.js';
+
+export type ReassemblyRejectReason =
+  | 'timeout'
+  | 'overlap'
+  | 'duplicate'
+  | 'inconsistent-length'
+  | 'bad-fragment-length'
+  | 'too-large'
+  | 'too-many-fragments'
+  | 'too-many-datagrams'
+  | 'buffer-full';
+
+export interface ReassemblyComplete {
+  readonly kind: 'complete';
+  readonly src: Ipv4Address;
+  readonly dst: Ipv4Address;
+  readonly protocol: number;
+  readonly identification: number;
+  /** The reassembled IPv4 payload (a fresh copy, owned by the caller). */
+  readonly payload: Uint8Array;
+}
+export interface ReassemblyPending {
+  readonly kind: 'pending';
+}
+export interface ReassemblyRejected {
+  readonly kind: 'rejected';
+  readonly reason: ReassemblyRejectReason;
+}
+export type ReassemblyResult = ReassemblyComplete | ReassemblyPending | ReassemblyRejected;
+
+const PENDING: ReassemblyPending = Object.freeze({ kind: 'pending' });
+const rejected = (reason: ReassemblyRejectReason): ReassemblyRejected => Object.freeze({ kind: 'rejected', reason });
+const R: Record<ReassemblyRejectReason, ReassemblyRejected> = Object.freeze({
+  timeout: rejected('timeout'),
+  overlap: rejected('overlap'),
+  duplicate: rejected('duplicate'),
+  'inconsistent-length': rejected('inconsistent-length'),
+  'bad-fragment-length': rejected('bad-fragment-length'),
+  'too-large': rejected('too-large'),
+  'too-many-fragments': rejected('too-many-fragments'),
+  'too-many-datagrams': rejected('too-many-datagrams'),
+  'buffer-full': rejected('buffer-full'),
+});
+
+export interface Ipv4ReassemblerOptions {
+  /** How long a datagram may take to complete, in the units of `now`. Required: no default clock. */
+  timeout: number;
+  /** Datagrams under reassembly at once. Default 16. */
+  maxDatagrams?: number;
+  /** Fragments held per datagram. Default 64. */
+  maxFragmentsPerDatagram?: number;
+  /** Payload bytes held across all datagrams. Default 256 KiB. */
+  maxBufferedBytes?: number;
+  /** Largest reassembled payload. Default 65515 (65535 minus a minimal 20-byte header). */
+  maxDatagramSize?: number;
+}
+
+interface Fragment {
+  offset: number;
+  data: Uint8Array;
+}
+
+interface Entry {
+  src: number;
+  dst: number;
+  id: number;
+  protocol: number;
+  deadline: number;
+  /** Sorted by offset, non-overlapping. */
+  fragments: Fragment[];
+  bytes: number;
+  /** Payload length, known once the last fragment (MF = 0) arrived; -1 until then. */
+  total: number;
+}
+
+export class Ipv4Reassembler {
+  readonly timeout: number;
+  readonly maxDatagrams: number;
+  readonly maxFragmentsPerDatagram: number;
+  readonly maxBufferedBytes: number;
+  readonly maxDatagramSize: number;
+  private readonly entries: Entry[] = [];
+  private buffered = 0;
+
+  constructor(options: Ipv4ReassemblerOptions) {
+    const pos = (name: string, v: number | undefined, dflt: number): number => {
+      const x = v ?? dflt;
+      if (!(typeof x === 'number' && x > 0 && Number.isFinite(x))) throw new RangeError(`invalid ${name} (${String(v)}): must be a positive number`);
+      return x;
+    };
+    this.timeout = pos('timeout', options.timeout, NaN);
+    this.maxDatagrams = pos('maxDatagrams', options.maxDatagrams, 16);
+    this.maxFragmentsPerDatagram = pos('maxFragmentsPerDatagram', options.maxFragmentsPerDatagram, 64);
+    this.maxBufferedBytes = pos('maxBufferedBytes', options.maxBufferedBytes, 256 * 1024);
+    this.maxDatagramSize = Math.min(pos('maxDatagramSize', options.maxDatagramSize, 65515), 65515);
+  }
+
+  /** Datagrams currently under reassembly. */
+  get pendingDatagrams(): number {
+    return this.entries.length;
+  }
+  /** Payload bytes currently buffered. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /**
+   * Offers one parsed (checksum-verified) fragment. The fragment's payload is copied, so the
+   * receive buffer may be reused at once. Returns the whole payload when this fragment
+   * completes its datagram, `pending` when more are needed, or the reason it was rejected.
+   */
+  accept(packet: Ipv4Packet, now: number): ReassemblyResult {
+    return this.acceptFragment(
+      packet.src,
+      packet.dst,
+      packet.identification,
+      packet.protocol,
+      packet.fragmentOffset,
+      packet.moreFragments,
+      packet.bytes,
+      packet.payloadOffset,
+      packet.payloadLength,
+      now,
+    );
+  }
+
+  /** `accept` with the header fields spelled out (for callers without a view). */
+  acceptFragment(
+    src: Ipv4Address,
+    dst: Ipv4Address,
+    id: number,
+    protocol: number,
+    fragOffset: number,
+    more: boolean,
+    bytes: Uint8Array,
+    payloadOffset: number,
+    payloadLength: number,
+    now: number,
+  ): ReassemblyResult {
+    const end = fragOffset + payloadLength;
+    // RFC 791: every fragment but the last carries a multiple of 8 bytes, and a non-last
+    // fragment carries data.
+    if (more && (payloadLength === 0 || payloadLength % 8 !== 0)) return R['bad-fragment-length'];
+    if (end > this.maxDatagramSize) return R['too-large'];
+
+    let idx = this.find(src, dst, id, protocol);
+    let e: Entry;
+    if (idx >= 0) {
+      e = this.entries[idx];
+      if (now >= e.deadline) {
+        this.remove(idx);
+        return R.timeout;
+      }
+    } else {
+      if (!more && fragOffset === 0) {
+        // Not a fragment at all: nothing to reassemble.
+        return { kind: 'complete', src, dst, protocol, identification: id, payload: bytes.slice(payloadOffset, payloadOffset + payloadLength) };
+      }
+      if (this.entries.length >= this.maxDatagrams) return R['too-many-datagrams'];
+      e = { src, dst, id, protocol, deadline: now + this.timeout, fragments: [], bytes: 0, total: -1 };
+      this.entries.push(e);
+      idx = this.entries.length - 1;
+    }
+
+    // Consistency with the known total length (RFC 791: the last fragment fixes it).
+    if (!more) {
+      if ((e.total >= 0 && e.total !== end) || (e.fragments.length > 0 && e.fragments[e.fragments.length - 1].offset + e.fragments[e.fragments.length - 1].data.length > end)) {
+        this.remove(idx);
+        return R['inconsistent-length'];
+      }
+    } else if (e.total >= 0 && end > e.total) {
+      this.remove(idx);
+      return R['inconsistent-length'];
+    }
+
+    // Find the insertion point (fragments sorted by offset) and check neighbours for overlap.
+    const frags = e.fragments;
+    let pos = 0;
+    while (pos < frags.length && frags[pos].offset < fragOffset) pos++;
+    const same = pos < frags.length ? frags[pos] : undefined;
+    if (same && same.offset === fragOffset && same.data.length === payloadLength) {
+      if (sameBytes(same.data, bytes, payloadOffset)) {
+        if (!more) e.total = end;
+        return R.duplicate;
+      }
+      this.remove(idx);
+      return R.overlap;
+    }
+    const prev = pos > 0 ? frags[pos - 1] : undefined;
+    if ((prev && prev.offset + prev.data.length > fragOffset) || (same && same.offset < end)) {
+      this.remove(idx);
+      return R.overlap;
+    }
+
+    if (frags.length >= this.maxFragmentsPerDatagram) {
+      this.remove(idx);
+      return R['too-many-fragments'];
+    }
+    if (this.buffered + payloadLength > this.maxBufferedBytes) {
+      if (frags.length === 0) this.remove(idx);
+      return R['buffer-full'];
+    }
+
+    frags.splice(pos, 0, { offset: fragOffset, data: bytes.slice(payloadOffset, payloadOffset + payloadLength) });
+    e.bytes += payloadLength;
+    this.buffered += payloadLength;
+    if (!more) e.total = end;
+
+    // Non-overlapping fragments covering [0, total) exactly sum to total.
+    if (e.total >= 0 && e.bytes === e.total) {
+      const payload = new Uint8Array(e.total);
+      for (const f of frags) payload.set(f.data, f.offset);
+      this.remove(idx);
+      return { kind: 'complete', src, dst, protocol, identification: id, payload };
+    }
+    return PENDING;
+  }
+
+  /** Discards datagrams whose time is up; returns how many (the stack counts them as timeouts). */
+  expire(now: number): number {
+    let n = 0;
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      if (now >= this.entries[i].deadline) {
+        this.remove(i);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private find(src: number, dst: number, id: number, protocol: number): number {
+    const es = this.entries;
+    for (let i = 0; i < es.length; i++) {
+      const e = es[i];
+      if (e.id === id && e.src === src && e.dst === dst && e.protocol === protocol) return i;
+    }
+    return -1;
+  }
+
+  private remove(idx: number): void {
+    this.buffered -= this.entries[idx].bytes;
+    this.entries.splice(idx, 1);
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, off: number): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[off + i]) return false;
+  return true;
+}

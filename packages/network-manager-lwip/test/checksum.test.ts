@@ -1,0 +1,94 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  checksumAdd,
+  checksumAddU32,
+  checksumFinish,
+  checksumFold,
+  checksumUpdate16,
+  internetChecksum,
+  pseudoHeaderSum,
+  verifyChecksum,
+} from '../src/index.js';
+import { naiveChecksum, pseudoHeader, u16, u32 } from './helpers.js';
+
+describe('Internet checksum (RFC 1071)', () => {
+  it('matches the RFC 1071 section 3 worked example', () => {
+    const b = new Uint8Array([0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]);
+    expect(checksumFold(checksumAdd(0, b, 0, 8))).toBe(0xddf2);
+    expect(internetChecksum(b, 0, 8)).toBe(0x220d);
+  });
+
+  it('agrees with a naive byte-by-byte reference on any range (odd lengths and offsets too)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 3000 }), fc.nat(), fc.nat(), (b, x, y) => {
+        const off = b.length ? x % (b.length + 1) : 0;
+        const len = (b.length - off) ? y % (b.length - off + 1) : 0;
+        expect(internetChecksum(b, off, len)).toBe(naiveChecksum(b.subarray(off, off + len)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('is associative over even-length pieces (incremental use)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2000 }), fc.nat(), (b, cut) => {
+        const split = b.length ? (cut % (b.length + 1)) & ~1 : 0;
+        const whole = checksumAdd(0, b, 0, b.length);
+        const pieces = checksumAdd(checksumAdd(0, b, 0, split), b, split, b.length - split);
+        expect(checksumFold(pieces)).toBe(checksumFold(whole));
+      }),
+    );
+  });
+
+  it('a stored checksum verifies, and any single bit flip is detected', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 2, maxLength: 600 }), fc.nat(), (raw, bit) => {
+        const b = raw.length % 2 ? raw.slice(0, raw.length - 1) : raw.slice();
+        b[0] = 0;
+        b[1] = 0;
+        const c = internetChecksum(b, 0, b.length);
+        b[0] = c >> 8;
+        b[1] = c & 0xff;
+        expect(verifyChecksum(b, 0, b.length)).toBe(true);
+        const i = bit % (b.length * 8);
+        b[i >> 3] ^= 1 << (i & 7);
+        expect(verifyChecksum(b, 0, b.length)).toBe(false);
+      }),
+    );
+  });
+
+  it('pseudo-header sum equals summing the pseudo-header bytes', () => {
+    fc.assert(
+      fc.property(u32, u32, fc.integer({ min: 0, max: 255 }), u16, (s, d, p, l) => {
+        const ref = pseudoHeader(s, d, p, l);
+        expect(checksumFinish(pseudoHeaderSum(s, d, p, l))).toBe(naiveChecksum(ref));
+        expect(checksumFold(checksumAddU32(checksumAddU32(0, s), d) + p + l)).toBe(checksumFold(pseudoHeaderSum(s, d, p, l)));
+      }),
+    );
+  });
+
+  it('RFC 1624 incremental update equals recomputation', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 8, maxLength: 200 }), fc.nat(), u16, (raw, w, nw) => {
+        const b = raw.slice(0, raw.length & ~1);
+        b[0] = 0;
+        b[1] = 0;
+        const c = internetChecksum(b, 0, b.length);
+        const i = 2 + ((w % ((b.length - 2) / 2)) * 2);
+        const old = (b[i] << 8) | b[i + 1];
+        b[i] = nw >> 8;
+        b[i + 1] = nw & 0xff;
+        const updated = checksumUpdate16(c, old, nw);
+        b[0] = updated >> 8;
+        b[1] = updated & 0xff;
+        expect(verifyChecksum(b, 0, b.length)).toBe(true);
+      }),
+    );
+  });
+
+  it('does not lose carries on large inputs', () => {
+    const b = new Uint8Array(65536).fill(0xff);
+    expect(internetChecksum(b, 0, b.length)).toBe(naiveChecksum(b));
+  });
+});
