@@ -1,9 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
-import { cpu } from '@ebbrt/core-translation';
+import { cpu, currentCore } from '@ebbrt/core-translation';
 import { SystemEbbIds, UsageError, type EventFailure, type EventManager } from '@ebbrt/interfaces';
 import { REMOTE_EVENT_VECTOR, type WatchdogReport } from '../src/index.js';
-import { forEachSeed, here, nativeNode, type NativeFixture } from './fixtures.js';
+import { forEachSeed, here, nativeNode, refs, type NativeFixture } from './fixtures.js';
 
 /** The rep of `core`, read from outside any event (after it has been faulted in). */
 function repOf(f: NativeFixture, core: number): EventManager {
@@ -487,5 +487,31 @@ describe('native: idle handles and shutdown', () => {
     expect(r.reason).toBe('quiescent');
     expect(ran).toBe(1);
     expect(f.machine.cores.map((c) => c.state)).toEqual(['off', 'off']);
+  });
+});
+
+describe('off the CPU', () => {
+  it('no core is current outside a slice, so a promise settled by hardware resumes through its owner core', async () => {
+    const f = nativeNode({ cores: 2 });
+    const { em } = refs();
+    const seen: string[] = [];
+    let settle: (() => void) | undefined;
+    f.post(1, async () => {
+      const wait = em.deref().promise<number>();
+      settle = () => {
+        // A hardware callback: it runs between slices, with no core current.
+        seen.push(`hardware sees core ${String(cpu.current?.index)}`);
+        wait.resolve(7);
+      };
+      const before = em.deref().getNumCore();
+      const value = await wait.promise;
+      // The settlement travelled as an event on core 1, and the continuation runs there.
+      seen.push(`resumed with ${value} on core ${currentCore().index}, events ${em.deref().getNumCore() - before}`);
+    });
+    await f.sim.run();
+    expect(cpu.current).toBeUndefined();
+    f.sim.scheduleAfter(1_000, () => settle!());
+    await f.sim.run();
+    expect(seen).toEqual(['hardware sees core undefined', 'resumed with 7 on core 1, events 1']);
   });
 });

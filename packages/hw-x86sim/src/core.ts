@@ -16,6 +16,13 @@ export type SliceResult = 'halt' | 'yield' | 'poll';
 /** Software booted on a core. The scheduler calls `runSlice` whenever the core is runnable. */
 export interface CoreProgram {
   runSlice(core: Core): SliceResult;
+  /**
+   * Optional: the core has left the CPU. Called at the start of the scheduler's next step, after
+   * the microtask queue drained the slice's continuations, and before anything else runs (a
+   * hardware event, another core). Software uses it to clear its "current core" register, so
+   * code outside any slice never believes it runs on this core.
+   */
+  leftCpu?(core: Core): void;
 }
 
 /** One simulated CPU core. Only the scheduler enters it; software never calls `runSlice` itself. */

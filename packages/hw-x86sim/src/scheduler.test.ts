@@ -357,3 +357,36 @@ describe('Scheduler with a realtime clock', () => {
     expect(r.finalTimeNs).toBeGreaterThanOrEqual(5_000_000);
   });
 });
+
+describe('leaving the CPU', () => {
+  it('a program hears it left the CPU after its continuations drained and before anything else runs', async () => {
+    const sim = new Simulation({ seed: 3 });
+    const m = sim.createMachine({ cores: 2, memoryBytes: 4096 });
+    const log: string[] = [];
+    for (const core of m.cores) {
+      let slices = 0;
+      core.start({
+        runSlice(c) {
+          c.apic.nextPending();
+          log.push(`slice ${c.index}`);
+          void Promise.resolve().then(() => log.push(`continuation ${c.index}`));
+          return ++slices < 2 ? 'yield' : 'halt';
+        },
+        leftCpu: (c) => log.push(`left ${c.index}`),
+      });
+    }
+    sim.scheduleAfter(10, () => log.push('hardware'));
+    await sim.run();
+    // Every slice is followed by its continuation and then its leaving, before the next thing.
+    for (let i = 0; i < log.length; i += 3) {
+      if (log[i] === 'hardware') {
+        i -= 2;
+        continue;
+      }
+      const core = log[i]!.split(' ')[1];
+      expect(log.slice(i, i + 3)).toEqual([`slice ${core}`, `continuation ${core}`, `left ${core}`]);
+    }
+    expect(log.filter((l) => l.startsWith('left'))).toHaveLength(4);
+    expect(log.at(-1)).toBe('hardware');
+  });
+});

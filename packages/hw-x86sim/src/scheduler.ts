@@ -54,6 +54,8 @@ export class Scheduler {
   private readonly trace: TraceRecorder;
   /** Runnable cores; order is deterministic (swap-remove), the PRNG picks among them. */
   private readonly runnable: Core[] = [];
+  /** The core whose slice ran last and has not yet been told it left the CPU. */
+  private onCpu: Core | null = null;
   /** Cores that returned 'poll': asleep until some other activity happens. */
   private pollers: Core[] = [];
   private posted: Array<() => void> = [];
@@ -160,6 +162,7 @@ export class Scheduler {
 
   private step(): void {
     try {
+      this.leaveCpu();
       if (this.stopRequested) return this.finish('stopped');
       const clock = this.clock;
       const now = clock.now();
@@ -226,6 +229,7 @@ export class Scheduler {
 
   private runSlice(core: Core, startNs: number): void {
     const program = core._program!;
+    this.onCpu = core;
     core._inSlice = true;
     core._wakeLatched = false;
     this.slices++;
@@ -287,7 +291,16 @@ export class Scheduler {
     if (this.running) this.continueLater();
   }
 
+  /** Tells the program of the last core entered that it has left the CPU (see CoreProgram.leftCpu). */
+  private leaveCpu(): void {
+    const core = this.onCpu;
+    if (core === null) return;
+    this.onCpu = null;
+    core._program?.leftCpu?.(core);
+  }
+
   private cleanup(): void {
+    this.leaveCpu();
     this.running = false;
     this.idleWaiting = false;
     if (this.waitTimer !== null) {

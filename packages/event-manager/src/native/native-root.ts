@@ -1,4 +1,4 @@
-import { type CoreContext, type NodeContext } from '@ebbrt/core-translation';
+import { cpu, type CoreContext, type NodeContext } from '@ebbrt/core-translation';
 import type { EbbId, EventFailure, EventFn, EventManager, EventManagerRoot, CoreInfo } from '@ebbrt/interfaces';
 import type { Machine, Simulation } from '@ebbrt/hw-x86sim';
 import { EventReports, type WatchdogReport } from '../common/event-stats.js';
@@ -39,7 +39,13 @@ export class NativeEventManagerRoot implements EventManagerRoot, NativeLoopRoot 
     this.tracePid = machine.tracePid;
     for (let i = 0; i < node.numCores; i++) {
       const context = node.core(i);
-      machine.cores[i]!.start({ runSlice: () => this.repOn(context).runSlice() });
+      machine.cores[i]!.start({
+        runSlice: () => this.repOn(context).runSlice(),
+        // Off the CPU, nothing runs as this core: hardware callbacks see no current core.
+        leftCpu: () => {
+          if (cpu.current === context) cpu.current = undefined;
+        },
+      });
     }
   }
 
