@@ -15,10 +15,14 @@ export interface InterfaceInfo {
 export interface TcpHandler {
   /** In-order payload, as views of the received buffers (no copy). */
   receive(connection: TcpConnection, data: IOBuf): void;
+  /** A connection opened by {@link NetworkManager.tcpConnect} is established (not called for accepted ones). */
   connected?(connection: TcpConnection): void;
   /** The peer closed its side (FIN received). */
   closed?(connection: TcpConnection): void;
-  /** The connection was reset or timed out. */
+  /**
+   * The connection was reset, timed out, or (for {@link NetworkManager.tcpConnect})
+   * could not be established, e.g. ECONNREFUSED. No callback follows it.
+   */
   aborted?(connection: TcpConnection, reason: Error): void;
   /** More send window opened after back-pressure. */
   sendWindowIncreased?(connection: TcpConnection): void;
@@ -33,6 +37,8 @@ export interface TcpConnection {
   /** Sends a chain, queueing what does not fit the window until it opens. */
   sendQueued(data: IOBuf): void;
   sendWindowRemaining(): number;
+  /** The core this connection's callbacks run on. */
+  readonly core: number;
   /** Binds the connection's events to a core of this node. */
   bindCore(core: number): void;
   shutdown(): void;
@@ -41,12 +47,22 @@ export interface TcpConnection {
 }
 
 export interface TcpListener {
+  /** The bound port: the real one (even when 0 was asked for) once {@link listening} has resolved. */
   readonly port: number;
+  /**
+   * Settles when the listener is bound: resolves (on the core that called
+   * tcpListen) once {@link port} is valid, rejects if binding failed (e.g. EADDRINUSE).
+   * A stack that binds synchronously returns an already-resolved promise.
+   */
+  readonly listening: Promise<void>;
   close(): void;
 }
 
 export interface UdpSocket {
+  /** The bound port: the real one (even when 0 was asked for) once {@link bound} has resolved. */
   readonly port: number;
+  /** Settles when the socket is bound, like {@link TcpListener.listening}. */
+  readonly bound: Promise<void>;
   sendTo(address: Ipv4String, port: number, data: IOBuf): void;
   close(): void;
 }
