@@ -1,6 +1,7 @@
 // ARP for IPv4 over Ethernet (RFC 826). Only hardware type 1 (Ethernet) with protocol 0x0800
 // and address lengths 6/4 is accepted: that is the only combination the stack resolves.
 
+import { PacketView } from './packet-view.js';
 import { badField, checkSpace, failure, rangeOk, readU16, readU32, writeU16, writeU32, type ParseFailure } from './result.js';
 import { isMacAddress, readMac, writeMac, type MacAddress } from './mac-address.js';
 import { isIpv4Address, type Ipv4Address } from './ipv4-address.js';
@@ -30,18 +31,7 @@ export interface ArpRepr {
   targetIp: Ipv4Address;
 }
 
-export class ArpPacket {
-  readonly ok = true as const;
-  bytes: Uint8Array;
-  offset: number;
-  length: number;
-
-  constructor(bytes: Uint8Array, offset: number, length: number) {
-    this.bytes = bytes;
-    this.offset = offset;
-    this.length = length;
-  }
-
+export class ArpPacket extends PacketView {
   /** Validates and wraps. `length` may exceed 28 (Ethernet padding); trailing bytes are ignored. */
   static parse(bytes: Uint8Array, offset = 0, length = bytes.length - offset): ArpPacket | ParseFailure<ArpParseReason> {
     return ArpPacket.check(bytes, offset, length) ?? new ArpPacket(bytes, offset, length);
@@ -49,11 +39,7 @@ export class ArpPacket {
 
   wrap(bytes: Uint8Array, offset: number, length: number): ParseFailure<ArpParseReason> | null {
     const f = ArpPacket.check(bytes, offset, length);
-    if (f) return f;
-    this.bytes = bytes;
-    this.offset = offset;
-    this.length = length;
-    return null;
+    return f ?? this.rebind(bytes, offset, length);
   }
 
   static check(b: Uint8Array, o: number, length: number): ParseFailure<ArpParseReason> | null {

@@ -4,6 +4,7 @@
 // options into `sname`/`file`) is not supported: such messages parse, but options placed in
 // those fields are not seen (lwIP does the same unless LWIP_DHCP_BOOTP_FILE is set).
 
+import { PacketView } from './packet-view.js';
 import { isIpv4Address, type Ipv4Address } from './ipv4-address.js';
 import { isMacAddress, readMac, writeMac, type MacAddress } from './mac-address.js';
 import { badField, checkSpace, checkUint, failure, rangeOk, readU16, readU32, writeU16, writeU32, type ParseFailure, type ReprResult } from './result.js';
@@ -91,18 +92,7 @@ export interface DhcpRepr {
   maxMessageSize: number | null;
 }
 
-export class DhcpMessage {
-  readonly ok = true as const;
-  bytes: Uint8Array;
-  offset: number;
-  length: number;
-
-  constructor(bytes: Uint8Array, offset: number, length: number) {
-    this.bytes = bytes;
-    this.offset = offset;
-    this.length = length;
-  }
-
+export class DhcpMessage extends PacketView {
   /** `length` is the UDP payload length. Checks the fixed part and the option framing. Never throws. */
   static parse(bytes: Uint8Array, offset = 0, length = bytes.length - offset): DhcpMessage | ParseFailure<DhcpParseReason> {
     return DhcpMessage.check(bytes, offset, length) ?? new DhcpMessage(bytes, offset, length);

@@ -3,6 +3,7 @@
 // Short frames are padded to 60 bytes on the wire: payload length here includes that padding,
 // which is why IPv4 must trust its own total-length field, not the frame length.
 
+import { PacketView } from './packet-view.js';
 import { badField, checkSpace, checkUint, failure, rangeOk, readU16, writeU16, type ParseFailure } from './result.js';
 import { readMac, writeMac, isMacAddress, type MacAddress } from './mac-address.js';
 
@@ -27,18 +28,7 @@ export interface EthernetRepr {
   ethertype: number;
 }
 
-export class EthernetFrame {
-  readonly ok = true as const;
-  bytes: Uint8Array;
-  offset: number;
-  length: number;
-
-  constructor(bytes: Uint8Array, offset: number, length: number) {
-    this.bytes = bytes;
-    this.offset = offset;
-    this.length = length;
-  }
-
+export class EthernetFrame extends PacketView {
   /** Validates and wraps; never throws. Allocates only the view on success. */
   static parse(bytes: Uint8Array, offset = 0, length = bytes.length - offset): EthernetFrame | ParseFailure<EthernetParseReason> {
     const f = EthernetFrame.check(bytes, offset, length);
@@ -48,11 +38,7 @@ export class EthernetFrame {
   /** Re-points this view at another frame (zero-allocation receive path). Returns the failure or null. */
   wrap(bytes: Uint8Array, offset: number, length: number): ParseFailure<EthernetParseReason> | null {
     const f = EthernetFrame.check(bytes, offset, length);
-    if (f) return f;
-    this.bytes = bytes;
-    this.offset = offset;
-    this.length = length;
-    return null;
+    return f ?? this.rebind(bytes, offset, length);
   }
 
   static check(bytes: Uint8Array, offset: number, length: number): ParseFailure<EthernetParseReason> | null {

@@ -1,6 +1,7 @@
 // ICMPv4 (RFC 792): echo request/reply, destination unreachable, time exceeded. The checksum
 // covers the whole ICMP message (header and data), with no pseudo-header.
 
+import { PacketView } from './packet-view.js';
 import { checksumAdd, checksumFold, internetChecksum } from './checksum.js';
 import { badField, checkSpace, checkUint, failure, rangeOk, readU16, readU32, writeU16, writeU32, type ParseFailure, type ReprResult } from './result.js';
 
@@ -39,18 +40,7 @@ export type Icmpv4Repr =
   | { kind: 'dest-unreachable'; code: number; nextHopMtu: number; data: Uint8Array }
   | { kind: 'time-exceeded'; code: number; data: Uint8Array };
 
-export class Icmpv4Packet {
-  readonly ok = true as const;
-  bytes: Uint8Array;
-  offset: number;
-  length: number;
-
-  constructor(bytes: Uint8Array, offset: number, length: number) {
-    this.bytes = bytes;
-    this.offset = offset;
-    this.length = length;
-  }
-
+export class Icmpv4Packet extends PacketView {
   /** `length` is the ICMP message length (the IPv4 payload length). Never throws. */
   static parse(
     bytes: Uint8Array,
@@ -63,11 +53,7 @@ export class Icmpv4Packet {
 
   wrap(bytes: Uint8Array, offset: number, length: number, verifyChecksum = true): ParseFailure<Icmpv4ParseReason> | null {
     const f = Icmpv4Packet.check(bytes, offset, length, verifyChecksum);
-    if (f) return f;
-    this.bytes = bytes;
-    this.offset = offset;
-    this.length = length;
-    return null;
+    return f ?? this.rebind(bytes, offset, length);
   }
 
   static check(b: Uint8Array, o: number, length: number, verifyChecksum: boolean): ParseFailure<Icmpv4ParseReason> | null {

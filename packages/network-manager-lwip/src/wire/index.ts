@@ -1,5 +1,6 @@
 // The wire layer: zero-allocation views, reprs and emitters for every protocol the stack speaks.
 export * from './result.js';
+export * from './packet-view.js';
 export * from './checksum.js';
 export * from './ipv4-address.js';
 export * from './mac-address.js';

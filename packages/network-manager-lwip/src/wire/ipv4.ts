@@ -1,6 +1,7 @@
 // IPv4 header (RFC 791). The view trusts the header's own total-length field, not the length
 // it is given: Ethernet pads short frames, so `length` may exceed the datagram.
 
+import { PacketView } from './packet-view.js';
 import { checksumAdd, checksumFold, internetChecksum } from './checksum.js';
 import { isIpv4Address, type Ipv4Address } from './ipv4-address.js';
 import {
@@ -47,18 +48,8 @@ export interface Ipv4Repr {
   options: Uint8Array;
 }
 
-export class Ipv4Packet {
-  readonly ok = true as const;
-  bytes: Uint8Array;
-  offset: number;
-  /** The datagram's length: the header's total length (not the possibly padded buffer length). */
-  length: number;
-
-  constructor(bytes: Uint8Array, offset: number, length: number) {
-    this.bytes = bytes;
-    this.offset = offset;
-    this.length = length;
-  }
+export class Ipv4Packet extends PacketView {
+  // `length`: The datagram's length: the header's total length (not the possibly padded buffer length).
 
   /**
    * Validates and wraps the datagram at `offset`; `length` is the available bytes (e.g. the
@@ -79,10 +70,7 @@ export class Ipv4Packet {
   wrap(bytes: Uint8Array, offset: number, length: number, verifyChecksum = true): ParseFailure<Ipv4ParseReason> | null {
     const total = Ipv4Packet.check(bytes, offset, length, verifyChecksum);
     if (typeof total !== 'number') return total;
-    this.bytes = bytes;
-    this.offset = offset;
-    this.length = total;
-    return null;
+    return this.rebind(bytes, offset, total);
   }
 
   /** Returns the datagram's total length, or the failure. */

@@ -1,6 +1,7 @@
 // TCP header (RFC 9293 section 3.1). The checksum covers the IPv4 pseudo-header (source,
 // destination, zero, protocol 6, TCP length), the header, options and data.
 
+import { PacketView } from './packet-view.js';
 import { checksumAdd, checksumFinish, checksumFold, pseudoHeaderSum } from './checksum.js';
 import { IpProtocol } from './ipv4.js';
 import { isIpv4Address, type Ipv4Address } from './ipv4-address.js';
@@ -40,18 +41,8 @@ export interface TcpRepr {
   payloadLength: number;
 }
 
-export class TcpSegment {
-  readonly ok = true as const;
-  bytes: Uint8Array;
-  offset: number;
-  /** Segment length: header + options + data (the IPv4 payload length). */
-  length: number;
-
-  constructor(bytes: Uint8Array, offset: number, length: number) {
-    this.bytes = bytes;
-    this.offset = offset;
-    this.length = length;
-  }
+export class TcpSegment extends PacketView {
+  // `length`: Segment length: header + options + data (the IPv4 payload length).
 
   /**
    * `length` is the IPv4 payload length; `src`/`dst` the IPv4 addresses for the
@@ -71,11 +62,7 @@ export class TcpSegment {
 
   wrap(bytes: Uint8Array, offset: number, length: number, src: Ipv4Address, dst: Ipv4Address, verifyChecksum = true): ParseFailure<TcpParseReason> | null {
     const f = TcpSegment.check(bytes, offset, length, src, dst, verifyChecksum);
-    if (f) return f;
-    this.bytes = bytes;
-    this.offset = offset;
-    this.length = length;
-    return null;
+    return f ?? this.rebind(bytes, offset, length);
   }
 
   static check(

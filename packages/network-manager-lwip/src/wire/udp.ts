@@ -2,6 +2,7 @@
 // UDP length), the header and the data. A transmitted checksum of 0 means "none"; a computed 0
 // is therefore sent as 0xffff (both are zero in one's complement).
 
+import { PacketView } from './packet-view.js';
 import { checksumAdd, checksumFinish, checksumFold, pseudoHeaderSum } from './checksum.js';
 import { IpProtocol } from './ipv4.js';
 import { isIpv4Address, type Ipv4Address } from './ipv4-address.js';
@@ -20,18 +21,8 @@ export interface UdpRepr {
   payloadLength: number;
 }
 
-export class UdpPacket {
-  readonly ok = true as const;
-  bytes: Uint8Array;
-  offset: number;
-  /** The datagram length from the UDP length field. */
-  length: number;
-
-  constructor(bytes: Uint8Array, offset: number, length: number) {
-    this.bytes = bytes;
-    this.offset = offset;
-    this.length = length;
-  }
+export class UdpPacket extends PacketView {
+  // `length`: The datagram length from the UDP length field.
 
   /**
    * `length` is the IPv4 payload length. `src`/`dst` are the IPv4 addresses, needed for the
@@ -53,10 +44,7 @@ export class UdpPacket {
   wrap(bytes: Uint8Array, offset: number, length: number, src: Ipv4Address, dst: Ipv4Address, verifyChecksum = true): ParseFailure<UdpParseReason> | null {
     const r = UdpPacket.check(bytes, offset, length, src, dst, verifyChecksum);
     if (typeof r !== 'number') return r;
-    this.bytes = bytes;
-    this.offset = offset;
-    this.length = r;
-    return null;
+    return this.rebind(bytes, offset, r);
   }
 
   static check(
