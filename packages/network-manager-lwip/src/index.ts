@@ -1,2 +1,11 @@
-// @ebbrt/network-manager-lwip. Only the wire layer exists so far; see README.md.
+// @ebbrt/network-manager-lwip: the wire layer, the virtio-net driver and the interface layer; TCP is to come (README.md).
 export * from './wire/index.js';
+// Driver and interface layer (native NetworkManager).
+export { manifest } from './manifest.js';
+export { lwipOptionsSchema, type LwipOptions } from './options.js';
+export { LwipNetworkManagerRoot } from './root.js';
+export { LwipNetworkManager, type PingOptions } from './rep.js';
+export { VirtioNetDriver, CoreNetDriver, type DriverConfig } from './driver/virtio-net-driver.js';
+export { QueuePair, type QueuePairStats, type QueuePairConfig } from './driver/queue-pair.js';
+export { NetInterface, UdpSocketImpl, type IfaceConfig } from './iface/net-interface.js';
+export { newCounters, totalDrops, type NetCounters } from './iface/counters.js';

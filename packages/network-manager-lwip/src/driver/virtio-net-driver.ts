@@ -1,0 +1,193 @@
+// The virtio-net driver: device bring-up (node-wide, at install) and one queue pair per core,
+// set up on its own core by an event the Event Manager's root posts at boot (the rings and RX
+// buffers must come from that core's MemoryAllocator rep). The device only accepts setupQueue
+// before DRIVER_OK, so DRIVER_OK is written when the last core has finished.
+//
+// Interrupts vs polling (after Linux NAPI / EbbRT's VirtioNet driver): at low load every used
+// buffer raises the queue's vector and the handler drains the rings. Under load (many frames in
+// one handler run, or a high frame rate over a short window) the core suppresses interrupts
+// (avail.flags NO_INTERRUPT) and drains the rings from the Event Manager's idle callback instead;
+// a periodic timer leaves polling after a whole period without traffic. Leaving re-enables
+// interrupts and then RE-CHECKS the used rings: anything that arrived while interrupts were
+// suppressed is found there, so no wake-up is lost.
+
+import { EbbRef } from '@ebbrt/core-translation';
+import { SystemEbbIds, type EventManager, type IdleHandle, type IOBuf, type MemoryAllocator, type Timer, type TimerHandle } from '@ebbrt/interfaces';
+import {
+  VIRTIO_NET_F,
+  VIRTIO_STATUS,
+  featureBit,
+  type Machine,
+  type Simulation,
+  VirtioNetDevice,
+} from '@ebbrt/hw-x86sim';
+import { QueuePair, type FrameSink, type QueuePairConfig } from './queue-pair.js';
+
+export interface DriverConfig extends QueuePairConfig {
+  mac?: string;
+  /** Frames handled in one interrupt-handler run that switch the core to polling. */
+  pollFramesPerInterrupt: number;
+  /** Frames within `pollRateWindowUs` that switch the core to polling. */
+  pollRateFrames: number;
+  pollRateWindowUs: number;
+  /** Polling ends after a whole period of this many µs with no frame. */
+  pollIdleUs: number;
+  /** Used entries consumed per handler run / poll. */
+  rxBudget: number;
+}
+
+const emRef = new EbbRef<EventManager>(SystemEbbIds.EventManager);
+const memRef = new EbbRef<MemoryAllocator>(SystemEbbIds.MemoryAllocator);
+const timerRef = new EbbRef<Timer>(SystemEbbIds.Timer);
+
+/** One core's driver state: its queue pair plus the interrupt/polling state machine. */
+export class CoreNetDriver {
+  mode: 'interrupt' | 'polling' = 'interrupt';
+  private idle: IdleHandle | undefined;
+  private pollTimer: TimerHandle | undefined;
+  private framesSinceTick = 0;
+  private windowStartNs = 0;
+  private windowFrames = 0;
+
+  constructor(
+    readonly core: number,
+    readonly queue: QueuePair,
+    private readonly sim: Simulation,
+    private readonly config: DriverConfig,
+    private readonly sink: FrameSink,
+  ) {}
+
+  /** The queue's interrupt vector handler. */
+  onInterrupt = (): void => {
+    const q = this.queue;
+    q.stats.interrupts++;
+    q.reclaimTx();
+    if (this.mode === 'polling') return; // a late interrupt; the idle callback owns the rings
+    const n = q.receive(this.config.rxBudget, this.sink);
+    const now = this.sim.now();
+    if (now - this.windowStartNs > this.config.pollRateWindowUs * 1000) {
+      this.windowStartNs = now;
+      this.windowFrames = 0;
+    }
+    this.windowFrames += n;
+    if (n >= this.config.pollFramesPerInterrupt || this.windowFrames >= this.config.pollRateFrames || q.hasUsed()) {
+      this.enterPolling();
+    }
+  };
+
+  private enterPolling(): void {
+    const q = this.queue;
+    q.stats.toPolling++;
+    this.mode = 'polling';
+    q.setInterruptsEnabled(false);
+    this.framesSinceTick = 1;
+    this.idle = emRef.deref().setIdleCallback(this.poll);
+    this.pollTimer = timerRef.deref().start(this.tick, this.config.pollIdleUs, true);
+  }
+
+  private poll = (): void => {
+    const q = this.queue;
+    q.stats.polls++;
+    const freed = q.reclaimTx();
+    const n = q.receive(this.config.rxBudget, this.sink);
+    if (n + freed > 0) q.stats.pollsWithWork++;
+    this.framesSinceTick += n + freed;
+  };
+
+  private tick = (): void => {
+    if (this.mode !== 'polling') return;
+    if (this.framesSinceTick > 0 || this.queue.backlogLength > 0) {
+      this.framesSinceTick = 0;
+      return;
+    }
+    this.leavePolling();
+  };
+
+  private leavePolling(): void {
+    const q = this.queue;
+    q.setInterruptsEnabled(true);
+    // Re-check: a frame that arrived while suppressed raised nothing and is only on the ring.
+    if (q.hasUsed()) {
+      q.stats.recheckFoundWork++;
+      q.setInterruptsEnabled(false);
+      this.framesSinceTick = 1;
+      return;
+    }
+    q.stats.toInterrupts++;
+    this.mode = 'interrupt';
+    this.windowFrames = 0;
+    this.idle?.stop();
+    this.idle = undefined;
+    this.pollTimer?.stop();
+    this.pollTimer = undefined;
+  }
+
+  transmit(chain: IOBuf): void {
+    this.queue.transmit(chain);
+  }
+}
+
+/**
+ * Node-wide part of the driver: the device and the per-core drivers. `bringUp` negotiates
+ * features; `setupCore` runs on each core (as an event) and writes DRIVER_OK after the last one.
+ */
+export class VirtioNetDriver {
+  readonly device: VirtioNetDevice;
+  readonly cores: (CoreNetDriver | undefined)[];
+  private pendingCores: number;
+  private readyWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly sim: Simulation,
+    private readonly machine: Machine,
+    numCores: number,
+    private readonly config: DriverConfig,
+  ) {
+    this.device = new VirtioNetDevice(sim, machine, config.mac === undefined ? { queuePairs: numCores } : { mac: config.mac, queuePairs: numCores });
+    this.cores = new Array<CoreNetDriver | undefined>(numCores).fill(undefined);
+    this.pendingCores = numCores;
+    const d = this.device;
+    d.setStatus(0);
+    d.setStatus(VIRTIO_STATUS.ACKNOWLEDGE);
+    d.setStatus(VIRTIO_STATUS.ACKNOWLEDGE | VIRTIO_STATUS.DRIVER);
+    const wanted =
+      featureBit(VIRTIO_NET_F.MAC) | featureBit(VIRTIO_NET_F.STATUS) | featureBit(VIRTIO_NET_F.MQ) | featureBit(VIRTIO_NET_F.VERSION_1);
+    const got = d.negotiate(wanted);
+    if ((got & featureBit(VIRTIO_NET_F.VERSION_1)) === 0n) throw new Error('virtio-net: device does not offer VERSION_1');
+    d.setStatus(VIRTIO_STATUS.ACKNOWLEDGE | VIRTIO_STATUS.DRIVER | VIRTIO_STATUS.FEATURES_OK);
+    if ((d.status & VIRTIO_STATUS.FEATURES_OK) === 0) throw new Error('virtio-net: FEATURES_OK refused');
+  }
+
+  get ready(): boolean {
+    return this.pendingCores === 0;
+  }
+
+  /** Calls `fn` once every queue pair is set up and DRIVER_OK written (at once if already). */
+  whenReady(fn: () => void): void {
+    if (this.ready) fn();
+    else this.readyWaiters.push(fn);
+  }
+
+  /** Runs on core `core` (an event): allocates its rings and RX buffers, and its vector. */
+  setupCore(core: number, sink: FrameSink): void {
+    if (this.cores[core] !== undefined) return;
+    const em = emRef.deref();
+    let driver: CoreNetDriver | undefined;
+    const vector = em.allocateVector(() => driver?.onInterrupt());
+    const numa = this.machine.nodeOfCore(core);
+    const qp = new QueuePair(core, this.device, this.machine.memory, memRef.deref(), this.config, vector, core, numa);
+    driver = new CoreNetDriver(core, qp, this.sim, this.config, sink);
+    this.cores[core] = driver;
+    if (--this.pendingCores === 0) {
+      this.device.setStatus(this.device.status | VIRTIO_STATUS.DRIVER_OK);
+      for (const w of this.readyWaiters.splice(0)) w();
+    }
+  }
+
+  /** The driver of core `core` (throws before that core's setup event ran). */
+  on(core: number): CoreNetDriver {
+    const d = this.cores[core];
+    if (d === undefined) throw new Error(`virtio-net: queue pair of core ${core} is not set up yet`);
+    return d;
+  }
+}

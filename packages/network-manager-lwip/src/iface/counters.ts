@@ -1,0 +1,106 @@
+/** Interface-layer counters: every frame that is dropped is counted under exactly one reason. */
+export interface NetCounters {
+  rxFrames: number;
+  txFrames: number;
+  // Ethernet
+  ethMalformed: number;
+  ethNotForUs: number;
+  ethUnknownType: number;
+  // ARP
+  arpMalformed: number;
+  arpIgnored: number;
+  arpRequestsReceived: number;
+  arpRepliesReceived: number;
+  arpRequestsSent: number;
+  arpRepliesSent: number;
+  arpRetries: number;
+  /** Packets dropped because their next hop never answered ARP. */
+  arpFailed: number;
+  /** Packets dropped because too many were already waiting for one address. */
+  arpQueueFull: number;
+  // IPv4
+  ipMalformed: number;
+  ipBadChecksum: number;
+  ipNotForUs: number;
+  ipFragments: number;
+  ipReassembled: number;
+  ipFragmentsDropped: number;
+  ipUnknownProtocol: number;
+  /** Sends with no route (off-subnet destination and no gateway). */
+  noRoute: number;
+  // ICMP
+  icmpMalformed: number;
+  icmpBadChecksum: number;
+  icmpEchoRequests: number;
+  icmpEchoRepliesSent: number;
+  icmpEchoRepliesReceived: number;
+  icmpUnmatchedReplies: number;
+  icmpIgnored: number;
+  // UDP
+  udpMalformed: number;
+  udpBadChecksum: number;
+  udpNoSocket: number;
+  udpDelivered: number;
+  udpSent: number;
+  /** A socket's receive handler threw (the error is counted, the stack carries on). */
+  handlerErrors: number;
+  /** A bug in the stack caught at the top of the receive path (the frame is dropped). */
+  internalErrors: number;
+  /** A buffer could not be allocated for a transmit or reply. */
+  noMemory: number;
+  /** Frames sent on a core whose queue pair is not set up yet (before the driver is ready). */
+  txNotReady: number;
+}
+
+export function newCounters(): NetCounters {
+  return {
+    rxFrames: 0,
+    txFrames: 0,
+    ethMalformed: 0,
+    ethNotForUs: 0,
+    ethUnknownType: 0,
+    arpMalformed: 0,
+    arpIgnored: 0,
+    arpRequestsReceived: 0,
+    arpRepliesReceived: 0,
+    arpRequestsSent: 0,
+    arpRepliesSent: 0,
+    arpRetries: 0,
+    arpFailed: 0,
+    arpQueueFull: 0,
+    ipMalformed: 0,
+    ipBadChecksum: 0,
+    ipNotForUs: 0,
+    ipFragments: 0,
+    ipReassembled: 0,
+    ipFragmentsDropped: 0,
+    ipUnknownProtocol: 0,
+    noRoute: 0,
+    icmpMalformed: 0,
+    icmpBadChecksum: 0,
+    icmpEchoRequests: 0,
+    icmpEchoRepliesSent: 0,
+    icmpEchoRepliesReceived: 0,
+    icmpUnmatchedReplies: 0,
+    icmpIgnored: 0,
+    udpMalformed: 0,
+    udpBadChecksum: 0,
+    udpNoSocket: 0,
+    udpDelivered: 0,
+    udpSent: 0,
+    handlerErrors: 0,
+    internalErrors: 0,
+    noMemory: 0,
+    txNotReady: 0,
+  };
+}
+
+/** Total of every drop counter (everything but traffic and success counts). */
+export function totalDrops(c: NetCounters): number {
+  return (
+    c.ethMalformed + c.ethNotForUs + c.ethUnknownType + c.arpMalformed + c.arpIgnored + c.arpFailed + c.arpQueueFull +
+    c.ipMalformed + c.ipBadChecksum + c.ipNotForUs + c.ipFragmentsDropped + c.ipUnknownProtocol + c.noRoute +
+    c.icmpMalformed + c.icmpBadChecksum + c.icmpUnmatchedReplies + c.icmpIgnored + c.udpMalformed + c.udpBadChecksum +
+    c.udpNoSocket + c.internalErrors + c.noMemory + c.txNotReady
+  );
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+const ipv4Text = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'a dotted-quad IPv4 address');
+
+/**
+ * Options of the native NetworkManager. `address` is 'a.b.c.d/prefix' (or 'a.b.c.d' with
+ * `netmask`). Everything else has a default.
+ */
+export const lwipOptionsSchema = z.strictObject({
+  /** This node's address, e.g. '10.0.0.2/24'. */
+  address: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/, "an IPv4 address such as '10.0.0.2/24'"),
+  /** Dotted-quad netmask; required when `address` has no prefix length. */
+  netmask: ipv4Text.optional(),
+  gateway: ipv4Text.optional(),
+  /** 'aa:bb:cc:dd:ee:ff'; default 52:54:00 + the machine id. */
+  mac: z.string().regex(/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/, "a MAC such as '02:00:00:00:00:01'").optional(),
+  mtu: z.number().int().min(576).max(9000).default(1500),
+  rxRingSize: z.number().int().min(2).max(32768).default(256),
+  txRingSize: z.number().int().min(2).max(32768).default(256),
+  rxBufferSize: z.number().int().min(1536).max(65536 + 12).default(2048),
+  txBacklogLimit: z.number().int().min(0).default(4096),
+  pollFramesPerInterrupt: z.number().int().min(1).default(16),
+  pollRateFrames: z.number().int().min(1).default(64),
+  pollRateWindowUs: z.number().positive().default(100),
+  pollIdleUs: z.number().positive().default(50),
+  rxBudget: z.number().int().min(1).default(64),
+  arpRetries: z.number().int().min(0).max(100).default(3),
+  arpRetryUs: z.number().positive().default(1000),
+  arpExpiryUs: z.number().positive().default(60_000_000),
+  arpQueueLimit: z.number().int().min(1).default(64),
+  arpCacheSize: z.number().int().min(1).default(256),
+});
+
+export type LwipOptions = z.output<typeof lwipOptionsSchema>;

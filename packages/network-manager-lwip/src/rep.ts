@@ -1,0 +1,106 @@
+import { EbbRef } from '@ebbrt/core-translation';
+import {
+  SystemEbbIds,
+  UsageError,
+  type EventManager,
+  type InterfaceInfo,
+  type IOBuf,
+  type NetworkManager,
+  type TcpConnection,
+  type TcpHandler,
+  type TcpListener,
+  type Timer,
+  type UdpSocket,
+} from '@ebbrt/interfaces';
+import { parseAddress } from './iface/net-interface.js';
+import { ipv4ToString, macToString } from './wire/index.js';
+import type { LwipNetworkManagerRoot } from './root.js';
+
+export interface PingOptions {
+  /** Echo requests to send, one after the other. Default 1. */
+  count?: number;
+  /** ICMP data bytes. Default 56. */
+  payloadSize?: number;
+  /** Give up on one request after this long. Default 1 s. */
+  timeoutUs?: number;
+}
+
+const TCP_MISSING = 'TCP is not implemented yet in @ebbrt/network-manager-lwip';
+const emRef = new EbbRef<EventManager>(SystemEbbIds.EventManager);
+const timerRef = new EbbRef<Timer>(SystemEbbIds.Timer);
+
+/** Per-core rep of the native NetworkManager. */
+export class LwipNetworkManager implements NetworkManager {
+  constructor(
+    readonly root: LwipNetworkManagerRoot,
+    readonly core: number,
+  ) {}
+
+  interfaces(): readonly InterfaceInfo[] {
+    const c = this.root.iface.config;
+    return [
+      {
+        name: c.name,
+        mac: macToString(c.mac),
+        address: ipv4ToString(c.address),
+        netmask: ipv4ToString(c.netmask),
+        gateway: c.gateway === undefined ? undefined : ipv4ToString(c.gateway),
+      },
+    ];
+  }
+
+  udpBind(port: number, receive: (from: { address: string; port: number }, data: IOBuf) => void): UdpSocket {
+    return this.root.iface.udpBind(port, receive);
+  }
+
+  tcpListen(_port: number, _accept: (connection: TcpConnection) => TcpHandler): TcpListener {
+    throw new UsageError(TCP_MISSING);
+  }
+
+  tcpConnect(_address: string, _port: number, _handler: TcpHandler): TcpConnection {
+    throw new UsageError(TCP_MISSING);
+  }
+
+  /** Resolves once the driver is up (every queue pair set up, DRIVER_OK), on this core. */
+  async whenReady(): Promise<void> {
+    if (this.root.ready) return;
+    const p = emRef.deref().promise<void>();
+    this.root.driver.whenReady(() => p.resolve());
+    await p.promise;
+  }
+
+  /**
+   * ICMP echo: sends `count` requests one after another, each waiting for its reply or
+   * `timeoutUs`. Resolves (on this core) to the round-trip times in ns of the replies received.
+   */
+  async ping(address: string, options: PingOptions = {}): Promise<number[]> {
+    const { count = 1, payloadSize = 56, timeoutUs = 1_000_000 } = options;
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`ping: count must be a positive integer, got ${count}`);
+    if (!Number.isInteger(payloadSize) || payloadSize < 0 || payloadSize > this.root.options.mtu - 28) {
+      throw new RangeError(`ping: payloadSize must be an integer in 0..${this.root.options.mtu - 28}, got ${payloadSize}`);
+    }
+    const dst = parseAddress(address);
+    await this.whenReady();
+    const iface = this.root.iface;
+    const id = iface.newEchoIdentifier();
+    const rtts: number[] = [];
+    for (let seq = 0; seq < count; seq++) {
+      const p = emRef.deref().promise<number>();
+      let settled = false;
+      const settle = (v: number): void => {
+        if (settled) return;
+        settled = true;
+        p.resolve(v);
+      };
+      const timer = timerRef.deref().start(() => {
+        iface.cancelEcho(id, seq);
+        settle(Number.NaN);
+      }, timeoutUs);
+      iface.sendEchoRequest(dst, id, seq, payloadSize, settle);
+      const rtt = await p.promise;
+      timer.stop();
+      if (!Number.isNaN(rtt)) rtts.push(rtt);
+    }
+    return rtts;
+  }
+}

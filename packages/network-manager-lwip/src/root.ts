@@ -1,0 +1,115 @@
+import { nodeContextOf, type NodeContext } from '@ebbrt/core-translation';
+import {
+  SystemEbbIds,
+  UsageError,
+  type CoreInfo,
+  type EbbRoot,
+  type EventManagerRoot,
+  type IOBuf,
+} from '@ebbrt/interfaces';
+import type { Machine, Simulation } from '@ebbrt/hw-x86sim';
+import { VirtioNetDriver } from './driver/virtio-net-driver.js';
+import { NetInterface, type IfaceConfig } from './iface/net-interface.js';
+import { totalDrops } from './iface/counters.js';
+import { ipv4, maskToPrefix, prefixToMask, type Ipv4Address } from './wire/ipv4-address.js';
+import { mac as parseMac } from './wire/mac-address.js';
+import type { LwipOptions } from './options.js';
+import { LwipNetworkManager } from './rep.js';
+
+function parseIp(field: string, text: string): Ipv4Address {
+  try {
+    return ipv4(text);
+  } catch (e) {
+    throw new UsageError(`@ebbrt/network-manager-lwip: ${field}: ${(e as Error).message}`);
+  }
+}
+
+/** Node-wide part of the native NetworkManager: the virtio-net driver and the eth0 interface. */
+export class LwipNetworkManagerRoot implements EbbRoot<LwipNetworkManager> {
+  readonly driver: VirtioNetDriver;
+  readonly iface: NetInterface;
+  readonly node: NodeContext;
+  private readonly reps: (LwipNetworkManager | undefined)[];
+
+  constructor(
+    nodeInfo: CoreInfo['node'],
+    readonly machine: Machine,
+    readonly simulation: Simulation,
+    readonly options: LwipOptions,
+  ) {
+    this.node = nodeContextOf(nodeInfo);
+    const [addrText, prefixText] = options.address.split('/');
+    const address = parseIp('address', addrText!);
+    let netmask: number;
+    if (prefixText !== undefined) {
+      const prefix = Number(prefixText);
+      if (!(prefix >= 0 && prefix <= 32)) throw new UsageError(`@ebbrt/network-manager-lwip: address: bad prefix /${prefixText}`);
+      netmask = prefixToMask(prefix);
+      if (options.netmask !== undefined && parseIp('netmask', options.netmask) !== netmask) {
+        throw new UsageError('@ebbrt/network-manager-lwip: netmask disagrees with the prefix length of address');
+      }
+    } else if (options.netmask !== undefined) {
+      netmask = parseIp('netmask', options.netmask);
+      if (maskToPrefix(netmask) < 0) throw new UsageError(`@ebbrt/network-manager-lwip: netmask ${options.netmask} is not contiguous`);
+    } else {
+      throw new UsageError("@ebbrt/network-manager-lwip: address needs a prefix length ('10.0.0.2/24') or a netmask option");
+    }
+    const gateway = options.gateway === undefined ? undefined : parseIp('gateway', options.gateway);
+    this.driver = new VirtioNetDriver(simulation, machine, this.node.numCores, { ...options });
+    const cfg: IfaceConfig = {
+      name: 'eth0',
+      mac: options.mac === undefined ? macNumber(this.driver.device.mac) : parseMac(options.mac),
+      address,
+      netmask,
+      gateway,
+      mtu: options.mtu,
+      arpRetries: options.arpRetries,
+      arpRetryUs: options.arpRetryUs,
+      arpExpiryUs: options.arpExpiryUs,
+      arpQueueLimit: options.arpQueueLimit,
+      arpCacheSize: options.arpCacheSize,
+    };
+    this.iface = new NetInterface(cfg, simulation, (chain: IOBuf) => {
+      const core = this.node.numCores === 1 ? 0 : NetInterface.currentCoreIndex();
+      const d = this.driver.cores[core];
+      if (d === undefined) {
+        this.iface.counters.txFrames--;
+        this.iface.counters.txNotReady++;
+        chain.releaseChain();
+        return;
+      }
+      d.transmit(chain);
+    });
+    this.reps = new Array<LwipNetworkManager | undefined>(this.node.numCores).fill(undefined);
+    // Queue setup must happen on each core (its MemoryAllocator rep) and before DRIVER_OK.
+    const em = this.node.localIdMap.get(SystemEbbIds.EventManager) as EventManagerRoot | undefined;
+    if (em === undefined || typeof em.post !== 'function') {
+      throw new UsageError('@ebbrt/network-manager-lwip: install the EventManager before the NetworkManager');
+    }
+    for (let core = 0; core < this.node.numCores; core++) {
+      em.post(core, () => this.driver.setupCore(core, this.iface.input));
+    }
+  }
+
+  handleFault(core: CoreInfo): LwipNetworkManager {
+    const rep = new LwipNetworkManager(this, core.index);
+    this.reps[core.index] = rep;
+    return rep;
+  }
+
+  /** True once every queue pair is set up and the device is DRIVER_OK. */
+  get ready(): boolean {
+    return this.driver.ready;
+  }
+
+  /** Sum of every drop counter of the interface layer. */
+  totalDrops(): number {
+    return totalDrops(this.iface.counters);
+  }
+}
+
+function macNumber(b: Uint8Array): number {
+  let v = 0;
+  for (let i = 0; i < 6; i++) v = v * 256 + b[i]!;
+  return v;
+}

@@ -1,0 +1,131 @@
+/**
+ * Test fixtures for the native NetworkManager: native nodes on one seeded Simulation, each with
+ * EventManager, Timer, MemoryAllocator (SLQB) and this NetworkManager, plugged into one
+ * NetworkFabric (an L2 switch, one impaired Link per NIC).
+ */
+import { NodeContext } from '@ebbrt/core-translation';
+import { Link, NetworkFabric, Simulation, type LinkProps, type Machine } from '@ebbrt/hw-x86sim';
+import { SystemEbbIds, type EbbRoot, type EventFn, type EventManagerRoot, type Timer } from '@ebbrt/interfaces';
+import { eventManagerOptionsSchema, manifest as emManifest } from '@ebbrt/event-manager';
+import { manifest as timerManifest } from '@ebbrt/event-manager/timer';
+import { manifest as slqbManifest, slqbOptionsSchema } from '@ebbrt/memory-allocator-slqb';
+import { lwipOptionsSchema, manifest, type LwipNetworkManager, type LwipNetworkManagerRoot } from '../src/index.js';
+
+export interface NetNode {
+  machine: Machine;
+  node: NodeContext;
+  em: EventManagerRoot;
+  nm: LwipNetworkManagerRoot;
+  link: Link;
+  logs: string[];
+  /** Queue `fn` as an event on `core` (from outside the node). */
+  post(core: number, fn: EventFn): void;
+  /** The rep of `core` (only inside an event on that core). */
+  rep(): LwipNetworkManager;
+}
+
+export interface NetFixture {
+  sim: Simulation;
+  fabric: NetworkFabric;
+  nodes: NetNode[];
+  /** Runs `fn` as an event on node `i`, core `core`; run the sim, then read `.value`/`.error`. */
+  run<T>(i: number, core: number, fn: () => T | Promise<T>): Outcome<T>;
+}
+
+export interface Outcome<T> {
+  done: boolean;
+  value: T | undefined;
+  error: unknown;
+}
+
+export interface NetFixtureOptions {
+  seed?: number;
+  nodes?: number;
+  cores?: number;
+  memoryBytes?: number;
+  link?: Partial<LinkProps>;
+  /** Extra NetworkManager options for every node (address is set per node: 10.0.0.<i+1>/24). */
+  options?: Record<string, unknown>;
+}
+
+export function netFixture(opts: NetFixtureOptions = {}): NetFixture {
+  const { seed = 1, nodes: count = 2, cores = 2, memoryBytes = 32 * 1024 * 1024 } = opts;
+  const sim = new Simulation({ seed });
+  const fabric = new NetworkFabric(sim);
+  const nodes: NetNode[] = [];
+  for (let i = 0; i < count; i++) {
+    const machine = sim.createMachine({ name: `n${i}`, cores, memoryBytes });
+    const node = new NodeContext({ id: i + 1, numCores: cores, target: 'native', idSpace: 2 });
+    const logs: string[] = [];
+    const log = (line: string) => logs.push(line);
+    const ctx = (id: number) => ({ id, node, target: 'native' as const, machine, simulation: sim, log });
+    const em = emManifest.create(ctx(SystemEbbIds.EventManager), eventManagerOptionsSchema.parse({})) as EventManagerRoot;
+    node.install(SystemEbbIds.EventManager, em);
+    node.install(SystemEbbIds.Timer, timerManifest.create(ctx(SystemEbbIds.Timer), {}) as EbbRoot<Timer>);
+    node.install(SystemEbbIds.MemoryAllocator, slqbManifest.create(ctx(SystemEbbIds.MemoryAllocator), slqbOptionsSchema.parse({})) as EbbRoot<unknown>);
+    const nm = manifest.create(
+      ctx(SystemEbbIds.NetworkManager),
+      lwipOptionsSchema.parse({ address: `10.0.0.${i + 1}/24`, ...opts.options }),
+    ) as LwipNetworkManagerRoot;
+    node.install(SystemEbbIds.NetworkManager, nm);
+    const link = fabric.connect(nm.driver.device, { name: `link${i}`, latencyNs: 10_000, ...opts.link });
+    nodes.push({
+      machine,
+      node,
+      em,
+      nm,
+      link,
+      logs,
+      post: (core, fn) => em.post(core, fn),
+      rep: () => {
+        const core = node.core(currentIndex());
+        return (core.translation.get(SystemEbbIds.NetworkManager) ?? node.fault(SystemEbbIds.NetworkManager, core)) as LwipNetworkManager;
+      },
+    });
+  }
+  return {
+    sim,
+    fabric,
+    nodes,
+    run<T>(i: number, core: number, fn: () => T | Promise<T>): Outcome<T> {
+      const out: Outcome<T> = { done: false, value: undefined, error: undefined };
+      nodes[i]!.post(core, async () => {
+        try {
+          out.value = await fn();
+        } catch (e) {
+          out.error = e;
+        }
+        out.done = true;
+      });
+      return out;
+    },
+  };
+}
+
+import { cpu } from '@ebbrt/core-translation';
+function currentIndex(): number {
+  const c = cpu.current;
+  if (c === undefined) throw new Error('not on a core');
+  return c.index;
+}
+
+/** Seeds to run: just EBBRT_SEED when set, else 1..n. */
+export function seeds(n: number): number[] {
+  const env = process.env.EBBRT_SEED;
+  if (env !== undefined && env !== '') return [Number(env)];
+  return Array.from({ length: n }, (_, i) => i + 1);
+}
+
+/** Deterministic bytes for datagram `seq` of length `len` (first 4 bytes: seq). */
+export function payloadFor(seq: number, len: number): Uint8Array {
+  const b = new Uint8Array(len);
+  let x = (seq * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < len; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 0xff;
+  }
+  if (len >= 4) new DataView(b.buffer).setUint32(0, seq);
+  return b;
+}
