@@ -130,15 +130,35 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     log: (line) => node.console.log(line),
     exit,
   });
-  const start = (node: BootedNode, role: AppContext['role'], main: AppMain): Promise<unknown> =>
+  /**
+   * Calls `main` as an event on core 0; resolves once it has been called. A back-end's main
+   * may serve forever, so the run never waits for it to settle: a throw or rejection is an
+   * event failure like any other (reported, and the exit code becomes 1).
+   */
+  const start = (node: BootedNode, role: AppContext['role'], main: AppMain): Promise<void> =>
+    new Promise<void>((called) => {
+      node.events.post(0, function appMain() {
+        bootMs.set(node.label, performance.now() - started);
+        called();
+        return main(context(node, role));
+      });
+    });
+  /** The front-end's main is the application's driver: the run lasts until it settles. */
+  const drive = (node: BootedNode, main: AppMain): Promise<void> =>
     node.runOn(0, () => {
       bootMs.set(node.label, performance.now() - started);
-      return main(context(node, role));
-    });
+      return main(context(node, 'frontend'));
+    }).then(
+      () => undefined,
+      (error: unknown) => {
+        failures.push({ node: node.context.id, core: 0, eventId: 0, error });
+        node.console.log(`main failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      },
+    );
 
   // The front-end comes up first, as it is the one that booted the back-ends.
   await verifyNode(frontend);
-  const frontendDone = frontendMain ? start(frontend, 'frontend', frontendMain) : Promise.resolve();
+  const frontendDone = frontendMain ? drive(frontend, frontendMain) : Promise.resolve();
   // Back-end work is posted before the simulation runs, so a virtual run cannot go
   // quiescent before the nodes have anything to do.
   const work = backends.map((node) =>

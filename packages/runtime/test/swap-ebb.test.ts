@@ -40,3 +40,23 @@ it('swapping an Ebb is a one-line config change', async () => {
   expect(swapped.said).toBe('[node 1 core 0] timer says 42');
   expect(swapped.result.backends[0]!.installed.find((e) => e.kind === 'Timer')!.packageName).toBe('./frozen-timer.mjs');
 });
+
+it('a back-end main that throws, rejects or never settles is reported, and the run still ends', async () => {
+  const entry = `export function main(ctx) {
+    if (ctx.node.id === 1) throw new Error('boom on node 1');
+    if (ctx.node.id === 2) return Promise.reject(new Error('rejected on node 2'));
+    return new Promise(() => {}); // node 3 serves forever
+  }\n`;
+  const app = tempApp(baseConfig({ backend: { nodes: 3, machine: { cores: 1, memory: '4MiB' } } }), { 'main.mjs': entry });
+  cleanup.push(app.remove);
+  const lines: string[] = [];
+  const run = await runApp(app.dir, { output: (l) => lines.push(l) });
+  expect(run.result.reason).toBe('quiescent');
+  expect(run.exitCode).toBe(1);
+  expect(run.failures.map((f) => [f.node, (f.error as Error).message]).sort()).toEqual([
+    [1, 'boom on node 1'],
+    [2, 'rejected on node 2'],
+  ]);
+  expect(lines.some((l) => l.startsWith('[node 1 core 0] event #') && l.includes('boom on node 1'))).toBe(true);
+  expect(run.bootMs.size).toBe(3);
+});
