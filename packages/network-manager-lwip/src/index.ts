@@ -1,4 +1,4 @@
-// @ebbrt/network-manager-lwip: the wire layer, the virtio-net driver and the interface layer; TCP is to come (README.md).
+// @ebbrt/network-manager-lwip: the wire layer, the virtio-net driver, the interface layer and TCP (README.md).
 export * from './wire/index.js';
 // Driver and interface layer (native NetworkManager).
 export { manifest } from './manifest.js';
@@ -9,3 +9,7 @@ export { VirtioNetDriver, CoreNetDriver, type DriverConfig } from './driver/virt
 export { QueuePair, type QueuePairStats, type QueuePairConfig } from './driver/queue-pair.js';
 export { NetInterface, UdpSocketImpl, type IfaceConfig } from './iface/net-interface.js';
 export { newCounters, totalDrops, type NetCounters } from './iface/counters.js';
+export { TcpStack, TcpPcb, TcpListenerImpl, TcpState, SendWindowError, sliceChain, type TcpConfig, type TcpStats, type TcpEnv } from './tcp/tcp.js';
+export { ReassemblyQueue } from './tcp/reassembly.js';
+export { RtoEstimator, DEFAULT_RTO, type RtoConfig } from './tcp/rto.js';
+export * from './tcp/seq.js';

@@ -29,6 +29,19 @@ export const lwipOptionsSchema = z.strictObject({
   arpExpiryUs: z.number().positive().default(60_000_000),
   arpQueueLimit: z.number().int().min(1).default(64),
   arpCacheSize: z.number().int().min(1).default(256),
+  /** TCP receive window offered per connection, bytes (window scaling above 64 KiB). */
+  tcpReceiveWindow: z.number().int().min(1024).max(1 << 30).default(256 * 1024),
+  /** TCP send buffer per connection (bytes acceptable to send()/queued until acked). */
+  tcpSendBuffer: z.number().int().min(1024).default(256 * 1024),
+  tcpRtoInitialUs: z.number().positive().default(1_000_000),
+  tcpRtoMinUs: z.number().positive().default(200_000),
+  tcpRtoMaxUs: z.number().positive().default(60_000_000),
+  tcpMaxRetries: z.number().int().min(1).default(12),
+  tcpMaxSynRetries: z.number().int().min(1).default(6),
+  /** Maximum segment lifetime: TIME_WAIT lasts 2 × MSL. */
+  tcpMslUs: z.number().positive().default(30_000_000),
+  /** Half-open (SYN_RCVD) connections per listener. */
+  tcpSynBacklog: z.number().int().min(1).default(128),
 });
 
 export type LwipOptions = z.output<typeof lwipOptionsSchema>;

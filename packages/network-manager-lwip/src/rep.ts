@@ -1,7 +1,6 @@
 import { EbbRef } from '@ebbrt/core-translation';
 import {
   SystemEbbIds,
-  UsageError,
   type EventManager,
   type InterfaceInfo,
   type IOBuf,
@@ -25,7 +24,6 @@ export interface PingOptions {
   timeoutUs?: number;
 }
 
-const TCP_MISSING = 'TCP is not implemented yet in @ebbrt/network-manager-lwip';
 const emRef = new EbbRef<EventManager>(SystemEbbIds.EventManager);
 const timerRef = new EbbRef<Timer>(SystemEbbIds.Timer);
 
@@ -53,12 +51,12 @@ export class LwipNetworkManager implements NetworkManager {
     return this.root.iface.udpBind(port, receive);
   }
 
-  tcpListen(_port: number, _accept: (connection: TcpConnection) => TcpHandler): TcpListener {
-    throw new UsageError(TCP_MISSING);
+  tcpListen(port: number, accept: (connection: TcpConnection) => TcpHandler): TcpListener {
+    return this.root.tcp.listen(port, accept, this.core);
   }
 
-  tcpConnect(_address: string, _port: number, _handler: TcpHandler): TcpConnection {
-    throw new UsageError(TCP_MISSING);
+  tcpConnect(address: string, port: number, handler: TcpHandler): TcpConnection {
+    return this.root.tcp.connect(parseAddress(address), port, handler, this.core);
   }
 
   /** Resolves once the driver is up (every queue pair set up, DRIVER_OK), on this core. */

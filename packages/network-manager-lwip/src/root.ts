@@ -15,6 +15,12 @@ import { ipv4, maskToPrefix, prefixToMask, type Ipv4Address } from './wire/ipv4-
 import { mac as parseMac } from './wire/mac-address.js';
 import type { LwipOptions } from './options.js';
 import { LwipNetworkManager } from './rep.js';
+import { TcpStack } from './tcp/tcp.js';
+import { chainChecksumAdd, L4_OFFSET } from './iface/net-interface.js';
+import type { Timer } from '@ebbrt/interfaces';
+import { EbbRef } from '@ebbrt/core-translation';
+
+const timerRef = new EbbRef<Timer>(SystemEbbIds.Timer);
 
 function parseIp(field: string, text: string): Ipv4Address {
   try {
@@ -28,6 +34,7 @@ function parseIp(field: string, text: string): Ipv4Address {
 export class LwipNetworkManagerRoot implements EbbRoot<LwipNetworkManager> {
   readonly driver: VirtioNetDriver;
   readonly iface: NetInterface;
+  readonly tcp: TcpStack;
   readonly node: NodeContext;
   private readonly reps: (LwipNetworkManager | undefined)[];
 
@@ -86,6 +93,31 @@ export class LwipNetworkManagerRoot implements EbbRoot<LwipNetworkManager> {
     if (em === undefined || typeof em.post !== 'function') {
       throw new UsageError('@ebbrt/network-manager-lwip: install the EventManager before the NetworkManager');
     }
+    const iface = this.iface;
+    this.tcp = new TcpStack(
+      {
+        mss: options.mtu - 40,
+        receiveWindow: options.tcpReceiveWindow,
+        sendBuffer: options.tcpSendBuffer,
+        rto: { initialNs: options.tcpRtoInitialUs * 1000, minNs: options.tcpRtoMinUs * 1000, maxNs: options.tcpRtoMaxUs * 1000, granularityNs: 1e6 },
+        maxRetries: options.tcpMaxRetries,
+        maxSynRetries: options.tcpMaxSynRetries,
+        mslNs: options.tcpMslUs * 1000,
+        synBacklog: options.tcpSynBacklog,
+      },
+      {
+        localAddress: () => iface.config.address,
+        nowNs: () => simulation.now(),
+        allocFrame: (size) => iface.allocFrame(size),
+        l4Offset: L4_OFFSET,
+        ipOutput: (chain, dst, len) => iface.tcpOutput(chain, dst, len),
+        chainChecksumAdd,
+        startTimer: (fn, delayUs) => timerRef.deref().start(fn, delayUs),
+        post: (core, fn) => em.post(core, fn),
+        numCores: this.node.numCores,
+      },
+    );
+    iface.tcpInput = (frame, bytes, off, len, src, dst) => this.tcp.input(frame, bytes, off, len, src, dst);
     for (let core = 0; core < this.node.numCores; core++) {
       em.post(core, () => this.driver.setupCore(core, this.iface.input));
     }

@@ -58,18 +58,20 @@ describe('driver bring-up', () => {
     expect(seen.size).toBe(qp.rx.size);
   });
 
-  it('exposes interfaces() and refuses TCP with a clear UsageError', async () => {
+  it('exposes interfaces(), UDP port rules and TCP argument checks', async () => {
     const f = netFixture({ seed: 1, options: { mac: '02:00:00:00:00:aa' } });
     const out = f.run(0, 0, () => {
       const nm = f.nodes[0]!.rep();
       const info = nm.interfaces();
       let tcp: unknown;
+      const l = nm.tcpListen(80, () => ({ receive() {} }));
       try {
         nm.tcpListen(80, () => ({ receive() {} }));
       } catch (e) {
         tcp = e;
       }
-      expect(() => nm.tcpConnect('10.0.0.2', 80, { receive() {} })).toThrow(/TCP is not implemented yet/);
+      l.close();
+      expect(() => nm.tcpConnect('10.0.0.2', 0, { receive() {} })).toThrow(RangeError);
       const s = nm.udpBind(7, () => {});
       expect(() => nm.udpBind(7, () => {})).toThrow(UsageError);
       const e = nm.udpBind(0, () => {});
@@ -84,7 +86,7 @@ describe('driver bring-up', () => {
     if (out.error) throw out.error;
     expect(out.value!.info).toEqual([{ name: 'eth0', mac: '02:00:00:00:00:aa', address: '10.0.0.1', netmask: '255.255.255.0', gateway: undefined }]);
     expect(out.value!.tcp).toBeInstanceOf(UsageError);
-    expect((out.value!.tcp as Error).message).toBe('TCP is not implemented yet in @ebbrt/network-manager-lwip');
+    expect((out.value!.tcp as Error).message).toMatch(/already in use/);
   });
 });
 

@@ -61,13 +61,15 @@ interface EchoWaiter {
 const ETH_OFF = VIRTIO_NET_HDR_BYTES;
 const IP_OFF = ETH_OFF + ETHERNET_HEADER_LEN;
 const UDP_OFF = IP_OFF + IPV4_MIN_HEADER_LEN;
+/** Where the L4 (TCP/UDP) header starts in a frame from allocFrame. */
+export const L4_OFFSET = UDP_OFF;
 const UDP_HEADERS = UDP_OFF + UDP_HEADER_LEN;
 const NO_OPTIONS = new Uint8Array(0);
 const memRef = new EbbRef<MemoryAllocator>(SystemEbbIds.MemoryAllocator);
 const timerRef = new EbbRef<Timer>(SystemEbbIds.Timer);
 
 /** Adds an IOBuf chain's bytes to a running checksum sum, handling odd element boundaries. */
-function chainChecksumAdd(sum: number, chain: IOBuf): number {
+export function chainChecksumAdd(sum: number, chain: IOBuf): number {
   let odd = false;
   let e: IOBuf = chain;
   do {
@@ -124,6 +126,11 @@ export class NetInterface {
   private ipId = 1;
   private nextEphemeral = 49152;
   private nextEchoId = 1;
+  /**
+   * TCP input hook (set by the TCP layer): takes ownership of `frame`, returns true when it kept
+   * it. Without it, TCP counts as an unknown protocol.
+   */
+  tcpInput: ((frame: IOBuf, bytes: Uint8Array, off: number, len: number, src: Ipv4Address, dst: Ipv4Address) => boolean) | undefined;
 
   constructor(
     readonly config: IfaceConfig,
@@ -277,6 +284,12 @@ export class NetInterface {
         c.handlerErrors++;
       }
       return true;
+    }
+    if (protocol === IpProtocol.Tcp && this.tcpInput !== undefined) {
+      const kept = this.tcpInput(frame, bytes, off, len, src, dst);
+      if (kept) return true;
+      if (reassembled) frame.release();
+      return reassembled;
     }
     if (protocol === IpProtocol.Icmp) {
       this.icmpInput(bytes, off, len, src);
@@ -480,6 +493,11 @@ export class NetInterface {
     }
     writeMac(b, o + ETH_OFF, mac);
     this.send(chain);
+  }
+
+  /** Sends a TCP segment whose header starts at L4_OFFSET of the head element (ownership taken). */
+  tcpOutput(chain: IOBuf, dst: Ipv4Address, tcpLength: number): void {
+    this.ipOutput(chain, dst, IpProtocol.Tcp, tcpLength);
   }
 
   // ================================================================== UDP
