@@ -127,8 +127,8 @@ describe('TCP', () => {
     expect(f.nodes[0]!.nm.tcp.pcbs.size).toBe(0);
   });
 
-  const long = process.env.EBBRT_LONG === '1';
-  const size = long ? 10 * MB : MB;
+  // The issue's bar: 10 MB each way over 20 seeds with faults (~8 s). EBBRT_QUICK=1 runs 1 MB.
+  const size = process.env.EBBRT_QUICK === '1' ? MB : 10 * MB;
   it(`${size / MB} MB each way byte-exact under loss, duplication, reordering, corruption (20 seeds)`, async () => {
     let rtx = 0;
     let payload = 0;
