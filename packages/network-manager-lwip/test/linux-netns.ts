@@ -113,6 +113,14 @@ export interface LinuxNetnsOptions {
   cores?: number;
   /** Upper bound on the whole session (wall time): the simulation run ends by itself then. */
   maxRunMs?: number;
+  /**
+   * Receive buffer (bytes) of both UDP sockets of the tunnel: socat's (`rcvbuf=`) and the bridge's.
+   * Default: the kernel's (net.core.rmem_default, ~208 KiB), which overflows when a TCP sender
+   * bursts a full window while the node's event loop is busy: the host then drops datagrams
+   * (UdpRcvbufErrors) and both TCPs see loss. Values above net.core.rmem_max are capped by the
+   * kernel (root may raise it with SO_RCVBUFFORCE; socat and Node use SO_RCVBUF).
+   */
+  udpBufferBytes?: number;
 }
 
 /**
@@ -120,7 +128,7 @@ export interface LinuxNetnsOptions {
  * before the error propagates. Call `close()` (idempotent) when done, e.g. in afterAll.
  */
 export async function startLinuxNetns(opts: LinuxNetnsOptions = {}): Promise<LinuxNetns> {
-  const { cores = 2, maxRunMs = 60_000 } = opts;
+  const { cores = 2, maxRunMs = 60_000, udpBufferBytes } = opts;
   const n = counter++;
   const ns = `ebt${process.pid}n${n}`.slice(0, 15);
   const tap = `ebt${process.pid}t${n}`.slice(0, 15);
@@ -195,6 +203,12 @@ export async function startLinuxNetns(opts: LinuxNetnsOptions = {}): Promise<Lin
     const bridge = await UdpTapBridge.open(sim, { port: 0, host: '127.0.0.1' });
     undo.push(() => bridge.close());
     fabric.connect(bridge, { name: 'tap-link' });
+    if (udpBufferBytes !== undefined) {
+      // UdpTapBridge has no option for it: reach its (private) dgram socket.
+      const socket = (bridge as unknown as { socket?: { setRecvBufferSize?(n: number): void } }).socket;
+      if (typeof socket?.setRecvBufferSize !== 'function') throw new Error('UdpTapBridge socket not reachable for udpBufferBytes');
+      socket.setRecvBufferSize(udpBufferBytes);
+    }
 
     // 4. Namespace.
     await must('ip', ['netns', 'add', ns]);
@@ -203,7 +217,7 @@ export async function startLinuxNetns(opts: LinuxNetnsOptions = {}): Promise<Lin
     // 5. socat: TAP <-> UDP to the bridge.
     socat = spawn(
       'socat',
-      ['-d', `TUN:${LINUX_ADDRESS}/24,tun-type=tap,tun-name=${tap},iff-up,iff-no-pi`, `UDP:127.0.0.1:${bridge.port}`],
+      ['-d', `TUN:${LINUX_ADDRESS}/24,tun-type=tap,tun-name=${tap},iff-up,iff-no-pi`, `UDP:127.0.0.1:${bridge.port}${udpBufferBytes === undefined ? '' : `,rcvbuf=${udpBufferBytes}`}`],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const child = socat;
