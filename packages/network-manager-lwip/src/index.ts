@@ -13,3 +13,4 @@ export { TcpStack, TcpPcb, TcpListenerImpl, TcpState, SendWindowError, sliceChai
 export { ReassemblyQueue } from './tcp/reassembly.js';
 export { RtoEstimator, DEFAULT_RTO, type RtoConfig } from './tcp/rto.js';
 export * from './tcp/seq.js';
+export { DhcpClient, type DhcpState, type DhcpStats, type DhcpLease, type DhcpConfig, type DhcpEnv } from './dhcp/dhcp-client.js';

@@ -7,8 +7,8 @@ const ipv4Text = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'a dotted-quad IPv4
  * `netmask`). Everything else has a default.
  */
 export const lwipOptionsSchema = z.strictObject({
-  /** This node's address, e.g. '10.0.0.2/24'. */
-  address: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/, "an IPv4 address such as '10.0.0.2/24'"),
+  /** This node's address, e.g. '10.0.0.2/24', or 'dhcp' (RFC 2131 client, src/dhcp/). */
+  address: z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|dhcp)$/, "an IPv4 address such as '10.0.0.2/24', or 'dhcp'"),
   /** Dotted-quad netmask; required when `address` has no prefix length. */
   netmask: ipv4Text.optional(),
   gateway: ipv4Text.optional(),
@@ -42,6 +42,11 @@ export const lwipOptionsSchema = z.strictObject({
   tcpMslUs: z.number().positive().default(30_000_000),
   /** Half-open (SYN_RCVD) connections per listener. */
   tcpSynBacklog: z.number().int().min(1).default(128),
+  /** DHCP (address: 'dhcp'): first retransmission timeout, doubled per retry up to dhcpRetryMaxUs. */
+  dhcpRetryInitialUs: z.number().positive().default(4_000_000),
+  dhcpRetryMaxUs: z.number().positive().default(64_000_000),
+  /** DISCOVERs (or REQUESTs) per attempt, and restarts in a row, before the client gives up. */
+  dhcpMaxAttempts: z.number().int().min(1).default(5),
 });
 
 export type LwipOptions = z.output<typeof lwipOptionsSchema>;

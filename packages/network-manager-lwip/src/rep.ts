@@ -59,11 +59,14 @@ export class LwipNetworkManager implements NetworkManager {
     return this.root.tcp.connect(parseAddress(address), port, handler, this.core);
   }
 
-  /** Resolves once the driver is up (every queue pair set up, DRIVER_OK), on this core. */
+  /**
+   * Resolves once the driver is up (every queue pair set up, DRIVER_OK) and, with
+   * `address: 'dhcp'`, a lease is bound, on this core. Rejects if the DHCP client gives up.
+   */
   async whenReady(): Promise<void> {
     if (this.root.ready) return;
     const p = emRef.deref().promise<void>();
-    this.root.driver.whenReady(() => p.resolve());
+    this.root.whenReady(() => p.resolve(), (e) => p.reject(e));
     await p.promise;
   }
 

@@ -16,6 +16,7 @@ import { mac as parseMac } from './wire/mac-address.js';
 import type { LwipOptions } from './options.js';
 import { LwipNetworkManager } from './rep.js';
 import { TcpStack } from './tcp/tcp.js';
+import { DhcpClient } from './dhcp/dhcp-client.js';
 import { chainChecksumAdd, L4_OFFSET } from './iface/net-interface.js';
 import type { Timer } from '@ebbrt/interfaces';
 import { EbbRef } from '@ebbrt/core-translation';
@@ -35,6 +36,8 @@ export class LwipNetworkManagerRoot implements EbbRoot<LwipNetworkManager> {
   readonly driver: VirtioNetDriver;
   readonly iface: NetInterface;
   readonly tcp: TcpStack;
+  /** The DHCP client when `address: 'dhcp'`. */
+  readonly dhcp: DhcpClient | undefined;
   readonly node: NodeContext;
   private readonly reps: (LwipNetworkManager | undefined)[];
 
@@ -45,10 +48,14 @@ export class LwipNetworkManagerRoot implements EbbRoot<LwipNetworkManager> {
     readonly options: LwipOptions,
   ) {
     this.node = nodeContextOf(nodeInfo);
+    const useDhcp = options.address === 'dhcp';
     const [addrText, prefixText] = options.address.split('/');
-    const address = parseIp('address', addrText!);
+    // With DHCP the interface starts unconfigured (0.0.0.0/0) until the client binds a lease.
+    const address = useDhcp ? 0 : parseIp('address', addrText!);
     let netmask: number;
-    if (prefixText !== undefined) {
+    if (useDhcp) {
+      netmask = 0;
+    } else if (prefixText !== undefined) {
       const prefix = Number(prefixText);
       if (!(prefix >= 0 && prefix <= 32)) throw new UsageError(`@ebbrt/network-manager-lwip: address: bad prefix /${prefixText}`);
       netmask = prefixToMask(prefix);
@@ -61,7 +68,7 @@ export class LwipNetworkManagerRoot implements EbbRoot<LwipNetworkManager> {
     } else {
       throw new UsageError("@ebbrt/network-manager-lwip: address needs a prefix length ('10.0.0.2/24') or a netmask option");
     }
-    const gateway = options.gateway === undefined ? undefined : parseIp('gateway', options.gateway);
+    const gateway = options.gateway === undefined || useDhcp ? undefined : parseIp('gateway', options.gateway);
     this.driver = new VirtioNetDriver(simulation, machine, this.node.numCores, { ...options });
     const cfg: IfaceConfig = {
       name: 'eth0',
@@ -118,9 +125,28 @@ export class LwipNetworkManagerRoot implements EbbRoot<LwipNetworkManager> {
       },
     );
     iface.tcpInput = (frame, bytes, off, len, src, dst) => this.tcp.input(frame, bytes, off, len, src, dst);
+    if (useDhcp) {
+      const xids = simulation.prng.fork(`dhcp-xid:${cfg.mac}`);
+      this.dhcp = new DhcpClient(
+        iface,
+        {
+          nowNs: () => simulation.now(),
+          startTimer: (fn, delayUs) => timerRef.deref().start(fn, delayUs),
+          nextXid: () => xids.nextU32(),
+        },
+        { retryInitialUs: options.dhcpRetryInitialUs, retryMaxUs: options.dhcpRetryMaxUs, maxAttempts: options.dhcpMaxAttempts },
+      );
+      // The ready callback runs in the last core's setup event, so the client's timers have a core.
+      this.driver.whenReady(() => this.dhcp!.start());
+    }
     for (let core = 0; core < this.node.numCores; core++) {
       em.post(core, () => this.driver.setupCore(core, this.iface.input));
     }
+  }
+
+  /** `ok` once the driver is up and, with DHCP, a lease is bound; `fail` if the DHCP client gives up. */
+  whenReady(ok: () => void, fail: (e: Error) => void): void {
+    this.driver.whenReady(() => (this.dhcp === undefined ? ok() : this.dhcp.whenBound(ok, fail)));
   }
 
   handleFault(core: CoreInfo): LwipNetworkManager {
@@ -129,9 +155,9 @@ export class LwipNetworkManagerRoot implements EbbRoot<LwipNetworkManager> {
     return rep;
   }
 
-  /** True once every queue pair is set up and the device is DRIVER_OK. */
+  /** True once every queue pair is set up and the device is DRIVER_OK (and, with DHCP, a lease is bound). */
   get ready(): boolean {
-    return this.driver.ready;
+    return this.driver.ready && (this.dhcp === undefined || this.dhcp.bound);
   }
 
   /** Sum of every drop counter of the interface layer. */

@@ -193,7 +193,7 @@ export class NetInterface {
       return;
     }
     // RFC 826 merge: update an existing entry; add one when the packet is meant for us.
-    const forUs = targetIp === this.config.address;
+    const forUs = targetIp === this.config.address && targetIp !== 0; // unconfigured (DHCP): answer nothing
     if (forUs || this.arpCache.has(senderIp)) this.arpLearn(senderIp, senderMac);
     if (op === ArpOperation.Request) {
       if (!forUs) {
