@@ -31,7 +31,18 @@ try {
   run('mkdir', ['-p', app], work);
   writeFileSync(
     join(app, 'package.json'),
-    JSON.stringify({ name: 'smoke-app', private: true, type: 'module', dependencies: tarballs, overrides: tarballs }, null, 2),
+    JSON.stringify(
+      {
+        name: 'smoke-app',
+        private: true,
+        type: 'module',
+        // A Node application has Node's types; packages whose API uses node:net etc. rely on them.
+        dependencies: { ...tarballs, '@types/node': '^20.19.0' },
+        overrides: tarballs,
+      },
+      null,
+      2,
+    ),
   );
   writeFileSync(
     join(app, 'ebbrt.config.json'),
@@ -51,7 +62,7 @@ export function main(ctx) {
   writeFileSync(join(app, 'check.ts'), `${imports}\nexport const all = [${packages.map((_, i) => `p${i}`).join(', ')}];\n`);
   writeFileSync(
     join(app, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: false, types: [] }, files: ['check.ts'] }),
+    JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] }, files: ['check.ts'] }),
   );
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], app);
   run(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], app);
