@@ -49,17 +49,7 @@ writeFileSync(
 );
 writeFileSync(
   join(root, 'tsup.config.ts'),
-  `import { defineConfig } from 'tsup';
-
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-});
-`,
+  "import { packageBuild } from '../../tsup.base.js';\n\nexport default packageBuild();\n",
 );
 if (!existsSync(join(root, 'src/index.ts'))) writeFileSync(join(root, 'src/index.ts'), 'export {};\n');
 console.log(`created ${root}`);

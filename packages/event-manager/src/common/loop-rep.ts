@@ -195,7 +195,7 @@ export abstract class LoopRep implements EventManager {
     this.inTurn = false;
   }
 
-  /** True when an event is queued or the idle callback wants to poll. */
+  /** True when an event is queued on this core. */
   protected hasQueuedWork(): boolean {
     return this.tasks.length > 0;
   }

@@ -79,3 +79,18 @@ export function checksumUpdate16(oldChecksum: number, oldWord: number, newWord: 
   const sum = (~oldChecksum & 0xffff) + (~oldWord & 0xffff) + (newWord & 0xffff);
   return ~checksumFold(sum) & 0xffff;
 }
+
+/** Sum of a TCP/UDP segment under its IPv4 pseudo-header (RFC 768, RFC 9293 3.1), not yet folded. */
+function transportSum(src: number, dst: number, protocol: number, bytes: Uint8Array, offset: number, length: number): number {
+  return checksumAdd(pseudoHeaderSum(src, dst, protocol, length), bytes, offset, length);
+}
+
+/** True when a TCP/UDP segment's checksum (in place) verifies under its pseudo-header. */
+export function transportChecksumValid(src: number, dst: number, protocol: number, bytes: Uint8Array, offset: number, length: number): boolean {
+  return checksumFold(transportSum(src, dst, protocol, bytes, offset, length)) === 0xffff;
+}
+
+/** The checksum to store in a TCP/UDP header whose checksum field is zero. */
+export function transportChecksum(src: number, dst: number, protocol: number, bytes: Uint8Array, offset: number, length: number): number {
+  return checksumFinish(transportSum(src, dst, protocol, bytes, offset, length));
+}

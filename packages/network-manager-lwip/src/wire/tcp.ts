@@ -2,7 +2,7 @@
 // destination, zero, protocol 6, TCP length), the header, options and data.
 
 import { PacketView } from './packet-view.js';
-import { checksumAdd, checksumFinish, checksumFold, pseudoHeaderSum } from './checksum.js';
+import { transportChecksum, transportChecksumValid } from './checksum.js';
 import { IpProtocol } from './ipv4.js';
 import { isIpv4Address, type Ipv4Address } from './ipv4-address.js';
 import { badField, checkSpace, checkUint, failure, rangeOk, readU16, readU32, writeU16, writeU32, type ParseFailure, type ReprResult } from './result.js';
@@ -78,7 +78,7 @@ export class TcpSegment extends PacketView {
     if (hl < TCP_MIN_HEADER_LEN) return F_DOFF;
     if (hl > length) return F_DOFF;
     if (length > 0xffff) return F_TRUNC; // pseudo-header length is 16 bits
-    if (verifyChecksum && checksumFold(checksumAdd(pseudoHeaderSum(src, dst, IpProtocol.Tcp, length), b, o, length)) !== 0xffff) {
+    if (verifyChecksum && !transportChecksumValid(src, dst, IpProtocol.Tcp, b, o, length)) {
       return F_CSUM;
     }
     return null;
@@ -152,7 +152,7 @@ export class TcpSegment extends PacketView {
   }
 
   verifyChecksum(src: Ipv4Address, dst: Ipv4Address): boolean {
-    return checksumFold(checksumAdd(pseudoHeaderSum(src, dst, IpProtocol.Tcp, this.length), this.bytes, this.offset, this.length)) === 0xffff;
+    return transportChecksumValid(src, dst, IpProtocol.Tcp, this.bytes, this.offset, this.length);
   }
 
   toRepr(): ReprResult<TcpRepr, TcpOptionsParseReason> {
@@ -210,6 +210,6 @@ export function emitTcp(repr: TcpRepr, bytes: Uint8Array, offset: number, src: I
   writeU16(bytes, offset + 14, repr.window);
   writeU16(bytes, offset + 16, 0);
   writeU16(bytes, offset + 18, repr.urgent);
-  writeU16(bytes, offset + 16, checksumFinish(checksumAdd(pseudoHeaderSum(src, dst, IpProtocol.Tcp, len), bytes, offset, len)));
+  writeU16(bytes, offset + 16, transportChecksum(src, dst, IpProtocol.Tcp, bytes, offset, len));
   return hl;
 }

@@ -3,7 +3,7 @@
 // is therefore sent as 0xffff (both are zero in one's complement).
 
 import { PacketView } from './packet-view.js';
-import { checksumAdd, checksumFinish, checksumFold, pseudoHeaderSum } from './checksum.js';
+import { transportChecksum, transportChecksumValid } from './checksum.js';
 import { IpProtocol } from './ipv4.js';
 import { isIpv4Address, type Ipv4Address } from './ipv4-address.js';
 import { badField, checkSpace, checkUint, failure, rangeOk, readU16, writeU16, type ParseFailure } from './result.js';
@@ -62,8 +62,7 @@ export class UdpPacket extends PacketView {
     if (udpLen < UDP_HEADER_LEN) return F_LEN;
     if (udpLen > length) return F_TRUNC;
     if (verifyChecksum && readU16(b, o + 6) !== 0) {
-      const sum = checksumAdd(pseudoHeaderSum(src, dst, IpProtocol.Udp, udpLen), b, o, udpLen);
-      if (checksumFold(sum) !== 0xffff) return F_CSUM;
+      if (!transportChecksumValid(src, dst, IpProtocol.Udp, b, o, udpLen)) return F_CSUM;
     }
     return udpLen;
   }
@@ -89,7 +88,7 @@ export class UdpPacket extends PacketView {
   /** True if the checksum is absent (0) or correct. */
   verifyChecksum(src: Ipv4Address, dst: Ipv4Address): boolean {
     if (this.checksum === 0) return true;
-    return checksumFold(checksumAdd(pseudoHeaderSum(src, dst, IpProtocol.Udp, this.length), this.bytes, this.offset, this.length)) === 0xffff;
+    return transportChecksumValid(src, dst, IpProtocol.Udp, this.bytes, this.offset, this.length);
   }
 
   toRepr(): UdpRepr {
@@ -123,7 +122,7 @@ export function emitUdp(
   writeU16(bytes, offset + 4, len);
   writeU16(bytes, offset + 6, 0);
   if (checksum) {
-    const c = checksumFinish(checksumAdd(pseudoHeaderSum(src, dst, IpProtocol.Udp, len), bytes, offset, len));
+    const c = transportChecksum(src, dst, IpProtocol.Udp, bytes, offset, len);
     writeU16(bytes, offset + 6, c === 0 ? 0xffff : c);
   }
   return UDP_HEADER_LEN;
