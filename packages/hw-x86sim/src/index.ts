@@ -6,7 +6,7 @@
 export { Simulation, type SimulationOptions } from './simulation.js';
 export type { RunOptions, RunResult, StopReason } from './scheduler.js';
 export type { ClockKind } from './clock.js';
-export { Machine } from './machine.js';
+export { Machine, type MachineDevice } from './machine.js';
 export { type MachineConfig, MAX_MEMORY_BYTES } from './machine-config.js';
 export { Core, type CoreProgram, type CoreState, type SliceResult } from './core.js';
 export { LocalApic } from './apic.js';

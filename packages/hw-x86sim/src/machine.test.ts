@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Simulation } from './simulation.js';
+import { VirtioNetDevice } from './net/virtio-net.js';
 
 describe('Machine', () => {
   it('assigns ids in creation order and default names', () => {
@@ -25,6 +26,23 @@ describe('Machine', () => {
     [{ cores: 1, memoryBytes: 4096, name: '' }, /'name'/],
   ])('rejects %o naming the field', (config, field) => {
     expect(() => new Simulation().createMachine(config)).toThrow(field);
+  });
+
+  it('devices plugged in by the platform are claimed once, by kind, in order', () => {
+    const sim = new Simulation();
+    const m = sim.createMachine({ cores: 2, memoryBytes: 1 << 20 });
+    const other = sim.createMachine({ cores: 1, memoryBytes: 1 << 20 });
+    const a = new VirtioNetDevice(sim, m);
+    const b = new VirtioNetDevice(sim, m, { mac: '02:00:00:00:00:02' });
+    m.attachDevice(a);
+    m.attachDevice(b);
+    expect(() => m.attachDevice(a)).toThrow(/already attached/);
+    expect(() => other.attachDevice(a)).toThrow(/belongs to machine/);
+    expect(m.devices).toEqual([a, b]);
+    expect(m.claimDevice('disk')).toBeUndefined();
+    expect(m.claimDevice(VirtioNetDevice.KIND)).toBe(a);
+    expect(m.claimDevice(VirtioNetDevice.KIND)).toBe(b);
+    expect(m.claimDevice(VirtioNetDevice.KIND)).toBeUndefined();
   });
 
   it('powerOff stops cores and cancels their timers', async () => {

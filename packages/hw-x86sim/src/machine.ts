@@ -6,6 +6,13 @@ import { PhysicalMemory } from './memory.js';
 import { SerialConsole } from './serial.js';
 
 /** One simulated x86 machine: cores with local APICs, physical memory, a serial console. */
+/** Something on a machine's bus that a driver can claim (a virtio-net NIC, ...). */
+export interface MachineDevice {
+  /** Bus-visible device kind, e.g. 'virtio-net'. */
+  readonly kind: string;
+  readonly machine: Machine;
+}
+
 export class Machine {
   /** Assigned by the simulation in creation order: 0, 1, 2... */
   readonly id: number;
@@ -15,6 +22,8 @@ export class Machine {
   readonly serial: SerialConsole;
   readonly numaNodes: number;
   private _poweredOn = true;
+  private readonly _devices: MachineDevice[] = [];
+  private readonly claimed = new Set<MachineDevice>();
 
   /** @internal use `Simulation.createMachine`. */
   constructor(id: number, config: MachineConfig, host: SimulationHost) {
@@ -50,6 +59,33 @@ export class Machine {
   /** The NUMA node a core belongs to (cores are spread evenly over nodes, in order). */
   nodeOfCore(coreIndex: number): number {
     return Math.floor((coreIndex * this.numaNodes) / this.cores.length);
+  }
+
+  /** Devices plugged into this machine (its PCI bus), in the order they were attached. */
+  get devices(): readonly MachineDevice[] {
+    return this._devices;
+  }
+
+  /**
+   * Plugs a device into the machine, as a hypervisor does before boot: the platform (the runtime,
+   * a test) creates NICs and wires them to a network; the node's driver later finds and claims
+   * them with {@link claimDevice}. A device belongs to one machine.
+   */
+  attachDevice(device: MachineDevice): void {
+    if (device.machine !== this) throw new Error(`device ${device.kind} belongs to machine '${device.machine.name}', not '${this.name}'`);
+    if (this._devices.includes(device)) throw new Error(`device ${device.kind} is already attached to '${this.name}'`);
+    this._devices.push(device);
+  }
+
+  /**
+   * The first attached, unclaimed device of `kind`, now claimed (so two drivers never share one
+   * device); undefined if there is none.
+   */
+  claimDevice<D extends MachineDevice>(kind: string): D | undefined {
+    const found = this._devices.find((d) => d.kind === kind && !this.claimed.has(d));
+    if (found === undefined) return undefined;
+    this.claimed.add(found);
+    return found as D;
   }
 
   /** Stop every core and disarm every APIC timer. Memory contents stay (inspectable post-mortem). */

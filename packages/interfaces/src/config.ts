@@ -53,6 +53,73 @@ export const watchdogSchema = z.strictObject({
   budgetUs: z.number().positive(),
 });
 
+const probability = z.number().min(0, 'must be in 0..1').max(1, 'must be in 0..1');
+
+/** 'a.b.c.d/len': an IPv4 network or host with its prefix length. */
+const cidrSchema = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "an IPv4 prefix such as '10.0.0.0/24'").refine(
+  (text) => {
+    const [addr, len] = text.split('/');
+    return addr!.split('.').every((o) => Number(o) <= 255) && Number(len) >= 8 && Number(len) <= 30;
+  },
+  'octets must be 0..255 and the prefix length 8..30',
+);
+
+/** Properties of each node's link to the switch (see hw-x86sim's LinkProps). */
+export const linkSchema = z.strictObject({
+  latencyNs: z.number().min(0).optional(),
+  bandwidthBps: z.number().min(0).optional(),
+  loss: probability.optional(),
+  duplicate: probability.optional(),
+  reorder: probability.optional(),
+  reorderDelayNs: z.number().min(0).optional(),
+  corrupt: probability.optional(),
+});
+
+/** `[host:]port` on the machine running the front-end. */
+const listenSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const m = typeof v === 'number' ? [String(v), undefined, String(v)] : /^(?:([^:]+):)?(\d+)$/.exec(v);
+  const port = m === null ? NaN : Number(m[2]);
+  if (m === null || !Number.isInteger(port) || port < 0 || port > 65535) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not [host:]port with a port in 0..65535` });
+    return z.NEVER;
+  }
+  return { host: m[1] ?? '127.0.0.1', port };
+});
+
+/** A host TCP port whose connections are carried into the simulated network to one node. */
+export const forwardSchema = z.strictObject({
+  listen: listenSchema,
+  /** Back-end node id (1..nodes). */
+  node: z.number().int().min(1),
+  port: z.number().int().min(1).max(65535),
+});
+
+/**
+ * The simulated network the back-ends share: one L2 switch, a link per node. Back-end node k gets
+ * host address k + 1 of `subnet` (node 1 = 10.0.0.2), the runtime's gateway gets host 1.
+ */
+export const networkSchema = z.strictObject({
+  subnet: cidrSchema.default('10.0.0.0/24'),
+  link: linkSchema.default({}),
+  /** Write every frame the nodes send to this pcap file (relative to the app directory). */
+  pcap: z.string().min(1).optional(),
+  /**
+   * Join the switch to a Linux TAP device (needs root, /dev/net/tun and socat). `address` is the
+   * Linux side's address in the subnet (default: the last host address).
+   */
+  tap: z
+    .strictObject({
+      address: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'a dotted-quad IPv4 address').optional(),
+      name: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'a Linux interface name (1..15 characters)').default('ebbrt0'),
+      /** Fail the run when TAP cannot be set up, instead of continuing without it. */
+      required: z.boolean().default(false),
+    })
+    .optional(),
+  /** Host ports carried into the simulated network through the runtime's gateway node. */
+  forwards: z.array(forwardSchema).default([]),
+});
+export type NetworkConfig = z.output<typeof networkSchema>;
+
 export const appConfigSchema = z.strictObject({
   name: z.string().min(1).default('app'),
   /** Modules (relative to the app directory) exporting `main(context)`. */
@@ -76,9 +143,31 @@ export const appConfigSchema = z.strictObject({
       ebbs: ebbsSchema.default({}),
     })
     .optional(),
+  /** The back-ends' network; needed by a native NetworkManager, TAP and port forwards. */
+  network: networkSchema.optional(),
   watchdog: watchdogSchema.optional(),
   /** Arguments handed to back-end nodes. */
   args: z.array(z.string()).default([]),
+}).superRefine((config, ctx) => {
+  const network = config.network;
+  if (network === undefined) return;
+  const nodes = config.backend?.nodes ?? 0;
+  network.forwards.forEach((f, i) => {
+    if (f.node > nodes) {
+      ctx.addIssue({ code: 'custom', path: ['network', 'forwards', i, 'node'], message: `there is no back-end node ${f.node} (backend.nodes is ${nodes})` });
+    }
+  });
+  // Host sockets and the Linux kernel live in real time; a virtual clock would race past them.
+  if (config.clock !== 'realtime') {
+    if (network.forwards.length > 0) ctx.addIssue({ code: 'custom', path: ['network', 'forwards'], message: "port forwards need clock: 'realtime'" });
+    if (network.tap !== undefined) ctx.addIssue({ code: 'custom', path: ['network', 'tap'], message: "a TAP device needs clock: 'realtime'" });
+  }
+  const [, lenText] = network.subnet.split('/');
+  const hosts = 2 ** (32 - Number(lenText)) - 2;
+  // Host 1 is the gateway, hosts 2..nodes+1 the back-ends; the TAP takes the last one.
+  if (nodes + 1 + (network.tap !== undefined ? 1 : 0) > hosts) {
+    ctx.addIssue({ code: 'custom', path: ['network', 'subnet'], message: `${network.subnet} has ${hosts} host addresses, too few for ${nodes} nodes plus the gateway${network.tap ? ' and the TAP' : ''}` });
+  }
 });
 
 export type AppConfigInput = z.input<typeof appConfigSchema>;

@@ -8,6 +8,7 @@ import { directBackends, type BackendProvider } from './boot/backend-provider.js
 import { loadEntry } from './boot/load-entry.js';
 import { loadConfig } from './config/load-config.js';
 import type { ResolveOptions } from './resolve/load-manifest.js';
+import { AppNetwork, GATEWAY_NODE_ID, NATIVE_NETWORK_MANAGER } from './network/app-network.js';
 
 export interface RunAppOptions {
   seed?: number;
@@ -38,6 +39,8 @@ export interface AppRun {
   readonly exitCode: number;
   /** Wall milliseconds from runApp() to each entry point being called, by node label. */
   readonly bootMs: ReadonlyMap<string, number>;
+  /** The simulated network, when the config has a `network` section (closed when the run ends). */
+  readonly network: AppNetwork | undefined;
 }
 
 const RUNTIME_DIR = dirname(fileURLToPath(import.meta.url));
@@ -65,6 +68,12 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     cache: new Map(),
   };
   const implied = impliedOptions(config);
+  const network = config.network === undefined ? undefined : new AppNetwork(simulation, config.network, dir);
+  // On a network, a back-end without a NetworkManager named gets the native one.
+  const backendChoices =
+    network !== undefined && config.backend !== undefined && config.backend.ebbs.NetworkManager === undefined
+      ? { ...config.backend.ebbs, NetworkManager: NATIVE_NETWORK_MANAGER }
+      : config.backend?.ebbs;
   const failures: EventFailure[] = [];
   let exitCode = 0;
   let exitRequested = false;
@@ -92,6 +101,7 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     for (let i = 0; i < count; i++) {
       const id = i + 1;
       const machine = provider.provision(simulation, id, config.backend!.machine);
+      network?.attachBackend(machine, id);
       backends.push(
         await bootNode({
           id,
@@ -99,8 +109,8 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
           target: 'native',
           numCores: config.backend!.machine.cores,
           section: 'backend',
-          choices: config.backend!.ebbs,
-          implied,
+          choices: backendChoices!,
+          implied: network === undefined ? implied : { ...implied, NetworkManager: network.impliedOptions(id) },
           machine,
           simulation,
           output,
@@ -108,9 +118,25 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
         }),
       );
     }
+    await network?.prepare((machine, address) =>
+      bootNode({
+        id: GATEWAY_NODE_ID,
+        label: 'gateway',
+        target: 'native',
+        numCores: machine.cores.length,
+        section: 'network',
+        choices: { NetworkManager: NATIVE_NETWORK_MANAGER },
+        implied: { NetworkManager: { address } },
+        machine,
+        simulation,
+        output,
+        resolve: resolveOptions,
+      }),
+    );
   } catch (error) {
     frontend.events.shutdown();
     for (const node of backends) node.events.shutdown();
+    await network?.close();
     throw error;
   }
   for (const node of [frontend, ...backends]) node.events.onEventFailure((f) => {
@@ -168,9 +194,13 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     ...(options.untilNs !== undefined ? { untilNs: options.untilNs } : {}),
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
   });
+  // The host side of the network needs the gateway's stack up, so it opens once the run is going.
+  const networkOpen = network?.open(output).then(() => {
+    for (const line of network.describe(backends.length)) output(line);
+  });
   let result: RunResult;
   try {
-    [result] = await Promise.all([simulated, frontendDone, ...work]);
+    [result] = await Promise.all([simulated, frontendDone, networkOpen, ...work]);
   } catch (error) {
     simulation.stop();
     await simulated.catch(() => undefined);
@@ -178,9 +208,10 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     throw error;
   } finally {
     frontend.events.shutdown();
+    await network?.close();
   }
   if (failures.length > 0 && !exitRequested) exitCode = 1;
-  return { config, simulation, frontend, backends, result, failures, exitCode, bootMs };
+  return { config, simulation, frontend, backends, result, failures, exitCode, bootMs, network };
 }
 
 /** Options the config implies for particular Ebbs (the watchdog budget goes to the Event Manager). */

@@ -1,4 +1,4 @@
-import type { Machine } from '../machine.js';
+import type { Machine, MachineDevice } from '../machine.js';
 import type { Simulation } from '../simulation.js';
 import { ETH_HEADER_BYTES, parseMac, formatMac, type FramePort, type NetworkEndpoint } from './frame.js';
 
@@ -155,7 +155,9 @@ interface Chain {
  * to whatever it is attached to. A bad ring from a buggy driver is counted, never thrown out of the
  * simulation. See the package README ("Networking") for the driver's side of the contract.
  */
-export class VirtioNetDevice implements NetworkEndpoint {
+export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
+  static readonly KIND = 'virtio-net';
+  readonly kind = VirtioNetDevice.KIND;
   readonly machine: Machine;
   readonly mac: Uint8Array;
   readonly queuePairs: number;

@@ -143,7 +143,7 @@ export class VirtioNetDriver {
     numCores: number,
     private readonly config: DriverConfig,
   ) {
-    this.device = new VirtioNetDevice(sim, machine, config.mac === undefined ? { queuePairs: numCores } : { mac: config.mac, queuePairs: numCores });
+    this.device = claimOrCreateDevice(sim, machine, numCores, config.mac);
     this.cores = new Array<CoreNetDriver | undefined>(numCores).fill(undefined);
     this.pendingCores = numCores;
     const d = this.device;
@@ -190,4 +190,23 @@ export class VirtioNetDriver {
     if (d === undefined) throw new Error(`virtio-net: queue pair of core ${core} is not set up yet`);
     return d;
   }
+}
+
+/**
+ * The NIC the platform plugged into the machine (the runtime attaches one per node and wires it to
+ * the app's network), or, on a bare machine (unit tests), a new one attached here. A platform NIC
+ * must have a queue pair per core, since each core owns one.
+ */
+function claimOrCreateDevice(sim: Simulation, machine: Machine, numCores: number, mac: string | undefined): VirtioNetDevice {
+  const found = machine.claimDevice<VirtioNetDevice>(VirtioNetDevice.KIND);
+  if (found !== undefined) {
+    if (found.queuePairs < numCores) {
+      throw new Error(`virtio-net: the NIC of machine '${machine.name}' has ${found.queuePairs} queue pairs; this node runs ${numCores} cores`);
+    }
+    return found;
+  }
+  const created = new VirtioNetDevice(sim, machine, mac === undefined ? { queuePairs: numCores } : { mac, queuePairs: numCores });
+  machine.attachDevice(created);
+  machine.claimDevice(VirtioNetDevice.KIND);
+  return created;
 }

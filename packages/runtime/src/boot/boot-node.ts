@@ -20,7 +20,8 @@ export interface NodeSpec {
   label: string;
   target: Target;
   numCores: number;
-  section: 'frontend' | 'backend';
+  /** The config section the choices came from, for error messages. */
+  section: 'frontend' | 'backend' | 'network';
   choices: Partial<Record<SystemInterfaceName, EbbChoice>>;
   implied: Partial<Record<SystemInterfaceName, Record<string, unknown>>>;
   machine?: Machine;

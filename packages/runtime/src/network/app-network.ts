@@ -1,0 +1,123 @@
+import { EbbRef } from '@ebbrt/core-translation';
+import type { Machine, Simulation } from '@ebbrt/hw-x86sim';
+import { ConfigError, SystemEbbIds, type NetworkConfig, type NetworkManager } from '@ebbrt/interfaces';
+import type { BootedNode } from '../boot/boot-node.js';
+import { PortForward } from './port-forward.js';
+import { SimulatedNetwork } from './simulated-network.js';
+import { GATEWAY_HOST, nodeHost } from './subnet.js';
+import { TapUplink, tapUnavailableReason } from './tap-uplink.js';
+
+/** The native NetworkManager the gateway runs, and the default for back-ends on a network. */
+export const NATIVE_NETWORK_MANAGER = '@ebbrt/network-manager-lwip';
+
+/** Node id of the gateway: outside the back-ends' range, in the last id space. */
+export const GATEWAY_NODE_ID = 0xfffe;
+
+/** Boots the gateway machine (1 core, the native NetworkManager at `address`). */
+export type GatewayBooter = (machine: Machine, address: string) => Promise<BootedNode>;
+
+/**
+ * Everything the config's `network` section asks for: the switch and each node's NIC, the
+ * per-node addresses, and the ways in from the host: port forwards (through a gateway node
+ * running our own stack) and a TAP device.
+ */
+export class AppNetwork {
+  readonly simulated: SimulatedNetwork;
+  readonly forwards: PortForward[] = [];
+  gateway: BootedNode | undefined;
+  tap: TapUplink | undefined;
+  /** Why the TAP was not set up, when it was asked for but is not `required`. */
+  tapSkipped: string | undefined;
+
+  constructor(
+    private readonly simulation: Simulation,
+    readonly config: NetworkConfig,
+    appDir: string,
+  ) {
+    this.simulated = new SimulatedNetwork(simulation, config, appDir);
+  }
+
+  /** Plugs back-end `nodeId`'s NIC into the switch; call before the node boots. */
+  attachBackend(machine: Machine, nodeId: number): void {
+    this.simulated.attach(machine, `node${nodeId}`);
+  }
+
+  /** The options the config implies for back-end `nodeId`'s NetworkManager. */
+  impliedOptions(nodeId: number): Record<string, unknown> {
+    return { address: this.simulated.nodeAddress(nodeId) };
+  }
+
+  /** Boots the gateway node (if there are forwards); call before the simulation runs. */
+  async prepare(bootGateway: GatewayBooter): Promise<void> {
+    if (this.config.forwards.length === 0) return;
+    const machine = this.simulation.createMachine({ name: 'gateway', cores: 1, memoryBytes: 32 * 1024 * 1024 });
+    this.simulated.attach(machine, 'gateway');
+    this.gateway = await bootGateway(machine, this.simulated.subnet.hostWithPrefix(GATEWAY_HOST));
+  }
+
+  /**
+   * Opens the host side: waits for the gateway's stack (so the run must be going), listens on
+   * every forward's host port, and creates the TAP. On failure, undoes what it opened.
+   */
+  async open(log: (line: string) => void): Promise<void> {
+    try {
+      if (this.gateway !== undefined) {
+        await gatewayReady(this.gateway);
+        const nm = new EbbRef<NetworkManager>(SystemEbbIds.NetworkManager);
+        for (const f of this.config.forwards) {
+          const address = this.simulated.subnet.host(nodeHost(f.node));
+          const forward = new PortForward({ listen: f.listen, address, port: f.port }, this.gateway.events, () => nm.deref(), log);
+          this.forwards.push(forward);
+          await forward.open();
+        }
+      }
+      if (this.config.tap !== undefined) await this.startTap(log);
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+  }
+
+  private async startTap(log: (line: string) => void): Promise<void> {
+    const tap = this.config.tap!;
+    const subnet = this.simulated.subnet;
+    const address = tap.address ?? subnet.host(subnet.hostCount);
+    if (!subnet.contains(address)) throw new ConfigError('config.network.tap.address', `${address} is outside ${subnet.text}`);
+    const reason = await tapUnavailableReason();
+    if (reason !== undefined) {
+      if (tap.required) throw new ConfigError('config.network.tap', `cannot create a TAP device: ${reason} (or set required: false)`);
+      this.tapSkipped = reason;
+      log(`network: no TAP device (${reason}); the port forwards still work`);
+      return;
+    }
+    this.tap = await TapUplink.open(this.simulation, this.simulated.fabric, { name: tap.name, address: `${address}/${subnet.prefixLength}` });
+  }
+
+  /** Lines telling a user where to connect. */
+  describe(nodes: number): string[] {
+    const subnet = this.simulated.subnet;
+    const lines = [`network: ${subnet.text}; ${Array.from({ length: nodes }, (_, i) => `node ${i + 1} = ${subnet.host(nodeHost(i + 1))}`).join(', ')}`];
+    for (const f of this.forwards) {
+      lines.push(`network: ${f.target.listen.host}:${f.port} → ${f.target.address}:${f.target.port} (port forward through the gateway at ${subnet.host(GATEWAY_HOST)})`);
+    }
+    if (this.tap !== undefined) lines.push(`network: TAP ${this.tap.options.name} at ${this.tap.options.address}: the host reaches the nodes directly`);
+    return lines;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.forwards.map((f) => f.close()));
+    await this.tap?.close();
+    this.tap = undefined;
+    this.gateway?.events.shutdown();
+    this.simulated.close();
+  }
+}
+
+/** Waits for the gateway's stack to finish bring-up (a native stack exposes whenReady on its root). */
+function gatewayReady(gateway: BootedNode): Promise<void> {
+  const root = gateway.installed.find((e) => e.kind === 'NetworkManager')?.root as
+    | { whenReady?(ok: () => void, fail: (e: Error) => void): void }
+    | undefined;
+  if (typeof root?.whenReady !== 'function') return Promise.resolve();
+  return new Promise((ok, fail) => root.whenReady!(ok, fail));
+}

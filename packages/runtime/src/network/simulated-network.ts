@@ -1,0 +1,50 @@
+import { resolve } from 'node:path';
+import { NetworkFabric, PcapWriter, VirtioNetDevice, type Link, type Machine, type Simulation } from '@ebbrt/hw-x86sim';
+import type { NetworkConfig } from '@ebbrt/interfaces';
+import { Subnet, nodeHost } from './subnet.js';
+
+/**
+ * The back-ends' Ethernet: one switch, and for every node a virtio-net NIC plugged into its
+ * machine (the driver claims it at boot) on a link with the configured properties. With `pcap`,
+ * every frame a node sends is captured once (on the sending side of its link).
+ */
+export class SimulatedNetwork {
+  readonly fabric: NetworkFabric;
+  readonly subnet: Subnet;
+  readonly pcap: PcapWriter | undefined;
+  private readonly links = new Map<string, Link>();
+
+  constructor(
+    private readonly simulation: Simulation,
+    readonly config: NetworkConfig,
+    appDir: string,
+  ) {
+    this.fabric = new NetworkFabric(simulation, { name: 'net' });
+    this.subnet = new Subnet(config.subnet);
+    this.pcap = config.pcap === undefined ? undefined : new PcapWriter({ path: resolve(appDir, config.pcap) });
+  }
+
+  /** Address (with prefix) of back-end node `nodeId`. */
+  nodeAddress(nodeId: number): string {
+    return this.subnet.hostWithPrefix(nodeHost(nodeId));
+  }
+
+  /** Plugs a NIC with a queue pair per core into `machine` and connects it to the switch. */
+  attach(machine: Machine, label: string): VirtioNetDevice {
+    const nic = new VirtioNetDevice(this.simulation, machine, { queuePairs: machine.cores.length });
+    machine.attachDevice(nic);
+    const link = this.fabric.connect(nic, { name: label, ...this.config.link });
+    if (this.pcap !== undefined) link.capture(this.pcap, 'aToB');
+    this.links.set(label, link);
+    return nic;
+  }
+
+  /** The link of the endpoint attached as `label` (e.g. to change its properties mid-run). */
+  link(label: string): Link | undefined {
+    return this.links.get(label);
+  }
+
+  close(): void {
+    this.pcap?.close();
+  }
+}

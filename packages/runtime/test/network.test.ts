@@ -1,0 +1,185 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runApp } from '../src/index.js';
+import { tapUnavailableReason } from '../src/network/tap-uplink.js';
+import { baseConfig, tempApp } from './temp-app.js';
+
+const cleanup: (() => void)[] = [];
+afterEach(() => cleanup.splice(0).forEach((f) => f()));
+
+// Node 1 echoes on port 7; node 2 (if any) sends a greeting to node 1 by its implied address.
+const echoApp = `import { SystemEbbIds, IOBuf } from '@ebbrt/interfaces';
+import { EbbRef } from '@ebbrt/core-translation';
+export async function main(ctx) {
+  const nm = new EbbRef(SystemEbbIds.NetworkManager).deref();
+  const me = nm.interfaces()[0].address;
+  if (ctx.node.id === 1) {
+    const listener = nm.tcpListen(7, () => ({
+      receive(c, d) { c.sendQueued(d); },
+      closed(c) { c.close(); },
+    }));
+    await listener.listening;
+    ctx.log('echo at ' + me + ':7');
+    return;
+  }
+  await new EbbRef(SystemEbbIds.Timer).deref().sleep(5000);
+  await new Promise((resolve, reject) => {
+    let got = '';
+    nm.tcpConnect('10.0.0.2', 7, {
+      connected(c) { c.send(IOBuf.copyOf('hello from ' + me)); c.shutdown(); },
+      receive(c, d) { got += new TextDecoder().decode(d.toUint8Array()); d.releaseChain(); },
+      closed(c) { c.close(); ctx.log('echoed: ' + got); resolve(); },
+      aborted(c, e) { reject(e); },
+    });
+  });
+}
+`;
+
+function app(config: Record<string, unknown>): string {
+  const a = tempApp(baseConfig(config), { 'main.mjs': echoApp });
+  cleanup.push(a.remove);
+  return a.dir;
+}
+
+describe('network config', () => {
+  it('gives every back-end a NIC on one switch and an address from the subnet; pcap records the frames', async () => {
+    const lines: string[] = [];
+    const dir = app({ backend: { nodes: 2, machine: { cores: 2, memory: '16MiB' } }, network: { link: { latencyNs: 20_000 }, pcap: 'net.pcap' } });
+    const run = await runApp(dir, { output: (l) => lines.push(l), resolveFrom: [process.cwd()] });
+    expect(run.failures).toEqual([]);
+    expect(lines).toContain('[node 1 core 0] echo at 10.0.0.2:7');
+    expect(lines).toContain('[node 2 core 0] echoed: hello from 10.0.0.3');
+    expect(lines.some((l) => l.includes('NetworkManager=@ebbrt/network-manager-lwip'))).toBe(true);
+    const pcap = readFileSync(join(dir, 'net.pcap'));
+    // Global header + at least ARP request/reply and a TCP handshake, data and FINs.
+    expect(pcap.readUInt32LE(0)).toBe(0xa1b23c4d);
+    expect(run.network!.simulated.pcap!.records).toBeGreaterThanOrEqual(8);
+    expect(run.network!.simulated.link('node1')!.counters('aToB').sent).toBeGreaterThan(0);
+  });
+
+  it('rejects bad network sections, naming the field', async () => {
+    const bad = async (config: Record<string, unknown>) =>
+      runApp(app(config), { output: () => undefined, resolveFrom: [process.cwd()] }).then(
+        () => 'no error',
+        (e: Error) => e.message,
+      );
+    expect(await bad({ network: { subnet: '10.0.0.0/33' } })).toMatch(/config\.network\.subnet/);
+    expect(await bad({ clock: 'realtime', network: { forwards: [{ listen: 11211, node: 2, port: 11211 }] } })).toMatch(
+      /config\.network\.forwards\[0\]\.node: there is no back-end node 2/,
+    );
+    expect(await bad({ network: { forwards: [{ listen: 11211, node: 1, port: 11211 }] } })).toMatch(/forwards.*realtime/);
+    expect(await bad({ clock: 'realtime', network: { forwards: [{ listen: 'x:99999', node: 1, port: 1 }] } })).toMatch(/config\.network\.forwards\[0\]\.listen: "x:99999" is not \[host:\]port/);
+    expect(await bad({ backend: { nodes: 3, machine: { cores: 1, memory: '4MiB' } }, network: { subnet: '10.0.0.0/30' } })).toMatch(
+      /10\.0\.0\.0\/30 has 2 host addresses/,
+    );
+    expect(await bad({ network: { link: { loss: 2 } } })).toMatch(/config\.network\.link\.loss/);
+  });
+
+  it('forwards a host port into the simulated network through a gateway running our own stack', async () => {
+    const lines: string[] = [];
+    let announce: (line: string) => void = () => undefined;
+    const announced = new Promise<string>((resolve) => (announce = resolve));
+    const abort = new AbortController();
+    const dir = app({
+      clock: 'realtime',
+      backend: { nodes: 1, machine: { cores: 2, memory: '32MiB' } },
+      network: { forwards: [{ listen: '127.0.0.1:0', node: 1, port: 7 }, { listen: '127.0.0.1:0', node: 1, port: 9 }] },
+    });
+    const running = runApp(dir, {
+      output: (l) => {
+        lines.push(l);
+        if (l.includes('port forward')) announce(l);
+      },
+      signal: abort.signal,
+      resolveFrom: [process.cwd()],
+    });
+    try {
+      await announced;
+      await new Promise((r) => setTimeout(r, 50));
+      const forward = lines.filter((l) => l.includes('port forward'));
+      const echoPort = Number(/127\.0\.0\.1:(\d+) → 10\.0\.0\.2:7 /.exec(forward.join('\n'))![1]);
+      const closedPort = Number(/127\.0\.0\.1:(\d+) → 10\.0\.0\.2:9 /.exec(forward.join('\n'))![1]);
+      // 1 MiB both ways through host socket → gateway stack → switch → node's stack, byte-exact.
+      const data = Buffer.alloc(1 << 20);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 10)) & 255;
+      const echoed = await new Promise<Buffer>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        const s = connect({ host: '127.0.0.1', port: echoPort, allowHalfOpen: true }, () => s.end(data));
+        s.on('data', (c) => chunks.push(c));
+        s.on('end', () => resolve(Buffer.concat(chunks)));
+        s.on('error', reject);
+        setTimeout(() => reject(new Error('echo through the forward timed out')), 20_000).unref();
+      });
+      expect(echoed.length).toBe(data.length);
+      expect(echoed.equals(data)).toBe(true);
+      // Nothing listens on node 1 port 9: the node's RST closes the host connection.
+      const refused = await new Promise<string>((resolve) => {
+        const s = connect({ host: '127.0.0.1', port: closedPort });
+        s.on('error', (e) => resolve(`error ${(e as NodeJS.ErrnoException).code}`));
+        s.on('close', () => resolve('closed'));
+        s.resume();
+        setTimeout(() => resolve('still open'), 5_000).unref();
+      });
+      expect(refused).not.toBe('still open');
+    } finally {
+      abort.abort();
+    }
+    const run = await running;
+    expect(run.failures).toEqual([]);
+    const [echo, closed] = run.network!.forwards;
+    expect(echo!.stats).toMatchObject({ accepted: 1, active: 0, bytesIn: 1 << 20, bytesOut: 1 << 20, failed: 0 });
+    expect(closed!.stats).toMatchObject({ accepted: 1, active: 0, failed: 1 });
+  }, 60_000);
+
+  it('joins the switch to a Linux TAP device, so the host kernel reaches the nodes directly', async (ctx) => {
+    const reason = await tapUnavailableReason();
+    if (reason !== undefined) {
+      if (process.env.CI) throw new Error(`TAP test cannot run under CI: ${reason}`);
+      ctx.skip();
+      return;
+    }
+    let announce: () => void = () => undefined;
+    const announced = new Promise<void>((resolve) => (announce = resolve));
+    const lines: string[] = [];
+    const abort = new AbortController();
+    const dir = app({
+      clock: 'realtime',
+      backend: { nodes: 1, machine: { cores: 1, memory: '16MiB' } },
+      network: { subnet: '10.77.0.0/24', tap: { name: 'ebbrt-rt-test', required: true } },
+    });
+    const running = runApp(dir, {
+      output: (l) => {
+        lines.push(l);
+        if (l.includes('TAP ebbrt-rt-test')) announce();
+      },
+      signal: abort.signal,
+      resolveFrom: [process.cwd()],
+    });
+    try {
+      await announced;
+      expect(lines).toContain('network: TAP ebbrt-rt-test at 10.77.0.254/24: the host reaches the nodes directly');
+      const ping = await new Promise<number | null>((resolve) => {
+        const p = spawn('ping', ['-c', '3', '-i', '0.2', '-W', '2', '10.77.0.2'], { stdio: 'ignore' });
+        p.on('close', resolve);
+      });
+      expect(ping).toBe(0);
+      const reply = await new Promise<string>((resolve, reject) => {
+        let got = '';
+        const s = connect({ host: '10.77.0.2', port: 7, allowHalfOpen: true }, () => s.end('over the TAP'));
+        s.on('data', (c) => (got += c.toString()));
+        s.on('end', () => resolve(got));
+        s.on('error', reject);
+      });
+      expect(reply).toBe('over the TAP');
+    } finally {
+      abort.abort();
+    }
+    const run = await running;
+    expect(run.failures).toEqual([]);
+    // The TAP is gone with socat.
+    expect(existsSync('/sys/class/net/ebbrt-rt-test')).toBe(false);
+  }, 60_000);
+});
