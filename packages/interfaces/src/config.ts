@@ -117,6 +117,11 @@ export const networkSchema = z.strictObject({
     .optional(),
   /** Host ports carried into the simulated network through the runtime's gateway node. */
   forwards: z.array(forwardSchema).default([]),
+  /**
+   * Connections from a node to the gateway's address (host 1), on any port, reach that port on
+   * the host's loopback, like a QEMU guest reaching the host at 10.0.2.2.
+   */
+  hostAccess: z.boolean().default(false),
 });
 export type NetworkConfig = z.output<typeof networkSchema>;
 
@@ -161,6 +166,7 @@ export const appConfigSchema = z.strictObject({
   if (config.clock !== 'realtime') {
     if (network.forwards.length > 0) ctx.addIssue({ code: 'custom', path: ['network', 'forwards'], message: "port forwards need clock: 'realtime'" });
     if (network.tap !== undefined) ctx.addIssue({ code: 'custom', path: ['network', 'tap'], message: "a TAP device needs clock: 'realtime'" });
+    if (network.hostAccess) ctx.addIssue({ code: 'custom', path: ['network', 'hostAccess'], message: "host access needs clock: 'realtime'" });
   }
   const [, lenText] = network.subnet.split('/');
   const hosts = 2 ** (32 - Number(lenText)) - 2;

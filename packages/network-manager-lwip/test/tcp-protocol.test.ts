@@ -185,4 +185,32 @@ describe('TCP protocol (simulation-free harness, explicit virtual time)', () => 
     c.close();
     expect(() => c.send(IOBuf.copyOf('x'))).toThrow(UsageError);
   });
+
+  it('an any-port listener (a gateway) accepts every port without its own listener; port listeners still win', () => {
+    const w = new Harness({});
+    const ports: number[] = [];
+    const specific = recorder();
+    const wild = recorder();
+    w.b.listen(80, () => specific.h, 0);
+    const any = w.b.listenAnyPort((c) => {
+      ports.push(c.localPort);
+      return wild.h;
+    }, 0);
+    expect(() => w.b.listenAnyPort(() => wild.h, 0)).toThrow(UsageError);
+    const r1 = recorder();
+    const c1 = w.a.connect(w.addrB, 7000, r1.h, 0);
+    const r2 = recorder();
+    w.a.connect(w.addrB, 80, r2.h, 0);
+    w.run(10e6);
+    expect(r1.rec.connected && r2.rec.connected).toBe(true);
+    expect(ports).toEqual([7000]);
+    c1.send(IOBuf.copyOf('to 7000'));
+    w.run(w.now + 10e6);
+    expect(String.fromCharCode(...wild.rec.data)).toBe('to 7000');
+    any.close();
+    const r3 = recorder();
+    w.a.connect(w.addrB, 7001, r3.h, 0);
+    w.run(w.now + 10e6);
+    expect(r3.rec.aborted?.message).toMatch(/refused|reset/i);
+  });
 });

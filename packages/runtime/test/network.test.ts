@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runApp } from '../src/index.js';
@@ -133,6 +133,55 @@ describe('network config', () => {
     expect(echo!.stats).toMatchObject({ accepted: 1, active: 0, bytesIn: 1 << 20, bytesOut: 1 << 20, failed: 0 });
     expect(closed!.stats).toMatchObject({ accepted: 1, active: 0, failed: 1 });
   }, 60_000);
+
+  it('hostAccess: a node reaches the host loopback through the gateway address, and a refused port resets it', async () => {
+    const server = createServer({ allowHalfOpen: true }, (s) => {
+      const chunks: Buffer[] = [];
+      s.on('data', (c) => chunks.push(c));
+      s.on('end', () => s.end(Buffer.concat(chunks).toString().toUpperCase()));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const open = (server.address() as AddressInfo).port;
+    const spare = createServer();
+    await new Promise<void>((r) => spare.listen(0, '127.0.0.1', () => r()));
+    const refused = (spare.address() as AddressInfo).port;
+    await new Promise<void>((r) => spare.close(() => r()));
+    const client = `import { SystemEbbIds, IOBuf } from '@ebbrt/interfaces';
+import { EbbRef } from '@ebbrt/core-translation';
+const ask = (nm, port) => new Promise((resolve) => {
+  let got = '';
+  nm.tcpConnect('10.0.0.1', port, {
+    connected(c) { c.send(IOBuf.copyOf('shout ' + port)); c.shutdown(); },
+    receive(c, d) { got += new TextDecoder().decode(d.toUint8Array()); d.releaseChain(); },
+    closed(c) { c.close(); resolve('reply: ' + got); },
+    aborted(c, e) { resolve('aborted: ' + e.message); },
+  });
+});
+export async function main(ctx) {
+  const nm = new EbbRef(SystemEbbIds.NetworkManager).deref();
+  await new EbbRef(SystemEbbIds.Timer).deref().sleep(20000);
+  for (const port of ctx.args) ctx.log(await ask(nm, Number(port)));
+  ctx.exit(0);
+}
+`;
+    const a = tempApp(
+      baseConfig({ clock: 'realtime', args: [String(open), String(refused)], backend: { nodes: 1, machine: { cores: 1, memory: '16MiB' } }, network: { hostAccess: true } }),
+      { 'main.mjs': client },
+    );
+    cleanup.push(a.remove);
+    const lines: string[] = [];
+    const abort = AbortSignal.timeout(20_000);
+    try {
+      const run = await runApp(a.dir, { output: (l) => lines.push(l), signal: abort, resolveFrom: [process.cwd()] });
+      expect(run.failures).toEqual([]);
+      expect(lines).toContain(`[node 1 core 0] reply: SHOUT ${open}`);
+      expect(lines.find((l) => l.startsWith('[node 1 core 0] aborted:'))).toMatch(/refused|reset/i);
+      expect(lines).toContain("network: nodes reach the host's 127.0.0.1:<port> at 10.0.0.1:<port>");
+      expect(run.network!.hostRelay!.stats).toMatchObject({ accepted: 2, active: 0, failed: 1, bytesIn: `SHOUT ${open}`.length });
+    } finally {
+      server.close();
+    }
+  }, 30_000);
 
   it('joins the switch to a Linux TAP device, so the host kernel reaches the nodes directly', async (ctx) => {
     const reason = await tapUnavailableReason();

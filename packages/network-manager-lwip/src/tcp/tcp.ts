@@ -417,6 +417,8 @@ const EMPTY_OPTIONS = Object.freeze(emptyTcpOptions()) as TcpOptions;
 export class TcpStack {
   readonly pcbs = new Map<string, TcpPcb>();
   readonly listeners = new Map<number, TcpListenerImpl>();
+  /** Accepts SYNs to any port no listener has (a gateway relaying every port); port 0. */
+  private anyPortListener: TcpListenerImpl | undefined;
   readonly stats: TcpStats = {
     segmentsIn: 0,
     segmentsOut: 0,
@@ -463,8 +465,20 @@ export class TcpStack {
     return l;
   }
 
+  /**
+   * Accepts connections to every port that has no listener of its own, as a user-mode network
+   * gateway does (QEMU's slirp): the accepted connection's `localPort` is the port asked for.
+   */
+  listenAnyPort(accept: (c: TcpConnection) => TcpHandler, core: number): TcpListenerImpl {
+    if (typeof accept !== 'function') throw new UsageError('listenAnyPort: accept must be a function');
+    if (this.anyPortListener !== undefined) throw new UsageError('listenAnyPort: there is already an any-port listener');
+    this.anyPortListener = new TcpListenerImpl(this, 0, accept, core);
+    return this.anyPortListener;
+  }
+
   unlisten(l: TcpListenerImpl): void {
-    if (this.listeners.get(l.port) === l) this.listeners.delete(l.port);
+    if (this.anyPortListener === l) this.anyPortListener = undefined;
+    else if (this.listeners.get(l.port) === l) this.listeners.delete(l.port);
   }
 
   /** Active open. `localPort` (tests, simultaneous open) defaults to an ephemeral port. */
@@ -791,7 +805,7 @@ export class TcpStack {
     if (pcb !== undefined) return this.process(pcb, frame, seg);
     const flags = seg.flags;
     if ((flags & TcpFlags.RST) !== 0) return false;
-    const l = this.listeners.get(dstPort);
+    const l = this.listeners.get(dstPort) ?? this.anyPortListener;
     if (l !== undefined && (flags & (TcpFlags.SYN | TcpFlags.ACK)) === TcpFlags.SYN) {
       this.passiveOpen(l, seg, src);
       return false;
@@ -812,7 +826,7 @@ export class TcpStack {
       this.stats.backlogDrops++;
       return; // the peer retries its SYN
     }
-    const pcb = this.newPcb(l.port, src, seg.srcPort, currentCore(), false);
+    const pcb = this.newPcb(seg.dstPort, src, seg.srcPort, currentCore(), false);
     pcb.listener = l;
     l.halfOpen++;
     pcb.state = TcpState.SynRcvd;

@@ -2,6 +2,7 @@ import { EbbRef } from '@ebbrt/core-translation';
 import type { Machine, Simulation } from '@ebbrt/hw-x86sim';
 import { ConfigError, SystemEbbIds, type NetworkConfig, type NetworkManager } from '@ebbrt/interfaces';
 import type { BootedNode } from '../boot/boot-node.js';
+import { HostRelay, type AnyPortStack } from './host-relay.js';
 import { PortForward } from './port-forward.js';
 import { SimulatedNetwork } from './simulated-network.js';
 import { GATEWAY_HOST, nodeHost } from './subnet.js';
@@ -24,6 +25,8 @@ export type GatewayBooter = (machine: Machine, address: string) => Promise<Boote
 export class AppNetwork {
   readonly simulated: SimulatedNetwork;
   readonly forwards: PortForward[] = [];
+  /** Node → host loopback relay (config `hostAccess`). */
+  hostRelay: HostRelay | undefined;
   gateway: BootedNode | undefined;
   tap: TapUplink | undefined;
   /** Why the TAP was not set up, when it was asked for but is not `required`. */
@@ -47,9 +50,9 @@ export class AppNetwork {
     return { address: this.simulated.nodeAddress(nodeId) };
   }
 
-  /** Boots the gateway node (if there are forwards); call before the simulation runs. */
+  /** Boots the gateway node (if there are forwards or host access); call before the simulation runs. */
   async prepare(bootGateway: GatewayBooter): Promise<void> {
-    if (this.config.forwards.length === 0) return;
+    if (this.config.forwards.length === 0 && !this.config.hostAccess) return;
     const machine = this.simulation.createMachine({ name: 'gateway', cores: 1, memoryBytes: 32 * 1024 * 1024 });
     this.simulated.attach(machine, 'gateway');
     this.gateway = await bootGateway(machine, this.simulated.subnet.hostWithPrefix(GATEWAY_HOST));
@@ -69,6 +72,13 @@ export class AppNetwork {
           const forward = new PortForward({ listen: f.listen, address, port: f.port }, this.gateway.events, () => nm.deref(), log);
           this.forwards.push(forward);
           await forward.open();
+        }
+        if (this.config.hostAccess) {
+          const relay = new HostRelay(this.gateway.events, '127.0.0.1');
+          const stack = (this.gateway.installed.find((e) => e.kind === 'NetworkManager')?.root as { tcp?: AnyPortStack } | undefined)?.tcp;
+          if (typeof stack?.listenAnyPort !== 'function') throw new Error('network.hostAccess: the gateway stack cannot accept on any port');
+          await this.gateway.runOn(0, () => relay.open(stack));
+          this.hostRelay = relay;
         }
       }
       if (this.config.tap !== undefined) await this.startTap(log);
@@ -100,12 +110,14 @@ export class AppNetwork {
     for (const f of this.forwards) {
       lines.push(`network: ${f.target.listen.host}:${f.port} → ${f.target.address}:${f.target.port} (port forward through the gateway at ${subnet.host(GATEWAY_HOST)})`);
     }
+    if (this.hostRelay !== undefined) lines.push(`network: nodes reach the host's 127.0.0.1:<port> at ${subnet.host(GATEWAY_HOST)}:<port>`);
     if (this.tap !== undefined) lines.push(`network: TAP ${this.tap.options.name} at ${this.tap.options.address}: the host reaches the nodes directly`);
     return lines;
   }
 
   async close(): Promise<void> {
     await Promise.all(this.forwards.map((f) => f.close()));
+    this.hostRelay?.close();
     await this.tap?.close();
     this.tap = undefined;
     this.gateway?.events.shutdown();

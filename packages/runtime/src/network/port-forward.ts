@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { IOBuf, type EventManagerRoot, type NetworkManager, type TcpConnection, type TcpHandler } from '@ebbrt/interfaces';
+import type { EventManagerRoot, NetworkManager } from '@ebbrt/interfaces';
+import { newRelayStats, SocketRelay, type RelayStats } from './socket-relay.js';
 
 export interface ForwardTarget {
   /** Where the host listens. */
@@ -9,27 +10,15 @@ export interface ForwardTarget {
   port: number;
 }
 
-export interface PortForwardStats {
-  accepted: number;
-  active: number;
-  /** Host → node payload bytes. */
-  bytesIn: number;
-  /** Node → host payload bytes. */
-  bytesOut: number;
-  /** Connections the node refused or reset, or that failed on the host side. */
-  failed: number;
-}
+export type PortForwardStats = RelayStats;
 
 /**
- * A host TCP port carried into the simulated network by a TCP/IP stack of our own: each host
- * connection is paired with a connection that the gateway node (a simulated machine running the
- * native NetworkManager) opens to the target node, and bytes, half-closes and resets are relayed
- * both ways. The host side is real time; the relay enters the gateway's core through its Event
- * Manager, like any device interrupt. Host → node honours the stack's send window (the host
- * socket pauses while the window is closed).
+ * A host TCP port carried into the simulated network by a TCP/IP stack of our own (QEMU's
+ * hostfwd): each host connection is paired with a connection that the gateway node (a simulated
+ * machine running the native NetworkManager) opens to the target node.
  */
 export class PortForward {
-  readonly stats: PortForwardStats = { accepted: 0, active: 0, bytesIn: 0, bytesOut: 0, failed: 0 };
+  readonly stats: PortForwardStats = newRelayStats();
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
 
@@ -49,7 +38,7 @@ export class PortForward {
 
   /** Starts listening on the host; rejects with an error naming the address if it cannot. */
   open(): Promise<void> {
-    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.relay(socket));
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.accept(socket));
     this.server = server;
     const { host, port } = this.target.listen;
     return new Promise((resolve, reject) => {
@@ -67,76 +56,15 @@ export class PortForward {
     return new Promise((resolve) => server.close(() => resolve()));
   }
 
-  private relay(socket: Socket): void {
-    this.stats.accepted++;
-    this.stats.active++;
+  private accept(socket: Socket): void {
     this.sockets.add(socket);
-    socket.setNoDelay(true);
-    const stats = this.stats;
-    let conn: TcpConnection | undefined;
-    let hostEnded = false;
-    let nodeClosed = false;
-    let finished = false;
     const post = (fn: () => void): void => this.events.post(0, fn);
-    const finish = (): void => {
-      if (finished) return;
-      finished = true;
-      stats.active--;
-      this.sockets.delete(socket);
-    };
-    const handler: TcpHandler = {
-      connected: () => socket.resume(),
-      receive: (_c, data) => {
-        // The host write completes later, while these views belong to the node's allocator: copy.
-        const bytes = data.toUint8Array();
-        data.releaseChain();
-        stats.bytesOut += bytes.length;
-        if (!socket.destroyed) socket.write(bytes);
-      },
-      closed: (c) => {
-        nodeClosed = true;
-        socket.end();
-        if (hostEnded) c.close();
-      },
-      aborted: (_c, reason) => {
-        stats.failed++;
-        conn = undefined;
-        socket.destroy();
-        finish();
-        if (!hostEnded) this.log(`port forward ${this.port}: connection to ${this.target.address}:${this.target.port} aborted: ${reason.message}`);
-      },
-      sendWindowIncreased: () => socket.resume(),
-    };
+    // The host socket stays paused until the node accepts (relay.connected resumes it).
+    const relay = new SocketRelay(socket, post, this.stats, () => this.sockets.delete(socket), (reason) =>
+      this.log(`port forward ${this.port}: connection to ${this.target.address}:${this.target.port} aborted: ${reason.message}`),
+    );
     post(() => {
-      if (socket.destroyed) return;
-      conn = this.network().tcpConnect(this.target.address, this.target.port, handler);
-    });
-    socket.on('data', (chunk: Buffer) => {
-      stats.bytesIn += chunk.length;
-      post(() => {
-        if (conn === undefined) return;
-        conn.sendQueued(IOBuf.wrap(chunk));
-        // Queued beyond the window: hold the host side until the stack reports room again.
-        if (conn.sendWindowRemaining() === 0) socket.pause();
-      });
-    });
-    socket.on('end', () => {
-      hostEnded = true;
-      post(() => {
-        if (conn === undefined) return;
-        if (nodeClosed) conn.close();
-        else conn.shutdown();
-      });
-    });
-    socket.on('error', () => undefined);
-    socket.on('close', (hadError) => {
-      finish();
-      if (hadError || !hostEnded) {
-        post(() => {
-          conn?.abort();
-          conn = undefined;
-        });
-      }
+      if (!socket.destroyed) relay.attach(this.network().tcpConnect(this.target.address, this.target.port, relay));
     });
   }
 }

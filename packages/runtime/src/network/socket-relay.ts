@@ -1,0 +1,113 @@
+import type { Socket } from 'node:net';
+import { IOBuf, type TcpConnection, type TcpHandler } from '@ebbrt/interfaces';
+
+export interface RelayStats {
+  accepted: number;
+  active: number;
+  /** Host → node payload bytes. */
+  bytesIn: number;
+  /** Node → host payload bytes. */
+  bytesOut: number;
+  /** Connections refused or reset by either side. */
+  failed: number;
+}
+
+export function newRelayStats(): RelayStats {
+  return { accepted: 0, active: 0, bytesIn: 0, bytesOut: 0, failed: 0 };
+}
+
+/**
+ * Joins a host socket and a connection of the gateway's stack: bytes, half-closes (FIN) and
+ * resets cross both ways. Host-side callbacks come from Node's loop and enter the gateway's core
+ * through `post`; stack callbacks run on that core. Host → node honours the stack's send window
+ * (the socket pauses while it is closed); node → host is copied out at once, because the received
+ * views belong to the gateway's allocator and a host write completes later.
+ */
+export class SocketRelay implements TcpHandler {
+  private conn: TcpConnection | undefined;
+  private hostEnded = false;
+  private nodeClosed = false;
+  private finished = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly post: (fn: () => void) => void,
+    private readonly stats: RelayStats,
+    private readonly onFinish: () => void,
+    private readonly onAbort: (reason: Error) => void,
+  ) {
+    stats.accepted++;
+    stats.active++;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      stats.bytesIn += chunk.length;
+      this.post(() => {
+        const conn = this.conn;
+        if (conn === undefined) return;
+        conn.sendQueued(IOBuf.wrap(chunk));
+        if (conn.sendWindowRemaining() === 0) socket.pause();
+      });
+    });
+    socket.on('end', () => {
+      this.hostEnded = true;
+      this.post(() => {
+        if (this.conn === undefined) return;
+        if (this.nodeClosed) this.conn.close();
+        else this.conn.shutdown();
+      });
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', (hadError) => {
+      if (hadError) this.stats.failed++;
+      this.finish();
+      if (hadError || !this.hostEnded) {
+        this.post(() => {
+          this.conn?.abort();
+          this.conn = undefined;
+        });
+      }
+    });
+  }
+
+  /** The stack side, once it exists (accepted, or returned by tcpConnect). Call on the gateway's core. */
+  attach(conn: TcpConnection): void {
+    if (this.socket.destroyed) conn.abort();
+    else this.conn = conn;
+  }
+
+  connected(): void {
+    this.socket.resume();
+  }
+
+  receive(_c: TcpConnection, data: IOBuf): void {
+    const bytes = data.toUint8Array();
+    data.releaseChain();
+    this.stats.bytesOut += bytes.length;
+    if (!this.socket.destroyed) this.socket.write(bytes);
+  }
+
+  closed(c: TcpConnection): void {
+    this.nodeClosed = true;
+    this.socket.end();
+    if (this.hostEnded) c.close();
+  }
+
+  aborted(_c: TcpConnection, reason: Error): void {
+    this.stats.failed++;
+    this.conn = undefined;
+    this.socket.destroy();
+    this.finish();
+    if (!this.hostEnded) this.onAbort(reason);
+  }
+
+  sendWindowIncreased(): void {
+    this.socket.resume();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.stats.active--;
+    this.onFinish();
+  }
+}
