@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import type { EventManagerRoot, NetworkManager } from '@ebbrt/interfaces';
+import { UsageError, type EventManagerRoot, type NetworkManager } from '@ebbrt/interfaces';
 import { newRelayStats, SocketRelay, type RelayStats } from './socket-relay.js';
 
 export interface ForwardTarget {
@@ -43,7 +43,7 @@ export class PortForward {
     const { host, port } = this.target.listen;
     return new Promise((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) =>
-        reject(new Error(`port forward ${host}:${port} → ${this.target.address}:${this.target.port}: cannot listen: ${e.code ?? e.message}`)),
+        reject(new UsageError(`port forward ${host}:${port} → ${this.target.address}:${this.target.port}: cannot listen: ${e.code ?? e.message}`)),
       );
       server.listen(port, host, () => resolve());
     });
