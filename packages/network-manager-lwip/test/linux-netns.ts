@@ -104,6 +104,8 @@ export interface LinuxNetns {
   inNs(cmd: string, args: string[], opts?: { timeoutMs?: number; input?: string }): Promise<ExecResult>;
   /** Anything socat printed (it runs with -d for errors). */
   socatLog(): string;
+  /** socat's pid (e.g. to read its CPU time from /proc/<pid>/stat), undefined if it has none. */
+  socatPid: number | undefined;
   close(): Promise<void>;
 }
 
@@ -257,6 +259,7 @@ export async function startLinuxNetns(opts: LinuxNetnsOptions = {}): Promise<Lin
       onNode,
       inNs: (cmd, args, o) => exec('ip', ['netns', 'exec', ns, cmd, ...args], o),
       socatLog: () => socatOut,
+      socatPid: child.pid,
       close,
     };
   } catch (e) {
