@@ -54,7 +54,8 @@ export class L2Switch {
   readonly stats: SwitchStats = { received: 0, unicast: 0, flooded: 0, filtered: 0 };
   private readonly sim: Simulation;
   private readonly ports: SwitchPort[] = [];
-  private readonly table = new Map<string, SwitchPort>();
+  /** MAC (as a 48-bit number: no string per frame) → port. */
+  private readonly table = new Map<number, SwitchPort>();
 
   constructor(sim: Simulation, options: { name?: string } = {}) {
     this.sim = sim;
@@ -89,7 +90,7 @@ export class L2Switch {
   /** The learned MAC table: 'aa:bb:..' → port index. */
   macTable(): Map<string, number> {
     const m = new Map<string, number>();
-    for (const [mac, p] of this.table) m.set(mac, p.index);
+    for (const [mac, p] of this.table) m.set(formatMac(macBytes(mac)), p.index);
     return m;
   }
 
@@ -111,9 +112,9 @@ export class L2Switch {
       this.stats.filtered++;
       return;
     }
-    if ((frame[6] & 1) === 0) this.table.set(formatMac(frame, 6), port);
+    if ((frame[6] & 1) === 0) this.table.set(macKey(frame, 6), port);
     if (!isGroupDestination(frame)) {
-      const dst = this.table.get(formatMac(frame, 0));
+      const dst = this.table.get(macKey(frame, 0));
       if (dst !== undefined) {
         if (dst === port) {
           this.stats.filtered++;
@@ -140,4 +141,19 @@ export class L2Switch {
     const t = this.sim.now();
     for (const c of caps) c.record(t, frame);
   }
+}
+
+/** The 6 MAC bytes at `off` as one number (exact: 48 bits fit a double). */
+function macKey(frame: Uint8Array, off: number): number {
+  return (frame[off]! * 0x10000 + (frame[off + 1]! << 8) + frame[off + 2]!) * 0x1000000 + ((frame[off + 3]! << 16) | (frame[off + 4]! << 8) | frame[off + 5]!);
+}
+
+function macBytes(key: number): Uint8Array {
+  const out = new Uint8Array(6);
+  let v = key;
+  for (let i = 5; i >= 0; i--) {
+    out[i] = v % 256;
+    v = Math.floor(v / 256);
+  }
+  return out;
 }
