@@ -45,6 +45,17 @@ describe('Machine', () => {
     expect(m.claimDevice(VirtioNetDevice.KIND)).toBeUndefined();
   });
 
+  it('destroyMachine powers off and removes a machine; ids are never reused', () => {
+    const sim = new Simulation();
+    const a = sim.createMachine({ cores: 1, memoryBytes: 4096 });
+    const b = sim.createMachine({ cores: 1, memoryBytes: 4096 });
+    sim.destroyMachine(a);
+    sim.destroyMachine(a);
+    expect(a.poweredOn).toBe(false);
+    expect(sim.machines).toEqual([b]);
+    expect(sim.createMachine({ cores: 1, memoryBytes: 4096 }).id).toBe(2);
+  });
+
   it('powerOff stops cores and cancels their timers', async () => {
     const sim = new Simulation();
     const m = sim.createMachine({ cores: 2, memoryBytes: 4096 });

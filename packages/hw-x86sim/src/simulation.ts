@@ -37,6 +37,7 @@ export class Simulation {
   private readonly scheduler: Scheduler;
   private readonly host: SimulationHost;
   private readonly _machines: Machine[] = [];
+  private nextMachineId = 0;
 
   constructor(options: SimulationOptions = {}) {
     const seed = options.seed ?? 1;
@@ -64,7 +65,7 @@ export class Simulation {
     return this.clock.now();
   }
 
-  /** Machines in creation order (index = machine id). */
+  /** Machines present, in creation order (ids are never reused; destroyed ones are gone). */
   get machines(): readonly Machine[] {
     return this._machines;
   }
@@ -76,9 +77,20 @@ export class Simulation {
 
   /** Build a machine. Throws naming the field if the config is invalid. */
   createMachine(config: MachineConfig): Machine {
-    const m = new Machine(this._machines.length, config, this.host);
+    const m = new Machine(this.nextMachineId++, config, this.host);
     this._machines.push(m);
     return m;
+  }
+
+  /**
+   * Powers a machine off and removes it, so its memory can be reclaimed once nothing else holds
+   * it (the platform also unplugs its NIC from the network). Idempotent.
+   */
+  destroyMachine(machine: Machine): void {
+    const i = this._machines.indexOf(machine);
+    if (i < 0) return;
+    machine.powerOff();
+    this._machines.splice(i, 1);
   }
 
   /**

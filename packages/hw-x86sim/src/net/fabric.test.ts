@@ -55,6 +55,29 @@ describe('L2Switch via NetworkFabric', () => {
     expect(formatMac(b.got[1].frame, 6)).toBe(A);
   });
 
+  it('disconnect unplugs a link: its endpoint gets nothing more, its address is forgotten, and it cannot send', async () => {
+    const sim = new Simulation();
+    const fab = new NetworkFabric(sim);
+    const [a, b, c] = [A, B, C].map((m) => new Host(sim, m));
+    const links = [a, b, c].map((h) => fab.connect(h));
+    b.send(A);
+    c.send(A);
+    await sim.run();
+    expect(fab.switch.macTable().has(B)).toBe(true);
+    b.got.length = 0;
+    c.got.length = 0;
+    fab.disconnect(links[1]!);
+    expect(fab.links).toHaveLength(2);
+    expect(fab.switch.macTable().has(B)).toBe(false);
+    a.send(B); // unknown again: flooded, but the unplugged port gets nothing
+    a.send('ff:ff:ff:ff:ff:ff');
+    b.send(C);
+    await sim.run();
+    expect(b.got).toHaveLength(0);
+    expect(c.got).toHaveLength(2);
+    fab.disconnect(links[1]!); // idempotent
+  });
+
   it('latency moves virtual time exactly (two hops)', async () => {
     const sim = new Simulation();
     const fab = new NetworkFabric(sim);

@@ -219,6 +219,7 @@ export class NetworkFabric {
   readonly switch: L2Switch;
   private readonly sim: Simulation;
   private readonly _links: Link[] = [];
+  private readonly ports = new Map<Link, SwitchPort>();
 
   constructor(sim: Simulation, options: { name?: string } = {}) {
     this.sim = sim;
@@ -242,6 +243,20 @@ export class NetworkFabric {
     port.connect(link.b);
     if (typeof (endpoint as Partial<NetworkEndpoint>).attach === 'function') (endpoint as NetworkEndpoint).attach(link.a);
     this._links.push(link);
+    this.ports.set(link, port);
     return link;
+  }
+
+  /**
+   * Removes a link (its endpoint's machine is gone): the link drops what is sent into it, the
+   * switch port is unplugged and forgets its addresses, so nothing here keeps the endpoint alive.
+   */
+  disconnect(link: Link): void {
+    const port = this.ports.get(link);
+    if (port === undefined) return;
+    link.setProps({ partitioned: true });
+    this.switch.unplug(port);
+    this.ports.delete(link);
+    this._links.splice(this._links.indexOf(link), 1);
   }
 }

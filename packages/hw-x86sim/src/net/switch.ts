@@ -94,6 +94,12 @@ export class L2Switch {
     return m;
   }
 
+  /** Disconnects a port and forgets the addresses learned on it (a cable pulled out). */
+  unplug(port: SwitchPort): void {
+    port._out = null;
+    for (const [mac, p] of this.table) if (p === port) this.table.delete(mac);
+  }
+
   /** Forget every learned address. */
   flushMacTable(): void {
     this.table.clear();
