@@ -100,3 +100,14 @@ export class UsageError extends EbbrtError {
     super('EBBRT_USAGE', detail);
   }
 }
+
+/** A back-end node could not be allocated: booting failed, timed out, or it never reported back. */
+export class NodeAllocationError extends EbbrtError {
+  constructor(
+    readonly detail: string,
+    /** The underlying failure (a boot error from the platform, a crash of the image). */
+    override readonly cause?: unknown,
+  ) {
+    super('EBBRT_NODE_ALLOCATION', detail);
+  }
+}

@@ -1,4 +1,5 @@
 import type { EbbId } from './ids.js';
+import type { NodePlatform } from './ebbs/node-allocator.js';
 
 /** Where a node runs: on a simulated machine (`native`) or inside the Node.js front-end (`hosted`). */
 export type Target = 'native' | 'hosted';
@@ -43,6 +44,8 @@ export interface EbbInstallContext {
    */
   readonly machine?: unknown;
   readonly simulation?: unknown;
+  /** Front-end only: where back-end nodes come from (the NodeAllocator's seam). */
+  readonly platform?: NodePlatform;
   /** Writes a boot-log line to the node's console. */
   log(line: string): void;
 }

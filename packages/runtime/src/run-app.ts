@@ -1,6 +1,15 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AppConfig, EventFailure, SystemInterfaceName } from '@ebbrt/interfaces';
+import { EbbRef } from '@ebbrt/core-translation';
+import {
+  ConfigError,
+  NodeAllocationError,
+  SystemEbbIds,
+  type AppConfig,
+  type EventFailure,
+  type NodeAllocator,
+  type SystemInterfaceName,
+} from '@ebbrt/interfaces';
 import { Simulation, type ClockKind, type RunResult } from '@ebbrt/hw-x86sim';
 import type { AppContext, AppMain } from './app-context.js';
 import { bootNode, verifyNode, type BootedNode } from './boot/boot-node.js';
@@ -8,7 +17,11 @@ import { directBackends, type BackendProvider } from './boot/backend-provider.js
 import { loadEntry } from './boot/load-entry.js';
 import { loadConfig } from './config/load-config.js';
 import type { ResolveOptions } from './resolve/load-manifest.js';
+import { InProcessPlatform } from './platform/in-process-platform.js';
 import { AppNetwork, GATEWAY_NODE_ID, NATIVE_NETWORK_MANAGER } from './network/app-network.js';
+
+/** The front-end's NodeAllocator when the config names none and there are back-ends. */
+const DEFAULT_NODE_ALLOCATOR = '@ebbrt/node-allocator';
 
 export interface RunAppOptions {
   seed?: number;
@@ -41,6 +54,8 @@ export interface AppRun {
   readonly bootMs: ReadonlyMap<string, number>;
   /** The simulated network, when the config has a `network` section (closed when the run ends). */
   readonly network: AppNetwork | undefined;
+  /** Where the NodeAllocator got the back-ends (kill a node with `platform.node(id).kill()`). */
+  readonly platform: InProcessPlatform;
 }
 
 const RUNTIME_DIR = dirname(fileURLToPath(import.meta.url));
@@ -83,40 +98,88 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     simulation.stop();
   };
 
+  const bootMs = new Map<string, number>();
+  const context = (node: BootedNode, role: AppContext['role'], args: readonly string[]): AppContext => ({
+    role,
+    node: node.context,
+    config,
+    args,
+    log: (line) => node.console.log(line),
+    exit,
+  });
+  const entryModules = new Map<string, Promise<AppMain>>();
+  const platform = new InProcessPlatform({
+    simulation,
+    numaNodes: (shape) =>
+      config.backend !== undefined && shape.cores === config.backend.machine.cores && shape.memoryBytes === config.backend.machine.memory
+        ? config.backend.machine.numaNodes
+        : 1,
+    provider: options.backends ?? directBackends,
+    network,
+    bootBackend: (id, machine) =>
+      bootNode({
+        id,
+        label: `node ${id}`,
+        target: 'native',
+        numCores: machine.cores.length,
+        section: 'backend',
+        choices: backendChoices ?? {},
+        implied: network === undefined ? implied : { ...implied, NetworkManager: network.impliedOptions(id) },
+        machine,
+        simulation,
+        output,
+        resolve: resolveOptions,
+      }),
+    loadImage(image) {
+      let main = entryModules.get(image);
+      if (main === undefined) entryModules.set(image, (main = loadEntry(dir, image, 'config.entry.backend')));
+      return main;
+    },
+    reportStarted: (node) => bootMs.set(node.label, performance.now() - started),
+    // A back-end's main may serve forever, so the run never waits for it to settle: a throw or
+    // rejection is an event failure like any other (reported, and the exit code becomes 1).
+    startMain: (node, main, info) => main(context(node, 'backend', info.args)),
+  });
+
+  const frontendChoices =
+    config.backend !== undefined && config.frontend.ebbs.NodeAllocator === undefined
+      ? { ...config.frontend.ebbs, NodeAllocator: DEFAULT_NODE_ALLOCATOR }
+      : config.frontend.ebbs;
+  const machineShape = config.backend === undefined ? undefined : { cores: config.backend.machine.cores, memoryBytes: config.backend.machine.memory };
   const frontend = await bootNode({
     id: 0,
     label: 'frontend',
     target: 'hosted',
     numCores: config.frontend.cores,
     section: 'frontend',
-    choices: config.frontend.ebbs,
-    implied,
+    choices: frontendChoices,
+    implied: machineShape === undefined ? implied : { ...implied, NodeAllocator: { poolShape: machineShape } },
+    platform,
     output,
     resolve: resolveOptions,
   });
-  const provider = options.backends ?? directBackends;
   const backends: BootedNode[] = [];
+  const allBackendsUp: Promise<number>[] = [];
   try {
+    // The front-end boots the back-ends through its NodeAllocator, as an application would.
+    // Allocation finishes inside the simulation (each node's agent reports back from its own
+    // core), so here we only wait until every node is booted and its agent event posted.
     const count = config.backend?.nodes ?? 0;
-    for (let i = 0; i < count; i++) {
-      const id = i + 1;
-      const machine = provider.provision(simulation, id, config.backend!.machine);
-      network?.attachBackend(machine, id);
-      backends.push(
-        await bootNode({
-          id,
-          label: `node ${id}`,
-          target: 'native',
-          numCores: config.backend!.machine.cores,
-          section: 'backend',
-          choices: backendChoices!,
-          implied: network === undefined ? implied : { ...implied, NetworkManager: network.impliedOptions(id) },
-          machine,
-          simulation,
-          output,
-          resolve: resolveOptions,
-        }),
-      );
+    if (count > 0) {
+      const posted = new Promise<void>((resolve) => {
+        let n = 0;
+        platform.onActivated(() => ++n === count && resolve());
+      });
+      const descriptors = await frontend.runOn(0, () => {
+        const allocator = new EbbRef<NodeAllocator>(SystemEbbIds.NodeAllocator).deref();
+        const image = config.entry.backend;
+        if (image === undefined) throw new ConfigError('config.entry.backend', `backend.nodes is ${count} but there is no back-end entry point`);
+        return Array.from({ length: count }, () => allocator.allocateNode(image, { ...machineShape!, args: config.args }));
+      });
+      for (const d of descriptors) allBackendsUp.push(d.networkId);
+      // A boot failure rejects its descriptor before anything is posted.
+      await Promise.race([posted, Promise.all(allBackendsUp)]);
+      backends.push(...platform.liveNodes.map((n) => n.booted));
     }
     await network?.prepare((machine, address) =>
       bootNode({
@@ -135,9 +198,9 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     );
   } catch (error) {
     frontend.events.shutdown();
-    for (const node of backends) node.events.shutdown();
+    for (const node of platform.liveNodes) void node.destroy();
     await network?.close();
-    throw error;
+    throw error instanceof NodeAllocationError && error.cause !== undefined ? error.cause : error;
   }
   for (const node of [frontend, ...backends]) node.events.onEventFailure((f) => {
     failures.push(f);
@@ -145,35 +208,12 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     node.console.log(`event #${f.eventId} on core ${f.core} failed: ${detail}`);
   });
 
-  const bootMs = new Map<string, number>();
   const frontendMain = config.entry.frontend ? await loadEntry(dir, config.entry.frontend, 'config.entry.frontend') : undefined;
-  const backendMain = config.entry.backend ? await loadEntry(dir, config.entry.backend, 'config.entry.backend') : undefined;
-  const context = (node: BootedNode, role: AppContext['role']): AppContext => ({
-    role,
-    node: node.context,
-    config,
-    args: config.args,
-    log: (line) => node.console.log(line),
-    exit,
-  });
-  /**
-   * Calls `main` as an event on core 0; resolves once it has been called. A back-end's main
-   * may serve forever, so the run never waits for it to settle: a throw or rejection is an
-   * event failure like any other (reported, and the exit code becomes 1).
-   */
-  const start = (node: BootedNode, role: AppContext['role'], main: AppMain): Promise<void> =>
-    new Promise<void>((called) => {
-      node.events.post(0, function appMain() {
-        bootMs.set(node.label, performance.now() - started);
-        called();
-        return main(context(node, role));
-      });
-    });
   /** The front-end's main is the application's driver: the run lasts until it settles. */
   const drive = (node: BootedNode, main: AppMain): Promise<void> =>
     node.runOn(0, () => {
       bootMs.set(node.label, performance.now() - started);
-      return main(context(node, 'frontend'));
+      return main(context(node, 'frontend', config.args));
     }).then(
       () => undefined,
       (error: unknown) => {
@@ -185,15 +225,11 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
   // The front-end comes up first, as it is the one that booted the back-ends.
   await verifyNode(frontend);
   const frontendDone = frontendMain ? drive(frontend, frontendMain) : Promise.resolve();
-  // Back-end work is posted before the simulation runs, so a virtual run cannot go
-  // quiescent before the nodes have anything to do.
-  const work = backends.map((node) =>
-    verifyNode(node).then(() => (backendMain ? start(node, 'backend', backendMain) : undefined)),
-  );
   const simulated = simulation.run({
     ...(options.untilNs !== undefined ? { untilNs: options.untilNs } : {}),
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
   });
+  const work = allBackendsUp;
   // The host side of the network needs the gateway's stack up, so it opens once the run is going.
   const networkOpen = network?.open(output).then(() => {
     for (const line of network.describe(backends.length)) output(line);
@@ -204,14 +240,14 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
   } catch (error) {
     simulation.stop();
     await simulated.catch(() => undefined);
-    for (const node of backends) node.events.shutdown();
-    throw error;
+    for (const node of platform.liveNodes) void node.destroy();
+    throw error instanceof NodeAllocationError && error.cause !== undefined ? error.cause : error;
   } finally {
     frontend.events.shutdown();
     await network?.close();
   }
   if (failures.length > 0 && !exitRequested) exitCode = 1;
-  return { config, simulation, frontend, backends, result, failures, exitCode, bootMs, network };
+  return { config, simulation, frontend, backends, result, failures, exitCode, bootMs, network, platform };
 }
 
 /** Options the config implies for particular Ebbs (the watchdog budget goes to the Event Manager). */

@@ -5,6 +5,7 @@ import {
   type EbbChoice,
   type EventFn,
   type EventManagerRoot,
+  type NodePlatform,
   type SystemInterfaceName,
   type Target,
 } from '@ebbrt/interfaces';
@@ -26,6 +27,8 @@ export interface NodeSpec {
   implied: Partial<Record<SystemInterfaceName, Record<string, unknown>>>;
   machine?: Machine;
   simulation?: Simulation;
+  /** Front-end only: the NodeAllocator's platform. */
+  platform?: NodePlatform;
   /** Where console lines go once formatted. */
   output(line: string): void;
   resolve: ResolveOptions;
@@ -79,6 +82,7 @@ export async function bootNode(spec: NodeSpec): Promise<BootedNode> {
     implied: spec.implied,
     machine: spec.machine,
     simulation: spec.simulation,
+    ...(spec.platform !== undefined ? { platform: spec.platform } : {}),
     log: (line) => console.log(line),
     resolve: spec.resolve,
   });

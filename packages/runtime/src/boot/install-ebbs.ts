@@ -5,6 +5,7 @@ import {
   parseOrThrow,
   type EbbChoice,
   type EbbRoot,
+  type NodePlatform,
   type SystemInterfaceName,
   type Target,
 } from '@ebbrt/interfaces';
@@ -27,6 +28,8 @@ export interface InstallRequest {
   implied: Partial<Record<SystemInterfaceName, Record<string, unknown>>>;
   machine?: unknown;
   simulation?: unknown;
+  /** Front-end only: where back-end nodes come from. */
+  platform?: NodePlatform;
   log(line: string): void;
   resolve: ResolveOptions;
 }
@@ -54,6 +57,7 @@ export async function installSystemEbbs(request: InstallRequest): Promise<Instal
         node: request.node,
         target: request.target,
         machine: request.machine,
+        ...(request.platform !== undefined ? { platform: request.platform } : {}),
         simulation: request.simulation,
         log: request.log,
       },

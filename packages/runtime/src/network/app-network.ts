@@ -45,6 +45,11 @@ export class AppNetwork {
     this.simulated.attach(machine, `node${nodeId}`);
   }
 
+  /** Unplugs a freed back-end's NIC, so nothing on the network keeps its machine alive. */
+  detachBackend(nodeId: number): void {
+    this.simulated.detach(`node${nodeId}`);
+  }
+
   /** The options the config implies for back-end `nodeId`'s NetworkManager. */
   impliedOptions(nodeId: number): Record<string, unknown> {
     return { address: this.simulated.nodeAddress(nodeId) };

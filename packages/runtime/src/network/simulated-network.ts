@@ -39,6 +39,14 @@ export class SimulatedNetwork {
     return nic;
   }
 
+  /** Disconnects the endpoint attached as `label` (its machine is gone). */
+  detach(label: string): void {
+    const link = this.links.get(label);
+    if (link === undefined) return;
+    this.fabric.disconnect(link);
+    this.links.delete(label);
+  }
+
   /** The link of the endpoint attached as `label` (e.g. to change its properties mid-run). */
   link(label: string): Link | undefined {
     return this.links.get(label);

@@ -1,0 +1,132 @@
+import type { Machine, Simulation } from '@ebbrt/hw-x86sim';
+import type { DormantNode, NodePlatform, NodeRuntimeInfo, NodeShape } from '@ebbrt/interfaces';
+import type { AppMain } from '../app-context.js';
+import type { BackendProvider } from '../boot/backend-provider.js';
+import type { BootedNode } from '../boot/boot-node.js';
+import { verifyInterfaces } from '../boot/verify-interfaces.js';
+import type { AppNetwork } from '../network/app-network.js';
+
+export interface InProcessPlatformDeps {
+  simulation: Simulation;
+  provider: BackendProvider;
+  network: AppNetwork | undefined;
+  /** NUMA nodes of a machine of `shape` (the config's machine has its own setting). */
+  numaNodes(shape: NodeShape): number;
+  /** Boots node `id`'s system Ebbs on `machine` (the config's back-end choices). */
+  bootBackend(id: number, machine: Machine): Promise<BootedNode>;
+  /** Loads an image (entry module) by its path relative to the app. */
+  loadImage(image: string): Promise<AppMain>;
+  /** Calls `main` with the node's AppContext; runs inside the agent event on core 0. */
+  startMain(node: BootedNode, main: AppMain, info: NodeRuntimeInfo): unknown;
+  /** Wall ms from the run's start, to record each node's boot time. */
+  reportStarted(node: BootedNode): void;
+}
+
+/**
+ * Back-ends as simulated machines in this process (the default platform). A node boots to
+ * dormant (machine, NIC on the network, system Ebbs); activation loads its image, then posts the
+ * node's agent event on core 0, which verifies the Ebbs, reports back and starts `main`.
+ */
+export class InProcessPlatform implements NodePlatform {
+  readonly kind = 'in-process';
+  private nextId = 1;
+  private readonly nodes = new Map<number, InProcessNode>();
+  private activatedListeners: ((node: InProcessNode) => void)[] = [];
+
+  constructor(private readonly deps: InProcessPlatformDeps) {}
+
+  async boot(shape: NodeShape): Promise<DormantNode> {
+    const id = this.nextId++;
+    const { simulation, provider, network } = this.deps;
+    const machine = provider.provision(simulation, id, { cores: shape.cores, memory: shape.memoryBytes, numaNodes: this.deps.numaNodes(shape) });
+    network?.attachBackend(machine, id);
+    let booted: BootedNode;
+    try {
+      booted = await this.deps.bootBackend(id, machine);
+    } catch (error) {
+      network?.detachBackend(id);
+      simulation.destroyMachine(machine);
+      throw error;
+    }
+    const node = new InProcessNode(id, shape, booted, machine, this);
+    this.nodes.set(id, node);
+    return node;
+  }
+
+  /** The live (booted, not destroyed) nodes, by network id. */
+  node(id: number): InProcessNode | undefined {
+    return this.nodes.get(id);
+  }
+
+  get liveNodes(): readonly InProcessNode[] {
+    return [...this.nodes.values()];
+  }
+
+  /** Called whenever a node's agent event has been posted (activation reached the simulation). */
+  onActivated(listener: (node: InProcessNode) => void): void {
+    this.activatedListeners.push(listener);
+  }
+
+  /** @internal */
+  async activate(node: InProcessNode, info: NodeRuntimeInfo): Promise<void> {
+    const main = await this.deps.loadImage(info.image);
+    if (node.destroyed) throw new Error(`node ${node.networkId} was destroyed before it started`);
+    const reported = new Promise<void>((resolve, reject) => {
+      node.booted.events.post(0, () => {
+        // The agent: runs on the node itself, so a node that cannot run events never reports.
+        try {
+          verifyInterfaces(node.booted.installed);
+        } catch (error) {
+          reject(error);
+          return;
+        }
+        this.deps.reportStarted(node.booted);
+        resolve();
+        return this.deps.startMain(node.booted, main, info);
+      });
+    });
+    for (const l of this.activatedListeners) l(node);
+    return reported;
+  }
+
+  /** @internal */
+  release(node: InProcessNode): void {
+    this.nodes.delete(node.networkId);
+    node.booted.events.shutdown();
+    this.deps.network?.detachBackend(node.networkId);
+    this.deps.simulation.destroyMachine(node.machine);
+  }
+}
+
+export class InProcessNode implements DormantNode {
+  destroyed = false;
+  readonly died: Promise<Error>;
+  private markDied!: (cause: Error) => void;
+
+  constructor(
+    readonly networkId: number,
+    readonly shape: NodeShape,
+    readonly booted: BootedNode,
+    readonly machine: Machine,
+    private readonly platform: InProcessPlatform,
+  ) {
+    this.died = new Promise((resolve) => (this.markDied = resolve));
+  }
+
+  activate(info: NodeRuntimeInfo): Promise<void> {
+    return this.platform.activate(this, info);
+  }
+
+  /** Simulates a crash: the machine loses power (its cores stop); the allocator then frees it. */
+  kill(reason = 'killed'): void {
+    if (this.destroyed) return;
+    this.machine.powerOff();
+    this.markDied(new Error(reason));
+  }
+
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.platform.release(this);
+  }
+}
