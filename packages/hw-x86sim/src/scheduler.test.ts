@@ -15,6 +15,31 @@ function busyFor(n: number, log: string[]): CoreProgram {
 }
 
 describe('Scheduler', () => {
+  it('a hold keeps an idle virtual run from ending until outside work posts and releases it', async () => {
+    const sim = new Simulation();
+    const core = sim.createMachine({ cores: 1, memoryBytes: 4096 }).cores[0]!;
+    const log: string[] = [];
+    core.start(busyFor(1, log));
+    const release = sim.hold();
+    let ended = false;
+    const run = sim.run().then((r) => {
+      ended = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ended).toBe(false); // idle, but held
+    sim.post(() => {
+      log.push('posted');
+      core.wake();
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(log).toEqual(['m0c0', 'posted', 'm0c0']);
+    expect(ended).toBe(false);
+    release();
+    release();
+    expect((await run).reason).toBe('quiescent');
+  });
+
   it('hlt with an unacknowledged interrupt falls straight through', async () => {
     const sim = new Simulation();
     const core = sim.createMachine({ cores: 1, memoryBytes: 4096 }).cores[0];

@@ -66,6 +66,8 @@ export class Scheduler {
   private untilNs = Infinity;
   private maxSlices = Infinity;
   private stopWhenIdle = true;
+  /** Outside work (the front-end booting a node, say) that will post into the run: not quiescent yet. */
+  private holds = 0;
   private slices = 0;
   private signal: AbortSignal | undefined;
   private resolveRun: ((r: RunResult) => void) | null = null;
@@ -124,6 +126,21 @@ export class Scheduler {
     if (typeof fn !== 'function') throw new TypeError('post() needs a function');
     this.posted.push(fn);
     if (this.idleWaiting) this.endIdleWait();
+  }
+
+  /**
+   * Keeps an idle run from ending as quiescent until the returned release is called (idempotent):
+   * for outside work that will post into the simulation later. Time still jumps to deadlines.
+   */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      if (this.holds === 0 && this.idleWaiting) this.endIdleWait();
+    };
   }
 
   stop(): void {
@@ -188,7 +205,7 @@ export class Scheduler {
           return this.finish('until');
         }
         if (next === Infinity) {
-          if (this.stopWhenIdle) return this.finish('quiescent');
+          if (this.stopWhenIdle && this.holds === 0) return this.finish('quiescent');
           return this.waitIdle(Infinity);
         }
         clock.advanceTo(next);
@@ -196,7 +213,7 @@ export class Scheduler {
         this.wakePollers();
         return this.continueLater();
       }
-      if (next === Infinity && this.stopWhenIdle) return this.finish('quiescent');
+      if (next === Infinity && this.stopWhenIdle && this.holds === 0) return this.finish('quiescent');
       this.waitIdle(Math.min(next, this.untilNs) - now);
     } catch (err) {
       this.fail(err);

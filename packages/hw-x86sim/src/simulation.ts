@@ -141,6 +141,14 @@ export class Simulation {
     this.scheduler.stop();
   }
 
+  /**
+   * Keeps a run from ending as quiescent while outside work (e.g. the front-end booting a node)
+   * will still post into it; call the returned function when that work is done.
+   */
+  hold(): () => void {
+    return this.scheduler.hold();
+  }
+
   /** True while `run()` is in progress. */
   get running(): boolean {
     return this.scheduler.isRunning;

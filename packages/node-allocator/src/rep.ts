@@ -24,6 +24,11 @@ export class NodeAllocatorRep implements NodeAllocator {
     return this.onThisCore(this.service.freeAll());
   }
 
+  /** Resolves once the dormant pool is full (at once without a pool): for a warm start. */
+  whenPoolReady(): Promise<void> {
+    return this.onThisCore(this.service.pool?.whenFull() ?? Promise.resolve());
+  }
+
   /** Network ids of the live allocated nodes. */
   liveNodes(): number[] {
     return this.service.liveNodes();

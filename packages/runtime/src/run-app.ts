@@ -40,6 +40,15 @@ export interface RunAppOptions {
   configFile?: string;
   /** Extra package search roots, before the app's own directory. */
   resolveFrom?: readonly string[];
+  /** Called once the simulation runs, with what tools and tests may poke at (kill a node, change a link). */
+  onStarted?(run: StartedRun): void;
+}
+
+export interface StartedRun {
+  readonly simulation: Simulation;
+  readonly frontend: BootedNode;
+  readonly platform: InProcessPlatform;
+  readonly network: AppNetwork | undefined;
 }
 
 export interface AppRun {
@@ -224,12 +233,16 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
 
   // The front-end comes up first, as it is the one that booted the back-ends.
   await verifyNode(frontend);
-  const frontendDone = frontendMain ? drive(frontend, frontendMain) : Promise.resolve();
+  // While the front-end's main runs it may still post into the simulation (allocate a node,
+  // send a message), so an idle virtual run is not over until main settles.
+  const releaseFrontend = simulation.hold();
+  const frontendDone = (frontendMain ? drive(frontend, frontendMain) : Promise.resolve()).finally(releaseFrontend);
   const simulated = simulation.run({
     ...(options.untilNs !== undefined ? { untilNs: options.untilNs } : {}),
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
   });
   const work = allBackendsUp;
+  options.onStarted?.({ simulation, frontend, platform, network });
   // The host side of the network needs the gateway's stack up, so it opens once the run is going.
   const networkOpen = network?.open(output).then(() => {
     for (const line of network.describe(backends.length)) output(line);

@@ -37,6 +37,9 @@ export class InProcessPlatform implements NodePlatform {
 
   async boot(shape: NodeShape): Promise<DormantNode> {
     const id = this.nextId++;
+    // Booting is the hypervisor's work, not the caller's: leave the front-end's event first (its
+    // watchdog budget is for application code), keeping boots in id order.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const { simulation, provider, network } = this.deps;
     const machine = provider.provision(simulation, id, { cores: shape.cores, memory: shape.memoryBytes, numaNodes: this.deps.numaNodes(shape) });
     network?.attachBackend(machine, id);
