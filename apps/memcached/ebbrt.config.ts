@@ -1,0 +1,27 @@
+import { defineConfig } from '@ebbrt/runtime';
+
+// memcached as a library OS: one back-end node of 2 cores running the native event manager, the
+// SLQB allocator and the lwIP-style TCP/IP stack on a simulated virtio NIC, in real time.
+// Clients reach it on 127.0.0.1:11211 through a port forward the runtime builds from our own
+// stack, and, when run as root with socat installed, directly at 10.0.0.2:11211 over a Linux TAP.
+// The same app on the hosted NetworkManager in the front-end: --config ebbrt.hosted.config.ts
+export default defineConfig({
+  name: 'memcached',
+  entry: { backend: './src/main.ts' },
+  clock: 'realtime',
+  backend: {
+    nodes: 1,
+    machine: { cores: 2, memory: '512MiB' },
+    ebbs: {
+      EventManager: '@ebbrt/event-manager',
+      MemoryAllocator: '@ebbrt/memory-allocator-slqb',
+      NetworkManager: '@ebbrt/network-manager-lwip',
+    },
+  },
+  network: {
+    subnet: '10.0.0.0/24',
+    forwards: [{ listen: '127.0.0.1:11211', node: 1, port: 11211 }],
+    tap: { name: 'ebbrt0' },
+  },
+  args: ['--port', '11211', '--memory-limit', '256MiB', '--max-item-size', '1MiB'],
+});

@@ -1,0 +1,10 @@
+export { startMemcached, MemcachedService, type MemcachedServer } from './server/server.js';
+export { DEFAULT_MAX_ITEM_SIZE, DEFAULT_MEMORY_LIMIT, DEFAULT_PORT, VERSION, type MemcachedOptions } from './server/options.js';
+export { parseMemcachedArgs, parseByteSize, type MemcachedArgs } from './args.js';
+export * from './store/index.js';
+export { AsciiSession } from './protocol/ascii/session.js';
+export { BinarySession } from './protocol/binary/session.js';
+export { InputQueue } from './protocol/input.js';
+export { ReplyBuilder } from './protocol/output.js';
+export { Action, type Session } from './protocol/session.js';
+export { ConnectionCounters, generalStats, type ProtocolContext } from './protocol/context.js';

@@ -1,0 +1,25 @@
+import type { IOBuf } from '@ebbrt/interfaces';
+
+/** Options of {@link startMemcached}. */
+export interface MemcachedOptions {
+  /** TCP port to listen on (0 = ephemeral; the bound one is `server.port`). Default 11211. */
+  port?: number;
+  /** Evict (LRU) once the store pins more than this many bytes. Default 64 MiB. */
+  memoryLimit?: number;
+  /** Largest value accepted. Default 1 MiB. */
+  maxItemSize?: number;
+  /** Unix time in ms (injected for deterministic tests). Default Date.now. */
+  nowMs?: () => number;
+  /** Allocator for reply and number buffers (may throw OutOfMemoryError). Default IOBuf.allocate. */
+  allocate?: (size: number) => IOBuf;
+  /** Cores serving connections, reported as `threads`. Default 1. */
+  threads?: number;
+  /** Where diagnostics go (connection failures). Default: dropped. */
+  log?: (line: string) => void;
+}
+
+export const DEFAULT_PORT = 11211;
+export const DEFAULT_MEMORY_LIMIT = 64 * 1024 * 1024;
+export const DEFAULT_MAX_ITEM_SIZE = 1024 * 1024;
+/** What `version` reports: 1.6-compatible (memccapable changes its checks for 1.6 servers). */
+export const VERSION = '1.6.0-ebbrt-ts';

@@ -1,0 +1,79 @@
+import { IOBuf, OutOfMemoryError } from '@ebbrt/interfaces';
+import { describe, expect, it } from 'vitest';
+import { MemcachedService, parseByteSize, parseMemcachedArgs } from '../src/index.js';
+import { fakeClock, FakeClient } from './helpers.js';
+
+describe('connection state machine', () => {
+  it('answers out of memory instead of crashing when reply buffers cannot be had, after shedding items once', () => {
+    let failures = 0;
+    const svc = new MemcachedService({
+      nowMs: fakeClock().now,
+      allocate: (size) => {
+        if (failures > 0) {
+          failures--;
+          throw new OutOfMemoryError('reply buffer', size, 0);
+        }
+        return IOBuf.allocate(size);
+      },
+    });
+    const a = new FakeClient(svc).feed('set victim 0 0 1\r\nv\r\n');
+    expect(a.text()).toBe('STORED\r\n');
+    // The first allocation fails, the store sheds the LRU item, the retry succeeds.
+    failures = 1;
+    const b = new FakeClient(svc).feed('set k 0 0 1\r\nx\r\n');
+    expect(b.text()).toBe('STORED\r\n');
+    expect(svc.store.peek('victim')).toBeUndefined();
+    expect(svc.store.counters.evictions).toBe(1);
+    expect(svc.store.peek('k')).toBeDefined(); // only as much as the reply needed was shed
+    // Both attempts fail: the preallocated error goes out and only that connection closes.
+    failures = 2;
+    const c = new FakeClient(svc).feed('get k\r\n');
+    expect(c.text()).toBe('SERVER_ERROR out of memory\r\n');
+    expect(c.tcp.closed).toBe(true);
+    expect(a.tcp.closed).toBe(false);
+    a.feed('get k\r\n');
+    expect(a.text()).toBe('STORED\r\nEND\r\n'); // k was shed in the attempt to make room
+  });
+
+  it('counts connections and sniffs the protocol per connection', () => {
+    const svc = new MemcachedService({ nowMs: fakeClock().now });
+    const ascii = new FakeClient(svc).feed('version\r\n');
+    const binary = new FakeClient(svc).feed(Uint8Array.from([0x80, 0x0a, ...new Array(22).fill(0)]));
+    expect(ascii.text()).toBe('VERSION 1.6.0-ebbrt-ts\r\n');
+    expect(binary.tcp.output()[0]).toBe(0x81);
+    expect(svc.ctx.connections).toMatchObject({ curr_connections: 2, total_connections: 2 });
+    ascii.handler.closed(ascii.tcp);
+    binary.handler.aborted();
+    expect(svc.ctx.connections).toMatchObject({ curr_connections: 0, total_connections: 2 });
+    expect(ascii.tcp.closed).toBe(true);
+  });
+
+  it('releases every received buffer it does not store (no leaked storage references)', () => {
+    const svc = new MemcachedService({ nowMs: fakeClock().now });
+    const c = new FakeClient(svc);
+    const bufs = [IOBuf.copyOf('get a\r\nset a 0 0 3\r\nab'), IOBuf.copyOf('c\r\nget a\r\n'), IOBuf.copyOf('delete a\r\n')];
+    const storages = bufs.map((b) => b.storage);
+    c.feed(...bufs);
+    expect(c.text()).toBe('END\r\nSTORED\r\nVALUE a 0 3\r\nabc\r\nEND\r\nDELETED\r\n');
+    expect(storages.map((s) => s.isReleased)).toEqual([true, true, true]);
+    const d = new FakeClient(svc);
+    const pending = IOBuf.copyOf('set b 0 0 10\r\nhalf');
+    const pendingStorage = pending.storage;
+    d.feed(pending);
+    expect(pendingStorage.isReleased).toBe(false); // the residue waits for the rest of the value
+    d.handler.closed(d.tcp); // the peer went away mid-value
+    expect(pendingStorage.isReleased).toBe(true);
+  });
+});
+
+describe('arguments', () => {
+  it('parses --port, --memory-limit, --max-item-size with units', () => {
+    expect(parseMemcachedArgs([])).toEqual({ port: 11211, memoryLimit: 64 * 1024 * 1024, maxItemSize: 1024 * 1024 });
+    expect(parseMemcachedArgs(['--port', '0', '--memory-limit', '8MiB', '--max-item-size=512KiB'])).toEqual({ port: 0, memoryLimit: 8 << 20, maxItemSize: 512 << 10 });
+    expect(parseByteSize('1048576', 'x')).toBe(1048576);
+    expect(() => parseMemcachedArgs(['--port', '70000'])).toThrow(/--port/);
+    expect(() => parseMemcachedArgs(['--memory-limit', 'lots'])).toThrow(/not a size/);
+    expect(() => parseMemcachedArgs(['--bogus'])).toThrow(/unknown argument "--bogus"/);
+    expect(() => parseMemcachedArgs(['--memory-limit', '1MiB', '--max-item-size', '2MiB'])).toThrow(/must not exceed/);
+  });
+});
