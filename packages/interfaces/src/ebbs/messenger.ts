@@ -4,10 +4,21 @@ import type { IOBuf } from '../iobuf/index.js';
 /** Receives a message addressed to an Ebb on this node. */
 export type MessageHandler = (from: number, typeCode: number, message: IOBuf) => void;
 
+/**
+ * Builds the handler of an Ebb this node has not seen yet, when the first message for it
+ * arrives with a registered type code (EbbRT's Messagable: the message faults the rep in).
+ */
+export type MessageTypeFaultHandler = (ebbId: EbbId, from: number) => MessageHandler;
+
 /** Sends messages to an Ebb's reps on other nodes (one lazy connection per peer). */
 export interface Messenger {
   /** Resolves once the message is handed to the transport; rejects naming the peer if it is dead. */
   send(networkId: number, ebbId: EbbId, typeCode: number, message: IOBuf): Promise<void>;
   /** Delivers messages for `ebbId` on this node to `handler`. */
   register(ebbId: EbbId, handler: MessageHandler): void;
+  /**
+   * Messages for an `ebbId` with no registered handler but this `typeCode` call `fault`
+   * once per Ebb per node; the handler it returns is registered and receives the message.
+   */
+  registerType(typeCode: number, fault: MessageTypeFaultHandler): void;
 }
