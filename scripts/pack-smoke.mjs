@@ -44,14 +44,18 @@ try {
       2,
     ),
   );
+  // What the README tells a newcomer to write: a TypeScript config and entry point.
   writeFileSync(
-    join(app, 'ebbrt.config.json'),
-    JSON.stringify({ entry: { backend: './main.mjs' }, backend: { nodes: 1, machine: { cores: 2, memory: '4MiB' } } }),
+    join(app, 'ebbrt.config.ts'),
+    `import { defineConfig } from '@ebbrt/runtime';
+export default defineConfig({ entry: { backend: './main.ts' }, backend: { nodes: 1, machine: { cores: 2, memory: '4MiB' } } });
+`,
   );
   writeFileSync(
-    join(app, 'main.mjs'),
+    join(app, 'main.ts'),
     `import { systemEbb } from '@ebbrt/core-translation';
-export function main(ctx) {
+import type { AppContext } from '@ebbrt/runtime';
+export function main(ctx: AppContext): void {
   const events = systemEbb('EventManager');
   events.deref().spawnRemote(() => ctx.log('published hello from core ' + events.deref().core), 1);
 }

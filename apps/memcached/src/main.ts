@@ -20,24 +20,10 @@ export default async function main(ctx: AppContext): Promise<void> {
     log: (line) => ctx.log(line),
   });
   ctx.log(`memcached: listening on port ${server.port} (memory limit ${args.memoryLimit} bytes, max item ${args.maxItemSize} bytes)`);
-  // A back-end's main may return: the run never waits for it and the server
-  // keeps serving. A front-end's main is the run: it must not settle until the
-  // app is asked to stop, which for a hosted server is SIGINT/SIGTERM (the CLI
-  // stops the simulation on the same signals).
+  // A back-end's main may return: the run never waits for it and the server keeps serving. A
+  // front-end's main is the run, so it serves until the app is asked to stop.
   if (ctx.role === 'backend') return;
-  await untilSignalled();
+  await ctx.whenStopped();
   server.close();
   ctx.log('memcached: stopped');
-}
-
-function untilSignalled(): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
 }

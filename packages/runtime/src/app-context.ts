@@ -12,6 +12,13 @@ export interface AppContext {
   log(line: string): void;
   /** Ends the whole application (every node) with an exit code. */
   exit(code?: number): void;
+  /**
+   * Aborted when the application is asked to stop (`exit()`, SIGINT/SIGTERM through the CLI, the
+   * run's signal): a serving front-end main awaits it, then closes what it opened.
+   */
+  readonly signal: AbortSignal;
+  /** Resolves when {@link signal} aborts, resuming on the core that called. */
+  whenStopped(): Promise<void>;
 }
 
 /** The signature of an entry module's `main` (or default) export. */

@@ -7,6 +7,7 @@ import {
   SystemEbbIds,
   type AppConfig,
   type EventFailure,
+  type EventManager,
   type NodeAllocator,
   type SystemInterfaceName,
 } from '@ebbrt/interfaces';
@@ -101,9 +102,13 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
   const failures: EventFailure[] = [];
   let exitCode = 0;
   let exitRequested = false;
+  const stopping = new AbortController();
+  options.signal?.addEventListener('abort', () => stopping.abort(), { once: true });
+  if (options.signal?.aborted) stopping.abort();
   const exit = (code = 0): void => {
     exitCode ||= code;
     exitRequested = true;
+    stopping.abort();
     simulation.stop();
   };
 
@@ -115,6 +120,13 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     args,
     log: (line) => node.console.log(line),
     exit,
+    signal: stopping.signal,
+    whenStopped() {
+      const stopped = new EbbRef<EventManager>(SystemEbbIds.EventManager).deref().promise<void>();
+      if (stopping.signal.aborted) stopped.resolve();
+      else stopping.signal.addEventListener('abort', () => stopped.resolve(), { once: true });
+      return stopped.promise;
+    },
   });
   const entryModules = new Map<string, Promise<AppMain>>();
   const platform = new InProcessPlatform({
