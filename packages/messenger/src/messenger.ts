@@ -407,6 +407,20 @@ export class MessengerRoot implements EbbRoot<MessengerRep> {
     return this.directory.get(networkId);
   }
 
+  /**
+   * Forgets a node that is gone (freed or dead): drops its address and closes its connections, so
+   * it is no longer among {@link peerIds} and later sends reject at once naming it.
+   */
+  forgetPeer(networkId: number): void {
+    if (!this.directory.delete(networkId)) return;
+    void this.close(networkId).catch(() => undefined);
+  }
+
+  /** Every other node this one has an address for, ascending. */
+  peerIds(): number[] {
+    return [...this.directory.keys()].filter((id) => id !== this.networkId).sort((a, b) => a - b);
+  }
+
   // ------------------------------------------------------------ handlers
 
   register(ebbId: EbbId, handler: MessageHandler): void {
@@ -603,7 +617,7 @@ export class MessengerRoot implements EbbRoot<MessengerRep> {
     }
     let handler = this.handlers.get(ebbId);
     if (handler === undefined) {
-      const fault = this.types.get(typeCode);
+      const fault = this.types.get(typeCode) ?? this.messagableFault(ebbId);
       if (fault === undefined) {
         stats.dropsNoHandler++;
         payload.releaseChain();
@@ -630,6 +644,18 @@ export class MessengerRoot implements EbbRoot<MessengerRep> {
       stats.handlerErrors++;
       this.log(`handler of Ebb 0x${ebbId.toString(16)} threw on a message from node ${from}: ${(e as Error).message}`);
     }
+  }
+
+  /**
+   * EbbRT's Messagable: an Ebb installed on this node whose rep has `receiveMessage(from, typeCode,
+   * message)` gets its messages without registering, each on the receiving core's own rep (the
+   * dereference faults the rep in on first use). System Ebbs (the Event Manager's getNum) use this.
+   */
+  private messagableFault(ebbId: EbbId): MessageTypeFaultHandler | undefined {
+    if (this.node.localIdMap.get(ebbId) === undefined) return undefined;
+    const ref = new EbbRef<Partial<MessagableRep>>(ebbId);
+    if (typeof ref.deref().receiveMessage !== 'function') return undefined;
+    return () => (from, typeCode, message) => (ref.deref() as MessagableRep).receiveMessage(from, typeCode, message);
   }
 
   // ------------------------------------------------------------ misc
@@ -702,6 +728,10 @@ export class MessengerRep implements Messenger {
     this.root.setPeer(networkId, address, port);
   }
 
+  peers(): number[] {
+    return this.root.peerIds();
+  }
+
   get networkId(): number {
     return this.root.networkId;
   }
@@ -709,4 +739,9 @@ export class MessengerRep implements Messenger {
   stats(): MessengerStats {
     return this.root.stats();
   }
+}
+
+/** A rep that receives messages without registering (see MessengerRoot.messagableFault). */
+interface MessagableRep {
+  receiveMessage(from: number, typeCode: number, message: IOBuf): void;
 }

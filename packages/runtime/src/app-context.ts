@@ -19,6 +19,11 @@ export interface AppContext {
   readonly signal: AbortSignal;
   /** Resolves when {@link signal} aborts, resuming on the core that called. */
   whenStopped(): Promise<void>;
+  /**
+   * The network ids of the back-ends the config asked for, once every one has booted and
+   * reported back (resumes on the calling core).
+   */
+  backends(): Promise<readonly number[]>;
 }
 
 /** The signature of an entry module's `main` (or default) export. */

@@ -19,10 +19,13 @@ import { loadEntry } from './boot/load-entry.js';
 import { loadConfig } from './config/load-config.js';
 import type { ResolveOptions } from './resolve/load-manifest.js';
 import { InProcessPlatform } from './platform/in-process-platform.js';
+import { MessengerLink } from './platform/messenger-link.js';
 import { AppNetwork, GATEWAY_NODE_ID, NATIVE_NETWORK_MANAGER } from './network/app-network.js';
 
 /** The front-end's NodeAllocator when the config names none and there are back-ends. */
 const DEFAULT_NODE_ALLOCATOR = '@ebbrt/node-allocator';
+const DEFAULT_MESSENGER = '@ebbrt/messenger';
+const HOSTED_NETWORK_MANAGER = '@ebbrt/network-manager-hosted';
 
 export interface RunAppOptions {
   seed?: number;
@@ -93,11 +96,14 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     cache: new Map(),
   };
   const implied = impliedOptions(config);
-  const network = config.network === undefined ? undefined : new AppNetwork(simulation, config.network, dir);
-  // On a network, a back-end without a NetworkManager named gets the native one.
+  // On a realtime network the front-end joins the back-ends' Messengers (through the gateway);
+  // a virtual clock cannot wait for real sockets, so there only the back-ends talk.
+  const frontendLink = config.network !== undefined && config.backend !== undefined && clock === 'realtime';
+  const network = config.network === undefined ? undefined : new AppNetwork(simulation, config.network, dir, frontendLink);
+  // On a network, back-ends default to the native stack and the Messenger.
   const backendChoices =
-    network !== undefined && config.backend !== undefined && config.backend.ebbs.NetworkManager === undefined
-      ? { ...config.backend.ebbs, NetworkManager: NATIVE_NETWORK_MANAGER }
+    network !== undefined && config.backend !== undefined
+      ? { NetworkManager: NATIVE_NETWORK_MANAGER, Messenger: DEFAULT_MESSENGER, ...config.backend.ebbs }
       : config.backend?.ebbs;
   const failures: EventFailure[] = [];
   let exitCode = 0;
@@ -113,6 +119,7 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
   };
 
   const bootMs = new Map<string, number>();
+  const allBackendsUp: Promise<number>[] = [];
   const context = (node: BootedNode, role: AppContext['role'], args: readonly string[]): AppContext => ({
     role,
     node: node.context,
@@ -121,6 +128,11 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     log: (line) => node.console.log(line),
     exit,
     signal: stopping.signal,
+    backends() {
+      const ids = new EbbRef<EventManager>(SystemEbbIds.EventManager).deref().promise<readonly number[]>();
+      void Promise.all(allBackendsUp).then(ids.resolve, ids.reject);
+      return ids.promise;
+    },
     whenStopped() {
       const stopped = new EbbRef<EventManager>(SystemEbbIds.EventManager).deref().promise<void>();
       if (stopping.signal.aborted) stopped.resolve();
@@ -162,10 +174,11 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     startMain: (node, main, info) => main(context(node, 'backend', info.args)),
   });
 
-  const frontendChoices =
-    config.backend !== undefined && config.frontend.ebbs.NodeAllocator === undefined
-      ? { ...config.frontend.ebbs, NodeAllocator: DEFAULT_NODE_ALLOCATOR }
-      : config.frontend.ebbs;
+  const frontendChoices = {
+    ...(config.backend !== undefined ? { NodeAllocator: DEFAULT_NODE_ALLOCATOR } : {}),
+    ...(frontendLink ? { NetworkManager: HOSTED_NETWORK_MANAGER, Messenger: DEFAULT_MESSENGER } : {}),
+    ...config.frontend.ebbs,
+  };
   const machineShape = config.backend === undefined ? undefined : { cores: config.backend.machine.cores, memoryBytes: config.backend.machine.memory };
   const frontend = await bootNode({
     id: 0,
@@ -174,14 +187,39 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     numCores: config.frontend.cores,
     section: 'frontend',
     choices: frontendChoices,
-    implied: machineShape === undefined ? implied : { ...implied, NodeAllocator: { poolShape: machineShape } },
+    implied: {
+      ...implied,
+      ...(machineShape !== undefined ? { NodeAllocator: { poolShape: machineShape } } : {}),
+      // The front-end's Messenger takes any free host port; nodes learn it from the runtime.
+      ...(frontendLink ? { Messenger: { port: 0 } } : {}),
+    },
     platform,
     output,
     resolve: resolveOptions,
   });
   const backends: BootedNode[] = [];
-  const allBackendsUp: Promise<number>[] = [];
   try {
+    await network?.prepare((machine, address) =>
+      bootNode({
+        id: GATEWAY_NODE_ID,
+        label: 'gateway',
+        target: 'native',
+        numCores: machine.cores.length,
+        section: 'network',
+        choices: { NetworkManager: NATIVE_NETWORK_MANAGER },
+        // The gateway runs the back-ends' stack tuning (timers, windows) when they use the native stack.
+        implied: { NetworkManager: { ...gatewayStackOptions(config), address } },
+        machine,
+        simulation,
+        output,
+        resolve: resolveOptions,
+      }),
+    );
+    if (network !== undefined && frontendLink) {
+      const link = new MessengerLink(network, frontend);
+      await link.start();
+      platform.useLink(link);
+    }
     // The front-end boots the back-ends through its NodeAllocator, as an application would.
     // Allocation finishes inside the simulation (each node's agent reports back from its own
     // core), so here we only wait until every node is booted and its agent event posted.
@@ -202,21 +240,6 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
       await Promise.race([posted, Promise.all(allBackendsUp)]);
       backends.push(...platform.liveNodes.map((n) => n.booted));
     }
-    await network?.prepare((machine, address) =>
-      bootNode({
-        id: GATEWAY_NODE_ID,
-        label: 'gateway',
-        target: 'native',
-        numCores: machine.cores.length,
-        section: 'network',
-        choices: { NetworkManager: NATIVE_NETWORK_MANAGER },
-        implied: { NetworkManager: { address } },
-        machine,
-        simulation,
-        output,
-        resolve: resolveOptions,
-      }),
-    );
   } catch (error) {
     frontend.events.shutdown();
     for (const node of platform.liveNodes) void node.destroy();
@@ -249,6 +272,9 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
   // send a message), so an idle virtual run is not over until main settles.
   const releaseFrontend = simulation.hold();
   const frontendDone = (frontendMain ? drive(frontend, frontendMain) : Promise.resolve()).finally(releaseFrontend);
+  // In real time the front-end's main is the application (as EbbRT's front-end process is): when
+  // it settles, the run ends. A virtual run still goes on until the back-ends are quiescent.
+  if (frontendMain !== undefined && clock === 'realtime') void frontendDone.then(() => simulation.stop());
   const simulated = simulation.run({
     ...(options.untilNs !== undefined ? { untilNs: options.untilNs } : {}),
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
@@ -278,4 +304,12 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
 /** Options the config implies for particular Ebbs (the watchdog budget goes to the Event Manager). */
 function impliedOptions(config: AppConfig): Partial<Record<SystemInterfaceName, Record<string, unknown>>> {
   return config.watchdog ? { EventManager: { watchdogBudgetUs: config.watchdog.budgetUs } } : {};
+}
+
+/** The back-ends' native NetworkManager options (without their address), for the gateway. */
+function gatewayStackOptions(config: AppConfig): Record<string, unknown> {
+  const choice = config.backend?.ebbs.NetworkManager;
+  if (typeof choice !== 'object' || choice.package !== NATIVE_NETWORK_MANAGER) return {};
+  const { address: _address, mac: _mac, ...rest } = choice.options ?? {};
+  return rest;
 }

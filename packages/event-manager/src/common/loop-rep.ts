@@ -1,6 +1,7 @@
 import { cpu, type CoreContext } from '@ebbrt/core-translation';
-import type { CorePromise, EventFn, EventManager, IdleHandle, SpawnOptions } from '@ebbrt/interfaces';
+import type { CorePromise, EventFn, EventManager, IdleHandle, IOBuf, SpawnOptions } from '@ebbrt/interfaces';
 import { UsageError } from '@ebbrt/interfaces';
+import { AppCount } from './app-count.js';
 import { corePromise } from './core-promise.js';
 import type { EventReports } from './event-stats.js';
 import { TaskQueue } from './task-queue.js';
@@ -36,12 +37,20 @@ export abstract class LoopRep implements EventManager {
   private inTurn = false;
   /** Wall clock (ms) when the previous top-level event of this turn ended. */
   private clockMark = 0;
+  /** The application-wide count (getNum) over the Messenger. */
+  readonly appCount: AppCount;
 
   constructor(
     protected readonly root: LoopRoot,
     readonly context: CoreContext,
   ) {
     this.core = context.index;
+    this.appCount = new AppCount(
+      context,
+      () => root.totalEvents(),
+      () => this.promise<number>(),
+      (core, fn) => this.spawnRemote(fn, core),
+    );
   }
 
   /** Makes sure this core will run its loop again soon (it may be asleep). */
@@ -104,8 +113,18 @@ export abstract class LoopRep implements EventManager {
     return this.root.totalEvents();
   }
 
+  /**
+   * Events dispatched across the whole application: this node's, plus every node the Messenger
+   * knows, asked over the network (EbbRT's example of a distributed Ebb). Without a Messenger,
+   * this node's. A peer that is dead or silent for 5 s counts as 0.
+   */
   getNum(): Promise<number> {
-    return Promise.resolve(this.root.totalEvents());
+    return this.appCount.getNum();
+  }
+
+  /** Messages for the Event Manager (the count protocol); the Messenger delivers them here. */
+  receiveMessage(from: number, typeCode: number, message: IOBuf): void {
+    this.appCount.receive(from, typeCode, message);
   }
 
   /**

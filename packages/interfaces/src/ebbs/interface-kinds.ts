@@ -51,7 +51,7 @@ export const InterfaceMembers: { readonly [K in SystemInterfaceName]: readonly (
   Timer: ['start', 'stop', 'sleep', 'now'],
   MemoryAllocator: ['allocPages', 'freePages', 'malloc', 'tryMalloc', 'free', 'allocIOBuf', 'stats'],
   NetworkManager: ['interfaces', 'tcpListen', 'tcpConnect', 'udpBind'],
-  Messenger: ['send', 'register', 'registerType'],
+  Messenger: ['send', 'register', 'registerType', 'peers'],
   GlobalIdMap: ['get', 'set'],
   NodeAllocator: ['allocateNode', 'freeNode', 'freeAll'],
 };

@@ -21,4 +21,15 @@ export interface Messenger {
    * once per Ebb per node; the handler it returns is registered and receives the message.
    */
   registerType(typeCode: number, fault: MessageTypeFaultHandler): void;
+  /** Network ids of the other nodes this one knows how to reach (the application's nodes, once the runtime has told it). */
+  peers(): readonly number[];
+}
+
+/**
+ * A rep may take its Ebb's messages without registering (EbbRT's Messagable): a message for an
+ * Ebb installed on the node, with no handler and no type registered, goes to the receiving core's
+ * rep when it has this method.
+ */
+export interface MessageReceiver {
+  receiveMessage(from: number, typeCode: number, message: IOBuf): void;
 }

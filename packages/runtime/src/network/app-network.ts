@@ -31,11 +31,16 @@ export class AppNetwork {
   tap: TapUplink | undefined;
   /** Why the TAP was not set up, when it was asked for but is not `required`. */
   tapSkipped: string | undefined;
+  /** Forwards to each node's Messenger, for the front-end (see {@link forwardToNode}). */
+  private readonly nodeForwards = new Map<number, PortForward>();
+  private log: (line: string) => void = () => undefined;
 
   constructor(
     private readonly simulation: Simulation,
     readonly config: NetworkConfig,
     appDir: string,
+    /** The front-end talks to the nodes (its Messenger): a gateway with host access and per-node forwards. */
+    readonly frontendLink = false,
   ) {
     this.simulated = new SimulatedNetwork(simulation, config, appDir);
   }
@@ -43,6 +48,39 @@ export class AppNetwork {
   /** Plugs back-end `nodeId`'s NIC into the switch; call before the node boots. */
   attachBackend(machine: Machine, nodeId: number): void {
     this.simulated.attach(machine, `node${nodeId}`);
+  }
+
+  private get hostAccess(): boolean {
+    return this.config.hostAccess || this.frontendLink;
+  }
+
+  /** The gateway's address in the subnet (host 1). */
+  get gatewayAddress(): string {
+    return this.simulated.subnet.host(GATEWAY_HOST);
+  }
+
+  /**
+   * A host port on 127.0.0.1 carried to `port` of node `nodeId` through the gateway (the
+   * front-end's way to a node's Messenger). Resolves with the host port once it listens.
+   */
+  async forwardToNode(nodeId: number, port: number): Promise<number> {
+    if (this.gateway === undefined) throw new Error('forwardToNode: the network has no gateway (frontendLink is off)');
+    const nm = new EbbRef<NetworkManager>(SystemEbbIds.NetworkManager);
+    const forward = new PortForward(
+      { listen: { host: '127.0.0.1', port: 0 }, address: this.simulated.subnet.host(nodeHost(nodeId)), port },
+      this.gateway.events,
+      () => nm.deref(),
+      (line) => this.log(line),
+    );
+    await forward.open();
+    this.nodeForwards.set(nodeId, forward);
+    return forward.port;
+  }
+
+  closeNodeForward(nodeId: number): void {
+    const forward = this.nodeForwards.get(nodeId);
+    this.nodeForwards.delete(nodeId);
+    void forward?.close();
   }
 
   /** Unplugs a freed back-end's NIC, so nothing on the network keeps its machine alive. */
@@ -57,7 +95,7 @@ export class AppNetwork {
 
   /** Boots the gateway node (if there are forwards or host access); call before the simulation runs. */
   async prepare(bootGateway: GatewayBooter): Promise<void> {
-    if (this.config.forwards.length === 0 && !this.config.hostAccess) return;
+    if (this.config.forwards.length === 0 && !this.hostAccess) return;
     const machine = this.simulation.createMachine({ name: 'gateway', cores: 1, memoryBytes: 32 * 1024 * 1024 });
     this.simulated.attach(machine, 'gateway');
     this.gateway = await bootGateway(machine, this.simulated.subnet.hostWithPrefix(GATEWAY_HOST));
@@ -68,6 +106,7 @@ export class AppNetwork {
    * every forward's host port, and creates the TAP. On failure, undoes what it opened.
    */
   async open(log: (line: string) => void): Promise<void> {
+    this.log = log;
     try {
       if (this.gateway !== undefined) {
         await gatewayReady(this.gateway);
@@ -78,7 +117,7 @@ export class AppNetwork {
           this.forwards.push(forward);
           await forward.open();
         }
-        if (this.config.hostAccess) {
+        if (this.hostAccess) {
           const relay = new HostRelay(this.gateway.events, '127.0.0.1');
           const stack = (this.gateway.installed.find((e) => e.kind === 'NetworkManager')?.root as { tcp?: AnyPortStack } | undefined)?.tcp;
           if (typeof stack?.listenAnyPort !== 'function') throw new Error('network.hostAccess: the gateway stack cannot accept on any port');
@@ -121,7 +160,8 @@ export class AppNetwork {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.forwards.map((f) => f.close()));
+    await Promise.all([...this.forwards, ...this.nodeForwards.values()].map((f) => f.close()));
+    this.nodeForwards.clear();
     this.hostRelay?.close();
     await this.tap?.close();
     this.tap = undefined;

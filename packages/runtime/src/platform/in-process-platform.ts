@@ -5,6 +5,7 @@ import type { BackendProvider } from '../boot/backend-provider.js';
 import type { BootedNode } from '../boot/boot-node.js';
 import { verifyInterfaces } from '../boot/verify-interfaces.js';
 import type { AppNetwork } from '../network/app-network.js';
+import { MessengerLink } from './messenger-link.js';
 
 export interface InProcessPlatformDeps {
   simulation: Simulation;
@@ -20,6 +21,8 @@ export interface InProcessPlatformDeps {
   startMain(node: BootedNode, main: AppMain, info: NodeRuntimeInfo): unknown;
   /** Wall ms from the run's start, to record each node's boot time. */
   reportStarted(node: BootedNode): void;
+  /** Joins the node's Messenger to the application's; nodes then report back over it. */
+  link?: MessengerLink;
 }
 
 /**
@@ -34,6 +37,11 @@ export class InProcessPlatform implements NodePlatform {
   private activatedListeners: ((node: InProcessNode) => void)[] = [];
 
   constructor(private readonly deps: InProcessPlatformDeps) {}
+
+  /** Nodes activated from now on join the application's Messengers through `link`. */
+  useLink(link: MessengerLink): void {
+    this.deps.link = link;
+  }
 
   async boot(shape: NodeShape): Promise<DormantNode> {
     const id = this.nextId++;
@@ -74,9 +82,13 @@ export class InProcessPlatform implements NodePlatform {
   async activate(node: InProcessNode, info: NodeRuntimeInfo): Promise<void> {
     const main = await this.deps.loadImage(info.image);
     if (node.destroyed) throw new Error(`node ${node.networkId} was destroyed before it started`);
-    const reported = new Promise<void>((resolve, reject) => {
+    const link = this.deps.link?.active ? this.deps.link : undefined;
+    await link?.link(node.booted);
+    // With a Messenger the node reports back over the network, from its own core; without one
+    // (a virtual-clock app with no front-end link) its agent event running is the report.
+    const reportedOverNetwork = link?.reported(node.networkId);
+    const started = new Promise<void>((resolve, reject) => {
       node.booted.events.post(0, () => {
-        // The agent: runs on the node itself, so a node that cannot run events never reports.
         try {
           verifyInterfaces(node.booted.installed);
         } catch (error) {
@@ -84,17 +96,23 @@ export class InProcessPlatform implements NodePlatform {
           return;
         }
         this.deps.reportStarted(node.booted);
-        resolve();
+        if (link === undefined) resolve();
+        else {
+          resolve();
+          MessengerLink.report().catch((error: unknown) => node.reportFailed(error));
+        }
         return this.deps.startMain(node.booted, main, info);
       });
     });
     for (const l of this.activatedListeners) l(node);
-    return reported;
+    await started;
+    if (reportedOverNetwork !== undefined) await Promise.race([reportedOverNetwork, node.reportFailure]);
   }
 
   /** @internal */
   release(node: InProcessNode): void {
     this.nodes.delete(node.networkId);
+    this.deps.link?.unlink(node.networkId);
     node.booted.events.shutdown();
     this.deps.network?.detachBackend(node.networkId);
     this.deps.simulation.destroyMachine(node.machine);
@@ -105,6 +123,9 @@ export class InProcessNode implements DormantNode {
   destroyed = false;
   readonly died: Promise<Error>;
   private markDied!: (cause: Error) => void;
+  /** Rejects if the node gives up reporting back. */
+  readonly reportFailure: Promise<never>;
+  private failReport!: (error: unknown) => void;
 
   constructor(
     readonly networkId: number,
@@ -114,6 +135,13 @@ export class InProcessNode implements DormantNode {
     private readonly platform: InProcessPlatform,
   ) {
     this.died = new Promise((resolve) => (this.markDied = resolve));
+    this.reportFailure = new Promise<never>((_, reject) => (this.failReport = reject));
+    this.reportFailure.catch(() => undefined);
+  }
+
+  /** @internal */
+  reportFailed(error: unknown): void {
+    this.failReport(error);
   }
 
   activate(info: NodeRuntimeInfo): Promise<void> {

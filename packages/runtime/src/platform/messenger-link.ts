@@ -1,0 +1,107 @@
+import { EbbRef, staticEbbId } from '@ebbrt/core-translation';
+import { IOBuf, SystemEbbIds, type Messenger, type Timer } from '@ebbrt/interfaces';
+import type { BootedNode } from '../boot/boot-node.js';
+import type { AppNetwork } from '../network/app-network.js';
+
+/** The runtime's own Ebb on every node: node agents report to the front-end's under this id. */
+export const AGENT_EBB_ID = staticEbbId('ebbrt.runtime.agent');
+const READY = 1;
+/** A node keeps trying to report (the front-end's way in may still be coming up) for this long. */
+const REPORT_ATTEMPTS = 200;
+const REPORT_RETRY_US = 50_000;
+
+const messengerRef = new EbbRef<Messenger>(SystemEbbIds.Messenger);
+const timerRef = new EbbRef<Timer>(SystemEbbIds.Timer);
+
+/** What the runtime needs of a Messenger root (the directory; `@ebbrt/messenger` has it). */
+interface Directory {
+  readonly port: number;
+  readonly listening?: Promise<void>;
+  setPeer(networkId: number, address: string, port: number): void;
+  forgetPeer?(networkId: number): void;
+}
+
+function directoryOf(node: BootedNode): Directory | undefined {
+  const root = node.installed.find((e) => e.kind === 'Messenger')?.root as Partial<Directory> | undefined;
+  return typeof root?.setPeer === 'function' ? (root as Directory) : undefined;
+}
+
+/**
+ * Joins the Messengers of the front-end and the back-ends into one application. Node ids are not
+ * addresses, so the runtime fills every directory: back-ends reach each other on the simulated
+ * network, the front-end through a port forward per node, and back-ends reach the front-end at
+ * the gateway (host access). A node reports back by sending READY to the front-end's agent.
+ */
+export class MessengerLink {
+  private readonly linked = new Map<number, { directory: Directory; address: string; port: number; forward: number }>();
+  private readonly waiting = new Map<number, () => void>();
+  private frontendDirectory: Directory | undefined;
+
+  constructor(
+    private readonly network: AppNetwork,
+    private readonly frontend: BootedNode,
+  ) {}
+
+  /** Whether the front-end takes part (it has a Messenger with a directory). */
+  get active(): boolean {
+    return directoryOf(this.frontend) !== undefined;
+  }
+
+  /** Waits for the front-end's Messenger to listen and starts taking READY reports. */
+  async start(): Promise<void> {
+    this.frontendDirectory = directoryOf(this.frontend);
+    if (this.frontendDirectory === undefined) return;
+    await this.frontendDirectory.listening;
+    await this.frontend.runOn(0, () => messengerRef.deref().register(AGENT_EBB_ID, (from, _type, message) => {
+      message.releaseChain();
+      const ready = this.waiting.get(from);
+      this.waiting.delete(from);
+      ready?.();
+    }));
+  }
+
+  /** Fills the directories for a node about to start; resolves when its forward listens. */
+  async link(node: BootedNode): Promise<void> {
+    const fe = this.frontendDirectory;
+    const directory = directoryOf(node);
+    if (fe === undefined || directory === undefined) return;
+    const id = node.context.id;
+    const address = this.network.simulated.subnet.host(id + 1);
+    const port = directory.port;
+    const forward = await this.network.forwardToNode(id, port);
+    fe.setPeer(id, '127.0.0.1', forward);
+    directory.setPeer(0, this.network.gatewayAddress, fe.port);
+    for (const [otherId, other] of this.linked) {
+      directory.setPeer(otherId, other.address, other.port);
+      other.directory.setPeer(id, address, port);
+    }
+    this.linked.set(id, { directory, address, port, forward });
+  }
+
+  /** Resolves when node `id` has reported back. */
+  reported(id: number): Promise<void> {
+    return new Promise((resolve) => this.waiting.set(id, resolve));
+  }
+
+  /** Runs on the node (its agent event): reports READY to the front-end, retrying while the way in comes up. */
+  static async report(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await messengerRef.deref().send(0, AGENT_EBB_ID, READY, IOBuf.copyOf('ready'));
+        return;
+      } catch (error) {
+        if (attempt >= REPORT_ATTEMPTS) throw error;
+        await timerRef.deref().sleep(REPORT_RETRY_US);
+      }
+    }
+  }
+
+  /** A node is gone: nobody should still send to it. */
+  unlink(id: number): void {
+    this.waiting.delete(id);
+    if (!this.linked.delete(id)) return;
+    this.frontendDirectory?.forgetPeer?.(id);
+    for (const other of this.linked.values()) other.directory.forgetPeer?.(id);
+    this.network.closeNodeForward(id);
+  }
+}

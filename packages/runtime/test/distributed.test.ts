@@ -1,0 +1,149 @@
+/**
+ * The MultiLibOS end to end: a front-end and 4 back-end nodes booted through the NodeAllocator,
+ * their Messengers joined by the runtime, a per-core counter Ebb whose reps are made when its
+ * first message reaches a node, over links that lose, duplicate and reorder frames.
+ */
+import { describe, expect, it } from 'vitest';
+import { runApp } from '../src/index.js';
+import { tempApp } from './temp-app.js';
+
+// Back-end: the counter's type is registered; its root and reps are made by the first message.
+const nodeMain = `import { SystemEbbIds, IOBuf } from '@ebbrt/interfaces';
+import { EbbRef, MulticoreRoot } from '@ebbrt/core-translation';
+export const COUNTER = 0x434e5452;
+export function main(ctx) {
+  const messenger = new EbbRef(SystemEbbIds.Messenger).deref();
+  const em = new EbbRef(SystemEbbIds.EventManager);
+  messenger.registerType(COUNTER, (ebbId) => {
+    const root = new MulticoreRoot(ctx.node, ebbId, undefined, (core) => {
+      ctx.log('rep made on core ' + core.index);
+      return { count: 0 };
+    });
+    ctx.node.install(ebbId, root);
+    const counter = new EbbRef(ebbId);
+    return (from, type, message) => {
+      const text = new TextDecoder().decode(message.toUint8Array());
+      message.releaseChain();
+      const [op, arg] = text.split(' ');
+      if (op === 'add') {
+        const n = Number(arg);
+        // Spread the work over the node's cores: each core adds to its own rep.
+        em.deref().spawnRemote(() => { counter.deref().count += n; }, Math.floor(n / 4) % ctx.node.numCores);
+      } else if (op === 'total') {
+        // A core's mailbox is FIFO: once a marker has run on every core, every add has too.
+        const markers = [];
+        for (let c = 0; c < ctx.node.numCores; c++) {
+          const done = em.deref().promise();
+          em.deref().spawnRemote(() => done.resolve(), c);
+          markers.push(done.promise);
+        }
+        Promise.all(markers).then(() => {
+          let sum = 0;
+          root.forEachRep((rep) => (sum += rep.count));
+          return messenger.send(from, ebbId, COUNTER, IOBuf.copyOf('total ' + sum));
+        });
+      }
+    };
+  });
+  ctx.log('counter type registered');
+}
+`;
+
+const frontendMain = `import { SystemEbbIds, IOBuf } from '@ebbrt/interfaces';
+import { EbbRef, staticEbbId } from '@ebbrt/core-translation';
+const COUNTER = 0x434e5452;
+export async function main(ctx) {
+  const ids = await ctx.backends();
+  const messenger = new EbbRef(SystemEbbIds.Messenger).deref();
+  const counterId = staticEbbId('test.distributed-counter');
+  const totals = new Map();
+  let allIn;
+  const gathered = new Promise((resolve) => (allIn = resolve));
+  messenger.register(counterId, (from, type, message) => {
+    totals.set(from, Number(new TextDecoder().decode(message.toUint8Array()).split(' ')[1]));
+    message.releaseChain();
+    if (totals.size === ids.length) allIn();
+  });
+  const expected = new Map(ids.map((id) => [id, 0]));
+  for (let i = 1; i <= 400; i++) {
+    const node = ids[i % ids.length];
+    expected.set(node, expected.get(node) + i);
+    await messenger.send(node, counterId, COUNTER, IOBuf.copyOf('add ' + i));
+  }
+  for (const id of ids) await messenger.send(id, counterId, COUNTER, IOBuf.copyOf('total'));
+  await gathered;
+  for (const id of ids) ctx.log('node ' + id + ' total ' + totals.get(id) + ' expected ' + expected.get(id));
+  const em = new EbbRef(SystemEbbIds.EventManager).deref();
+  const whole = await em.getNum();
+  ctx.log('getNum ' + whole + ' frontend ' + em.getNumNode());
+}
+`;
+
+function seeds(n: number): number[] {
+  const one = process.env.EBBRT_SEED;
+  if (one !== undefined && one !== '') return [Number(one)];
+  return Array.from({ length: process.env.EBBRT_QUICK ? 3 : n }, (_, i) => i + 1);
+}
+
+async function runCluster(seed: number): Promise<string[]> {
+  const app = tempApp(
+    {
+      entry: { frontend: './frontend.mjs', backend: './node.mjs' },
+      clock: 'realtime',
+      seed,
+      backend: {
+        nodes: 4,
+        machine: { cores: 2, memory: '32MiB' },
+        ebbs: {
+          NetworkManager: { package: '@ebbrt/network-manager-lwip', options: { tcpRtoMinUs: 20_000, tcpRtoInitialUs: 100_000 } },
+        },
+      },
+      network: { link: { latencyNs: 20_000, loss: 0.02, duplicate: 0.01, reorder: 0.02 } },
+    },
+    { 'frontend.mjs': frontendMain, 'node.mjs': nodeMain },
+  );
+  const lines: string[] = [];
+  try {
+    const run = await runApp(app.dir, { output: (l) => lines.push(l), resolveFrom: [process.cwd()], signal: AbortSignal.timeout(60_000) });
+    if (run.failures.length > 0) throw new Error(`seed ${seed}: failures:\n${lines.join('\n')}`);
+    const lost = run.network!.simulated.fabric.links.reduce((n, l) => n + l.totals().lost, 0);
+    lines.push(`frames lost ${lost}`);
+    return lines;
+  } finally {
+    app.remove();
+  }
+}
+
+describe('a per-core counter Ebb across a front-end and 4 back-ends', () => {
+  it(
+    'reps are made on message arrival; totals are exact under loss, duplication and reordering, for every seed',
+    async () => {
+      const all = seeds(20);
+      // Seeds run 4 at a time: each is an independent realtime simulation.
+      for (let i = 0; i < all.length; i += 4) {
+        const batch = all.slice(i, i + 4);
+        const results = await Promise.all(batch.map((seed) => runCluster(seed).then((lines) => ({ seed, lines }))));
+        for (const { seed, lines } of results) {
+          const totals = lines.filter((l) => l.includes(' total '));
+          expect(totals, `seed ${seed}:\n${lines.join('\n')}`).toHaveLength(4);
+          for (const t of totals) {
+            const m = /node (\d) total (\d+) expected (\d+)/.exec(t)!;
+            expect(Number(m[2]), `seed ${seed}: ${t}`).toBe(Number(m[3]));
+          }
+          expect(totals.reduce((s, t) => s + Number(/total (\d+)/.exec(t)![1]), 0)).toBe((400 * 401) / 2);
+          for (const node of [1, 2, 3, 4]) {
+            // Made by the first message, exactly once per core, after the type was registered.
+            const made = lines.filter((l) => l.startsWith(`[node ${node} core`) && l.includes('rep made on core'));
+            expect(made.map((l) => l.split('rep made on core ')[1]).sort(), `seed ${seed} node ${node}`).toEqual(['0', '1']);
+            expect(lines.indexOf(`[node ${node} core 0] counter type registered`)).toBeLessThan(lines.indexOf(made[0]!));
+          }
+          const num = /getNum (\d+) frontend (\d+)/.exec(lines.find((l) => l.includes('getNum'))!)!;
+          // The whole application's events: far more than the front-end's own.
+          expect(Number(num[1])).toBeGreaterThan(Number(num[2]) + 400);
+          expect(Number(/frames lost (\d+)/.exec(lines.at(-1)!)![1]), `seed ${seed}: loss was on`).toBeGreaterThan(0);
+        }
+      }
+    },
+    300_000,
+  );
+});
