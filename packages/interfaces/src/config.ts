@@ -146,6 +146,11 @@ export const appConfigSchema = z.strictObject({
       nodes: z.number().int('must be a whole number').min(0, 'must not be negative').default(1),
       machine: machineSchema,
       ebbs: ebbsSchema.default({}),
+      /**
+       * Where back-end nodes run: simulated machines in this process (default), or one OS process
+       * per node, their Messengers meeting over real loopback TCP (needs clock 'realtime' and a network).
+       */
+      platform: z.enum(['in-process', 'process']).default('in-process'),
     })
     .optional(),
   /** The back-ends' network; needed by a native NetworkManager, TAP and port forwards. */
@@ -154,6 +159,10 @@ export const appConfigSchema = z.strictObject({
   /** Arguments handed to back-end nodes. */
   args: z.array(z.string()).default([]),
 }).superRefine((config, ctx) => {
+  if (config.backend?.platform === 'process') {
+    if (config.clock !== 'realtime') ctx.addIssue({ code: 'custom', path: ['backend', 'platform'], message: "one process per node needs clock: 'realtime'" });
+    if (config.network === undefined) ctx.addIssue({ code: 'custom', path: ['backend', 'platform'], message: 'one process per node needs a network section (the nodes talk over it)' });
+  }
   const network = config.network;
   if (network === undefined) return;
   const nodes = config.backend?.nodes ?? 0;

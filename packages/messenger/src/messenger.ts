@@ -317,6 +317,8 @@ export class MessengerRoot implements EbbRoot<MessengerRep> {
   private readonly reps: (MessengerRep | undefined)[];
   private readonly perCore: CoreStats[];
   private readonly directory = new Map<number, PeerAddress>();
+  /** Nodes forgotten because they died or were freed (for a clearer error than "unknown"). */
+  private readonly gone = new Set<number>();
   private readonly peers = new Map<number, Peer>();
   private readonly handlers = new Map<EbbId, MessageHandler>();
   private readonly types = new Map<number, MessageTypeFaultHandler>();
@@ -401,6 +403,7 @@ export class MessengerRoot implements EbbRoot<MessengerRep> {
     }
     if (!Number.isInteger(port) || port < 1 || port > 0xffff) throw new RangeError(`setPeer: port ${port} is not 1..65535`);
     this.directory.set(networkId, { address, port });
+    this.gone.delete(networkId);
   }
 
   peerAddress(networkId: number): PeerAddress | undefined {
@@ -413,7 +416,18 @@ export class MessengerRoot implements EbbRoot<MessengerRep> {
    */
   forgetPeer(networkId: number): void {
     if (!this.directory.delete(networkId)) return;
-    void this.close(networkId).catch(() => undefined);
+    this.gone.add(networkId);
+    // The node is dead or freed: nothing will answer, so abort rather than wait for FINs.
+    const peer = this.peers.get(networkId);
+    if (peer === undefined) return;
+    peer.sendChannel = undefined;
+    for (const c of [...peer.channels]) {
+      this.onCore(c.core, () => {
+        if (c.state === 'dead') return;
+        c.conn.abort();
+        c.die(new NodeUnavailableError(networkId, 'the node is gone (freed or dead)'), true);
+      });
+    }
   }
 
   /** Every other node this one has an address for, ascending. */
@@ -488,6 +502,7 @@ export class MessengerRoot implements EbbRoot<MessengerRep> {
   private open(networkId: number): Channel | NodeUnavailableError {
     const where = this.directory.get(networkId);
     if (where === undefined) {
+      if (this.gone.has(networkId)) return new NodeUnavailableError(networkId, 'the node is gone (freed or dead)');
       return new NodeUnavailableError(networkId, `no address known for it on node ${this.networkId} (setPeer or the peers option)`);
     }
     const channel = new Channel(this, true, networkId);

@@ -9,6 +9,7 @@ import {
   type EventFailure,
   type EventManager,
   type NodeAllocator,
+  type NodePlatform,
   type SystemInterfaceName,
 } from '@ebbrt/interfaces';
 import { Simulation, type ClockKind, type RunResult } from '@ebbrt/hw-x86sim';
@@ -20,11 +21,12 @@ import { loadConfig } from './config/load-config.js';
 import type { ResolveOptions } from './resolve/load-manifest.js';
 import { InProcessPlatform } from './platform/in-process-platform.js';
 import { MessengerLink } from './platform/messenger-link.js';
-import { AppNetwork, GATEWAY_NODE_ID, NATIVE_NETWORK_MANAGER } from './network/app-network.js';
+import { ProcessPlatform } from './platform/process-platform.js';
+import { AppNetwork } from './network/app-network.js';
+import { bootBackend, bootGateway, DEFAULT_MESSENGER, type BackendBootDeps } from './boot/backend-boot.js';
 
 /** The front-end's NodeAllocator when the config names none and there are back-ends. */
 const DEFAULT_NODE_ALLOCATOR = '@ebbrt/node-allocator';
-const DEFAULT_MESSENGER = '@ebbrt/messenger';
 const HOSTED_NETWORK_MANAGER = '@ebbrt/network-manager-hosted';
 
 export interface RunAppOptions {
@@ -51,7 +53,7 @@ export interface RunAppOptions {
 export interface StartedRun {
   readonly simulation: Simulation;
   readonly frontend: BootedNode;
-  readonly platform: InProcessPlatform;
+  readonly platform: InProcessPlatform | ProcessPlatform;
   readonly network: AppNetwork | undefined;
 }
 
@@ -68,7 +70,7 @@ export interface AppRun {
   /** The simulated network, when the config has a `network` section (closed when the run ends). */
   readonly network: AppNetwork | undefined;
   /** Where the NodeAllocator got the back-ends (kill a node with `platform.node(id).kill()`). */
-  readonly platform: InProcessPlatform;
+  readonly platform: InProcessPlatform | ProcessPlatform;
 }
 
 const RUNTIME_DIR = dirname(fileURLToPath(import.meta.url));
@@ -99,12 +101,9 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
   // On a realtime network the front-end joins the back-ends' Messengers (through the gateway);
   // a virtual clock cannot wait for real sockets, so there only the back-ends talk.
   const frontendLink = config.network !== undefined && config.backend !== undefined && clock === 'realtime';
-  const network = config.network === undefined ? undefined : new AppNetwork(simulation, config.network, dir, frontendLink);
-  // On a network, back-ends default to the native stack and the Messenger.
-  const backendChoices =
-    network !== undefined && config.backend !== undefined
-      ? { NetworkManager: NATIVE_NETWORK_MANAGER, Messenger: DEFAULT_MESSENGER, ...config.backend.ebbs }
-      : config.backend?.ebbs;
+  // With one process per node, the nodes' network lives in their processes, not here.
+  const inProcess = config.backend?.platform !== 'process';
+  const network = config.network === undefined || !inProcess ? undefined : new AppNetwork(simulation, config.network, dir, frontendLink);
   const failures: EventFailure[] = [];
   let exitCode = 0;
   let exitRequested = false;
@@ -141,7 +140,8 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     },
   });
   const entryModules = new Map<string, Promise<AppMain>>();
-  const platform = new InProcessPlatform({
+  const bootDeps: BackendBootDeps = { config, simulation, network, output, resolve: resolveOptions, implied };
+  const inProcessPlatform = new InProcessPlatform({
     simulation,
     numaNodes: (shape) =>
       config.backend !== undefined && shape.cores === config.backend.machine.cores && shape.memoryBytes === config.backend.machine.memory
@@ -149,20 +149,7 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
         : 1,
     provider: options.backends ?? directBackends,
     network,
-    bootBackend: (id, machine) =>
-      bootNode({
-        id,
-        label: `node ${id}`,
-        target: 'native',
-        numCores: machine.cores.length,
-        section: 'backend',
-        choices: backendChoices ?? {},
-        implied: network === undefined ? implied : { ...implied, NetworkManager: network.impliedOptions(id) },
-        machine,
-        simulation,
-        output,
-        resolve: resolveOptions,
-      }),
+    bootBackend: (id, machine) => bootBackend(bootDeps, id, machine),
     loadImage(image) {
       let main = entryModules.get(image);
       if (main === undefined) entryModules.set(image, (main = loadEntry(dir, image, 'config.entry.backend')));
@@ -173,6 +160,11 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     // rejection is an event failure like any other (reported, and the exit code becomes 1).
     startMain: (node, main, info) => main(context(node, 'backend', info.args)),
   });
+  let processPlatform: ProcessPlatform | undefined;
+  const platform: NodePlatform = {
+    kind: inProcess ? 'in-process' : 'process',
+    boot: (shape) => (processPlatform ?? inProcessPlatform).boot(shape),
+  };
 
   const frontendChoices = {
     ...(config.backend !== undefined ? { NodeAllocator: DEFAULT_NODE_ALLOCATOR } : {}),
@@ -199,26 +191,24 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
   });
   const backends: BootedNode[] = [];
   try {
-    await network?.prepare((machine, address) =>
-      bootNode({
-        id: GATEWAY_NODE_ID,
-        label: 'gateway',
-        target: 'native',
-        numCores: machine.cores.length,
-        section: 'network',
-        choices: { NetworkManager: NATIVE_NETWORK_MANAGER },
-        // The gateway runs the back-ends' stack tuning (timers, windows) when they use the native stack.
-        implied: { NetworkManager: { ...gatewayStackOptions(config), address } },
-        machine,
-        simulation,
-        output,
-        resolve: resolveOptions,
-      }),
-    );
-    if (network !== undefined && frontendLink) {
+    await network?.prepare((machine, address) => bootGateway(bootDeps, machine, address));
+    if (frontendLink) {
       const link = new MessengerLink(network, frontend);
       await link.start();
-      platform.useLink(link);
+      if (inProcess) inProcessPlatform.useLink(link);
+      else {
+        processPlatform = new ProcessPlatform({
+          appDir: dir,
+          configFile: options.configFile,
+          resolveFrom: options.resolveFrom ?? [],
+          seed,
+          output,
+          onFailure: (f) => failures.push(f),
+          onExitRequest: exit,
+          link,
+          frontend: { port: () => link.frontendPeers.port, setPeer: (id, a, p) => link.frontendPeers.setPeer(id, a, p), forgetPeer: (id) => link.frontendPeers.forgetPeer?.(id) },
+        });
+      }
     }
     // The front-end boots the back-ends through its NodeAllocator, as an application would.
     // Allocation finishes inside the simulation (each node's agent reports back from its own
@@ -227,7 +217,7 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     if (count > 0) {
       const posted = new Promise<void>((resolve) => {
         let n = 0;
-        platform.onActivated(() => ++n === count && resolve());
+        (processPlatform ?? inProcessPlatform).onActivated(() => ++n === count && resolve());
       });
       const descriptors = await frontend.runOn(0, () => {
         const allocator = new EbbRef<NodeAllocator>(SystemEbbIds.NodeAllocator).deref();
@@ -238,11 +228,11 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
       for (const d of descriptors) allBackendsUp.push(d.networkId);
       // A boot failure rejects its descriptor before anything is posted.
       await Promise.race([posted, Promise.all(allBackendsUp)]);
-      backends.push(...platform.liveNodes.map((n) => n.booted));
+      if (processPlatform === undefined) backends.push(...inProcessPlatform.liveNodes.map((n) => n.booted));
     }
   } catch (error) {
     frontend.events.shutdown();
-    for (const node of platform.liveNodes) void node.destroy();
+    for (const node of (processPlatform ?? inProcessPlatform).liveNodes) void node.destroy();
     await network?.close();
     throw error instanceof NodeAllocationError && error.cause !== undefined ? error.cause : error;
   }
@@ -280,7 +270,7 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
   });
   const work = allBackendsUp;
-  options.onStarted?.({ simulation, frontend, platform, network });
+  options.onStarted?.({ simulation, frontend, platform: processPlatform ?? inProcessPlatform, network });
   // The host side of the network needs the gateway's stack up, so it opens once the run is going.
   const networkOpen = network?.open(output).then(() => {
     for (const line of network.describe(backends.length)) output(line);
@@ -291,14 +281,16 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
   } catch (error) {
     simulation.stop();
     await simulated.catch(() => undefined);
-    for (const node of platform.liveNodes) void node.destroy();
+    for (const node of (processPlatform ?? inProcessPlatform).liveNodes) void node.destroy();
     throw error instanceof NodeAllocationError && error.cause !== undefined ? error.cause : error;
   } finally {
     frontend.events.shutdown();
     await network?.close();
   }
   if (failures.length > 0 && !exitRequested) exitCode = 1;
-  return { config, simulation, frontend, backends, result, failures, exitCode, bootMs, network, platform };
+  // Node processes end with the application (the front-end frees what its NodeAllocator holds).
+  await Promise.all((processPlatform?.liveNodes ?? []).map((n) => n.destroy()));
+  return { config, simulation, frontend, backends, result, failures, exitCode, bootMs, network, platform: processPlatform ?? inProcessPlatform };
 }
 
 /** Options the config implies for particular Ebbs (the watchdog budget goes to the Event Manager). */
@@ -306,10 +298,3 @@ function impliedOptions(config: AppConfig): Partial<Record<SystemInterfaceName, 
   return config.watchdog ? { EventManager: { watchdogBudgetUs: config.watchdog.budgetUs } } : {};
 }
 
-/** The back-ends' native NetworkManager options (without their address), for the gateway. */
-function gatewayStackOptions(config: AppConfig): Record<string, unknown> {
-  const choice = config.backend?.ebbs.NetworkManager;
-  if (typeof choice !== 'object' || choice.package !== NATIVE_NETWORK_MANAGER) return {};
-  const { address: _address, mac: _mac, ...rest } = choice.options ?? {};
-  return rest;
-}

@@ -46,6 +46,7 @@ export function main(ctx) {
     };
   });
   ctx.log('counter type registered');
+  ctx.log('pid ' + process.pid);
 }
 `;
 
@@ -85,14 +86,15 @@ function seeds(n: number): number[] {
   return Array.from({ length: process.env.EBBRT_QUICK ? 3 : n }, (_, i) => i + 1);
 }
 
-async function runCluster(seed: number): Promise<string[]> {
+async function runCluster(seed: number, nodes = 4, platform: 'in-process' | 'process' = 'in-process'): Promise<string[]> {
   const app = tempApp(
     {
       entry: { frontend: './frontend.mjs', backend: './node.mjs' },
       clock: 'realtime',
       seed,
       backend: {
-        nodes: 4,
+        nodes,
+        platform,
         machine: { cores: 2, memory: '32MiB' },
         ebbs: {
           NetworkManager: { package: '@ebbrt/network-manager-lwip', options: { tcpRtoMinUs: 20_000, tcpRtoInitialUs: 100_000 } },
@@ -106,8 +108,10 @@ async function runCluster(seed: number): Promise<string[]> {
   try {
     const run = await runApp(app.dir, { output: (l) => lines.push(l), resolveFrom: [process.cwd()], signal: AbortSignal.timeout(60_000) });
     if (run.failures.length > 0) throw new Error(`seed ${seed}: failures:\n${lines.join('\n')}`);
-    const lost = run.network!.simulated.fabric.links.reduce((n, l) => n + l.totals().lost, 0);
-    lines.push(`frames lost ${lost}`);
+    if (run.network !== undefined) {
+      const lost = run.network.simulated.fabric.links.reduce((n, l) => n + l.totals().lost, 0);
+      lines.push(`frames lost ${lost}`);
+    }
     return lines;
   } finally {
     app.remove();
@@ -124,26 +128,132 @@ describe('a per-core counter Ebb across a front-end and 4 back-ends', () => {
         const batch = all.slice(i, i + 4);
         const results = await Promise.all(batch.map((seed) => runCluster(seed).then((lines) => ({ seed, lines }))));
         for (const { seed, lines } of results) {
-          const totals = lines.filter((l) => l.includes(' total '));
-          expect(totals, `seed ${seed}:\n${lines.join('\n')}`).toHaveLength(4);
-          for (const t of totals) {
-            const m = /node (\d) total (\d+) expected (\d+)/.exec(t)!;
-            expect(Number(m[2]), `seed ${seed}: ${t}`).toBe(Number(m[3]));
-          }
-          expect(totals.reduce((s, t) => s + Number(/total (\d+)/.exec(t)![1]), 0)).toBe((400 * 401) / 2);
-          for (const node of [1, 2, 3, 4]) {
-            // Made by the first message, exactly once per core, after the type was registered.
-            const made = lines.filter((l) => l.startsWith(`[node ${node} core`) && l.includes('rep made on core'));
-            expect(made.map((l) => l.split('rep made on core ')[1]).sort(), `seed ${seed} node ${node}`).toEqual(['0', '1']);
-            expect(lines.indexOf(`[node ${node} core 0] counter type registered`)).toBeLessThan(lines.indexOf(made[0]!));
-          }
-          const num = /getNum (\d+) frontend (\d+)/.exec(lines.find((l) => l.includes('getNum'))!)!;
-          // The whole application's events: far more than the front-end's own.
-          expect(Number(num[1])).toBeGreaterThan(Number(num[2]) + 400);
+          checkCluster(seed, lines, 4);
+          expect(new Set(lines.filter((l) => / pid \d+$/.test(l)).map((l) => l.split(' pid ')[1]))).toEqual(new Set([String(process.pid)]));
           expect(Number(/frames lost (\d+)/.exec(lines.at(-1)!)![1]), `seed ${seed}: loss was on`).toBeGreaterThan(0);
         }
       }
     },
     300_000,
   );
+
+  it('the same counter with one OS process per node (3 processes), over real loopback TCP', async () => {
+    const before = await childCount();
+    const lines = await runCluster(1, 3, 'process');
+    checkCluster(1, lines, 3);
+    const pids = new Set(lines.filter((l) => / pid \d+$/.test(l)).map((l) => Number(l.split(' pid ')[1])));
+    expect(pids.size).toBe(3);
+    expect(pids.has(process.pid)).toBe(false);
+    // Every node process is gone with the application.
+    expect(await childCount()).toBe(before);
+  }, 120_000);
 });
+
+describe('a node killed mid-run', () => {
+  // The front-end keeps a stream of sends going to every node; node 2 loses power mid-stream.
+  const frontend = `import { SystemEbbIds, IOBuf } from '@ebbrt/interfaces';
+import { EbbRef, staticEbbId } from '@ebbrt/core-translation';
+const COUNTER = 0x434e5452;
+export async function main(ctx) {
+  const ids = await ctx.backends();
+  const messenger = new EbbRef(SystemEbbIds.Messenger).deref();
+  const timer = new EbbRef(SystemEbbIds.Timer).deref();
+  const counterId = staticEbbId('test.distributed-counter');
+  const totals = new Map();
+  let allIn;
+  const gathered = new Promise((resolve) => (allIn = resolve));
+  messenger.register(counterId, (from, type, message) => {
+    totals.set(from, Number(new TextDecoder().decode(message.toUint8Array()).split(' ')[1]));
+    message.releaseChain();
+    if (totals.size === 2) allIn();
+  });
+  const delivered = new Map(ids.map((id) => [id, 0]));
+  const errors = [];
+  ctx.log('streaming');
+  for (let i = 1; i <= 300; i++) {
+    for (const id of ids) {
+      try {
+        await messenger.send(id, counterId, COUNTER, IOBuf.copyOf('add ' + i));
+        if (id !== 2) delivered.set(id, delivered.get(id) + i);
+      } catch (e) {
+        errors.push(id + ': ' + e.message);
+      }
+    }
+    if (i % 10 === 0) await timer.sleep(2000);
+  }
+  ctx.log('errors ' + errors.length + ' first ' + errors[0]);
+  for (const id of [1, 3]) await messenger.send(id, counterId, COUNTER, IOBuf.copyOf('total'));
+  await gathered;
+  for (const id of [1, 3]) ctx.log('node ' + id + ' total ' + totals.get(id) + ' expected ' + delivered.get(id));
+}
+`;
+  it('pending sends to it fail naming it, the others keep working, and its machine is freed', async () => {
+    const app = tempApp(
+      {
+        entry: { frontend: './frontend.mjs', backend: './node.mjs' },
+        clock: 'realtime',
+        backend: { nodes: 3, machine: { cores: 2, memory: '32MiB' } },
+        network: { link: { latencyNs: 20_000 } },
+      },
+      { 'frontend.mjs': frontend, 'node.mjs': nodeMain },
+    );
+    const lines: string[] = [];
+    try {
+      let kill: () => void = () => undefined;
+      const run = await runApp(app.dir, {
+        resolveFrom: [process.cwd()],
+        signal: AbortSignal.timeout(60_000),
+        onStarted: ({ platform }) => (kill = () => platform.node(2)!.kill('power lost')),
+        output: (l) => {
+          lines.push(l);
+          if (l.endsWith('streaming')) setTimeout(() => kill(), 50);
+        },
+      });
+      const errors = /errors (\d+) first (.*)$/.exec(lines.find((l) => l.includes('errors '))!)!;
+      expect(Number(errors[1]), lines.join('\n')).toBeGreaterThan(0);
+      expect(errors[2]).toMatch(/^2: node 2: /);
+      expect(errors[2]).toMatch(/gone|closed|reset|refused|timed out/);
+      for (const id of [1, 3]) {
+        const m = new RegExp(`node ${id} total (\\d+) expected (\\d+)`).exec(lines.join('\n'))!;
+        expect(Number(m[1])).toBe(Number(m[2]));
+        expect(Number(m[1])).toBe((300 * 301) / 2);
+      }
+      expect(lines.some((l) => l.includes('node 2 died: power lost'))).toBe(true);
+      expect(run.simulation.machines.map((m) => m.name).sort()).toEqual(['gateway', 'node1', 'node3']);
+      expect(run.failures).toEqual([]);
+    } finally {
+      app.remove();
+    }
+  }, 90_000);
+});
+
+async function childCount(): Promise<number> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  let n = 0;
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    if (stat.split(') ')[1]?.split(' ')[1] === String(process.pid)) n++;
+  }
+  return n;
+}
+
+/** The counter's totals are exact, reps were made by the first message, and getNum saw every node. */
+function checkCluster(seed: number, lines: string[], nodes: number): void {
+  const totals = lines.filter((l) => l.includes(' total '));
+  expect(totals, `seed ${seed}:\n${lines.join('\n')}`).toHaveLength(nodes);
+  for (const t of totals) {
+    const m = /node (\d) total (\d+) expected (\d+)/.exec(t)!;
+    expect(Number(m[2]), `seed ${seed}: ${t}`).toBe(Number(m[3]));
+  }
+  expect(totals.reduce((s, t) => s + Number(/total (\d+)/.exec(t)![1]), 0)).toBe((400 * 401) / 2);
+  for (let node = 1; node <= nodes; node++) {
+    // Made by the first message, exactly once per core, after the type was registered.
+    const made = lines.filter((l) => l.startsWith(`[node ${node} core`) && l.includes('rep made on core'));
+    expect(made.map((l) => l.split('rep made on core ')[1]).sort(), `seed ${seed} node ${node}`).toEqual(['0', '1']);
+    expect(lines.indexOf(`[node ${node} core 0] counter type registered`)).toBeLessThan(lines.indexOf(made[0]!));
+  }
+  const num = /getNum (\d+) frontend (\d+)/.exec(lines.find((l) => l.includes('getNum'))!)!;
+  // The whole application's events: far more than the front-end's own.
+  expect(Number(num[1])).toBeGreaterThan(Number(num[2]) + 400);
+}

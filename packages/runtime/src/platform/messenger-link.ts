@@ -14,7 +14,7 @@ const messengerRef = new EbbRef<Messenger>(SystemEbbIds.Messenger);
 const timerRef = new EbbRef<Timer>(SystemEbbIds.Timer);
 
 /** What the runtime needs of a Messenger root (the directory; `@ebbrt/messenger` has it). */
-interface Directory {
+export interface Directory {
   readonly port: number;
   readonly listening?: Promise<void>;
   setPeer(networkId: number, address: string, port: number): void;
@@ -38,9 +38,16 @@ export class MessengerLink {
   private frontendDirectory: Directory | undefined;
 
   constructor(
-    private readonly network: AppNetwork,
+    /** The simulated network in this process (in-process nodes); undefined when nodes run elsewhere. */
+    private readonly network: AppNetwork | undefined,
     private readonly frontend: BootedNode,
   ) {}
+
+  /** The front-end Messenger's directory (after {@link start}). */
+  get frontendPeers(): Directory {
+    if (this.frontendDirectory === undefined) throw new Error('MessengerLink: the front-end has no Messenger');
+    return this.frontendDirectory;
+  }
 
   /** Whether the front-end takes part (it has a Messenger with a directory). */
   get active(): boolean {
@@ -64,7 +71,7 @@ export class MessengerLink {
   async link(node: BootedNode): Promise<void> {
     const fe = this.frontendDirectory;
     const directory = directoryOf(node);
-    if (fe === undefined || directory === undefined) return;
+    if (fe === undefined || directory === undefined || this.network === undefined) return;
     const id = node.context.id;
     const address = this.network.simulated.subnet.host(id + 1);
     const port = directory.port;
@@ -102,6 +109,6 @@ export class MessengerLink {
     if (!this.linked.delete(id)) return;
     this.frontendDirectory?.forgetPeer?.(id);
     for (const other of this.linked.values()) other.directory.forgetPeer?.(id);
-    this.network.closeNodeForward(id);
+    this.network?.closeNodeForward(id);
   }
 }

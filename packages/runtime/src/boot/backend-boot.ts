@@ -1,0 +1,70 @@
+import type { Machine, Simulation } from '@ebbrt/hw-x86sim';
+import type { AppConfig, EbbChoice, SystemInterfaceName } from '@ebbrt/interfaces';
+import type { AppNetwork } from '../network/app-network.js';
+import { GATEWAY_NODE_ID, NATIVE_NETWORK_MANAGER } from '../network/app-network.js';
+import type { ResolveOptions } from '../resolve/load-manifest.js';
+import { bootNode, type BootedNode } from './boot-node.js';
+
+export const DEFAULT_MESSENGER = '@ebbrt/messenger';
+
+type Implied = Partial<Record<SystemInterfaceName, Record<string, unknown>>>;
+
+/** What booting a back-end (or the gateway) needs; shared by this process and a node process. */
+export interface BackendBootDeps {
+  config: AppConfig;
+  simulation: Simulation;
+  network: AppNetwork | undefined;
+  output(line: string): void;
+  resolve: ResolveOptions;
+  /** Options implied for every node (the watchdog budget). */
+  implied: Implied;
+}
+
+/** A back-end's Ebb choices: on a network, the native stack and the Messenger unless named. */
+export function backendChoices(config: AppConfig, onNetwork: boolean): Partial<Record<SystemInterfaceName, EbbChoice>> {
+  const named = config.backend?.ebbs ?? {};
+  return onNetwork ? { NetworkManager: NATIVE_NETWORK_MANAGER, Messenger: DEFAULT_MESSENGER, ...named } : named;
+}
+
+/** Boots back-end `id`'s system Ebbs on `machine`, its address implied by the network. */
+export function bootBackend(deps: BackendBootDeps, id: number, machine: Machine): Promise<BootedNode> {
+  const { config, network, implied } = deps;
+  return bootNode({
+    id,
+    label: `node ${id}`,
+    target: 'native',
+    numCores: machine.cores.length,
+    section: 'backend',
+    choices: backendChoices(config, network !== undefined),
+    implied: network === undefined ? implied : { ...implied, NetworkManager: network.impliedOptions(id) },
+    machine,
+    simulation: deps.simulation,
+    output: deps.output,
+    resolve: deps.resolve,
+  });
+}
+
+/** Boots the network's gateway node: the native stack, tuned like the back-ends' when they use it. */
+export function bootGateway(deps: BackendBootDeps, machine: Machine, address: string): Promise<BootedNode> {
+  return bootNode({
+    id: GATEWAY_NODE_ID,
+    label: 'gateway',
+    target: 'native',
+    numCores: machine.cores.length,
+    section: 'network',
+    choices: { NetworkManager: NATIVE_NETWORK_MANAGER },
+    implied: { NetworkManager: { ...gatewayStackOptions(deps.config), address } },
+    machine,
+    simulation: deps.simulation,
+    output: deps.output,
+    resolve: deps.resolve,
+  });
+}
+
+/** The back-ends' native NetworkManager options (without their address), for the gateway. */
+function gatewayStackOptions(config: AppConfig): Record<string, unknown> {
+  const choice = config.backend?.ebbs.NetworkManager;
+  if (typeof choice !== 'object' || choice.package !== NATIVE_NETWORK_MANAGER) return {};
+  const { address: _address, mac: _mac, ...rest } = choice.options ?? {};
+  return rest;
+}

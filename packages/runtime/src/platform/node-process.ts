@@ -1,0 +1,114 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Simulation } from '@ebbrt/hw-x86sim';
+import { NodeUnavailableError, type AppConfig } from '@ebbrt/interfaces';
+import type { AppContext } from '../app-context.js';
+import { bootBackend, bootGateway, type BackendBootDeps } from '../boot/backend-boot.js';
+import type { BootedNode } from '../boot/boot-node.js';
+import { loadEntry } from '../boot/load-entry.js';
+import { verifyInterfaces } from '../boot/verify-interfaces.js';
+import { loadConfig } from '../config/load-config.js';
+import { AppNetwork } from '../network/app-network.js';
+import { MessengerLink } from './messenger-link.js';
+import type { ActivateRequest, BootRequest, FromNode, ToNode } from './process-protocol.js';
+
+interface Directory {
+  readonly port: number;
+  setPeer(networkId: number, address: string, port: number): void;
+  forgetPeer?(networkId: number): void;
+}
+
+/**
+ * A back-end in its own OS process: its own realtime simulation with the node's machine and a
+ * gateway. The front-end reaches the node's Messenger through a port forward on this host; the
+ * node reaches the front-end and the other nodes through the gateway's host access (every peer is
+ * a port on 127.0.0.1). Console lines, event failures and exit requests go to the front-end.
+ */
+export function runNodeProcess(): void {
+  const send = (message: FromNode): void => {
+    if (process.connected) process.send!(message);
+  };
+  let node: { booted: BootedNode; network: AppNetwork; config: AppConfig; appDir: string; simulation: Simulation; stopping: AbortController } | undefined;
+  const directory = (): Directory => node!.booted.installed.find((e) => e.kind === "Messenger")!.root as unknown as Directory;
+
+  async function boot(request: BootRequest): Promise<void> {
+    const appDir = resolve(request.appDir);
+    const { config } = await loadConfig(appDir, request.configFile);
+    const simulation = new Simulation({ seed: request.seed, clock: 'realtime', console: 'silent' });
+    // The node's own segment: only the node and its gateway (front-end side effects stay in the front-end).
+    const network = new AppNetwork(simulation, { ...config.network!, forwards: [], tap: undefined, pcap: undefined }, appDir, true);
+    const output = (line: string): void => send({ type: 'line', line });
+    const deps: BackendBootDeps = {
+      config,
+      simulation,
+      network,
+      output,
+      resolve: { appDir, bases: [...request.resolveFrom, appDir, RUNTIME_DIR], preferSource: FROM_SOURCE, cache: new Map() },
+      implied: config.watchdog ? { EventManager: { watchdogBudgetUs: config.watchdog.budgetUs } } : {},
+    };
+    const machine = simulation.createMachine({ name: `node${request.networkId}`, cores: request.cores, memoryBytes: request.memoryBytes });
+    network.attachBackend(machine, request.networkId);
+    const booted = await bootBackend(deps, request.networkId, machine);
+    booted.events.onEventFailure((f) => {
+      const detail = f.error instanceof Error ? (f.error.stack ?? f.error.message) : String(f.error);
+      booted.console.log(`event #${f.eventId} on core ${f.core} failed: ${detail}`);
+      send({ type: 'failure', core: f.core, eventId: f.eventId, message: detail });
+    });
+    await network.prepare((m, address) => bootGateway(deps, m, address));
+    const stopping = new AbortController();
+    void simulation.run().then(() => process.exit(0));
+    await network.open(output);
+    node = { booted, network, config, appDir, simulation, stopping };
+    const forwardPort = await network.forwardToNode(request.networkId, directory().port);
+    send({ type: 'dormant', forwardPort });
+  }
+
+  async function activate(request: ActivateRequest): Promise<void> {
+    const { booted, network, config, appDir, stopping } = node!;
+    const gateway = network.gatewayAddress;
+    const dir = directory();
+    dir.setPeer(0, gateway, request.frontendPort);
+    for (const peer of request.peers) dir.setPeer(peer.id, gateway, peer.port);
+    const main = await loadEntry(appDir, request.image, 'config.entry.backend');
+    const context: AppContext = {
+      role: 'backend',
+      node: booted.context,
+      config,
+      args: request.args,
+      log: (line) => booted.console.log(line),
+      exit: (code = 0) => send({ type: 'exit', code }),
+      signal: stopping.signal,
+      whenStopped: () => Promise.reject(new NodeUnavailableError(booted.context.id, 'whenStopped is for the front-end')),
+      backends: () => Promise.reject(new NodeUnavailableError(booted.context.id, 'backends() is for the front-end')),
+    };
+    booted.events.post(0, () => {
+      verifyInterfaces(booted.installed);
+      send({ type: 'started' });
+      MessengerLink.report().catch((e: unknown) => send({ type: 'error', message: `reporting back failed: ${(e as Error).message}` }));
+      return main(context);
+    });
+  }
+
+  process.on('message', (message: ToNode) => {
+    const work = (() => {
+      switch (message.type) {
+        case 'boot':
+          return boot(message);
+        case 'activate':
+          return activate(message);
+        case 'peer':
+          directory().setPeer(message.id, node!.network.gatewayAddress, message.port);
+          return Promise.resolve();
+        case 'forget':
+          directory().forgetPeer?.(message.id);
+          return Promise.resolve();
+      }
+    })();
+    work.catch((e: unknown) => send({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) }));
+  });
+  // The front-end is this node's reason to exist: when it goes, so does the node.
+  process.on('disconnect', () => process.exit(0));
+}
+
+const RUNTIME_DIR = fileURLToPath(new URL('..', import.meta.url));
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
