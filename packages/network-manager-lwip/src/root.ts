@@ -17,6 +17,7 @@ import type { LwipOptions } from './options.js';
 import { LwipNetworkManager } from './rep.js';
 import { TcpStack } from './tcp/tcp.js';
 import { DhcpClient } from './dhcp/dhcp-client.js';
+import { PhaseTrace } from './phase-trace.js';
 import { chainChecksumAdd, L4_OFFSET } from './iface/net-interface.js';
 import type { Timer } from '@ebbrt/interfaces';
 import { EbbRef } from '@ebbrt/core-translation';
@@ -125,6 +126,11 @@ export class LwipNetworkManagerRoot implements EbbRoot<LwipNetworkManager> {
       },
     );
     iface.tcpInput = (frame, bytes, off, len, src, dst) => this.tcp.input(frame, bytes, off, len, src, dst);
+    // Driver/stack/app spans for a latency breakdown, only when the simulation records a trace.
+    const phases = PhaseTrace.create(simulation, machine.tracePid);
+    this.driver.phases = phases;
+    iface.phases = phases;
+    this.tcp.phases = phases;
     if (useDhcp) {
       const xids = simulation.prng.fork(`dhcp-xid:${cfg.mac}`);
       this.dhcp = new DhcpClient(

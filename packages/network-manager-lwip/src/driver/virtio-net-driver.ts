@@ -22,6 +22,7 @@ import {
   VirtioNetDevice,
 } from '@ebbrt/hw-x86sim';
 import { QueuePair, type FrameSink, type QueuePairConfig } from './queue-pair.js';
+import type { PhaseTrace } from '../phase-trace.js';
 
 export interface DriverConfig extends QueuePairConfig {
   mac?: string;
@@ -55,10 +56,20 @@ export class CoreNetDriver {
     private readonly sim: Simulation,
     private readonly config: DriverConfig,
     private readonly sink: FrameSink,
+    /** Driver spans for a latency breakdown (only when the simulation traces). */
+    private readonly phases?: PhaseTrace,
   ) {}
 
   /** The queue's interrupt vector handler. */
   onInterrupt = (): void => {
+    const phases = this.phases;
+    if (phases === undefined) return this.interrupt();
+    const t0 = phases.now();
+    this.interrupt();
+    phases.end('driver', this.core, t0);
+  };
+
+  private interrupt(): void {
     const q = this.queue;
     q.stats.interrupts++;
     q.reclaimTx();
@@ -73,7 +84,7 @@ export class CoreNetDriver {
     if (n >= this.config.pollFramesPerInterrupt || this.windowFrames >= this.config.pollRateFrames || q.hasUsed()) {
       this.enterPolling();
     }
-  };
+  }
 
   private enterPolling(): void {
     const q = this.queue;
@@ -87,10 +98,15 @@ export class CoreNetDriver {
 
   private poll = (): void => {
     const q = this.queue;
+    const t0 = this.phases === undefined ? 0 : this.phases.now();
     q.stats.polls++;
     const freed = q.reclaimTx();
     const n = q.receive(this.config.rxBudget, this.sink);
-    if (n + freed > 0) q.stats.pollsWithWork++;
+    if (n + freed > 0) {
+      q.stats.pollsWithWork++;
+      // Empty polls are the idle loop, not driver work: only polls that found work are spans.
+      this.phases?.end('driver', this.core, t0);
+    }
     this.framesSinceTick += n + freed;
   };
 
@@ -123,7 +139,11 @@ export class CoreNetDriver {
   }
 
   transmit(chain: IOBuf): void {
+    const phases = this.phases;
+    if (phases === undefined) return this.queue.transmit(chain);
+    const t0 = phases.now();
     this.queue.transmit(chain);
+    phases.end('driver', this.core, t0);
   }
 }
 
@@ -136,6 +156,8 @@ export class VirtioNetDriver {
   readonly cores: (CoreNetDriver | undefined)[];
   private pendingCores: number;
   private readyWaiters: (() => void)[] = [];
+  /** Driver spans for a latency breakdown; set (before the cores' setup) only when the simulation traces. */
+  phases: PhaseTrace | undefined = undefined;
 
   constructor(
     private readonly sim: Simulation,
@@ -176,7 +198,7 @@ export class VirtioNetDriver {
     const vector = em.allocateVector(() => driver?.onInterrupt());
     const numa = this.machine.nodeOfCore(core);
     const qp = new QueuePair(core, this.device, this.machine.memory, memRef.deref(), this.config, vector, core, numa);
-    driver = new CoreNetDriver(core, qp, this.sim, this.config, sink);
+    driver = new CoreNetDriver(core, qp, this.sim, this.config, sink, this.phases);
     this.cores[core] = driver;
     if (--this.pendingCores === 0) {
       this.device.setStatus(this.device.status | VIRTIO_STATUS.DRIVER_OK);

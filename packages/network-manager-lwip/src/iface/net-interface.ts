@@ -17,6 +17,7 @@ import { ICMPV4_HEADER_LEN, Icmpv4Packet, Icmpv4Type } from '../wire/icmpv4.js';
 import { IPV4_BROADCAST, inSubnet, ipv4, ipv4ToString, isIpv4Broadcast, type Ipv4Address } from '../wire/ipv4-address.js';
 import { IPV4_MIN_HEADER_LEN, IpProtocol, Ipv4Packet, emitIpv4 } from '../wire/ipv4.js';
 import { Ipv4Reassembler } from '../wire/ipv4-reassembly.js';
+import type { PhaseTrace } from '../phase-trace.js';
 import { MAC_BROADCAST, isMacMulticast, writeMac, type MacAddress } from '../wire/mac-address.js';
 import { UDP_HEADER_LEN, UdpPacket } from '../wire/udp.js';
 import { writeU16 } from '../wire/result.js';
@@ -131,6 +132,8 @@ export class NetInterface {
    * it. Without it, TCP counts as an unknown protocol.
    */
   tcpInput: ((frame: IOBuf, bytes: Uint8Array, off: number, len: number, src: Ipv4Address, dst: Ipv4Address) => boolean) | undefined;
+  /** Stack spans for a latency breakdown; set only when the simulation traces. */
+  phases: PhaseTrace | undefined = undefined;
 
   constructor(
     readonly config: IfaceConfig,
@@ -142,6 +145,14 @@ export class NetInterface {
 
   /** A received Ethernet frame (a view of the driver's buffer). Takes ownership; never throws. */
   input = (frame: IOBuf): void => {
+    const phases = this.phases;
+    if (phases === undefined) return this.receive(frame);
+    const t0 = phases.now();
+    this.receive(frame);
+    phases.end('stack', NetInterface.currentCoreIndex(), t0);
+  };
+
+  private receive(frame: IOBuf): void {
     this.counters.rxFrames++;
     let handedOff = false;
     try {
@@ -150,7 +161,7 @@ export class NetInterface {
       this.counters.internalErrors++;
     }
     if (!handedOff && !frame.isReleased) frame.release();
-  };
+  }
 
   /** Returns true when the frame's ownership was passed on. */
   private ethernetInput(frame: IOBuf): boolean {

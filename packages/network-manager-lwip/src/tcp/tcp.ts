@@ -22,6 +22,7 @@ import { emitTcpOptions, emptyTcpOptions, TCP_MAX_WINDOW_SCALE, tcpOptionsLength
 import { ReassemblyQueue } from './reassembly.js';
 import { RtoEstimator, type RtoConfig } from './rto.js';
 import { seqAdd, seqDiff, seqGeq, seqGt, seqLeq, seqLt } from './seq.js';
+import type { PhaseTrace } from '../phase-trace.js';
 
 export const TcpState = {
   Closed: 'CLOSED',
@@ -240,6 +241,20 @@ export class TcpPcb implements TcpConnection {
   }
 
   send(data: IOBuf): void {
+    const phases = this.stack.phases;
+    if (phases !== undefined) {
+      const t0 = phases.now();
+      try {
+        this.sendNow(data);
+      } finally {
+        phases.end('stack', currentCore(), t0);
+      }
+      return;
+    }
+    this.sendNow(data);
+  }
+
+  private sendNow(data: IOBuf): void {
     this.checkSendable('send');
     const length = data.computeChainDataLength();
     const room = this.sendWindowRemaining();
@@ -252,6 +267,20 @@ export class TcpPcb implements TcpConnection {
   }
 
   sendQueued(data: IOBuf): void {
+    const phases = this.stack.phases;
+    if (phases !== undefined) {
+      const t0 = phases.now();
+      try {
+        this.sendQueuedNow(data);
+      } finally {
+        phases.end('stack', currentCore(), t0);
+      }
+      return;
+    }
+    this.sendQueuedNow(data);
+  }
+
+  private sendQueuedNow(data: IOBuf): void {
     this.checkSendable('sendQueued');
     const length = data.computeChainDataLength();
     if (this.appQueue.length === 0 && length <= this.sendWindowRemaining()) {
@@ -354,11 +383,14 @@ export class TcpPcb implements TcpConnection {
         dropped?.();
         return;
       }
+      const phases = this.stack.phases;
+      const t0 = phases === undefined ? 0 : phases.now();
       try {
         fn(h);
       } catch {
         this.stack.stats.handlerErrors++;
       }
+      if (phases !== undefined) phases.end('app', this.coreIndex, t0);
     };
     if (currentCore() === this.coreIndex) run();
     else this.stack.env.post(this.coreIndex, run);
@@ -443,6 +475,8 @@ export class TcpStack {
   private nextEphemeral = 49152;
   private issCounter = 0x1234567;
   readonly ourScale: number;
+  /** Driver/stack/app spans for a latency breakdown; set only when the simulation traces. */
+  phases: PhaseTrace | undefined = undefined;
 
   constructor(
     readonly config: TcpConfig,
