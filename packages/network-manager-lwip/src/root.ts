@@ -123,6 +123,8 @@ export class LwipNetworkManagerRoot implements EbbRoot<LwipNetworkManager> {
         startTimer: (fn, delayUs) => timerRef.deref().start(fn, delayUs),
         post: (core, fn) => em.post(core, fn),
         numCores: this.node.numCores,
+        // A microtask runs after the driver's whole receive batch, still on this core.
+        defer: (fn) => queueMicrotask(fn),
       },
     );
     iface.tcpInput = (frame, bytes, off, len, src, dst) => this.tcp.input(frame, bytes, off, len, src, dst);

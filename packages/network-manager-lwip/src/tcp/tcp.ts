@@ -91,6 +91,12 @@ export interface TcpEnv {
   /** Runs `fn` on `core` (the Event Manager's post). */
   post(core: number, fn: () => void): void;
   numCores: number;
+  /**
+   * Runs `fn` once the current batch of input is handled (before the core runs anything else).
+   * With it, in-order data is acknowledged at the end of the batch unless a reply carried the
+   * ACK, and at least every second segment (RFC 5681 4.2); without it, every segment is ACKed.
+   */
+  defer?(fn: () => void): void;
 }
 
 function currentCore(): number {
@@ -193,6 +199,12 @@ export class TcpPcb implements TcpConnection {
   // receive sequence space
   irs = 0;
   rcvNxt = 0;
+  /** RCV.NXT as carried by the last segment we sent (so a reply that piggybacked it needs no pure ACK). */
+  ackSent = -1;
+  /** In-order segments received since we last acknowledged. */
+  segsUnacked = 0;
+  /** Waiting in the stack's end-of-batch ACK list. */
+  ackPending = false;
   rcvScale = 0;
   /** Receive window we offer (what the advertised field can express). */
   rcvWnd = 0xffff;
@@ -652,7 +664,8 @@ export class TcpStack {
     if (s.syn) flags = pcb.state === TcpState.SynSent ? TcpFlags.SYN : TcpFlags.SYN | TcpFlags.ACK;
     if (s.fin) flags |= TcpFlags.FIN;
     if (s.len > 0) flags |= TcpFlags.PSH;
-    this.emit(pcb.localPort, pcb.remoteIp, pcb.remotePort, s.seq, pcb.rcvNxt, flags, this.advertisedWindow(pcb, s.syn), s.syn ? this.synOptions() : EMPTY_OPTIONS, s.data, s.len);
+    const sent = this.emit(pcb.localPort, pcb.remoteIp, pcb.remotePort, s.seq, pcb.rcvNxt, flags, this.advertisedWindow(pcb, s.syn), s.syn ? this.synOptions() : EMPTY_OPTIONS, s.data, s.len);
+    if (sent && (flags & TcpFlags.ACK) !== 0) this.acked(pcb);
     if (pcb.rtoDeadline < 0) {
       pcb.rtoDeadline = now + pcb.rto.rto;
       this.armTimer(pcb);
@@ -675,8 +688,46 @@ export class TcpStack {
   sendAck(pcb: TcpPcb): void {
     // SEQ = SND.MAX, not SND.NXT: after a go-back-N rewind, an ACK carrying an old sequence
     // number would be unacceptable to the peer (RFC 9293 3.10.7.4) and its ACK field ignored.
-    this.emit(pcb.localPort, pcb.remoteIp, pcb.remotePort, pcb.sndMax, pcb.rcvNxt, TcpFlags.ACK, this.advertisedWindow(pcb, false), EMPTY_OPTIONS, undefined, 0);
+    if (this.emit(pcb.localPort, pcb.remoteIp, pcb.remotePort, pcb.sndMax, pcb.rcvNxt, TcpFlags.ACK, this.advertisedWindow(pcb, false), EMPTY_OPTIONS, undefined, 0)) {
+      this.acked(pcb);
+    }
   }
+
+  /** A segment carrying ACK = RCV.NXT went out. */
+  private acked(pcb: TcpPcb): void {
+    pcb.ackSent = pcb.rcvNxt;
+    pcb.segsUnacked = 0;
+  }
+
+  /** In-order data arrived: acknowledge now, or at the end of this batch of input (env.defer). */
+  private ackData(pcb: TcpPcb): void {
+    const defer = this.env.defer;
+    if (defer === undefined || ++pcb.segsUnacked >= 2) {
+      this.sendAck(pcb);
+      return;
+    }
+    if (pcb.ackPending) return;
+    pcb.ackPending = true;
+    this.pendingAcks.push(pcb);
+    if (!this.ackFlushScheduled) {
+      this.ackFlushScheduled = true;
+      defer(this.flushAcks);
+    }
+  }
+
+  private readonly pendingAcks: TcpPcb[] = [];
+  private ackFlushScheduled = false;
+  private readonly flushAcks = (): void => {
+    this.ackFlushScheduled = false;
+    const list = this.pendingAcks;
+    for (let i = 0; i < list.length; i++) {
+      const pcb = list[i]!;
+      pcb.ackPending = false;
+      // A reply sent while handling the data already carried this ACK.
+      if (pcb.state !== TcpState.Closed && pcb.ackSent !== pcb.rcvNxt) this.sendAck(pcb);
+    }
+    list.length = 0;
+  };
 
   sendRstFor(pcb: TcpPcb): void {
     this.stats.rstSent++;
@@ -695,12 +746,12 @@ export class TcpStack {
     options: TcpOptions,
     payload: IOBuf | undefined,
     payloadLen: number,
-  ): void {
+  ): boolean {
     const env = this.env;
     const optLen = options === EMPTY_OPTIONS ? 0 : tcpOptionsLength(options);
     const hl = TCP_MIN_HEADER_LEN + optLen;
     const head = env.allocFrame(env.l4Offset + hl);
-    if (head === null) return; // counted as noMemory; retransmission recovers
+    if (head === null) return false; // counted as noMemory; retransmission recovers
     const b = head.bytes;
     const o = head.offset + env.l4Offset;
     if (optLen > 0) emitTcpOptions(options, b, o + TCP_MIN_HEADER_LEN);
@@ -724,6 +775,7 @@ export class TcpStack {
     writeU16(b, o + 16, checksumFinish(sum));
     this.stats.segmentsOut++;
     env.ipOutput(head, dst, len);
+    return true;
   }
 
   // ================================================================ timers
@@ -1045,7 +1097,7 @@ export class TcpStack {
             gotFin = true;
           });
         if (gotFin) this.finInput(pcb, now);
-        else this.sendAck(pcb);
+        else this.ackData(pcb);
       } else {
         this.stats.outOfOrder++;
         if (frame.length > 0 || finHere) {
