@@ -111,3 +111,20 @@ export class NodeAllocationError extends EbbrtError {
     super('EBBRT_NODE_ALLOCATION', detail);
   }
 }
+
+/**
+ * A FileSystem call failed. `code` is the OS's (`ENOENT`, `EACCES`, `EISDIR`, ...) or one of
+ * `EBBRT_FS_OUTSIDE_ROOT` (the path escapes the root: `..`, an absolute path or a symbolic link),
+ * `EBBRT_FS_INVALID_PATH` (not a string, empty, or with a NUL byte), `EBBRT_FS_TOO_LARGE`;
+ * `op` and `path` name the call, as the caller gave it.
+ */
+export class FileSystemError extends EbbrtError {
+  constructor(
+    code: string,
+    readonly op: string,
+    readonly path: string,
+    readonly detail: string,
+  ) {
+    super(code, `${op} ${JSON.stringify(path)}: ${detail} (${code})`);
+  }
+}

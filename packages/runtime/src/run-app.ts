@@ -23,7 +23,8 @@ import { InProcessPlatform } from './platform/in-process-platform.js';
 import { MessengerLink } from './platform/messenger-link.js';
 import { ProcessPlatform } from './platform/process-platform.js';
 import { AppNetwork } from './network/app-network.js';
-import { bootBackend, bootGateway, DEFAULT_MESSENGER, type BackendBootDeps } from './boot/backend-boot.js';
+import { bootBackend, bootGateway, DEFAULT_FILE_SYSTEM, DEFAULT_GLOBAL_ID_MAP, DEFAULT_MESSENGER, type BackendBootDeps } from './boot/backend-boot.js';
+import { serveGlobalIdMap } from '@ebbrt/global-id-map';
 
 /** The front-end's NodeAllocator when the config names none and there are back-ends. */
 const DEFAULT_NODE_ALLOCATOR = '@ebbrt/node-allocator';
@@ -167,7 +168,7 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
   };
 
   const frontendChoices = {
-    ...(config.backend !== undefined ? { NodeAllocator: DEFAULT_NODE_ALLOCATOR } : {}),
+    ...(config.backend !== undefined ? { NodeAllocator: DEFAULT_NODE_ALLOCATOR, GlobalIdMap: DEFAULT_GLOBAL_ID_MAP, FileSystem: DEFAULT_FILE_SYSTEM } : {}),
     ...(frontendLink ? { NetworkManager: HOSTED_NETWORK_MANAGER, Messenger: DEFAULT_MESSENGER } : {}),
     ...config.frontend.ebbs,
   };
@@ -184,6 +185,8 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
       ...(machineShape !== undefined ? { NodeAllocator: { poolShape: machineShape } } : {}),
       // The front-end's Messenger takes any free host port; nodes learn it from the runtime.
       ...(frontendLink ? { Messenger: { port: 0 } } : {}),
+      // Back-ends' files are the app's: the front-end's FileSystem is confined to its directory.
+      FileSystem: { root: dir },
     },
     platform,
     output,
@@ -195,6 +198,9 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     if (frontendLink) {
       const link = new MessengerLink(network, frontend);
       await link.start();
+      // A front-end with another GlobalIdMap (etcd, say) still answers the back-ends' default one.
+      const frontendMap = frontend.installed.find((e) => e.kind === 'GlobalIdMap')?.packageName;
+      if (frontendMap !== undefined && frontendMap !== DEFAULT_GLOBAL_ID_MAP) await frontend.runOn(0, () => void serveGlobalIdMap());
       if (inProcess) inProcessPlatform.useLink(link);
       else {
         processPlatform = new ProcessPlatform({

@@ -4,6 +4,7 @@ export * from './memory-allocator.js';
 export * from './network-manager.js';
 export * from './messenger.js';
 export * from './global-id-map.js';
+export * from './file-system.js';
 export * from './node-allocator.js';
 export * from './console.js';
 export * from './interface-kinds.js';

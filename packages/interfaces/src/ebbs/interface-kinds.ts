@@ -1,4 +1,5 @@
 import type { EventManager } from './event-manager.js';
+import type { FileSystem } from './file-system.js';
 import type { GlobalIdMap } from './global-id-map.js';
 import type { MemoryAllocator } from './memory-allocator.js';
 import type { Messenger } from './messenger.js';
@@ -14,6 +15,7 @@ export const SystemInterfaces = [
   'NetworkManager',
   'Messenger',
   'GlobalIdMap',
+  'FileSystem',
   'NodeAllocator',
 ] as const;
 
@@ -27,6 +29,7 @@ export interface SystemInterfaceTypes {
   NetworkManager: NetworkManager;
   Messenger: Messenger;
   GlobalIdMap: GlobalIdMap;
+  FileSystem: FileSystem;
   NodeAllocator: NodeAllocator;
 }
 
@@ -53,6 +56,7 @@ export const InterfaceMembers: { readonly [K in SystemInterfaceName]: readonly (
   NetworkManager: ['interfaces', 'tcpListen', 'tcpConnect', 'udpBind'],
   Messenger: ['send', 'register', 'registerType', 'peers'],
   GlobalIdMap: ['get', 'set'],
+  FileSystem: ['readFile', 'writeFile', 'appendFile', 'stat', 'readdir'],
   NodeAllocator: ['allocateNode', 'freeNode', 'freeAll'],
 };
 

@@ -6,6 +6,8 @@ import type { ResolveOptions } from '../resolve/load-manifest.js';
 import { bootNode, type BootedNode } from './boot-node.js';
 
 export const DEFAULT_MESSENGER = '@ebbrt/messenger';
+export const DEFAULT_GLOBAL_ID_MAP = '@ebbrt/global-id-map';
+export const DEFAULT_FILE_SYSTEM = '@ebbrt/file-system';
 
 type Implied = Partial<Record<SystemInterfaceName, Record<string, unknown>>>;
 
@@ -20,10 +22,15 @@ export interface BackendBootDeps {
   implied: Implied;
 }
 
-/** A back-end's Ebb choices: on a network, the native stack and the Messenger unless named. */
+/**
+ * A back-end's Ebb choices, unless named: on a network, the native stack and the Messenger; when
+ * the front-end is linked too (real time), the GlobalIdMap and FileSystem it serves.
+ */
 export function backendChoices(config: AppConfig, onNetwork: boolean): Partial<Record<SystemInterfaceName, EbbChoice>> {
   const named = config.backend?.ebbs ?? {};
-  return onNetwork ? { NetworkManager: NATIVE_NETWORK_MANAGER, Messenger: DEFAULT_MESSENGER, ...named } : named;
+  if (!onNetwork) return named;
+  const linked = config.clock === 'realtime' ? { GlobalIdMap: DEFAULT_GLOBAL_ID_MAP, FileSystem: DEFAULT_FILE_SYSTEM } : {};
+  return { NetworkManager: NATIVE_NETWORK_MANAGER, Messenger: DEFAULT_MESSENGER, ...linked, ...named };
 }
 
 /** Boots back-end `id`'s system Ebbs on `machine`, its address implied by the network. */

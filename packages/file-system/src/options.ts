@@ -1,0 +1,23 @@
+import { z } from 'zod';
+
+export const fileSystemOptionsSchema = z.strictObject({
+  /**
+   * The directory every path is confined to, on the serving node (the front-end). Relative to
+   * the process's working directory; the runtime should imply the app's directory. Default: the
+   * working directory.
+   */
+  root: z.string().min(1).optional(),
+  /** Network id of the node that serves files (the front-end by default). */
+  home: z.number().int().min(0).max(0xffffffff).default(0),
+  /** A request the home accepted but did not answer rejects after this long (Timer Ebb time). */
+  timeoutMs: z.number().positive().max(86_400_000).default(30_000),
+  /** Largest file read or written, in bytes. Files travel as one Messenger message, so it must stay under the Messenger's maxMessageBytes (16 MiB by default). */
+  maxFileBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(15 * 1024 * 1024, 'must fit in one Messenger message (16 MiB by default)')
+    .default(8 * 1024 * 1024),
+});
+export type FileSystemOptions = z.output<typeof fileSystemOptionsSchema>;
+export type FileSystemOptionsInput = z.input<typeof fileSystemOptionsSchema>;

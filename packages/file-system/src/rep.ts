@@ -1,0 +1,271 @@
+import { EbbRef, type CoreContext } from '@ebbrt/core-translation';
+import {
+  FileSystemError,
+  IOBuf,
+  NodeUnavailableError,
+  SystemEbbIds,
+  type CorePromise,
+  type EventManager,
+  type FileData,
+  type FileStat,
+  type FileSystem,
+  type MessageReceiver,
+  type Messenger,
+  type Timer,
+  type TimerHandle,
+} from '@ebbrt/interfaces';
+import { osError } from './local-files.js';
+import { ERROR, HEADER_BYTES, OK, OPS, REPLY, REQUEST, byteLength, encodeReply, encodeRequest, readHeader, take, toIOBuf, type Header, type Op } from './protocol.js';
+import type { FileSystemRoot } from './root.js';
+
+const emRef = new EbbRef<EventManager>(SystemEbbIds.EventManager);
+const timerRef = new EbbRef<Timer>(SystemEbbIds.Timer);
+const messengerRef = new EbbRef<Messenger>(SystemEbbIds.Messenger);
+const selfRef = new EbbRef<FileSystemRep>(SystemEbbIds.FileSystem);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+interface Pending {
+  readonly op: Op;
+  readonly path: string;
+  readonly result: CorePromise<Uint8Array>;
+  timer: TimerHandle | undefined;
+}
+
+/**
+ * A core's FileSystem rep. On the home (the front-end) calls go to node:fs, confined to the
+ * root, and resume on this core. Elsewhere every call is a request to the home's FileSystem Ebb
+ * over the Messenger (a file travels as one message), matched with its reply by this core's
+ * request id; a reply arriving on another core is forwarded here.
+ */
+export class FileSystemRep implements FileSystem, MessageReceiver {
+  private nextRequest = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(
+    private readonly root: FileSystemRoot,
+    readonly core: CoreContext,
+  ) {}
+
+  async readFile(path: string): Promise<IOBuf> {
+    return IOBuf.wrap(await this.call('readFile', path));
+  }
+
+  async writeFile(path: string, data: FileData): Promise<void> {
+    await this.call('writeFile', path, data);
+  }
+
+  async appendFile(path: string, data: FileData): Promise<void> {
+    await this.call('appendFile', path, data);
+  }
+
+  async stat(path: string): Promise<FileStat> {
+    return JSON.parse(decoder.decode(await this.call('stat', path))) as FileStat;
+  }
+
+  async readdir(path: string): Promise<string[]> {
+    return JSON.parse(decoder.decode(await this.call('readdir', path))) as string[];
+  }
+
+  get pendingRequests(): number {
+    return this.pending.size;
+  }
+
+  /** Runs `op` here (home) or at the home; the result's bytes resume on this core. */
+  private call(op: Op, path: string, data?: FileData): Promise<Uint8Array> {
+    if (typeof path !== 'string' || path.length === 0 || path.includes('\0')) {
+      if (data instanceof IOBuf) data.releaseChain();
+      const why = typeof path !== 'string' || path.length === 0 ? 'the path must be a non-empty string' : 'the path contains a NUL byte';
+      return Promise.reject(new FileSystemError('EBBRT_FS_INVALID_PATH', op, String(path), why));
+    }
+    if (data !== undefined && typeof data !== 'string' && !(data instanceof Uint8Array) && !(data instanceof IOBuf)) {
+      return Promise.reject(new FileSystemError('EBBRT_FS_INVALID_DATA', op, path, 'data must be an IOBuf, a Uint8Array or a string'));
+    }
+    if (data !== undefined) {
+      const n = byteLength(data);
+      if (n > this.root.options.maxFileBytes) {
+        if (data instanceof IOBuf) data.releaseChain();
+        return Promise.reject(new FileSystemError('EBBRT_FS_TOO_LARGE', op, path, `${n} bytes exceed maxFileBytes (${this.root.options.maxFileBytes})`));
+      }
+    }
+    const files = this.root.files;
+    if (files !== undefined) {
+      this.root.counters.localCalls++;
+      const result = emRef.deref().promise<Uint8Array>();
+      runLocal(files, op, path, data).then(result.resolve, result.reject);
+      return result.promise;
+    }
+    return this.request(op, path, data);
+  }
+
+  // ------------------------------------------------------------ messages
+
+  receiveMessage(from: number, typeCode: number, message: IOBuf): void {
+    if (typeCode === REPLY) {
+      this.reply(message);
+      return;
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = take(message);
+    } catch {
+      this.root.counters.badRequests++;
+      return;
+    }
+    const header = readHeader(bytes);
+    if (header === undefined) {
+      this.root.counters.badRequests++;
+      return;
+    }
+    const messenger = messengerRef.deref();
+    const counters = this.root.counters;
+    const answer = (status: number, body?: Uint8Array): void => {
+      counters.served++;
+      messenger.send(from, SystemEbbIds.FileSystem, REPLY, encodeReply(header, status, body)).catch(() => void counters.replyFailures++);
+    };
+    const fail = (e: FileSystemError): void => answer(ERROR, encoder.encode(JSON.stringify({ code: e.code, detail: e.detail })));
+    const op = OPS[header.byte6];
+    let path = '';
+    let data: Uint8Array | undefined;
+    if (typeCode !== REQUEST || op === undefined || bytes.length < HEADER_BYTES + 4) {
+      counters.badRequests++;
+      fail(new FileSystemError('EBBRT_FS_BAD_REQUEST', op ?? `op#${header.byte6}`, '', `malformed FileSystem request from node ${from} (type ${typeCode}, ${bytes.length} bytes)`));
+      return;
+    }
+    const pathLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(HEADER_BYTES);
+    if (HEADER_BYTES + 4 + pathLength > bytes.length) {
+      counters.badRequests++;
+      fail(new FileSystemError('EBBRT_FS_BAD_REQUEST', op, '', `the path length ${pathLength} runs past the ${bytes.length}-byte request`));
+      return;
+    }
+    try {
+      path = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(HEADER_BYTES + 4, HEADER_BYTES + 4 + pathLength));
+    } catch {
+      counters.badRequests++;
+      fail(new FileSystemError('EBBRT_FS_INVALID_PATH', op, '', 'the path is not valid UTF-8'));
+      return;
+    }
+    data = bytes.subarray(HEADER_BYTES + 4 + pathLength);
+    if (op !== 'writeFile' && op !== 'appendFile') data = undefined;
+    const files = this.root.files;
+    if (files === undefined) {
+      counters.badRequests++;
+      fail(new FileSystemError('EBBRT_FS_NOT_HOME', op, path, `node ${this.root.node.id} does not serve files (the home is node ${this.root.options.home})`));
+      return;
+    }
+    counters.localCalls++;
+    const done = emRef.deref().promise<Uint8Array>();
+    runLocal(files, op, path, data).then(done.resolve, done.reject);
+    done.promise.then(
+      (body) => answer(OK, body),
+      (e: unknown) => fail(e instanceof FileSystemError ? e : osError(op, path, e)),
+    );
+  }
+
+  /** A reply for one of this node's requests (any core): settle it on the asking core. */
+  private reply(message: IOBuf): void {
+    let bytes: Uint8Array;
+    try {
+      bytes = take(message);
+    } catch {
+      this.root.counters.strayReplies++;
+      return;
+    }
+    const header = readHeader(bytes);
+    if (header === undefined || header.core >= this.root.node.numCores) {
+      this.root.counters.strayReplies++;
+      return;
+    }
+    if (header.core === this.core.index) this.complete(header, bytes);
+    else {
+      this.root.counters.forwardedReplies++;
+      emRef.deref().spawnRemote(() => selfRef.deref().complete(header, bytes), header.core);
+    }
+  }
+
+  complete(header: Header, bytes: Uint8Array): void {
+    const p = this.pending.get(header.requestId);
+    if (p === undefined) {
+      this.root.counters.strayReplies++;
+      return;
+    }
+    this.pending.delete(header.requestId);
+    p.timer?.stop();
+    const body = bytes.subarray(HEADER_BYTES);
+    if (header.byte6 === OK) {
+      this.root.counters.bytesReceived += body.length;
+      p.result.resolve(body);
+      return;
+    }
+    let code = 'EIO';
+    let detail = 'the front-end failed';
+    try {
+      const e = JSON.parse(decoder.decode(body)) as { code?: unknown; detail?: unknown };
+      if (typeof e.code === 'string') code = e.code;
+      if (typeof e.detail === 'string') detail = e.detail;
+    } catch {
+      // keep the generic error
+    }
+    p.result.reject(new FileSystemError(code, p.op, p.path, `${detail} (on node ${this.root.options.home})`));
+  }
+
+  private request(op: Op, path: string, data: FileData | undefined): Promise<Uint8Array> {
+    const home = this.root.options.home;
+    const counters = this.root.counters;
+    counters.remoteCalls++;
+    const requestId = this.nextRequest;
+    this.nextRequest = this.nextRequest === 0xffffffff ? 1 : this.nextRequest + 1;
+    const result = emRef.deref().promise<Uint8Array>();
+    const p: Pending = { op, path, result, timer: undefined };
+    this.pending.set(requestId, p);
+    const what = `FileSystem ${op} ${JSON.stringify(path)} from node ${this.root.node.id}`;
+    if (this.root.node.localIdMap.get(SystemEbbIds.Timer) !== undefined) {
+      const ms = this.root.options.timeoutMs;
+      p.timer = timerRef.deref().start(() => {
+        if (this.pending.get(requestId) !== p) return;
+        this.pending.delete(requestId);
+        counters.timeouts++;
+        result.reject(new NodeUnavailableError(home, `${what}: no reply within ${ms} ms (is a FileSystem installed there?)`));
+      }, ms * 1000);
+    }
+    let sent: Promise<void>;
+    try {
+      const payload = data === undefined ? undefined : toIOBuf(data);
+      if (payload !== undefined) counters.bytesSent += payload.computeChainDataLength();
+      sent = messengerRef.deref().send(home, SystemEbbIds.FileSystem, REQUEST, encodeRequest(requestId, this.core.index, op, path, payload));
+    } catch (e) {
+      sent = Promise.reject(e);
+    }
+    sent.catch((e: unknown) => {
+      if (this.pending.get(requestId) !== p) return;
+      this.pending.delete(requestId);
+      p.timer?.stop();
+      counters.unreachable++;
+      result.reject(e instanceof NodeUnavailableError ? new NodeUnavailableError(home, `${what} cannot reach the front-end: ${e.message}`) : e);
+    });
+    return result.promise;
+  }
+}
+
+function runLocal(files: NonNullable<FileSystemRoot['files']>, op: Op, path: string, data: FileData | Uint8Array | undefined): Promise<Uint8Array> {
+  const bytes = (): Uint8Array => {
+    if (data === undefined) return new Uint8Array(0);
+    if (typeof data === 'string') return encoder.encode(data);
+    if (data instanceof Uint8Array) return data;
+    const out = data.toUint8Array();
+    data.releaseChain();
+    return out;
+  };
+  switch (op) {
+    case 'readFile':
+      return files.readFile(path);
+    case 'writeFile':
+      return files.writeFile(path, bytes()).then(() => new Uint8Array(0));
+    case 'appendFile':
+      return files.writeFile(path, bytes(), true).then(() => new Uint8Array(0));
+    case 'stat':
+      return files.stat(path).then((s) => encoder.encode(JSON.stringify(s)));
+    case 'readdir':
+      return files.readdir(path).then((names) => encoder.encode(JSON.stringify(names)));
+  }
+}

@@ -1,0 +1,71 @@
+import type { NodeContext } from '@ebbrt/core-translation';
+import type { CoreInfo, EbbId, EbbRoot } from '@ebbrt/interfaces';
+import { LocalFiles } from './local-files.js';
+import type { FileSystemOptions } from './options.js';
+import { FileSystemRep } from './rep.js';
+
+/** Counters of one node's FileSystem (node-wide: a node's cores share one JS thread). */
+export interface FileSystemStats {
+  /** Calls served from this node's own files (home only), by this node or for others. */
+  localCalls: number;
+  /** Calls sent to the home, and the bytes of file data they carried each way. */
+  remoteCalls: number;
+  bytesSent: number;
+  bytesReceived: number;
+  /** Requests from other nodes answered (home only). */
+  served: number;
+  /** Requests that could not be parsed (dropped when they have no header, else answered with an error). */
+  badRequests: number;
+  replyFailures: number;
+  unreachable: number;
+  timeouts: number;
+  forwardedReplies: number;
+  strayReplies: number;
+}
+
+/**
+ * One per node. On the home (a hosted node) it holds the confined view of the root directory;
+ * elsewhere only counters. Each core gets its own rep with its own pending requests.
+ */
+export class FileSystemRoot implements EbbRoot<FileSystemRep> {
+  readonly isHome: boolean;
+  readonly files: LocalFiles | undefined;
+  readonly counters: FileSystemStats = {
+    localCalls: 0,
+    remoteCalls: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    served: 0,
+    badRequests: 0,
+    replyFailures: 0,
+    unreachable: 0,
+    timeouts: 0,
+    forwardedReplies: 0,
+    strayReplies: 0,
+  };
+  private readonly reps: (FileSystemRep | undefined)[];
+
+  constructor(
+    readonly node: NodeContext,
+    readonly id: EbbId,
+    readonly options: FileSystemOptions,
+  ) {
+    this.isHome = node.id === options.home && node.target === 'hosted';
+    this.files = this.isHome ? new LocalFiles(options.root ?? process.cwd(), options.maxFileBytes) : undefined;
+    this.reps = new Array<FileSystemRep | undefined>(node.numCores).fill(undefined);
+  }
+
+  handleFault(core: CoreInfo): FileSystemRep {
+    const rep = new FileSystemRep(this, this.node.core(core.index));
+    this.reps[core.index] = rep;
+    return rep;
+  }
+
+  repOn(index: number): FileSystemRep | undefined {
+    return this.reps[index];
+  }
+
+  stats(): FileSystemStats {
+    return { ...this.counters };
+  }
+}

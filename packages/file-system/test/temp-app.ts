@@ -1,0 +1,22 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// Inside the package (git-ignored), so app modules resolve the workspace's @ebbrt packages.
+const TMP_ROOT = join(dirname(fileURLToPath(import.meta.url)), '.tmp');
+
+/** Writes a throwaway app directory: its config and any extra files. Call `remove` when done. */
+export function tempApp(config: unknown, files: Record<string, string> = {}): { dir: string; remove(): void } {
+  mkdirSync(TMP_ROOT, { recursive: true });
+  const dir = mkdtempSync(join(TMP_ROOT, 'app-'));
+  writeFileSync(join(dir, 'ebbrt.config.json'), JSON.stringify(config, null, 2));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Seeds to run: just EBBRT_SEED when set, else 1..n (3 with EBBRT_QUICK). */
+export function seeds(n: number): number[] {
+  const one = process.env.EBBRT_SEED;
+  if (one !== undefined && one !== '') return [Number(one)];
+  return Array.from({ length: process.env.EBBRT_QUICK ? Math.min(3, n) : n }, (_, i) => i + 1);
+}
