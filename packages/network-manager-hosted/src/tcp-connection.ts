@@ -4,6 +4,9 @@ import { IOBuf, UsageError, type TcpConnection, type TcpHandler } from '@ebbrt/i
 import type { HostContext } from './host-context.js';
 
 /** Thrown by {@link TcpConnection.send} when the chain does not fit the send window. */
+/** Chains up to this size are written as one copied buffer (see writeChain). */
+const COALESCE_BYTES = 16 * 1024;
+
 export class SendWindowError extends UsageError {
   constructor(
     readonly length: number,
@@ -262,9 +265,28 @@ export class HostedTcpConnection implements TcpConnection {
     this.inboxBytes = 0;
   }
 
-  /** Writes every element of `data` (no copy) and releases the chain once Node is done with it. */
+  /**
+   * Writes `data`. A small chain (a batch of replies: headers plus stored values) is copied into one
+   * buffer and released at once: one write, no completion callback, no event to release it later,
+   * which measured cheaper than a writev of views. Larger chains go out as views (no copy) and are
+   * released once Node is done with them.
+   */
   private writeChain(data: IOBuf): void {
     const socket = this.socket;
+    const total = data.computeChainDataLength();
+    if (total <= COALESCE_BYTES) {
+      if (total > 0) {
+        const flat = Buffer.allocUnsafe(total);
+        let at = 0;
+        data.forEachElement((element) => {
+          flat.set(element.data(), at);
+          at += element.length;
+        });
+        socket.write(flat);
+      }
+      data.releaseChain();
+      return;
+    }
     const count = data.countChainElements();
     if (count === 1) {
       if (data.length === 0) data.releaseChain();

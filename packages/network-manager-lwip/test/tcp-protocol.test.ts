@@ -213,4 +213,22 @@ describe('TCP protocol (simulation-free harness, explicit virtual time)', () => 
     w.run(w.now + 10e6);
     expect(r3.rec.aborted?.message).toMatch(/refused|reset/i);
   });
+
+  it('filling the send window exactly (send or sendQueued) is back-pressure: sendWindowIncreased follows', () => {
+    for (const how of ['send', 'sendQueued'] as const) {
+      const w = new Harness({});
+      const rb = recorder();
+      w.b.listen(80, () => rb.h, 0);
+      const ra = recorder();
+      const c = w.a.connect(w.addrB, 80, ra.h, 0);
+      w.run(10e6);
+      const room = c.sendWindowRemaining();
+      expect(room).toBeGreaterThan(0);
+      c[how](IOBuf.wrap(new Uint8Array(room)));
+      expect(c.sendWindowRemaining()).toBe(0);
+      w.run(w.now + 100e6);
+      expect(rb.rec.data.length, how).toBe(room);
+      expect(ra.rec.windowIncreased, how).toBe(1);
+    }
+  });
 });

@@ -275,6 +275,7 @@ export class TcpPcb implements TcpConnection {
       throw new SendWindowError(length, room);
     }
     this.enqueue(data, length);
+    if (this.sendWindowRemaining() <= 0) this.wantWindow = true;
     this.stack.output(this);
   }
 
@@ -297,6 +298,8 @@ export class TcpPcb implements TcpConnection {
     const length = data.computeChainDataLength();
     if (this.appQueue.length === 0 && length <= this.sendWindowRemaining()) {
       this.enqueue(data, length);
+      // Filling the window exactly is back-pressure too: the caller hears when it opens again.
+      if (this.sendWindowRemaining() <= 0) this.wantWindow = true;
       this.stack.output(this);
       return;
     }
