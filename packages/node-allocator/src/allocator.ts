@@ -62,6 +62,15 @@ export class NodeAllocatorService {
   }
 
   private async bring(image: string, shape: NodeShape, args: readonly string[]): Promise<number> {
+    try {
+      return await this.bringNode(image, shape, args);
+    } finally {
+      // Replace what the pool handed out only now, so the boot does not delay the hand-out.
+      this.pool?.fill();
+    }
+  }
+
+  private async bringNode(image: string, shape: NodeShape, args: readonly string[]): Promise<number> {
     const pooled = this.pool?.fits(shape) ? this.pool.take() : undefined;
     let node: DormantNode;
     if (pooled !== undefined) {

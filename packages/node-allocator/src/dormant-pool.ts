@@ -63,12 +63,14 @@ export class DormantPool {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  /** A dormant node, or undefined if none is ready; refills in the background. */
+  /**
+   * A dormant node, or undefined if none is ready. The caller refills ({@link fill}) once its
+   * allocation is done: booting a replacement at once would compete with handing this one out.
+   */
   take(): DormantNode | undefined {
     const node = this.ready.shift();
     if (node !== undefined) this.stats.handedOut++;
     this.failing = false;
-    this.fill();
     return node;
   }
 

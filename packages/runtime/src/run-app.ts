@@ -195,7 +195,8 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
   const backends: BootedNode[] = [];
   try {
     await network?.prepare((machine, address) => bootGateway(bootDeps, machine, address));
-    if (frontendLink) {
+    if (!frontendLink) inProcessPlatform.noLink();
+    else {
       const link = new MessengerLink(network, frontend);
       await link.start();
       // A front-end with another GlobalIdMap (etcd, say) still answers the back-ends' default one.
@@ -203,6 +204,7 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
       if (frontendMap !== undefined && frontendMap !== DEFAULT_GLOBAL_ID_MAP) await frontend.runOn(0, () => void serveGlobalIdMap());
       if (inProcess) inProcessPlatform.useLink(link);
       else {
+        inProcessPlatform.noLink();
         processPlatform = new ProcessPlatform({
           appDir: dir,
           configFile: options.configFile,
@@ -290,6 +292,7 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     for (const node of (processPlatform ?? inProcessPlatform).liveNodes) void node.destroy();
     throw error instanceof NodeAllocationError && error.cause !== undefined ? error.cause : error;
   } finally {
+    releaseFrontendIo(frontend);
     frontend.events.shutdown();
     await network?.close();
   }
@@ -304,3 +307,16 @@ function impliedOptions(config: AppConfig): Partial<Record<SystemInterfaceName, 
   return config.watchdog ? { EventManager: { watchdogBudgetUs: config.watchdog.budgetUs } } : {};
 }
 
+
+/**
+ * The front-end lives in this process's real I/O: when the app ends, its Messenger stops (listener
+ * closed, connections aborted) and its NetworkManager closes what is left, so a program that called
+ * runApp is not kept alive by sockets of an application that has ended.
+ */
+function releaseFrontendIo(frontend: BootedNode): void {
+  for (const { kind, root } of frontend.installed) {
+    const r = root as { stop?(): void; closeAll?(): void };
+    if (kind === 'Messenger') r.stop?.();
+    if (kind === 'NetworkManager') r.closeAll?.();
+  }
+}

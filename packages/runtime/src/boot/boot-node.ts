@@ -83,7 +83,7 @@ export async function bootNode(spec: NodeSpec): Promise<BootedNode> {
     machine: spec.machine,
     simulation: spec.simulation,
     ...(spec.platform !== undefined ? { platform: spec.platform } : {}),
-    log: (line) => console.log(line),
+    log: (line) => console.bootLog(line),
     resolve: spec.resolve,
   });
   const em = installed.find((e) => e.kind === 'EventManager');
@@ -93,7 +93,7 @@ export async function bootNode(spec: NodeSpec): Promise<BootedNode> {
     throw new PackageResolutionError(em.packageName, 'its root lacks post(core, fn), which the runtime boots through');
   }
   const node = new BootedNode(context, spec.label, events, installed, console, spec.machine);
-  console.log(`booted: ${spec.numCores} core${spec.numCores === 1 ? "" : "s"}; ${installed.map((e) => `${e.kind}=${e.packageName}`).join(', ')}`);
+  console.bootLog(`booted: ${spec.numCores} core${spec.numCores === 1 ? "" : "s"}; ${installed.map((e) => `${e.kind}=${e.packageName}`).join(', ')}`);
   return node;
 }
 

@@ -14,7 +14,15 @@ export class NodeConsole implements Console {
 
   log(line: string): void {
     const core = cpu.current;
-    const where = core !== undefined && core.node === this.node ? `core ${core.index}` : 'boot';
+    this.write(core !== undefined && core.node === this.node ? `core ${core.index}` : 'boot', line);
+  }
+
+  /** A line from the boot sequence itself, whatever core (if any) is current. */
+  bootLog(line: string): void {
+    this.write('boot', line);
+  }
+
+  private write(where: string, line: string): void {
     for (const part of String(line).split('\n')) this.sink(`[${this.label} ${where}] ${part}`);
   }
 }

@@ -36,11 +36,23 @@ export class InProcessPlatform implements NodePlatform {
   private readonly nodes = new Map<number, InProcessNode>();
   private activatedListeners: ((node: InProcessNode) => void)[] = [];
 
-  constructor(private readonly deps: InProcessPlatformDeps) {}
+  /** Settles once the runtime knows whether nodes join the front-end's Messenger. */
+  private readonly linkDecided: Promise<MessengerLink | undefined>;
+  private decideLink!: (link: MessengerLink | undefined) => void;
 
-  /** Nodes activated from now on join the application's Messengers through `link`. */
+  constructor(private readonly deps: InProcessPlatformDeps) {
+    this.linkDecided = new Promise((resolve) => (this.decideLink = resolve));
+  }
+
+  /** Nodes join the application's Messengers through `link`. Call this or {@link noLink} once. */
   useLink(link: MessengerLink): void {
     this.deps.link = link;
+    this.decideLink(link);
+  }
+
+  /** Nodes do not join the front-end's Messenger (no front-end link in this run). */
+  noLink(): void {
+    this.decideLink(undefined);
   }
 
   async boot(shape: NodeShape): Promise<DormantNode> {
@@ -61,6 +73,13 @@ export class InProcessPlatform implements NodePlatform {
     }
     const node = new InProcessNode(id, shape, booted, machine, this);
     this.nodes.set(id, node);
+    // A dormant node is linked and connected to the front-end already, so handing it out is
+    // only the activation: load the image, run the agent, one READY on a warm connection.
+    const link = await this.linkDecided;
+    if (link?.active && !node.destroyed) {
+      await link.link(booted);
+      booted.events.post(0, () => MessengerLink.warmUp());
+    }
     return node;
   }
 
@@ -83,7 +102,7 @@ export class InProcessPlatform implements NodePlatform {
     const main = await this.deps.loadImage(info.image);
     if (node.destroyed) throw new Error(`node ${node.networkId} was destroyed before it started`);
     const link = this.deps.link?.active ? this.deps.link : undefined;
-    await link?.link(node.booted);
+    if (link !== undefined && !link.isLinked(node.networkId)) await link.link(node.booted);
     // With a Messenger the node reports back over the network, from its own core; without one
     // (a virtual-clock app with no front-end link) its agent event running is the report.
     const reportedOverNetwork = link?.reported(node.networkId);

@@ -6,6 +6,8 @@ import type { AppNetwork } from '../network/app-network.js';
 /** The runtime's own Ebb on every node: node agents report to the front-end's under this id. */
 export const AGENT_EBB_ID = staticEbbId('ebbrt.runtime.agent');
 const READY = 1;
+/** Sent by a dormant node to open its connection to the front-end ahead of time. */
+const WARM_UP = 2;
 /** A node keeps trying to report (the front-end's way in may still be coming up) for this long. */
 const REPORT_ATTEMPTS = 200;
 const REPORT_RETRY_US = 50_000;
@@ -59,8 +61,9 @@ export class MessengerLink {
     this.frontendDirectory = directoryOf(this.frontend);
     if (this.frontendDirectory === undefined) return;
     await this.frontendDirectory.listening;
-    await this.frontend.runOn(0, () => messengerRef.deref().register(AGENT_EBB_ID, (from, _type, message) => {
+    await this.frontend.runOn(0, () => messengerRef.deref().register(AGENT_EBB_ID, (from, type, message) => {
       message.releaseChain();
+      if (type !== READY) return; // a warm-up: the connection is what it was for
       const ready = this.waiting.get(from);
       this.waiting.delete(from);
       ready?.();
@@ -101,6 +104,26 @@ export class MessengerLink {
         await timerRef.deref().sleep(REPORT_RETRY_US);
       }
     }
+  }
+
+  /**
+   * Runs on a dormant node: opens its Messenger connection to the front-end now, so that when it
+   * is handed out, reporting back is one message on a warm connection (the dormant pool's point).
+   */
+  static async warmUp(): Promise<void> {
+    for (let attempt = 1; attempt <= REPORT_ATTEMPTS; attempt++) {
+      try {
+        await messengerRef.deref().send(0, AGENT_EBB_ID, WARM_UP, IOBuf.copyOf('warm'));
+        return;
+      } catch {
+        await timerRef.deref().sleep(REPORT_RETRY_US);
+      }
+    }
+  }
+
+  /** Whether {@link link} has run for node `id`. */
+  isLinked(id: number): boolean {
+    return this.linked.has(id);
   }
 
   /** A node is gone: nobody should still send to it. */
