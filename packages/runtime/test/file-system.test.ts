@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runApp } from '@ebbrt/runtime';
+import { runApp } from '../src/index.js';
 import { seeds, tempApp } from './temp-app.js';
 
 const MiB = 1 << 20;

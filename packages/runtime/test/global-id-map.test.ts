@@ -5,7 +5,7 @@
  * it never saw from data the front-end published.
  */
 import { describe, expect, it } from 'vitest';
-import { runApp } from '@ebbrt/runtime';
+import { runApp } from '../src/index.js';
 import { seeds, tempApp } from './temp-app.js';
 
 const common = `import { SystemEbbIds, IOBuf } from '@ebbrt/interfaces';
