@@ -12,13 +12,8 @@ import { runApp } from '../src/index.js';
 import { seeds, tempApp } from './temp-app.js';
 
 const MiB = 1 << 20;
-/**
- * The front-end's own file is read after the 1 MiB read-back, so it is kept small: in this
- * runtime a second large front-end -> back-end transfer on one connection stalls in the port
- * forward (the host -> node relay), with or without loss, while hosted <-> hosted is fine (see
- * file-system.test.ts, three 1 MiB reads). Not this package's bug; see the README.
- */
-const SHARED = 64 * 1024;
+/** The front-end's own file, read after the 1 MiB read-back on the same connection (a second large transfer). */
+const SHARED = 1 * MiB;
 /** Deterministic bytes for node `n` (the same function runs in the app modules). */
 const pattern = `export function pattern(n, len) { const b = new Uint8Array(len); let x = (n * 2654435761) >>> 0 || 1; for (let i = 0; i < len; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; b[i] = x & 0xff; } return b; }
 export function same(a, b) { if (a.length !== b.length) return false; for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false; return true; }
