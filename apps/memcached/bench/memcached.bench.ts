@@ -12,6 +12,11 @@
  *    connections and vs value size, written as SVG to bench-results/.
  * 3. A per-GET latency breakdown of the library OS (driver / stack / app / event loop) from the
  *    simulation's trace: see breakdown.ts for the method.
+ * 4. `sim`: the simulated stack's own capacity, with no Linux in the path: the app on one
+ *    simulated node and a closed-loop load generator (same mix as memcaslap: 16 B keys, 32 B
+ *    values, 9:1, binary, 64 connections) on another node of the same simulation, in this
+ *    process (sim-load.ts). Ops per wall second and per virtual second, median of RUNS runs of
+ *    SIM_SECONDS, and the ratio to `memcached -t 1` when part 1 ran.
  *
  * Every server runs in its own child process (servers.ts says why); all of them are stopped, and
  * the TAP removed, even when a step fails. Parts whose prerequisites are missing are skipped with
@@ -19,7 +24,8 @@
  *
  * Environment: EBBRT_BENCH_MC_SECONDS (3), EBBRT_BENCH_MC_RUNS (3), EBBRT_BENCH_MC_SWEEP_SECONDS (2),
  * EBBRT_BENCH_MC_CONNS (1,4,16,64,256), EBBRT_BENCH_MC_SIZES (32,128,512,2048,8192,16384),
- * EBBRT_BENCH_MC_GETS (3000 GETs for the breakdown), EBBRT_BENCH_MC_PARTS (main,conns,sizes,breakdown),
+ * EBBRT_BENCH_MC_GETS (3000 GETs for the breakdown), EBBRT_BENCH_MC_PARTS (main,conns,sizes,breakdown,sim),
+ * EBBRT_BENCH_MC_SIM_SECONDS (3 wall seconds per sim run, after 1 s of warm-up),
  * EBBRT_BENCH_MC_TAP (TAP name, ebbmcb0) and EBBRT_BENCH_MC_SUBNET (10.77.0.0/24).
  */
 import { existsSync, mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
@@ -28,6 +34,7 @@ import type { BenchReport, BenchResult } from '../../../scripts/bench-lib.js';
 import { lineChart, stackedBarChart, type PlotSeries } from '../../../scripts/svg-plot.js';
 import { closedLoopGets, median, PHASES, perRequest, quantile, readNodeSpans, type Phase, type RequestBreakdown } from './breakdown.js';
 import { runMemcaslap, type MemcaslapResult } from './memcaslap.js';
+import { runSimLoad, type SimLoadResult } from './sim-load.js';
 import {
   REPO_ROOT,
   TMP_DIR,
@@ -57,7 +64,8 @@ const CONNS = list('EBBRT_BENCH_MC_CONNS', [1, 4, 16, 64, 256]);
 const SIZES = list('EBBRT_BENCH_MC_SIZES', [32, 128, 512, 2048, 8192, 16384]);
 const GETS = num('EBBRT_BENCH_MC_GETS', 3000);
 const GETS_WARMUP = 300;
-const PARTS = new Set((process.env.EBBRT_BENCH_MC_PARTS ?? 'main,conns,sizes,breakdown').split(','));
+const SIM_SECONDS = num('EBBRT_BENCH_MC_SIM_SECONDS', 3);
+const PARTS = new Set((process.env.EBBRT_BENCH_MC_PARTS ?? 'main,conns,sizes,breakdown,sim').split(','));
 const TAP_NAME = process.env.EBBRT_BENCH_MC_TAP ?? 'ebbmcb0';
 const SUBNET = process.env.EBBRT_BENCH_MC_SUBNET ?? '10.77.0.0/24';
 
@@ -120,6 +128,8 @@ export default async function run(): Promise<BenchReport> {
   const ratios: Record<string, number> = {};
   const servers: ServerProcess[] = [];
   const figures: Record<string, unknown> = {};
+  /** memcaslap medians of part 1, for the sim part's ratios. */
+  const mainMedians = new Map<TargetKey, number>();
   mkdirSync(RESULTS_DIR, { recursive: true });
 
   const haveMemcaslap = await onPath('memcaslap');
@@ -140,6 +150,7 @@ export default async function run(): Promise<BenchReport> {
       if (tapReason === undefined) await tapGone();
     }
     if (!haveMemcaslap || !(PARTS.has('main') || PARTS.has('conns') || PARTS.has('sizes'))) {
+      if (PARTS.has('sim')) await simPart(notes, ratios, results, mainMedians);
       return { name: 'memcached: app (hosted, library OS) vs memcached -t 1 vs naive node:net', results, ratios, notes };
     }
 
@@ -227,6 +238,7 @@ export default async function run(): Promise<BenchReport> {
         const runs = tps.get(t.key)!;
         const m = median(runs);
         medians.set(t.key, m);
+        mainMedians.set(t.key, m);
         results.push({
           name: `memcaslap ${t.label}`,
           medianNs: 1e9 / m,
@@ -311,6 +323,8 @@ export default async function run(): Promise<BenchReport> {
     if (tapReason === undefined) await tapGone();
     removeTmp();
   }
+  // After the servers stopped: the sim runs in this process and wants the cores to itself.
+  if (PARTS.has('sim')) await simPart(notes, ratios, results, mainMedians);
   const report: BenchReport & { figures: Record<string, unknown> } = {
     name: 'memcached: app (hosted, library OS) vs memcached -t 1 vs naive node:net',
     results,
@@ -322,6 +336,42 @@ export default async function run(): Promise<BenchReport> {
     figures,
   };
   return report;
+}
+
+/** Part 4: memcached on a simulated node, loaded from another simulated node (sim-load.ts). */
+async function simPart(notes: string[], ratios: Record<string, number>, results: BenchResult[], mainMedians: Map<TargetKey, number>): Promise<void> {
+  const runs: SimLoadResult[] = [];
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      const r = await runSimLoad({ seconds: SIM_SECONDS, connections: CONNECTIONS, keyBytes: KEY_BYTES, valueBytes: VALUE_BYTES, getRatio: GET_RATIO, seed: i + 1 });
+      log(`sim -> sim: ${fmt(r.opsPerWallSecond)} ops/wall s, ${fmt(r.opsPerVirtualSecond)} ops/virtual s, ${r.framesPerOp.toFixed(2)} frames/op${r.errors.length ? ` (${r.errors[0]})` : ''}`);
+      if (r.errors.length > 0) notes.push(`sim run ${i + 1}: ${r.errors.join(' | ').slice(0, 300)}`);
+      runs.push(r);
+    }
+  } catch (e) {
+    notes.push(`sim part failed: ${e instanceof Error ? e.message : String(e)}`);
+    return;
+  }
+  const wall = runs.map((r) => r.opsPerWallSecond);
+  const m = median(wall);
+  results.push({
+    name: 'app, library OS <- load generator on another simulated node (ops per wall s)',
+    medianNs: 1e9 / m,
+    opsPerSec: m,
+    minOpsPerSec: Math.min(...wall),
+    maxOpsPerSec: Math.max(...wall),
+    runs: runs.length,
+    getMisses: runs.reduce((a, r) => a + r.getMisses, 0),
+  });
+  const virt = median(runs.map((r) => r.opsPerVirtualSecond));
+  results.push({ name: 'app, library OS <- load generator on another simulated node (ops per virtual s)', medianNs: 1e9 / virt, opsPerSec: virt, runs: runs.length });
+  const mc = mainMedians.get('memcached');
+  if (mc !== undefined && Number.isFinite(mc) && mc > 0) ratios['sim/memcached_t1 ops/s (wall)'] = m / mc;
+  const tap = mainMedians.get('tap') ?? mainMedians.get('forward');
+  if (tap !== undefined && Number.isFinite(tap) && tap > 0) ratios[`sim/${mainMedians.has('tap') ? 'tap' : 'forward'} ops/s (wall)`] = m / tap;
+  notes.push(
+    `sim: memcached (startMemcached, threads 2) on a 2-core simulated node, a closed-loop binary load generator (${CONNECTIONS} connections from both cores, one request in flight each, ${KEY_BYTES} B keys from 1024, ${VALUE_BYTES} B values, ${GET_RATIO * 10}:${10 - GET_RATIO * 10} get:set, keys filled first) on a second node, one switch, 10 µs links, virtual clock, in the bench process; ${SIM_SECONDS} s per run after 1 s warm-up, median of ${RUNS} runs (seeds 1..${RUNS}); the generator's node runs our stack too, so the wall figure pays for both ends of every frame; ${median(runs.map((r) => r.framesPerOp)).toFixed(2)} frames per op on the wire. Per virtual second CPU work costs nothing: that figure is bound by link latency x connections`,
+  );
 }
 
 /** Part 3: the traced library OS, a closed-loop GET client, the trace analysis and its figure. */

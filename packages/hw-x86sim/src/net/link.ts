@@ -82,6 +82,25 @@ class Lane implements FramePort {
   readonly counters: LinkCounters = { sent: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, corrupted: 0 };
   readonly captures: FrameCapture[] = [];
   private busyUntilNs = 0;
+  /**
+   * Frames in flight whose deliveries were scheduled with non-decreasing arrival times: their
+   * deadline entries fire in scheduling order, so each can run the one bound `deliverNext`
+   * (take the oldest) instead of a closure made per frame. A frame that would arrive before the
+   * last one queued here (reordered, or after a latency decrease) gets its own closure as before.
+   * The (deadline, sequence) of every entry is unchanged, and so is the order of events.
+   */
+  private readonly fifo: Uint8Array[] = [];
+  private fifoHead = 0;
+  private lastFifoArriveNs = -Infinity;
+  private readonly deliverNext = (): void => {
+    const f = this.fifo[this.fifoHead]!;
+    this.fifo[this.fifoHead++] = undefined as unknown as Uint8Array;
+    if (this.fifoHead === this.fifo.length) {
+      this.fifo.length = 0;
+      this.fifoHead = 0;
+    }
+    this.deliver(f);
+  };
 
   constructor(
     private readonly sim: Simulation,
@@ -124,9 +143,19 @@ class Lane implements FramePort {
       c.reordered++;
     }
     const dup = p.duplicate > 0 && this.prng.chance(p.duplicate);
-    this.sim.schedule(arriveNs, () => this.deliver(f));
+    this.scheduleDelivery(arriveNs, f);
     if (dup) {
       c.duplicated++;
+      this.scheduleDelivery(arriveNs, f);
+    }
+  }
+
+  private scheduleDelivery(arriveNs: number, f: Uint8Array): void {
+    if (arriveNs >= this.lastFifoArriveNs) {
+      this.lastFifoArriveNs = arriveNs;
+      this.fifo.push(f);
+      this.sim.schedule(arriveNs, this.deliverNext);
+    } else {
       this.sim.schedule(arriveNs, () => this.deliver(f));
     }
   }

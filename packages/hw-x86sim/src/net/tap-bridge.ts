@@ -9,7 +9,17 @@ export interface UdpTapBridgeOptions {
   host?: string;
   /** Peer (socat's UDP side). Default: learned from the first datagram received. */
   peer?: { address: string; port: number };
+  /**
+   * SO_RCVBUF / SO_SNDBUF of the socket in bytes (Linux caps them at net.core.rmem_max /
+   * wmem_max). Default 4 MiB each: bursts of a few hundred frames (a window of segments, 64
+   * memcaslap connections answering at once) overflowed the default ~208 KiB and were lost.
+   * 0 keeps the system default.
+   */
+  recvBufferBytes?: number;
+  sendBufferBytes?: number;
 }
+
+const DEFAULT_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** Counters of a `UdpTapBridge`. */
 export interface UdpTapBridgeStats {
@@ -19,7 +29,7 @@ export interface UdpTapBridgeStats {
   rxIgnored: number;
   /** Frames sent as datagrams. */
   txDatagrams: number;
-  /** Frames dropped because no peer is known yet, the socket is closed, or send failed. */
+  /** Frames dropped because no peer is known yet, the socket is closed, or send failed (an 'error' on the socket). */
   txDropped: number;
 }
 
@@ -42,6 +52,9 @@ export class UdpTapBridge implements NetworkEndpoint {
   private peer: { address: string; port: number } | null;
   private closed = false;
   private _port = 0;
+  /** Frames received from the kernel and not yet delivered: one posted drain per burst, not a closure per datagram. */
+  private inbox: Uint8Array[] = [];
+  private inboxSpare: Uint8Array[] = [];
 
   private constructor(sim: Simulation, socket: Socket, peer: { address: string; port: number } | null) {
     this.sim = sim;
@@ -62,9 +75,22 @@ export class UdpTapBridge implements NetworkEndpoint {
       socket.bind(options.port ?? 0, options.host ?? '127.0.0.1', () => {
         socket.off('error', onError);
         socket.on('error', () => {
-          /* ICMP port unreachable etc.: the frame is lost, as on a wire. */
+          // ICMP port unreachable, a failed send etc.: the frame is lost, as on a wire. Sends
+          // carry no callback (see receive), so their failures arrive here.
+          bridge.stats.txDropped++;
         });
         bridge._port = socket.address().port;
+        const setBuffer = (bytes: number | undefined, set: (n: number) => void): void => {
+          const n = bytes ?? DEFAULT_SOCKET_BUFFER_BYTES;
+          if (n <= 0) return;
+          try {
+            set(n);
+          } catch {
+            /* not permitted here: keep the system default */
+          }
+        };
+        setBuffer(options.recvBufferBytes, (n) => socket.setRecvBufferSize(n));
+        setBuffer(options.sendBufferBytes, (n) => socket.setSendBufferSize(n));
         socket.on('message', (msg, rinfo) => bridge.onDatagram(msg, rinfo));
         resolve(bridge);
       });
@@ -92,10 +118,13 @@ export class UdpTapBridge implements NetworkEndpoint {
       return;
     }
     this.stats.txDatagrams++;
-    // Copy: the frame may be shared with other ports and send() is asynchronous.
-    this.socket.send(Buffer.from(frame), this.peer.port, this.peer.address, (err) => {
-      if (err) this.stats.txDropped++;
-    });
+    // No copy: frames on the fabric are never written after they were sent (the device copies
+    // them out of guest memory into a fresh array; a corrupting link corrupts a copy), so the
+    // bytes stay as they are while the send is in flight. And no callback: without one Node
+    // tries a synchronous sendto (uv_udp_try_send) before queueing a send request, which in a
+    // profile of the memcached library OS was most of this call's cost (one datagram per frame).
+    // A failure then surfaces as an 'error' event, counted there.
+    this.socket.send(frame, this.peer.port, this.peer.address);
   }
 
   /** Close the socket. Idempotent. */
@@ -117,8 +146,23 @@ export class UdpTapBridge implements NetworkEndpoint {
       return;
     }
     this.stats.rxDatagrams++;
-    const frame = new Uint8Array(msg.length);
-    frame.set(msg);
-    this.sim.post(() => this.tx?.receive(frame));
+    // No copy: each received datagram has its own backing store (Node resizes the receive
+    // buffer to the datagram), so a plain Uint8Array view of it can be the frame. A view rather
+    // than the Buffer itself: Buffer#slice does not copy, and fabric code relies on
+    // Uint8Array#slice copying.
+    const frame = new Uint8Array(msg.buffer, msg.byteOffset, msg.length);
+    if (this.inbox.push(frame) === 1) this.sim.post(this.deliverInbox);
   }
+
+  /** A hardware event: the frames of one burst, in arrival order. */
+  private readonly deliverInbox = (): void => {
+    const batch = this.inbox;
+    this.inbox = this.inboxSpare;
+    this.inboxSpare = batch;
+    try {
+      for (let i = 0; i < batch.length; i++) this.tx?.receive(batch[i]!);
+    } finally {
+      batch.length = 0;
+    }
+  };
 }

@@ -155,7 +155,9 @@ export class QueuePair {
   private writeDesc(ring: Ring, i: number, addr: number, len: number, flags: number, next: number): void {
     const dv = this.mem.dataView;
     const d = ring.desc + 16 * i;
-    dv.setBigUint64(d, BigInt(addr), true);
+    // The u64 address as two u32 halves: no BigInt allocated per descriptor on the frame path.
+    dv.setUint32(d, addr % 4294967296, true);
+    dv.setUint32(d + 4, Math.floor(addr / 4294967296), true);
     dv.setUint32(d + 8, len, true);
     dv.setUint16(d + 12, flags, true);
     dv.setUint16(d + 14, next, true);
@@ -251,14 +253,14 @@ export class QueuePair {
    * waits in a bounded backlog, or is dropped and counted.
    */
   transmit(chain: IOBuf): void {
-    const segs: number[] = [];
-    let e: IOBuf = chain;
     chain.bytes.fill(0, chain.offset, chain.offset + VIRTIO_NET_HDR_BYTES);
+    // Pass 1: copy JS-heap elements into physical memory, count descriptors.
+    let nDesc = 0;
+    let e: IOBuf = chain;
     do {
       const next = e.next;
       if (e.length > 0) {
-        let addr = e.physAddr();
-        if (addr < 0) {
+        if (e.physAddr() < 0) {
           const copy = this.alloc.allocIOBuf(e.length);
           copy.bytes.set(e.bytes.subarray(e.offset, e.offset + e.length), copy.offset);
           this.stats.txCopiedElements++;
@@ -266,16 +268,26 @@ export class QueuePair {
           // appendChain on e splices `copy` in just before e, i.e. at e's place.
           e.appendChain(copy);
           e.release();
-          addr = copy.physAddr();
-          segs.push(addr, copy.length);
-        } else {
-          segs.push(addr, e.length);
         }
+        nDesc++;
       }
       e = next;
     } while (e !== chain);
-    const item: TxPending = { chain, segs };
     this.reclaimTx();
+    // Fast path (ring has room, nothing waiting): descriptors straight from the chain, without
+    // the segment array and pending record the backlog needs (this runs once per frame).
+    if (this.backlog.length === this.backlogHead && nDesc <= this.txFreeCount) {
+      this.postChain(chain, nDesc);
+      this.kick();
+      return;
+    }
+    const segs: number[] = [];
+    e = chain;
+    do {
+      if (e.length > 0) segs.push(e.physAddr(), e.length);
+      e = e.next;
+    } while (e !== chain);
+    const item: TxPending = { chain, segs };
     if (this.backlog.length - this.backlogHead > 0 || !this.tryPost(item)) {
       if (this.backlog.length - this.backlogHead >= this.config.txBacklogLimit) {
         this.stats.txDroppedBacklogFull++;
@@ -287,6 +299,31 @@ export class QueuePair {
       return;
     }
     this.kick();
+  }
+
+  /**
+   * Posts `chain` (nDesc non-empty elements, all physical, nDesc <= txFreeCount) with the same
+   * descriptor assignment as `tryPost`: segment k takes txFree[base + k].
+   */
+  private postChain(chain: IOBuf, nDesc: number): void {
+    const base = this.txFreeCount - nDesc;
+    const free = this.txFree;
+    let k = 0;
+    let e: IOBuf = chain;
+    do {
+      if (e.length > 0) {
+        const last = k === nDesc - 1;
+        this.writeDesc(this.tx, free[base + k]!, e.physAddr(), e.length, last ? 0 : VIRTQ_DESC_F.NEXT, last ? 0 : free[base + k + 1]!);
+        k++;
+      }
+      e = e.next;
+    } while (e !== chain);
+    const head = free[base]!;
+    this.txFreeCount = base;
+    this.txInFlight[head] = chain;
+    this.txChainLen[head] = nDesc;
+    this.publish(this.tx, head);
+    this.stats.txFrames++;
   }
 
   private tryPost(item: TxPending): boolean {

@@ -393,22 +393,47 @@ export class TcpPcb implements TcpConnection {
       dropped?.();
       return;
     }
-    const run = (): void => {
-      if (this.silenced) {
-        dropped?.();
-        return;
-      }
-      const phases = this.stack.phases;
-      const t0 = phases === undefined ? 0 : phases.now();
-      try {
-        fn(h);
-      } catch {
-        this.stack.stats.handlerErrors++;
-      }
-      if (phases !== undefined) phases.end('app', this.coreIndex, t0);
-    };
-    if (currentCore() === this.coreIndex) run();
-    else this.stack.env.post(this.coreIndex, run);
+    if (currentCore() === this.coreIndex) this.runCallback(h, fn, dropped);
+    else this.stack.env.post(this.coreIndex, () => this.runCallback(h, fn, dropped));
+  }
+
+  private runCallback(h: TcpHandler, fn: (h: TcpHandler) => void, dropped: (() => void) | undefined): void {
+    if (this.silenced) {
+      dropped?.();
+      return;
+    }
+    const phases = this.stack.phases;
+    const t0 = phases === undefined ? 0 : phases.now();
+    try {
+      fn(h);
+    } catch {
+      this.stack.stats.handlerErrors++;
+    }
+    if (phases !== undefined) phases.end('app', this.coreIndex, t0);
+  }
+
+  /**
+   * `callback(h => h.receive(this, data), () => data.release())` without its three closures
+   * per delivered segment when already on the pcb's core (the per-request path).
+   */
+  receiveCallback(data: IOBuf): void {
+    const h = this.handler;
+    if (h === undefined || this.silenced) {
+      data.release();
+      return;
+    }
+    if (currentCore() !== this.coreIndex) {
+      this.stack.env.post(this.coreIndex, () => this.runCallback(h, (x) => x.receive(this, data), () => data.release()));
+      return;
+    }
+    const phases = this.stack.phases;
+    const t0 = phases === undefined ? 0 : phases.now();
+    try {
+      h.receive(this, data);
+    } catch {
+      this.stack.stats.handlerErrors++;
+    }
+    if (phases !== undefined) phases.end('app', this.coreIndex, t0);
   }
 }
 
@@ -463,6 +488,13 @@ const EMPTY_OPTIONS = Object.freeze(emptyTcpOptions()) as TcpOptions;
 
 export class TcpStack {
   readonly pcbs = new Map<string, TcpPcb>();
+  /**
+   * Secondary index of `pcbs` for the per-segment lookup: remoteIp * 65536 + remotePort → the
+   * pcbs with that peer (usually one). Building the string key per incoming segment (three
+   * number-to-string conversions, a concatenation and a string hash) was a visible part of the
+   * TCP input path; this one needs no allocation. Kept in step by newPcb and free.
+   */
+  private readonly byPeer = new Map<number, TcpPcb[]>();
   readonly listeners = new Map<number, TcpListenerImpl>();
   /** Accepts SYNs to any port no listener has (a gateway relaying every port); port 0. */
   private anyPortListener: TcpListenerImpl | undefined;
@@ -567,7 +599,13 @@ export class TcpStack {
 
   private newPcb(localPort: number, ip: Ipv4Address, port: number, core: number, active: boolean): TcpPcb {
     const pcb = new TcpPcb(this, localPort, ip, port, core, active);
+    const replaced = this.pcbs.get(pcb.key);
+    if (replaced !== undefined) this.unindex(replaced);
     this.pcbs.set(pcb.key, pcb);
+    const k = ip * 65536 + port;
+    const peers = this.byPeer.get(k);
+    if (peers === undefined) this.byPeer.set(k, [pcb]);
+    else peers.push(pcb);
     this.stats.pcbsCreated++;
     return pcb;
   }
@@ -598,8 +636,27 @@ export class TcpStack {
     pcb.timer = undefined;
     if (this.pcbs.get(pcb.key) === pcb) {
       this.pcbs.delete(pcb.key);
+      this.unindex(pcb);
       this.stats.pcbsFreed++;
     }
+  }
+
+  private unindex(pcb: TcpPcb): void {
+    const k = pcb.remoteIp * 65536 + pcb.remotePort;
+    const peers = this.byPeer.get(k);
+    if (peers === undefined) return;
+    const i = peers.indexOf(pcb);
+    if (i < 0) return;
+    peers.splice(i, 1);
+    if (peers.length === 0) this.byPeer.delete(k);
+  }
+
+  /** The pcb of (remote address, remote port, local port), as `pcbs.get(pcbKey(...))`. */
+  private lookup(remoteIp: Ipv4Address, remotePort: number, localPort: number): TcpPcb | undefined {
+    const peers = this.byPeer.get(remoteIp * 65536 + remotePort);
+    if (peers === undefined) return undefined;
+    for (let i = 0; i < peers.length; i++) if (peers[i]!.localPort === localPort) return peers[i];
+    return undefined;
   }
 
   private abortWith(pcb: TcpPcb, reason: Error): void {
@@ -785,8 +842,14 @@ export class TcpStack {
 
   /** Makes sure the pcb's timer fires by its earliest deadline. */
   armTimer(pcb: TcpPcb): void {
+    // No array per call: this runs after every ACK.
     let at = Infinity;
-    for (const d of [pcb.rtoDeadline, pcb.persistDeadline, pcb.timeWaitDeadline]) if (d >= 0 && d < at) at = d;
+    const r = pcb.rtoDeadline;
+    const p = pcb.persistDeadline;
+    const w = pcb.timeWaitDeadline;
+    if (r >= 0 && r < at) at = r;
+    if (p >= 0 && p < at) at = p;
+    if (w >= 0 && w < at) at = w;
     if (at === Infinity) return;
     if (pcb.timer !== undefined && pcb.timer.active && pcb.timerAt <= at) return;
     pcb.timer?.stop();
@@ -890,7 +953,7 @@ export class TcpStack {
       st.malformed++;
       return false;
     }
-    const pcb = this.pcbs.get(pcbKey(src, srcPort, dstPort));
+    const pcb = this.lookup(src, srcPort, dstPort);
     if (pcb !== undefined) return this.process(pcb, frame, seg);
     const flags = seg.flags;
     if ((flags & TcpFlags.RST) !== 0) return false;
@@ -1095,10 +1158,12 @@ export class TcpStack {
         }
         let gotFin = finHere;
         if (finHere) pcb.ooo.clear();
-        else
+        else if (pcb.ooo.size > 0) {
+          // Only with segments held out of order: the drain's closures are not free per segment.
           pcb.rcvNxt = pcb.ooo.drain(pcb.rcvNxt, (d) => this.deliver(pcb, d), () => {
             gotFin = true;
           });
+        }
         if (gotFin) this.finInput(pcb, now);
         else this.ackData(pcb);
       } else {
@@ -1123,10 +1188,7 @@ export class TcpStack {
       return;
     }
     // The handler owns `data` once called; if the connection was silenced meanwhile, release it.
-    pcb.callback(
-      (h) => h.receive(pcb, data),
-      () => data.release(),
-    );
+    pcb.receiveCallback(data);
   }
 
   private finInput(pcb: TcpPcb, now: number): void {
@@ -1211,21 +1273,9 @@ export class TcpStack {
     pcb.retries = 0;
     pcb.sndUna = ack;
     if (seqLt(pcb.sndNxt, ack)) pcb.sndNxt = ack;
-    let finAcked = false;
-    const releaseAcked = (q: SendSeg[]): void => {
-      let i = 0;
-      while (i < q.length && seqLeq(segEnd(q[i]!), ack)) {
-        const s = q[i]!;
-        s.data?.releaseChain();
-        s.data = undefined;
-        pcb.buffered -= s.len;
-        if (s.fin) finAcked = true;
-        i++;
-      }
-      if (i > 0) q.splice(0, i);
-    };
-    releaseAcked(pcb.unacked);
-    releaseAcked(pcb.unsent);
+    // Method calls, not a closure per ACK (this runs for every ACK that acknowledges data).
+    const finAckedUnacked = this.releaseAcked(pcb, pcb.unacked, ack);
+    const finAcked = this.releaseAcked(pcb, pcb.unsent, ack) || finAckedUnacked;
     // Congestion control.
     if (pcb.inRecovery) {
       if (seqGeq(ack, pcb.recover)) {
@@ -1262,6 +1312,22 @@ export class TcpStack {
     this.output(pcb);
     this.armTimer(pcb);
     this.maybeWindowIncreased(pcb);
+  }
+
+  /** Releases the segments of `q` wholly acknowledged by `ack`; true if one of them carried our FIN. */
+  private releaseAcked(pcb: TcpPcb, q: SendSeg[], ack: number): boolean {
+    let finAcked = false;
+    let i = 0;
+    while (i < q.length && seqLeq(segEnd(q[i]!), ack)) {
+      const s = q[i]!;
+      s.data?.releaseChain();
+      s.data = undefined;
+      pcb.buffered -= s.len;
+      if (s.fin) finAcked = true;
+      i++;
+    }
+    if (i > 0) q.splice(0, i);
+    return finAcked;
   }
 
   private dupAck(pcb: TcpPcb): void {
