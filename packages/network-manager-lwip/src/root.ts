@@ -7,11 +7,12 @@ import {
   type EventManagerRoot,
   type IOBuf,
 } from '@ebbrt/interfaces';
-import type { Machine, Simulation } from '@ebbrt/hw-x86sim';
+import { rssHashOf, type Machine, type Simulation } from '@ebbrt/hw-x86sim';
 import { VirtioNetDriver } from './driver/virtio-net-driver.js';
 import { NetInterface, type IfaceConfig } from './iface/net-interface.js';
 import { totalDrops } from './iface/counters.js';
 import { ipv4, maskToPrefix, prefixToMask, type Ipv4Address } from './wire/ipv4-address.js';
+import { IpProtocol } from './wire/ipv4.js';
 import { mac as parseMac } from './wire/mac-address.js';
 import type { LwipOptions } from './options.js';
 import { LwipNetworkManager } from './rep.js';
@@ -125,6 +126,8 @@ export class LwipNetworkManagerRoot implements EbbRoot<LwipNetworkManager> {
         numCores: this.node.numCores,
         // A microtask runs after the driver's whole receive batch, still on this core.
         defer: (fn) => queueMicrotask(fn),
+        rxCoreOf: (remote, remotePort, localPort) =>
+          rssHashOf(remote, iface.config.address, IpProtocol.Tcp, remotePort, localPort) % this.driver.device.queuePairs,
       },
     );
     iface.tcpInput = (frame, bytes, off, len, src, dst) => this.tcp.input(frame, bytes, off, len, src, dst);

@@ -264,4 +264,31 @@ describe('TCP and cores', () => {
     expect(seen.filter((s) => s[0] === 'client-receive').map((s) => s[1])).toEqual([1, 0]);
     expect(() => conn!.bindCore(2)).toThrow(RangeError);
   });
+
+  it("an active open picks a port whose replies the NIC steers to the caller's core", async () => {
+    const f = netFixture({ seed: 6, cores: 4 });
+    const [a, b] = [f.nodes[0]!, f.nodes[1]!];
+    f.run(1, 0, () => b.rep().tcpListen(7, () => ({ receive: (c, d) => c.sendQueued(d), closed: (c) => c.close() })));
+    const ports: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      f.run(0, 2, async () => {
+        await a.rep().whenReady();
+        const c = a.rep().tcpConnect('10.0.0.2', 7, {
+          connected: (cc) => cc.send(IOBuf.copyOf('x'.repeat(100))),
+          receive: (cc, d) => {
+            d.releaseChain();
+            cc.close();
+          },
+        });
+        ports.push(c.localPort);
+      });
+    }
+    await f.sim.run({ untilNs: 2e9 });
+    expect(ports).toHaveLength(4);
+    // Every segment of the four connections (SYN-ACK, data, FIN...) arrived on core 2's queue;
+    // the others saw at most the ARP reply. Unsteered ports would spread them over all four.
+    const rx = [0, 1, 2, 3].map((core) => a.nm.driver.cores[core]!.queue.stats.rxFrames);
+    expect(rx[2], rx.join(',')).toBeGreaterThanOrEqual(4 * 3);
+    for (const core of [0, 1, 3]) expect(rx[core], rx.join(',')).toBeLessThanOrEqual(1);
+  });
 });

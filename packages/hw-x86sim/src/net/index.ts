@@ -26,6 +26,7 @@ export {
   featureBit,
   virtqueueLayout,
   rssHash,
+  rssHashOf,
 } from './virtio-net.js';
 export { L2Switch, SwitchPort, type SwitchStats } from './switch.js';
 export {

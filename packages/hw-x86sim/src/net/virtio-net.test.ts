@@ -13,6 +13,7 @@ import {
   VirtioNetDevice,
   featureBit,
   rssHash,
+  rssHashOf,
   virtqueueLayout,
 } from './virtio-net.js';
 
@@ -223,6 +224,15 @@ describe('VirtioNetDevice', () => {
     expect(pending(m1, pair)).toEqual([RX_VECTOR]);
     expect(pending(m1, 1 - pair)).toEqual([]);
     expect(n1.stats).toMatchObject({ rxFrames: 1, rxBytes: frame.length, rxDroppedNoBuffer: 0 });
+  });
+
+  it('rssHashOf(flow) is the hash the device computes from the frame', () => {
+    const mac = new Uint8Array(6);
+    for (let sport = 0; sport < 65536; sport += 997) {
+      for (const dport of [1, 80, 11211, 65535]) {
+        expect(rssHashOf(0x0a000001, 0x0a000002, 17, sport, dport)).toBe(rssHash(udpFrame(mac, mac, sport, dport, [1, 2])));
+      }
+    }
   });
 
   it('spreads TCP/UDP flows over RX queues with MQ and sends everything else to queue 0', () => {

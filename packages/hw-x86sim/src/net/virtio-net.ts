@@ -592,6 +592,29 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
 }
 
 /** FNV-1a over IPv4 (src, dst, protocol, src port, dst port) of an unfragmented TCP/UDP frame; 0 otherwise. */
+/**
+ * The same hash as {@link rssHash}, from the flow's fields (IPv4 addresses as unsigned numbers):
+ * what a driver needs to open a connection whose replies the NIC steers to a given queue (real
+ * NICs publish their RSS key and function for the same purpose).
+ */
+export function rssHashOf(srcIp: number, dstIp: number, proto: number, srcPort: number, dstPort: number): number {
+  let h = 0x811c9dc5;
+  h = Math.imul(h ^ (srcIp >>> 24), 0x01000193);
+  h = Math.imul(h ^ ((srcIp >>> 16) & 255), 0x01000193);
+  h = Math.imul(h ^ ((srcIp >>> 8) & 255), 0x01000193);
+  h = Math.imul(h ^ (srcIp & 255), 0x01000193);
+  h = Math.imul(h ^ (dstIp >>> 24), 0x01000193);
+  h = Math.imul(h ^ ((dstIp >>> 16) & 255), 0x01000193);
+  h = Math.imul(h ^ ((dstIp >>> 8) & 255), 0x01000193);
+  h = Math.imul(h ^ (dstIp & 255), 0x01000193);
+  h = Math.imul(h ^ proto, 0x01000193);
+  h = Math.imul(h ^ (srcPort >>> 8), 0x01000193);
+  h = Math.imul(h ^ (srcPort & 255), 0x01000193);
+  h = Math.imul(h ^ (dstPort >>> 8), 0x01000193);
+  h = Math.imul(h ^ (dstPort & 255), 0x01000193);
+  return h >>> 0;
+}
+
 export function rssHash(frame: Uint8Array): number {
   if (frame.length < ETH_HEADER_BYTES + 20) return 0;
   if (frame[12] !== 0x08 || frame[13] !== 0x00) return 0;

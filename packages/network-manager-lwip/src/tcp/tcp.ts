@@ -97,6 +97,12 @@ export interface TcpEnv {
    * ACK, and at least every second segment (RFC 5681 4.2); without it, every segment is ACKed.
    */
   defer?(fn: () => void): void;
+  /**
+   * The core whose queue the NIC steers a flow's incoming segments to. With it, an active open
+   * picks an ephemeral port whose replies land on the calling core, so the connection's input is
+   * handled where it lives (no hop, and an ACK can ride on the next request).
+   */
+  rxCoreOf?(remote: Ipv4Address, remotePort: number, localPort: number): number;
 }
 
 function currentCore(): number {
@@ -570,12 +576,15 @@ export class TcpStack {
     }
     let local = localPort;
     if (local !== 0 && this.pcbs.has(pcbKey(dst, port, local))) throw new UsageError(`tcpConnect: port ${local} is already connected to that peer`);
+    const steer = this.env.rxCoreOf;
+    let fallback = 0;
     for (let i = 0; i < 16384 && local === 0; i++) {
       const p = this.ephemeralPort();
-      if (!this.pcbs.has(pcbKey(dst, port, p))) {
-        local = p;
-        break;
-      }
+      if (this.pcbs.has(pcbKey(dst, port, p))) continue;
+      // A port whose replies the NIC steers to this core, among the next few free ones.
+      if (steer === undefined || steer(dst, port, p) === core) local = p;
+      else if (fallback === 0) fallback = p;
+      if (local === 0 && fallback !== 0 && i >= 4 * this.env.numCores) local = fallback;
     }
     if (local === 0) throw new UsageError('tcpConnect: no free ephemeral TCP port');
     const pcb = this.newPcb(local, dst, port, core, true);
