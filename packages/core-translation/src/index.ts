@@ -10,3 +10,4 @@ export { SharedEbb, SharedRoot } from './shared-ebb.js';
 export { StaticSharedEbb } from './static-shared-ebb.js';
 export type { CreateOptions } from './create-options.js';
 export { systemEbb } from './system-refs.js';
+export { PendingRequests, type PendingRequestsOptions } from './pending-requests.js';

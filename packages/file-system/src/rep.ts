@@ -1,35 +1,30 @@
-import { EbbRef, type CoreContext } from '@ebbrt/core-translation';
+import { EbbRef, PendingRequests, type CoreContext } from '@ebbrt/core-translation';
 import {
   FileSystemError,
   IOBuf,
   NodeUnavailableError,
   SystemEbbIds,
-  type CorePromise,
   type EventManager,
   type FileData,
   type FileStat,
   type FileSystem,
   type MessageReceiver,
   type Messenger,
-  type Timer,
-  type TimerHandle,
 } from '@ebbrt/interfaces';
 import { osError } from './local-files.js';
-import { ERROR, HEADER_BYTES, OK, OPS, REPLY, REQUEST, byteLength, encodeReply, encodeRequest, readHeader, take, toIOBuf, type Header, type Op } from './protocol.js';
+import { ERROR, HEADER_BYTES, OK, OPS, REPLY, REQUEST, byteLength, encodeReply, encodeRequest, readHeader, take, toIOBuf, type Op } from './protocol.js';
 import type { FileSystemRoot } from './root.js';
 
 const emRef = new EbbRef<EventManager>(SystemEbbIds.EventManager);
-const timerRef = new EbbRef<Timer>(SystemEbbIds.Timer);
 const messengerRef = new EbbRef<Messenger>(SystemEbbIds.Messenger);
 const selfRef = new EbbRef<FileSystemRep>(SystemEbbIds.FileSystem);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-interface Pending {
+/** What a pending request keeps for its errors. */
+interface Call {
   readonly op: Op;
   readonly path: string;
-  readonly result: CorePromise<Uint8Array>;
-  timer: TimerHandle | undefined;
 }
 
 /**
@@ -39,13 +34,38 @@ interface Pending {
  * request id; a reply arriving on another core is forwarded here.
  */
 export class FileSystemRep implements FileSystem, MessageReceiver {
-  private nextRequest = 1;
-  private readonly pending = new Map<number, Pending>();
+  /** This core's requests to the home, by request id. */
+  readonly requests: PendingRequests<Uint8Array, Call, Uint8Array>;
 
   constructor(
     private readonly root: FileSystemRoot,
     readonly core: CoreContext,
-  ) {}
+  ) {
+    const counters = root.counters;
+    const what = (call: Call): string => `FileSystem ${call.op} ${JSON.stringify(call.path)} from node ${root.node.id}`;
+    this.requests = new PendingRequests(core, {
+      here: () => selfRef.deref().requests,
+      reply: (bytes, call) => {
+        const body = bytes.subarray(HEADER_BYTES);
+        if (bytes[6] === OK) {
+          counters.bytesReceived += body.length;
+          return body;
+        }
+        throw remoteError(body, call, root.options.home);
+      },
+      timeoutUs: () => root.options.timeoutMs * 1000,
+      timedOut: (call) => {
+        counters.timeouts++;
+        throw new NodeUnavailableError(root.options.home, `${what(call)}: no reply within ${root.options.timeoutMs} ms (is a FileSystem installed there?)`);
+      },
+      unsent: (e, call) => {
+        counters.unreachable++;
+        throw e instanceof NodeUnavailableError ? new NodeUnavailableError(root.options.home, `${what(call)} cannot reach the front-end: ${e.message}`) : e;
+      },
+      stray: () => void counters.strayReplies++,
+      forwarded: () => void counters.forwardedReplies++,
+    });
+  }
 
   async readFile(path: string): Promise<IOBuf> {
     return IOBuf.wrap(await this.call('readFile', path));
@@ -68,7 +88,7 @@ export class FileSystemRep implements FileSystem, MessageReceiver {
   }
 
   get pendingRequests(): number {
-    return this.pending.size;
+    return this.requests.size;
   }
 
   /** Runs `op` here (home) or at the home; the result's bytes resume on this core. */
@@ -172,79 +192,36 @@ export class FileSystemRep implements FileSystem, MessageReceiver {
       return;
     }
     const header = readHeader(bytes);
-    if (header === undefined || header.core >= this.root.node.numCores) {
+    if (header === undefined) {
       this.root.counters.strayReplies++;
       return;
     }
-    if (header.core === this.core.index) this.complete(header, bytes);
-    else {
-      this.root.counters.forwardedReplies++;
-      emRef.deref().spawnRemote(() => selfRef.deref().complete(header, bytes), header.core);
-    }
-  }
-
-  complete(header: Header, bytes: Uint8Array): void {
-    const p = this.pending.get(header.requestId);
-    if (p === undefined) {
-      this.root.counters.strayReplies++;
-      return;
-    }
-    this.pending.delete(header.requestId);
-    p.timer?.stop();
-    const body = bytes.subarray(HEADER_BYTES);
-    if (header.byte6 === OK) {
-      this.root.counters.bytesReceived += body.length;
-      p.result.resolve(body);
-      return;
-    }
-    let code = 'EIO';
-    let detail = 'the front-end failed';
-    try {
-      const e = JSON.parse(decoder.decode(body)) as { code?: unknown; detail?: unknown };
-      if (typeof e.code === 'string') code = e.code;
-      if (typeof e.detail === 'string') detail = e.detail;
-    } catch {
-      // keep the generic error
-    }
-    p.result.reject(new FileSystemError(code, p.op, p.path, `${detail} (on node ${this.root.options.home})`));
+    this.requests.deliver(header.core, header.requestId, bytes);
   }
 
   private request(op: Op, path: string, data: FileData | undefined): Promise<Uint8Array> {
-    const home = this.root.options.home;
     const counters = this.root.counters;
     counters.remoteCalls++;
-    const requestId = this.nextRequest;
-    this.nextRequest = this.nextRequest === 0xffffffff ? 1 : this.nextRequest + 1;
-    const result = emRef.deref().promise<Uint8Array>();
-    const p: Pending = { op, path, result, timer: undefined };
-    this.pending.set(requestId, p);
-    const what = `FileSystem ${op} ${JSON.stringify(path)} from node ${this.root.node.id}`;
-    if (this.root.node.localIdMap.get(SystemEbbIds.Timer) !== undefined) {
-      const ms = this.root.options.timeoutMs;
-      p.timer = timerRef.deref().start(() => {
-        if (this.pending.get(requestId) !== p) return;
-        this.pending.delete(requestId);
-        counters.timeouts++;
-        result.reject(new NodeUnavailableError(home, `${what}: no reply within ${ms} ms (is a FileSystem installed there?)`));
-      }, ms * 1000);
-    }
-    let sent: Promise<void>;
-    try {
+    return this.requests.request({ op, path }, (requestId) => {
       const payload = data === undefined ? undefined : toIOBuf(data);
       if (payload !== undefined) counters.bytesSent += payload.computeChainDataLength();
-      sent = messengerRef.deref().send(home, SystemEbbIds.FileSystem, REQUEST, encodeRequest(requestId, this.core.index, op, path, payload));
-    } catch (e) {
-      sent = Promise.reject(e);
-    }
-    sent.catch((e: unknown) => {
-      if (this.pending.get(requestId) !== p) return;
-      this.pending.delete(requestId);
-      p.timer?.stop();
-      counters.unreachable++;
-      result.reject(e instanceof NodeUnavailableError ? new NodeUnavailableError(home, `${what} cannot reach the front-end: ${e.message}`) : e);
+      return messengerRef.deref().send(this.root.options.home, SystemEbbIds.FileSystem, REQUEST, encodeRequest(requestId, this.core.index, op, path, payload));
     });
-    return result.promise;
   }
+}
+
+/** The home's error reply (JSON `{ code, detail }`) as a FileSystemError. */
+function remoteError(body: Uint8Array, call: Call, home: number): FileSystemError {
+  let code = 'EIO';
+  let detail = 'the front-end failed';
+  try {
+    const e = JSON.parse(decoder.decode(body)) as { code?: unknown; detail?: unknown };
+    if (typeof e.code === 'string') code = e.code;
+    if (typeof e.detail === 'string') detail = e.detail;
+  } catch {
+    // keep the generic error
+  }
+  return new FileSystemError(code, call.op, call.path, `${detail} (on node ${home})`);
 }
 
 function runLocal(files: NonNullable<FileSystemRoot['files']>, op: Op, path: string, data: FileData | Uint8Array | undefined): Promise<Uint8Array> {

@@ -1,35 +1,23 @@
-import { EbbRef, type CoreContext } from '@ebbrt/core-translation';
+import { EbbRef, PendingRequests, type CoreContext } from '@ebbrt/core-translation';
 import {
   IOBuf,
   NodeUnavailableError,
   SystemEbbIds,
   isValidEbbId,
-  type CorePromise,
   type EbbId,
-  type EventManager,
   type GlobalIdMap,
   type MessageReceiver,
   type Messenger,
-  type Timer,
-  type TimerHandle,
 } from '@ebbrt/interfaces';
 import { GlobalIdMapError, hexId } from './errors.js';
 import { FAILED, FOUND, GET, HEADER_BYTES, REPLY, SET, encodeRequest, readHeader, take, utf8Length } from './protocol.js';
 import type { GlobalIdMapRoot } from './root.js';
 import { serveRequest } from './server.js';
 
-const emRef = new EbbRef<EventManager>(SystemEbbIds.EventManager);
-const timerRef = new EbbRef<Timer>(SystemEbbIds.Timer);
 const messengerRef = new EbbRef<Messenger>(SystemEbbIds.Messenger);
 const selfRef = new EbbRef<GlobalIdMapRep>(SystemEbbIds.GlobalIdMap);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-interface Pending {
-  readonly op: string;
-  readonly result: CorePromise<string | undefined>;
-  timer: TimerHandle | undefined;
-}
 
 /**
  * A core's GlobalIdMap rep. On the home node, `get`/`set` act on the table and resolve at once
@@ -38,13 +26,31 @@ interface Pending {
  * core (the connection's), which forwards it here, and the caller resumes on this core.
  */
 export class GlobalIdMapRep implements GlobalIdMap, MessageReceiver {
-  private nextRequest = 1;
-  private readonly pending = new Map<number, Pending>();
+  /** This core's requests to the home, by request id; each keeps its operation (`get(0x…)`) for errors. */
+  readonly requests: PendingRequests<string | undefined, string, Uint8Array>;
 
   constructor(
     private readonly root: GlobalIdMapRoot,
     readonly core: CoreContext,
-  ) {}
+  ) {
+    const node = root.node.id;
+    this.requests = new PendingRequests(core, {
+      here: () => selfRef.deref().requests,
+      reply: (reply, op) => decodeReply(reply, op, node, root.options.home),
+      timeoutUs: () => root.options.timeoutMs * 1000,
+      timedOut: (op) => {
+        root.count('timeouts');
+        throw new NodeUnavailableError(root.options.home, `GlobalIdMap ${op} from node ${node}: no reply within ${root.options.timeoutMs} ms (is the home up, with a GlobalIdMap that serves requests?)`);
+      },
+      unsent: (e, op) => {
+        root.count('unreachable');
+        const detail = e instanceof Error ? e.message : String(e);
+        throw new NodeUnavailableError(root.options.home, `GlobalIdMap ${op} from node ${node} cannot reach its home: ${detail}`);
+      },
+      stray: () => root.count('strayReplies'),
+      forwarded: () => root.count('forwardedReplies'),
+    });
+  }
 
   get(id: EbbId): Promise<string | undefined> {
     if (!isValidEbbId(id)) return Promise.reject(badId('get', id));
@@ -54,7 +60,7 @@ export class GlobalIdMapRep implements GlobalIdMap, MessageReceiver {
       return Promise.resolve(table.get(id));
     }
     this.root.count('remoteGets');
-    return this.request(`get(${hexId(id)})`, (requestId) => encodeRequest(requestId, this.core.index, id), GET);
+    return this.request(`get(${hexId(id)})`, GET, id);
   }
 
   set(id: EbbId, data: string): Promise<void> {
@@ -74,12 +80,12 @@ export class GlobalIdMapRep implements GlobalIdMap, MessageReceiver {
     }
     this.root.count('remoteSets');
     const bytes = encoder.encode(data);
-    return this.request(`set(${hexId(id)})`, (requestId) => encodeRequest(requestId, this.core.index, id, bytes), SET).then(() => undefined);
+    return this.request(`set(${hexId(id)})`, SET, id, bytes).then(() => undefined);
   }
 
   /** Requests pending on this core (for tests and stats). */
   get pendingRequests(): number {
-    return this.pending.size;
+    return this.requests.size;
   }
 
   /** Requests (on the home) and replies (elsewhere) for this Ebb; the Messenger delivers them on the receiving core's rep. */
@@ -110,89 +116,43 @@ export class GlobalIdMapRep implements GlobalIdMap, MessageReceiver {
       return;
     }
     const header = readHeader(bytes);
-    if (header === undefined || bytes.length < HEADER_BYTES + 1 || header.core >= this.root.node.numCores) {
+    if (header === undefined || bytes.length < HEADER_BYTES + 1) {
       this.root.count('strayReplies');
       return;
     }
-    if (header.core === this.core.index) this.complete(header.requestId, bytes);
-    else {
-      this.root.count('forwardedReplies');
-      emRef.deref().spawnRemote(() => selfRef.deref().complete(header.requestId, bytes), header.core);
-    }
+    this.requests.deliver(header.core, header.requestId, bytes);
   }
 
-  /** Settles request `requestId` of this core with its reply (status byte and body). */
-  complete(requestId: number, reply: Uint8Array): void {
-    const p = this.pending.get(requestId);
-    if (p === undefined) {
-      this.root.count('strayReplies');
-      return;
-    }
-    this.pending.delete(requestId);
-    p.timer?.stop();
-    const status = reply[HEADER_BYTES];
-    const body = reply.subarray(HEADER_BYTES + 1);
-    if (status === FOUND) p.result.resolve(decoder.decode(body));
-    else if (status === FAILED) {
-      let code = 'EBBRT_GLOBAL_ID_MAP_REMOTE';
-      let text = 'the home failed';
-      try {
-        const e = JSON.parse(decoder.decode(body)) as { code?: unknown; message?: unknown };
-        if (typeof e.code === 'string') code = e.code;
-        if (typeof e.message === 'string') text = e.message;
-      } catch {
-        // keep the generic error
-      }
-      p.result.reject(new GlobalIdMapError(code, `GlobalIdMap ${p.op} on node ${this.root.node.id}: home node ${this.root.options.home} answered: ${text}`));
-    } else p.result.resolve(undefined);
-  }
-
-  private request(op: string, encode: (requestId: number) => IOBuf, type: typeof GET | typeof SET): Promise<string | undefined> {
+  private request(op: string, type: typeof GET | typeof SET, id: EbbId, data?: Uint8Array): Promise<string | undefined> {
     const home = this.root.options.home;
-    const requestId = this.nextRequest;
-    this.nextRequest = this.nextRequest === 0xffffffff ? 1 : this.nextRequest + 1;
-    const result = emRef.deref().promise<string | undefined>();
-    const p: Pending = { op, result, timer: undefined };
-    this.pending.set(requestId, p);
-    if (this.root.node.localIdMap.get(SystemEbbIds.Timer) !== undefined) {
-      const ms = this.root.options.timeoutMs;
-      p.timer = timerRef.deref().start(() => {
-        if (this.pending.get(requestId) !== p) return;
-        this.pending.delete(requestId);
-        this.root.count('timeouts');
-        result.reject(new NodeUnavailableError(home, `GlobalIdMap ${op} from node ${this.root.node.id}: no reply within ${ms} ms (is the home up, with a GlobalIdMap that serves requests?)`));
-      }, ms * 1000);
-    }
-    let message: IOBuf;
-    try {
-      message = encode(requestId);
-    } catch (e) {
-      this.fail(requestId, e);
-      return result.promise;
-    }
-    let sent: Promise<void>;
-    try {
-      sent = messengerRef.deref().send(home, SystemEbbIds.GlobalIdMap, type, message);
-    } catch (e) {
-      message.releaseChain();
-      sent = Promise.reject(e);
-    }
-    sent.catch((e: unknown) => {
-        if (this.pending.get(requestId) !== p) return;
-        this.root.count('unreachable');
-        const detail = e instanceof Error ? e.message : String(e);
-        this.fail(requestId, new NodeUnavailableError(home, `GlobalIdMap ${op} from node ${this.root.node.id} cannot reach its home: ${detail}`));
-      });
-    return result.promise;
+    return this.requests.request(op, (requestId) => {
+      const message = encodeRequest(requestId, this.core.index, id, data);
+      try {
+        return messengerRef.deref().send(home, SystemEbbIds.GlobalIdMap, type, message);
+      } catch (e) {
+        message.releaseChain();
+        throw e;
+      }
+    });
   }
+}
 
-  private fail(requestId: number, error: unknown): void {
-    const p = this.pending.get(requestId);
-    if (p === undefined) return;
-    this.pending.delete(requestId);
-    p.timer?.stop();
-    p.result.reject(error);
+/** A reply (status byte and body) as the request's value, or the home's error. */
+function decodeReply(reply: Uint8Array, op: string, node: number, home: number): string | undefined {
+  const status = reply[HEADER_BYTES];
+  const body = reply.subarray(HEADER_BYTES + 1);
+  if (status === FOUND) return decoder.decode(body);
+  if (status !== FAILED) return undefined;
+  let code = 'EBBRT_GLOBAL_ID_MAP_REMOTE';
+  let text = 'the home failed';
+  try {
+    const e = JSON.parse(decoder.decode(body)) as { code?: unknown; message?: unknown };
+    if (typeof e.code === 'string') code = e.code;
+    if (typeof e.message === 'string') text = e.message;
+  } catch {
+    // keep the generic error
   }
+  throw new GlobalIdMapError(code, `GlobalIdMap ${op} on node ${node}: home node ${home} answered: ${text}`);
 }
 
 function badId(op: string, id: unknown): GlobalIdMapError {

@@ -1,5 +1,5 @@
-import { EbbRef, type CoreContext } from '@ebbrt/core-translation';
-import { IOBuf, SystemEbbIds, type CorePromise, type Messenger, type Timer } from '@ebbrt/interfaces';
+import { EbbRef, PendingRequests, type CoreContext } from '@ebbrt/core-translation';
+import { IOBuf, SystemEbbIds, type Messenger } from '@ebbrt/interfaces';
 
 /** Message type codes of the application-wide event count (EbbRT's getNum example). */
 export const COUNT_REQUEST = 0x45564e51; // 'EVNQ'
@@ -8,13 +8,12 @@ export const COUNT_REPLY = 0x45564e52; // 'EVNR'
 export const COUNT_TIMEOUT_US = 5_000_000;
 
 const messengerRef = new EbbRef<Messenger>(SystemEbbIds.Messenger);
-const timerRef = new EbbRef<Timer>(SystemEbbIds.Timer);
+const emRef = new EbbRef<{ appCount: AppCount }>(SystemEbbIds.EventManager);
 
-interface PendingCount {
-  remaining: Set<number>;
+/** One `getNum()` in flight: the peers yet to answer and the sum so far. */
+interface Count {
+  readonly remaining: Set<number>;
   sum: number;
-  result: CorePromise<number>;
-  cancelTimeout(): void;
 }
 
 /**
@@ -23,15 +22,19 @@ interface PendingCount {
  * on another core (the connection's), which forwards them here.
  */
 export class AppCount {
-  private nextRequest = 1;
-  private readonly pending = new Map<number, PendingCount>();
+  private readonly counts: PendingRequests<number, Count>;
 
   constructor(
     private readonly context: CoreContext,
     private readonly localTotal: () => number,
-    private readonly promise: () => CorePromise<number>,
     private readonly onCore: (core: number, fn: () => void) => void,
-  ) {}
+  ) {
+    this.counts = new PendingRequests(context, {
+      here: () => emRef.deref().appCount.counts,
+      timeoutUs: () => COUNT_TIMEOUT_US,
+      timedOut: (count) => count.sum,
+    });
+  }
 
   getNum(): Promise<number> {
     const local = this.localTotal();
@@ -40,20 +43,13 @@ export class AppCount {
     const messenger = messengerRef.deref();
     const peers = messenger.peers();
     if (peers.length === 0) return Promise.resolve(local);
-    const id = this.nextRequest++;
-    const result = this.promise();
-    let cancel = (): void => undefined;
-    if (node.localIdMap.get(SystemEbbIds.Timer) !== undefined) {
-      const handle = timerRef.deref().start(() => this.finish(id), COUNT_TIMEOUT_US);
-      cancel = () => handle.stop();
-    }
-    this.pending.set(id, { remaining: new Set(peers), sum: local, result, cancelTimeout: cancel });
-    for (const peer of peers) {
-      messenger
-        .send(peer, SystemEbbIds.EventManager, COUNT_REQUEST, encode(id, this.context.index, 0))
-        .catch(() => this.arrived(id, peer, 0)); // a dead peer's events are gone with it
-    }
-    return result.promise;
+    return this.counts.request({ remaining: new Set(peers), sum: local }, (id) => {
+      for (const peer of peers) {
+        messenger
+          .send(peer, SystemEbbIds.EventManager, COUNT_REQUEST, encode(id, this.context.index, 0))
+          .catch(() => this.arrived(id, peer, 0)); // a dead peer's events are gone with it
+      }
+    });
   }
 
   /** A count message for this node's Event Manager (any core). */
@@ -76,22 +72,14 @@ export class AppCount {
   }
 
   private forCore(core: number): AppCount {
-    return core === this.context.index ? this : (new EbbRef<{ appCount: AppCount }>(SystemEbbIds.EventManager).deref().appCount);
+    return core === this.context.index ? this : emRef.deref().appCount;
   }
 
   private arrived(id: number, peer: number, count: number): void {
-    const p = this.pending.get(id);
-    if (p === undefined || !p.remaining.delete(peer)) return;
-    p.sum += count;
-    if (p.remaining.size === 0) this.finish(id);
-  }
-
-  private finish(id: number): void {
-    const p = this.pending.get(id);
-    if (p === undefined) return;
-    this.pending.delete(id);
-    p.cancelTimeout();
-    p.result.resolve(p.sum);
+    const c = this.counts.context(id);
+    if (c === undefined || !c.remaining.delete(peer)) return;
+    c.sum += count;
+    if (c.remaining.size === 0) this.counts.resolve(id, c.sum);
   }
 }
 

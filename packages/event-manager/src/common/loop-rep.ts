@@ -48,7 +48,6 @@ export abstract class LoopRep implements EventManager {
     this.appCount = new AppCount(
       context,
       () => root.totalEvents(),
-      () => this.promise<number>(),
       (core, fn) => this.spawnRemote(fn, core),
     );
   }
