@@ -162,9 +162,16 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     startMain: (node, main, info) => main(context(node, 'backend', info.args)),
   });
   let processPlatform: ProcessPlatform | undefined;
+  // The NodeAllocator may boot (its dormant pool) as soon as it is installed; node processes need
+  // the front-end's Messenger up first, so boots wait until the platform is settled.
+  let platformSettled!: () => void;
+  const settled = new Promise<void>((resolve) => (platformSettled = resolve));
   const platform: NodePlatform = {
     kind: inProcess ? 'in-process' : 'process',
-    boot: (shape) => (processPlatform ?? inProcessPlatform).boot(shape),
+    boot: async (shape) => {
+      await settled;
+      return (processPlatform ?? inProcessPlatform).boot(shape);
+    },
   };
 
   const frontendChoices = {
@@ -218,6 +225,7 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
         });
       }
     }
+    platformSettled();
     // The front-end boots the back-ends through its NodeAllocator, as an application would.
     // Allocation finishes inside the simulation (each node's agent reports back from its own
     // core), so here we only wait until every node is booted and its agent event posted.

@@ -29,6 +29,13 @@ export function runNodeProcess(): void {
     if (process.connected) process.send!(message);
   };
   let node: { booted: BootedNode; network: AppNetwork; config: AppConfig; appDir: string; simulation: Simulation; stopping: AbortController } | undefined;
+  /** Images imported ahead (the config's back-end entry, while dormant) or on activation. */
+  const images = new Map<string, ReturnType<typeof loadEntry>>();
+  const image = (appDir: string, path: string): ReturnType<typeof loadEntry> => {
+    let main = images.get(path);
+    if (main === undefined) images.set(path, (main = loadEntry(appDir, path, 'config.entry.backend')));
+    return main;
+  };
   const directory = (): Directory => node!.booted.installed.find((e) => e.kind === "Messenger")!.root as unknown as Directory;
 
   async function boot(request: BootRequest): Promise<void> {
@@ -60,6 +67,11 @@ export function runNodeProcess(): void {
     await network.open(output);
     node = { booted, network, config, appDir, simulation, stopping };
     const forwardPort = await network.forwardToNode(request.networkId, directory().port);
+    // Dormant, but ready to be handed out at once: the likely image imported, the connection to
+    // the front-end open.
+    if (config.entry.backend !== undefined) image(appDir, config.entry.backend).catch(() => undefined);
+    directory().setPeer(0, network.gatewayAddress, request.frontendPort);
+    booted.events.post(0, () => MessengerLink.warmUp());
     send({ type: 'dormant', forwardPort });
   }
 
@@ -69,7 +81,7 @@ export function runNodeProcess(): void {
     const dir = directory();
     dir.setPeer(0, gateway, request.frontendPort);
     for (const peer of request.peers) dir.setPeer(peer.id, gateway, peer.port);
-    const main = await loadEntry(appDir, request.image, 'config.entry.backend');
+    const main = await image(appDir, request.image);
     const context: AppContext = {
       role: 'backend',
       node: booted.context,

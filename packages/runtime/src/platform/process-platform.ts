@@ -54,6 +54,7 @@ export class ProcessPlatform implements NodePlatform {
         cores: shape.cores,
         memoryBytes: shape.memoryBytes,
         seed: this.deps.seed + id,
+        frontendPort: this.deps.frontend.port(),
       });
       node.forwardPort = dormant.forwardPort;
     } catch (error) {

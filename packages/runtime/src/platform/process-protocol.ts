@@ -9,6 +9,8 @@ export interface BootRequest {
   cores: number;
   memoryBytes: number;
   seed: number;
+  /** The front-end Messenger's host port: a dormant node connects ahead, so a hand-out is quick. */
+  frontendPort: number;
 }
 
 export interface ActivateRequest {
