@@ -4,9 +4,11 @@ export interface MemcachedArgs {
   port: number;
   memoryLimit: number;
   maxItemSize: number;
+  /** Free memory the node keeps (native nodes); undefined = an eighth of the node's memory. */
+  memoryReserve: number | undefined;
 }
 
-export const USAGE = 'usage: memcached [--port N] [--memory-limit SIZE] [--max-item-size SIZE]   (SIZE like 64MiB, 512KiB, 1048576)';
+export const USAGE = 'usage: memcached [--port N] [--memory-limit SIZE] [--max-item-size SIZE] [--memory-reserve SIZE]   (SIZE like 64MiB, 512KiB, 1048576)';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
 
@@ -22,7 +24,7 @@ export function parseByteSize(text: string, what: string): number {
 
 /** Parses the app's arguments (`--port N`, `--memory-limit SIZE`, `--max-item-size SIZE`, also `--opt=value`). */
 export function parseMemcachedArgs(args: readonly string[]): MemcachedArgs {
-  const result: MemcachedArgs = { port: DEFAULT_PORT, memoryLimit: DEFAULT_MEMORY_LIMIT, maxItemSize: DEFAULT_MAX_ITEM_SIZE };
+  const result: MemcachedArgs = { port: DEFAULT_PORT, memoryLimit: DEFAULT_MEMORY_LIMIT, maxItemSize: DEFAULT_MAX_ITEM_SIZE, memoryReserve: undefined };
   for (let i = 0; i < args.length; i++) {
     let name = args[i]!;
     let value: string | undefined;
@@ -53,6 +55,9 @@ export function parseMemcachedArgs(args: readonly string[]): MemcachedArgs {
       case '--max-item-size':
       case '-I':
         result.maxItemSize = parseByteSize(next(), '--max-item-size');
+        break;
+      case '--memory-reserve':
+        result.memoryReserve = parseByteSize(next(), '--memory-reserve');
         break;
       default:
         throw new Error(`unknown argument "${args[i]}"\n${USAGE}`);

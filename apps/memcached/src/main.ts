@@ -4,10 +4,11 @@
  * node:net on a front-end, the native lwIP-style stack on a back-end).
  */
 import { EbbRef } from '@ebbrt/core-translation';
-import { SystemEbbIds, type NetworkManager } from '@ebbrt/interfaces';
+import { SystemEbbIds, type MemoryAllocator, type NetworkManager } from '@ebbrt/interfaces';
 import type { AppContext } from '@ebbrt/runtime';
 import { parseMemcachedArgs } from './args.js';
 import { startMemcached } from './server/server.js';
+import type { MemoryPressureProbe } from './server/options.js';
 
 export default async function main(ctx: AppContext): Promise<void> {
   const args = parseMemcachedArgs(ctx.args);
@@ -18,6 +19,7 @@ export default async function main(ctx: AppContext): Promise<void> {
     maxItemSize: args.maxItemSize,
     threads: ctx.node.numCores,
     log: (line) => ctx.log(line),
+    memoryPressure: nodeMemory(ctx, args.memoryReserve),
   });
   ctx.log(`memcached: listening on port ${server.port} (memory limit ${args.memoryLimit} bytes, max item ${args.maxItemSize} bytes)`);
   // A back-end's main may return: the run never waits for it and the server keeps serving. A
@@ -26,4 +28,15 @@ export default async function main(ctx: AppContext): Promise<void> {
   await ctx.whenStopped();
   server.close();
   ctx.log('memcached: stopped');
+}
+
+/**
+ * On a node with a MemoryAllocator (a native back-end), the store also yields to the node's own
+ * memory: values pin their receive buffers, and the NIC needs free ones to keep receiving.
+ */
+function nodeMemory(ctx: AppContext, reserve: number | undefined): MemoryPressureProbe | undefined {
+  if (ctx.node.localIdMap.get(SystemEbbIds.MemoryAllocator) === undefined) return undefined;
+  const allocator = new EbbRef<MemoryAllocator>(SystemEbbIds.MemoryAllocator);
+  const total = allocator.deref().stats().totalBytes;
+  return { freeBytes: () => allocator.deref().stats().freePageBytes, reserveBytes: reserve ?? Math.floor(total / 8) };
 }

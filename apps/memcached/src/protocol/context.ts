@@ -63,6 +63,7 @@ export function generalStats(ctx: ProtocolContext): Array<[string, string]> {
     ['curr_items', String(s.itemCount)],
     ['total_items', String(c.total_items)],
     ['evictions', String(c.evictions)],
+    ['pressure_evictions', String(c.pressure_evictions)],
     ['reclaimed', String(c.reclaimed)],
     ['limit_maxbytes', String(s.memoryLimit)],
     ['protocol_errors', String(ctx.connections.protocol_errors)],

@@ -16,6 +16,8 @@ export interface ConnectionHost {
   outOfMemoryReply(binary: boolean): IOBuf;
   forget(connection: MemcachedConnection): void;
   log(line: string): void;
+  /** A receive has been handled (the host may look at memory pressure). */
+  received(): void;
 }
 
 /**
@@ -68,6 +70,7 @@ export class MemcachedConnection implements TcpHandler {
     const reply = this.out.finish();
     if (reply !== null) conn.sendQueued(reply);
     if (action === Action.Close) this.shutdown(conn);
+    this.host.received();
   }
 
   closed(conn: TcpConnection): void {

@@ -16,7 +16,23 @@ export interface MemcachedOptions {
   threads?: number;
   /** Where diagnostics go (connection failures). Default: dropped. */
   log?: (line: string) => void;
+  /**
+   * The node's memory, beyond the store's own limit: stored values pin the very buffers they
+   * arrived in, so a store near the node's size would starve the NIC of receive buffers. When
+   * `freeBytes()` drops under `reserveBytes`, the store evicts (LRU) to give memory back.
+   */
+  memoryPressure?: MemoryPressureProbe;
 }
+
+export interface MemoryPressureProbe {
+  /** Free memory of the node now (e.g. the MemoryAllocator's free page bytes). */
+  freeBytes(): number;
+  /** Keep at least this much free. */
+  readonly reserveBytes: number;
+}
+
+/** Receive batches between two looks at the node's free memory (a stats call is not free). */
+export const PRESSURE_CHECK_INTERVAL = 32;
 
 export const DEFAULT_PORT = 11211;
 export const DEFAULT_MEMORY_LIMIT = 64 * 1024 * 1024;

@@ -2,7 +2,7 @@ import { IOBuf, type NetworkManager, type TcpConnection, type TcpListener } from
 import { ConnectionCounters, type ProtocolContext } from '../protocol/context.js';
 import { MemcachedStore } from '../store/index.js';
 import { MemcachedConnection, type ConnectionHost } from './connection.js';
-import { DEFAULT_MAX_ITEM_SIZE, DEFAULT_MEMORY_LIMIT, DEFAULT_PORT, VERSION, type MemcachedOptions } from './options.js';
+import { DEFAULT_MAX_ITEM_SIZE, DEFAULT_MEMORY_LIMIT, DEFAULT_PORT, PRESSURE_CHECK_INTERVAL, VERSION, type MemcachedOptions, type MemoryPressureProbe } from './options.js';
 
 /** A running memcached server. */
 export interface MemcachedServer {
@@ -35,11 +35,14 @@ export class MemcachedService implements ConnectionHost {
   private readonly oomAscii = IOBuf.copyOf(OOM_ASCII);
   private readonly oomBinary = binaryOutOfMemory();
   private closed = false;
+  private readonly pressure: MemoryPressureProbe | undefined;
+  private sinceCheck = 0;
 
   constructor(options: MemcachedOptions = {}) {
     const nowMs = options.nowMs ?? Date.now;
     this.allocator = options.allocate ?? ((size: number) => IOBuf.allocate(size));
     this.logLine = options.log ?? (() => {});
+    this.pressure = options.memoryPressure;
     this.store = new MemcachedStore({
       memoryLimit: options.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
       maxItemSize: options.maxItemSize ?? DEFAULT_MAX_ITEM_SIZE,
@@ -82,6 +85,17 @@ export class MemcachedService implements ConnectionHost {
 
   outOfMemoryReply(binary: boolean): IOBuf {
     return (binary ? this.oomBinary : this.oomAscii).clone();
+  }
+
+  received(): void {
+    const pressure = this.pressure;
+    if (pressure === undefined || ++this.sinceCheck < PRESSURE_CHECK_INTERVAL) return;
+    this.sinceCheck = 0;
+    const short = pressure.reserveBytes - pressure.freeBytes();
+    if (short <= 0) return;
+    // Give back twice the shortfall: freed buffers first return to per-core caches, so the free
+    // figure lags what eviction released.
+    this.store.counters.pressure_evictions += this.store.shed(2 * short) > 0 ? 1 : 0;
   }
 
   forget(connection: MemcachedConnection): void {

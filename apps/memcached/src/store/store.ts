@@ -63,6 +63,8 @@ export class StoreCounters {
   touch_misses = 0;
   total_items = 0;
   evictions = 0;
+  /** Times the node ran short of free memory and the store gave some back. */
+  pressure_evictions = 0;
   reclaimed = 0;
   expired_unfetched = 0;
 }
