@@ -1,5 +1,6 @@
-import type { NodeContext } from '@ebbrt/core-translation';
-import type { AppConfig } from '@ebbrt/interfaces';
+import { EbbRef, type NodeContext } from '@ebbrt/core-translation';
+import { SystemEbbIds, type AppConfig, type CorePromise, type EventManager } from '@ebbrt/interfaces';
+import type { BootedNode } from './boot/boot-node.js';
 
 /** What an application's `main` receives, on core 0 of its node. */
 export interface AppContext {
@@ -28,3 +29,41 @@ export interface AppContext {
 
 /** The signature of an entry module's `main` (or default) export. */
 export type AppMain = (context: AppContext) => unknown;
+
+export interface AppContextParts {
+  role: AppContext['role'];
+  node: BootedNode;
+  config: AppConfig;
+  args: readonly string[];
+  exit(code?: number): void;
+  /** Aborted when the app is asked to stop. */
+  stopping: AbortSignal;
+  /** The configured back-ends' ids once they reported back (the front-end's view). */
+  backendIds(): Promise<readonly number[]>;
+}
+
+/** An entry point's context; `whenStopped` and `backends` resume on the calling core. */
+export function appContext(parts: AppContextParts): AppContext {
+  const { node, stopping } = parts;
+  const onCore = <T>(): CorePromise<T> => new EbbRef<EventManager>(SystemEbbIds.EventManager).deref().promise<T>();
+  return {
+    role: parts.role,
+    node: node.context,
+    config: parts.config,
+    args: parts.args,
+    log: (line) => node.console.log(line),
+    exit: parts.exit,
+    signal: stopping,
+    backends() {
+      const ids = onCore<readonly number[]>();
+      parts.backendIds().then(ids.resolve, ids.reject);
+      return ids.promise;
+    },
+    whenStopped() {
+      const stopped = onCore<void>();
+      if (stopping.aborted) stopped.resolve();
+      else stopping.addEventListener('abort', () => stopped.resolve(), { once: true });
+      return stopped.promise;
+    },
+  };
+}

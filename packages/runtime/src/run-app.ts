@@ -7,13 +7,12 @@ import {
   SystemEbbIds,
   type AppConfig,
   type EventFailure,
-  type EventManager,
   type NodeAllocator,
   type NodePlatform,
   type SystemInterfaceName,
 } from '@ebbrt/interfaces';
 import { Simulation, type ClockKind, type RunResult } from '@ebbrt/hw-x86sim';
-import type { AppContext, AppMain } from './app-context.js';
+import { appContext, type AppContext, type AppMain } from './app-context.js';
 import { bootNode, verifyNode, type BootedNode } from './boot/boot-node.js';
 import { directBackends, type BackendProvider } from './boot/backend-provider.js';
 import { loadEntry } from './boot/load-entry.js';
@@ -120,26 +119,8 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
 
   const bootMs = new Map<string, number>();
   const allBackendsUp: Promise<number>[] = [];
-  const context = (node: BootedNode, role: AppContext['role'], args: readonly string[]): AppContext => ({
-    role,
-    node: node.context,
-    config,
-    args,
-    log: (line) => node.console.log(line),
-    exit,
-    signal: stopping.signal,
-    backends() {
-      const ids = new EbbRef<EventManager>(SystemEbbIds.EventManager).deref().promise<readonly number[]>();
-      void Promise.all(allBackendsUp).then(ids.resolve, ids.reject);
-      return ids.promise;
-    },
-    whenStopped() {
-      const stopped = new EbbRef<EventManager>(SystemEbbIds.EventManager).deref().promise<void>();
-      if (stopping.signal.aborted) stopped.resolve();
-      else stopping.signal.addEventListener('abort', () => stopped.resolve(), { once: true });
-      return stopped.promise;
-    },
-  });
+  const context = (node: BootedNode, role: AppContext['role'], args: readonly string[]): AppContext =>
+    appContext({ role, node, config, args, exit, stopping: stopping.signal, backendIds: () => Promise.all(allBackendsUp) });
   const entryModules = new Map<string, Promise<AppMain>>();
   const bootDeps: BackendBootDeps = { config, simulation, network, output, resolve: resolveOptions, implied };
   const inProcessPlatform = new InProcessPlatform({

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Simulation } from '@ebbrt/hw-x86sim';
-import { NodeUnavailableError, type AppConfig } from '@ebbrt/interfaces';
-import type { AppContext } from '../app-context.js';
+import { UsageError, type AppConfig } from '@ebbrt/interfaces';
+import { appContext } from '../app-context.js';
 import { bootBackend, bootGateway, type BackendBootDeps } from '../boot/backend-boot.js';
 import type { BootedNode } from '../boot/boot-node.js';
 import { loadEntry } from '../boot/load-entry.js';
@@ -82,17 +82,15 @@ export function runNodeProcess(): void {
     dir.setPeer(0, gateway, request.frontendPort);
     for (const peer of request.peers) dir.setPeer(peer.id, gateway, peer.port);
     const main = await image(appDir, request.image);
-    const context: AppContext = {
+    const context = appContext({
       role: 'backend',
-      node: booted.context,
+      node: booted,
       config,
       args: request.args,
-      log: (line) => booted.console.log(line),
       exit: (code = 0) => send({ type: 'exit', code }),
-      signal: stopping.signal,
-      whenStopped: () => Promise.reject(new NodeUnavailableError(booted.context.id, 'whenStopped is for the front-end')),
-      backends: () => Promise.reject(new NodeUnavailableError(booted.context.id, 'backends() is for the front-end')),
-    };
+      stopping: stopping.signal,
+      backendIds: () => Promise.reject(new UsageError('backends() is for the front-end')),
+    });
     booted.events.post(0, () => {
       verifyInterfaces(booted.installed);
       send({ type: 'started' });
@@ -118,8 +116,13 @@ export function runNodeProcess(): void {
     })();
     work.catch((e: unknown) => send({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) }));
   });
-  // The front-end is this node's reason to exist: when it goes, so does the node.
+  // The front-end is this node's reason to exist: when it goes, so does the node. Freed
+  // (SIGTERM), the app's `ctx.signal` aborts and it gets a moment to finish.
   process.on('disconnect', () => process.exit(0));
+  process.once('SIGTERM', () => {
+    node?.stopping.abort();
+    setTimeout(() => process.exit(0), 50);
+  });
 }
 
 const RUNTIME_DIR = fileURLToPath(new URL('..', import.meta.url));
