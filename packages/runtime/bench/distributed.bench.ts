@@ -1,7 +1,8 @@
 /**
  * The distributed runtime, side by side: node allocation (cold vs from the dormant pool, in-process
- * vs one OS process per node) and the front-end ↔ node Messenger path (64 B round trips and 64 KiB
- * throughput) with the node simulated in this process vs in its own process. Each case boots an
+ * vs one OS process per node), the front-end ↔ node Messenger path (64 B round trips, a 64 B
+ * stream, 64 KiB echo throughput) and the GlobalIdMap from a node to its home on the front-end,
+ * with the node simulated in this process vs in its own process. Each case boots an
  * app through `runApp` in real time; the front-end main measures and prints one JSON line.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,13 +17,39 @@ const POOL_N = Number(process.env.EBBRT_BENCH_POOL_N ?? 20);
 const RTT_N = Number(process.env.EBBRT_BENCH_MSG_RTT_N ?? 1000);
 const BULK_N = Number(process.env.EBBRT_BENCH_MSG_BULK_N ?? 200);
 
-const nodeMain = `import { SystemEbbIds } from '@ebbrt/interfaces';
+const nodeMain = `import { SystemEbbIds, IOBuf } from '@ebbrt/interfaces';
 import { EbbRef, staticEbbId } from '@ebbrt/core-translation';
 export function main() {
   const messenger = new EbbRef(SystemEbbIds.Messenger).deref();
+  const map = new EbbRef(SystemEbbIds.GlobalIdMap);
   const echo = staticEbbId('bench.echo');
-  // Echo every message back (ownership of the received chain passes on: zero copy).
-  messenger.register(echo, (from, type, message) => void messenger.send(from, echo, type, message));
+  const control = staticEbbId('bench.control');
+  let sunk = 0;
+  // Echo every message back (ownership of the received chain passes on: zero copy); type 3 is
+  // a stream to count, and acknowledged once, as one reply, when the expected count has arrived.
+  messenger.register(echo, (from, type, message) => {
+    if (type !== 3) return void messenger.send(from, echo, type, message);
+    message.releaseChain();
+    if (++sunk === Number(globalThis.__streamN)) { sunk = 0; void messenger.send(from, echo, 4, IOBuf.copyOf('done')); }
+  });
+  // The GlobalIdMap from this node to its home on the front-end: sequential, then 32 in flight.
+  messenger.register(control, async (from, type, message) => {
+    const [op, n] = new TextDecoder().decode(message.toUint8Array()).split(' ');
+    message.releaseChain();
+    if (op === 'stream') { globalThis.__streamN = n; return void messenger.send(from, control, 1, IOBuf.copyOf('ok')); }
+    const count = Number(n);
+    let t0 = performance.now();
+    for (let i = 0; i < count; i++) await map.deref().set(0x00020000 + i, 'v' + i);
+    const seq = count / ((performance.now() - t0) / 1000);
+    t0 = performance.now();
+    for (let i = 0; i < count; i += 32) {
+      const batch = [];
+      for (let k = i; k < Math.min(count, i + 32); k++) batch.push(map.deref().get(0x00020000 + k));
+      await Promise.all(batch);
+    }
+    const par = count / ((performance.now() - t0) / 1000);
+    void messenger.send(from, control, 2, IOBuf.copyOf(JSON.stringify({ seq, par })));
+  });
 }
 `;
 
@@ -82,6 +109,31 @@ export async function main(ctx) {
     await all;
     // Bytes each way: the 64 KiB messages go to the node and come back.
     out.bulkMBps = (Number(bulkN) * big.length) / 1e6 / ((performance.now() - t0) / 1000);
+    // 64 B messages one way, as fast as they are accepted; the node acknowledges the last.
+    const control = staticEbbId('bench.control');
+    let controlReply;
+    let controlWaiter;
+    messenger.register(control, (from, type, message) => {
+      controlReply = new TextDecoder().decode(message.toUint8Array());
+      message.releaseChain();
+      controlWaiter?.();
+    });
+    const ask = async (text) => {
+      const got = new Promise((r) => (controlWaiter = r));
+      await messenger.send(id, control, 1, IOBuf.copyOf(text));
+      await got;
+      return controlReply;
+    };
+    const streamN = 20000;
+    await ask('stream ' + streamN);
+    const streamed = new Promise((r) => (waiter = r));
+    const s0 = performance.now();
+    for (let i = 0; i < streamN; i++) await messenger.send(id, echo, 3, IOBuf.copyOf(small));
+    await streamed;
+    out.streamPerSec = streamN / ((performance.now() - s0) / 1000);
+    const gim = JSON.parse(await ask('gim 2000'));
+    out.gimSeq = gim.seq;
+    out.gimPar = gim.par;
   }
   ctx.log('RESULT ' + JSON.stringify(out));
 }
@@ -132,6 +184,12 @@ export default async function run(): Promise<BenchReport> {
     { name: 'front-end ↔ node Messenger 64 B round trip (node process)', medianNs: mp.rttUs! * 1e3, opsPerSec: 1e6 / mp.rttUs! },
     { name: 'front-end ↔ node Messenger 64 KiB echo throughput (in-process node)', medianNs: NaN, MBps: mi.bulkMBps },
     { name: 'front-end ↔ node Messenger 64 KiB echo throughput (node process)', medianNs: NaN, MBps: mp.bulkMBps },
+    { name: 'front-end → node Messenger 64 B stream (in-process node)', medianNs: 1e9 / mi.streamPerSec!, messagesPerSec: mi.streamPerSec },
+    { name: 'front-end → node Messenger 64 B stream (node process)', medianNs: 1e9 / mp.streamPerSec!, messagesPerSec: mp.streamPerSec },
+    { name: 'GlobalIdMap set from a node, sequential (in-process node)', medianNs: 1e9 / mi.gimSeq!, opsPerSec: mi.gimSeq },
+    { name: 'GlobalIdMap set from a node, sequential (node process)', medianNs: 1e9 / mp.gimSeq!, opsPerSec: mp.gimSeq },
+    { name: 'GlobalIdMap get from a node, 32 in flight (in-process node)', medianNs: 1e9 / mi.gimPar!, opsPerSec: mi.gimPar },
+    { name: 'GlobalIdMap get from a node, 32 in flight (node process)', medianNs: 1e9 / mp.gimPar!, opsPerSec: mp.gimPar },
   );
   return {
     name: 'distributed runtime: node allocation and the front-end ↔ node Messenger',
@@ -141,6 +199,9 @@ export default async function run(): Promise<BenchReport> {
       'process cold/pool': p.coldMs! / p.poolMs!,
       'rtt process/in-process': mp.rttUs! / mi.rttUs!,
       'bulk process/in-process': mp.bulkMBps! / mi.bulkMBps!,
+      'stream 64 B process/in-process': mp.streamPerSec! / mi.streamPerSec!,
+      'GlobalIdMap set seq process/in-process': mp.gimSeq! / mi.gimSeq!,
+      'GlobalIdMap get 32-in-flight process/in-process': mp.gimPar! / mi.gimPar!,
     },
     notes: [
       'pool: allocation takes a dormant node (machine, NIC, system Ebbs booted) and only activates it: load the image, link the Messenger directories, run the agent and wait for its READY over the Messenger',
