@@ -43,7 +43,12 @@ export class PortForward {
     const { host, port } = this.target.listen;
     return new Promise((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) =>
-        reject(new UsageError(`port forward ${host}:${port} → ${this.target.address}:${this.target.port}: cannot listen: ${e.code ?? e.message}`)),
+        reject(
+          new UsageError(
+            `port forward ${host}:${port} → ${this.target.address}:${this.target.port}: cannot listen: ${e.code ?? e.message}` +
+              (e.code === 'EADDRINUSE' ? ' (another program has that port; change network.forwards[].listen in the config)' : ''),
+          ),
+        ),
       );
       server.listen(port, host, () => resolve());
     });
