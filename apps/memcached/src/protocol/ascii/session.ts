@@ -336,17 +336,26 @@ export class AsciiSession implements Session {
     this.reply(out, this.ctx.store.delete(this.keyOf(1)) ? 'DELETED\r\n' : 'NOT_FOUND\r\n');
   }
 
-  private arith(incr: boolean, out: ReplyBuilder): void {
+  /**
+   * `<command> <key> <argument> [noreply]` (incr, decr, touch): checks the shape and the key,
+   * sets `noreply`; false once the error reply is written.
+   */
+  private keyArgumentLine(out: ReplyBuilder): boolean {
     const ntok = this.ntok;
     if (ntok !== 3 && ntok !== 4) {
       out.text('ERROR\r\n');
-      return;
+      return false;
     }
     this.noreply = ntok === 4 && this.tokenIs(3, NOREPLY);
     if (this.tokenLength(1) > KEY_MAX_LENGTH) {
       out.text(CLIENT_ERROR_FORMAT);
-      return;
+      return false;
     }
+    return true;
+  }
+
+  private arith(incr: boolean, out: ReplyBuilder): void {
+    if (!this.keyArgumentLine(out)) return;
     const delta = parseDecimalU64(this.line, this.starts[2], this.ends[2]);
     if (delta === null) {
       out.text('CLIENT_ERROR invalid numeric delta argument\r\n');
@@ -373,16 +382,7 @@ export class AsciiSession implements Session {
   }
 
   private touch(out: ReplyBuilder): void {
-    const ntok = this.ntok;
-    if (ntok !== 3 && ntok !== 4) {
-      out.text('ERROR\r\n');
-      return;
-    }
-    this.noreply = ntok === 4 && this.tokenIs(3, NOREPLY);
-    if (this.tokenLength(1) > KEY_MAX_LENGTH) {
-      out.text(CLIENT_ERROR_FORMAT);
-      return;
-    }
+    if (!this.keyArgumentLine(out)) return;
     const exptime = parseI32(this.line, this.starts[2], this.ends[2]);
     if (Number.isNaN(exptime)) {
       out.text('CLIENT_ERROR invalid exptime argument\r\n');

@@ -298,23 +298,10 @@ export class BinarySession implements Session {
       if (!isQuiet(op)) this.respond(out, Status.Success, 0, 0, 0, store.lastCas);
       return;
     }
-    switch (status) {
-      case StoreStatus.NotStored:
-        this.error(out, mode === StoreMode.Add ? Status.KeyExists : mode === StoreMode.Replace ? Status.KeyNotFound : Status.NotStored);
-        return;
-      case StoreStatus.Exists:
-        this.error(out, Status.KeyExists);
-        return;
-      case StoreStatus.NotFound:
-        this.error(out, Status.KeyNotFound);
-        return;
-      case StoreStatus.TooLarge:
-        this.error(out, Status.TooLarge);
-        return;
-      default:
-        this.error(out, Status.OutOfMemory);
-        return;
-    }
+    // add/replace that did not apply answer as memcached does: the key exists / is missing.
+    if (status === StoreStatus.NotStored && mode === StoreMode.Add) this.error(out, Status.KeyExists);
+    else if (status === StoreStatus.NotStored && mode === StoreMode.Replace) this.error(out, Status.KeyNotFound);
+    else this.error(out, errorStatus(status));
   }
 
   private arith(out: ReplyBuilder): void {
@@ -325,22 +312,11 @@ export class BinarySession implements Session {
     const exptime = v.getUint32(16, false);
     const initial = exptime === 0xffffffff ? null : v.getBigUint64(8, false);
     const store = this.ctx.store;
-    switch (store.arith(this.key(), incr, delta, initial, exptime)) {
-      case StoreStatus.Stored:
-        if (op === Op.Increment || op === Op.Decrement) {
-          this.respond(out, Status.Success, 0, 0, 8, store.lastCas);
-          out.u64big(store.lastValue);
-        }
-        return;
-      case StoreStatus.NotFound:
-        this.error(out, Status.KeyNotFound);
-        return;
-      case StoreStatus.NonNumeric:
-        this.error(out, Status.NonNumeric);
-        return;
-      default:
-        this.error(out, Status.OutOfMemory);
-        return;
+    const status = store.arith(this.key(), incr, delta, initial, exptime);
+    if (status !== StoreStatus.Stored) this.error(out, errorStatus(status));
+    else if (op === Op.Increment || op === Op.Decrement) {
+      this.respond(out, Status.Success, 0, 0, 8, store.lastCas);
+      out.u64big(store.lastValue);
     }
   }
 
@@ -387,4 +363,22 @@ function isStorage(op: number): boolean {
 
 function isQuiet(op: number): boolean {
   return op === Op.SetQ || op === Op.AddQ || op === Op.ReplaceQ || op === Op.AppendQ || op === Op.PrependQ;
+}
+
+/** The binary status for a store outcome other than Stored. */
+function errorStatus(status: StoreStatus): number {
+  switch (status) {
+    case StoreStatus.NotStored:
+      return Status.NotStored;
+    case StoreStatus.Exists:
+      return Status.KeyExists;
+    case StoreStatus.NotFound:
+      return Status.KeyNotFound;
+    case StoreStatus.TooLarge:
+      return Status.TooLarge;
+    case StoreStatus.NonNumeric:
+      return Status.NonNumeric;
+    default:
+      return Status.OutOfMemory;
+  }
 }
