@@ -15,7 +15,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const APP_DIR = join(BENCH_DIR, '..');
@@ -240,26 +240,11 @@ export async function startLibos(o: LibosOptions): Promise<LibosServer> {
   const network: string[] = [`subnet: '${o.tap?.subnet ?? '10.0.0.0/24'}'`];
   if (o.forward) network.push(`forwards: [{ listen: '127.0.0.1:0', node: 1, port: 11211 }]`);
   if (o.tap !== undefined) network.push(`tap: { name: '${o.tap.name}', required: true }`);
+  // The app's own ebbrt.config.ts, with the bench's TAP name/subnet, a free forward port and memory.
   const config = tmpFile(
     `${label}.config.ts`,
-    `import { defineConfig } from '@ebbrt/runtime';
-// Written by bench/servers.ts: ebbrt.config.ts with the bench's TAP name/subnet and a free forward port.
-export default defineConfig({
-  name: 'memcached',
-  entry: { backend: './src/main.ts' },
-  clock: 'realtime',
-  backend: {
-    nodes: 1,
-    machine: { cores: 2, memory: '512MiB' },
-    ebbs: {
-      EventManager: '@ebbrt/event-manager',
-      MemoryAllocator: '@ebbrt/memory-allocator-slqb',
-      NetworkManager: '@ebbrt/network-manager-lwip',
-    },
-  },
-  network: { ${network.join(', ')} },
-  args: ['--port', '11211', '--memory-limit', '${o.memory}', '--max-item-size', '1MiB'],
-});
+    `import base from ${JSON.stringify(pathToFileURL(join(APP_DIR, 'ebbrt.config.ts')).href)};
+export default { ...base, network: { ${network.join(', ')} }, args: ['--port', '11211', '--memory-limit', '${o.memory}', '--max-item-size', '1MiB'] };
 `,
   );
   const extra = o.tracePath === undefined ? [] : ['--trace', o.tracePath];

@@ -38,5 +38,5 @@ function nodeMemory(ctx: AppContext, reserve: number | undefined): MemoryPressur
   if (ctx.node.localIdMap.get(SystemEbbIds.MemoryAllocator) === undefined) return undefined;
   const allocator = new EbbRef<MemoryAllocator>(SystemEbbIds.MemoryAllocator);
   const total = allocator.deref().stats().totalBytes;
-  return { freeBytes: () => allocator.deref().stats().freePageBytes, reserveBytes: reserve ?? Math.floor(total / 8) };
+  return { freeBytes: () => allocator.deref().freeBytes(), reserveBytes: reserve ?? Math.floor(total / 8) };
 }

@@ -29,7 +29,7 @@ async function flood(memoryLimit: number, probe: boolean): Promise<{ server: Mem
         memoryLimit,
         threads: 2,
         // What main.ts gives it on a native node: the allocator's free pages, an eighth kept free.
-        ...(probe ? { memoryPressure: { freeBytes: () => allocator.deref().stats().freePageBytes, reserveBytes: 4 * 1024 * 1024 } } : {}),
+        ...(probe ? { memoryPressure: { freeBytes: () => allocator.deref().freeBytes(), reserveBytes: 4 * 1024 * 1024 } } : {}),
       });
     });
     let stored = 0;

@@ -92,6 +92,10 @@ export class SimpleAllocator implements MemoryAllocator {
     return IOBuf.fromStorage(storage, 0, size);
   }
 
+  freeBytes(): number {
+    return this.freeList.freeBytes;
+  }
+
   stats(): AllocatorStats {
     let live = 0;
     let bytes = 0;

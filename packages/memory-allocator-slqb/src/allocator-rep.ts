@@ -104,6 +104,10 @@ export class SlqbAllocator implements MemoryAllocator {
     return this.root.iobufs.wrap(this.malloc(size), size, this.core);
   }
 
+  freeBytes(): number {
+    return this.mem.pages.freeBytes;
+  }
+
   stats(): SlqbAllocatorStats {
     return this.root.stats();
   }

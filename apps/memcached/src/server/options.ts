@@ -31,7 +31,7 @@ export interface MemoryPressureProbe {
   readonly reserveBytes: number;
 }
 
-/** Receive batches between two looks at the node's free memory (a stats call is not free). */
+/** Receive batches between two looks at the node's free memory. */
 export const PRESSURE_CHECK_INTERVAL = 32;
 
 export const DEFAULT_PORT = 11211;

@@ -52,7 +52,7 @@ export const InterfaceMembers: { readonly [K in SystemInterfaceName]: readonly (
     'getNum',
   ],
   Timer: ['start', 'stop', 'sleep', 'now'],
-  MemoryAllocator: ['allocPages', 'freePages', 'malloc', 'tryMalloc', 'free', 'allocIOBuf', 'stats'],
+  MemoryAllocator: ['allocPages', 'freePages', 'malloc', 'tryMalloc', 'free', 'allocIOBuf', 'freeBytes', 'stats'],
   NetworkManager: ['interfaces', 'tcpListen', 'tcpConnect', 'udpBind'],
   Messenger: ['send', 'register', 'registerType', 'peers'],
   GlobalIdMap: ['get', 'set'],

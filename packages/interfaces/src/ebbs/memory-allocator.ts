@@ -37,6 +37,11 @@ export interface MemoryAllocator {
   free(addr: PhysAddr): void;
   /** An IOBuf over freshly allocated memory, returned to this allocator on its last release. */
   allocIOBuf(size: number): IOBuf;
+  /**
+   * Bytes of free pages on the node, cheaply (no walk): for callers that watch memory pressure
+   * often (a cache that pins received buffers). Memory in per-core object caches is not counted.
+   */
+  freeBytes(): number;
   stats(): AllocatorStats;
 }
 
