@@ -117,6 +117,13 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     simulation.stop();
   };
 
+  /** Every failed event of a node is reported on its console and makes the exit code 1. */
+  const watchFailures = (node: BootedNode): void =>
+    node.events.onEventFailure((f) => {
+      failures.push(f);
+      const detail = f.error instanceof Error ? (f.error.stack ?? f.error.message) : String(f.error);
+      node.console.log(`event #${f.eventId} on core ${f.core} failed: ${detail}`);
+    });
   const bootMs = new Map<string, number>();
   const allBackendsUp: Promise<number>[] = [];
   const context = (node: BootedNode, role: AppContext['role'], args: readonly string[]): AppContext =>
@@ -138,6 +145,7 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
       return main;
     },
     reportStarted: (node) => bootMs.set(node.label, performance.now() - started),
+    booted: (node) => watchFailures(node),
     // A back-end's main may serve forever, so the run never waits for it to settle: a throw or
     // rejection is an event failure like any other (reported, and the exit code becomes 1).
     startMain: (node, main, info) => main(context(node, 'backend', info.args)),
@@ -202,7 +210,6 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
           onFailure: (f) => failures.push(f),
           onExitRequest: exit,
           link,
-          frontend: { port: () => link.frontendPeers.port, setPeer: (id, a, p) => link.frontendPeers.setPeer(id, a, p), forgetPeer: (id) => link.frontendPeers.forgetPeer?.(id) },
         });
       }
     }
@@ -233,11 +240,7 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     await network?.close();
     throw error instanceof NodeAllocationError && error.cause !== undefined ? error.cause : error;
   }
-  for (const node of [frontend, ...backends]) node.events.onEventFailure((f) => {
-    failures.push(f);
-    const detail = f.error instanceof Error ? (f.error.stack ?? f.error.message) : String(f.error);
-    node.console.log(`event #${f.eventId} on core ${f.core} failed: ${detail}`);
-  });
+  watchFailures(frontend);
 
   const frontendMain = config.entry.frontend ? await loadEntry(dir, config.entry.frontend, 'config.entry.frontend') : undefined;
   /** The front-end's main is the application's driver: the run lasts until it settles. */

@@ -69,6 +69,24 @@ describe('NodeAllocator in the runtime', () => {
     expect(run.platform.liveNodes).toEqual([]);
   });
 
+  it("a failing event on a node the app allocated itself is reported like any other", async () => {
+    const frontend = `import { SystemEbbIds } from '@ebbrt/interfaces';
+import { EbbRef } from '@ebbrt/core-translation';
+export async function main() {
+  await new EbbRef(SystemEbbIds.NodeAllocator).deref().allocateNode('./bad.mjs', { cores: 1, memoryBytes: 8 << 20 }).networkId;
+}
+`;
+    const lines: string[] = [];
+    const dir = app(
+      { entry: { frontend: './frontend.mjs' }, backend: { nodes: 0, machine: { cores: 1, memory: '8MiB' } } },
+      { 'frontend.mjs': frontend, 'bad.mjs': "export function main() { throw new Error('image broke'); }\n" },
+    );
+    const run = await runApp(dir, { output: (l) => lines.push(l), resolveFrom: [process.cwd()] });
+    expect(run.failures.map((f) => [f.node, (f.error as Error).message])).toEqual([[1, 'image broke']]);
+    expect(run.exitCode).toBe(1);
+    expect(lines.some((l) => l.startsWith('[node 1 core 0] event #') && l.includes('image broke'))).toBe(true);
+  });
+
   it('a node killed mid-run is forgotten and freed; the others keep running', async () => {
     const ticking = `import { SystemEbbIds } from '@ebbrt/interfaces';
 import { EbbRef } from '@ebbrt/core-translation';

@@ -21,6 +21,8 @@ export interface InProcessPlatformDeps {
   startMain(node: BootedNode, main: AppMain, info: NodeRuntimeInfo): unknown;
   /** Wall ms from the run's start, to record each node's boot time. */
   reportStarted(node: BootedNode): void;
+  /** A node has booted: the runtime watches its events (failures), whoever allocated it. */
+  booted(node: BootedNode): void;
   /** Joins the node's Messenger to the application's; nodes then report back over it. */
   link?: MessengerLink;
 }
@@ -71,6 +73,7 @@ export class InProcessPlatform implements NodePlatform {
       simulation.destroyMachine(machine);
       throw error;
     }
+    this.deps.booted(booted);
     const node = new InProcessNode(id, shape, booted, machine, this);
     this.nodes.set(id, node);
     // A dormant node is linked and connected to the front-end already, so handing it out is

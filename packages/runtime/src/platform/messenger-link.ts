@@ -129,8 +129,8 @@ export class MessengerLink {
   /** A node is gone: nobody should still send to it. */
   unlink(id: number): void {
     this.waiting.delete(id);
-    if (!this.linked.delete(id)) return;
     this.frontendDirectory?.forgetPeer?.(id);
+    if (!this.linked.delete(id)) return;
     for (const other of this.linked.values()) other.directory.forgetPeer?.(id);
     this.network?.closeNodeForward(id);
   }

@@ -12,10 +12,8 @@ export interface ProcessPlatformDeps {
   output(line: string): void;
   onFailure(failure: EventFailure): void;
   onExitRequest(code: number): void;
-  /** Reports from nodes arrive over the front-end's Messenger (the runtime agent's READY). */
+  /** Reports from nodes arrive over the front-end's Messenger (the runtime agent's READY); its directory learns each node's port. */
   link: MessengerLink;
-  /** The front-end Messenger's directory and its host port. */
-  frontend: { port(): number; setPeer(id: number, address: string, port: number): void; forgetPeer?(id: number): void };
   bootTimeoutMs?: number;
 }
 
@@ -54,7 +52,7 @@ export class ProcessPlatform implements NodePlatform {
         cores: shape.cores,
         memoryBytes: shape.memoryBytes,
         seed: this.deps.seed + id,
-        frontendPort: this.deps.frontend.port(),
+        frontendPort: this.deps.link.frontendPeers.port,
       });
       node.forwardPort = dormant.forwardPort;
     } catch (error) {
@@ -79,7 +77,8 @@ export class ProcessPlatform implements NodePlatform {
 
   /** @internal */
   async activate(node: ProcessNode, info: NodeRuntimeInfo): Promise<void> {
-    const { frontend, link } = this.deps;
+    const { link } = this.deps;
+    const frontend = link.frontendPeers;
     const peers = this.liveNodes.filter((n) => n !== node && n.activated).map((n) => ({ id: n.networkId, port: n.forwardPort }));
     frontend.setPeer(node.networkId, '127.0.0.1', node.forwardPort);
     for (const other of this.liveNodes) if (other !== node && other.activated) other.post({ type: 'peer', id: node.networkId, port: node.forwardPort });
@@ -89,7 +88,7 @@ export class ProcessPlatform implements NodePlatform {
       type: 'activate',
       image: info.image,
       args: info.args,
-      frontendPort: frontend.port(),
+      frontendPort: frontend.port,
       peers,
     });
     for (const l of this.activatedListeners) l(node);
@@ -100,7 +99,6 @@ export class ProcessPlatform implements NodePlatform {
   release(node: ProcessNode): void {
     if (!this.nodes.delete(node.networkId)) return;
     this.deps.link.unlink(node.networkId);
-    this.deps.frontend.forgetPeer?.(node.networkId);
     for (const other of this.nodes.values()) other.post({ type: 'forget', id: node.networkId });
   }
 }
