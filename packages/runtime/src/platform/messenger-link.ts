@@ -94,31 +94,16 @@ export class MessengerLink {
   }
 
   /** Runs on the node (its agent event): reports READY to the front-end, retrying while the way in comes up. */
-  static async report(): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await messengerRef.deref().send(0, AGENT_EBB_ID, READY, IOBuf.copyOf('ready'));
-        return;
-      } catch (error) {
-        if (attempt >= REPORT_ATTEMPTS) throw error;
-        await timerRef.deref().sleep(REPORT_RETRY_US);
-      }
-    }
+  static report(): Promise<void> {
+    return sendToFrontEnd(READY, 'ready');
   }
 
   /**
    * Runs on a dormant node: opens its Messenger connection to the front-end now, so that when it
    * is handed out, reporting back is one message on a warm connection (the dormant pool's point).
    */
-  static async warmUp(): Promise<void> {
-    for (let attempt = 1; attempt <= REPORT_ATTEMPTS; attempt++) {
-      try {
-        await messengerRef.deref().send(0, AGENT_EBB_ID, WARM_UP, IOBuf.copyOf('warm'));
-        return;
-      } catch {
-        await timerRef.deref().sleep(REPORT_RETRY_US);
-      }
-    }
+  static warmUp(): Promise<void> {
+    return sendToFrontEnd(WARM_UP, 'warm').catch(() => undefined);
   }
 
   /** Whether {@link link} has run for node `id`. */
@@ -133,5 +118,18 @@ export class MessengerLink {
     if (!this.linked.delete(id)) return;
     for (const other of this.linked.values()) other.directory.forgetPeer?.(id);
     this.network?.closeNodeForward(id);
+  }
+}
+
+/** Sends to the front-end's agent, retrying while the front-end's way in (gateway, forward) comes up. */
+async function sendToFrontEnd(type: number, text: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await messengerRef.deref().send(0, AGENT_EBB_ID, type, IOBuf.copyOf(text));
+      return;
+    } catch (error) {
+      if (attempt >= REPORT_ATTEMPTS) throw error;
+      await timerRef.deref().sleep(REPORT_RETRY_US);
+    }
   }
 }
