@@ -4,7 +4,7 @@
  * segments. Timers are events on the same clock. Deterministic, no Simulation needed.
  */
 import { IOBuf, type TimerHandle } from '@ebbrt/interfaces';
-import { checksumAdd, checksumFinish, ipv4, pseudoHeaderSum, TcpStack, type TcpConfig, DEFAULT_RTO } from '../src/index.js';
+import { checksumAdd, checksumFinish, ipv4, pseudoHeaderSum, TcpStack, type TcpConfig, type TcpEnv, DEFAULT_RTO } from '../src/index.js';
 import { chainChecksumAdd } from '../src/iface/net-interface.js';
 
 const L4 = 46;
@@ -29,7 +29,10 @@ export class Harness {
   latencyNs = 20_000;
   log: string[] = [];
 
-  constructor(config: Partial<TcpConfig> = {}) {
+  constructor(
+    config: Partial<TcpConfig> = {},
+    private readonly envExtra: Partial<Pick<TcpEnv, 'randomU32' | 'secureIsn'>> = {},
+  ) {
     const cfg: TcpConfig = {
       mss: 1460,
       receiveWindow: 256 * 1024,
@@ -67,6 +70,7 @@ export class Harness {
       startTimer: (fn, us) => this.at(this.now + us * 1000, fn),
       post: (_core, fn) => fn(),
       numCores: 1,
+      ...this.envExtra,
     });
   }
 
