@@ -81,3 +81,23 @@ export function settingsStats(ctx: ProtocolContext): Array<[string, string]> {
     ['binding_protocol', 'auto-negotiate'],
   ];
 }
+
+/**
+ * A named stats group both protocols answer (`stats items`, binary STAT "slabs"...), or
+ * undefined for a name memcached does not know (`ERROR`, binary key-not-found).
+ */
+export function namedStats(ctx: ProtocolContext, name: string): Array<[string, string]> | undefined {
+  switch (name) {
+    case 'settings':
+      return settingsStats(ctx);
+    case 'items':
+      return ctx.store.itemsStats();
+    case 'slabs':
+      return ctx.store.slabs.slabs();
+    case 'sizes':
+      // memcached tracks sizes only with -o track_sizes; off by default, as here.
+      return [['sizes_status', 'disabled']];
+    default:
+      return undefined;
+  }
+}

@@ -7,7 +7,7 @@
 import type { IOBuf } from '@ebbrt/interfaces';
 import { KEY_MAX_LENGTH, StoreMode, StoreStatus, type Item } from '../../store/index.js';
 import { latin1 } from '../bytes.js';
-import { generalStats, settingsStats, type ProtocolContext } from '../context.js';
+import { generalStats, namedStats, type ProtocolContext } from '../context.js';
 import type { InputQueue } from '../input.js';
 import type { ReplyBuilder } from '../output.js';
 import { Action, type Session } from '../session.js';
@@ -321,10 +321,13 @@ export class BinarySession implements Session {
   }
 
   private stats(out: ReplyBuilder): void {
-    let list: Array<[string, string]>;
+    let list: Array<[string, string]> | undefined;
     if (this.keylen === 0) list = generalStats(this.ctx);
-    else if (this.key() === 'settings') list = settingsStats(this.ctx);
-    else {
+    else if (this.key() === 'reset') {
+      this.ctx.store.resetStats();
+      list = [];
+    } else list = namedStats(this.ctx, this.key());
+    if (list === undefined) {
       this.error(out, Status.KeyNotFound);
       return;
     }
