@@ -70,15 +70,23 @@ export function generalStats(ctx: ProtocolContext): Array<[string, string]> {
   ];
 }
 
-/** `stats settings`. */
+/** `stats settings`: the settings that mean something here, in memcached 1.6's order and names. */
 export function settingsStats(ctx: ProtocolContext): Array<[string, string]> {
   return [
     ['maxbytes', String(ctx.store.memoryLimit)],
-    ['item_size_max', String(ctx.store.maxItemSize)],
-    ['num_threads', String(ctx.threads)],
     ['verbosity', String(ctx.verbosity)],
+    ['evictions', 'on'],
+    ['growth_factor', '1.25'],
+    ['chunk_size', '48'],
+    ['num_threads', String(ctx.threads)],
+    ['stat_key_prefix', ':'],
+    ['detail_enabled', 'no'],
     ['cas_enabled', 'yes'],
     ['binding_protocol', 'auto-negotiate'],
+    ['item_size_max', String(ctx.store.maxItemSize)],
+    ['slab_chunk_max', String(Math.floor(ctx.store.maxItemSize / 2))],
+    ['flush_enabled', 'yes'],
+    ['dump_enabled', 'yes'],
   ];
 }
 

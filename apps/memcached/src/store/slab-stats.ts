@@ -72,7 +72,7 @@ export class SlabBook {
     for (const a of [c.getHits, c.cmdSet, c.deleteHits, c.incrHits, c.decrHits, c.casHits, c.casBadval, c.touchHits, c.evicted, c.evictedNonzero, c.evictedTime, c.outOfMemory, c.reclaimed]) a.fill(0);
   }
 
-  /** `stats items`: memcached 1.6's fields, for each class holding items (one LRU: all of them "cold"). */
+  /** `stats items`: memcached 1.6's fields, for each class holding items. */
   items(lru: Lru, nowMs: number): Array<[string, string]> {
     const number = new Float64Array(MAX_SLAB_CLASSES);
     const requested = new Float64Array(MAX_SLAB_CLASSES);
@@ -88,15 +88,14 @@ export class SlabBook {
       if (number[cls] === 0) continue;
       const p = `items:${cls}:`;
       const n = String(number[cls]);
+      // What memcached 1.6 prints for a class when its LRU is not segmented (-o no_lru_maintainer),
+      // which is the model here: one LRU, no hot/warm/cold.
       const fields: Array<[string, number | string]> = [
-        ['number', n], ['number_hot', 0], ['number_warm', 0], ['number_cold', n],
-        ['age_hot', 0], ['age_warm', 0], ['age', Math.max(0, Math.floor((nowMs - oldest[cls]!) / 1000))],
+        ['number', n], ['age', Math.max(0, Math.floor((nowMs - oldest[cls]!) / 1000))],
         ['mem_requested', requested[cls]!], ['evicted', c.evicted[cls]!], ['evicted_nonzero', c.evictedNonzero[cls]!],
         ['evicted_time', c.evictedTime[cls]!], ['outofmemory', c.outOfMemory[cls]!], ['tailrepairs', 0],
-        ['reclaimed', c.reclaimed[cls]!], ['expired_unfetched', 0], ['evicted_unfetched', 0], ['evicted_active', 0],
-        ['crawler_reclaimed', 0], ['crawler_items_checked', 0], ['lrutail_reflocked', 0], ['moves_to_cold', 0],
-        ['moves_to_warm', 0], ['moves_within_lru', 0], ['direct_reclaims', 0], ['hits_to_hot', 0], ['hits_to_warm', 0],
-        ['hits_to_cold', c.getHits[cls]!], ['hits_to_temp', 0],
+        ['reclaimed', c.reclaimed[cls]!], ['expired_unfetched', 0], ['evicted_unfetched', 0],
+        ['crawler_reclaimed', 0], ['crawler_items_checked', 0], ['lrutail_reflocked', 0],
       ];
       for (const [name, value] of fields) out.push([p + name, String(value)]);
     }

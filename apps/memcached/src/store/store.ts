@@ -331,7 +331,9 @@ export class MemcachedStore {
       this.slabs.counters.decrHits[item.cls]!++;
     }
     const next = applyDelta(current, delta, incr);
-    const buf = this.formatNumber(next);
+    // memcached rewrites a number that got no longer in place, padded with spaces to the old
+    // length ("10" decr 1 is "9 "); a longer one becomes a new item of its own length.
+    const buf = this.formatNumber(next, item.length);
     if (buf === null) return StoreStatus.NoMemory;
     // Replace the value in place (the number is new bytes; incr/decr cannot be zero copy).
     if (item.value !== null) {
@@ -468,9 +470,13 @@ export class MemcachedStore {
     v.releaseChain();
   }
 
-  /** A new buffer holding `n` in decimal; on OutOfMemoryError sheds items and retries once. */
-  private formatNumber(n: bigint): IOBuf | null {
-    const text = n.toString();
+  /**
+   * A new buffer holding `n` in decimal, space-padded to `width` when it fits in it; on
+   * OutOfMemoryError sheds items and retries once.
+   */
+  private formatNumber(n: bigint, width = 0): IOBuf | null {
+    let text = n.toString();
+    if (text.length < width) text = text.padEnd(width, ' ');
     let buf: IOBuf;
     try {
       buf = this.allocate(text.length);

@@ -145,7 +145,8 @@ export class AsciiSession implements Session {
         return Action.More;
       case Cmd.Gat:
       case Cmd.Gats: {
-        if (ntok < 3) {
+        // `gat <exptime>` with no key is an empty retrieval (END), as in memcached.
+        if (ntok < 2) {
           out.text('ERROR\r\n');
           return Action.More;
         }
@@ -403,7 +404,7 @@ export class AsciiSession implements Session {
     if (args === 1) {
       delay = parseI32(this.line, this.starts[1], this.ends[1]);
       if (Number.isNaN(delay)) {
-        out.text(CLIENT_ERROR_FORMAT);
+        out.text('CLIENT_ERROR invalid exptime argument\r\n');
         return;
       }
     } else if (args > 1) {

@@ -158,9 +158,12 @@ export class BinarySession implements Session {
   private execute(input: InputQueue, valueLen: number, out: ReplyBuilder): Action {
     const op = this.opcode;
     if (!this.shapeOk(valueLen)) {
+      // memcached treats a request whose extras/key/value do not fit its opcode as a protocol
+      // error: EINVAL, then the connection is closed (the reference test checks this).
       input.skip(valueLen);
       this.error(out, Status.InvalidArguments);
-      return Action.More;
+      this.ctx.connections.protocol_errors++;
+      return Action.Close;
     }
     const v = this.view;
     switch (op) {
