@@ -1,10 +1,17 @@
 /** Seeds and deterministic payloads shared by the simulation tests and benches. */
 
-/** Seeds to run: just EBBRT_SEED when set, else 1..n. */
+/**
+ * Seeds to run: just EBBRT_SEED when set (a failing seed replays exactly), else 1..n, or at most
+ * 3 of them with EBBRT_QUICK set.
+ */
 export function seeds(n: number): number[] {
   const env = process.env.EBBRT_SEED;
-  if (env !== undefined && env !== '') return [Number(env)];
-  return Array.from({ length: n }, (_, i) => i + 1);
+  if (env !== undefined && env !== '') {
+    const seed = Number(env);
+    if (!Number.isSafeInteger(seed)) throw new Error(`EBBRT_SEED must be an integer, got ${JSON.stringify(env)}`);
+    return [seed];
+  }
+  return Array.from({ length: process.env.EBBRT_QUICK ? Math.min(3, n) : n }, (_, i) => i + 1);
 }
 
 /** Deterministic bytes for datagram `seq` of length `len` (first 4 bytes: seq). */
