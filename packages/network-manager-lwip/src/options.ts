@@ -149,8 +149,6 @@ function checkAddressing(o: AddressingFields): AddressingCheck {
     gateway = g.value;
     if (!inSubnet(gateway, address, netmask)) {
       issues.push({ field: 'gateway', message: `${o.gateway} is outside ${ipv4ToString((address & netmask) >>> 0)}/${maskToPrefix(netmask)}: the next hop must be on the link` });
-    } else if (gateway === address) {
-      issues.push({ field: 'gateway', message: `${o.gateway} is this node's own address` });
     }
   }
   return { issues, value: issues.length === 0 ? { address, netmask, gateway } : undefined };
