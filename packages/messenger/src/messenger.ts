@@ -23,7 +23,7 @@ import {
   type CoreInfo,
   type CorePromise,
   type EbbId,
-  type EbbRoot,
+  type MessengerRoot as MessengerRootContract,
   type EventManager,
   type EventManagerRoot,
   type MessageHandler,
@@ -305,7 +305,7 @@ class Channel implements TcpHandler {
  * The Messenger's root: one per node, holding the peer directory, the connections and the
  * handler tables. `handleFault` gives each core its own {@link MessengerRep}.
  */
-export class MessengerRoot implements EbbRoot<MessengerRep> {
+export class MessengerRoot implements MessengerRootContract {
   readonly networkId: number;
   /** Settles (on `listenCore`) once the listener is bound; rejects if it could not be. */
   readonly listening: Promise<void>;
