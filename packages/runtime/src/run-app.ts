@@ -190,6 +190,9 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
   });
   const backends: BootedNode[] = [];
   try {
+    // Verified before anything uses its Ebbs (the link uses the Messenger, which uses the stack),
+    // so a package lacking a member is refused naming it, not found out by a TypeError later.
+    await verifyNode(frontend);
     await network?.prepare((machine, address) => bootGateway(bootDeps, machine, address));
     if (!frontendLink) inProcessPlatform.noLink();
     else {
@@ -256,8 +259,6 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
       },
     );
 
-  // The front-end comes up first, as it is the one that booted the back-ends.
-  await verifyNode(frontend);
   // While the front-end's main runs it may still post into the simulation (allocate a node,
   // send a message), so an idle virtual run is not over until main settles.
   const releaseFrontend = simulation.hold();
