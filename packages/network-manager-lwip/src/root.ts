@@ -17,7 +17,7 @@ import { IpProtocol } from './wire/ipv4.js';
 import { mac as parseMac } from './wire/mac-address.js';
 import type { LwipOptions } from './options.js';
 import { LwipNetworkManager } from './rep.js';
-import { TcpStack } from './tcp/tcp.js';
+import { TcpStack } from './tcp/stack.js';
 import { DhcpClient } from './dhcp/dhcp-client.js';
 import { PhaseTrace } from './phase-trace.js';
 import { chainChecksumAdd, L4_OFFSET } from './iface/net-interface.js';
