@@ -10,7 +10,11 @@ export { QueuePair, type QueuePairStats, type QueuePairConfig } from './driver/q
 export { NetInterface, type IfaceConfig, type IfaceEnv, type NetLink } from './iface/net-interface.js';
 export { UdpSocketImpl } from './iface/udp.js';
 export { newCounters, totalDrops, type NetCounters } from './iface/counters.js';
-export { TcpStack, TcpPcb, TcpListenerImpl, TcpState, SendWindowError, sliceChain, type TcpConfig, type TcpStats, type TcpEnv } from './tcp/tcp.js';
+export { TcpStack } from './tcp/stack.js';
+export { TcpPcb, SendWindowError } from './tcp/pcb.js';
+export { TcpListenerImpl } from './tcp/listener.js';
+export { sliceChain } from './tcp/chain.js';
+export { TcpState, type TcpConfig, type TcpStats, type TcpEnv } from './tcp/types.js';
 export { ReassemblyQueue } from './tcp/reassembly.js';
 export { RtoEstimator, DEFAULT_RTO, type RtoConfig } from './tcp/rto.js';
 export * from './tcp/seq.js';

@@ -3,8 +3,9 @@ import {
   SystemEbbIds,
   UsageError,
   type CoreInfo,
-  type EbbRoot,
   type EventManagerRoot,
+  type GatewayCapability,
+  type NetworkManagerRoot,
   type IOBuf,
 } from '@ebbrt/interfaces';
 import { rssHashOf, type Machine, type Simulation } from '@ebbrt/hw-x86sim';
@@ -16,7 +17,7 @@ import { IpProtocol } from './wire/ipv4.js';
 import { mac as parseMac } from './wire/mac-address.js';
 import { addressingOf, type LwipOptions } from './options.js';
 import { LwipNetworkManager } from './rep.js';
-import { TcpStack } from './tcp/tcp.js';
+import { TcpStack } from './tcp/stack.js';
 import { DhcpClient } from './dhcp/dhcp-client.js';
 import { PhaseTrace } from './phase-trace.js';
 import type { MemoryAllocator, Timer } from '@ebbrt/interfaces';
@@ -26,10 +27,12 @@ const timerRef = new EbbRef<Timer>(SystemEbbIds.Timer);
 const memRef = new EbbRef<MemoryAllocator>(SystemEbbIds.MemoryAllocator);
 
 /** Node-wide part of the native NetworkManager: the virtio-net driver and the eth0 interface. */
-export class LwipNetworkManagerRoot implements EbbRoot<LwipNetworkManager> {
+export class LwipNetworkManagerRoot implements NetworkManagerRoot {
   readonly driver: VirtioNetDriver;
   readonly iface: NetInterface;
   readonly tcp: TcpStack;
+  /** The stack accepts on any port (listenAnyPort), so this node can be a network's gateway. */
+  readonly gateway: GatewayCapability;
   /** The DHCP client when `address: 'dhcp'`. */
   readonly dhcp: DhcpClient | undefined;
   readonly node: NodeContext;
@@ -113,6 +116,7 @@ export class LwipNetworkManagerRoot implements EbbRoot<LwipNetworkManager> {
           rssHashOf(remote, iface.config.address, IpProtocol.Tcp, remotePort, localPort) % this.driver.device.queuePairs,
       },
     );
+    this.gateway = this.tcp;
     iface.tcpInput = (frame, bytes, off, len, src, dst) => this.tcp.input(frame, bytes, off, len, src, dst);
     // Driver/stack/app spans for a latency breakdown, only when the simulation records a trace.
     const phases = PhaseTrace.create(simulation, machine.tracePid);
