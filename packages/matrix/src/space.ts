@@ -118,9 +118,7 @@ export class MatrixSpace {
     this.post = options.post;
     this.allocator = options.allocator ?? new EbbRef<NodeAllocator>(SystemEbbIds.NodeAllocator).deref();
     this.messenger = options.messenger ?? new EbbRef<Messenger>(SystemEbbIds.Messenger).deref();
-    if (!Number.isInteger(this.tileSize) || this.tileSize < 1 || this.tileSize > 8192) {
-      throw new MatrixError(`matrixSpace: tileSize must be an integer in 1..8192, got ${String(options.tileSize)}`);
-    }
+    new Tiling(1, 1, this.tileSize); // validates tileSize, naming it
     this.messenger.register(MATRIX_EBB_ID, (from, _type, message) => this.receive(from, message));
   }
 
@@ -330,6 +328,17 @@ export class MatrixSpace {
     this.matrices.delete(state.id);
     this.stats.matrices = this.matrices.size;
     state.freed ||= state.broken === undefined;
+    // Work that needs this matrix's tiles cannot finish once they are dropped: fail it now.
+    for (const [req, p] of [...this.pending]) {
+      const hit = p.involved.find((i) => i.matrix === state.id);
+      if (hit === undefined) continue;
+      if (state.broken !== undefined) {
+        this.pending.delete(req);
+        p.result.reject(state.broken);
+      } else {
+        this.fail(req, hit.node, `matrix #${state.id} was freed while the op needed it`);
+      }
+    }
     const nodes = this.nodesOf(state);
     state.tiles.clear();
     await Promise.all(
@@ -353,6 +362,8 @@ export class MatrixSpace {
     this.nodeTable.delete(node);
     this.slots.delete(entry.slot);
     this.stats.nodes = this.nodeTable.size;
+    // Nothing will answer from a freed node (a drop racing the last holder's release).
+    for (const [req, p] of [...this.pending]) if (p.involved.some((i) => i.node === node)) this.fail(req, node, 'the node was freed');
     await this.allocator.freeNode(node).catch(() => undefined);
   }
 

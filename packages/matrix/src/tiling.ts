@@ -2,6 +2,8 @@ import { MatrixError } from './errors.js';
 
 /** Largest dimension: tile coordinates travel as u32 and element indices must stay exact doubles. */
 const MAX_DIM = 2 ** 32 - 1;
+/** A 1024 x 1024 tile is 8 MiB: half the Messenger's default message limit. */
+export const MAX_TILE = 1024;
 
 /**
  * The geometry of a matrix split into square tiles of `tileSize` (edge tiles are smaller when the
@@ -18,8 +20,8 @@ export class Tiling {
   ) {
     checkDim('rows', rows);
     checkDim('cols', cols);
-    if (!Number.isInteger(tileSize) || tileSize < 1 || tileSize > 8192) {
-      throw new MatrixError(`tileSize must be an integer in 1..8192, got ${String(tileSize)}`);
+    if (!Number.isInteger(tileSize) || tileSize < 1 || tileSize > MAX_TILE) {
+      throw new MatrixError(`tileSize must be an integer in 1..${MAX_TILE} (a tile travels as one Messenger message of at most 8 MiB), got ${String(tileSize)}`);
     }
     if (rows * cols > Number.MAX_SAFE_INTEGER) throw new MatrixError(`a ${rows}x${cols} matrix has more elements than a double counts exactly`);
     this.tileRows = Math.ceil(rows / tileSize);

@@ -18,12 +18,26 @@ export interface ClusterOptions {
   platform?: 'in-process' | 'process';
   /** Nodes booted by the config (running `backendImage`), beside those the test allocates. */
   nodes?: number;
-  backendImage?: string;
+  /** Options for the back-ends' Messenger (a static directory under the virtual clock). */
+  messenger?: Record<string, unknown>;
   link?: Record<string, unknown>;
   seed?: number;
   nodeAllocator?: Record<string, unknown>;
   run?: RunAppOptions;
+  /**
+   * Runs the body on back-end node 1 instead of the front-end (every config node installs the
+   * tile node type): for the virtual clock, where only back-ends talk over the Messenger.
+   */
+  onNode1?: boolean;
 }
+
+const IMAGE = fileURLToPath(new URL('../src/node-image.ts', import.meta.url));
+const BACKEND = `import { installTileNode } from ${JSON.stringify(IMAGE)};
+export function main(ctx) {
+  installTileNode(ctx.node);
+  if (ctx.node.id === 1) void globalThis[Symbol.for('ebbrt.matrix.test.main')](ctx);
+}
+`;
 
 export interface ClusterResult<T> {
   value: T;
@@ -36,15 +50,21 @@ export async function withFrontend<T>(options: ClusterOptions, body: (ctx: AppCo
   mkdirSync(TMP_ROOT, { recursive: true });
   const dir = mkdtempSync(join(TMP_ROOT, 'app-'));
   const config: Record<string, unknown> = {
-    entry: { frontend: './frontend.mjs', ...(options.backendImage !== undefined ? { backend: options.backendImage } : {}) },
+    entry: options.onNode1 ? { backend: './backend.mjs' } : { frontend: './frontend.mjs' },
     clock: options.clock ?? 'realtime',
     seed: options.seed ?? 1,
-    backend: { nodes: options.nodes ?? 0, platform: options.platform ?? 'in-process', machine: { cores: 1, memory: '16MiB' } },
-    network: { link: { latencyNs: 20_000, ...(options.link ?? {}) } },
+    backend: {
+      nodes: options.nodes ?? 0,
+      platform: options.platform ?? 'in-process',
+      machine: { cores: 1, memory: '16MiB' },
+      ...(options.messenger !== undefined ? { ebbs: { Messenger: { package: '@ebbrt/messenger', options: options.messenger } } } : {}),
+    },
+    network: { subnet: '10.0.0.0/24', link: { latencyNs: 20_000, ...(options.link ?? {}) } },
     ...(options.nodeAllocator !== undefined ? { frontend: { ebbs: { NodeAllocator: { package: '@ebbrt/node-allocator', options: options.nodeAllocator } } } } : {}),
   };
   writeFileSync(join(dir, 'ebbrt.config.json'), JSON.stringify(config, null, 2));
   writeFileSync(join(dir, 'frontend.mjs'), FRONTEND);
+  writeFileSync(join(dir, 'backend.mjs'), BACKEND);
   const lines: string[] = [];
   let value: T | undefined;
   let failure: { error: unknown } | undefined;
