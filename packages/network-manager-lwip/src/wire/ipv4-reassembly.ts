@@ -295,6 +295,15 @@ export class Ipv4Reassembler {
     return n;
   }
 
+  /** Datagrams under reassembly from `src`. */
+  pendingFrom(src: Ipv4Address): number {
+    return this.sourceCount(src);
+  }
+  /** Payload bytes buffered for `src`. */
+  bufferedFrom(src: Ipv4Address): number {
+    return this.sourceBytes(src);
+  }
+
   private sourceCount(src: number): number {
     let n = 0;
     for (const e of this.entries) if (e.src === src) n++;
