@@ -18,7 +18,7 @@ import {
 } from '@ebbrt/interfaces';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hostedCluster, type Cluster } from '../../messenger/test/cluster.js';
+import { hostedCluster, type Cluster } from '@ebbrt/testkit/cluster';
 import { REQUEST, encodeRequest, manifest, type FileSystemRoot } from '../src/index.js';
 
 const fsRef = new EbbRef<FileSystem>(SystemEbbIds.FileSystem);

@@ -19,7 +19,7 @@ import {
   type CoreInfo,
   type CorePromise,
   type EbbId,
-  type EbbRoot,
+  type MessengerRoot as MessengerRootContract,
   type EventManager,
   type EventManagerRoot,
   type IOBuf,
@@ -48,7 +48,7 @@ interface Peer {
   readonly channels: Set<Channel>;
 }
 
-export class MessengerRoot implements EbbRoot<MessengerRep>, ChannelHost {
+export class MessengerRoot implements MessengerRootContract, ChannelHost {
   readonly networkId: number;
   /** Settles (on `listenCore`) once the listener is bound; rejects if it could not be. */
   readonly listening: Promise<void>;

@@ -11,7 +11,7 @@ import {
   type Timer,
   type UdpSocket,
 } from '@ebbrt/interfaces';
-import { parseAddress } from './iface/net-interface.js';
+import { parseAddress } from './iface/udp.js';
 import { ipv4ToString, macToString } from './wire/index.js';
 import type { LwipNetworkManagerRoot } from './root.js';
 

@@ -5,7 +5,7 @@
  */
 import { IOBuf, type TimerHandle } from '@ebbrt/interfaces';
 import { checksumAdd, checksumFinish, ipv4, pseudoHeaderSum, TcpStack, type TcpConfig, DEFAULT_RTO } from '../src/index.js';
-import { chainChecksumAdd } from '../src/iface/net-interface.js';
+import { chainChecksumAdd } from '../src/wire/checksum.js';
 
 const L4 = 46;
 
