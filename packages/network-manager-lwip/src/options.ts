@@ -61,6 +61,8 @@ const lwipOptionsObject = z.strictObject({
   tcpMslUs: z.number().positive().default(30_000_000),
   /** Half-open (SYN_RCVD) connections per listener. */
   tcpSynBacklog: z.number().int().min(1).default(128),
+  /** With the SYN backlog full, answer with SYN cookies (true) or evict the oldest half-open connection (false). */
+  tcpSynCookies: z.boolean().default(true),
   /** DHCP (address: 'dhcp'): first retransmission timeout, doubled per retry up to dhcpRetryMaxUs. */
   dhcpRetryInitialUs: z.number().positive().default(4_000_000),
   dhcpRetryMaxUs: z.number().positive().default(64_000_000),

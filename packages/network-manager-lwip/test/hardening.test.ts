@@ -13,7 +13,7 @@ import {
   TcpFlags,
   totalDrops,
 } from '../src/index.js';
-import { netFixture, type NetFixture } from './fixtures.js';
+import { netFixture, type NetFixture } from '@ebbrt/testkit/net';
 
 const A = ipv4('10.0.0.1');
 const B = ipv4('10.0.0.2');

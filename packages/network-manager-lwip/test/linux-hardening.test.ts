@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { macToString } from '../src/index.js';
-import { LINUX_ADDRESS, NODE_ADDRESS, SCAPY_PYTHON, parsePing, scapyPrerequisites, startLinuxNetns, type LinuxNetns } from './linux-netns.js';
+import { LINUX_ADDRESS, NODE_ADDRESS, SCAPY_PYTHON, parsePing, scapyPrerequisites, startLinuxNetns, type LinuxNetns } from '@ebbrt/testkit/linux-netns';
 
 const pre = scapyPrerequisites();
 const reason = pre.ok ? '' : pre.reason;

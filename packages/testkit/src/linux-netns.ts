@@ -24,7 +24,7 @@ import { SystemEbbIds, type EbbRoot, type EventManagerRoot, type Timer } from '@
 import { eventManagerOptionsSchema, manifest as emManifest } from '@ebbrt/event-manager';
 import { manifest as timerManifest } from '@ebbrt/event-manager/timer';
 import { manifest as slqbManifest, slqbOptionsSchema } from '@ebbrt/memory-allocator-slqb';
-import { lwipOptionsSchema, manifest, type LwipNetworkManager, type LwipNetworkManagerRoot } from '../src/index.js';
+import { lwipOptionsSchema, manifest, type LwipNetworkManager, type LwipNetworkManagerRoot } from '@ebbrt/network-manager-lwip';
 
 export const LINUX_ADDRESS = '10.0.3.1';
 export const NODE_ADDRESS = '10.0.3.2';
