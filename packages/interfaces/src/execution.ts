@@ -24,8 +24,25 @@ export interface CoreInfo {
  * Ebb's id. A translation miss on a core calls `handleFault` exactly once for
  * that core; the returned rep is cached in the core's translation table.
  */
-export interface EbbRoot<Rep> {
+export interface EbbRoot<Rep> extends EbbLifecycle {
   handleFault(core: CoreInfo): Rep;
+}
+
+/**
+ * What the runtime does with any root across its node's life. Both are optional because most
+ * Ebbs live wholly inside the simulation and have nothing to do; the runtime calls them on every
+ * installed root, so a root that holds something outside (a host socket, a listener) declares it
+ * here instead of the runtime knowing the package.
+ */
+export interface EbbLifecycle {
+  /** Called once every system Ebb of the node is installed and its cores run events. Idempotent. */
+  start?(): void;
+  /**
+   * Called when the node stops (the application ended, the node was freed), in reverse install
+   * order: release what lives outside the simulation (host sockets, listeners). Idempotent; no
+   * callbacks into the node follow it.
+   */
+  stop?(): void;
 }
 
 /** An event body. Returning a promise means the event blocked; it resumes on the same core. */

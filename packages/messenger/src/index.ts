@@ -1,6 +1,8 @@
 export { manifest } from './manifest.js';
 export { messengerOptionsSchema, type MessengerOptions, type MessengerOptionsInput } from './options.js';
-export { MessengerRoot, MessengerRep, parsePeerAddress, type PeerAddress } from './messenger.js';
+export { MessengerRoot } from './root.js';
+export { MessengerRep } from './rep.js';
+export { parsePeerAddress, type PeerAddress } from './directory.js';
 export { emptyPeerStats, type MessengerStats, type PeerStats } from './stats.js';
 export {
   FrameDecoder,

@@ -1,6 +1,6 @@
 import { nodeContextOf } from '@ebbrt/core-translation';
 import { defineEbbManifest, type Messenger } from '@ebbrt/interfaces';
-import { MessengerRoot } from './messenger.js';
+import { MessengerRoot } from './root.js';
 import { messengerOptionsSchema, type MessengerOptions } from './options.js';
 
 /** The Messenger over any NetworkManager: front-end (hosted) and back-ends (native) alike. */

@@ -7,12 +7,12 @@ import {
   SystemEbbIds,
   UsageError,
   type CoreInfo,
-  type EbbRoot,
   type EventFn,
   type EventManagerRoot,
   type InterfaceInfo,
   type Ipv4String,
   type NetworkManager,
+  type NetworkManagerRoot,
   type TcpConnection,
   type TcpHandler,
   type TcpListener,
@@ -29,7 +29,7 @@ import { HostedTcpConnection, unmapIpv4 } from './tcp-connection.js';
  * core, and everything Node reports enters that core as an event through the
  * EventManagerRoot's `post`. The object is both the Ebb's root and its rep.
  */
-export class HostedNetworkManager implements NetworkManager, EbbRoot<NetworkManager>, HostContext {
+export class HostedNetworkManager implements NetworkManager, NetworkManagerRoot, HostContext {
   readonly nodeId: number;
   readonly numCores: number;
   private events: EventManagerRoot | undefined;
@@ -189,6 +189,11 @@ export class HostedNetworkManager implements NetworkManager, EbbRoot<NetworkMana
       else s.close();
     }
     this.live.clear();
+  }
+
+  /** The root's lifecycle: the node stops, so its host sockets go (the runtime calls it). */
+  stop(): void {
+    this.closeAll();
   }
 
   /** Sockets and listeners still open. */

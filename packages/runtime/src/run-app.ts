@@ -190,13 +190,16 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
   });
   const backends: BootedNode[] = [];
   try {
+    // Verified before anything uses its Ebbs (the link uses the Messenger, which uses the stack),
+    // so a package lacking a member is refused naming it, not found out by a TypeError later.
+    await verifyNode(frontend);
     await network?.prepare((machine, address) => bootGateway(bootDeps, machine, address));
     if (!frontendLink) inProcessPlatform.noLink();
     else {
       const link = new MessengerLink(network, frontend);
       await link.start();
       // A front-end with another GlobalIdMap (etcd, say) still answers the back-ends' default one.
-      const frontendMap = frontend.installed.find((e) => e.kind === 'GlobalIdMap')?.packageName;
+      const frontendMap = frontend.packageOf('GlobalIdMap');
       if (frontendMap !== undefined && frontendMap !== DEFAULT_GLOBAL_ID_MAP) await frontend.runOn(0, () => void serveGlobalIdMap());
       if (inProcess) inProcessPlatform.useLink(link);
       else {
@@ -235,7 +238,7 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
       if (processPlatform === undefined) backends.push(...inProcessPlatform.liveNodes.map((n) => n.booted));
     }
   } catch (error) {
-    frontend.events.shutdown();
+    frontend.stop();
     for (const node of (processPlatform ?? inProcessPlatform).liveNodes) void node.destroy();
     await network?.close();
     throw error instanceof NodeAllocationError && error.cause !== undefined ? error.cause : error;
@@ -256,8 +259,6 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
       },
     );
 
-  // The front-end comes up first, as it is the one that booted the back-ends.
-  await verifyNode(frontend);
   // While the front-end's main runs it may still post into the simulation (allocate a node,
   // send a message), so an idle virtual run is not over until main settles.
   const releaseFrontend = simulation.hold();
@@ -284,8 +285,9 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     for (const node of (processPlatform ?? inProcessPlatform).liveNodes) void node.destroy();
     throw error instanceof NodeAllocationError && error.cause !== undefined ? error.cause : error;
   } finally {
-    releaseFrontendIo(frontend);
-    frontend.events.shutdown();
+    // The front-end lives in this process's real I/O: its roots' stop() releases it (Messenger
+    // listener, hosted sockets), so a program that called runApp is not kept alive by an ended app.
+    frontend.stop();
     await network?.close();
   }
   if (failures.length > 0 && !exitRequested) exitCode = 1;
@@ -300,15 +302,3 @@ function impliedOptions(config: AppConfig): Partial<Record<SystemInterfaceName, 
 }
 
 
-/**
- * The front-end lives in this process's real I/O: when the app ends, its Messenger stops (listener
- * closed, connections aborted) and its NetworkManager closes what is left, so a program that called
- * runApp is not kept alive by sockets of an application that has ended.
- */
-function releaseFrontendIo(frontend: BootedNode): void {
-  for (const { kind, root } of frontend.installed) {
-    const r = root as { stop?(): void; closeAll?(): void };
-    if (kind === 'Messenger') r.stop?.();
-    if (kind === 'NetworkManager') r.closeAll?.();
-  }
-}

@@ -11,23 +11,24 @@ export {
 export {
   VirtioNetDevice,
   type VirtioNetOptions,
-  type VirtqueueConfig,
-  type VirtqueueState,
   type VirtioNetStats,
   VIRTIO_NET_F,
   VIRTIO_STATUS,
+  VIRTIO_NET_S_LINK_UP,
+  VIRTIO_NET_HDR_BYTES,
+  VIRTIO_NET_MAX_FRAME,
+  featureBit,
+} from './virtio-net.js';
+export {
+  type VirtqueueConfig,
+  type VirtqueueState,
   VIRTQ_DESC_F,
   VIRTQ_AVAIL_F_NO_INTERRUPT,
   VIRTQ_USED_F_NO_NOTIFY,
-  VIRTIO_NET_S_LINK_UP,
-  VIRTIO_NET_HDR_BYTES,
   VIRTQ_MAX_SIZE,
-  VIRTIO_NET_MAX_FRAME,
-  featureBit,
   virtqueueLayout,
-  rssHash,
-  rssHashOf,
-} from './virtio-net.js';
+} from './virtqueue.js';
+export { rssHash, rssHashOf } from './rss.js';
 export { L2Switch, SwitchPort, type SwitchStats } from './switch.js';
 export {
   Link,

@@ -15,7 +15,7 @@ import {
   rssHash,
   rssHashOf,
   virtqueueLayout,
-} from './virtio-net.js';
+} from './index.js';
 
 const QSIZE = 8;
 const RX_VECTOR = 0x40;

@@ -1,6 +1,13 @@
+/**
+ * The virtio-net 1.x device: feature negotiation, the status register, and the data path between
+ * the wire and the guest's queues (RX DMA into posted buffers, TX drains out of guest memory). The
+ * rings themselves are in virtqueue.ts, the RX queue choice in rss.ts.
+ */
 import type { Machine, MachineDevice } from '../machine.js';
 import type { Simulation } from '../simulation.js';
 import { ETH_HEADER_BYTES, parseMac, formatMac, type FramePort, type NetworkEndpoint } from './frame.js';
+import { rssHash } from './rss.js';
+import { Chain, VIRTQ_MAX_SIZE, VIRTQ_USED_F_NO_NOTIFY, Virtqueue, virtqueueLayout, type VirtqueueConfig, type VirtqueueState } from './virtqueue.js';
 
 /** virtio-net feature bit numbers (virtio 1.x §5.1.3). */
 export const VIRTIO_NET_F = Object.freeze({
@@ -26,61 +33,20 @@ export const VIRTIO_STATUS = Object.freeze({
   FAILED: 128,
 });
 
-/** Descriptor flags. */
-export const VIRTQ_DESC_F = Object.freeze({ NEXT: 1, WRITE: 2, INDIRECT: 4 });
-/** avail.flags: the driver asks for no interrupt on used buffers. */
-export const VIRTQ_AVAIL_F_NO_INTERRUPT = 1;
-/** used.flags: the device asks the driver not to notify (it will look at the ring anyway). */
-export const VIRTQ_USED_F_NO_NOTIFY = 1;
 /** config.status bit: link is up. */
 export const VIRTIO_NET_S_LINK_UP = 1;
 /** struct virtio_net_hdr with VERSION_1: flags u8, gso_type u8, hdr_len u16, gso_size u16, csum_start u16, csum_offset u16, num_buffers u16. */
 export const VIRTIO_NET_HDR_BYTES = 12;
-/** Largest queue size (virtio 1.x). */
-export const VIRTQ_MAX_SIZE = 32768;
 /** Largest frame the device transmits or receives (bytes after the virtio header). */
 export const VIRTIO_NET_MAX_FRAME = 65535;
-
-/** Byte sizes and alignments of one split virtqueue of `size` entries (for the driver's allocator). */
-export function virtqueueLayout(size: number): {
-  descBytes: number;
-  availBytes: number;
-  usedBytes: number;
-  descAlign: 16;
-  availAlign: 2;
-  usedAlign: 4;
-} {
-  return {
-    descBytes: 16 * size,
-    availBytes: 6 + 2 * size,
-    usedBytes: 6 + 8 * size,
-    descAlign: 16,
-    availAlign: 2,
-    usedAlign: 4,
-  };
-}
+/** Largest chain the device walks (header + largest frame + slack). */
+const MAX_CHAIN_BYTES = VIRTIO_NET_HDR_BYTES + VIRTIO_NET_MAX_FRAME + 65536;
 
 export interface VirtioNetOptions {
   /** 'aa:bb:cc:dd:ee:ff'. Default 52:54:00:xx:yy:zz from the machine id (give one for a second NIC on a machine). */
   mac?: string;
   /** Queue pairs (RX 2k, TX 2k+1). Default machine.cores.length. */
   queuePairs?: number;
-}
-
-/** What `setupQueue` takes; the driver allocates the rings in guest physical memory. */
-export interface VirtqueueConfig {
-  /** Entries: power of two, 1..32768. */
-  size: number;
-  /** Guest physical address of the descriptor table (16-byte aligned). */
-  descAddr: number;
-  /** Guest physical address of the available ring (2-byte aligned). */
-  availAddr: number;
-  /** Guest physical address of the used ring (4-byte aligned). */
-  usedAddr: number;
-  /** Interrupt vector raised on `core`'s local APIC when used buffers are returned. */
-  msixVector: number;
-  /** Core index whose APIC gets the interrupt. Default: pair index modulo core count. */
-  core?: number;
 }
 
 /** Device counters. */
@@ -108,57 +74,9 @@ export interface VirtioNetStats {
   interruptsSuppressed: number;
 }
 
-/** Read-only view of a configured queue, for tests and debugging. */
-export interface VirtqueueState {
-  readonly index: number;
-  readonly size: number;
-  readonly descAddr: number;
-  readonly availAddr: number;
-  readonly usedAddr: number;
-  readonly msixVector: number;
-  readonly core: number;
-  /** Next avail-ring index the device will consume. */
-  readonly lastAvailIdx: number;
-  /** Device's used index (also what it last wrote to used.idx). */
-  readonly usedIdx: number;
-  /** True once an avail-index error stopped this queue. */
-  readonly broken: boolean;
-}
-
-class Virtqueue implements VirtqueueState {
-  lastAvailIdx = 0;
-  usedIdx = 0;
-  broken = false;
-  /** A TX drain is posted and not yet run. */
-  drainPending = false;
-  /** The posted TX drain, made once per queue (not a closure per doorbell). */
-  drain: () => void = () => {};
-  constructor(
-    readonly index: number,
-    readonly size: number,
-    readonly descAddr: number,
-    readonly availAddr: number,
-    readonly usedAddr: number,
-    readonly msixVector: number,
-    readonly core: number,
-  ) {}
-}
-
 /** Size of the slabs transmitted frames are carved from; larger frames get their own array. */
 const TX_SLAB_BYTES = 256 * 1024;
 const TX_SLAB_MAX_FRAME = 16 * 1024;
-
-/**
- * A walked descriptor chain: segment i is (addr[i], len[i]), i < count. One per device, reused by
- * every walk: the device model is on the per-frame path and allocated a segment array, an object
- * per segment and four BigInts per descriptor before.
- */
-class Chain {
-  addr: number[] = [];
-  len: number[] = [];
-  count = 0;
-  total = 0;
-}
 
 /**
  * A virtio-net 1.x device with split virtqueues living in the machine's guest physical memory.
@@ -271,13 +189,12 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
       this.stats.rxDroppedNoBuffer++;
       return;
     }
-    const head = mem.readU16(q.availAddr + 4 + 2 * (q.lastAvailIdx % q.size));
-    q.lastAvailIdx = (q.lastAvailIdx + 1) & 0xffff;
-    const chain = this.walk(q, head, true);
+    const head = q.nextAvail();
+    const chain = q.walk(head, true, this.chain, MAX_CHAIN_BYTES);
     const need = VIRTIO_NET_HDR_BYTES + frame.length;
     if (chain === null || chain.total < need) {
       this.stats.rxErrors++;
-      this.pushUsed(q, head, 0);
+      q.pushUsed(head, 0);
       this.interrupt(q);
       return;
     }
@@ -313,7 +230,7 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
     }
     this.stats.rxFrames++;
     this.stats.rxBytes += frame.length;
-    this.pushUsed(q, head, need);
+    q.pushUsed(head, need);
     this.interrupt(q);
   }
 
@@ -410,7 +327,7 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
     if (!Number.isInteger(core) || core < 0 || core >= this.machine.cores.length) {
       throw new RangeError(`queue ${index}: core ${core} does not exist on machine '${this.machine.name}'`);
     }
-    const q = new Virtqueue(index, size, descAddr, availAddr, usedAddr, msixVector, core);
+    const q = new Virtqueue(this.machine.memory, index, size, descAddr, availAddr, usedAddr, msixVector, core);
     q.drain = () => this.drainTx(q);
     this.queues[index] = q;
   }
@@ -431,7 +348,7 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
     const q = this.queues[index];
     if (q === undefined || !this.driverOk || (index & 1) === 0 || q.drainPending || q.broken) return;
     q.drainPending = true;
-    this.writeUsedFlags(q, VIRTQ_USED_F_NO_NOTIFY);
+    q.writeUsedFlags(VIRTQ_USED_F_NO_NOTIFY);
     this.sim.post(q.drain);
   }
 
@@ -464,9 +381,8 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
     for (;;) {
       const pending = this.pendingAvail(q);
       if (pending <= 0) break;
-      const head = mem.readU16(q.availAddr + 4 + 2 * (q.lastAvailIdx % q.size));
-      q.lastAvailIdx = (q.lastAvailIdx + 1) & 0xffff;
-      const chain = this.walk(q, head, false);
+      const head = q.nextAvail();
+      const chain = q.walk(head, false, this.chain, MAX_CHAIN_BYTES);
       const frameLen = chain === null ? -1 : chain.total - VIRTIO_NET_HDR_BYTES;
       if (chain === null || frameLen < ETH_HEADER_BYTES || frameLen > VIRTIO_NET_MAX_FRAME) {
         this.stats.txErrors++;
@@ -498,10 +414,10 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
         if (this.tx === null) this.stats.txDroppedNoLink++;
         else this.tx.receive(frame);
       }
-      this.pushUsed(q, head, 0);
+      q.pushUsed(head, 0);
       used++;
     }
-    this.writeUsedFlags(q, 0);
+    q.writeUsedFlags(0);
     if (used > 0) this.interrupt(q);
   }
 
@@ -520,116 +436,20 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
 
   /** Entries the driver made available and the device has not consumed; -1 (queue broken) on a bogus index. */
   private pendingAvail(q: Virtqueue): number {
-    const availIdx = this.machine.memory.readU16(q.availAddr + 2);
-    const pending = (availIdx - q.lastAvailIdx) & 0xffff;
-    if (pending > q.size) {
+    const pending = q.pending();
+    if (pending < 0) {
       this.stats.ringErrors++;
-      q.broken = true;
       this._status |= VIRTIO_STATUS.DEVICE_NEEDS_RESET;
-      return -1;
     }
     return pending;
   }
 
-  /**
-   * Walk a descriptor chain, bounds-checking everything. Null if unusable. The result is the
-   * device's one scratch Chain, valid until the next walk.
-   */
-  private walk(q: Virtqueue, head: number, writable: boolean): Chain | null {
-    const mem = this.machine.memory;
-    const dv = mem.dataView;
-    const size = mem.size;
-    const chain = this.chain;
-    chain.count = 0;
-    let total = 0;
-    let i = head;
-    for (let steps = 0; ; steps++) {
-      if (i >= q.size || steps >= q.size) return null; // out of table, or a NEXT loop
-      const d = q.descAddr + 16 * i;
-      // addr is a u64: two u32 halves (exact in a double below 2^53; anything that large is out of memory).
-      const addr = dv.getUint32(d, true) + dv.getUint32(d + 4, true) * 4294967296;
-      const len = dv.getUint32(d + 8, true);
-      const flags = dv.getUint16(d + 12, true);
-      const next = dv.getUint16(d + 14, true);
-      if ((flags & VIRTQ_DESC_F.INDIRECT) !== 0) return null; // not negotiated
-      if (((flags & VIRTQ_DESC_F.WRITE) !== 0) !== writable) return null;
-      if (addr + len > size) return null;
-      total += len;
-      if (total > VIRTIO_NET_HDR_BYTES + VIRTIO_NET_MAX_FRAME + 65536) return null; // length overflow
-      if (len > 0) {
-        chain.addr[chain.count] = addr;
-        chain.len[chain.count] = len;
-        chain.count++;
-      }
-      if ((flags & VIRTQ_DESC_F.NEXT) === 0) break;
-      i = next;
-    }
-    chain.total = total;
-    return chain;
-  }
-
-  private pushUsed(q: Virtqueue, id: number, len: number): void {
-    const mem = this.machine.memory;
-    const e = q.usedAddr + 4 + 8 * (q.usedIdx % q.size);
-    mem.writeU32(e, id);
-    mem.writeU32(e + 4, len);
-    q.usedIdx = (q.usedIdx + 1) & 0xffff;
-    mem.writeU16(q.usedAddr + 2, q.usedIdx);
-  }
-
-  private writeUsedFlags(q: Virtqueue, flags: number): void {
-    this.machine.memory.writeU16(q.usedAddr, flags);
-  }
-
   private interrupt(q: Virtqueue): void {
-    if ((this.machine.memory.readU16(q.availAddr) & VIRTQ_AVAIL_F_NO_INTERRUPT) !== 0) {
+    if (q.interruptSuppressed()) {
       this.stats.interruptsSuppressed++;
       return;
     }
     this.stats.interrupts++;
     this.machine.cores[q.core].apic.raise(q.msixVector);
   }
-}
-
-/** FNV-1a over IPv4 (src, dst, protocol, src port, dst port) of an unfragmented TCP/UDP frame; 0 otherwise. */
-/**
- * The same hash as {@link rssHash}, from the flow's fields (IPv4 addresses as unsigned numbers):
- * what a driver needs to open a connection whose replies the NIC steers to a given queue (real
- * NICs publish their RSS key and function for the same purpose).
- */
-export function rssHashOf(srcIp: number, dstIp: number, proto: number, srcPort: number, dstPort: number): number {
-  let h = 0x811c9dc5;
-  h = Math.imul(h ^ (srcIp >>> 24), 0x01000193);
-  h = Math.imul(h ^ ((srcIp >>> 16) & 255), 0x01000193);
-  h = Math.imul(h ^ ((srcIp >>> 8) & 255), 0x01000193);
-  h = Math.imul(h ^ (srcIp & 255), 0x01000193);
-  h = Math.imul(h ^ (dstIp >>> 24), 0x01000193);
-  h = Math.imul(h ^ ((dstIp >>> 16) & 255), 0x01000193);
-  h = Math.imul(h ^ ((dstIp >>> 8) & 255), 0x01000193);
-  h = Math.imul(h ^ (dstIp & 255), 0x01000193);
-  h = Math.imul(h ^ proto, 0x01000193);
-  h = Math.imul(h ^ (srcPort >>> 8), 0x01000193);
-  h = Math.imul(h ^ (srcPort & 255), 0x01000193);
-  h = Math.imul(h ^ (dstPort >>> 8), 0x01000193);
-  h = Math.imul(h ^ (dstPort & 255), 0x01000193);
-  return h >>> 0;
-}
-
-export function rssHash(frame: Uint8Array): number {
-  if (frame.length < ETH_HEADER_BYTES + 20) return 0;
-  if (frame[12] !== 0x08 || frame[13] !== 0x00) return 0;
-  const ip = ETH_HEADER_BYTES;
-  if (frame[ip] >>> 4 !== 4) return 0;
-  const ihl = (frame[ip] & 0x0f) * 4;
-  const proto = frame[ip + 9];
-  if (ihl < 20 || (proto !== 6 && proto !== 17)) return 0;
-  if (((frame[ip + 6] & 0x3f) | frame[ip + 7]) !== 0) return 0; // MF or fragment offset
-  const l4 = ip + ihl;
-  if (frame.length < l4 + 4) return 0;
-  // FNV-1a, inlined (a per-call closure showed up in profiles: rssHash runs per received frame).
-  let h = 0x811c9dc5;
-  for (let i = 12; i < 20; i++) h = Math.imul(h ^ frame[ip + i], 0x01000193);
-  h = Math.imul(h ^ proto, 0x01000193);
-  for (let i = 0; i < 4; i++) h = Math.imul(h ^ frame[l4 + i], 0x01000193);
-  return h >>> 0;
 }

@@ -1,4 +1,5 @@
 import type { EbbId } from '../ids.js';
+import type { EbbRoot } from '../execution.js';
 import type { IOBuf } from '../iobuf/index.js';
 
 /** Receives a message addressed to an Ebb on this node. */
@@ -33,3 +34,22 @@ export interface Messenger {
 export interface MessageReceiver {
   receiveMessage(from: number, typeCode: number, message: IOBuf): void;
 }
+
+/**
+ * Where a node's Messenger learns where the others listen. Node ids are not addresses: the runtime
+ * (or a platform) fills every node's directory as nodes come and go, and reads back where this
+ * one listens. Every Messenger root has one (see {@link MessengerRoot}).
+ */
+export interface MessengerDirectory {
+  /** The bound listen port (the real one once {@link listening} has resolved, even when 0 was asked for). */
+  readonly port: number;
+  /** Settles once the Messenger listens; rejects if it cannot (e.g. the port is taken). */
+  readonly listening: Promise<void>;
+  /** Node `networkId`'s Messenger listens at `address:port`. Replaces what was known. */
+  setPeer(networkId: number, address: string, port: number): void;
+  /** Node `networkId` is gone (freed or dead): drop its address and its connections; later sends reject naming it. */
+  forgetPeer(networkId: number): void;
+}
+
+/** What the runtime calls on a Messenger's root: the Ebb's fault handler, its lifecycle, and the directory. */
+export interface MessengerRoot extends EbbRoot<Messenger>, MessengerDirectory {}

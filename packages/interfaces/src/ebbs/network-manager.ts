@@ -1,4 +1,5 @@
 import type { IOBuf } from '../iobuf/index.js';
+import type { EbbRoot } from '../execution.js';
 
 /** Dotted-quad IPv4 address, e.g. "10.0.3.2". */
 export type Ipv4String = string;
@@ -75,4 +76,33 @@ export interface NetworkManager {
     port: number,
     receive: (from: { address: Ipv4String; port: number }, data: IOBuf) => void,
   ): UdpSocket;
+}
+
+/**
+ * The capability a gateway needs of its stack: accept a connection to *any* local port that has no
+ * listener of its own (QEMU user networking's host side). The runtime's host access and the
+ * front-end's way to the nodes' Messengers relay through it.
+ */
+export interface GatewayCapability {
+  /**
+   * Accepts connections to every port without a listener, on `core` (call inside an event on
+   * that core). One per stack; `close()` the listener to stop. The accepted connection's
+   * `localPort` is the port the peer asked for, and its `remoteAddress` the peer's.
+   */
+  listenAnyPort(accept: (connection: TcpConnection) => TcpHandler, core: number): TcpListener;
+}
+
+/**
+ * What the runtime may use of a NetworkManager's root. Capabilities a stack may lack are optional
+ * members, so their absence is typed (the compiler makes the caller handle it) and a caller that
+ * needs one names it in its error, with no probing of undeclared members.
+ */
+export interface NetworkManagerRoot extends EbbRoot<NetworkManager> {
+  /** Present on a stack that can serve as the network's gateway. */
+  readonly gateway?: GatewayCapability;
+  /**
+   * A stack that comes up asynchronously (driver bring-up, a DHCP lease) calls `ok` once it can
+   * carry traffic, or `fail` if it never will. Absent: ready once installed.
+   */
+  whenReady?(ok: () => void, fail: (error: Error) => void): void;
 }

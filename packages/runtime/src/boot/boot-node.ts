@@ -7,6 +7,7 @@ import {
   type EventManagerRoot,
   type NodePlatform,
   type SystemInterfaceName,
+  type SystemRootTypes,
   type Target,
 } from '@ebbrt/interfaces';
 import type { Machine, Simulation } from '@ebbrt/hw-x86sim';
@@ -44,6 +45,27 @@ export class BootedNode {
     readonly console: NodeConsole,
     readonly machine: Machine | undefined,
   ) {}
+
+  /** The root of the installed `kind`, typed by its contract, or undefined if the node has none. */
+  root<K extends SystemInterfaceName>(kind: K): SystemRootTypes[K] | undefined {
+    // The entry's kind is `kind`, and install checked its root against that kind's contract;
+    // TypeScript cannot correlate the two through the union, hence the one narrowing here.
+    return this.installed.find((e) => e.kind === kind)?.root as SystemRootTypes[K] | undefined;
+  }
+
+  /** The package that provides `kind` on this node, if any. */
+  packageOf(kind: SystemInterfaceName): string | undefined {
+    return this.installed.find((e) => e.kind === kind)?.packageName;
+  }
+
+  /**
+   * Stops every root (its declared lifecycle) in reverse install order, so what holds host I/O
+   * (a Messenger's listener, a hosted stack's sockets) lets go, then stops the cores' loops.
+   */
+  stop(): void {
+    for (const e of [...this.installed].reverse()) e.root.stop?.();
+    this.events.shutdown();
+  }
 
   /** Runs `fn` as an event on `core` and resolves with its (awaited) result. */
   runOn<T>(core: number, fn: () => T | Promise<T>): Promise<T> {
@@ -88,11 +110,8 @@ export async function bootNode(spec: NodeSpec): Promise<BootedNode> {
   });
   const em = installed.find((e) => e.kind === 'EventManager');
   if (em === undefined) throw new PackageResolutionError('(none)', `${spec.label} has no EventManager`);
-  const events = em.root as EventManagerRoot;
-  if (typeof events.post !== 'function') {
-    throw new PackageResolutionError(em.packageName, 'its root lacks post(core, fn), which the runtime boots through');
-  }
-  const node = new BootedNode(context, spec.label, events, installed, console, spec.machine);
+  const node = new BootedNode(context, spec.label, em.root, installed, console, spec.machine);
+  for (const e of installed) e.root.start?.();
   console.bootLog(`booted: ${spec.numCores} core${spec.numCores === 1 ? "" : "s"}; ${installed.map((e) => `${e.kind}=${e.packageName}`).join(', ')}`);
   return node;
 }

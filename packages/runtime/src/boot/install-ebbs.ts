@@ -1,21 +1,34 @@
 import type { NodeContext } from '@ebbrt/core-translation';
 import {
+  PackageResolutionError,
   SystemEbbIds,
   SystemInterfaces,
+  isRootOf,
+  missingRootMembers,
   parseOrThrow,
   type EbbChoice,
-  type EbbRoot,
   type NodePlatform,
   type SystemInterfaceName,
+  type SystemRootTypes,
   type Target,
 } from '@ebbrt/interfaces';
 import { loadManifest, type ResolveOptions } from '../resolve/load-manifest.js';
 import { DEFAULT_EBBS } from './defaults.js';
 
-export interface InstalledEbb {
-  readonly kind: SystemInterfaceName;
-  readonly packageName: string;
-  readonly root: EbbRoot<unknown>;
+/** One installed system Ebb; `root` is typed by `kind` (checked against `RootMembers` at install). */
+export type InstalledEbb = {
+  [K in SystemInterfaceName]: { readonly kind: K; readonly packageName: string; readonly root: SystemRootTypes[K] };
+}[SystemInterfaceName];
+
+function installedEbb<K extends SystemInterfaceName>(kind: K, packageName: string, root: unknown): InstalledEbb {
+  if (!isRootOf(kind, root)) {
+    const missing = missingRootMembers(kind, root);
+    throw new PackageResolutionError(
+      packageName,
+      `is configured as ${kind} but its root lacks ${missing.join(', ')} (the ${kind} root contract in @ebbrt/interfaces)`,
+    );
+  }
+  return { kind, packageName, root } as { kind: K; packageName: string; root: SystemRootTypes[K] } as InstalledEbb;
 }
 
 export interface InstallRequest {
@@ -63,8 +76,9 @@ export async function installSystemEbbs(request: InstallRequest): Promise<Instal
       },
       options,
     );
+    const ebb = installedEbb(kind, packageName, root);
     request.node.install(id, root);
-    installed.push({ kind, packageName, root });
+    installed.push(ebb);
   }
   return installed;
 }

@@ -1,8 +1,8 @@
 import { EbbRef } from '@ebbrt/core-translation';
 import type { Machine, Simulation } from '@ebbrt/hw-x86sim';
-import { ConfigError, SystemEbbIds, type NetworkConfig, type NetworkManager } from '@ebbrt/interfaces';
+import { ConfigError, PackageResolutionError, SystemEbbIds, type NetworkConfig, type NetworkManager } from '@ebbrt/interfaces';
 import type { BootedNode } from '../boot/boot-node.js';
-import { HostRelay, type AnyPortStack } from './host-relay.js';
+import { HostRelay } from './host-relay.js';
 import { PortForward } from './port-forward.js';
 import { SimulatedNetwork } from './simulated-network.js';
 import { GATEWAY_HOST, nodeHost } from './subnet.js';
@@ -119,8 +119,13 @@ export class AppNetwork {
         }
         if (this.hostAccess) {
           const relay = new HostRelay(this.gateway.events, '127.0.0.1');
-          const stack = (this.gateway.installed.find((e) => e.kind === 'NetworkManager')?.root as { tcp?: AnyPortStack } | undefined)?.tcp;
-          if (typeof stack?.listenAnyPort !== 'function') throw new Error('network.hostAccess: the gateway stack cannot accept on any port');
+          const stack = this.gateway.root('NetworkManager')?.gateway;
+          if (stack === undefined) {
+            throw new PackageResolutionError(
+              this.gateway.packageOf('NetworkManager') ?? '(no NetworkManager)',
+              "cannot serve as the gateway: its root has no gateway (NetworkManagerRoot.gateway, listenAnyPort), which host access needs",
+            );
+          }
           await this.gateway.runOn(0, () => relay.open(stack));
           this.hostRelay = relay;
         }
@@ -170,11 +175,9 @@ export class AppNetwork {
   }
 }
 
-/** Waits for the gateway's stack to finish bring-up (a native stack exposes whenReady on its root). */
+/** Waits for the gateway's stack to finish bring-up (NetworkManagerRoot.whenReady, when it has one). */
 function gatewayReady(gateway: BootedNode): Promise<void> {
-  const root = gateway.installed.find((e) => e.kind === 'NetworkManager')?.root as
-    | { whenReady?(ok: () => void, fail: (e: Error) => void): void }
-    | undefined;
-  if (typeof root?.whenReady !== 'function') return Promise.resolve();
+  const root = gateway.root('NetworkManager');
+  if (root?.whenReady === undefined) return Promise.resolve();
   return new Promise((ok, fail) => root.whenReady!(ok, fail));
 }

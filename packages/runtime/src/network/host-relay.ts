@@ -1,11 +1,6 @@
 import { connect, type Socket } from 'node:net';
-import type { EventManagerRoot, TcpConnection, TcpHandler, TcpListener } from '@ebbrt/interfaces';
+import type { EventManagerRoot, GatewayCapability, TcpConnection, TcpHandler, TcpListener } from '@ebbrt/interfaces';
 import { newRelayStats, SocketRelay, type RelayStats } from './socket-relay.js';
-
-/** What the gateway's stack offers for relaying: accept connections to any port. */
-export interface AnyPortStack {
-  listenAnyPort(accept: (c: TcpConnection) => TcpHandler, core: number): TcpListener;
-}
 
 /**
  * The other direction of QEMU's user networking: a node that connects to the gateway's address on
@@ -23,7 +18,7 @@ export class HostRelay {
   ) {}
 
   /** Call inside an event on the gateway's core 0. */
-  open(stack: AnyPortStack): void {
+  open(stack: GatewayCapability): void {
     this.listener = stack.listenAnyPort((conn) => this.accept(conn), 0);
   }
 

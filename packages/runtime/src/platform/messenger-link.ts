@@ -1,5 +1,5 @@
 import { EbbRef, staticEbbId } from '@ebbrt/core-translation';
-import { IOBuf, SystemEbbIds, type Messenger, type Timer } from '@ebbrt/interfaces';
+import { IOBuf, SystemEbbIds, type Messenger, type MessengerDirectory, type Timer } from '@ebbrt/interfaces';
 import type { BootedNode } from '../boot/boot-node.js';
 import type { AppNetwork } from '../network/app-network.js';
 
@@ -15,17 +15,9 @@ const REPORT_RETRY_US = 50_000;
 const messengerRef = new EbbRef<Messenger>(SystemEbbIds.Messenger);
 const timerRef = new EbbRef<Timer>(SystemEbbIds.Timer);
 
-/** What the runtime needs of a Messenger root (the directory; `@ebbrt/messenger` has it). */
-export interface Directory {
-  readonly port: number;
-  readonly listening?: Promise<void>;
-  setPeer(networkId: number, address: string, port: number): void;
-  forgetPeer?(networkId: number): void;
-}
-
-function directoryOf(node: BootedNode): Directory | undefined {
-  const root = node.installed.find((e) => e.kind === 'Messenger')?.root as Partial<Directory> | undefined;
-  return typeof root?.setPeer === 'function' ? (root as Directory) : undefined;
+/** A node's Messenger directory (every Messenger root is one: `MessengerRoot` in @ebbrt/interfaces). */
+function directoryOf(node: BootedNode): MessengerDirectory | undefined {
+  return node.root('Messenger');
 }
 
 /**
@@ -35,9 +27,9 @@ function directoryOf(node: BootedNode): Directory | undefined {
  * the gateway (host access). A node reports back by sending READY to the front-end's agent.
  */
 export class MessengerLink {
-  private readonly linked = new Map<number, { directory: Directory; address: string; port: number; forward: number }>();
+  private readonly linked = new Map<number, { directory: MessengerDirectory; address: string; port: number; forward: number }>();
   private readonly waiting = new Map<number, () => void>();
-  private frontendDirectory: Directory | undefined;
+  private frontendDirectory: MessengerDirectory | undefined;
 
   constructor(
     /** The simulated network in this process (in-process nodes); undefined when nodes run elsewhere. */
@@ -46,12 +38,12 @@ export class MessengerLink {
   ) {}
 
   /** The front-end Messenger's directory (after {@link start}). */
-  get frontendPeers(): Directory {
+  get frontendPeers(): MessengerDirectory {
     if (this.frontendDirectory === undefined) throw new Error('MessengerLink: the front-end has no Messenger');
     return this.frontendDirectory;
   }
 
-  /** Whether the front-end takes part (it has a Messenger with a directory). */
+  /** Whether the front-end takes part (it has a Messenger). */
   get active(): boolean {
     return directoryOf(this.frontend) !== undefined;
   }
@@ -114,9 +106,9 @@ export class MessengerLink {
   /** A node is gone: nobody should still send to it. */
   unlink(id: number): void {
     this.waiting.delete(id);
-    this.frontendDirectory?.forgetPeer?.(id);
+    this.frontendDirectory?.forgetPeer(id);
     if (!this.linked.delete(id)) return;
-    for (const other of this.linked.values()) other.directory.forgetPeer?.(id);
+    for (const other of this.linked.values()) other.directory.forgetPeer(id);
     this.network?.closeNodeForward(id);
   }
 }

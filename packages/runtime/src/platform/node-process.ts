@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Simulation } from '@ebbrt/hw-x86sim';
-import { UsageError, type AppConfig } from '@ebbrt/interfaces';
+import { UsageError, type AppConfig, type MessengerDirectory } from '@ebbrt/interfaces';
 import { appContext } from '../app-context.js';
 import { bootBackend, bootGateway, type BackendBootDeps } from '../boot/backend-boot.js';
 import type { BootedNode } from '../boot/boot-node.js';
@@ -11,12 +11,6 @@ import { loadConfig } from '../config/load-config.js';
 import { AppNetwork } from '../network/app-network.js';
 import { MessengerLink } from './messenger-link.js';
 import type { ActivateRequest, BootRequest, FromNode, ToNode } from './process-protocol.js';
-
-interface Directory {
-  readonly port: number;
-  setPeer(networkId: number, address: string, port: number): void;
-  forgetPeer?(networkId: number): void;
-}
 
 /**
  * A back-end in its own OS process: its own realtime simulation with the node's machine and a
@@ -36,7 +30,11 @@ export function runNodeProcess(): void {
     if (main === undefined) images.set(path, (main = loadEntry(appDir, path, 'config.entry.backend')));
     return main;
   };
-  const directory = (): Directory => node!.booted.installed.find((e) => e.kind === "Messenger")!.root as unknown as Directory;
+  const directory = (): MessengerDirectory => {
+    const root = node?.booted.root('Messenger');
+    if (root === undefined) throw new UsageError('a node process needs a Messenger (config.backend.ebbs.Messenger): the front-end reaches it through one');
+    return root;
+  };
 
   async function boot(request: BootRequest): Promise<void> {
     const appDir = resolve(request.appDir);
@@ -110,7 +108,7 @@ export function runNodeProcess(): void {
           directory().setPeer(message.id, node!.network.gatewayAddress, message.port);
           return Promise.resolve();
         case 'forget':
-          directory().forgetPeer?.(message.id);
+          directory().forgetPeer(message.id);
           return Promise.resolve();
       }
     })();

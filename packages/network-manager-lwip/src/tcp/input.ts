@@ -1,0 +1,329 @@
+// The per-connection state machine (RFC 9293 3.10.7): a segment arriving on a pcb. Acceptability,
+// RST (RFC 5961 challenge ACKs), SYN, ACK processing (handshake completion, new and duplicate
+// ACKs, window updates), in-order data delivery with the reassembly queue, FIN and the closing
+// states; SYN-SENT's handshake (incl. simultaneous open).
+
+import { IOBuf } from '@ebbrt/interfaces';
+import { TcpFlags, type TcpSegment } from '../wire/tcp.js';
+import { congestionOnAck, congestionOnDupAck, initialCwnd } from './congestion.js';
+import { ackData, emit, output, sendAck, sendRstFor, transmitSeg } from './output.js';
+import type { TcpPcb } from './pcb.js';
+import { seqAdd, seqDiff, seqGeq, seqGt, seqLeq, seqLt } from './seq.js';
+import type { TcpStack } from './stack.js';
+import { armTimer } from './timers.js';
+import { EMPTY_OPTIONS, isClosed, segEnd, TcpState, type SendSeg } from './types.js';
+
+export function pcbInput(stack: TcpStack, pcb: TcpPcb, frame: IOBuf, seg: TcpSegment): boolean {
+  const flags = seg.flags;
+  const now = stack.env.nowNs();
+  if (pcb.state === TcpState.SynSent) {
+    synSentInput(stack, pcb, seg, flags);
+    return false;
+  }
+  const segSeq = seg.seq;
+  if (pcb.state === TcpState.SynRcvd && (flags & (TcpFlags.SYN | TcpFlags.ACK | TcpFlags.RST)) === TcpFlags.SYN && segSeq === pcb.irs) {
+    // The peer retransmitted its SYN: our SYN-ACK (or its ACK) was lost. Answer with the SYN-ACK
+    // now instead of waiting for our RTO (Linux does the same).
+    const synAck = pcb.unacked[0];
+    if (synAck !== undefined && synAck.syn) {
+      stack.stats.synRetransmitsAnswered++;
+      transmitSeg(stack, pcb, synAck, now);
+    }
+    return false;
+  }
+  let payloadLen = seg.payloadLength;
+  const segLen = seg.segmentLength;
+  const rcvWnd = pcb.rcvWnd;
+  // Acceptability (RFC 9293 3.10.7.4).
+  const acceptable =
+    segLen === 0
+      ? seqGeq(segSeq, pcb.rcvNxt) && seqLt(segSeq, seqAdd(pcb.rcvNxt, rcvWnd)) || segSeq === pcb.rcvNxt
+      : (seqGeq(segSeq, pcb.rcvNxt) && seqLt(segSeq, seqAdd(pcb.rcvNxt, rcvWnd))) ||
+        (seqGt(seqAdd(segSeq, segLen), pcb.rcvNxt) && seqLeq(seqAdd(segSeq, segLen), seqAdd(pcb.rcvNxt, rcvWnd)));
+  if (!acceptable) {
+    stack.stats.duplicateSegments++;
+    if ((flags & TcpFlags.RST) === 0) sendAck(stack, pcb);
+    return false;
+  }
+  if ((flags & TcpFlags.RST) !== 0) {
+    stack.stats.rstReceived++;
+    if (segSeq !== pcb.rcvNxt) {
+      sendAck(stack, pcb); // RFC 5961 challenge ACK
+      return false;
+    }
+    if (pcb.state === TcpState.SynRcvd && !pcb.active) {
+      stack.free(pcb);
+      return false;
+    }
+    if (pcb.state === TcpState.TimeWait || pcb.state === TcpState.LastAck || pcb.state === TcpState.Closing) {
+      stack.free(pcb);
+      return false;
+    }
+    stack.abortWith(pcb, Object.assign(new Error('connection reset by peer'), { code: 'ECONNRESET' }));
+    return false;
+  }
+  if ((flags & TcpFlags.SYN) !== 0) {
+    sendAck(stack, pcb); // RFC 5961 4: challenge ACK
+    return false;
+  }
+  if ((flags & TcpFlags.ACK) === 0) return false;
+  const ack = seg.ack;
+  // ---- ACK processing
+  if (pcb.state === TcpState.SynRcvd) {
+    if (seqGt(ack, pcb.sndUna) && seqLeq(ack, pcb.sndMax)) {
+      pcb.listener?.halfOpen.delete(pcb);
+      const l = pcb.listener;
+      pcb.listener = undefined;
+      pcb.state = pcb.finQueued ? TcpState.FinWait1 : TcpState.Established;
+      pcb.sndWnd = seg.window * 2 ** pcb.sndScale;
+      pcb.sndWl1 = segSeq;
+      pcb.sndWl2 = ack;
+      ackReceived(stack, pcb, ack, now);
+      pcb.cwnd = initialCwnd(pcb);
+      if (pcb.active) pcb.callback((h) => h.connected?.(pcb));
+      else if (l !== undefined) {
+        if (l.closed) {
+          sendRstFor(stack, pcb);
+          stack.free(pcb);
+          return false;
+        }
+        try {
+          pcb.handler = l.accept(pcb);
+        } catch {
+          stack.stats.handlerErrors++;
+        }
+        if (pcb.handler === undefined) {
+          pcb.abort();
+          return false;
+        }
+      }
+      if (isClosed(pcb)) return false;
+    } else {
+      stack.stats.rstSent++;
+      emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, ack, 0, TcpFlags.RST, 0, EMPTY_OPTIONS, undefined, 0);
+      return false;
+    }
+  } else {
+    if (seqGt(ack, pcb.sndMax)) {
+      sendAck(stack, pcb);
+      return false;
+    }
+    const wnd = seg.window * 2 ** pcb.sndScale;
+    if (seqLeq(ack, pcb.sndUna)) {
+      // Duplicate ACK (RFC 5681 2)?
+      if (ack === pcb.sndUna && payloadLen === 0 && (flags & TcpFlags.FIN) === 0 && wnd === pcb.sndWnd && pcb.unacked.length > 0) {
+        congestionOnDupAck(stack, pcb);
+      }
+    } else {
+      ackReceived(stack, pcb, ack, now);
+      if (pcb.state === TcpState.Closed) return false;
+    }
+    // Window update (RFC 9293 3.10.7.4).
+    if (seqLt(pcb.sndWl1, segSeq) || (pcb.sndWl1 === segSeq && seqLeq(pcb.sndWl2, ack))) {
+      const opened = wnd > pcb.sndWnd;
+      pcb.sndWnd = wnd;
+      pcb.sndWl1 = segSeq;
+      pcb.sndWl2 = ack;
+      if (wnd > 0) pcb.persistDeadline = -1;
+      if (opened) {
+        pcb.flushAppQueue();
+        output(stack, pcb);
+        maybeWindowIncreased(pcb);
+      }
+    }
+  }
+  if (pcb.state === TcpState.Closed) return false;
+  // ---- data and FIN
+  let kept = false;
+  const canReceive = pcb.state === TcpState.Established || pcb.state === TcpState.FinWait1 || pcb.state === TcpState.FinWait2;
+  const fin = (flags & TcpFlags.FIN) !== 0;
+  if ((payloadLen > 0 || fin) && canReceive) {
+    let start = segSeq;
+    let trim = 0;
+    if (seqLt(start, pcb.rcvNxt)) {
+      trim = Math.min(seqDiff(pcb.rcvNxt, start), payloadLen);
+      start = seqAdd(start, trim);
+    }
+    const dataLen = payloadLen - trim;
+    // Zero copy: narrow the RX buffer view to the (trimmed) payload.
+    frame.advance(seg.payloadOffset + trim - frame.offset);
+    frame.trimEnd(frame.length - dataLen);
+    // Clip to the receive window.
+    const room = seqDiff(seqAdd(pcb.rcvNxt, rcvWnd), start);
+    let finHere = fin;
+    if (dataLen > room) {
+      frame.trimEnd(dataLen - Math.max(0, room));
+      finHere = false;
+    }
+    if (start === pcb.rcvNxt) {
+      kept = frame.length > 0;
+      if (frame.length > 0) {
+        pcb.rcvNxt = seqAdd(pcb.rcvNxt, frame.length);
+        deliver(pcb, frame);
+      }
+      let gotFin = finHere;
+      if (finHere) pcb.ooo.clear();
+      else if (pcb.ooo.size > 0) {
+        // Only with segments held out of order: the drain's closures are not free per segment.
+        pcb.rcvNxt = pcb.ooo.drain(pcb.rcvNxt, (d) => deliver(pcb, d), () => {
+          gotFin = true;
+        });
+      }
+      if (gotFin) finInput(stack, pcb, now);
+      else ackData(stack, pcb);
+    } else {
+      stack.stats.outOfOrder++;
+      if (frame.length > 0 || finHere) {
+        const held = frame.length > 0 ? frame : IOBuf.wrap(new Uint8Array(0));
+        kept = frame.length > 0;
+        if (!pcb.ooo.insert(start, held, finHere)) stack.stats.duplicateSegments++;
+      }
+      sendAck(stack, pcb); // immediate duplicate ACK for fast retransmit at the sender
+    }
+  } else if (payloadLen > 0 || fin) {
+    // Data after our receive side ended (FIN already received): just acknowledge.
+    if (!isClosed(pcb)) sendAck(stack, pcb);
+  }
+  return kept;
+}
+
+export function deliver(pcb: TcpPcb, data: IOBuf): void {
+  if (pcb.handler === undefined || pcb.silenced) {
+    data.release();
+    return;
+  }
+  // The handler owns `data` once called; if the connection was silenced meanwhile, release it.
+  pcb.receiveCallback(data);
+}
+
+export function finInput(stack: TcpStack, pcb: TcpPcb, now: number): void {
+  pcb.rcvNxt = seqAdd(pcb.rcvNxt, 1);
+  pcb.finReceived = true;
+  sendAck(stack, pcb);
+  switch (pcb.state) {
+    case TcpState.Established:
+      pcb.state = TcpState.CloseWait;
+      break;
+    case TcpState.FinWait1:
+      pcb.state = TcpState.Closing;
+      break;
+    case TcpState.FinWait2:
+      enterTimeWait(stack, pcb, now);
+      break;
+  }
+  pcb.callback((h) => h.closed?.(pcb));
+}
+
+export function enterTimeWait(stack: TcpStack, pcb: TcpPcb, now: number): void {
+  pcb.state = TcpState.TimeWait;
+  pcb.rtoDeadline = -1;
+  pcb.persistDeadline = -1;
+  pcb.timeWaitDeadline = now + 2 * stack.config.mslNs;
+  armTimer(stack, pcb);
+}
+
+export function synSentInput(stack: TcpStack, pcb: TcpPcb, seg: TcpSegment, flags: number): void {
+  const ackFlag = (flags & TcpFlags.ACK) !== 0;
+  const ack = seg.ack;
+  if (ackFlag && (seqLeq(ack, pcb.iss) || seqGt(ack, pcb.sndMax))) {
+    if ((flags & TcpFlags.RST) === 0) {
+      stack.stats.rstSent++;
+      emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, ack, 0, TcpFlags.RST, 0, EMPTY_OPTIONS, undefined, 0);
+    }
+    return;
+  }
+  if ((flags & TcpFlags.RST) !== 0) {
+    stack.stats.rstReceived++;
+    if (ackFlag) stack.abortWith(pcb, Object.assign(new Error(`connection refused by ${pcb.remoteAddress}:${pcb.remotePort}`), { code: 'ECONNREFUSED' }));
+    return;
+  }
+  if ((flags & TcpFlags.SYN) === 0) return;
+  stack.takeSynOptions(pcb);
+  pcb.irs = seg.seq;
+  pcb.rcvNxt = seqAdd(seg.seq, 1);
+  const now = stack.env.nowNs();
+  if (ackFlag) {
+    pcb.state = TcpState.Established;
+    pcb.sndWnd = seg.window * 2 ** pcb.sndScale;
+    pcb.sndWl1 = seg.seq;
+    pcb.sndWl2 = ack;
+    ackReceived(stack, pcb, ack, now);
+    pcb.cwnd = initialCwnd(pcb);
+    sendAck(stack, pcb);
+    pcb.callback((h) => h.connected?.(pcb));
+    if (pcb.finQueued) pcb.state = TcpState.FinWait1;
+    pcb.flushAppQueue();
+    output(stack, pcb);
+    maybeWindowIncreased(pcb);
+  } else {
+    // Simultaneous open (RFC 9293 3.5): SYN_RCVD, send SYN-ACK (our SYN again, with ACK).
+    pcb.state = TcpState.SynRcvd;
+    pcb.sndWnd = seg.window;
+    pcb.sndWl1 = seg.seq;
+    const syn = pcb.unacked.shift();
+    if (syn !== undefined) pcb.unsent.unshift(syn);
+    pcb.sndNxt = pcb.sndUna;
+    output(stack, pcb);
+  }
+}
+
+/** A new cumulative ACK (sndUna < ack <= sndMax). */
+export function ackReceived(stack: TcpStack, pcb: TcpPcb, ack: number, now: number): void {
+  const acked = seqDiff(ack, pcb.sndUna);
+  // RTT sample (Karn: only segments sent once).
+  if (pcb.rttStartNs >= 0 && seqGt(ack, pcb.rttSeq)) {
+    pcb.rto.sample(now - pcb.rttStartNs);
+    pcb.rttStartNs = -1;
+  } else pcb.rto.resetBackoff();
+  pcb.retries = 0;
+  pcb.sndUna = ack;
+  if (seqLt(pcb.sndNxt, ack)) pcb.sndNxt = ack;
+  // Function calls, not a closure per ACK (this runs for every ACK that acknowledges data).
+  const finAckedUnacked = releaseAcked(pcb, pcb.unacked, ack);
+  const finAcked = releaseAcked(pcb, pcb.unsent, ack) || finAckedUnacked;
+  congestionOnAck(stack, pcb, acked, ack, now);
+  pcb.dupAcks = 0;
+  // Restart the retransmission timer (RFC 6298 5.3) or stop it (5.2).
+  pcb.rtoDeadline = pcb.unacked.length > 0 ? now + pcb.rto.rto : -1;
+  if (finAcked) {
+    switch (pcb.state) {
+      case TcpState.FinWait1:
+        pcb.state = TcpState.FinWait2;
+        break;
+      case TcpState.Closing:
+        enterTimeWait(stack, pcb, now);
+        break;
+      case TcpState.LastAck:
+        stack.free(pcb);
+        return;
+    }
+  }
+  pcb.flushAppQueue();
+  output(stack, pcb);
+  armTimer(stack, pcb);
+  maybeWindowIncreased(pcb);
+}
+
+/** Releases the segments of `q` wholly acknowledged by `ack`; true if one of them carried our FIN. */
+export function releaseAcked(pcb: TcpPcb, q: SendSeg[], ack: number): boolean {
+  let finAcked = false;
+  let i = 0;
+  while (i < q.length && seqLeq(segEnd(q[i]!), ack)) {
+    const s = q[i]!;
+    s.data?.releaseChain();
+    s.data = undefined;
+    pcb.buffered -= s.len;
+    if (s.fin) finAcked = true;
+    i++;
+  }
+  if (i > 0) q.splice(0, i);
+  return finAcked;
+}
+
+export function maybeWindowIncreased(pcb: TcpPcb): void {
+  if (!pcb.wantWindow || pcb.appQueue.length > 0 || pcb.silenced) return;
+  if (pcb.sendWindowRemaining() <= 0) return;
+  pcb.wantWindow = false;
+  pcb.callback((h) => h.sendWindowIncreased?.(pcb));
+}
+

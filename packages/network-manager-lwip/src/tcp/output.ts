@@ -1,0 +1,180 @@
+// Output: segments leave here. `output` sends what cwnd and the peer's window allow from a pcb's
+// unsent queue; `transmitSeg` (re)sends one segment with RTT sampling (Karn) and RTO arming;
+// ACKs, deferred end-of-batch ACKs, RSTs; `emit` builds the header and chains the payload views.
+
+import type { IOBuf } from '@ebbrt/interfaces';
+import { checksumAdd, checksumFinish, pseudoHeaderSum } from '../wire/checksum.js';
+import { IpProtocol } from '../wire/ipv4.js';
+import type { Ipv4Address } from '../wire/ipv4-address.js';
+import { writeU16, writeU32 } from '../wire/result.js';
+import { TCP_MIN_HEADER_LEN, TcpFlags } from '../wire/tcp.js';
+import { emitTcpOptions, tcpOptionsLength, type TcpOptions } from '../wire/tcp-options.js';
+import type { TcpPcb } from './pcb.js';
+import { seqAdd, seqDiff, seqGt, seqLeq } from './seq.js';
+import type { TcpStack } from './stack.js';
+import { armTimer } from './timers.js';
+import { EMPTY_OPTIONS, segEnd, TcpState, type SendSeg } from './types.js';
+
+/** Sends what the windows allow from `unsent`. */
+export function output(stack: TcpStack, pcb: TcpPcb): void {
+  if (pcb.state === TcpState.Closed) return;
+  if (pcb.state === TcpState.SynRcvd && !pcb.active && pcb.unacked.length > 0) return;
+  const now = stack.env.nowNs();
+  while (pcb.unsent.length > 0) {
+    const s = pcb.unsent[0]!;
+    if (pcb.state === TcpState.SynSent && !s.syn) break;
+    const wnd = Math.min(pcb.cwnd, pcb.sndWnd);
+    const end = seqDiff(seqAdd(s.seq, s.len), pcb.sndUna);
+    if (!s.syn && s.len > 0 && end > wnd) {
+      // Zero window with nothing in flight: probe later.
+      if (pcb.sndWnd === 0 && pcb.unacked.length === 0 && pcb.persistDeadline < 0) {
+        pcb.persistDeadline = now + pcb.rto.rto;
+        armTimer(stack, pcb);
+      }
+      break;
+    }
+    pcb.unsent.shift();
+    pcb.unacked.push(s);
+    transmitSeg(stack, pcb, s, now);
+    const e = segEnd(s);
+    if (seqGt(e, pcb.sndNxt)) pcb.sndNxt = e;
+    if (seqGt(e, pcb.sndMax)) pcb.sndMax = e;
+  }
+}
+
+export function transmitSeg(stack: TcpStack, pcb: TcpPcb, s: SendSeg, now: number): void {
+  if (s.sends > 0) {
+    stack.stats.retransmits++;
+    if (pcb.rttStartNs >= 0 && seqLeq(s.seq, pcb.rttSeq)) pcb.rttStartNs = -1; // Karn
+  } else if (pcb.rttStartNs < 0) {
+    pcb.rttStartNs = now;
+    pcb.rttSeq = s.seq;
+  }
+  s.sends++;
+  let flags: number = TcpFlags.ACK;
+  if (s.syn) flags = pcb.state === TcpState.SynSent ? TcpFlags.SYN : TcpFlags.SYN | TcpFlags.ACK;
+  if (s.fin) flags |= TcpFlags.FIN;
+  if (s.len > 0) flags |= TcpFlags.PSH;
+  const sent = emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, s.seq, pcb.rcvNxt, flags, advertisedWindow(stack, pcb, s.syn), s.syn ? synOptions(stack) : EMPTY_OPTIONS, s.data, s.len);
+  if (sent && (flags & TcpFlags.ACK) !== 0) acked(pcb);
+  if (pcb.rtoDeadline < 0) {
+    pcb.rtoDeadline = now + pcb.rto.rto;
+    armTimer(stack, pcb);
+  }
+}
+
+export function synOptions(stack: TcpStack): TcpOptions {
+  const o = stack.synOpts;
+  o.mss = stack.config.mss;
+  o.windowScale = stack.ourScale;
+  return o;
+}
+
+export function advertisedWindow(stack: TcpStack, pcb: TcpPcb, syn: boolean): number {
+  const w = stack.config.receiveWindow;
+  if (syn) return Math.min(w, 0xffff); // never scaled in a SYN (RFC 7323 2.2)
+  return Math.min(0xffff, Math.floor(Math.min(w, pcb.rcvWnd) / 2 ** pcb.rcvScale));
+}
+
+export function sendAck(stack: TcpStack, pcb: TcpPcb): void {
+  // SEQ = SND.MAX, not SND.NXT: after a go-back-N rewind, an ACK carrying an old sequence
+  // number would be unacceptable to the peer (RFC 9293 3.10.7.4) and its ACK field ignored.
+  if (emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, pcb.sndMax, pcb.rcvNxt, TcpFlags.ACK, advertisedWindow(stack, pcb, false), EMPTY_OPTIONS, undefined, 0)) {
+    acked(pcb);
+  }
+}
+
+/** A segment carrying ACK = RCV.NXT went out. */
+export function acked(pcb: TcpPcb): void {
+  pcb.ackSent = pcb.rcvNxt;
+  pcb.segsUnacked = 0;
+}
+
+/** In-order data arrived: acknowledge now, or at the end of this batch of input (env.defer). */
+export function ackData(stack: TcpStack, pcb: TcpPcb): void {
+  const defer = stack.env.defer;
+  if (defer === undefined || ++pcb.segsUnacked >= 2) {
+    sendAck(stack, pcb);
+    return;
+  }
+  stack.deferredAcks.add(pcb, defer);
+}
+
+/** Connections whose in-order data waits for its ACK until the end of the input batch. */
+export class DeferredAcks {
+  private readonly list: TcpPcb[] = [];
+  private scheduled = false;
+  constructor(private readonly stack: TcpStack) {}
+
+  add(pcb: TcpPcb, defer: (fn: () => void) => void): void {
+    if (pcb.ackPending) return;
+    pcb.ackPending = true;
+    this.list.push(pcb);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      defer(this.flush);
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) {
+      const pcb = list[i]!;
+      pcb.ackPending = false;
+      // A reply sent while handling the data already carried this ACK.
+      if (pcb.state !== TcpState.Closed && pcb.ackSent !== pcb.rcvNxt) sendAck(this.stack, pcb);
+    }
+    list.length = 0;
+  };
+}
+
+export function sendRstFor(stack: TcpStack, pcb: TcpPcb): void {
+  stack.stats.rstSent++;
+  emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, pcb.sndMax, pcb.rcvNxt, TcpFlags.RST | TcpFlags.ACK, 0, EMPTY_OPTIONS, undefined, 0);
+}
+
+/** Builds and sends one segment: a header buffer with the payload views chained behind it. */
+export function emit(
+  stack: TcpStack,
+  srcPort: number,
+  dst: Ipv4Address,
+  dstPort: number,
+  seq: number,
+  ack: number,
+  flags: number,
+  window: number,
+  options: TcpOptions,
+  payload: IOBuf | undefined,
+  payloadLen: number,
+): boolean {
+  const env = stack.env;
+  const optLen = options === EMPTY_OPTIONS ? 0 : tcpOptionsLength(options);
+  const hl = TCP_MIN_HEADER_LEN + optLen;
+  const head = env.allocFrame(env.l4Offset + hl);
+  if (head === null) return false; // counted as noMemory; retransmission recovers
+  const b = head.bytes;
+  const o = head.offset + env.l4Offset;
+  if (optLen > 0) emitTcpOptions(options, b, o + TCP_MIN_HEADER_LEN);
+  writeU16(b, o, srcPort);
+  writeU16(b, o + 2, dstPort);
+  writeU32(b, o + 4, seq >>> 0);
+  writeU32(b, o + 8, (flags & TcpFlags.ACK) !== 0 ? ack >>> 0 : 0);
+  b[o + 12] = (hl / 4) << 4;
+  b[o + 13] = flags;
+  writeU16(b, o + 14, window);
+  writeU16(b, o + 16, 0);
+  writeU16(b, o + 18, 0);
+  const len = hl + payloadLen;
+  let sum = pseudoHeaderSum(env.localAddress(), dst, IpProtocol.Tcp, len);
+  sum = checksumAdd(sum, b, o, hl);
+  if (payload !== undefined && payloadLen > 0) {
+    const views = payload.cloneChain(); // the driver releases what it sends
+    sum = env.chainChecksumAdd(sum, views);
+    head.appendChain(views);
+  }
+  writeU16(b, o + 16, checksumFinish(sum));
+  stack.stats.segmentsOut++;
+  env.ipOutput(head, dst, len);
+  return true;
+}

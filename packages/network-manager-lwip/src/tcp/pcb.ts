@@ -1,0 +1,333 @@
+// The protocol control block (lwIP's tcp_pcb): one connection's state, and its application side
+// (the TcpConnection the handler sees): send/sendQueued, shutdown/close/abort, the send window,
+// and handler callbacks on the connection's core. Segment arrival is in input.ts, output in
+// output.ts, timers in timers.ts.
+
+import { IOBuf, UsageError, type TcpConnection, type TcpHandler, type TimerHandle } from '@ebbrt/interfaces';
+import { ipv4ToString, type Ipv4Address } from '../wire/ipv4-address.js';
+import { dropFront, sliceChain } from './chain.js';
+import type { TcpListenerImpl } from './listener.js';
+import { output, sendRstFor } from './output.js';
+import { ReassemblyQueue } from './reassembly.js';
+import { RtoEstimator } from './rto.js';
+import { seqAdd } from './seq.js';
+import type { TcpStack } from './stack.js';
+import { currentCore, isSynchronized, pcbKey, segEnd, TcpState, type SendSeg, type TcpStateName } from './types.js';
+
+/** Thrown by send() beyond sendWindowRemaining(), like the hosted stack's SendWindowError. */
+export class SendWindowError extends UsageError {
+  constructor(
+    readonly length: number,
+    readonly window: number,
+  ) {
+    super(`send of ${length} bytes exceeds the send window (${window} bytes left); use sendQueued`);
+  }
+}
+
+export class TcpPcb implements TcpConnection {
+  state: TcpStateName = TcpState.Closed;
+  handler: TcpHandler | undefined;
+  /** No more callbacks (close/abort called or aborted delivered). */
+  silenced = false;
+  /** close() or shutdown() called: no more sends. */
+  sendClosed = false;
+  coreIndex: number;
+  readonly key: string;
+  listener: TcpListenerImpl | undefined;
+  active: boolean;
+
+  // send sequence space
+  iss = 0;
+  sndUna = 0;
+  sndNxt = 0;
+  sndMax = 0;
+  sndWnd = 0;
+  sndWl1 = 0;
+  sndWl2 = 0;
+  sndScale = 0;
+  mss: number;
+  /** Sent, not yet acked (in order). */
+  unacked: SendSeg[] = [];
+  /** Queued, not yet sent. */
+  unsent: SendSeg[] = [];
+  /** Payload bytes in unacked + unsent. */
+  buffered = 0;
+  /** Application data waiting for sendWindowRemaining (sendQueued). */
+  appQueue: IOBuf[] = [];
+  appQueued = 0;
+  wantWindow = false;
+  finQueued = false;
+
+  // congestion control
+  cwnd = 0;
+  ssthresh = 0x7fffffff;
+  dupAcks = 0;
+  inRecovery = false;
+  recover = 0;
+
+  // RTT / RTO
+  readonly rto: RtoEstimator;
+  rttSeq = 0;
+  rttStartNs = -1;
+  retries = 0;
+  rtoDeadline = -1;
+  persistDeadline = -1;
+  timeWaitDeadline = -1;
+  timer: TimerHandle | undefined;
+  timerAt = -1;
+
+  // receive sequence space
+  irs = 0;
+  rcvNxt = 0;
+  /** RCV.NXT as carried by the last segment we sent (so a reply that piggybacked it needs no pure ACK). */
+  ackSent = -1;
+  /** In-order segments received since we last acknowledged. */
+  segsUnacked = 0;
+  /** Waiting in the stack's end-of-batch ACK list. */
+  ackPending = false;
+  rcvScale = 0;
+  /** Receive window we offer (what the advertised field can express). */
+  rcvWnd = 0xffff;
+  readonly ooo = new ReassemblyQueue();
+  finReceived = false;
+
+  constructor(
+    private readonly stack: TcpStack,
+    readonly localPort: number,
+    readonly remoteIp: Ipv4Address,
+    readonly remotePort: number,
+    core: number,
+    active: boolean,
+  ) {
+    this.key = pcbKey(remoteIp, remotePort, localPort);
+    this.coreIndex = core;
+    this.active = active;
+    this.mss = stack.config.mss;
+    this.rto = new RtoEstimator(stack.config.rto);
+  }
+
+  get remoteAddress(): string {
+    return ipv4ToString(this.remoteIp);
+  }
+  get core(): number {
+    return this.coreIndex;
+  }
+
+  bindCore(core: number): void {
+    if (!Number.isInteger(core) || core < 0 || core >= this.stack.env.numCores) {
+      throw new RangeError(`bindCore: this node has no core ${core} (it has ${this.stack.env.numCores})`);
+    }
+    this.coreIndex = core;
+  }
+
+  sendWindowRemaining(): number {
+    if (this.sendClosed || this.state === TcpState.Closed || this.appQueue.length > 0) return 0;
+    if (!isSynchronized(this.state)) return 0;
+    return Math.max(0, Math.min(this.sndWnd, this.stack.config.sendBuffer) - this.buffered);
+  }
+
+  private checkSendable(op: string): void {
+    if (this.sendClosed || this.state === TcpState.Closed || !(isSynchronized(this.state) || this.state === TcpState.SynSent || this.state === TcpState.SynRcvd)) {
+      throw new UsageError(`${op} on a TCP connection that is ${this.sendClosed ? 'closed' : this.state}`);
+    }
+  }
+
+  send(data: IOBuf): void {
+    const phases = this.stack.phases;
+    if (phases !== undefined) {
+      const t0 = phases.now();
+      try {
+        this.sendNow(data);
+      } finally {
+        phases.end('stack', currentCore(), t0);
+      }
+      return;
+    }
+    this.sendNow(data);
+  }
+
+  private sendNow(data: IOBuf): void {
+    this.checkSendable('send');
+    const length = data.computeChainDataLength();
+    const room = this.sendWindowRemaining();
+    if (length > room) {
+      this.wantWindow = true;
+      throw new SendWindowError(length, room);
+    }
+    this.enqueue(data, length);
+    if (this.sendWindowRemaining() <= 0) this.wantWindow = true;
+    output(this.stack, this);
+  }
+
+  sendQueued(data: IOBuf): void {
+    const phases = this.stack.phases;
+    if (phases !== undefined) {
+      const t0 = phases.now();
+      try {
+        this.sendQueuedNow(data);
+      } finally {
+        phases.end('stack', currentCore(), t0);
+      }
+      return;
+    }
+    this.sendQueuedNow(data);
+  }
+
+  private sendQueuedNow(data: IOBuf): void {
+    this.checkSendable('sendQueued');
+    const length = data.computeChainDataLength();
+    if (this.appQueue.length === 0 && length <= this.sendWindowRemaining()) {
+      this.enqueue(data, length);
+      // Filling the window exactly is back-pressure too: the caller hears when it opens again.
+      if (this.sendWindowRemaining() <= 0) this.wantWindow = true;
+      output(this.stack, this);
+      return;
+    }
+    this.wantWindow = true;
+    this.appQueue.push(data);
+    this.appQueued += length;
+    this.flushAppQueue();
+    output(this.stack, this);
+  }
+
+  /** Moves queued application data into segments while the window has room. */
+  flushAppQueue(ignoreWindow = false): void {
+    while (this.appQueue.length > 0) {
+      const head = this.appQueue[0]!;
+      const len = head.computeChainDataLength();
+      // Queued data becomes segments up to the send buffer, regardless of the peer's window:
+      // output() then respects the window (and probes a zero window).
+      const room = ignoreWindow ? Infinity : Math.max(0, this.stack.config.sendBuffer - this.buffered);
+      if (!isSynchronized(this.state) && !ignoreWindow) return;
+      if (len <= room) {
+        this.appQueue.shift();
+        this.appQueued -= len;
+        this.enqueue(head, len);
+        continue;
+      }
+      if (room <= 0) return;
+      // Split: enqueue views of the first `room` bytes, keep the rest.
+      const part = sliceChain(head, 0, room);
+      this.enqueue(part, room);
+      dropFront(head, room);
+      this.appQueued -= room;
+      return;
+    }
+  }
+
+  /** Segments `data` (ownership taken) into MSS-sized views appended to `unsent`. */
+  enqueue(data: IOBuf, length: number): void {
+    if (length === 0) {
+      data.releaseChain();
+      return;
+    }
+    let seq = this.unsent.length > 0 ? segEnd(this.unsent[this.unsent.length - 1]!) : this.unacked.length > 0 ? segEnd(this.unacked[this.unacked.length - 1]!) : this.sndNxt;
+    // A partially filled last unsent segment could be topped up (Nagle-like coalescing); we
+    // keep it simple: new segments start at the new data.
+    let off = 0;
+    while (off < length) {
+      const n = Math.min(this.mss, length - off);
+      this.unsent.push({ seq, len: n, data: sliceChain(data, off, n), syn: false, fin: false, sends: 0 });
+      seq = seqAdd(seq, n);
+      off += n;
+    }
+    this.buffered += length;
+    data.releaseChain();
+  }
+
+  shutdown(): void {
+    if (this.sendClosed || this.state === TcpState.Closed) return;
+    this.sendClosed = true;
+    this.flushAppQueue(true);
+    this.queueFin();
+  }
+
+  close(): void {
+    if (this.state === TcpState.Closed) {
+      this.silenced = true;
+      return;
+    }
+    this.silenced = true;
+    if (this.state === TcpState.SynSent) {
+      this.stack.free(this);
+      return;
+    }
+    if (!this.sendClosed) {
+      this.sendClosed = true;
+      this.flushAppQueue(true);
+      this.queueFin();
+    }
+  }
+
+  abort(): void {
+    this.silenced = true;
+    if (this.state === TcpState.Closed) return;
+    if (this.state !== TcpState.SynSent && this.state !== TcpState.TimeWait) sendRstFor(this.stack, this);
+    this.stack.free(this);
+  }
+
+  /** Queues our FIN after everything queued (on the last unsent segment when there is one). */
+  queueFin(): void {
+    if (this.finQueued) return;
+    this.finQueued = true;
+    const last = this.unsent.length > 0 ? this.unsent[this.unsent.length - 1]! : undefined;
+    if (last !== undefined && !last.syn) last.fin = true;
+    else {
+      const seq = last !== undefined ? segEnd(last) : this.unacked.length > 0 ? segEnd(this.unacked[this.unacked.length - 1]!) : this.sndNxt;
+      this.unsent.push({ seq, len: 0, data: undefined, syn: false, fin: true, sends: 0 });
+    }
+    if (this.state === TcpState.Established || this.state === TcpState.SynRcvd) this.state = TcpState.FinWait1;
+    else if (this.state === TcpState.CloseWait) this.state = TcpState.LastAck;
+    output(this.stack, this);
+  }
+
+  /** Runs a handler callback on the pcb's core. */
+  callback(fn: (h: TcpHandler) => void, dropped?: () => void): void {
+    const h = this.handler;
+    if (h === undefined || this.silenced) {
+      dropped?.();
+      return;
+    }
+    if (currentCore() === this.coreIndex) this.runCallback(h, fn, dropped);
+    else this.stack.env.post(this.coreIndex, () => this.runCallback(h, fn, dropped));
+  }
+
+  private runCallback(h: TcpHandler, fn: (h: TcpHandler) => void, dropped: (() => void) | undefined): void {
+    if (this.silenced) {
+      dropped?.();
+      return;
+    }
+    const phases = this.stack.phases;
+    const t0 = phases === undefined ? 0 : phases.now();
+    try {
+      fn(h);
+    } catch {
+      this.stack.stats.handlerErrors++;
+    }
+    if (phases !== undefined) phases.end('app', this.coreIndex, t0);
+  }
+
+  /**
+   * `callback(h => h.receive(this, data), () => data.release())` without its three closures
+   * per delivered segment when already on the pcb's core (the per-request path).
+   */
+  receiveCallback(data: IOBuf): void {
+    const h = this.handler;
+    if (h === undefined || this.silenced) {
+      data.release();
+      return;
+    }
+    if (currentCore() !== this.coreIndex) {
+      this.stack.env.post(this.coreIndex, () => this.runCallback(h, (x) => x.receive(this, data), () => data.release()));
+      return;
+    }
+    const phases = this.stack.phases;
+    const t0 = phases === undefined ? 0 : phases.now();
+    try {
+      h.receive(this, data);
+    } catch {
+      this.stack.stats.handlerErrors++;
+    }
+    if (phases !== undefined) phases.end('app', this.coreIndex, t0);
+  }
+}

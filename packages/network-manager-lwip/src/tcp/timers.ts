@@ -1,0 +1,92 @@
+// Timers: one Timer Ebb timer per pcb serves its deadlines (retransmission timeout per RFC 6298,
+// zero-window persist probe, TIME-WAIT's 2 × MSL). The timer is restarted only when an earlier
+// deadline appears; a late wake-up re-arms for what is left.
+
+import { TcpFlags } from '../wire/tcp.js';
+import { sliceChain } from './chain.js';
+import { congestionOnTimeout } from './congestion.js';
+import { advertisedWindow, emit, output } from './output.js';
+import type { TcpPcb } from './pcb.js';
+import { seqAdd, seqGt } from './seq.js';
+import type { TcpStack } from './stack.js';
+import { EMPTY_OPTIONS, isClosed, TcpState } from './types.js';
+
+/** Makes sure the pcb's timer fires by its earliest deadline. */
+export function armTimer(stack: TcpStack, pcb: TcpPcb): void {
+  // No array per call: this runs after every ACK.
+  let at = Infinity;
+  const r = pcb.rtoDeadline;
+  const p = pcb.persistDeadline;
+  const w = pcb.timeWaitDeadline;
+  if (r >= 0 && r < at) at = r;
+  if (p >= 0 && p < at) at = p;
+  if (w >= 0 && w < at) at = w;
+  if (at === Infinity) return;
+  if (pcb.timer !== undefined && pcb.timer.active && pcb.timerAt <= at) return;
+  pcb.timer?.stop();
+  const now = stack.env.nowNs();
+  pcb.timerAt = at;
+  pcb.timer = stack.env.startTimer(() => onTimer(stack, pcb), Math.max(1, Math.ceil((at - now) / 1000)));
+}
+
+export function onTimer(stack: TcpStack, pcb: TcpPcb): void {
+  pcb.timer = undefined;
+  pcb.timerAt = -1;
+  if (pcb.state === TcpState.Closed) return;
+  const now = stack.env.nowNs();
+  if (pcb.timeWaitDeadline >= 0 && now >= pcb.timeWaitDeadline) {
+    stack.free(pcb);
+    return;
+  }
+  if (pcb.rtoDeadline >= 0 && now >= pcb.rtoDeadline) {
+    pcb.rtoDeadline = -1;
+    if (pcb.unacked.length > 0) onRto(stack, pcb, now);
+    if (isClosed(pcb)) return;
+  }
+  if (pcb.persistDeadline >= 0 && now >= pcb.persistDeadline) {
+    pcb.persistDeadline = -1;
+    probe(stack, pcb, now);
+  }
+  armTimer(stack, pcb);
+}
+
+export function onRto(stack: TcpStack, pcb: TcpPcb, now: number): void {
+  const cfg = stack.config;
+  pcb.retries++;
+  const syn = pcb.state === TcpState.SynSent || pcb.state === TcpState.SynRcvd;
+  if (pcb.retries > (syn ? cfg.maxSynRetries : cfg.maxRetries)) {
+    stack.stats.timeouts++;
+    if (pcb.state === TcpState.SynRcvd && !pcb.active) {
+      stack.free(pcb);
+      return;
+    }
+    stack.abortWith(pcb, Object.assign(new Error(syn ? 'connection timed out' : 'timeout'), { code: 'ETIMEDOUT' }));
+    return;
+  }
+  pcb.rto.backoff();
+  congestionOnTimeout(pcb);
+  pcb.rttStartNs = -1;
+  // Go back N (lwIP's tcp_rexmit_rto): everything unacked is sent again as cwnd allows.
+  pcb.unsent = pcb.unacked.concat(pcb.unsent);
+  pcb.unacked = [];
+  pcb.sndNxt = pcb.sndUna;
+  output(stack, pcb);
+  if (pcb.rtoDeadline < 0 && pcb.unacked.length > 0) pcb.rtoDeadline = now + pcb.rto.rto;
+}
+
+/** Zero-window probe: one byte of the first unsent segment, beyond the window. */
+export function probe(stack: TcpStack, pcb: TcpPcb, now: number): void {
+  if (pcb.sndWnd > 0 || pcb.unsent.length === 0 || pcb.unacked.length > 0) return;
+  const s = pcb.unsent[0]!;
+  if (s.len === 0 || s.data === undefined) return;
+  stack.stats.zeroWindowProbes++;
+  const one = sliceChain(s.data, 0, 1);
+  emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, s.seq, pcb.rcvNxt, TcpFlags.ACK, advertisedWindow(stack, pcb, false), EMPTY_OPTIONS, one, 1);
+  one.releaseChain();
+  // The probe byte is sent sequence space: an ACK for it must not look like one for unsent data.
+  const end = seqAdd(s.seq, 1);
+  if (seqGt(end, pcb.sndMax)) pcb.sndMax = end;
+  if (seqGt(end, pcb.sndNxt)) pcb.sndNxt = end;
+  pcb.rto.backoff();
+  pcb.persistDeadline = now + pcb.rto.rto;
+}
