@@ -49,6 +49,11 @@ const lwipOptionsObject = z.strictObject({
   arpExpiryUs: z.number().positive().default(60_000_000),
   arpQueueLimit: z.number().int().min(1).default(64),
   arpCacheSize: z.number().int().min(1).default(256),
+  /** IPv4 reassembly: a datagram not complete this long after its first fragment is discarded (Linux: 30 s). */
+  ipReassemblyTimeoutUs: z.number().positive().max(255_000_000).default(30_000_000),
+  /** ICMP errors (port unreachable): token bucket rate per second and burst, as Linux's icmp_msgs_per_sec/_burst. */
+  icmpErrorRatePerSec: z.number().positive().default(1000),
+  icmpErrorBurst: z.number().int().min(1).default(50),
   /** TCP receive window offered per connection, bytes (window scaling above 64 KiB). */
   tcpReceiveWindow: z.number().int().min(1024).max(1 << 30).default(256 * 1024),
   /** TCP send buffer per connection (bytes acceptable to send()/queued until acked). */
