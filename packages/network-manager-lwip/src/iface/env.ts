@@ -19,6 +19,11 @@ export interface IfaceConfig {
   arpExpiryUs: number;
   arpQueueLimit: number;
   arpCacheSize: number;
+  /** A datagram under reassembly is discarded this long after its first fragment. */
+  ipReassemblyTimeoutUs: number;
+  /** ICMP error token bucket: tokens per second and bucket size (Linux icmp_msgs_per_sec / _burst). */
+  icmpErrorRatePerSec: number;
+  icmpErrorBurst: number;
 }
 
 /** Sends a finished frame chain (`headroom` bytes of link header space first) on the current core. */
