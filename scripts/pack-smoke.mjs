@@ -9,7 +9,7 @@
 // - does the same for a CommonJS app made by `npm init -y` that lists only the two packages it
 //   imports (the other @ebbrt packages come through `overrides`, as the README tells users).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { packAll, publishablePackages } from './pack-lib.mjs';
@@ -52,6 +52,17 @@ function checkTarball(name, file) {
   }
   if (problems.length > 0) throw new Error(`${name} (${file}):\n  ${problems.join('\n  ')}`);
   return entries.length;
+}
+
+// Every workspace package (public or private, and the root) has a files allowlist, and every
+// private one a prepack that refuses, so no `pnpm -r pack` ships a private folder.
+for (const dir of ['.', ...['packages', 'apps'].flatMap((d) => readdirSync(join(root, d)).map((n) => join(d, n)))]) {
+  const file = join(root, dir, 'package.json');
+  if (!existsSync(file)) continue;
+  const pkg = JSON.parse(readFileSync(file, 'utf8'));
+  if (!Array.isArray(pkg.files)) throw new Error(`${file} has no "files" allowlist`);
+  if (pkg.private && !/refuse-pack/.test(pkg.scripts?.prepack ?? '')) throw new Error(`${file} is private but its prepack does not refuse packing`);
+  if (!pkg.private && !/build/.test(pkg.scripts?.prepack ?? '')) throw new Error(`${file} has no prepack that builds it`);
 }
 
 const work = mkdtempSync(join(tmpdir(), 'ebbrt-pack-'));
