@@ -61,6 +61,12 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
       arpExpiryUs: options.arpExpiryUs,
       arpQueueLimit: options.arpQueueLimit,
       arpCacheSize: options.arpCacheSize,
+      ipReassemblyTimeoutUs: options.ipReassemblyTimeoutUs,
+      icmpErrorRatePerSec: options.icmpErrorRatePerSec,
+      icmpErrorBurst: options.icmpErrorBurst,
+      icmpErrorPeerIntervalUs: options.icmpErrorPeerIntervalUs,
+      icmpErrorPeerBurst: options.icmpErrorPeerBurst,
+      icmpEchoIgnoreBroadcasts: options.icmpEchoIgnoreBroadcasts,
     };
     const transmit = (chain: IOBuf): void => {
       const core = this.node.numCores === 1 ? 0 : NetInterface.currentCoreIndex();
@@ -89,6 +95,9 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
       throw new UsageError('@ebbrt/network-manager-lwip: install the EventManager before the NetworkManager');
     }
     const iface = this.iface;
+    // SYN-cookie / ISN key: unpredictable on realtime runs; seeded (reproducible) under the virtual clock.
+    const realtime = simulation.clockKind === 'realtime';
+    const secrets = simulation.prng.fork(`tcp-secret:${cfg.mac}`);
     this.tcp = new TcpStack(
       {
         mss: options.mtu - 40,
@@ -99,6 +108,7 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
         maxSynRetries: options.tcpMaxSynRetries,
         mslNs: options.tcpMslUs * 1000,
         synBacklog: options.tcpSynBacklog,
+        synCookies: options.tcpSynCookies,
       },
       {
         localAddress: () => iface.config.address,
@@ -112,6 +122,8 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
         numCores: this.node.numCores,
         // A microtask runs after the driver's whole receive batch, still on this core.
         defer: (fn) => queueMicrotask(fn),
+        randomU32: realtime ? () => globalThis.crypto.getRandomValues(new Uint32Array(1))[0]! : () => secrets.nextU32(),
+        secureIsn: realtime,
         rxCoreOf: (remote, remotePort, localPort) =>
           rssHashOf(remote, iface.config.address, IpProtocol.Tcp, remotePort, localPort) % this.driver.device.queuePairs,
       },
