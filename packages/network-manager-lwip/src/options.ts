@@ -54,6 +54,11 @@ const lwipOptionsObject = z.strictObject({
   /** ICMP errors (port unreachable): token bucket rate per second and burst, as Linux's icmp_msgs_per_sec/_burst. */
   icmpErrorRatePerSec: z.number().positive().default(1000),
   icmpErrorBurst: z.number().int().min(1).default(50),
+  /** ... and per peer: one per interval, `icmpErrorPeerBurst` saved up (Linux icmp_ratelimit = 1 s, burst 6). */
+  icmpErrorPeerIntervalUs: z.number().positive().default(1_000_000),
+  icmpErrorPeerBurst: z.number().int().min(1).default(6),
+  /** Ignore pings to 255.255.255.255 and the subnet's broadcast (no smurf amplification), as Linux does by default. */
+  icmpEchoIgnoreBroadcasts: z.boolean().default(true),
   /** TCP receive window offered per connection, bytes (window scaling above 64 KiB). */
   tcpReceiveWindow: z.number().int().min(1024).max(1 << 30).default(256 * 1024),
   /** TCP send buffer per connection (bytes acceptable to send()/queued until acked). */
