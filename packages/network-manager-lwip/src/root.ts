@@ -64,6 +64,9 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
       ipReassemblyTimeoutUs: options.ipReassemblyTimeoutUs,
       icmpErrorRatePerSec: options.icmpErrorRatePerSec,
       icmpErrorBurst: options.icmpErrorBurst,
+      icmpErrorPeerIntervalUs: options.icmpErrorPeerIntervalUs,
+      icmpErrorPeerBurst: options.icmpErrorPeerBurst,
+      icmpEchoIgnoreBroadcasts: options.icmpEchoIgnoreBroadcasts,
     };
     const transmit = (chain: IOBuf): void => {
       const core = this.node.numCores === 1 ? 0 : NetInterface.currentCoreIndex();
