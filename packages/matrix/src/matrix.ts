@@ -223,6 +223,11 @@ export class DistMatrix implements AsyncDisposable {
     return this.free();
   }
 
+  /** How Node's REPL and console.log show it (not the whole space behind it). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+
   toString(): string {
     const s = this.state;
     const status = s.freed ? 'freed' : s.broken !== undefined ? 'broken' : `${s.tiles.size}/${s.tiling.tileCount} tiles on ${this.nodes().length} nodes`;

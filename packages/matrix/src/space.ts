@@ -78,7 +78,15 @@ export interface SpaceStats {
   bytesMoved: number;
 }
 
-const DEFAULT_SHAPE = { cores: 1, memoryBytes: 16 << 20 };
+/**
+ * A tile node's machine. Tiles live on the node's JS heap, but every tile that arrives crosses
+ * the node's simulated NIC into its physical memory first (one message per tile, several peers
+ * at once), so memory scales with the tile: at least 64 MiB, or 12 tiles' worth.
+ */
+function defaultShape(tileSize: number): { cores: number; memoryBytes: number } {
+  const tileBytes = tileSize * tileSize * 8;
+  return { cores: 1, memoryBytes: Math.max(64 << 20, Math.ceil((tileBytes * 12) / (1 << 20)) << 20) };
+}
 
 function defaultImage(): string {
   // Beside this module: node-image.ts from source, node-image.js once built.
@@ -114,7 +122,7 @@ export class MatrixSpace {
     this.placement = options.placement ?? perTile();
     this.maxNodes = options.maxNodes ?? 1024;
     this.image = options.image ?? defaultImage();
-    this.shape = options.nodeShape ?? DEFAULT_SHAPE;
+    this.shape = options.nodeShape ?? defaultShape(this.tileSize);
     this.post = options.post;
     this.allocator = options.allocator ?? new EbbRef<NodeAllocator>(SystemEbbIds.NodeAllocator).deref();
     this.messenger = options.messenger ?? new EbbRef<Messenger>(SystemEbbIds.Messenger).deref();
@@ -375,13 +383,17 @@ export class MatrixSpace {
   }
 
   /** Frees every matrix and node of the space. */
-  async close(): Promise<void> {
-    await Promise.all([...this.matrices.values()].map((s) => this.release(s)));
+  close(): Promise<void> {
+    return this.enter(async () => {
+      await Promise.all([...this.matrices.values()].map((s) => this.release(s)));
+    });
   }
 
   /** What a tile node holds (for tests): matrices with tiles there, tiles, bytes, jobs in progress. */
-  async nodeStats(node: number): Promise<{ matrices: number; tiles: number; bytes: number; jobs: number }> {
-    const d = await this.request(node, { ...blank(), op: Op.stats });
-    return { matrices: d.h.a, tiles: d.h.b, bytes: d.h.x, jobs: d.h.y };
+  nodeStats(node: number): Promise<{ matrices: number; tiles: number; bytes: number; jobs: number }> {
+    return this.enter(async () => {
+      const d = await this.request(node, { ...blank(), op: Op.stats });
+      return { matrices: d.h.a, tiles: d.h.b, bytes: d.h.x, jobs: d.h.y };
+    });
   }
 }
