@@ -20,7 +20,7 @@ import { DistMatrix } from './matrix.js';
 import { writeMatrix } from './ml.js';
 import { perTile, type Placement } from './placement.js';
 import { Tiling } from './tiling.js';
-import { blank, decode, encode, MATRIX_TYPE, Op, payloadText, type Decoded, type Header } from './wire.js';
+import { blank, decode, encode, MATRIX_TYPE, Op, payloadFloats, payloadText, type Decoded, type Header } from './wire.js';
 
 /** The matrix Ebb's id on every node (front-end and tile nodes). */
 export const MATRIX_EBB_ID: EbbId = staticEbbId('ebbrt.matrix');
@@ -386,6 +386,17 @@ export class MatrixSpace {
   close(): Promise<void> {
     return this.enter(async () => {
       await Promise.all([...this.matrices.values()].map((s) => this.release(s)));
+    });
+  }
+
+  /** The [start, end] wall-clock windows (ms) of a tile node's recent jobs, if its image gave it a clock. */
+  jobWindows(node: number): Promise<[number, number][]> {
+    return this.enter(async () => {
+      const d = await this.request(node, { ...blank(), op: Op.windows });
+      const w = payloadFloats(d, d.h.cols);
+      const out: [number, number][] = [];
+      for (let i = 0; i + 1 < w.length; i += 2) out.push([w[i]!, w[i + 1]!]);
+      return out;
     });
   }
 

@@ -36,10 +36,14 @@ export class TileNodeRep {
   /** matrix id -> tile key -> tile. */
   private readonly tiles = new Map<number, Map<number, Tile>>();
   private readonly jobs = new Map<number, Job>();
+  /** [start, end] of the compute step that finished each recent job, when a clock was given (to show parallelism). */
+  private readonly windows: number[] = [];
 
   constructor(
     readonly node: NodeContext,
     readonly ebbId: EbbId,
+    /** A wall clock (ms) to record job windows with; none by default, so a simulation stays deterministic. */
+    private readonly clock?: () => number,
   ) {}
 
   /** Tiles held, over every matrix (for tests and `stats`). */
@@ -100,6 +104,10 @@ export class TileNodeRep {
         return this.reply(from, h, { a: this.tiles.size, b: this.tileCount(), y: this.jobs.size, x: this.bytes() });
       case Op.ship:
         return this.ship(from, h);
+      case Op.windows: {
+        const w = Float64Array.from(this.windows);
+        return this.send(from, header(Op.reply, { req: h.req, rows: 1, cols: w.length }), w);
+      }
       case Op.expect: {
         const job = this.job(h.req);
         job.expect = h;
@@ -149,6 +157,15 @@ export class TileNodeRep {
   private advance(id: number, job: Job): void {
     const e = job.expect;
     if (e === undefined) return;
+    const start = this.clock?.();
+    this.compute(id, job, e);
+    if (start !== undefined && !this.jobs.has(id)) {
+      if (this.windows.length >= 128) this.windows.splice(0, 2);
+      this.windows.push(start, this.clock!());
+    }
+  }
+
+  private compute(id: number, job: Job, e: Header): void {
     const n = e.rows * e.cols;
     if (e.a === Kind.multiply) {
       job.acc ??= new Float64Array(n);
