@@ -103,6 +103,8 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
         mslNs: options.tcpMslUs * 1000,
         synBacklog: options.tcpSynBacklog,
         synCookies: options.tcpSynCookies,
+        delayedAckNs: options.tcpDelayedAckUs * 1000,
+        noDelay: options.tcpNoDelay,
       },
       {
         localAddress: () => iface.config.address,

@@ -175,6 +175,7 @@ export class TcpStack {
     pcb.appQueue = [];
     pcb.buffered = 0;
     pcb.ooo.clear();
+    pcb.releaseHeld();
     pcb.timer?.stop();
     pcb.timer = undefined;
     if (this.pcbs.get(pcb.key) === pcb) {
@@ -305,6 +306,7 @@ export class TcpStack {
     this.takeSynOptions(pcb);
     pcb.irs = seg.seq;
     pcb.rcvNxt = seqAdd(seg.seq, 1);
+    pcb.rcvAdvEdge = seqAdd(pcb.rcvNxt, Math.min(this.config.receiveWindow, 0xffff)); // the SYN-ACK's window
     pcb.sndWnd = seg.window; // unscaled in a SYN
     pcb.sndWl1 = seg.seq;
     this.initSend(pcb);
@@ -350,6 +352,7 @@ export class TcpStack {
     this.takeWindowScale(pcb, d.windowScale);
     pcb.irs = peerIsn;
     pcb.rcvNxt = seg.seq;
+    pcb.rcvAdvEdge = seqAdd(pcb.rcvNxt, Math.min(this.config.receiveWindow, 0xffff)); // the cookie SYN-ACK's window
     pcb.sndWnd = seg.window;
     pcb.sndWl1 = peerIsn;
     pcb.iss = iss;

@@ -43,11 +43,21 @@ export interface TcpConfig {
    * true). Off: evict the listener's oldest half-open connection to make room.
    */
   synCookies?: boolean;
+  /**
+   * Delayed ACK (RFC 9293 3.8.6.3, RFC 5681 4.2): a lone in-order segment is acknowledged after
+   * at most this long unless a reply carries the ACK first; every second segment is ACKed at once.
+   * Default 40 ms (Linux's minimum delayed-ACK time); 0 acknowledges every segment at once.
+   */
+  delayedAckNs?: number;
+  /** Connections start with Nagle's algorithm off (true, the default, like TCP_NODELAY) or on. */
+  noDelay?: boolean;
 }
 
 export interface TcpStats {
   segmentsIn: number;
   segmentsOut: number;
+  /** Segments sent that carried payload (first sends and retransmissions). */
+  dataSegmentsOut: number;
   badChecksum: number;
   malformed: number;
   retransmits: number;
@@ -80,12 +90,17 @@ export interface TcpStats {
   badOptions: number;
   /** Peer MSS values below 48 (TCP_MIN_SND_MSS, as Linux) raised to 48. */
   mssClamped: number;
+  /** Pure ACKs sent because the application released held data and the window opened. */
+  windowUpdates: number;
+  /** Delayed ACKs sent by their timer (no reply carried them in time). */
+  delayedAcks: number;
 }
 
 export function newTcpStats(): TcpStats {
   return {
     segmentsIn: 0,
     segmentsOut: 0,
+    dataSegmentsOut: 0,
     badChecksum: 0,
     malformed: 0,
     retransmits: 0,
@@ -109,6 +124,8 @@ export function newTcpStats(): TcpStats {
     synFinDrops: 0,
     badOptions: 0,
     mssClamped: 0,
+    windowUpdates: 0,
+    delayedAcks: 0,
   };
 }
 
@@ -130,8 +147,8 @@ export interface TcpEnv {
   numCores: number;
   /**
    * Runs `fn` once the current batch of input is handled (before the core runs anything else).
-   * With it, in-order data is acknowledged at the end of the batch unless a reply carried the
-   * ACK, and at least every second segment (RFC 5681 4.2); without it, every segment is ACKed.
+   * With it, window updates after the application released data are sent once per batch;
+   * without it, at once.
    */
   defer?(fn: () => void): void;
   /**
