@@ -62,6 +62,8 @@ const lwipOptionsObject = z.strictObject({
   tcpDelayedAckUs: z.number().min(0).max(500_000).default(40_000),
   /** Connections start with Nagle off (true, like the hosted NetworkManager's noDelay) or on; setNoDelay changes it. */
   tcpNoDelay: z.boolean().default(true),
+  /** SACK (RFC 2018) with RFC 6675 loss recovery, when the peer offers it too; false: NewReno only. */
+  tcpSack: z.boolean().default(true),
   /** DHCP (address: 'dhcp'): first retransmission timeout, doubled per retry up to dhcpRetryMaxUs. */
   dhcpRetryInitialUs: z.number().positive().default(4_000_000),
   dhcpRetryMaxUs: z.number().positive().default(64_000_000),

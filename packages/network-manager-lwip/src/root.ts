@@ -105,6 +105,7 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
         synCookies: options.tcpSynCookies,
         delayedAckNs: options.tcpDelayedAckUs * 1000,
         noDelay: options.tcpNoDelay,
+        sack: options.tcpSack,
       },
       {
         localAddress: () => iface.config.address,

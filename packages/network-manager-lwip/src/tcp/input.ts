@@ -10,6 +10,7 @@ import { ackData, emit, output, sendAck, sendRstFor, transmitSeg } from './outpu
 import type { TcpPcb } from './pcb.js';
 import { seqAdd, seqDiff, seqGeq, seqGt, seqLeq, seqLt } from './seq.js';
 import type { TcpStack } from './stack.js';
+import { updateScoreboard } from './sack.js';
 import { armTimer } from './timers.js';
 import { EMPTY_OPTIONS, isClosed, segEnd, TcpState, type SendSeg } from './types.js';
 
@@ -110,6 +111,8 @@ export function pcbInput(stack: TcpStack, pcb: TcpPcb, frame: IOBuf, seg: TcpSeg
       return false;
     }
     const wnd = seg.window * 2 ** pcb.sndScale;
+    const sack = stack.opts.sackBlocks;
+    if (pcb.sackOk && sack.length > 0 && pcb.unacked.length > 0) updateScoreboard(stack, pcb, sack);
     if (seqLeq(ack, pcb.sndUna)) {
       // Duplicate ACK (RFC 5681 2)?
       if (ack === pcb.sndUna && payloadLen === 0 && (flags & TcpFlags.FIN) === 0 && wnd === pcb.sndWnd && pcb.unacked.length > 0) {

@@ -60,7 +60,7 @@ export function transmitSeg(stack: TcpStack, pcb: TcpPcb, s: SendSeg, now: numbe
     flags |= TcpFlags.PSH;
     stack.stats.dataSegmentsOut++;
   }
-  const sent = emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, s.seq, pcb.rcvNxt, flags, advertisedWindow(stack, pcb, s.syn), s.syn ? synOptions(stack) : EMPTY_OPTIONS, s.data, s.len);
+  const sent = emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, s.seq, pcb.rcvNxt, flags, advertisedWindow(stack, pcb, s.syn), s.syn ? synOptions(stack, pcb) : EMPTY_OPTIONS, s.data, s.len);
   if (sent && (flags & TcpFlags.ACK) !== 0) acked(pcb);
   if (pcb.rtoDeadline < 0) {
     pcb.rtoDeadline = now + pcb.rto.rto;
@@ -68,10 +68,22 @@ export function transmitSeg(stack: TcpStack, pcb: TcpPcb, s: SendSeg, now: numbe
   }
 }
 
-export function synOptions(stack: TcpStack): TcpOptions {
+export function synOptions(stack: TcpStack, pcb: TcpPcb): TcpOptions {
   const o = stack.synOpts;
   o.mss = stack.config.mss;
   o.windowScale = stack.ourScale;
+  // Our SYN offers SACK; our SYN-ACK only when the peer's SYN did (RFC 2018 2).
+  o.sackPermitted = stack.config.sack !== false && (pcb.state === TcpState.SynSent || pcb.sackOk);
+  return o;
+}
+
+/** Options of a pure ACK: SACK blocks for the out-of-order data we hold (RFC 2018 4), if any. */
+function ackOptions(stack: TcpStack, pcb: TcpPcb): TcpOptions {
+  if (!pcb.sackOk || pcb.ooo.size === 0) return EMPTY_OPTIONS;
+  const o = stack.ackOpts;
+  pcb.ooo.sackBlocks(o.sackBlocks, 4);
+  if (o.sackBlocks.length === 0) return EMPTY_OPTIONS;
+  stack.stats.sackBlocksOut += o.sackBlocks.length >> 1;
   return o;
 }
 
@@ -115,7 +127,7 @@ export function windowMaybeOpened(stack: TcpStack, pcb: TcpPcb): void {
 export function sendAck(stack: TcpStack, pcb: TcpPcb): void {
   // SEQ = SND.MAX, not SND.NXT: after a go-back-N rewind, an ACK carrying an old sequence
   // number would be unacceptable to the peer (RFC 9293 3.10.7.4) and its ACK field ignored.
-  if (emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, pcb.sndMax, pcb.rcvNxt, TcpFlags.ACK, advertisedWindow(stack, pcb, false), EMPTY_OPTIONS, undefined, 0)) {
+  if (emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, pcb.sndMax, pcb.rcvNxt, TcpFlags.ACK, advertisedWindow(stack, pcb, false), ackOptions(stack, pcb), undefined, 0)) {
     acked(pcb);
   }
 }

@@ -59,6 +59,10 @@ export class TcpPcb implements TcpConnection {
   finQueued = false;
 
   // congestion control
+  /** SACK-permitted on both SYNs (RFC 2018): SACK blocks are sent and RFC 6675 recovery is used. */
+  sackOk = false;
+  /** RFC 6675 pipe: bytes estimated in flight (computed by sack.ts scanScoreboard). */
+  pipe = 0;
   cwnd = 0;
   ssthresh = 0x7fffffff;
   dupAcks = 0;
@@ -316,7 +320,7 @@ export class TcpPcb implements TcpConnection {
     }
     while (off < length) {
       const n = Math.min(this.mss, length - off);
-      this.unsent.push({ seq, len: n, data: sliceChain(data, off, n), syn: false, fin: false, sends: 0 });
+      this.unsent.push({ seq, len: n, data: sliceChain(data, off, n), syn: false, fin: false, sends: 0, sacked: false, rexmit: false });
       seq = seqAdd(seq, n);
       off += n;
     }
@@ -363,7 +367,7 @@ export class TcpPcb implements TcpConnection {
     if (last !== undefined && !last.syn) last.fin = true;
     else {
       const seq = last !== undefined ? segEnd(last) : this.unacked.length > 0 ? segEnd(this.unacked[this.unacked.length - 1]!) : this.sndNxt;
-      this.unsent.push({ seq, len: 0, data: undefined, syn: false, fin: true, sends: 0 });
+      this.unsent.push({ seq, len: 0, data: undefined, syn: false, fin: true, sends: 0, sacked: false, rexmit: false });
     }
     if (this.state === TcpState.Established || this.state === TcpState.SynRcvd) this.state = TcpState.FinWait1;
     else if (this.state === TcpState.CloseWait) this.state = TcpState.LastAck;

@@ -51,6 +51,11 @@ export interface TcpConfig {
   delayedAckNs?: number;
   /** Connections start with Nagle's algorithm off (true, the default, like TCP_NODELAY) or on. */
   noDelay?: boolean;
+  /**
+   * Offer and accept SACK (RFC 2018) with RFC 6675 loss recovery (default true). Read when a
+   * connection's SYN is sent or handled. false: NewReno (RFC 6582) only.
+   */
+  sack?: boolean;
 }
 
 export interface TcpStats {
@@ -94,6 +99,14 @@ export interface TcpStats {
   windowUpdates: number;
   /** Delayed ACKs sent by their timer (no reply carried them in time). */
   delayedAcks: number;
+  /** Valid SACK blocks received (each marks segments on the scoreboard). */
+  sackBlocksIn: number;
+  /** SACK blocks sent in our ACKs (out-of-order data held). */
+  sackBlocksOut: number;
+  /** Loss recoveries run with SACK (RFC 6675). */
+  sackRecoveries: number;
+  /** Holes retransmitted by SACK recovery (besides the fast retransmit that starts it). */
+  sackRetransmits: number;
 }
 
 export function newTcpStats(): TcpStats {
@@ -126,6 +139,10 @@ export function newTcpStats(): TcpStats {
     mssClamped: 0,
     windowUpdates: 0,
     delayedAcks: 0,
+    sackBlocksIn: 0,
+    sackBlocksOut: 0,
+    sackRecoveries: 0,
+    sackRetransmits: 0,
   };
 }
 
@@ -180,6 +197,10 @@ export interface SendSeg {
   fin: boolean;
   /** Times this segment was sent. */
   sends: number;
+  /** Covered by a SACK block from the peer (RFC 2018): not to be retransmitted in recovery. */
+  sacked: boolean;
+  /** Retransmitted in the current SACK recovery (RFC 6675). */
+  rexmit: boolean;
 }
 
 export function currentCore(): number {

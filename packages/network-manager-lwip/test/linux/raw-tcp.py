@@ -6,6 +6,7 @@
   raw-tcp.py send DST PORT BYTES       kernel socket: sends BYTES of a fixed pattern, closes; sha256 + ms
   raw-tcp.py fetch DST PORT BYTES      kernel socket: sends 'go', reads BYTES; prints the count
   raw-tcp.py small DST PORT            kernel socket: one 100-byte write, 300 ms idle, close
+  raw-tcp.py sink ADDR PORT BYTES      kernel listener: one connection read to EOF; bytes + ms
 
 Every loop is bounded in count and time; traffic goes only to DST (the node behind the TAP).
 """
@@ -139,6 +140,27 @@ def small(dst, port):
     print(json.dumps({'ok': True}))
 
 
+def sink(addr, port, n):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.listen(1)
+    s.settimeout(30)
+    c, _ = s.accept()
+    c.settimeout(30)
+    t0 = time.time()
+    got = 0
+    while got < n:
+        d = c.recv(1 << 20)
+        if not d:
+            break
+        got += len(d)
+    ms = round((time.time() - t0) * 1000)
+    c.close()
+    s.close()
+    print(json.dumps({'bytes': got, 'ms': ms}))
+
+
 cmd = sys.argv[1]
 if cmd == 'flood':
     flood(sys.argv[2], sys.argv[3], int(sys.argv[4]), min(int(sys.argv[5]), 5000))
@@ -150,6 +172,8 @@ elif cmd == 'send':
     send(sys.argv[2], int(sys.argv[3]), min(int(sys.argv[4]), 64 << 20))
 elif cmd == 'fetch':
     fetch(sys.argv[2], int(sys.argv[3]), min(int(sys.argv[4]), 64 << 20))
+elif cmd == 'sink':
+    sink(sys.argv[2], int(sys.argv[3]), min(int(sys.argv[4]), 256 << 20))
 elif cmd == 'small':
     small(sys.argv[2], int(sys.argv[3]))
 else:
