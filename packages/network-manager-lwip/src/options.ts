@@ -38,11 +38,27 @@ const lwipOptionsObject = z.strictObject({
   pollRateWindowUs: z.number().positive().default(100),
   pollIdleUs: z.number().positive().default(50),
   rxBudget: z.number().int().min(1).default(64),
+  /**
+   * Interrupt-mode safety net against lost used-ring interrupts (0 = off, the default): every this
+   * many µs each core looks at its rings and services what it finds, as the handler would have.
+   * Off by default because a periodic timer keeps a virtual-clock run from ever going quiescent.
+   */
+  interruptWatchdogUs: z.number().min(0).default(0),
   arpRetries: z.number().int().min(0).max(100).default(3),
   arpRetryUs: z.number().positive().default(1000),
   arpExpiryUs: z.number().positive().default(60_000_000),
   arpQueueLimit: z.number().int().min(1).default(64),
   arpCacheSize: z.number().int().min(1).default(256),
+  /** IPv4 reassembly: a datagram not complete this long after its first fragment is discarded (Linux: 30 s). */
+  ipReassemblyTimeoutUs: z.number().positive().max(255_000_000).default(30_000_000),
+  /** ICMP errors (port unreachable): token bucket rate per second and burst, as Linux's icmp_msgs_per_sec/_burst. */
+  icmpErrorRatePerSec: z.number().positive().default(1000),
+  icmpErrorBurst: z.number().int().min(1).default(50),
+  /** ... and per peer: one per interval, `icmpErrorPeerBurst` saved up (Linux icmp_ratelimit = 1 s, burst 6). */
+  icmpErrorPeerIntervalUs: z.number().positive().default(1_000_000),
+  icmpErrorPeerBurst: z.number().int().min(1).default(6),
+  /** Ignore pings to 255.255.255.255 and the subnet's broadcast (no smurf amplification), as Linux does by default. */
+  icmpEchoIgnoreBroadcasts: z.boolean().default(true),
   /** TCP receive window offered per connection, bytes (window scaling above 64 KiB). */
   tcpReceiveWindow: z.number().int().min(1024).max(1 << 30).default(256 * 1024),
   /** TCP send buffer per connection (bytes acceptable to send()/queued until acked). */

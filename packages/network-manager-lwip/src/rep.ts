@@ -24,6 +24,9 @@ export interface PingOptions {
   timeoutUs?: number;
 }
 
+/** 65535 − a 20-byte IPv4 header − the 8-byte ICMP header. */
+const MAX_PING_PAYLOAD = 65507;
+
 const emRef = new EbbRef<EventManager>(SystemEbbIds.EventManager);
 const timerRef = new EbbRef<Timer>(SystemEbbIds.Timer);
 
@@ -77,8 +80,9 @@ export class LwipNetworkManager implements NetworkManager {
   async ping(address: string, options: PingOptions = {}): Promise<number[]> {
     const { count = 1, payloadSize = 56, timeoutUs = 1_000_000 } = options;
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`ping: count must be a positive integer, got ${count}`);
-    if (!Number.isInteger(payloadSize) || payloadSize < 0 || payloadSize > this.root.options.mtu - 28) {
-      throw new RangeError(`ping: payloadSize must be an integer in 0..${this.root.options.mtu - 28}, got ${payloadSize}`);
+    // Above mtu − 28 the request goes out in IPv4 fragments.
+    if (!Number.isInteger(payloadSize) || payloadSize < 0 || payloadSize > MAX_PING_PAYLOAD) {
+      throw new RangeError(`ping: payloadSize must be an integer in 0..${MAX_PING_PAYLOAD}, got ${payloadSize}`);
     }
     const dst = parseAddress(address);
     await this.whenReady();

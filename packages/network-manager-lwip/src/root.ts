@@ -61,6 +61,12 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
       arpExpiryUs: options.arpExpiryUs,
       arpQueueLimit: options.arpQueueLimit,
       arpCacheSize: options.arpCacheSize,
+      ipReassemblyTimeoutUs: options.ipReassemblyTimeoutUs,
+      icmpErrorRatePerSec: options.icmpErrorRatePerSec,
+      icmpErrorBurst: options.icmpErrorBurst,
+      icmpErrorPeerIntervalUs: options.icmpErrorPeerIntervalUs,
+      icmpErrorPeerBurst: options.icmpErrorPeerBurst,
+      icmpEchoIgnoreBroadcasts: options.icmpEchoIgnoreBroadcasts,
     };
     const transmit = (chain: IOBuf): void => {
       const core = this.node.numCores === 1 ? 0 : NetInterface.currentCoreIndex();

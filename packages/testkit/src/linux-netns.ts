@@ -45,6 +45,19 @@ export function linuxPrerequisites(): { ok: true } | { ok: false; reason: string
   return { ok: true };
 }
 
+/** Debian's python3 with scapy (python3-scapy), for crafted frames; not whatever python3 is first on PATH. */
+export const SCAPY_PYTHON = '/usr/bin/python3';
+
+/** `linuxPrerequisites` plus scapy, for the tests that craft frames. */
+export function scapyPrerequisites(): { ok: true } | { ok: false; reason: string } {
+  const base = linuxPrerequisites();
+  if (!base.ok) return base;
+  if (spawnSync(SCAPY_PYTHON, ['-c', 'import scapy.all'], { stdio: 'ignore' }).status !== 0) {
+    return { ok: false, reason: `needs scapy for ${SCAPY_PYTHON} (apt-get install python3-scapy)` };
+  }
+  return { ok: true };
+}
+
 export interface ExecResult {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -123,6 +136,8 @@ export interface LinuxNetnsOptions {
    * kernel (root may raise it with SO_RCVBUFFORCE; socat and Node use SO_RCVBUF).
    */
   udpBufferBytes?: number;
+  /** More options of the node's NetworkManager (its address is fixed: NODE_ADDRESS/24). */
+  options?: Record<string, unknown>;
 }
 
 /**
@@ -130,7 +145,7 @@ export interface LinuxNetnsOptions {
  * before the error propagates. Call `close()` (idempotent) when done, e.g. in afterAll.
  */
 export async function startLinuxNetns(opts: LinuxNetnsOptions = {}): Promise<LinuxNetns> {
-  const { cores = 2, maxRunMs = 60_000, udpBufferBytes } = opts;
+  const { cores = 2, maxRunMs = 60_000, udpBufferBytes, options = {} } = opts;
   const n = counter++;
   const ns = `ebt${process.pid}n${n}`.slice(0, 15);
   const tap = `ebt${process.pid}t${n}`.slice(0, 15);
@@ -171,7 +186,7 @@ export async function startLinuxNetns(opts: LinuxNetnsOptions = {}): Promise<Lin
     );
     const nm = manifest.create(
       ctx(SystemEbbIds.NetworkManager),
-      lwipOptionsSchema.parse({ address: `${NODE_ADDRESS}/24` }),
+      lwipOptionsSchema.parse({ ...options, address: `${NODE_ADDRESS}/24` }),
     ) as LwipNetworkManagerRoot;
     node.install(SystemEbbIds.NetworkManager, nm);
     fabric.connect(nm.driver.device, { name: 'node-link' });
@@ -233,12 +248,16 @@ export async function startLinuxNetns(opts: LinuxNetnsOptions = {}): Promise<Lin
       clearTimeout(t);
     });
 
-    // 6. Wait for the TAP to appear, then move it into the namespace and configure it there.
+    // 6. Wait for socat to have *finished* setting the TAP up (its address and UP flag are the
+    //    last things it does), then move it into the namespace and configure it there. Moving it
+    //    as soon as it exists races socat's own ioctls by name: under load socat then fails, exits,
+    //    and the TAP vanishes ("Cannot find device" in the namespace).
     const deadline = Date.now() + 5_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`socat exited early (${child.exitCode}): ${socatOut.trim()}`);
-      if ((await exec('ip', ['link', 'show', tap], { timeoutMs: 2_000 })).code === 0) break;
-      if (Date.now() > deadline) throw new Error(`TAP ${tap} did not appear within 5 s: ${socatOut.trim()}`);
+      const shown = await exec('ip', ['-o', 'addr', 'show', 'dev', tap], { timeoutMs: 2_000 });
+      if (shown.code === 0 && shown.stdout.includes(`${LINUX_ADDRESS}/24`) && /[<,]UP[,>]/.test(shown.stdout + (await exec('ip', ['-o', 'link', 'show', tap], { timeoutMs: 2_000 })).stdout)) break;
+      if (Date.now() > deadline) throw new Error(`TAP ${tap} was not set up by socat within 5 s: ${socatOut.trim()}`);
       await new Promise((r) => setTimeout(r, 20));
     }
     await must('ip', ['link', 'set', tap, 'netns', ns]);

@@ -19,7 +19,7 @@ export class EthernetLayer {
   /** ARP payloads (set by the interface). */
   arpInput: (bytes: Uint8Array, off: number, len: number) => void = () => {};
   /** IPv4 payloads; returns true when it kept the frame (set by the interface). */
-  ipv4Input: (frame: IOBuf, off: number, len: number) => boolean = () => false;
+  ipv4Input: (frame: IOBuf, off: number, len: number, linkBroadcast: boolean) => boolean = () => false;
   private readonly view = new EthernetFrame(new Uint8Array(0), 0, 0);
 
   constructor(
@@ -51,7 +51,7 @@ export class EthernetLayer {
         this.arpInput(frame.bytes, eth.payloadOffset, eth.payloadLength);
         return false;
       case EtherType.Ipv4:
-        return this.ipv4Input(frame, eth.payloadOffset, eth.payloadLength);
+        return this.ipv4Input(frame, eth.payloadOffset, eth.payloadLength, dst === MAC_BROADCAST);
       default:
         c.ethUnknownType++;
         return false;

@@ -1,5 +1,6 @@
 // ICMPv4 (RFC 792): echo requests answered (identifier, sequence and data echoed), echo requests
-// sent for `ping` and their replies matched to waiters.
+// sent for `ping` and their replies matched to waiters, and destination-unreachable errors for
+// the layers above (UDP's closed ports), sent under RFC 1122 3.2.2's rules and a token bucket.
 
 import type { IOBuf } from '@ebbrt/interfaces';
 import { checksumAdd, checksumFinish } from '../wire/checksum.js';
@@ -8,7 +9,8 @@ import type { Ipv4Address } from '../wire/ipv4-address.js';
 import { IpProtocol } from '../wire/ipv4.js';
 import { writeU16 } from '../wire/result.js';
 import type { NetCounters } from './counters.js';
-import type { IfaceEnv } from './env.js';
+import type { IfaceConfig, IfaceEnv } from './env.js';
+import { IcmpRateLimiter } from './icmp-rate-limit.js';
 import type { EthernetLayer } from './ethernet.js';
 import type { Ipv4Layer } from './ipv4.js';
 
@@ -21,13 +23,23 @@ export class IcmpLayer {
   private readonly echoWaiters = new Map<number, EchoWaiter>();
   private readonly view = new Icmpv4Packet(new Uint8Array(0), 0, 0);
   private nextEchoId = 1;
+  private readonly limiter: IcmpRateLimiter;
 
   constructor(
+    private readonly config: IfaceConfig,
     private readonly counters: NetCounters,
     private readonly env: IfaceEnv,
     private readonly eth: EthernetLayer,
     private readonly ip: Ipv4Layer,
-  ) {}
+  ) {
+    this.limiter = new IcmpRateLimiter({
+      ratePerSec: config.icmpErrorRatePerSec,
+      burst: config.icmpErrorBurst,
+      peerIntervalUs: config.icmpErrorPeerIntervalUs,
+      peerBurst: config.icmpErrorPeerBurst,
+      maxPeers: 1024,
+    });
+  }
 
   /** An `L4Input`: never keeps the frame. */
   input = (_frame: IOBuf, bytes: Uint8Array, off: number, len: number, src: Ipv4Address): boolean => {
@@ -44,6 +56,12 @@ export class IcmpLayer {
       return false;
     }
     if (m.type === Icmpv4Type.EchoRequest) {
+      // A ping to a broadcast address would make every host answer one sender (a smurf
+      // amplifier); Linux ignores these by default (icmp_echo_ignore_broadcasts = 1), so do we.
+      if (this.ip.current.ipBroadcast && this.config.icmpEchoIgnoreBroadcasts) {
+        c.icmpEchoBroadcastIgnored++;
+        return false;
+      }
       c.icmpEchoRequests++;
       // Echo reply: same identifier, sequence and data (RFC 792); a new frame, data copied once.
       const dataLen = m.dataLength;
@@ -76,6 +94,44 @@ export class IcmpLayer {
     c.icmpIgnored++;
     return false;
   };
+
+  /**
+   * Destination unreachable (type 3, `code`) about the datagram being handed up, whose L4 data is
+   * `bytes[off, off+len)` from `src`: quotes its IP header and first 8 data bytes (RFC 792).
+   * Not sent (RFC 1122 3.2.2) for a datagram to a broadcast address or in a link-layer broadcast,
+   * from a source that is not one host (0.0.0.0; broadcast, multicast and loopback never get this
+   * far), or while we have no address; nor beyond the global or the peer's rate (icmp-rate-limit.ts).
+   */
+  sendUnreachable(code: number, bytes: Uint8Array, off: number, len: number, src: Ipv4Address): void {
+    const c = this.counters;
+    const cur = this.ip.current;
+    if (cur.ipBroadcast || cur.linkBroadcast || src === 0 || this.config.address === 0) {
+      c.icmpErrorsSuppressed++;
+      return;
+    }
+    if (!this.limiter.allow(src, this.env.nowNs())) {
+      c.icmpErrorsRateLimited++;
+      return;
+    }
+    const quoted = Math.min(len, 8);
+    const l4 = this.eth.l4Offset;
+    const buf = this.eth.allocFrame(l4 + ICMPV4_HEADER_LEN + 60 + quoted);
+    if (buf === null) return;
+    const b = buf.bytes;
+    const o = buf.offset + l4;
+    b[o] = Icmpv4Type.DestUnreachable;
+    b[o + 1] = code;
+    writeU16(b, o + 2, 0);
+    writeU16(b, o + 4, 0); // unused (RFC 792); next-hop MTU only for code 4 (RFC 1191)
+    writeU16(b, o + 6, 0);
+    const hl = this.ip.quoteHeader(b, o + ICMPV4_HEADER_LEN, len);
+    b.set(bytes.subarray(off, off + quoted), o + ICMPV4_HEADER_LEN + hl);
+    const msgLen = ICMPV4_HEADER_LEN + hl + quoted;
+    buf.trimEnd(buf.length - (l4 + msgLen)); // room was reserved for a 60-byte header
+    writeU16(b, o + 2, checksumFinish(checksumAdd(0, b, o, msgLen)));
+    c.icmpUnreachableSent++;
+    this.ip.output(buf, src, IpProtocol.Icmp, msgLen);
+  }
 
   /** Sends one echo request; `done(rttNs)` runs when the matching reply arrives (on the receiving core). */
   sendEchoRequest(dst: Ipv4Address, identifier: number, sequence: number, payloadSize: number, done: (rttNs: number) => void): void {

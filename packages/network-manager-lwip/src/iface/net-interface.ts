@@ -46,10 +46,10 @@ export class NetInterface {
     this.eth = new EthernetLayer(config, c, env, link);
     this.arp = new ArpLayer(config, c, env, this.eth);
     this.ip = new Ipv4Layer(config, c, env, this.eth, this.arp);
-    this.icmp = new IcmpLayer(c, env, this.eth, this.ip);
-    this.udp = new UdpLayer(config, c, this.eth, this.ip);
+    this.icmp = new IcmpLayer(config, c, env, this.eth, this.ip);
+    this.udp = new UdpLayer(config, c, this.eth, this.ip, this.icmp);
     this.eth.arpInput = (bytes, off, len) => this.arp.input(bytes, off, len);
-    this.eth.ipv4Input = (frame, off, len) => this.ip.input(frame, off, len);
+    this.eth.ipv4Input = (frame, off, len, linkBroadcast) => this.ip.input(frame, off, len, linkBroadcast);
     this.ip.icmpInput = this.icmp.input;
     this.ip.udpInput = this.udp.input;
     this.l4Offset = this.eth.l4Offset;
@@ -105,6 +105,11 @@ export class NetInterface {
   /** Cached MAC of `ip`, or -1 (expired entries are removed). */
   arpLookup(ip: Ipv4Address): MacAddress {
     return this.arp.lookup(ip);
+  }
+
+  /** IPv4 datagrams under reassembly (for tests and tools). */
+  get reassemblyPending(): number {
+    return this.ip.reassemblyPending;
   }
 
   /** Snapshot of the ARP cache, for tests and tools. */

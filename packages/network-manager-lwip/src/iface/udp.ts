@@ -8,9 +8,11 @@ import { ipv4, ipv4ToString, type Ipv4Address } from '../wire/ipv4-address.js';
 import { IPV4_MIN_HEADER_LEN, IpProtocol } from '../wire/ipv4.js';
 import { writeU16 } from '../wire/result.js';
 import { UDP_HEADER_LEN, UdpPacket } from '../wire/udp.js';
+import { Icmpv4Unreachable } from '../wire/icmpv4.js';
 import type { NetCounters } from './counters.js';
 import type { IfaceConfig } from './env.js';
 import type { EthernetLayer } from './ethernet.js';
+import type { IcmpLayer } from './icmp.js';
 import type { Ipv4Layer } from './ipv4.js';
 
 export type UdpReceive = (from: { address: string; port: number }, data: IOBuf) => void;
@@ -47,6 +49,7 @@ export class UdpLayer {
     private readonly counters: NetCounters,
     private readonly eth: EthernetLayer,
     private readonly ip: Ipv4Layer,
+    private readonly icmp: IcmpLayer,
   ) {}
 
   /** An `L4Input`: keeps the frame (narrowed to the payload) when a socket takes it. */
@@ -62,6 +65,8 @@ export class UdpLayer {
     const sock = this.sockets.get(u.dstPort);
     if (sock === undefined) {
       c.udpNoSocket++;
+      // RFC 1122 4.1.3.1: tell the sender (ICMP port unreachable), subject to the ICMP error rules.
+      this.icmp.sendUnreachable(Icmpv4Unreachable.Port, bytes, off, len, src);
       return false;
     }
     const srcPort = u.srcPort;
