@@ -107,3 +107,29 @@ describe('fastify on a node, no code written for it', () => {
     }
   }, 60_000);
 });
+
+describe('express on a node, through the TAP (Linux talks to the node directly)', () => {
+  it('curl at the node address gets the files byte-exact and the JSON routes (needs root and socat)', async (ctx) => {
+    const files = generatedFiles();
+    const demo = await startDemo(['server/app.js', '3000'], {}, 1, { subnet: '10.0.8.0/24', tap: 'ebbrtnc8' });
+    try {
+      if (demo.tap === undefined) {
+        const why = demo.lines.find((l) => l.includes('no TAP')) ?? 'no TAP line';
+        if (process.env.CI === 'true') throw new Error(`the TAP must come up under CI: ${why}`);
+        console.log(`skipped: ${why}`);
+        ctx.skip();
+      }
+      const url = (path: string) => `http://${demo.tap}:3000${path}`;
+      for (const [name, data] of Object.entries(files)) {
+        const got = await curl([url(`/static/generated/${name}`)]);
+        expect(got.equals(data), name).toBe(true);
+      }
+      expect(JSON.parse((await curl([url('/api/sum?n=4')])).toString())).toEqual({ n: 4, sum: 10 });
+      const code = (await curl(['--path-as-is', '-o', '/dev/null', '-w', '%{http_code}', url('/static/../ebbrt.config.ts')])).toString();
+      expect(['403', '404']).toContain(code);
+    } finally {
+      const run = await demo.stop();
+      expect(run.failures).toEqual([]);
+    }
+  }, 60_000);
+});

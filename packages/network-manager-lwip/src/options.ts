@@ -38,6 +38,12 @@ const lwipOptionsObject = z.strictObject({
   pollRateWindowUs: z.number().positive().default(100),
   pollIdleUs: z.number().positive().default(50),
   rxBudget: z.number().int().min(1).default(64),
+  /**
+   * Interrupt-mode safety net against lost used-ring interrupts (0 = off, the default): every this
+   * many µs each core looks at its rings and services what it finds, as the handler would have.
+   * Off by default because a periodic timer keeps a virtual-clock run from ever going quiescent.
+   */
+  interruptWatchdogUs: z.number().min(0).default(0),
   arpRetries: z.number().int().min(0).max(100).default(3),
   arpRetryUs: z.number().positive().default(1000),
   arpExpiryUs: z.number().positive().default(60_000_000),
@@ -48,6 +54,11 @@ const lwipOptionsObject = z.strictObject({
   /** ICMP errors (port unreachable): token bucket rate per second and burst, as Linux's icmp_msgs_per_sec/_burst. */
   icmpErrorRatePerSec: z.number().positive().default(1000),
   icmpErrorBurst: z.number().int().min(1).default(50),
+  /** ... and per peer: one per interval, `icmpErrorPeerBurst` saved up (Linux icmp_ratelimit = 1 s, burst 6). */
+  icmpErrorPeerIntervalUs: z.number().positive().default(1_000_000),
+  icmpErrorPeerBurst: z.number().int().min(1).default(6),
+  /** Ignore pings to 255.255.255.255 and the subnet's broadcast (no smurf amplification), as Linux does by default. */
+  icmpEchoIgnoreBroadcasts: z.boolean().default(true),
   /** TCP receive window offered per connection, bytes (window scaling above 64 KiB). */
   tcpReceiveWindow: z.number().int().min(1024).max(1 << 30).default(256 * 1024),
   /** TCP send buffer per connection (bytes acceptable to send()/queued until acked). */
@@ -63,6 +74,12 @@ const lwipOptionsObject = z.strictObject({
   tcpSynBacklog: z.number().int().min(1).default(128),
   /** With the SYN backlog full, answer with SYN cookies (true) or evict the oldest half-open connection (false). */
   tcpSynCookies: z.boolean().default(true),
+  /** Delayed ACK: a lone in-order segment is ACKed within this time (0: every segment at once). */
+  tcpDelayedAckUs: z.number().min(0).max(500_000).default(40_000),
+  /** Connections start with Nagle off (true, like the hosted NetworkManager's noDelay) or on; setNoDelay changes it. */
+  tcpNoDelay: z.boolean().default(true),
+  /** SACK (RFC 2018) with RFC 6675 loss recovery, when the peer offers it too; false: NewReno only. */
+  tcpSack: z.boolean().default(true),
   /** DHCP (address: 'dhcp'): first retransmission timeout, doubled per retry up to dhcpRetryMaxUs. */
   dhcpRetryInitialUs: z.number().positive().default(4_000_000),
   dhcpRetryMaxUs: z.number().positive().default(64_000_000),

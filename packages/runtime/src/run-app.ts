@@ -150,6 +150,8 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
     // rejection is an event failure like any other (reported, and the exit code becomes 1).
     startMain: (node, main, info) => main(context(node, 'backend', info.args)),
   });
+  // A dead node's forwarded connections are reset at once (its machine can send no RST itself).
+  inProcessPlatform.onActivated((node) => void node.died.then(() => network?.nodeDown(node.networkId)));
   let processPlatform: ProcessPlatform | undefined;
   // The NodeAllocator may boot (its dormant pool) as soon as it is installed; node processes need
   // the front-end's Messenger up first, so boots wait until the platform is settled.
