@@ -37,6 +37,9 @@ export class FakeTcp implements TcpConnection {
     return 1 << 20;
   }
   bindCore(): void {}
+  setNoDelay(): void {}
+  pauseReceive(): void {}
+  resumeReceive(): void {}
   shutdown(): void {}
   close(): void {
     this.closed = true;

@@ -109,6 +109,9 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
         mslNs: options.tcpMslUs * 1000,
         synBacklog: options.tcpSynBacklog,
         synCookies: options.tcpSynCookies,
+        delayedAckNs: options.tcpDelayedAckUs * 1000,
+        noDelay: options.tcpNoDelay,
+        sack: options.tcpSack,
       },
       {
         localAddress: () => iface.config.address,

@@ -10,6 +10,7 @@ import { ackData, emit, output, sendAck, sendRstFor, transmitSeg } from './outpu
 import type { TcpPcb } from './pcb.js';
 import { seqAdd, seqDiff, seqGeq, seqGt, seqLeq, seqLt } from './seq.js';
 import type { TcpStack } from './stack.js';
+import { updateScoreboard } from './sack.js';
 import { armTimer } from './timers.js';
 import { EMPTY_OPTIONS, isClosed, segEnd, TcpState, type SendSeg } from './types.js';
 
@@ -33,7 +34,8 @@ export function pcbInput(stack: TcpStack, pcb: TcpPcb, frame: IOBuf, seg: TcpSeg
   }
   let payloadLen = seg.payloadLength;
   const segLen = seg.segmentLength;
-  const rcvWnd = pcb.rcvWnd;
+  // The window we advertised (its right edge never moves left), not the buffer size.
+  const rcvWnd = Math.max(0, seqDiff(pcb.rcvAdvEdge, pcb.rcvNxt));
   // Acceptability (RFC 9293 3.10.7.4).
   const acceptable =
     segLen === 0
@@ -109,6 +111,8 @@ export function pcbInput(stack: TcpStack, pcb: TcpPcb, frame: IOBuf, seg: TcpSeg
       return false;
     }
     const wnd = seg.window * 2 ** pcb.sndScale;
+    const sack = stack.opts.sackBlocks;
+    if (pcb.sackOk && sack.length > 0 && pcb.unacked.length > 0) updateScoreboard(stack, pcb, sack);
     if (seqLeq(ack, pcb.sndUna)) {
       // Duplicate ACK (RFC 5681 2)?
       if (ack === pcb.sndUna && payloadLen === 0 && (flags & TcpFlags.FIN) === 0 && wnd === pcb.sndWnd && pcb.unacked.length > 0) {
@@ -188,12 +192,7 @@ export function pcbInput(stack: TcpStack, pcb: TcpPcb, frame: IOBuf, seg: TcpSeg
 }
 
 export function deliver(pcb: TcpPcb, data: IOBuf): void {
-  if (pcb.handler === undefined || pcb.silenced) {
-    data.release();
-    return;
-  }
-  // The handler owns `data` once called; if the connection was silenced meanwhile, release it.
-  pcb.receiveCallback(data);
+  pcb.deliver(data);
 }
 
 export function finInput(stack: TcpStack, pcb: TcpPcb, now: number): void {
@@ -211,7 +210,7 @@ export function finInput(stack: TcpStack, pcb: TcpPcb, now: number): void {
       enterTimeWait(stack, pcb, now);
       break;
   }
-  pcb.callback((h) => h.closed?.(pcb));
+  pcb.deliverClosed();
 }
 
 export function enterTimeWait(stack: TcpStack, pcb: TcpPcb, now: number): void {
@@ -241,6 +240,7 @@ export function synSentInput(stack: TcpStack, pcb: TcpPcb, seg: TcpSegment, flag
   stack.takeSynOptions(pcb);
   pcb.irs = seg.seq;
   pcb.rcvNxt = seqAdd(seg.seq, 1);
+  pcb.rcvAdvEdge = seqAdd(pcb.rcvNxt, Math.min(stack.config.receiveWindow, 0xffff)); // our SYN's window
   const now = stack.env.nowNs();
   if (ackFlag) {
     pcb.state = TcpState.Established;

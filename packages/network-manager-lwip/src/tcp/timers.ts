@@ -1,11 +1,11 @@
 // Timers: one Timer Ebb timer per pcb serves its deadlines (retransmission timeout per RFC 6298,
-// zero-window persist probe, TIME-WAIT's 2 × MSL). The timer is restarted only when an earlier
+// zero-window persist probe, TIME-WAIT's 2 × MSL, the delayed ACK). The timer is restarted only when an earlier
 // deadline appears; a late wake-up re-arms for what is left.
 
 import { TcpFlags } from '../wire/tcp.js';
 import { sliceChain } from './chain.js';
 import { congestionOnTimeout } from './congestion.js';
-import { advertisedWindow, emit, output } from './output.js';
+import { advertisedWindow, emit, output, sendAck } from './output.js';
 import type { TcpPcb } from './pcb.js';
 import { seqAdd, seqGt } from './seq.js';
 import type { TcpStack } from './stack.js';
@@ -18,6 +18,8 @@ export function armTimer(stack: TcpStack, pcb: TcpPcb): void {
   const r = pcb.rtoDeadline;
   const p = pcb.persistDeadline;
   const w = pcb.timeWaitDeadline;
+  const d = pcb.delAckDeadline;
+  if (d >= 0 && d < at) at = d;
   if (r >= 0 && r < at) at = r;
   if (p >= 0 && p < at) at = p;
   if (w >= 0 && w < at) at = w;
@@ -37,6 +39,13 @@ export function onTimer(stack: TcpStack, pcb: TcpPcb): void {
   if (pcb.timeWaitDeadline >= 0 && now >= pcb.timeWaitDeadline) {
     stack.free(pcb);
     return;
+  }
+  if (pcb.delAckDeadline >= 0 && now >= pcb.delAckDeadline) {
+    pcb.delAckDeadline = -1;
+    if (pcb.ackSent !== pcb.rcvNxt) {
+      stack.stats.delayedAcks++;
+      sendAck(stack, pcb);
+    }
   }
   if (pcb.rtoDeadline >= 0 && now >= pcb.rtoDeadline) {
     pcb.rtoDeadline = -1;

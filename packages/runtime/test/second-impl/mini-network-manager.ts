@@ -59,6 +59,18 @@ class MiniConnection implements TcpConnection {
     return 1 << 20;
   }
 
+  pauseReceive(): void {
+    this.socket.pause();
+  }
+
+  resumeReceive(): void {
+    this.socket.resume();
+  }
+
+  setNoDelay(noDelay: boolean): void {
+    this.socket.setNoDelay(noDelay);
+  }
+
   bindCore(core: number): void {
     if (core !== 0) throw new UsageError('mini NetworkManager: connections stay on core 0');
   }
