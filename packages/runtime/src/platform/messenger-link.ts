@@ -53,6 +53,9 @@ export class MessengerLink {
     this.frontendDirectory = directoryOf(this.frontend);
     if (this.frontendDirectory === undefined) return;
     await this.frontendDirectory.listening;
+    // The nodes reach the front-end's Messenger at the gateway: that port, and no other, is what
+    // the link opens of the host (issue 11: host access was every loopback port, for anyone).
+    this.network?.openHostPort(this.frontendDirectory.port);
     await this.frontend.runOn(0, () => messengerRef.deref().register(AGENT_EBB_ID, (from, type, message) => {
       message.releaseChain();
       if (type !== READY) return; // a warm-up: the connection is what it was for

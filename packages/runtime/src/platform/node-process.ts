@@ -36,6 +36,19 @@ export function runNodeProcess(): void {
     return root;
   };
 
+  /** Host ports opened at the gateway for peers (their forwards), by node id. */
+  const peerPorts = new Map<number, number>();
+  const setPeer = (id: number, port: number): void => {
+    const network = node!.network;
+    const before = peerPorts.get(id);
+    if (before !== port) {
+      network.openHostPort(port);
+      if (before !== undefined) network.closeHostPort(before);
+      peerPorts.set(id, port);
+    }
+    directory().setPeer(id, network.gatewayAddress, port);
+  };
+
   async function boot(request: BootRequest): Promise<void> {
     const appDir = resolve(request.appDir);
     const { config } = await loadConfig(appDir, request.configFile);
@@ -69,6 +82,9 @@ export function runNodeProcess(): void {
     // the front-end open.
     if (config.entry.backend !== undefined) image(appDir, config.entry.backend).catch(() => undefined);
     directory().setPeer(0, network.gatewayAddress, request.frontendPort);
+    // Every peer of this node is a port on this host's loopback, reached through the gateway:
+    // only those ports are opened, and only to this node (the gateway's source check).
+    network.openHostPort(request.frontendPort);
     booted.events.post(0, () => MessengerLink.warmUp());
     send({ type: 'dormant', forwardPort });
   }
@@ -78,7 +94,7 @@ export function runNodeProcess(): void {
     const gateway = network.gatewayAddress;
     const dir = directory();
     dir.setPeer(0, gateway, request.frontendPort);
-    for (const peer of request.peers) dir.setPeer(peer.id, gateway, peer.port);
+    for (const peer of request.peers) setPeer(peer.id, peer.port);
     const main = await image(appDir, request.image);
     const context = appContext({
       role: 'backend',
@@ -105,11 +121,15 @@ export function runNodeProcess(): void {
         case 'activate':
           return activate(message);
         case 'peer':
-          directory().setPeer(message.id, node!.network.gatewayAddress, message.port);
+          setPeer(message.id, message.port);
           return Promise.resolve();
-        case 'forget':
+        case 'forget': {
           directory().forgetPeer(message.id);
+          const port = peerPorts.get(message.id);
+          peerPorts.delete(message.id);
+          if (port !== undefined) node!.network.closeHostPort(port);
           return Promise.resolve();
+        }
       }
     })();
     work.catch((e: unknown) => send({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) }));
