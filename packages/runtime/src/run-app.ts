@@ -21,7 +21,7 @@ import type { ResolveOptions } from './resolve/load-manifest.js';
 import { InProcessPlatform } from './platform/in-process-platform.js';
 import { MessengerLink } from './platform/messenger-link.js';
 import { ProcessPlatform } from './platform/process-platform.js';
-import { AppNetwork } from './network/app-network.js';
+import { AppNetwork } from '@ebbrt/host-network';
 import { bootBackend, bootGateway, DEFAULT_FILE_SYSTEM, DEFAULT_GLOBAL_ID_MAP, DEFAULT_MESSENGER, type BackendBootDeps } from './boot/backend-boot.js';
 import { serveGlobalIdMap } from '@ebbrt/global-id-map';
 

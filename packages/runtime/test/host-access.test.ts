@@ -17,7 +17,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EbbRef } from '@ebbrt/core-translation';
 import { SystemEbbIds, type NetworkManager } from '@ebbrt/interfaces';
 import { bootNode, runApp, type StartedRun } from '../src/index.js';
-import { tapUnavailableReason } from '../src/network/tap-uplink.js';
+import { tapUnavailableReason } from '@ebbrt/host-network';
 import { tempApp } from './temp-app.js';
 
 const RUNTIME_PACKAGE = join(dirname(fileURLToPath(import.meta.url)), '..');

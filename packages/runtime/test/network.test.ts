@@ -4,7 +4,7 @@ import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runApp } from '../src/index.js';
-import { tapUnavailableReason } from '../src/network/tap-uplink.js';
+import { tapUnavailableReason } from '@ebbrt/host-network';
 import { baseConfig, tempApp } from './temp-app.js';
 
 const cleanup: (() => void)[] = [];

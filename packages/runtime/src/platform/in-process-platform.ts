@@ -4,7 +4,7 @@ import type { AppMain } from '../app-context.js';
 import type { BackendProvider } from '../boot/backend-provider.js';
 import type { BootedNode } from '../boot/boot-node.js';
 import { verifyInterfaces } from '../boot/verify-interfaces.js';
-import type { AppNetwork } from '../network/app-network.js';
+import type { AppNetwork } from '@ebbrt/host-network';
 import { MessengerLink } from './messenger-link.js';
 
 export interface InProcessPlatformDeps {

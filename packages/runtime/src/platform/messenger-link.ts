@@ -1,7 +1,7 @@
 import { EbbRef, staticEbbId } from '@ebbrt/core-translation';
 import { IOBuf, SystemEbbIds, type Messenger, type MessengerDirectory, type Timer } from '@ebbrt/interfaces';
 import type { BootedNode } from '../boot/boot-node.js';
-import type { AppNetwork } from '../network/app-network.js';
+import type { AppNetwork } from '@ebbrt/host-network';
 
 /** The runtime's own Ebb on every node: node agents report to the front-end's under this id. */
 export const AGENT_EBB_ID = staticEbbId('ebbrt.runtime.agent');

@@ -8,7 +8,7 @@ import type { BootedNode } from '../boot/boot-node.js';
 import { loadEntry } from '../boot/load-entry.js';
 import { verifyInterfaces } from '../boot/verify-interfaces.js';
 import { loadConfig } from '../config/load-config.js';
-import { AppNetwork } from '../network/app-network.js';
+import { AppNetwork } from '@ebbrt/host-network';
 import { MessengerLink } from './messenger-link.js';
 import type { ActivateRequest, BootRequest, FromNode, ToNode } from './process-protocol.js';
 

@@ -1,7 +1,14 @@
 import { EbbRef } from '@ebbrt/core-translation';
 import type { Machine, Simulation } from '@ebbrt/hw-x86sim';
-import { ConfigError, PackageResolutionError, SystemEbbIds, type NetworkConfig, type NetworkManager } from '@ebbrt/interfaces';
-import type { BootedNode } from '../boot/boot-node.js';
+import {
+  ConfigError,
+  PackageResolutionError,
+  SystemEbbIds,
+  type EventManagerRoot,
+  type NetworkConfig,
+  type NetworkManager,
+  type NetworkManagerRoot,
+} from '@ebbrt/interfaces';
 import { HostRelay } from './host-relay.js';
 import { PortForward } from './port-forward.js';
 import { SimulatedNetwork } from './simulated-network.js';
@@ -14,8 +21,19 @@ export const NATIVE_NETWORK_MANAGER = '@ebbrt/network-manager-lwip';
 /** Node id of the gateway: outside the back-ends' range, in the last id space. */
 export const GATEWAY_NODE_ID = 0xfffe;
 
-/** Boots the gateway machine (1 core, the native NetworkManager at `address`). */
-export type GatewayBooter = (machine: Machine, address: string) => Promise<BootedNode>;
+/**
+ * What the network needs of its booted gateway node (the runtime's BootedNode is one): a way into
+ * its core, and its stack's declared root contract.
+ */
+export interface GatewayNode {
+  readonly events: EventManagerRoot;
+  root(kind: 'NetworkManager'): NetworkManagerRoot | undefined;
+  packageOf(kind: 'NetworkManager'): string | undefined;
+  runOn<T>(core: number, fn: () => T | Promise<T>): Promise<T>;
+}
+
+/** Boots the gateway machine (1 core, the native NetworkManager at `address`): the runtime's job. */
+export type GatewayBooter = (machine: Machine, address: string) => Promise<GatewayNode>;
 
 /**
  * Everything the config's `network` section asks for: the switch and each node's NIC, the
@@ -27,7 +45,7 @@ export class AppNetwork {
   readonly forwards: PortForward[] = [];
   /** Node → host loopback relay (config `hostAccess`). */
   hostRelay: HostRelay | undefined;
-  gateway: BootedNode | undefined;
+  gateway: GatewayNode | undefined;
   tap: TapUplink | undefined;
   /** Why the TAP was not set up, when it was asked for but is not `required`. */
   tapSkipped: string | undefined;
@@ -207,7 +225,7 @@ export class AppNetwork {
 }
 
 /** Waits for the gateway's stack to finish bring-up (NetworkManagerRoot.whenReady, when it has one). */
-function gatewayReady(gateway: BootedNode): Promise<void> {
+function gatewayReady(gateway: GatewayNode): Promise<void> {
   const root = gateway.root('NetworkManager');
   if (root?.whenReady === undefined) return Promise.resolve();
   return new Promise((ok, fail) => root.whenReady!(ok, fail));
