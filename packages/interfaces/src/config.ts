@@ -42,6 +42,13 @@ const ebbsSchema = z
   })
   .transform((ebbs) => ebbs as Partial<Record<SystemInterfaceName, EbbChoice>>);
 
+/** A NodePlatform choice: a package (or shorthand) name, or a package with options. */
+export const platformChoiceSchema = z.union([
+  z.string().min(1),
+  z.strictObject({ package: z.string().min(1), options: z.record(z.string(), z.unknown()).optional() }),
+]);
+export type PlatformChoice = z.input<typeof platformChoiceSchema>;
+
 export const machineSchema = z.strictObject({
   cores: z.number().int('must be a whole number').min(1, 'must be at least 1').max(256, 'must be at most 256'),
   memory: byteSizeSchema,
@@ -158,10 +165,12 @@ export const appConfigSchema = z.strictObject({
       machine: machineSchema,
       ebbs: ebbsSchema.default({}),
       /**
-       * Where back-end nodes run: simulated machines in this process (default), or one OS process
-       * per node, their Messengers meeting over real loopback TCP (needs clock 'realtime' and a network).
+       * Where back-end nodes run: a NodePlatform package, by name or `{ package, options }`
+       * (validated by the package's `platform` manifest). Shorthands: 'in-process' (the default:
+       * simulated machines in this process) is @ebbrt/platform-in-process, 'process' (one OS
+       * process per node, Messengers over real loopback TCP) is @ebbrt/platform-process.
        */
-      platform: z.enum(['in-process', 'process']).default('in-process'),
+      platform: platformChoiceSchema.default('in-process'),
     })
     .optional(),
   /** The back-ends' network; needed by a native NetworkManager, TAP and port forwards. */
@@ -170,10 +179,6 @@ export const appConfigSchema = z.strictObject({
   /** Arguments handed to back-end nodes. */
   args: z.array(z.string()).default([]),
 }).superRefine((config, ctx) => {
-  if (config.backend?.platform === 'process') {
-    if (config.clock !== 'realtime') ctx.addIssue({ code: 'custom', path: ['backend', 'platform'], message: "one process per node needs clock: 'realtime'" });
-    if (config.network === undefined) ctx.addIssue({ code: 'custom', path: ['backend', 'platform'], message: 'one process per node needs a network section (the nodes talk over it)' });
-  }
   const network = config.network;
   if (network === undefined) return;
   const nodes = config.backend?.nodes ?? 0;

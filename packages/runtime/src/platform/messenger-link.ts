@@ -1,5 +1,5 @@
 import { EbbRef, staticEbbId } from '@ebbrt/core-translation';
-import { IOBuf, SystemEbbIds, type Messenger, type MessengerDirectory, type Timer } from '@ebbrt/interfaces';
+import { IOBuf, SystemEbbIds, type FrontendLink, type Messenger, type MessengerDirectory, type Timer } from '@ebbrt/interfaces';
 import type { BootedNode } from '../boot/boot-node.js';
 import type { AppNetwork } from '@ebbrt/host-network';
 
@@ -26,7 +26,7 @@ function directoryOf(node: BootedNode): MessengerDirectory | undefined {
  * network, the front-end through a port forward per node, and back-ends reach the front-end at
  * the gateway (host access). A node reports back by sending READY to the front-end's agent.
  */
-export class MessengerLink {
+export class MessengerLink implements FrontendLink {
   private readonly linked = new Map<number, { directory: MessengerDirectory; address: string; port: number; forward: number }>();
   private readonly waiting = new Map<number, () => void>();
   private frontendDirectory: MessengerDirectory | undefined;
@@ -41,6 +41,16 @@ export class MessengerLink {
   get frontendPeers(): MessengerDirectory {
     if (this.frontendDirectory === undefined) throw new Error('MessengerLink: the front-end has no Messenger');
     return this.frontendDirectory;
+  }
+
+  /** Where node processes on this host reach the front-end's Messenger. */
+  get messenger(): { host: string; port: number } {
+    return { host: '127.0.0.1', port: this.frontendPeers.port };
+  }
+
+  /** Node `networkId`'s Messenger is at `address:port` (from this host): the front-end's directory learns it. */
+  setPeer(networkId: number, address: string, port: number): void {
+    this.frontendPeers.setPeer(networkId, address, port);
   }
 
   /** Whether the front-end takes part (it has a Messenger). */

@@ -1,7 +1,10 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Simulation } from '@ebbrt/hw-x86sim';
-import { UsageError, type AppConfig, type MessengerDirectory } from '@ebbrt/interfaces';
+import { UsageError, type AgentFromNode as FromNode, type AgentToNode as ToNode, type AppConfig, type MessengerDirectory } from '@ebbrt/interfaces';
+
+type BootRequest = Extract<ToNode, { type: 'boot' }>;
+type ActivateRequest = Extract<ToNode, { type: 'activate' }>;
 import { appContext } from '../app-context.js';
 import { bootBackend, bootGateway, type BackendBootDeps } from '../boot/backend-boot.js';
 import type { BootedNode } from '../boot/boot-node.js';
@@ -10,7 +13,6 @@ import { verifyInterfaces } from '../boot/verify-interfaces.js';
 import { loadConfig } from '../config/load-config.js';
 import { AppNetwork } from '@ebbrt/host-network';
 import { MessengerLink } from './messenger-link.js';
-import type { ActivateRequest, BootRequest, FromNode, ToNode } from './process-protocol.js';
 
 /**
  * A back-end in its own OS process: its own realtime simulation with the node's machine and a
@@ -81,10 +83,10 @@ export function runNodeProcess(): void {
     // Dormant, but ready to be handed out at once: the likely image imported, the connection to
     // the front-end open.
     if (config.entry.backend !== undefined) image(appDir, config.entry.backend).catch(() => undefined);
-    directory().setPeer(0, network.gatewayAddress, request.frontendPort);
+    directory().setPeer(0, network.gatewayAddress, onThisHost(request.frontend, 'the front-end'));
     // Every peer of this node is a port on this host's loopback, reached through the gateway:
     // only those ports are opened, and only to this node (the gateway's source check).
-    network.openHostPort(request.frontendPort);
+    network.openHostPort(request.frontend.port);
     booted.events.post(0, () => MessengerLink.warmUp());
     send({ type: 'dormant', forwardPort });
   }
@@ -93,8 +95,8 @@ export function runNodeProcess(): void {
     const { booted, network, config, appDir, stopping } = node!;
     const gateway = network.gatewayAddress;
     const dir = directory();
-    dir.setPeer(0, gateway, request.frontendPort);
-    for (const peer of request.peers) setPeer(peer.id, peer.port);
+    dir.setPeer(0, gateway, onThisHost(request.frontend, 'the front-end'));
+    for (const peer of request.peers) setPeer(peer.id, onThisHost(peer, `node ${peer.id}`));
     const main = await image(appDir, request.image);
     const context = appContext({
       role: 'backend',
@@ -121,7 +123,7 @@ export function runNodeProcess(): void {
         case 'activate':
           return activate(message);
         case 'peer':
-          setPeer(message.id, message.port);
+          setPeer(message.id, onThisHost(message, `node ${message.id}`));
           return Promise.resolve();
         case 'forget': {
           directory().forgetPeer(message.id);
@@ -145,3 +147,15 @@ export function runNodeProcess(): void {
 
 const RUNTIME_DIR = fileURLToPath(new URL('..', import.meta.url));
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+/**
+ * The agent's gateway relays to this host's loopback only (host access), so every peer must be a
+ * port here: a peer on another host needs a relay the agent does not have yet, and is refused
+ * naming it rather than dialled at the wrong place.
+ */
+function onThisHost(peer: { host: string; port: number }, who: string): number {
+  if (peer.host !== '127.0.0.1' && peer.host !== 'localhost') {
+    throw new UsageError(`the node agent reaches peers on its own host only; ${who} is at ${peer.host}:${peer.port}`);
+  }
+  return peer.port;
+}
