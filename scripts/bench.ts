@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { formatTable, type BenchReport } from './bench-lib.js';
+import { formatTable, type BenchReport } from '@ebbrt/bench-kit';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -221,15 +221,3 @@ export async function closedLoopGets(at: Endpoint, warmup: number, n: number, ti
   return rtts;
 }
 
-export function median(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = (s.length - 1) / 2;
-  return (s[Math.floor(m)]! + s[Math.ceil(m)]!) / 2;
-}
-
-export function quantile(xs: readonly number[], q: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((s.length - 1) * q))]!;
-}

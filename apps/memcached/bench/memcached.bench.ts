@@ -30,9 +30,8 @@
  */
 import { existsSync, mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BenchReport, BenchResult } from '../../../scripts/bench-lib.js';
-import { lineChart, stackedBarChart, type PlotSeries } from '../../../scripts/svg-plot.js';
-import { closedLoopGets, median, PHASES, perRequest, quantile, readNodeSpans, type Phase, type RequestBreakdown } from './breakdown.js';
+import { lineChart, median, quantileOf, stackedBarChart, type BenchReport, type BenchResult, type PlotSeries } from '@ebbrt/bench-kit';
+import { closedLoopGets, PHASES, perRequest, readNodeSpans, type Phase, type RequestBreakdown } from './breakdown.js';
 import { runMemcaslap, type MemcaslapResult } from './memcaslap.js';
 import { runSimLoad, type SimLoadResult } from './sim-load.js';
 import {
@@ -193,7 +192,7 @@ export default async function run(): Promise<BenchReport> {
       try {
         const rtts = await closedLoopGets(at!, GETS_WARMUP, GETS);
         const rtt = median(rtts);
-        results.push({ name: `GET round trip, closed loop, 1 conn (${path}), untraced`, medianNs: rtt, p99Ns: quantile(rtts, 0.99), opsPerSec: 1e9 / rtt, n: rtts.length });
+        results.push({ name: `GET round trip, closed loop, 1 conn (${path}), untraced`, medianNs: rtt, p99Ns: quantileOf(rtts, 0.99), opsPerSec: 1e9 / rtt, n: rtts.length });
         const traced = results.find((r) => r.name === `GET round trip, closed loop, 1 conn (${path})`);
         if (traced !== undefined) ratios['GET round trip traced/untraced'] = traced.medianNs / rtt;
       } catch (e) {
@@ -410,10 +409,10 @@ async function breakdown(
   const outside = Math.max(0, rtt - nodeTotal);
   const path = viaTap ? 'TAP' : 'port forward';
   for (const p of PHASES) {
-    results.push({ name: `GET breakdown (${path}): ${p}`, medianNs: phaseMedian[p], p99Ns: quantile(gets.map((r) => r.ns[p]), 0.99) });
+    results.push({ name: `GET breakdown (${path}): ${p}`, medianNs: phaseMedian[p], p99Ns: quantileOf(gets.map((r) => r.ns[p]), 0.99) });
   }
-  results.push({ name: `GET breakdown (${path}): node total`, medianNs: nodeTotal, p99Ns: quantile(gets.map((r) => PHASES.reduce((a, p) => a + r.ns[p], 0)), 0.99) });
-  results.push({ name: `GET round trip, closed loop, 1 conn (${path})`, medianNs: rtt, p99Ns: quantile(rtts, 0.99), opsPerSec: 1e9 / rtt, n: rtts.length });
+  results.push({ name: `GET breakdown (${path}): node total`, medianNs: nodeTotal, p99Ns: quantileOf(gets.map((r) => PHASES.reduce((a, p) => a + r.ns[p], 0)), 0.99) });
+  results.push({ name: `GET round trip, closed loop, 1 conn (${path})`, medianNs: rtt, p99Ns: quantileOf(rtts, 0.99), opsPerSec: 1e9 / rtt, n: rtts.length });
   ratios['GET node time / client round trip'] = nodeTotal / rtt;
   const framesOut = median(gets.map((r) => r.framesOut));
   const framesIn = median(gets.map((r) => r.framesIn));

@@ -16,7 +16,7 @@
  */
 import { EbbRef } from '@ebbrt/core-translation';
 import { SystemEbbIds, type MemoryAllocator, type NetworkManager, type TcpConnection, type TcpHandler } from '@ebbrt/interfaces';
-import { netFixture } from '../../../packages/network-manager-lwip/test/fixtures.js';
+import { netFixture } from '@ebbrt/testkit/net';
 import { startMemcached } from '../src/index.js';
 
 export interface SimLoadOptions {

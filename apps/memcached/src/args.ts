@@ -1,3 +1,10 @@
+/**
+ * The app's command line: node:util's parseArgs for the grammar (`--flag value`, `--flag=value`,
+ * short aliases), @ebbrt/interfaces' parseByteSize for sizes, so an app argument and a config
+ * field take the same "64MiB". Every error names the flag.
+ */
+import { parseArgs } from 'node:util';
+import { BYTE_SIZE_HINT, parseByteSize } from '@ebbrt/interfaces';
 import { DEFAULT_MAX_ITEM_SIZE, DEFAULT_MEMORY_LIMIT, DEFAULT_PORT } from './server/options.js';
 
 export interface MemcachedArgs {
@@ -8,61 +15,43 @@ export interface MemcachedArgs {
   memoryReserve: number | undefined;
 }
 
-export const USAGE = 'usage: memcached [--port N] [--memory-limit SIZE] [--max-item-size SIZE] [--memory-reserve SIZE]   (SIZE like 64MiB, 512KiB, 1048576)';
+export const USAGE =
+  'usage: memcached [--port N] [--memory-limit SIZE] [--max-item-size SIZE] [--memory-reserve SIZE]   (SIZE like 64MiB, 512KiB, 1048576)';
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+const OPTIONS = {
+  port: { type: 'string', short: 'p' },
+  'memory-limit': { type: 'string', short: 'm' },
+  'max-item-size': { type: 'string', short: 'I' },
+  'memory-reserve': { type: 'string' },
+} as const;
 
-/** "64MiB", "512k", "1048576" -> bytes (binary units); throws naming the bad text. */
-export function parseByteSize(text: string, what: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
-  const unit = m === null ? undefined : UNITS[m[2]!.toLowerCase()];
-  if (m === null || unit === undefined) throw new Error(`${what}: "${text}" is not a size (e.g. 64MiB, 512KiB, 1048576)`);
-  const bytes = Math.floor(Number(m[1]) * unit);
-  if (!(bytes > 0) || !Number.isSafeInteger(bytes)) throw new Error(`${what}: "${text}" must be a positive size`);
+/** A size flag's value in bytes; throws naming the flag and the text. */
+function sizeFlag(flag: string, text: string): number {
+  const bytes = parseByteSize(text);
+  if (bytes === undefined) throw new Error(`--${flag}: "${text}" is not a size (${BYTE_SIZE_HINT})\n${USAGE}`);
+  if (bytes === 0) throw new Error(`--${flag}: "${text}" must be a positive size`);
   return bytes;
 }
 
-/** Parses the app's arguments (`--port N`, `--memory-limit SIZE`, `--max-item-size SIZE`, also `--opt=value`). */
+/** Parses the app's arguments (`--port N`, `--memory-limit SIZE`, `--max-item-size SIZE`, `--memory-reserve SIZE`). */
 export function parseMemcachedArgs(args: readonly string[]): MemcachedArgs {
-  const result: MemcachedArgs = { port: DEFAULT_PORT, memoryLimit: DEFAULT_MEMORY_LIMIT, maxItemSize: DEFAULT_MAX_ITEM_SIZE, memoryReserve: undefined };
-  for (let i = 0; i < args.length; i++) {
-    let name = args[i]!;
-    let value: string | undefined;
-    const eq = name.indexOf('=');
-    if (name.startsWith('--') && eq > 0) {
-      value = name.slice(eq + 1);
-      name = name.slice(0, eq);
-    }
-    const next = (): string => {
-      if (value !== undefined) return value;
-      const v = args[++i];
-      if (v === undefined) throw new Error(`${name} needs a value\n${USAGE}`);
-      return v;
-    };
-    switch (name) {
-      case '--port':
-      case '-p': {
-        const text = next();
-        const port = Number(text);
-        if (!/^\d+$/.test(text) || port > 65535) throw new Error(`--port: "${text}" is not a port number (0-65535)`);
-        result.port = port;
-        break;
-      }
-      case '--memory-limit':
-      case '-m':
-        result.memoryLimit = parseByteSize(next(), '--memory-limit');
-        break;
-      case '--max-item-size':
-      case '-I':
-        result.maxItemSize = parseByteSize(next(), '--max-item-size');
-        break;
-      case '--memory-reserve':
-        result.memoryReserve = parseByteSize(next(), '--memory-reserve');
-        break;
-      default:
-        throw new Error(`unknown argument "${args[i]}"\n${USAGE}`);
-    }
+  let values: { [K in keyof typeof OPTIONS]?: string };
+  try {
+    ({ values } = parseArgs({ args: [...args], options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (error) {
+    // parseArgs' messages already name the flag ("Unknown option '--bogus'", "Option '-p, --port
+    // <value>' argument missing"); add what the app takes.
+    throw new Error(`${(error as Error).message}\n${USAGE}`);
   }
+  const result: MemcachedArgs = { port: DEFAULT_PORT, memoryLimit: DEFAULT_MEMORY_LIMIT, maxItemSize: DEFAULT_MAX_ITEM_SIZE, memoryReserve: undefined };
+  if (values.port !== undefined) {
+    const text = values.port;
+    if (!/^\d+$/.test(text) || Number(text) > 65535) throw new Error(`--port: "${text}" is not a port number (0-65535)`);
+    result.port = Number(text);
+  }
+  if (values['memory-limit'] !== undefined) result.memoryLimit = sizeFlag('memory-limit', values['memory-limit']);
+  if (values['max-item-size'] !== undefined) result.maxItemSize = sizeFlag('max-item-size', values['max-item-size']);
+  if (values['memory-reserve'] !== undefined) result.memoryReserve = sizeFlag('memory-reserve', values['memory-reserve']);
   if (result.maxItemSize > result.memoryLimit) {
     throw new Error(`--max-item-size (${result.maxItemSize}) must not exceed --memory-limit (${result.memoryLimit})`);
   }

@@ -1,6 +1,6 @@
 export { startMemcached, MemcachedService, type MemcachedServer } from './server/server.js';
 export { DEFAULT_MAX_ITEM_SIZE, DEFAULT_MEMORY_LIMIT, DEFAULT_PORT, VERSION, type MemcachedOptions, type MemoryPressureProbe } from './server/options.js';
-export { parseMemcachedArgs, parseByteSize, type MemcachedArgs } from './args.js';
+export { parseMemcachedArgs, USAGE, type MemcachedArgs } from './args.js';
 export * from './store/index.js';
 export { AsciiSession } from './protocol/ascii/session.js';
 export { BinarySession } from './protocol/binary/session.js';

@@ -65,7 +65,7 @@ describe('ASCII protocol replies', () => {
     clock.advance(2_000);
     c.feed('get a\r\nflush_all noreply\r\nflush_all abc\r\nversion\r\nverbosity\r\nverbosity 1\r\nverbosity 1 noreply\r\nbogus\r\n\r\n');
     expect(c.text()).toBe(
-      'STORED\r\nOK\r\nVALUE a 0 1\r\nx\r\nEND\r\nEND\r\nCLIENT_ERROR bad command line format\r\nVERSION 1.6.0-ebbrt-ts\r\nERROR\r\nOK\r\nERROR\r\nERROR\r\n',
+      'STORED\r\nOK\r\nVALUE a 0 1\r\nx\r\nEND\r\nEND\r\nCLIENT_ERROR invalid exptime argument\r\nVERSION 1.6.0-ebbrt-ts\r\nERROR\r\nOK\r\nERROR\r\nERROR\r\n',
     );
     const stats = new FakeClient(svc).feed('stats\r\n').text();
     for (const name of ['pid', 'uptime', 'time', 'version', 'curr_items', 'total_items', 'bytes', 'curr_connections', 'total_connections', 'cmd_get', 'cmd_set', 'get_hits', 'get_misses', 'evictions', 'limit_maxbytes', 'threads']) {

@@ -181,7 +181,7 @@ describe('binary protocol', () => {
     const r = parseResponses(c.tcp.output());
     const values = r.filter((x) => x.opcode === Op.Increment || x.opcode === Op.Decrement).map((x) => (x.status === 0 ? x.value.readBigUInt64BE(0) : x.status));
     expect(values).toEqual([10n, 15n, 0n, Status.KeyNotFound, (1n << 64n) - 1n, Status.NonNumeric]);
-    expect(r.at(-1)!.value.toString()).toBe('6'); // (2^64-1) + 7 wraps to 6
+    expect(r.at(-1)!.value.toString()).toBe('6'.padEnd(20)); // (2^64-1) + 7 wraps to 6, in place (space-padded) as memcached
   });
 
   it('flush (with and without extras), noop, version, verbosity, stat, touch/gat, quit', () => {
@@ -226,11 +226,12 @@ describe('binary protocol', () => {
     expect(c.tcp.closed).toBe(true);
   });
 
-  it('unknown opcodes get 0x81 and their body is skipped; bad shapes get invalid arguments', () => {
+  it('unknown opcodes get 0x81 and their body is skipped; bad shapes get invalid arguments and a close (as memcached)', () => {
     const { c } = client();
     c.feed(
       Buffer.concat([
         req({ op: 0x55, key: 'junk', value: 'more junk' }),
+        req({ op: Op.Noop }),
         req({ op: Op.Get, key: 'k', extras: u32(1) }),
         req({ op: Op.Noop }),
       ]),
@@ -238,9 +239,10 @@ describe('binary protocol', () => {
     const r = parseResponses(c.tcp.output());
     expect(r.map((x) => [x.opcode, x.status])).toEqual([
       [0x55, Status.UnknownCommand],
-      [Op.Get, Status.InvalidArguments],
       [Op.Noop, 0],
+      [Op.Get, Status.InvalidArguments],
     ]);
+    expect(c.tcp.closed).toBe(true);
   });
 
   it('a too-large value is refused (and swallowed); an absurd body length closes the connection', () => {

@@ -5,7 +5,7 @@
  * socat, ping, python3 and memccapable: skipped without them, but FAILS under CI.
  */
 import { describe, expect, it } from 'vitest';
-import { linuxPrerequisites, NODE_ADDRESS, startLinuxNetns } from '../../../packages/network-manager-lwip/test/linux-netns.js';
+import { linuxPrerequisites, NODE_ADDRESS, startLinuxNetns } from '@ebbrt/testkit/linux-netns';
 import { startMemcached } from '../src/index.js';
 import { hasTool, parseCapable } from './tools.js';
 

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { EbbRef } from '@ebbrt/core-translation';
 import { IOBuf, SystemEbbIds, type MemoryAllocator, type NetworkManager, type TcpConnection } from '@ebbrt/interfaces';
-import { netFixture } from '../../../packages/network-manager-lwip/test/fixtures.js';
+import { netFixture } from '@ebbrt/testkit/net';
 import { startMemcached, type MemcachedServer } from '../src/index.js';
 
 const VALUE = 16 * 1024;

@@ -157,7 +157,8 @@ describe('incr/decr', () => {
     expect(store.lastValue).toBe(18446744073709551615n);
     expect(store.arith('n', true, 3n, null, 0)).toBe(StoreStatus.Stored);
     expect(store.lastValue).toBe(2n);
-    expect(val(store, 'n')).toBe('2');
+    // Rewritten in place like memcached: space-padded to the old 20-digit length.
+    expect(val(store, 'n')).toBe('2'.padEnd(20));
     expect(store.arith('n', false, 5n, null, 0)).toBe(StoreStatus.Stored);
     expect(store.lastValue).toBe(0n);
     expect(store.arith('missing', true, 1n, null, 0)).toBe(StoreStatus.NotFound);

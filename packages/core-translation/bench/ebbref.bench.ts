@@ -6,7 +6,7 @@
  * and adds the results into a module-level sink, so V8 cannot drop the work.
  */
 import { cpu, EbbRef, NodeContext, runOnCore, SharedEbb } from '@ebbrt/core-translation';
-import { measure, medianOf, type BenchReport } from '../../../scripts/bench-lib.js';
+import { measure, medianOf, type BenchReport } from '@ebbrt/bench-kit';
 
 const BATCH = 1000;
 

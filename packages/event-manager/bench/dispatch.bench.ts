@@ -10,16 +10,10 @@ import { Simulation } from '@ebbrt/hw-x86sim';
 import { SystemEbbIds, type EventManager } from '@ebbrt/interfaces';
 import { EbbRef } from '@ebbrt/core-translation';
 import { eventManagerOptionsSchema, manifest, type HostedEventManagerRoot, type NativeEventManagerRoot } from '../src/index.js';
-import type { BenchReport, BenchResult } from '../../../scripts/bench-lib.js';
+import { median, type BenchReport, type BenchResult } from '@ebbrt/bench-kit';
 
 const N = 100_000;
 const REPS = 7;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 const emRef = new EbbRef<EventManager>(SystemEbbIds.EventManager);
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { here, nativeNode, seeds } from './fixtures.js';
+import { seeds } from '@ebbrt/testkit/seeds';
+import { here, nativeNode } from './fixtures.js';
 
 /** A workload with cross-core traffic, timers, awaits and an idle poller. */
 async function workload(seed: number): Promise<{ log: string; trace: string }> {

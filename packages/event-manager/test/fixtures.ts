@@ -13,6 +13,7 @@ import {
   type HostedEventManagerRoot,
   type NativeEventManagerRoot,
 } from '../src/index.js';
+import { seeds } from '@ebbrt/testkit/seeds';
 import { manifest as timerManifest } from '../src/timer.js';
 
 export interface NativeFixture {
@@ -106,12 +107,6 @@ export function here(): number {
   return cpu.current?.index ?? -1;
 }
 
-/** Seeds to run: just EBBRT_SEED when set, else 1..n. */
-export function seeds(n = 20): number[] {
-  const env = process.env.EBBRT_SEED;
-  if (env !== undefined && env !== '') return [Number(env)];
-  return Array.from({ length: n }, (_, i) => i + 1);
-}
 
 /** Runs `body` for each seed; on failure rethrows with the seed and how to replay it. */
 export async function forEachSeed(n: number, body: (seed: number) => Promise<void>): Promise<void> {

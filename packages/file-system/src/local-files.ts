@@ -1,6 +1,6 @@
 import { constants, type Stats } from 'node:fs';
-import { lstat, open, readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { lstat, mkdir, open, readdir, readFile, realpath, rename, rmdir, stat, truncate, unlink } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { FileSystemError, type FileStat } from '@ebbrt/interfaces';
 import type { Op } from './protocol.js';
 
@@ -91,6 +91,110 @@ export class LocalFiles {
     } catch (e) {
       throw osError('readdir', path, e);
     }
+  }
+
+  async lstat(path: string): Promise<FileStat> {
+    const entry = await this.confineEntry('lstat', path);
+    try {
+      const l = await lstat(entry);
+      return fileStat(l, l);
+    } catch (e) {
+      throw osError('lstat', path, e);
+    }
+  }
+
+  async read(path: string, offset: number, length: number): Promise<Uint8Array> {
+    const { real } = await this.confine('read', path);
+    try {
+      const handle = await open(real, constants.O_RDONLY);
+      try {
+        const out = new Uint8Array(length);
+        let got = 0;
+        // A short read is not the end of the file; zero bytes is.
+        while (got < length) {
+          const { bytesRead } = await handle.read(out, got, length - got, offset + got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+        return out.subarray(0, got);
+      } finally {
+        await handle.close();
+      }
+    } catch (e) {
+      throw osError('read', path, e);
+    }
+  }
+
+  async write(path: string, offset: number, data: Uint8Array): Promise<void> {
+    if (offset + data.length > this.maxFileBytes) throw tooLarge('write', path, offset + data.length, this.maxFileBytes);
+    const { real } = await this.confine('write', path);
+    try {
+      const handle = await open(real, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o666);
+      try {
+        let done = 0;
+        while (done < data.length) done += (await handle.write(data, done, data.length - done, offset + done)).bytesWritten;
+      } finally {
+        await handle.close();
+      }
+    } catch (e) {
+      throw osError('write', path, e);
+    }
+  }
+
+  async truncate(path: string, length: number): Promise<void> {
+    const { real } = await this.confine('truncate', path);
+    try {
+      await truncate(real, length);
+    } catch (e) {
+      throw osError('truncate', path, e);
+    }
+  }
+
+  async mkdir(path: string, recursive: boolean): Promise<void> {
+    const { real } = await this.confine('mkdir', path);
+    try {
+      await mkdir(real, { recursive });
+    } catch (e) {
+      throw osError('mkdir', path, e);
+    }
+  }
+
+  async unlink(path: string): Promise<void> {
+    const entry = await this.confineEntry('unlink', path);
+    try {
+      await unlink(entry);
+    } catch (e) {
+      throw osError('unlink', path, e);
+    }
+  }
+
+  async rmdir(path: string): Promise<void> {
+    const entry = await this.confineEntry('rmdir', path);
+    try {
+      await rmdir(entry);
+    } catch (e) {
+      throw osError('rmdir', path, e);
+    }
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const [a, b] = await Promise.all([this.confineEntry('rename', from), this.confineEntry('rename', to)]);
+    try {
+      await rename(a, b);
+    } catch (e) {
+      throw osError('rename', from, e);
+    }
+  }
+
+  /**
+   * The directory entry `path` names, its parent confined and its last component kept as it is:
+   * what unlink, rename and lstat act on (a link itself, never where it points).
+   */
+  async confineEntry(op: Op, path: string): Promise<string> {
+    const name = typeof path === 'string' ? basename(path) : '';
+    if (name === '' || name === '.' || name === '..' || path.endsWith('/')) return (await this.confine(op, path)).real;
+    const { real } = await this.confine(op, dirname(path));
+    return join(real, name);
   }
 
   /** The real path `path` names inside the root (and the path before links were resolved), or a FileSystemError. */

@@ -3,9 +3,11 @@
  * FileSystem Ebbs (SystemEbbIds.FileSystem) of a node and of the home (big-endian):
  *
  * - REQUEST (type 1): `requestId u32 | core u16 | op u8 | 0 u8 | pathLength u32 | path (UTF-8) | data`
- *   (data: the bytes to write or append; empty for the other ops).
+ *   (data: the bytes to write or append; `offset f64 | length u32` for read; `offset f64 | bytes` for
+ *   write; `length f64` for truncate; `recursive u8` for mkdir; the target path (UTF-8) for rename;
+ *   empty for the other ops).
  * - REPLY (type 2): `requestId u32 | core u16 | status u8 (0 ok, 1 error) | 0 u8 | body`: the file's
- *   bytes (readFile), JSON (stat: FileStat; readdir: string[]), nothing (writes), or for an error
+ *   bytes (readFile, read), JSON (stat, lstat: FileStat; readdir: string[]), nothing (the rest), or for an error
  *   JSON `{ code, detail }`.
  */
 import { IOBuf } from '@ebbrt/interfaces';
@@ -16,7 +18,10 @@ export const HEADER_BYTES = 8;
 export const OK = 0;
 export const ERROR = 1;
 
-export const OPS = ['readFile', 'writeFile', 'appendFile', 'stat', 'readdir'] as const;
+// New ops go at the end: a request names its op by index.
+export const OPS = ['readFile', 'writeFile', 'appendFile', 'stat', 'readdir', 'lstat', 'read', 'write', 'truncate', 'mkdir', 'unlink', 'rmdir', 'rename'] as const;
+/** Ops whose request carries data after the path. */
+export const CARRIES_DATA: ReadonlySet<Op> = new Set<Op>(['writeFile', 'appendFile', 'read', 'write', 'truncate', 'mkdir', 'rename']);
 export type Op = (typeof OPS)[number];
 
 export interface Header {
@@ -81,4 +86,18 @@ export function byteLength(data: IOBuf | Uint8Array | string): number {
   if (typeof data === 'string') return encoder.encode(data).length;
   if (data instanceof Uint8Array) return data.length;
   return data.computeChainDataLength();
+}
+
+/** `values` as consecutive big-endian f64s (offsets and lengths past 2^32 stay exact up to 2^53). */
+export function numbers(...values: number[]): Uint8Array {
+  const out = new Uint8Array(8 * values.length);
+  const view = new DataView(out.buffer);
+  values.forEach((v, i) => view.setFloat64(8 * i, v));
+  return out;
+}
+
+/** The `index`th f64 of `bytes` (NaN when it is too short, which the checks refuse). */
+export function numberAt(bytes: Uint8Array, index: number): number {
+  if (bytes.length < 8 * (index + 1)) return Number.NaN;
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getFloat64(8 * index);
 }

@@ -12,7 +12,7 @@ import {
   type Messenger,
 } from '@ebbrt/interfaces';
 import { osError } from './local-files.js';
-import { ERROR, HEADER_BYTES, OK, OPS, REPLY, REQUEST, byteLength, encodeReply, encodeRequest, readHeader, take, toIOBuf, type Op } from './protocol.js';
+import { CARRIES_DATA, ERROR, HEADER_BYTES, OK, OPS, REPLY, REQUEST, byteLength, encodeReply, encodeRequest, numberAt, numbers, readHeader, take, toIOBuf, type Op } from './protocol.js';
 import type { FileSystemRoot } from './root.js';
 
 const emRef = new EbbRef<EventManager>(SystemEbbIds.EventManager);
@@ -85,6 +85,53 @@ export class FileSystemRep implements FileSystem, MessageReceiver {
 
   async readdir(path: string): Promise<string[]> {
     return JSON.parse(decoder.decode(await this.call('readdir', path))) as string[];
+  }
+
+  async lstat(path: string): Promise<FileStat> {
+    return JSON.parse(decoder.decode(await this.call('lstat', path))) as FileStat;
+  }
+
+  async read(path: string, offset: number, length: number): Promise<IOBuf> {
+    const bad = badNumber('read', path, { offset, length }, this.root.options.maxFileBytes);
+    if (bad !== undefined) throw bad;
+    return IOBuf.wrap(await this.call('read', path, numbers(offset, length)));
+  }
+
+  async write(path: string, offset: number, data: FileData): Promise<void> {
+    const bad = badNumber('write', path, { offset }, Number.MAX_SAFE_INTEGER);
+    if (bad !== undefined) {
+      if (data instanceof IOBuf) data.releaseChain();
+      throw bad;
+    }
+    if (typeof data !== 'string' && !(data instanceof Uint8Array) && !(data instanceof IOBuf)) {
+      throw new FileSystemError('EBBRT_FS_INVALID_DATA', 'write', path, 'data must be an IOBuf, a Uint8Array or a string');
+    }
+    await this.call('write', path, IOBuf.wrap(numbers(offset)).appendChain(toIOBuf(data)));
+  }
+
+  async truncate(path: string, length: number): Promise<void> {
+    const bad = badNumber('truncate', path, { length }, this.root.options.maxFileBytes);
+    if (bad !== undefined) throw bad;
+    await this.call('truncate', path, numbers(length));
+  }
+
+  async mkdir(path: string, options: { recursive?: boolean } = {}): Promise<void> {
+    await this.call('mkdir', path, Uint8Array.of(options.recursive === true ? 1 : 0));
+  }
+
+  async unlink(path: string): Promise<void> {
+    await this.call('unlink', path);
+  }
+
+  async rmdir(path: string): Promise<void> {
+    await this.call('rmdir', path);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    if (typeof to !== 'string' || to.length === 0 || to.includes('\0')) {
+      throw new FileSystemError('EBBRT_FS_INVALID_PATH', 'rename', String(to), 'the target path must be a non-empty string without NUL bytes');
+    }
+    await this.call('rename', from, to);
   }
 
   get pendingRequests(): number {
@@ -166,7 +213,7 @@ export class FileSystemRep implements FileSystem, MessageReceiver {
       return;
     }
     data = bytes.subarray(HEADER_BYTES + 4 + pathLength);
-    if (op !== 'writeFile' && op !== 'appendFile') data = undefined;
+    if (!CARRIES_DATA.has(op)) data = undefined;
     const files = this.root.files;
     if (files === undefined) {
       counters.badRequests++;
@@ -244,5 +291,42 @@ function runLocal(files: NonNullable<FileSystemRoot['files']>, op: Op, path: str
       return files.stat(path).then((s) => encoder.encode(JSON.stringify(s)));
     case 'readdir':
       return files.readdir(path).then((names) => encoder.encode(JSON.stringify(names)));
+    case 'lstat':
+      return files.lstat(path).then((s) => encoder.encode(JSON.stringify(s)));
+    case 'read': {
+      const b = bytes();
+      return checked(op, path, { offset: numberAt(b, 0), length: numberAt(b, 1) }, files.maxFileBytes).then((n) => files.read(path, n.offset!, n.length!));
+    }
+    case 'write': {
+      const b = bytes();
+      return checked(op, path, { offset: numberAt(b, 0) }, Number.MAX_SAFE_INTEGER).then((n) => files.write(path, n.offset!, b.subarray(8))).then(() => new Uint8Array(0));
+    }
+    case 'truncate': {
+      const b = bytes();
+      return checked(op, path, { length: numberAt(b, 0) }, files.maxFileBytes).then((n) => files.truncate(path, n.length!)).then(() => new Uint8Array(0));
+    }
+    case 'mkdir':
+      return files.mkdir(path, bytes()[0] === 1).then(() => new Uint8Array(0));
+    case 'unlink':
+      return files.unlink(path).then(() => new Uint8Array(0));
+    case 'rmdir':
+      return files.rmdir(path).then(() => new Uint8Array(0));
+    case 'rename':
+      return files.rename(path, decoder.decode(bytes())).then(() => new Uint8Array(0));
   }
+}
+
+/** A FileSystemError for an offset or length that is not a whole number in [0, max], else undefined. */
+function badNumber(op: Op, path: string, values: Record<string, number>, max: number): FileSystemError | undefined {
+  for (const [name, v] of Object.entries(values)) {
+    if (!Number.isSafeInteger(v) || v < 0) return new FileSystemError('EBBRT_FS_INVALID_ARGUMENT', op, path, `${name} must be a whole number >= 0 (got ${v})`);
+    if (name === 'length' && v > max) return new FileSystemError('EBBRT_FS_TOO_LARGE', op, path, `${name} ${v} exceeds maxFileBytes (${max})`);
+  }
+  return undefined;
+}
+
+/** The same check where a request is served (a remote node's numbers are not trusted). */
+function checked(op: Op, path: string, values: Record<string, number>, max: number): Promise<Record<string, number>> {
+  const bad = badNumber(op, path, values, max);
+  return bad === undefined ? Promise.resolve(values) : Promise.reject(bad);
 }

@@ -18,7 +18,7 @@ import {
 } from '@ebbrt/interfaces';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hostedCluster, type Cluster } from '../../messenger/test/cluster.js';
+import { hostedCluster, type Cluster } from '@ebbrt/testkit/cluster';
 import { REQUEST, encodeRequest, manifest, type FileSystemRoot } from '../src/index.js';
 
 const fsRef = new EbbRef<FileSystem>(SystemEbbIds.FileSystem);
@@ -167,6 +167,45 @@ describe('on the front-end: confined to the root', () => {
   });
 });
 
+describe('on the front-end: positional and directory ops', () => {
+  it('read/write at offsets, truncate, lstat, mkdir, unlink, rmdir and rename act as node:fs does, confined', async () => {
+    const fe = frontEnd();
+    const fs = () => fsRef.deref();
+    expect(text(await fe.on(0, () => fs().read('a.txt', 1, 3)))).toBe('lph');
+    expect(text(await fe.on(0, () => fs().read('a.txt', 3, 100)))).toBe('ha');
+    expect((await fe.on(0, () => fs().read('a.txt', 50, 10))).length).toBe(0);
+    await fe.on(1, () => fs().write('a.txt', 2, 'XY'));
+    expect(readFileSync(join(root, 'a.txt'), 'utf8')).toBe('alXYa');
+    await fe.on(1, () => fs().write('w.bin', 4, IOBuf.copyOf('zz')));
+    expect([...readFileSync(join(root, 'w.bin'))]).toEqual([0, 0, 0, 0, 122, 122]);
+    await fe.on(0, () => fs().truncate('w.bin', 2));
+    expect(readFileSync(join(root, 'w.bin')).length).toBe(2);
+    expect(await fe.on(0, () => fs().lstat('secret-link'))).toMatchObject({ isSymbolicLink: true, isFile: false });
+    await fe.on(0, () => fs().mkdir('d1/d2/d3', { recursive: true }));
+    await fe.on(0, () => fs().mkdir('d1/d2/d3', { recursive: true }));
+    expect(await fe.error(0, () => fs().mkdir('d1'))).toMatchObject({ code: 'EEXIST', op: 'mkdir', path: 'd1' });
+    expect(await fe.error(0, () => fs().mkdir('x/y'))).toMatchObject({ code: 'ENOENT' });
+    expect(await fe.error(0, () => fs().rmdir('d1'))).toMatchObject({ code: 'ENOTEMPTY' });
+    await fe.on(0, () => fs().rmdir('d1/d2/d3'));
+    await fe.on(0, () => fs().rename('w.bin', 'd1/moved.bin'));
+    expect(existsSync(join(root, 'w.bin'))).toBe(false);
+    expect(readFileSync(join(root, 'd1/moved.bin')).length).toBe(2);
+    expect(await fe.error(0, () => fs().rename('nope', 'x'))).toMatchObject({ code: 'ENOENT', op: 'rename', path: 'nope' });
+    // unlink removes the link, never the file outside the root it points to.
+    await fe.on(0, () => fs().unlink('secret-link'));
+    expect(existsSync(join(root, 'secret-link'))).toBe(false);
+    expect(readFileSync(join(outside, 'secret.txt'), 'utf8')).toBe('secret');
+    expect(await fe.error(0, () => fs().unlink('sub'))).toMatchObject({ code: 'EISDIR' });
+    expect(await fe.error(0, () => fs().read('sub', 0, 10))).toMatchObject({ code: 'EISDIR' });
+    for (const escape of [() => fs().unlink('../outside/secret.txt'), () => fs().rename('a.txt', '../outside/a.txt'), () => fs().mkdir('out-link/d'), () => fs().write('out-link/secret.txt', 0, 'x'), () => fs().truncate('out-link/secret.txt', 0)]) {
+      expect(await fe.error(0, escape)).toMatchObject({ code: 'EBBRT_FS_OUTSIDE_ROOT' });
+    }
+    expect(readFileSync(join(outside, 'secret.txt'), 'utf8')).toBe('secret');
+    expect(await fe.error(0, () => fs().read('a.txt', -1, 2))).toMatchObject({ code: 'EBBRT_FS_INVALID_ARGUMENT' });
+    expect(await fe.error(0, () => fs().read('a.txt', 0, 1e12))).toMatchObject({ code: 'EBBRT_FS_TOO_LARGE' });
+  });
+});
+
 describe('hosted cluster: a node offloads to the home over the Messenger', () => {
   let c: Cluster;
   let homeRoot: FileSystemRoot;
@@ -213,6 +252,21 @@ describe('hosted cluster: a node offloads to the home over the Messenger', () =>
     expect(escape).toMatchObject({ code: 'EBBRT_FS_OUTSIDE_ROOT', path: 'out-link/secret.txt' });
     expect(nodeRoot.stats()).toMatchObject({ remoteCalls: 11, localCalls: 0, timeouts: 0, unreachable: 0 });
     expect(homeRoot.stats()).toMatchObject({ served: 11, badRequests: 0 });
+    expect(c.failures).toEqual([]);
+  });
+
+  it('the positional and directory ops work from a node too, with the home codes', async () => {
+    await remote(0, () => fsRef.deref().mkdir('r/s', { recursive: true }));
+    await remote(1, () => fsRef.deref().write('r/s/f.bin', 3, new Uint8Array([7, 8, 9])));
+    expect([...(await remote(0, () => fsRef.deref().read('r/s/f.bin', 2, 10))).toUint8Array()]).toEqual([0, 7, 8, 9]);
+    await remote(0, () => fsRef.deref().truncate('r/s/f.bin', 1));
+    await remote(1, () => fsRef.deref().rename('r/s/f.bin', 'r/g.bin'));
+    expect(await remote(0, () => fsRef.deref().lstat('r/g.bin'))).toMatchObject({ size: 1, isFile: true });
+    await remote(1, () => fsRef.deref().unlink('r/g.bin'));
+    await remote(0, () => fsRef.deref().rmdir('r/s'));
+    expect(await remote(1, () => fsRef.deref().readdir('r'))).toEqual([]);
+    const e = await remote(0, () => fsRef.deref().rmdir('r/s').then(() => undefined, (x: unknown) => x));
+    expect(e).toMatchObject({ code: 'ENOENT', op: 'rmdir', path: 'r/s' });
     expect(c.failures).toEqual([]);
   });
 

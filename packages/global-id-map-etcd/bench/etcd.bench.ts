@@ -7,8 +7,8 @@
  * time per op. Skipped with a note when there is no etcd binary; timings never fail the run.
  */
 import { SystemEbbIds, type CoreInfo, type EbbRoot, type GlobalIdMap } from '@ebbrt/interfaces';
-import type { BenchReport, BenchResult } from '../../../scripts/bench-lib.js';
-import { EtcdServer, etcdBinary, etcdMissingReason } from '../test/etcd-server.js';
+import { median, quantileOf, type BenchReport, type BenchResult } from '@ebbrt/bench-kit';
+import { EtcdServer, etcdBinary, etcdMissingReason } from '@ebbrt/testkit/etcd-server';
 import { hostedNode, type HostedFixture } from '../test/fixture.js';
 
 const N = Number(process.env['EBBRT_BENCH_ETCD_N'] ?? 2000);
@@ -56,8 +56,6 @@ async function runOnce(fe: HostedFixture, op: Op, n: number, window: number): Pr
   });
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const p99 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))]!;
 
 async function measureCase(name: string, fe: HostedFixture, op: Op, n: number, window: number): Promise<BenchResult> {
   await runOnce(fe, op, Math.min(n, 200), window); // warm up (connections, JIT)
@@ -69,7 +67,7 @@ async function measureCase(name: string, fe: HostedFixture, op: Op, n: number, w
     for (const l of latencies) lat.push(l);
   }
   const medianNs = median(perOp);
-  return { name, medianNs, ...(lat.length > 0 ? { p99Ns: p99(lat) } : {}), opsPerSec: 1e9 / medianNs, ops: n, runs: RUNS };
+  return { name, medianNs, ...(lat.length > 0 ? { p99Ns: quantileOf(lat, 0.99) } : {}), opsPerSec: 1e9 / medianNs, ops: n, runs: RUNS };
 }
 
 export default async function run(): Promise<BenchReport> {

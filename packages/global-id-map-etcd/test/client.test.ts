@@ -7,7 +7,7 @@ import { NodeContext, runOnCore } from '@ebbrt/core-translation';
 import { SystemEbbIds, validateManifest } from '@ebbrt/interfaces';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdResponseError, EtcdUnavailableError, etcdGlobalIdMapOptionsSchema, manifest, type EtcdGlobalIdMapRoot } from '../src/index.js';
-import { freePort } from './etcd-server.js';
+import { freePort } from '@ebbrt/testkit/etcd-server';
 import { hostedNode, type HostedFixture } from './fixture.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;

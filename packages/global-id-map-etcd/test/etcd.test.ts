@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdResponseError, EtcdUnavailableError, type EtcdGlobalIdMapOptionsInput } from '../src/index.js';
-import { EtcdServer, etcdBinary, etcdMissingReason, freePort } from './etcd-server.js';
+import { EtcdServer, etcdBinary, etcdMissingReason, freePort } from '@ebbrt/testkit/etcd-server';
 import { freshNamespace, hostedNode, type HostedFixture } from './fixture.js';
 
 if (etcdBinary === undefined && process.env['CI']) {

@@ -8,7 +8,7 @@ import { NodeContext } from '@ebbrt/core-translation';
 import { manifest as eventManagerManifest } from '@ebbrt/event-manager';
 import { manifest as timerManifest } from '@ebbrt/event-manager/timer';
 import { SystemEbbIds, type EbbRoot, type EventManagerRoot, type Timer } from '@ebbrt/interfaces';
-import type { BenchReport, BenchResult } from '../../../scripts/bench-lib.js';
+import type { BenchReport, BenchResult } from '@ebbrt/bench-kit';
 import { manifest } from '../src/index.js';
 import { mapCluster, mapRef } from '../test/setup.js';
 

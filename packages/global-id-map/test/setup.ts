@@ -7,7 +7,7 @@
 import { cpu, EbbRef, type NodeContext } from '@ebbrt/core-translation';
 import { manifest as timerManifest } from '@ebbrt/event-manager/timer';
 import { SystemEbbIds, type EbbRoot, type GlobalIdMap, type Timer } from '@ebbrt/interfaces';
-import { hostedCluster, nativeCluster, type Cluster } from '../../messenger/test/cluster.js';
+import { hostedCluster, nativeCluster, type Cluster } from '@ebbrt/testkit/cluster';
 import { manifest, type GlobalIdMapOptionsInput, type GlobalIdMapRoot } from '../src/index.js';
 
 export const mapRef = new EbbRef<GlobalIdMap>(SystemEbbIds.GlobalIdMap);

@@ -6,7 +6,9 @@ import { Subnet, nodeHost } from './subnet.js';
 /**
  * The back-ends' Ethernet: one switch, and for every node a virtio-net NIC plugged into its
  * machine (the driver claims it at boot) on a link with the configured properties. With `pcap`,
- * every frame a node sends is captured once (on the sending side of its link).
+ * every frame that enters the switch is captured once: the nodes', the gateway's and those the TAP
+ * uplink brings in from Linux, so both halves of each conversation show. A realtime run's capture
+ * is in calendar time; a virtual run's starts at 0 (and stays byte-identical by seed).
  */
 export class SimulatedNetwork {
   readonly fabric: NetworkFabric;
@@ -21,7 +23,9 @@ export class SimulatedNetwork {
   ) {
     this.fabric = new NetworkFabric(simulation, { name: 'net' });
     this.subnet = new Subnet(config.subnet);
-    this.pcap = config.pcap === undefined ? undefined : new PcapWriter({ path: resolve(appDir, config.pcap) });
+    this.pcap =
+      config.pcap === undefined ? undefined : new PcapWriter({ path: resolve(appDir, config.pcap), epochOriginMs: simulation.wallClockOriginMs });
+    if (this.pcap !== undefined) this.fabric.capture(this.pcap);
   }
 
   /** Address (with prefix) of back-end node `nodeId`. */
@@ -34,7 +38,6 @@ export class SimulatedNetwork {
     const nic = new VirtioNetDevice(this.simulation, machine, { queuePairs: machine.cores.length });
     machine.attachDevice(nic);
     const link = this.fabric.connect(nic, { name: label, ...this.config.link });
-    if (this.pcap !== undefined) link.capture(this.pcap, 'aToB');
     this.links.set(label, link);
     return nic;
   }

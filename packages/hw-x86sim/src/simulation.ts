@@ -65,6 +65,15 @@ export class Simulation {
     return this.clock.now();
   }
 
+  /**
+   * Realtime clock only: the Unix time (integer ms) at which simulation time 0 was, read once when
+   * the simulation was created (pass it to `PcapWriter`'s `epochOriginMs`). Undefined with a
+   * virtual clock, whose time is replayable and means nothing on a calendar.
+   */
+  get wallClockOriginMs(): number | undefined {
+    return this.clock.epochOriginMs;
+  }
+
   /** Machines present, in creation order (ids are never reused; destroyed ones are gone). */
   get machines(): readonly Machine[] {
     return this._machines;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAppConfig } from './config.js';
+import { parseAppConfig, parseByteSize } from './config.js';
 import { ConfigError } from './errors.js';
 
 const valid = {
@@ -76,6 +76,14 @@ describe('parseAppConfig', () => {
     expect(rejection(withMachine({ memory: '64MB' })).detail).toMatch(/"64MB" is not a size/);
     expect(rejection(withMachine({ memory: 1000 })).detail).toMatch(/multiple of 4096/);
     expect(parseAppConfig(withMachine({ memory: '8 KiB' })).backend!.machine.memory).toBe(8192);
+  });
+
+  it('parseByteSize is the grammar the config uses (exported for app arguments)', () => {
+    expect(parseByteSize('64MiB')).toBe(64 << 20);
+    expect(parseByteSize(' 8 KiB ')).toBe(8192);
+    expect(parseByteSize('1GiB')).toBe(1 << 30);
+    expect(parseByteSize('4097')).toBe(4097); // the page-multiple rule belongs to machine memory, not the grammar
+    for (const bad of ['64MB', '64m', '1.5MiB', '-1', '', 'lots', '99999999999999999999GiB']) expect(parseByteSize(bad)).toBeUndefined();
   });
 
   it('rejects unknown keys, naming the key', () => {

@@ -4,15 +4,30 @@ import { parseOrThrow } from './validation.js';
 
 const SIZE_UNITS: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
 
+/**
+ * The one size grammar of EbbRT-TS (configs, Ebb options, app arguments): a whole number of
+ * bytes, optionally followed by B, KiB, MiB or GiB ("64MiB", "4096"). Returns undefined for
+ * anything else, so each caller words its own error (a config field, a command-line flag).
+ */
+export function parseByteSize(text: string): number | undefined {
+  const m = /^\s*(\d+)\s*(B|KiB|MiB|GiB)?\s*$/.exec(text);
+  if (m === null) return undefined;
+  const bytes = Number(m[1]) * SIZE_UNITS[m[2] ?? 'B']!;
+  return Number.isSafeInteger(bytes) ? bytes : undefined;
+}
+
+/** What a size looks like, for error messages. */
+export const BYTE_SIZE_HINT = 'use bytes or e.g. "64MiB"';
+
 /** Parses "64MiB", "4096", 4096 into bytes. */
 export const byteSizeSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
   if (typeof v === 'number') return v;
-  const m = /^\s*(\d+)\s*(B|KiB|MiB|GiB)?\s*$/.exec(v);
-  if (!m) {
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not a size (use bytes or e.g. "64MiB")` });
+  const bytes = parseByteSize(v);
+  if (bytes === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a size (${BYTE_SIZE_HINT})` });
     return z.NEVER;
   }
-  return Number(m[1]) * SIZE_UNITS[m[2] ?? 'B']!;
+  return bytes;
 }).pipe(
   z.number().int('must be a whole number of bytes').positive('must be positive').refine(
     (n) => n % 4096 === 0,

@@ -9,7 +9,7 @@ import { Simulation } from '@ebbrt/hw-x86sim';
 import { SystemEbbIds, type EbbInstallContext, type MemoryAllocator } from '@ebbrt/interfaces';
 import { manifest as simpleManifest } from '@ebbrt/memory-allocator-simple';
 import { manifest as slqbManifest } from '../src/index.js';
-import { measure, medianOf, type BenchReport, type BenchResult } from '../../../scripts/bench-lib.js';
+import { measure, medianOf, type BenchReport, type BenchResult } from '@ebbrt/bench-kit';
 
 const CORES = 4;
 

@@ -16,7 +16,7 @@ function cacheStats(h: Harness, core: number, objectSize: number): SlqbCacheStat
 
 describe('SLQB per-core caches', () => {
   it('frees from another core go to its pending batch, then the owner\'s remote list, and are reused there', () => {
-    const h = makeHarness('slqb', { options: { batchSize: 4 } });
+    const h = makeHarness({ options: { batchSize: 4 } });
     const objs = h.on(0, (a) => [a.malloc(64), a.malloc(64), a.malloc(64), a.malloc(64)]);
     expect(cacheStats(h, 0, 64)).toMatchObject({ liveObjects: 4, localFree: 0, slabs: 1 });
     for (let i = 0; i < 3; i++) h.on(1, (a) => a.free(objs[i]));
@@ -35,7 +35,7 @@ describe('SLQB per-core caches', () => {
   });
 
   it('a remote free of a freed object is still a double free', () => {
-    const h = makeHarness('slqb', { options: { batchSize: 8 } });
+    const h = makeHarness({ options: { batchSize: 8 } });
     const x = h.on(0, (a) => a.malloc(32));
     h.on(2, (a) => a.free(x));
     expect(() => h.on(3, (a) => a.free(x))).toThrow(InvalidFreeError);
@@ -43,7 +43,7 @@ describe('SLQB per-core caches', () => {
   });
 
   it('flushes a batch back to the slabs above the high-water mark, and returns empty slabs to the page allocator', () => {
-    const h = makeHarness('slqb', { options: { highWaterMark: 16, batchSize: 8 } });
+    const h = makeHarness({ options: { highWaterMark: 16, batchSize: 8 } });
     const free0 = slqbRoot(h).stats().freePageBytes;
     const objs = h.on(0, (a) => Array.from({ length: 200 }, () => a.malloc(256)));
     expect(cacheStats(h, 0, 256)!.slabs).toBe(Math.ceil(200 / 16)); // 16 x 256 B per 4 KiB slab
@@ -58,7 +58,7 @@ describe('SLQB per-core caches', () => {
   });
 
   it('reports per-core, per-class stats including bytes in use', () => {
-    const h = makeHarness('slqb');
+    const h = makeHarness();
     h.on(0, (a) => [a.malloc(8), a.malloc(8), a.malloc(96)]);
     h.on(3, (a) => a.malloc(5000));
     const s = slqbRoot(h).stats();
@@ -72,7 +72,7 @@ describe('SLQB per-core caches', () => {
   });
 
   it('aligns 96- and 192-byte objects to 32 and 64 bytes', () => {
-    const h = makeHarness('slqb');
+    const h = makeHarness();
     h.on(0, (a) => {
       for (let i = 0; i < 100; i++) {
         expect(a.malloc(96) % 32).toBe(0);
@@ -84,7 +84,7 @@ describe('SLQB per-core caches', () => {
 
 describe('SLQB NUMA placement', () => {
   it('a core of NUMA node 1 allocates from region 1 until it is exhausted, then falls back', () => {
-    const h = makeHarness('slqb', { cores: 4, numaNodes: 2, memoryBytes: 8 * MiB });
+    const h = makeHarness({ cores: 4, numaNodes: 2, memoryBytes: 8 * MiB });
     expect(h.machine.nodeOfCore(2)).toBe(1);
     const region1 = h.machine.memory.regions[1];
     const inRegion1 = (addr: number) => addr >= region1.base && addr < region1.base + region1.size;
@@ -155,8 +155,8 @@ describe('SLQB manifest', () => {
   });
 
   it('keeps nodes independent: two allocators in one process share nothing', () => {
-    const a = makeHarness('slqb');
-    const b = makeHarness('slqb');
+    const a = makeHarness();
+    const b = makeHarness();
     const x = a.on(0, (m) => m.malloc(64));
     const y = b.on(0, (m) => m.malloc(64));
     expect(x).toBe(y); // same layout, separate state

@@ -9,9 +9,9 @@
  * Timings never fail the run.
  */
 import { IOBuf } from '@ebbrt/interfaces';
-import type { BenchReport, BenchResult } from '../../../scripts/bench-lib.js';
-import { payloadFor } from '../../network-manager-lwip/test/fixtures.js';
-import { hostedCluster, messengerRef, nativeCluster, type Cluster } from '../test/cluster.js';
+import { quantile, type BenchReport, type BenchResult } from '@ebbrt/bench-kit';
+import { payloadFor } from '@ebbrt/testkit/net';
+import { hostedCluster, messengerRef, nativeCluster, type Cluster } from '@ebbrt/testkit/cluster';
 
 const RTT_N = Number(process.env.EBBRT_BENCH_MSG_RTT_N ?? 2000);
 const RTT_WARMUP = 100;
@@ -23,12 +23,6 @@ const ECHO = 0x8a00;
 const PING = 0x8a01;
 const SINK = 0x8a02;
 
-function quantile(sorted: readonly number[], q: number): number {
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
 
 interface Rtt {
   wall: number[];

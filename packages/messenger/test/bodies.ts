@@ -3,9 +3,9 @@
  */
 import { IOBuf, NodeUnavailableError } from '@ebbrt/interfaces';
 import { expect } from 'vitest';
-import { payloadFor } from '../../network-manager-lwip/test/fixtures.js';
+import { payloadFor } from '@ebbrt/testkit/net';
 import { jsonCodec, Messagable, MessagableType } from '../src/index.js';
-import { messengerRef, type Cluster } from './cluster.js';
+import { messengerRef, type Cluster } from '@ebbrt/testkit/cluster';
 
 /** Deterministic mixed sizes: a third up to `maxSize` (64 KiB), the rest small, some empty. */
 export function sizes(count: number, seed: number, maxSize = 65536): number[] {

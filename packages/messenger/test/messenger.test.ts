@@ -1,10 +1,10 @@
 import { cpu } from '@ebbrt/core-translation';
 import { IOBuf, NodeUnavailableError, validateManifest } from '@ebbrt/interfaces';
 import { afterEach, describe, expect, it } from 'vitest';
-import { payloadFor, seeds } from '../../network-manager-lwip/test/fixtures.js';
+import { payloadFor, seeds } from '@ebbrt/testkit/net';
 import { encodeHello, HELLO_MAGIC, manifest } from '../src/index.js';
 import { closeAndReconnect, exchange, messagableFault, refused, simultaneous, unknownDropped } from './bodies.js';
-import { hostedCluster, messengerRef, nativeCluster, nmRef, type Cluster } from './cluster.js';
+import { hostedCluster, messengerRef, nativeCluster, nmRef, type Cluster } from '@ebbrt/testkit/cluster';
 
 const clusters: Cluster[] = [];
 afterEach(async () => {

@@ -25,10 +25,10 @@ import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import type { TcpConnection, TcpHandler, TcpListener } from '@ebbrt/interfaces';
 import { IOBuf } from '@ebbrt/interfaces';
-import type { BenchReport, BenchResult } from '../../../scripts/bench-lib.js';
+import { median, quantile, sortedCopy, type BenchReport, type BenchResult } from '@ebbrt/bench-kit';
 import { startEcho } from '../test/echo-app.js';
-import { payloadFor } from '../test/fixtures.js';
-import { LINUX_ADDRESS, NODE_ADDRESS, exec, linuxPrerequisites, parsePing, startLinuxNetns, type LinuxNetns } from '../test/linux-netns.js';
+import { payloadFor } from '@ebbrt/testkit/net';
+import { LINUX_ADDRESS, NODE_ADDRESS, exec, linuxPrerequisites, parsePing, startLinuxNetns, type LinuxNetns } from '@ebbrt/testkit/linux-netns';
 
 const MB = 1 << 20;
 const BULK_MB = Number(process.env.TAP_BULK_MB ?? 32);
@@ -60,15 +60,6 @@ const chunk = payloadFor(1, CHUNK);
 
 // ---------------------------------------------------------------- helpers
 
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
-const sorted = (xs: readonly number[]): number[] => [...xs].sort((a, b) => a - b);
-const median = (xs: readonly number[]): number => quantile(sorted(xs), 0.5);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Python snippets, run as `python3 -c SCRIPT args...` inside a namespace. */
@@ -493,7 +484,7 @@ function bulkResult(name: string, runs: BulkRun[], extra: Record<string, unknown
 }
 
 function latencyResult(name: string, samplesNs: number[], extra: Record<string, unknown> = {}): BenchResult {
-  const w = sorted(samplesNs);
+  const w = sortedCopy(samplesNs);
   return { name, medianNs: quantile(w, 0.5), p99Ns: quantile(w, 0.99), us: quantile(w, 0.5) / 1e3, p99Us: quantile(w, 0.99) / 1e3, n: w.length, ...extra };
 }
 

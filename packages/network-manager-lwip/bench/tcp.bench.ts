@@ -15,9 +15,9 @@ import { EbbRef, NodeContext } from '@ebbrt/core-translation';
 import { manifest as eventManagerManifest } from '@ebbrt/event-manager';
 import { IOBuf, SystemEbbIds, type EventManagerRoot, type NetworkManager, type TcpConnection, type TcpHandler, type TcpListener } from '@ebbrt/interfaces';
 import { hostedNetworkOptionsSchema, manifest as hostedManifest, type HostedNetworkManager } from '@ebbrt/network-manager-hosted';
-import type { BenchReport, BenchResult } from '../../../scripts/bench-lib.js';
+import { median, quantile, type BenchReport, type BenchResult } from '@ebbrt/bench-kit';
 import { newEchoStats, startEcho } from '../test/echo-app.js';
-import { netFixture, payloadFor } from '../test/fixtures.js';
+import { netFixture, payloadFor } from '@ebbrt/testkit/net';
 
 const MB = 1 << 20;
 const BULK_MB = Number(process.env.EBBRT_BENCH_BULK_MB ?? 32);
@@ -31,13 +31,6 @@ const chunk = payloadFor(1, CHUNK);
 const msg = payloadFor(2, MSG);
 const nmRef = new EbbRef<NetworkManager>(SystemEbbIds.NetworkManager);
 
-function quantile(sorted: readonly number[], q: number): number {
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
-const median = (xs: number[]): number => quantile([...xs].sort((a, b) => a - b), 0.5);
 
 /**
  * Sends `total` bytes of 64 KiB chunks through the NetworkManager interface with back-pressure:

@@ -15,6 +15,8 @@ export const manifest = defineEbbManifest<LwipOptions, NetworkManager>({
     if (!(machine instanceof Machine) || !(simulation instanceof Simulation)) {
       throw new TypeError(`node ${context.node.id}: @ebbrt/network-manager-lwip needs a hw-x86sim Machine and Simulation (native target)`);
     }
-    return new LwipNetworkManagerRoot(context.node, machine, simulation, lwipOptionsSchema.parse(options ?? {}));
+    // `options` were parsed by `lwipOptionsSchema` (the runtime does it with the config path in
+    // its errors); parsing again here would only repeat the work.
+    return new LwipNetworkManagerRoot(context.node, machine, simulation, options);
   },
 });

@@ -1,12 +1,26 @@
 import { z } from 'zod';
+import {
+  inSubnet,
+  ipv4ToString,
+  isIpv4Broadcast,
+  isIpv4Loopback,
+  isIpv4Multicast,
+  maskToPrefix,
+  parseIpv4Address,
+  prefixToMask,
+  type Ipv4Address,
+} from './wire/ipv4-address.js';
 
-const ipv4Text = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'a dotted-quad IPv4 address');
+const ipv4Text = z.string().superRefine((text, ctx) => {
+  const r = parseIpv4Address(text);
+  if (!r.ok) ctx.addIssue({ code: 'custom', message: `"${text}" is not a dotted-quad IPv4 address (${r.reason})` });
+});
 
 /**
  * Options of the native NetworkManager. `address` is 'a.b.c.d/prefix' (or 'a.b.c.d' with
  * `netmask`). Everything else has a default.
  */
-export const lwipOptionsSchema = z.strictObject({
+const lwipOptionsObject = z.strictObject({
   /** This node's address, e.g. '10.0.0.2/24', or 'dhcp' (RFC 2131 client, src/dhcp/). */
   address: z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|dhcp)$/, "an IPv4 address such as '10.0.0.2/24', or 'dhcp'"),
   /** Dotted-quad netmask; required when `address` has no prefix length. */
@@ -29,6 +43,11 @@ export const lwipOptionsSchema = z.strictObject({
   arpExpiryUs: z.number().positive().default(60_000_000),
   arpQueueLimit: z.number().int().min(1).default(64),
   arpCacheSize: z.number().int().min(1).default(256),
+  /** IPv4 reassembly: a datagram not complete this long after its first fragment is discarded (Linux: 30 s). */
+  ipReassemblyTimeoutUs: z.number().positive().max(255_000_000).default(30_000_000),
+  /** ICMP errors (port unreachable): token bucket rate per second and burst, as Linux's icmp_msgs_per_sec/_burst. */
+  icmpErrorRatePerSec: z.number().positive().default(1000),
+  icmpErrorBurst: z.number().int().min(1).default(50),
   /** TCP receive window offered per connection, bytes (window scaling above 64 KiB). */
   tcpReceiveWindow: z.number().int().min(1024).max(1 << 30).default(256 * 1024),
   /** TCP send buffer per connection (bytes acceptable to send()/queued until acked). */
@@ -42,6 +61,8 @@ export const lwipOptionsSchema = z.strictObject({
   tcpMslUs: z.number().positive().default(30_000_000),
   /** Half-open (SYN_RCVD) connections per listener. */
   tcpSynBacklog: z.number().int().min(1).default(128),
+  /** With the SYN backlog full, answer with SYN cookies (true) or evict the oldest half-open connection (false). */
+  tcpSynCookies: z.boolean().default(true),
   /** DHCP (address: 'dhcp'): first retransmission timeout, doubled per retry up to dhcpRetryMaxUs. */
   dhcpRetryInitialUs: z.number().positive().default(4_000_000),
   dhcpRetryMaxUs: z.number().positive().default(64_000_000),
@@ -49,4 +70,93 @@ export const lwipOptionsSchema = z.strictObject({
   dhcpMaxAttempts: z.number().int().min(1).default(5),
 });
 
+/**
+ * The addressing checks live here, in the schema, so whoever parses the options (the runtime's
+ * install step, a test, a tool) gets every error with the field it belongs to, and the manifest's
+ * `create` can take the parsed options as they are.
+ */
+export const lwipOptionsSchema = lwipOptionsObject.superRefine((o, ctx) => {
+  if (o.address === 'dhcp') return;
+  for (const issue of checkAddressing(o).issues) ctx.addIssue({ code: 'custom', path: [issue.field], message: issue.message });
+});
+
 export type LwipOptions = z.output<typeof lwipOptionsSchema>;
+
+/** Static addressing as numbers. */
+export interface Addressing {
+  address: Ipv4Address;
+  netmask: Ipv4Address;
+  gateway: Ipv4Address | undefined;
+}
+
+interface AddressingCheck {
+  issues: Array<{ field: 'address' | 'netmask' | 'gateway'; message: string }>;
+  value: Addressing | undefined;
+}
+
+type AddressingFields = Pick<LwipOptions, 'address' | 'netmask' | 'gateway'>;
+
+/**
+ * The interface's address, netmask and gateway from options the schema accepted (0.0.0.0/0 and
+ * no gateway with DHCP, until a lease is bound). Throws a RangeError naming the field only for
+ * options that did not come through `lwipOptionsSchema`.
+ */
+export function addressingOf(o: AddressingFields): Addressing {
+  if (o.address === 'dhcp') return { address: 0, netmask: 0, gateway: undefined };
+  const r = checkAddressing(o);
+  if (r.value === undefined) {
+    const first = r.issues[0];
+    throw new RangeError(`@ebbrt/network-manager-lwip: ${first === undefined ? 'netmask/gateway: not dotted-quad IPv4 addresses' : `${first.field}: ${first.message}`}`);
+  }
+  return r.value;
+}
+
+function checkAddressing(o: AddressingFields): AddressingCheck {
+  const issues: AddressingCheck['issues'] = [];
+  const [addrText, prefixText] = o.address.split('/');
+  const a = parseIpv4Address(addrText!);
+  const m = o.netmask === undefined ? undefined : parseIpv4Address(o.netmask);
+  const g = o.gateway === undefined ? undefined : parseIpv4Address(o.gateway);
+  if (!a.ok) {
+    issues.push({ field: 'address', message: `"${addrText}" is not a dotted-quad IPv4 address (${a.reason})` });
+    return { issues, value: undefined };
+  }
+  // Unparsable netmask/gateway text has been reported by the field's own check.
+  if ((m !== undefined && !m.ok) || (g !== undefined && !g.ok)) return { issues, value: undefined };
+  const address = a.value;
+  let netmask: Ipv4Address;
+  if (prefixText !== undefined) {
+    const prefix = Number(prefixText);
+    if (!(prefix >= 0 && prefix <= 32)) {
+      issues.push({ field: 'address', message: `prefix length /${prefixText} is not in 0..32` });
+      return { issues, value: undefined };
+    }
+    netmask = prefixToMask(prefix);
+    if (m !== undefined && m.value !== netmask) {
+      issues.push({ field: 'netmask', message: `${o.netmask} disagrees with the prefix length of address ${o.address} (${ipv4ToString(netmask)})` });
+    }
+  } else if (m !== undefined) {
+    netmask = m.value;
+    if (maskToPrefix(netmask) < 0) {
+      issues.push({ field: 'netmask', message: `${o.netmask} is not a contiguous netmask` });
+      return { issues, value: undefined };
+    }
+  } else {
+    issues.push({ field: 'address', message: `${o.address} needs a prefix length ('10.0.0.2/24') or a netmask option` });
+    return { issues, value: undefined };
+  }
+  // A host address: a node that took one of these would answer for a whole segment (RFC 1122 3.2.1.3).
+  if (address === 0 || isIpv4Multicast(address) || isIpv4Loopback(address) || address === 0xffffffff) {
+    issues.push({ field: 'address', message: `${addrText} is not a unicast host address` });
+  } else if (maskToPrefix(netmask) <= 30 && isIpv4Broadcast(address, netmask)) {
+    issues.push({ field: 'address', message: `${addrText} is the broadcast address of its subnet /${maskToPrefix(netmask)}` });
+  }
+  let gateway: Ipv4Address | undefined;
+  if (g !== undefined) {
+    gateway = g.value;
+    if (!inSubnet(gateway, address, netmask)) {
+      issues.push({ field: 'gateway', message: `${o.gateway} is outside ${ipv4ToString((address & netmask) >>> 0)}/${maskToPrefix(netmask)}: the next hop must be on the link` });
+    }
+  }
+  return { issues, value: issues.length === 0 ? { address, netmask, gateway } : undefined };
+}

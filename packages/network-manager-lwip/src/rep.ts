@@ -11,7 +11,7 @@ import {
   type Timer,
   type UdpSocket,
 } from '@ebbrt/interfaces';
-import { parseAddress } from './iface/net-interface.js';
+import { parseAddress } from './iface/udp.js';
 import { ipv4ToString, macToString } from './wire/index.js';
 import type { LwipNetworkManagerRoot } from './root.js';
 
@@ -23,6 +23,9 @@ export interface PingOptions {
   /** Give up on one request after this long. Default 1 s. */
   timeoutUs?: number;
 }
+
+/** 65535 − a 20-byte IPv4 header − the 8-byte ICMP header. */
+const MAX_PING_PAYLOAD = 65507;
 
 const emRef = new EbbRef<EventManager>(SystemEbbIds.EventManager);
 const timerRef = new EbbRef<Timer>(SystemEbbIds.Timer);
@@ -77,8 +80,9 @@ export class LwipNetworkManager implements NetworkManager {
   async ping(address: string, options: PingOptions = {}): Promise<number[]> {
     const { count = 1, payloadSize = 56, timeoutUs = 1_000_000 } = options;
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`ping: count must be a positive integer, got ${count}`);
-    if (!Number.isInteger(payloadSize) || payloadSize < 0 || payloadSize > this.root.options.mtu - 28) {
-      throw new RangeError(`ping: payloadSize must be an integer in 0..${this.root.options.mtu - 28}, got ${payloadSize}`);
+    // Above mtu − 28 the request goes out in IPv4 fragments.
+    if (!Number.isInteger(payloadSize) || payloadSize < 0 || payloadSize > MAX_PING_PAYLOAD) {
+      throw new RangeError(`ping: payloadSize must be an integer in 0..${MAX_PING_PAYLOAD}, got ${payloadSize}`);
     }
     const dst = parseAddress(address);
     await this.whenReady();

@@ -11,28 +11,20 @@ import {
 import { rssHashOf, type Machine, type Simulation } from '@ebbrt/hw-x86sim';
 import { VirtioNetDriver } from './driver/virtio-net-driver.js';
 import { NetInterface, type IfaceConfig } from './iface/net-interface.js';
+import { chainChecksumAdd } from './wire/checksum.js';
 import { totalDrops } from './iface/counters.js';
-import { ipv4, maskToPrefix, prefixToMask, type Ipv4Address } from './wire/ipv4-address.js';
 import { IpProtocol } from './wire/ipv4.js';
 import { mac as parseMac } from './wire/mac-address.js';
-import type { LwipOptions } from './options.js';
+import { addressingOf, type LwipOptions } from './options.js';
 import { LwipNetworkManager } from './rep.js';
 import { TcpStack } from './tcp/stack.js';
 import { DhcpClient } from './dhcp/dhcp-client.js';
 import { PhaseTrace } from './phase-trace.js';
-import { chainChecksumAdd, L4_OFFSET } from './iface/net-interface.js';
-import type { Timer } from '@ebbrt/interfaces';
+import type { MemoryAllocator, Timer } from '@ebbrt/interfaces';
 import { EbbRef } from '@ebbrt/core-translation';
 
 const timerRef = new EbbRef<Timer>(SystemEbbIds.Timer);
-
-function parseIp(field: string, text: string): Ipv4Address {
-  try {
-    return ipv4(text);
-  } catch (e) {
-    throw new UsageError(`@ebbrt/network-manager-lwip: ${field}: ${(e as Error).message}`);
-  }
-}
+const memRef = new EbbRef<MemoryAllocator>(SystemEbbIds.MemoryAllocator);
 
 /** Node-wide part of the native NetworkManager: the virtio-net driver and the eth0 interface. */
 export class LwipNetworkManagerRoot implements NetworkManagerRoot {
@@ -54,26 +46,8 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
   ) {
     this.node = nodeContextOf(nodeInfo);
     const useDhcp = options.address === 'dhcp';
-    const [addrText, prefixText] = options.address.split('/');
-    // With DHCP the interface starts unconfigured (0.0.0.0/0) until the client binds a lease.
-    const address = useDhcp ? 0 : parseIp('address', addrText!);
-    let netmask: number;
-    if (useDhcp) {
-      netmask = 0;
-    } else if (prefixText !== undefined) {
-      const prefix = Number(prefixText);
-      if (!(prefix >= 0 && prefix <= 32)) throw new UsageError(`@ebbrt/network-manager-lwip: address: bad prefix /${prefixText}`);
-      netmask = prefixToMask(prefix);
-      if (options.netmask !== undefined && parseIp('netmask', options.netmask) !== netmask) {
-        throw new UsageError('@ebbrt/network-manager-lwip: netmask disagrees with the prefix length of address');
-      }
-    } else if (options.netmask !== undefined) {
-      netmask = parseIp('netmask', options.netmask);
-      if (maskToPrefix(netmask) < 0) throw new UsageError(`@ebbrt/network-manager-lwip: netmask ${options.netmask} is not contiguous`);
-    } else {
-      throw new UsageError("@ebbrt/network-manager-lwip: address needs a prefix length ('10.0.0.2/24') or a netmask option");
-    }
-    const gateway = options.gateway === undefined || useDhcp ? undefined : parseIp('gateway', options.gateway);
+    // The schema checked the addressing; DHCP starts unconfigured (0.0.0.0/0) until a lease is bound.
+    const { address, netmask, gateway } = addressingOf(options);
     this.driver = new VirtioNetDriver(simulation, machine, this.node.numCores, { ...options });
     const cfg: IfaceConfig = {
       name: 'eth0',
@@ -87,8 +61,11 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
       arpExpiryUs: options.arpExpiryUs,
       arpQueueLimit: options.arpQueueLimit,
       arpCacheSize: options.arpCacheSize,
+      ipReassemblyTimeoutUs: options.ipReassemblyTimeoutUs,
+      icmpErrorRatePerSec: options.icmpErrorRatePerSec,
+      icmpErrorBurst: options.icmpErrorBurst,
     };
-    this.iface = new NetInterface(cfg, simulation, (chain: IOBuf) => {
+    const transmit = (chain: IOBuf): void => {
       const core = this.node.numCores === 1 ? 0 : NetInterface.currentCoreIndex();
       const d = this.driver.cores[core];
       if (d === undefined) {
@@ -98,7 +75,16 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
         return;
       }
       d.transmit(chain);
-    });
+    };
+    this.iface = new NetInterface(
+      cfg,
+      {
+        nowNs: () => simulation.now(),
+        startTimer: (fn, delayUs) => timerRef.deref().start(fn, delayUs),
+        allocIOBuf: (size) => memRef.deref().allocIOBuf(size),
+      },
+      { headroom: this.driver.headroom, transmit },
+    );
     this.reps = new Array<LwipNetworkManager | undefined>(this.node.numCores).fill(undefined);
     // Queue setup must happen on each core (its MemoryAllocator rep) and before DRIVER_OK.
     const em = this.node.localIdMap.get(SystemEbbIds.EventManager) as EventManagerRoot | undefined;
@@ -106,6 +92,9 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
       throw new UsageError('@ebbrt/network-manager-lwip: install the EventManager before the NetworkManager');
     }
     const iface = this.iface;
+    // SYN-cookie / ISN key: unpredictable on realtime runs; seeded (reproducible) under the virtual clock.
+    const realtime = simulation.clockKind === 'realtime';
+    const secrets = simulation.prng.fork(`tcp-secret:${cfg.mac}`);
     this.tcp = new TcpStack(
       {
         mss: options.mtu - 40,
@@ -116,12 +105,13 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
         maxSynRetries: options.tcpMaxSynRetries,
         mslNs: options.tcpMslUs * 1000,
         synBacklog: options.tcpSynBacklog,
+        synCookies: options.tcpSynCookies,
       },
       {
         localAddress: () => iface.config.address,
         nowNs: () => simulation.now(),
         allocFrame: (size) => iface.allocFrame(size),
-        l4Offset: L4_OFFSET,
+        l4Offset: iface.l4Offset,
         ipOutput: (chain, dst, len) => iface.tcpOutput(chain, dst, len),
         chainChecksumAdd,
         startTimer: (fn, delayUs) => timerRef.deref().start(fn, delayUs),
@@ -129,6 +119,8 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
         numCores: this.node.numCores,
         // A microtask runs after the driver's whole receive batch, still on this core.
         defer: (fn) => queueMicrotask(fn),
+        randomU32: realtime ? () => globalThis.crypto.getRandomValues(new Uint32Array(1))[0]! : () => secrets.nextU32(),
+        secureIsn: realtime,
         rxCoreOf: (remote, remotePort, localPort) =>
           rssHashOf(remote, iface.config.address, IpProtocol.Tcp, remotePort, localPort) % this.driver.device.queuePairs,
       },

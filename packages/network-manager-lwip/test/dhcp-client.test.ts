@@ -20,7 +20,7 @@ import {
   type LwipNetworkManager,
   type LwipNetworkManagerRoot,
 } from '../src/index.js';
-import { seeds } from './fixtures.js';
+import { seeds } from '@ebbrt/testkit/net';
 
 interface Node {
   nm: LwipNetworkManagerRoot;

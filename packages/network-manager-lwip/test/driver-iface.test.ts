@@ -3,7 +3,7 @@ import { VIRTIO_NET_F, VIRTIO_STATUS, featureBit } from '@ebbrt/hw-x86sim';
 import { IOBuf, SystemEbbIds, UsageError, type MemoryAllocator, type UdpSocket } from '@ebbrt/interfaces';
 import { describe, expect, it } from 'vitest';
 import { emitIpv4, emitUdp, ipv4, totalDrops } from '../src/index.js';
-import { netFixture, payloadFor, seeds, type NetFixture } from './fixtures.js';
+import { netFixture, payloadFor, seeds, type NetFixture } from '@ebbrt/testkit/net';
 
 const memRef = new EbbRef<MemoryAllocator>(SystemEbbIds.MemoryAllocator);
 const LAT = 10_000;

@@ -11,7 +11,7 @@ import { IOBuf, SystemEbbIds, type EventManagerRoot, type NetworkManager, type T
 import { HostedNetworkManager, hostedNetworkOptionsSchema, manifest as hostedManifest } from '@ebbrt/network-manager-hosted';
 import { describe, expect, it } from 'vitest';
 import { newEchoStats, startEcho } from './echo-app.js';
-import { netFixture, payloadFor } from './fixtures.js';
+import { netFixture, payloadFor } from '@ebbrt/testkit/net';
 
 const MB = 1 << 20;
 const sha = (chunks: Iterable<Uint8Array>): string => {

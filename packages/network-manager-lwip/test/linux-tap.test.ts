@@ -7,7 +7,7 @@ import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UdpSocket } from '@ebbrt/interfaces';
-import { LINUX_ADDRESS, NODE_ADDRESS, linuxPrerequisites, parsePing, startLinuxNetns, type LinuxNetns } from './linux-netns.js';
+import { LINUX_ADDRESS, NODE_ADDRESS, linuxPrerequisites, parsePing, startLinuxNetns, type LinuxNetns } from '@ebbrt/testkit/linux-netns';
 
 const pre = linuxPrerequisites();
 const reason = pre.ok ? '' : pre.reason;

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IOBuf, type TcpConnection, type TcpListener } from '@ebbrt/interfaces';
-import { LINUX_ADDRESS, NODE_ADDRESS, linuxPrerequisites, startLinuxNetns, type LinuxNetns } from './linux-netns.js';
+import { LINUX_ADDRESS, NODE_ADDRESS, linuxPrerequisites, startLinuxNetns, type LinuxNetns } from '@ebbrt/testkit/linux-netns';
 
 const MB = 1024 * 1024;
 const SIZE = 10 * MB;

@@ -183,4 +183,66 @@ describe('Ipv4Reassembler (RFC 791 3.2)', () => {
       ),
     );
   });
+
+  it('bounds each source: its own oldest datagram is evicted, other sources keep their entries', () => {
+    const p = new Uint8Array(4096);
+    const r = new Ipv4Reassembler({ timeout: 1000, maxDatagrams: 8, maxDatagramsPerSource: 2 });
+    const OTHER = 0x0a000009;
+    expect(kind(r.accept(fragment(p, 0, 8, true, 1, 17, OTHER), 0))).toBe('pending');
+    for (let id = 10; id < 20; id++) expect(kind(r.accept(fragment(p, 0, 8, true, id), 0))).toBe('pending');
+    expect(r.pendingDatagrams).toBe(3); // two of SRC's (the newest), one of OTHER's
+    expect(r.evicted).toBe(8);
+    // SRC's newest (id 19) still completes; OTHER's is untouched.
+    expect(kind(r.accept(fragment(p, 8, 8, false, 19), 1))).toBe('complete');
+    expect(kind(r.accept(fragment(p, 8, 8, false, 1, 17, OTHER), 1))).toBe('complete');
+    // Bytes per source: SRC may hold 64 bytes; a new 48-byte fragment evicts its older datagram.
+    const b = new Ipv4Reassembler({ timeout: 1000, maxBufferedBytesPerSource: 64 });
+    expect(kind(b.accept(fragment(p, 0, 48, true, 1), 0))).toBe('pending');
+    expect(kind(b.accept(fragment(p, 0, 48, true, 2), 0))).toBe('pending');
+    expect(b.pendingDatagrams).toBe(1);
+    expect(b.bufferedBytes).toBe(48);
+    // One datagram alone larger than the source's share is refused.
+    expect(kind(b.accept(fragment(p, 48, 24, true, 2), 0))).toBe('source-buffer-full');
+    expect(b.bufferedBytes).toBe(48);
+  });
+
+  it('a full table discards timed-out datagrams before refusing, and reports its next deadline', () => {
+    const p = new Uint8Array(64);
+    const r = new Ipv4Reassembler({ timeout: 100, maxDatagrams: 2, maxDatagramsPerSource: 1 });
+    expect(r.nextDeadline).toBeUndefined();
+    r.accept(fragment(p, 0, 8, true, 1, 17, 1), 0);
+    r.accept(fragment(p, 0, 8, true, 2, 17, 2), 50);
+    expect(r.nextDeadline).toBe(100);
+    expect(kind(r.accept(fragment(p, 0, 8, true, 3, 17, 3), 99))).toBe('too-many-datagrams');
+    expect(kind(r.accept(fragment(p, 0, 8, true, 3, 17, 3), 100))).toBe('pending'); // the first expired
+    expect(r.timedOut).toBe(1);
+    expect(r.nextDeadline).toBe(150);
+  });
+
+  it('never exceeds its per-source limits under random hostile fragments from a few sources', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ src: fc.nat(3), id: fc.nat(9), off: fc.nat(100), len: fc.integer({ min: 1, max: 30 }), more: fc.boolean(), t: fc.nat(20) }), { maxLength: 300 }),
+        (ops) => {
+          const p = new Uint8Array(2000);
+          const r = new Ipv4Reassembler({ timeout: 100, maxDatagrams: 8, maxDatagramsPerSource: 3, maxBufferedBytes: 1000, maxBufferedBytesPerSource: 400 });
+          let now = 0;
+          for (const op of ops) {
+            now += op.t;
+            const src = 0x0a000010 + op.src;
+            r.accept(fragment(p, op.off * 8, op.more ? op.len * 8 : op.len, op.more, op.id, 17, src), now);
+            expect(r.pendingDatagrams).toBeLessThanOrEqual(8);
+            expect(r.bufferedBytes).toBeLessThanOrEqual(1000);
+            for (let s = 0; s < 4; s++) {
+              expect(r.pendingFrom(0x0a000010 + s)).toBeLessThanOrEqual(3);
+              expect(r.bufferedFrom(0x0a000010 + s)).toBeLessThanOrEqual(400);
+            }
+          }
+          r.expire(now + 100);
+          expect(r.pendingDatagrams).toBe(0);
+          expect(r.bufferedBytes).toBe(0);
+        },
+      ),
+    );
+  });
 });

@@ -4,13 +4,15 @@
  * segments. Timers are events on the same clock. Deterministic, no Simulation needed.
  */
 import { IOBuf, type TimerHandle } from '@ebbrt/interfaces';
-import { checksumAdd, checksumFinish, ipv4, pseudoHeaderSum, TcpStack, type TcpConfig, DEFAULT_RTO } from '../src/index.js';
-import { chainChecksumAdd } from '../src/iface/net-interface.js';
+import { checksumAdd, checksumFinish, ipv4, pseudoHeaderSum, TcpStack, type TcpConfig, type TcpEnv, DEFAULT_RTO } from '../src/index.js';
+import { chainChecksumAdd } from '../src/wire/checksum.js';
 
 const L4 = 46;
 
 export interface Seg {
   from: number;
+  /** Destination address (a segment to an address that is neither stack's is lost after the tap). */
+  to: number;
   bytes: Uint8Array;
 }
 
@@ -27,7 +29,10 @@ export class Harness {
   latencyNs = 20_000;
   log: string[] = [];
 
-  constructor(config: Partial<TcpConfig> = {}) {
+  constructor(
+    config: Partial<TcpConfig> = {},
+    private readonly envExtra: Partial<Pick<TcpEnv, 'randomU32' | 'secureIsn'>> = {},
+  ) {
     const cfg: TcpConfig = {
       mss: 1460,
       receiveWindow: 256 * 1024,
@@ -52,8 +57,9 @@ export class Harness {
       ipOutput: (chain, dst, len) => {
         const flat = chain.toUint8Array().slice(L4, L4 + len);
         chain.releaseChain();
-        const seg = { from: addr, bytes: flat };
+        const seg = { from: addr, to: dst, bytes: flat };
         if (!this.tap(seg)) return;
+        if (dst !== this.addrA && dst !== this.addrB) return; // nobody there: the address never answers
         this.at(this.now + this.latencyNs, () => {
           const s = peer();
           const frame = IOBuf.wrap(seg.bytes);
@@ -64,7 +70,17 @@ export class Harness {
       startTimer: (fn, us) => this.at(this.now + us * 1000, fn),
       post: (_core, fn) => fn(),
       numCores: 1,
+      ...this.envExtra,
     });
+  }
+
+  /** Hands `bytes` (a TCP segment from `from`) to the stack at `to` now, as if off the wire. */
+  inject(to: TcpStack, bytes: Uint8Array, from: number): boolean {
+    const frame = IOBuf.wrap(bytes);
+    const dst = to === this.a ? this.addrA : this.addrB;
+    const kept = to.input(frame, bytes, 0, bytes.length, from, dst);
+    if (!kept) frame.release();
+    return kept;
   }
 
   at(atNs: number, fn: () => void): TimerHandle {
@@ -119,3 +135,31 @@ export function fixChecksum(b: Uint8Array, src: number, dst: number): void {
 export const flags = (b: Uint8Array): number => b[13]!;
 export const windowOf = (b: Uint8Array): number => (b[14]! << 8) | b[15]!;
 export const payloadLen = (b: Uint8Array): number => b.length - (b[12]! >> 4) * 4;
+
+/** A crafted TCP segment (checksummed), options as raw bytes (may be malformed on purpose). */
+export function craft(
+  src: number,
+  dst: number,
+  f: { sport: number; dport: number; seq: number; ack?: number; flags: number; window?: number; options?: number[]; payload?: Uint8Array },
+): Uint8Array {
+  const opts = f.options ?? [];
+  const optLen = (opts.length + 3) & ~3;
+  const hl = 20 + optLen;
+  const pay = f.payload ?? new Uint8Array(0);
+  const b = new Uint8Array(hl + pay.length);
+  const dv = new DataView(b.buffer);
+  dv.setUint16(0, f.sport);
+  dv.setUint16(2, f.dport);
+  dv.setUint32(4, f.seq >>> 0);
+  dv.setUint32(8, (f.ack ?? 0) >>> 0);
+  b[12] = (hl / 4) << 4;
+  b[13] = f.flags;
+  dv.setUint16(14, f.window ?? 65535);
+  b.set(opts, 20);
+  b.set(pay, hl);
+  fixChecksum(b, src, dst);
+  return b;
+}
+
+export const seqOf = (b: Uint8Array): number => new DataView(b.buffer, b.byteOffset).getUint32(4);
+export const ackOf = (b: Uint8Array): number => new DataView(b.buffer, b.byteOffset).getUint32(8);

@@ -2,7 +2,7 @@ import { IOBuf, UsageError, type TcpConnection, type TcpHandler } from '@ebbrt/i
 import { describe, expect, it } from 'vitest';
 import { TcpFlags } from '../src/index.js';
 import { fixChecksum, flags, Harness, payloadLen } from './tcp-harness.js';
-import { payloadFor } from './fixtures.js';
+import { payloadFor } from '@ebbrt/testkit/net';
 
 interface Rec {
   data: number[];

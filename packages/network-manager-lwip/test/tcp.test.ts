@@ -4,7 +4,7 @@ import { IOBuf, SystemEbbIds, type TcpConnection, type TcpHandler } from '@ebbrt
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ReassemblyQueue, RtoEstimator, seqLt } from '../src/index.js';
-import { netFixture, payloadFor, seeds, type NetFixture } from './fixtures.js';
+import { netFixture, payloadFor, seeds, type NetFixture } from '@ebbrt/testkit/net';
 
 const MB = 1024 * 1024;
 const FAULTS = { loss: 0.03, duplicate: 0.03, reorder: 0.05, reorderDelayNs: 30_000, corrupt: 0.03 };

@@ -6,16 +6,11 @@
  */
 import { fileURLToPath } from 'node:url';
 import { runApp } from '../src/index.js';
-import type { BenchReport } from '../../../scripts/bench-lib.js';
+import { median, type BenchReport } from '@ebbrt/bench-kit';
 
 const ONE = fileURLToPath(new URL('./apps/one-node', import.meta.url));
 const HUNDRED = fileURLToPath(new URL('./apps/hundred-nodes', import.meta.url));
 const quiet = { output: () => {} };
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 export default async function run(): Promise<BenchReport> {
   const coldStart = performance.now();

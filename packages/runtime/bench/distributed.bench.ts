@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchReport, BenchResult } from '../../../scripts/bench-lib.js';
+import type { BenchReport, BenchResult } from '@ebbrt/bench-kit';
 import { runApp } from '../src/index.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));

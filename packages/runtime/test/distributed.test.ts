@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runApp } from '../src/index.js';
-import { tempApp } from './temp-app.js';
+import { seeds, tempApp } from './temp-app.js';
 
 // Back-end: the counter's type is registered; its root and reps are made by the first message.
 const nodeMain = `import { SystemEbbIds, IOBuf } from '@ebbrt/interfaces';
@@ -79,12 +79,6 @@ export async function main(ctx) {
   ctx.log('getNum ' + whole + ' frontend ' + em.getNumNode());
 }
 `;
-
-function seeds(n: number): number[] {
-  const one = process.env.EBBRT_SEED;
-  if (one !== undefined && one !== '') return [Number(one)];
-  return Array.from({ length: process.env.EBBRT_QUICK ? 3 : n }, (_, i) => i + 1);
-}
 
 async function runCluster(seed: number, nodes = 4, platform: 'in-process' | 'process' = 'in-process'): Promise<string[]> {
   const app = tempApp(

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { runApp } from '../src/index.js';
 import { seeds, tempApp } from './temp-app.js';
-import { EtcdServer, etcdMissingReason } from '../../global-id-map-etcd/test/etcd-server.js';
+import { EtcdServer, etcdMissingReason } from '@ebbrt/testkit/etcd-server';
 
 const common = `import { SystemEbbIds, IOBuf } from '@ebbrt/interfaces';
 import { EbbRef, MulticoreRoot, staticEbbId } from '@ebbrt/core-translation';

@@ -25,9 +25,4 @@ export function baseConfig(overrides: Record<string, unknown> = {}): Record<stri
   };
 }
 
-/** Seeds to run: just EBBRT_SEED when set, else 1..n (3 with EBBRT_QUICK). */
-export function seeds(n: number): number[] {
-  const one = process.env.EBBRT_SEED;
-  if (one !== undefined && one !== '') return [Number(one)];
-  return Array.from({ length: process.env.EBBRT_QUICK ? Math.min(3, n) : n }, (_, i) => i + 1);
-}
+export { seeds } from '@ebbrt/testkit/seeds';

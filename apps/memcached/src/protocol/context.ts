@@ -70,14 +70,42 @@ export function generalStats(ctx: ProtocolContext): Array<[string, string]> {
   ];
 }
 
-/** `stats settings`. */
+/** `stats settings`: the settings that mean something here, in memcached 1.6's order and names. */
 export function settingsStats(ctx: ProtocolContext): Array<[string, string]> {
   return [
     ['maxbytes', String(ctx.store.memoryLimit)],
-    ['item_size_max', String(ctx.store.maxItemSize)],
-    ['num_threads', String(ctx.threads)],
     ['verbosity', String(ctx.verbosity)],
+    ['evictions', 'on'],
+    ['growth_factor', '1.25'],
+    ['chunk_size', '48'],
+    ['num_threads', String(ctx.threads)],
+    ['stat_key_prefix', ':'],
+    ['detail_enabled', 'no'],
     ['cas_enabled', 'yes'],
     ['binding_protocol', 'auto-negotiate'],
+    ['item_size_max', String(ctx.store.maxItemSize)],
+    ['slab_chunk_max', String(Math.floor(ctx.store.maxItemSize / 2))],
+    ['flush_enabled', 'yes'],
+    ['dump_enabled', 'yes'],
   ];
+}
+
+/**
+ * A named stats group both protocols answer (`stats items`, binary STAT "slabs"...), or
+ * undefined for a name memcached does not know (`ERROR`, binary key-not-found).
+ */
+export function namedStats(ctx: ProtocolContext, name: string): Array<[string, string]> | undefined {
+  switch (name) {
+    case 'settings':
+      return settingsStats(ctx);
+    case 'items':
+      return ctx.store.itemsStats();
+    case 'slabs':
+      return ctx.store.slabs.slabs();
+    case 'sizes':
+      // memcached tracks sizes only with -o track_sizes; off by default, as here.
+      return [['sizes_status', 'disabled']];
+    default:
+      return undefined;
+  }
 }

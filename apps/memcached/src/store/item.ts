@@ -9,6 +9,10 @@ import type { IOBuf } from '@ebbrt/interfaces';
 export class Item {
   prev: Item | null = null;
   next: Item | null = null;
+  /** memcached's slab class for this item's shape (slab-classes.ts), set when linked. */
+  cls = 0;
+  /** Store clock (ms) of the last access: `stats items` age, eviction time. */
+  atMs = 0;
   constructor(
     readonly key: string,
     public value: IOBuf | null,

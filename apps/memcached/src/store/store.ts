@@ -3,6 +3,7 @@ import { StorageAccounting } from './accounting.js';
 import { deadlineMs, EXPIRED, isPast } from './expiry.js';
 import { Item } from './item.js';
 import { Lru } from './lru.js';
+import { SlabBook } from './slab-stats.js';
 import { applyDelta, parseStoredU64 } from './numeric.js';
 
 /** Longest key memcached accepts, in bytes. */
@@ -80,6 +81,8 @@ export class StoreCounters {
  */
 export class MemcachedStore {
   readonly counters = new StoreCounters();
+  /** memcached's slab classes and their counters (`stats items`, `stats slabs`, `stats cachedump`). */
+  readonly slabs: SlabBook;
   /** CAS unique of the item the last successful store/arith wrote. */
   lastCas = 0;
   /** Value the last successful arith produced. */
@@ -100,6 +103,7 @@ export class MemcachedStore {
     if (!(options.memoryLimit > 0)) throw new RangeError(`memoryLimit must be positive, got ${options.memoryLimit}`);
     if (!(options.maxItemSize > 0)) throw new RangeError(`maxItemSize must be positive, got ${options.maxItemSize}`);
     this.allocate = options.allocate ?? ((size) => IOBuf.allocate(size));
+    this.slabs = new SlabBook(options.maxItemSize);
   }
 
   // ------------------------------------------------------------ accounting
@@ -142,6 +146,22 @@ export class MemcachedStore {
     return keys;
   }
 
+  /** `stats items` (memcached 1.6's fields; walks the LRU). */
+  itemsStats(): Array<[string, string]> {
+    return this.slabs.items(this.lru, this.options.nowMs());
+  }
+
+  /** `stats cachedump <cls> <limit>` as text, through the final END. */
+  cachedump(cls: number, limit: number): string {
+    return this.slabs.cachedump(this.lru, cls, limit);
+  }
+
+  /** `stats reset`: zeroes the counters (memcached keeps items, pages and connection counts). */
+  resetStats(): void {
+    Object.assign(this.counters, new StoreCounters());
+    this.slabs.resetCounters();
+  }
+
   // ------------------------------------------------------------ reads
 
   /** A live item (counted as a get; marks it recently used), or undefined. */
@@ -157,6 +177,8 @@ export class MemcachedStore {
       return undefined;
     }
     this.counters.get_hits++;
+    this.slabs.counters.getHits[item.cls]!++;
+    item.atMs = now;
     this.lru.touch(item);
     return item;
   }
@@ -182,7 +204,9 @@ export class MemcachedStore {
       return undefined;
     }
     this.counters.touch_hits++;
+    this.slabs.counters.touchHits[item.cls]!++;
     item.deadline = deadlineMs(exptime, now);
+    item.atMs = now;
     this.lru.touch(item);
     return item;
   }
@@ -200,6 +224,10 @@ export class MemcachedStore {
     this.applyPendingFlush(now);
     this.counters.cmd_set++;
     if (length > this.options.maxItemSize) return this.reject(value, StoreStatus.TooLarge);
+    // memcached counts a set in the class of the item it allocated for the request.
+    const slab = this.slabs.counters;
+    const cls = this.slabs.classOf(key.length, length, flags);
+    slab.cmdSet[cls]!++;
     const existing = this.live(key, now);
     if (mode === StoreMode.Cas) {
       if (existing === undefined) {
@@ -208,11 +236,14 @@ export class MemcachedStore {
       }
       if (existing.cas !== cas) {
         this.counters.cas_badval++;
+        slab.casBadval[cls]!++;
         return this.reject(value, StoreStatus.Exists);
       }
       this.counters.cas_hits++;
+      slab.casHits[cls]!++;
     } else if (mode === StoreMode.Add) {
       if (existing !== undefined) {
+        existing.atMs = now;
         this.lru.touch(existing); // memcached bumps an item a failed add found
         return this.reject(value, StoreStatus.NotStored);
       }
@@ -260,6 +291,7 @@ export class MemcachedStore {
       return false;
     }
     this.counters.delete_hits++;
+    this.slabs.counters.deleteHits[item.cls]!++;
     this.unlink(item);
     return true;
   }
@@ -291,10 +323,17 @@ export class MemcachedStore {
     }
     const current = parseStoredU64(item.value, item.length);
     if (current === null) return StoreStatus.NonNumeric;
-    if (incr) this.counters.incr_hits++;
-    else this.counters.decr_hits++;
+    if (incr) {
+      this.counters.incr_hits++;
+      this.slabs.counters.incrHits[item.cls]!++;
+    } else {
+      this.counters.decr_hits++;
+      this.slabs.counters.decrHits[item.cls]!++;
+    }
     const next = applyDelta(current, delta, incr);
-    const buf = this.formatNumber(next);
+    // memcached rewrites a number that got no longer in place, padded with spaces to the old
+    // length ("10" decr 1 is "9 "); a longer one becomes a new item of its own length.
+    const buf = this.formatNumber(next, item.length);
     if (buf === null) return StoreStatus.NoMemory;
     // Replace the value in place (the number is new bytes; incr/decr cannot be zero copy).
     if (item.value !== null) {
@@ -302,9 +341,12 @@ export class MemcachedStore {
       item.value.releaseChain();
     }
     this.valueBytes += buf.length - item.length;
+    this.slabs.unlink(item);
     item.value = buf;
     item.length = buf.length;
+    this.slabs.link(item); // a longer number may move it to the next class
     item.cas = this.nextCas++;
+    item.atMs = now;
     this.accounting.charge(buf);
     this.lru.touch(item);
     this.evict(item);
@@ -333,6 +375,7 @@ export class MemcachedStore {
     const before = this.chargedBytes;
     while (this.lru.tail !== null && before - this.chargedBytes < bytes) {
       this.counters.evictions++;
+      this.slabs.evicted(this.lru.tail, this.options.nowMs());
       this.unlink(this.lru.tail);
     }
     return before - this.chargedBytes;
@@ -342,6 +385,7 @@ export class MemcachedStore {
   clear(): void {
     for (let i = this.lru.head; i !== null; ) {
       const next: Item | null = i.next;
+      this.slabs.unlink(i);
       this.releaseValue(i);
       i = next;
     }
@@ -364,6 +408,7 @@ export class MemcachedStore {
     if (item === undefined) return undefined;
     if (!isPast(item.deadline, now)) return item;
     this.counters.reclaimed++;
+    this.slabs.counters.reclaimed[item.cls]!++;
     this.unlink(item);
     return undefined;
   }
@@ -378,6 +423,8 @@ export class MemcachedStore {
   }
 
   private insert(item: Item): void {
+    item.atMs = this.options.nowMs();
+    this.slabs.link(item);
     this.items.set(item.key, item);
     this.lru.pushFront(item);
     this.keyBytes += item.key.length;
@@ -395,13 +442,19 @@ export class MemcachedStore {
     while (this.chargedBytes > limit) {
       const victim = this.lru.tail;
       if (victim === null || victim === keep) break;
-      if (isPast(victim.deadline, now)) this.counters.reclaimed++;
-      else this.counters.evictions++;
+      if (isPast(victim.deadline, now)) {
+        this.counters.reclaimed++;
+        this.slabs.counters.reclaimed[victim.cls]!++;
+      } else {
+        this.counters.evictions++;
+        this.slabs.evicted(victim, now);
+      }
       this.unlink(victim);
     }
   }
 
   private unlink(item: Item): void {
+    this.slabs.unlink(item);
     this.items.delete(item.key);
     this.lru.remove(item);
     this.keyBytes -= item.key.length;
@@ -417,9 +470,13 @@ export class MemcachedStore {
     v.releaseChain();
   }
 
-  /** A new buffer holding `n` in decimal; on OutOfMemoryError sheds items and retries once. */
-  private formatNumber(n: bigint): IOBuf | null {
-    const text = n.toString();
+  /**
+   * A new buffer holding `n` in decimal, space-padded to `width` when it fits in it; on
+   * OutOfMemoryError sheds items and retries once.
+   */
+  private formatNumber(n: bigint, width = 0): IOBuf | null {
+    let text = n.toString();
+    if (text.length < width) text = text.padEnd(width, ' ');
     let buf: IOBuf;
     try {
       buf = this.allocate(text.length);

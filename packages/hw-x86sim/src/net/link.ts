@@ -277,6 +277,15 @@ export class NetworkFabric {
   }
 
   /**
+   * Record every frame that enters the fabric from any endpoint (connected now or later, through a
+   * link or plugged straight into the switch), once, as it reaches the switch: both directions of
+   * every conversation, including the frames a TAP bridge brings in from Linux.
+   */
+  capture(writer: FrameCapture): void {
+    this.switch.captureIngress(writer);
+  }
+
+  /**
    * Removes a link (its endpoint's machine is gone): the link drops what is sent into it, the
    * switch port is unplugged and forgets its addresses, so nothing here keeps the endpoint alive.
    */

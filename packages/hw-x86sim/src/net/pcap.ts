@@ -22,17 +22,28 @@ export interface PcapWriterOptions {
   nanosecond?: boolean;
   /** Bytes of each frame stored (longer frames are truncated; orig_len keeps the real length). Default 65535. */
   snaplen?: number;
+  /**
+   * Unix time (integer ms) of simulation time 0, added to every timestamp: give
+   * `sim.wallClockOriginMs` for a realtime run so the capture shows calendar time and lines up
+   * with a capture taken on the Linux side. Default 0: timestamps are simulation time (a virtual
+   * run's capture then starts at 1970-01-01 and is byte-identical by seed).
+   */
+  epochOriginMs?: number;
 }
 
 /**
  * A classic libpcap writer: little-endian global header (version 2.4, LINKTYPE_ETHERNET 1), one
  * record per frame, timestamps taken from simulation time (virtual or realtime nanoseconds since
- * the simulation started). Collects into memory (`bytes()`) and/or writes a file as it goes.
+ * the simulation started) plus `epochOriginMs`. Collects into memory (`bytes()`) and/or writes a file as it goes.
  */
 export class PcapWriter implements FrameCapture {
   readonly nanosecond: boolean;
   readonly snaplen: number;
   readonly path: string | undefined;
+  readonly epochOriginMs: number;
+  /** epochOriginMs split once: whole seconds, and the rest in ns (the sum would not fit a double exactly in ns). */
+  private readonly originSec: number;
+  private readonly originNs: number;
   private fd: number | null = null;
   private readonly chunks: Uint8Array[] = [];
   private readonly keepInMemory: boolean;
@@ -45,6 +56,13 @@ export class PcapWriter implements FrameCapture {
     if (!Number.isInteger(this.snaplen) || this.snaplen < 1) {
       throw new RangeError(`pcap snaplen must be a positive integer, got ${this.snaplen}`);
     }
+    const origin = options.epochOriginMs ?? 0;
+    if (!Number.isSafeInteger(origin) || origin < 0 || origin >= 2 ** 32 * 1000) {
+      throw new RangeError(`pcap epochOriginMs must be an integer number of ms in 0..2^32 s, got ${String(options.epochOriginMs)}`);
+    }
+    this.epochOriginMs = origin;
+    this.originSec = Math.floor(origin / 1000);
+    this.originNs = (origin % 1000) * 1e6;
     this.path = options.path;
     this.keepInMemory = options.path === undefined;
     if (options.path !== undefined) this.fd = openSync(options.path, 'w');
@@ -68,8 +86,13 @@ export class PcapWriter implements FrameCapture {
   record(timeNs: number, frame: Uint8Array): void {
     if (this.closed) return;
     const t = Math.max(0, Math.floor(timeNs));
-    const sec = Math.floor(t / 1e9);
-    const frac = t - sec * 1e9;
+    let sec = Math.floor(t / 1e9);
+    let frac = t - sec * 1e9 + this.originNs;
+    if (frac >= 1e9) {
+      frac -= 1e9;
+      sec++;
+    }
+    sec += this.originSec;
     const incl = Math.min(frame.length, this.snaplen);
     const rec = new Uint8Array(PCAP_RECORD_HEADER_BYTES + incl);
     const dv = new DataView(rec.buffer);

@@ -54,6 +54,8 @@ export class L2Switch {
   readonly stats: SwitchStats = { received: 0, unicast: 0, flooded: 0, filtered: 0 };
   private readonly sim: Simulation;
   private readonly ports: SwitchPort[] = [];
+  /** Captures of every frame entering any port (see `captureIngress`). */
+  private readonly ingressCaptures: FrameCapture[] = [];
   /** MAC (as a 48-bit number: no string per frame) → port. */
   private readonly table = new Map<number, SwitchPort>();
 
@@ -110,9 +112,23 @@ export class L2Switch {
     this.port(portIndex)._captures.push(writer);
   }
 
+  /**
+   * Record every frame entering the switch, on any port (present or added later), once, stamped
+   * with simulation time: each endpoint's transmissions as they arrive, whatever they are (NICs,
+   * the TAP bridge's frames from Linux). Frames the switch forwards are not recorded again.
+   */
+  captureIngress(writer: FrameCapture): void {
+    this.ingressCaptures.push(writer);
+  }
+
   /** @internal */
   _ingress(port: SwitchPort, frame: Uint8Array): void {
     this.stats.received++;
+    const all = this.ingressCaptures;
+    if (all.length > 0) {
+      const t = this.sim.now();
+      for (const c of all) c.record(t, frame);
+    }
     this.recordAt(port, frame);
     if (frame.length < ETH_HEADER_BYTES) {
       this.stats.filtered++;

@@ -32,4 +32,20 @@ export interface FileSystem {
   stat(path: string): Promise<FileStat>;
   /** Entry names of a directory, sorted. */
   readdir(path: string): Promise<string[]>;
+  /** As {@link stat}, but a symbolic link is reported as itself. */
+  lstat(path: string): Promise<FileStat>;
+  /** Up to `length` bytes from `offset` (fewer at the end of the file, none past it). */
+  read(path: string, offset: number, length: number): Promise<IOBuf>;
+  /** Writes `data` at `offset`, creating the file if needed and never truncating it. */
+  write(path: string, offset: number, data: FileData): Promise<void>;
+  /** Cuts (or zero-extends) the file to `length` bytes. */
+  truncate(path: string, length: number): Promise<void>;
+  /** Creates a directory; `recursive` creates missing parents and accepts an existing one. */
+  mkdir(path: string, options?: { recursive?: boolean }): Promise<void>;
+  /** Removes a file or a symbolic link (never what it points to). */
+  unlink(path: string): Promise<void>;
+  /** Removes an empty directory. */
+  rmdir(path: string): Promise<void>;
+  /** Renames within the root (replacing a file at `to`). */
+  rename(from: string, to: string): Promise<void>;
 }

@@ -57,7 +57,7 @@ export const InterfaceMembers: { readonly [K in SystemInterfaceName]: readonly (
   NetworkManager: ['interfaces', 'tcpListen', 'tcpConnect', 'udpBind'],
   Messenger: ['send', 'register', 'registerType', 'peers'],
   GlobalIdMap: ['get', 'set'],
-  FileSystem: ['readFile', 'writeFile', 'appendFile', 'stat', 'readdir'],
+  FileSystem: ['readFile', 'writeFile', 'appendFile', 'stat', 'readdir', 'lstat', 'read', 'write', 'truncate', 'mkdir', 'unlink', 'rmdir', 'rename'],
   NodeAllocator: ['allocateNode', 'freeNode', 'freeAll'],
 };
 

@@ -9,7 +9,8 @@
 // always accepts 255.255.255.255); the broadcast flag asks the server to reply that way.
 
 import { IOBuf, type TimerHandle } from '@ebbrt/interfaces';
-import type { NetInterface, UdpSocketImpl } from '../iface/net-interface.js';
+import type { NetInterface } from '../iface/net-interface.js';
+import type { UdpSocketImpl } from '../iface/udp.js';
 import {
   BootpOp,
   DHCP_CLIENT_PORT,

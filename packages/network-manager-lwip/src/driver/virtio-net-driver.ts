@@ -15,6 +15,7 @@ import { EbbRef } from '@ebbrt/core-translation';
 import { SystemEbbIds, type EventManager, type IdleHandle, type IOBuf, type MemoryAllocator, type Timer, type TimerHandle } from '@ebbrt/interfaces';
 import {
   VIRTIO_NET_F,
+  VIRTIO_NET_HDR_BYTES,
   VIRTIO_STATUS,
   featureBit,
   type Machine,
@@ -152,6 +153,11 @@ export class CoreNetDriver {
  * features; `setupCore` runs on each core (as an event) and writes DRIVER_OK after the last one.
  */
 export class VirtioNetDriver {
+  /**
+   * Bytes every transmitted chain must reserve in front of its Ethernet header: the virtio-net
+   * header, which `transmit` zeroes. The interface lays its headers out after this.
+   */
+  readonly headroom = VIRTIO_NET_HDR_BYTES;
   readonly device: VirtioNetDevice;
   readonly cores: (CoreNetDriver | undefined)[];
   private pendingCores: number;

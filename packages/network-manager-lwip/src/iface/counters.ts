@@ -26,6 +26,18 @@ export interface NetCounters {
   ipReassembled: number;
   ipFragmentsDropped: number;
   ipUnknownProtocol: number;
+  /** Datagrams dropped because the source was the limited or the subnet's broadcast (RFC 1122 3.2.1.3). */
+  ipSourceBroadcast: number;
+  /** ... a multicast (224.0.0.0/4) source. */
+  ipSourceMulticast: number;
+  /** ... a loopback (127.0.0.0/8) source. */
+  ipSourceLoopback: number;
+  /** Datagrams (not frames) under reassembly discarded when their time was up. */
+  ipReassemblyTimeouts: number;
+  /** Datagrams (not frames) under reassembly evicted for a newer one from the same source. */
+  ipReassemblyEvicted: number;
+  /** Fragments sent (datagrams above the MTU). */
+  ipFragmentsSent: number;
   /** Sends with no route (off-subnet destination and no gateway). */
   noRoute: number;
   // ICMP
@@ -36,6 +48,12 @@ export interface NetCounters {
   icmpEchoRepliesReceived: number;
   icmpUnmatchedReplies: number;
   icmpIgnored: number;
+  /** Destination-unreachable errors sent (UDP port unreachable). */
+  icmpUnreachableSent: number;
+  /** ICMP errors not sent because the token bucket was empty. */
+  icmpErrorsRateLimited: number;
+  /** ICMP errors not sent by RFC 1122 3.2.2 (about a broadcast, or to 0.0.0.0). */
+  icmpErrorsSuppressed: number;
   // UDP
   udpMalformed: number;
   udpBadChecksum: number;
@@ -75,6 +93,12 @@ export function newCounters(): NetCounters {
     ipReassembled: 0,
     ipFragmentsDropped: 0,
     ipUnknownProtocol: 0,
+    ipSourceBroadcast: 0,
+    ipSourceMulticast: 0,
+    ipSourceLoopback: 0,
+    ipReassemblyTimeouts: 0,
+    ipReassemblyEvicted: 0,
+    ipFragmentsSent: 0,
     noRoute: 0,
     icmpMalformed: 0,
     icmpBadChecksum: 0,
@@ -83,6 +107,9 @@ export function newCounters(): NetCounters {
     icmpEchoRepliesReceived: 0,
     icmpUnmatchedReplies: 0,
     icmpIgnored: 0,
+    icmpUnreachableSent: 0,
+    icmpErrorsRateLimited: 0,
+    icmpErrorsSuppressed: 0,
     udpMalformed: 0,
     udpBadChecksum: 0,
     udpNoSocket: 0,
@@ -95,11 +122,16 @@ export function newCounters(): NetCounters {
   };
 }
 
-/** Total of every drop counter (everything but traffic and success counts). */
+/**
+ * Total of every frame-drop counter (everything but traffic and success counts). Reassembly
+ * timeouts/evictions count datagrams whose fragments were accepted, and ICMP errors not sent
+ * are about frames already counted (`udpNoSocket`), so neither is in here.
+ */
 export function totalDrops(c: NetCounters): number {
   return (
     c.ethMalformed + c.ethNotForUs + c.ethUnknownType + c.arpMalformed + c.arpIgnored + c.arpFailed + c.arpQueueFull +
     c.ipMalformed + c.ipBadChecksum + c.ipNotForUs + c.ipFragmentsDropped + c.ipUnknownProtocol + c.noRoute +
+    c.ipSourceBroadcast + c.ipSourceMulticast + c.ipSourceLoopback +
     c.icmpMalformed + c.icmpBadChecksum + c.icmpUnmatchedReplies + c.icmpIgnored + c.udpMalformed + c.udpBadChecksum +
     c.udpNoSocket + c.internalErrors + c.noMemory + c.txNotReady
   );

@@ -6,7 +6,7 @@
 import { IOBuf } from '@ebbrt/interfaces';
 import { TcpFlags, type TcpSegment } from '../wire/tcp.js';
 import { congestionOnAck, congestionOnDupAck, initialCwnd } from './congestion.js';
-import { ackData, emit, output, sendAck, sendRstFor } from './output.js';
+import { ackData, emit, output, sendAck, sendRstFor, transmitSeg } from './output.js';
 import type { TcpPcb } from './pcb.js';
 import { seqAdd, seqDiff, seqGeq, seqGt, seqLeq, seqLt } from './seq.js';
 import type { TcpStack } from './stack.js';
@@ -21,6 +21,16 @@ export function pcbInput(stack: TcpStack, pcb: TcpPcb, frame: IOBuf, seg: TcpSeg
     return false;
   }
   const segSeq = seg.seq;
+  if (pcb.state === TcpState.SynRcvd && (flags & (TcpFlags.SYN | TcpFlags.ACK | TcpFlags.RST)) === TcpFlags.SYN && segSeq === pcb.irs) {
+    // The peer retransmitted its SYN: our SYN-ACK (or its ACK) was lost. Answer with the SYN-ACK
+    // now instead of waiting for our RTO (Linux does the same).
+    const synAck = pcb.unacked[0];
+    if (synAck !== undefined && synAck.syn) {
+      stack.stats.synRetransmitsAnswered++;
+      transmitSeg(stack, pcb, synAck, now);
+    }
+    return false;
+  }
   let payloadLen = seg.payloadLength;
   const segLen = seg.segmentLength;
   const rcvWnd = pcb.rcvWnd;
@@ -53,10 +63,6 @@ export function pcbInput(stack: TcpStack, pcb: TcpPcb, frame: IOBuf, seg: TcpSeg
     return false;
   }
   if ((flags & TcpFlags.SYN) !== 0) {
-    if (pcb.state === TcpState.SynRcvd && segSeq === pcb.irs) {
-      // Retransmitted SYN: our SYN-ACK was lost; it will be retransmitted by the RTO.
-      return false;
-    }
     sendAck(stack, pcb); // RFC 5961 4: challenge ACK
     return false;
   }
@@ -65,7 +71,7 @@ export function pcbInput(stack: TcpStack, pcb: TcpPcb, frame: IOBuf, seg: TcpSeg
   // ---- ACK processing
   if (pcb.state === TcpState.SynRcvd) {
     if (seqGt(ack, pcb.sndUna) && seqLeq(ack, pcb.sndMax)) {
-      if (pcb.listener !== undefined) pcb.listener.halfOpen--;
+      pcb.listener?.halfOpen.delete(pcb);
       const l = pcb.listener;
       pcb.listener = undefined;
       pcb.state = pcb.finQueued ? TcpState.FinWait1 : TcpState.Established;

@@ -14,14 +14,15 @@
 import { UsageError, type IOBuf, type TcpConnection, type TcpHandler } from '@ebbrt/interfaces';
 import { ipv4ToString, type Ipv4Address } from '../wire/ipv4-address.js';
 import { TcpFlags, TcpSegment } from '../wire/tcp.js';
-import { emptyTcpOptions, TCP_MAX_WINDOW_SCALE, type TcpOptions } from '../wire/tcp-options.js';
+import { emptyTcpOptions, resetTcpOptions, TCP_MAX_WINDOW_SCALE, type TcpOptions } from '../wire/tcp-options.js';
 import type { PhaseTrace } from '../phase-trace.js';
 import { pcbInput } from './input.js';
 import { TcpListenerImpl } from './listener.js';
 import { DeferredAcks, emit, output } from './output.js';
 import { TcpPcb } from './pcb.js';
+import { COOKIE_PERIOD_NS, HalfSipHash, rfc6528Isn, SynCookies, type CookieData } from './secrets.js';
 import { seqAdd } from './seq.js';
-import { currentCore, EMPTY_OPTIONS, newTcpStats, pcbKey, TcpState, type TcpConfig, type TcpEnv, type TcpStats } from './types.js';
+import { currentCore, EMPTY_OPTIONS, newTcpStats, pcbKey, TCP_MIN_SND_MSS, TcpState, type TcpConfig, type TcpEnv, type TcpStats } from './types.js';
 
 export class TcpStack {
   readonly pcbs = new Map<string, TcpPcb>();
@@ -46,6 +47,10 @@ export class TcpStack {
   readonly deferredAcks = new DeferredAcks(this);
   private nextEphemeral = 49152;
   private issCounter = 0x1234567;
+  /** Keyed hash for SYN cookies and RFC 6528 ISNs (key from env.randomU32). */
+  private readonly hasher: HalfSipHash;
+  private readonly cookies: SynCookies;
+  private readonly cookieData: CookieData = { mss: 0, windowScale: null, sackPermitted: false };
   readonly ourScale: number;
   /** Driver/stack/app spans for a latency breakdown; set only when the simulation traces. */
   phases: PhaseTrace | undefined = undefined;
@@ -57,6 +62,9 @@ export class TcpStack {
     let s = 0;
     while (s < TCP_MAX_WINDOW_SCALE && config.receiveWindow >> s > 0xffff) s++;
     this.ourScale = s;
+    const rnd = env.randomU32;
+    this.hasher = new HalfSipHash(rnd === undefined ? 0x243f6a88 : rnd(), rnd === undefined ? 0x85a308d3 : rnd());
+    this.cookies = new SynCookies(this.hasher);
   }
 
   // ================================================================ API
@@ -143,9 +151,18 @@ export class TcpStack {
   }
 
   private initSend(pcb: TcpPcb): void {
-    // Deterministic ISS (virtual time + counter); a real deployment wants RFC 6528.
+    if (this.env.secureIsn === true) {
+      pcb.iss = rfc6528Isn(this.hasher, this.env.localAddress(), pcb.remoteIp, pcb.localPort, pcb.remotePort, this.env.nowNs());
+      this.setIss(pcb);
+      return;
+    }
+    // Deterministic ISS under the virtual clock (virtual time + counter): reproducible runs.
     this.issCounter = (Math.imul(this.issCounter ^ (this.env.nowNs() / 1000) ^ (pcb.localPort << 16) ^ pcb.remotePort, 2654435761) + 12345) >>> 0;
     pcb.iss = this.issCounter;
+    this.setIss(pcb);
+  }
+
+  private setIss(pcb: TcpPcb): void {
     pcb.sndUna = pcb.iss;
     pcb.sndNxt = pcb.iss;
     pcb.sndMax = pcb.iss;
@@ -154,7 +171,7 @@ export class TcpStack {
 
   /** Frees a pcb: releases every buffer, stops its timer, removes it from the table. */
   free(pcb: TcpPcb): void {
-    if (pcb.state === TcpState.SynRcvd && pcb.listener !== undefined) pcb.listener.halfOpen--;
+    if (pcb.state === TcpState.SynRcvd) pcb.listener?.halfOpen.delete(pcb);
     pcb.state = TcpState.Closed;
     for (const s of pcb.unacked) s.data?.releaseChain();
     for (const s of pcb.unsent) s.data?.releaseChain();
@@ -217,8 +234,10 @@ export class TcpStack {
       return false;
     }
     if (seg.readOptions(this.opts) !== null) {
-      st.malformed++;
-      return false;
+      // One bad option length (RFC 9293 3.2: "must be prepared to handle an illegal option
+      // length"): the area cannot be trusted, so the segment is handled as if it had no options.
+      st.badOptions++;
+      resetTcpOptions(this.opts);
     }
     st.segmentsIn++;
     const srcPort = seg.srcPort;
@@ -232,11 +251,35 @@ export class TcpStack {
     const flags = seg.flags;
     if ((flags & TcpFlags.RST) !== 0) return false;
     const l = this.listeners.get(dstPort) ?? this.anyPortListener;
-    if (l !== undefined && (flags & (TcpFlags.SYN | TcpFlags.ACK)) === TcpFlags.SYN && (l !== this.anyPortListener || this.admitsAnyPort(src, dstPort))) {
-      this.passiveOpen(l, seg, src);
+    // The any-port listener (a gateway) takes only what its policy admits; the rest is CLOSED to it.
+    if (l === undefined || (l === this.anyPortListener && !this.admitsAnyPort(src, dstPort))) {
+      this.rstReply(seg, src); // CLOSED (RFC 9293 3.10.7.1)
       return false;
     }
-    this.rstReply(seg, src);
+    return this.listenInput(l, frame, seg, src, flags);
+  }
+
+  /** A segment for a listener (LISTEN, RFC 9293 3.10.7.2; RST already ignored). */
+  private listenInput(l: TcpListenerImpl, frame: IOBuf, seg: TcpSegment, src: Ipv4Address, flags: number): boolean {
+    if ((flags & TcpFlags.ACK) !== 0) {
+      if ((flags & TcpFlags.SYN) === 0 && l.cookiesUntilNs >= this.env.nowNs()) {
+        const pcb = this.cookieOpen(l, seg, src);
+        if (pcb !== undefined) return pcbInput(this, pcb, frame, seg);
+        this.stats.synCookiesRejected++;
+      }
+      this.rstReply(seg, src);
+      return false;
+    }
+    if ((flags & TcpFlags.SYN) === 0) {
+      // NULL, FIN, Xmas... without ACK: "drop the segment and return" (no RST: scanners learn nothing).
+      this.stats.listenerNoAckDrops++;
+      return false;
+    }
+    if ((flags & TcpFlags.FIN) !== 0) {
+      this.stats.synFinDrops++; // SYN+FIN is no valid open (Linux drops it too)
+      return false;
+    }
+    this.passiveOpen(l, seg, src);
     return false;
   }
 
@@ -253,13 +296,23 @@ export class TcpStack {
   }
 
   private passiveOpen(l: TcpListenerImpl, seg: TcpSegment, src: Ipv4Address): void {
-    if (l.halfOpen >= this.config.synBacklog) {
+    if (l.halfOpen.size >= this.config.synBacklog) {
       this.stats.backlogDrops++;
-      return; // the peer retries its SYN
+      if (this.config.synCookies !== false) {
+        this.sendCookie(l, seg, src);
+        return;
+      }
+      // Without cookies, the oldest half-open entry makes room (a flood's SYNs are older than
+      // a real client's, which then completes within one RTT).
+      const oldest = l.halfOpen.values().next().value;
+      if (oldest !== undefined) {
+        this.stats.halfOpenEvicted++;
+        this.free(oldest);
+      }
     }
     const pcb = this.newPcb(seg.dstPort, src, seg.srcPort, currentCore(), false);
     pcb.listener = l;
-    l.halfOpen++;
+    l.halfOpen.add(pcb);
     pcb.state = TcpState.SynRcvd;
     this.takeSynOptions(pcb);
     pcb.irs = seg.seq;
@@ -273,18 +326,80 @@ export class TcpStack {
     output(this, pcb);
   }
 
-  takeSynOptions(pcb: TcpPcb): void {
+  /** A stateless SYN-ACK whose ISN is a SYN cookie (RFC 4987 3.6). */
+  private sendCookie(l: TcpListenerImpl, seg: TcpSegment, src: Ipv4Address): void {
     const o = this.opts;
-    if (o.mss !== null && o.mss > 0) pcb.mss = Math.min(this.config.mss, o.mss);
-    else pcb.mss = Math.min(this.config.mss, 536);
-    if (o.windowScale !== null) {
-      pcb.sndScale = Math.min(o.windowScale, TCP_MAX_WINDOW_SCALE);
+    const d = this.cookieData;
+    d.mss = this.peerMss(o.mss);
+    d.windowScale = o.windowScale;
+    d.sackPermitted = o.sackPermitted;
+    const now = this.env.nowNs();
+    const cookie = this.cookies.make(src, this.env.localAddress(), seg.srcPort, seg.dstPort, seg.seq, now, d);
+    // An ACK may carry a cookie for two cookie periods after the last one was sent (Linux).
+    l.cookiesUntilNs = now + 2 * COOKIE_PERIOD_NS;
+    this.stats.synCookiesSent++;
+    const syn = this.synOpts;
+    syn.mss = this.config.mss;
+    syn.windowScale = o.windowScale === null ? null : this.ourScale;
+    emit(this, seg.dstPort, src, seg.srcPort, cookie, seqAdd(seg.seq, 1), TcpFlags.SYN | TcpFlags.ACK, Math.min(this.config.receiveWindow, 0xffff), syn, undefined, 0);
+  }
+
+  /**
+   * The final ACK of a handshake we answered with a cookie: the pcb, in SYN_RCVD with its SYN
+   * as sent, when the cookie is valid (pcbInput then completes the handshake); else undefined.
+   */
+  private cookieOpen(l: TcpListenerImpl, seg: TcpSegment, src: Ipv4Address): TcpPcb | undefined {
+    const peerIsn = seqAdd(seg.seq, -1);
+    const iss = seqAdd(seg.ack, -1);
+    const d = this.cookies.check(src, this.env.localAddress(), seg.srcPort, seg.dstPort, peerIsn, iss, this.env.nowNs());
+    if (d === null) return undefined;
+    this.stats.synCookiesAccepted++;
+    const pcb = this.newPcb(seg.dstPort, src, seg.srcPort, currentCore(), false);
+    pcb.listener = l;
+    l.halfOpen.add(pcb);
+    pcb.state = TcpState.SynRcvd;
+    pcb.mss = Math.min(this.config.mss, d.mss);
+    this.takeWindowScale(pcb, d.windowScale);
+    pcb.irs = peerIsn;
+    pcb.rcvNxt = seg.seq;
+    pcb.sndWnd = seg.window;
+    pcb.sndWl1 = peerIsn;
+    pcb.iss = iss;
+    this.setIss(pcb);
+    pcb.sndWl2 = iss;
+    pcb.cwnd = pcb.mss;
+    // Our SYN as if sent once (no RTT sample from it: its send time is unknown).
+    pcb.unacked.push({ seq: iss, len: 0, data: undefined, syn: true, fin: false, sends: 1 });
+    pcb.sndNxt = seg.ack;
+    pcb.sndMax = seg.ack;
+    return pcb;
+  }
+
+  /** The MSS we use towards a peer that announced `mss` (RFC 9293 3.7.1; at least TCP_MIN_SND_MSS). */
+  private peerMss(mss: number | null): number {
+    if (mss === null) return Math.min(this.config.mss, 536);
+    if (mss < TCP_MIN_SND_MSS) {
+      this.stats.mssClamped++;
+      return Math.min(this.config.mss, TCP_MIN_SND_MSS);
+    }
+    return Math.min(this.config.mss, mss);
+  }
+
+  private takeWindowScale(pcb: TcpPcb, windowScale: number | null): void {
+    if (windowScale !== null) {
+      pcb.sndScale = Math.min(windowScale, TCP_MAX_WINDOW_SCALE);
       pcb.rcvScale = this.ourScale;
     } else {
       pcb.sndScale = 0;
       pcb.rcvScale = 0;
     }
     pcb.rcvWnd = Math.min(this.config.receiveWindow, 0xffff * 2 ** pcb.rcvScale);
+  }
+
+  takeSynOptions(pcb: TcpPcb): void {
+    const o = this.opts;
+    pcb.mss = this.peerMss(o.mss);
+    this.takeWindowScale(pcb, o.windowScale);
   }
 
   /** Number of pcbs in the table, by state (tests, tools). */

@@ -38,6 +38,11 @@ export interface TcpConfig {
   mslNs: number;
   /** Half-open (SYN_RCVD) connections per listener. */
   synBacklog: number;
+  /**
+   * With the backlog full: answer SYNs with a SYN cookie (RFC 4987, Linux's layout; default
+   * true). Off: evict the listener's oldest half-open connection to make room.
+   */
+  synCookies?: boolean;
 }
 
 export interface TcpStats {
@@ -57,6 +62,24 @@ export interface TcpStats {
   handlerErrors: number;
   pcbsCreated: number;
   pcbsFreed: number;
+  /** SYN-ACKs carrying a SYN cookie (the listener's backlog was full). */
+  synCookiesSent: number;
+  /** Connections established from a valid cookie in the handshake's final ACK. */
+  synCookiesAccepted: number;
+  /** ACKs to a listener that had sent cookies, with no valid cookie (answered with RST). */
+  synCookiesRejected: number;
+  /** Half-open connections evicted (oldest first) for a new SYN, with cookies off. */
+  halfOpenEvicted: number;
+  /** Retransmitted SYNs in SYN-RECEIVED, answered with our SYN-ACK again. */
+  synRetransmitsAnswered: number;
+  /** Segments to a listener with neither SYN nor ACK (NULL, FIN, Xmas scans): dropped (RFC 9293 3.10.7.2). */
+  listenerNoAckDrops: number;
+  /** SYN+FIN segments to a listener: dropped (no connection is opened). */
+  synFinDrops: number;
+  /** Segments whose options area was malformed (bad option length): the options were ignored. */
+  badOptions: number;
+  /** Peer MSS values below 48 (TCP_MIN_SND_MSS, as Linux) raised to 48. */
+  mssClamped: number;
 }
 
 export function newTcpStats(): TcpStats {
@@ -77,6 +100,15 @@ export function newTcpStats(): TcpStats {
     handlerErrors: 0,
     pcbsCreated: 0,
     pcbsFreed: 0,
+    synCookiesSent: 0,
+    synCookiesAccepted: 0,
+    synCookiesRejected: 0,
+    halfOpenEvicted: 0,
+    synRetransmitsAnswered: 0,
+    listenerNoAckDrops: 0,
+    synFinDrops: 0,
+    badOptions: 0,
+    mssClamped: 0,
   };
 }
 
@@ -108,6 +140,16 @@ export interface TcpEnv {
    * handled where it lives (no hop, and an ACK can ride on the next request).
    */
   rxCoreOf?(remote: Ipv4Address, remotePort: number, localPort: number): number;
+  /**
+   * Secret material for SYN cookies and ISNs: crypto-random on realtime runs, a seeded PRNG under
+   * the virtual clock. Without it the key is a constant (tests).
+   */
+  randomU32?(): number;
+  /**
+   * True on realtime runs: initial sequence numbers per RFC 6528 (4 µs clock + a keyed hash of
+   * the 4-tuple). False/absent: the deterministic ISS of virtual-clock runs.
+   */
+  secureIsn?: boolean;
 }
 
 /** One segment on the send side (lwIP's tcp_seg): views of the caller's buffers. */
@@ -143,5 +185,8 @@ export function segEnd(s: SendSeg): number {
 export function pcbKey(remoteIp: Ipv4Address, remotePort: number, localPort: number): string {
   return `${remoteIp}:${remotePort}:${localPort}`;
 }
+
+/** Smallest peer MSS we honour (Linux's TCP_MIN_SND_MSS): a peer MSS of 1 would cut replies into 1-byte segments. */
+export const TCP_MIN_SND_MSS = 48;
 
 export const EMPTY_OPTIONS = Object.freeze(emptyTcpOptions()) as TcpOptions;

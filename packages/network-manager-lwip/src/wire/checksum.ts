@@ -94,3 +94,36 @@ export function transportChecksumValid(src: number, dst: number, protocol: numbe
 export function transportChecksum(src: number, dst: number, protocol: number, bytes: Uint8Array, offset: number, length: number): number {
   return checksumFinish(transportSum(src, dst, protocol, bytes, offset, length));
 }
+
+/**
+ * Adds the data bytes of an IOBuf chain to a running sum. Elements may have odd lengths: a byte
+ * left over from one element is the high byte of a word finished by the next one's first byte.
+ * Structurally typed (bytes/offset/length/next) so the wire layer needs no IOBuf import.
+ */
+export function chainChecksumAdd(sum: number, chain: ChecksumChain): number {
+  let odd = false;
+  let e: ChecksumChain = chain;
+  do {
+    let off = e.offset;
+    let len = e.length;
+    const b = e.bytes;
+    if (odd && len > 0) {
+      sum += b[off]!; // low byte of the word begun by the previous element
+      off++;
+      len--;
+      odd = false;
+    }
+    sum = checksumAdd(sum, b, off, len);
+    if ((len & 1) === 1) odd = true;
+    e = e.next;
+  } while (e !== chain);
+  return sum;
+}
+
+/** What `chainChecksumAdd` reads of a buffer chain (an IOBuf is one): a circular list of byte ranges. */
+export interface ChecksumChain {
+  readonly bytes: Uint8Array;
+  readonly offset: number;
+  readonly length: number;
+  readonly next: ChecksumChain;
+}

@@ -13,12 +13,16 @@
 //   dropped without harming the datagram.
 // - Hard limits: concurrent datagrams, fragments per datagram, bytes buffered overall, and
 //   maximum datagram size. A fragment that would exceed one is rejected with its reason; the
-//   table never grows without bound. When the table is full, new datagrams are refused rather
-//   than evicting old ones (lwIP evicts the oldest): refusing is simpler to reason about, and
-//   entries free themselves at `timeout`.
+//   table never grows without bound. When the table is full, timed-out datagrams are discarded
+//   first; if it is still full, new datagrams are refused rather than evicting live ones (lwIP
+//   evicts the oldest): refusing is simpler to reason about.
+// - Per-source limits (datagrams and bytes) below the totals: one source whose trains never
+//   complete (an attacker, or a broken sender) only competes with itself. When a source is at
+//   its limit, its own oldest datagram is evicted for the new one, so a host that once sent
+//   garbage is not locked out, and other sources keep the rest of the table.
 //
 // The receive path calls `accept` only for fragments (`Ipv4Packet.isFragment`), and calls
-// `expire(now)` from a periodic timer to release timed-out datagrams.
+// `expire(now)` from a timer at `nextDeadline` to release timed-out datagrams.
 
 import type { Ipv4Packet } from './ipv4.js';
 import type { Ipv4Address } from './ipv4-address.js';
@@ -32,7 +36,8 @@ export type ReassemblyRejectReason =
   | 'too-large'
   | 'too-many-fragments'
   | 'too-many-datagrams'
-  | 'buffer-full';
+  | 'buffer-full'
+  | 'source-buffer-full';
 
 export interface ReassemblyComplete {
   readonly kind: 'complete';
@@ -64,6 +69,7 @@ const R: Record<ReassemblyRejectReason, ReassemblyRejected> = Object.freeze({
   'too-many-fragments': rejected('too-many-fragments'),
   'too-many-datagrams': rejected('too-many-datagrams'),
   'buffer-full': rejected('buffer-full'),
+  'source-buffer-full': rejected('source-buffer-full'),
 });
 
 export interface Ipv4ReassemblerOptions {
@@ -77,6 +83,10 @@ export interface Ipv4ReassemblerOptions {
   maxBufferedBytes?: number;
   /** Largest reassembled payload. Default 65515 (65535 minus a minimal 20-byte header). */
   maxDatagramSize?: number;
+  /** Datagrams under reassembly from one source address. Default min(4, maxDatagrams). */
+  maxDatagramsPerSource?: number;
+  /** Payload bytes held for one source address. Default min(128 KiB, maxBufferedBytes). */
+  maxBufferedBytesPerSource?: number;
 }
 
 interface Fragment {
@@ -103,8 +113,15 @@ export class Ipv4Reassembler {
   readonly maxFragmentsPerDatagram: number;
   readonly maxBufferedBytes: number;
   readonly maxDatagramSize: number;
+  readonly maxDatagramsPerSource: number;
+  readonly maxBufferedBytesPerSource: number;
+  /** In arrival order of their first fragment: the oldest first. */
   private readonly entries: Entry[] = [];
   private buffered = 0;
+  /** Datagrams discarded because their time was up (by `expire` or lazily in `accept`). */
+  timedOut = 0;
+  /** Datagrams evicted to make room for a newer one from the same source. */
+  evicted = 0;
 
   constructor(options: Ipv4ReassemblerOptions) {
     const pos = (name: string, v: number | undefined, dflt: number): number => {
@@ -117,6 +134,15 @@ export class Ipv4Reassembler {
     this.maxFragmentsPerDatagram = pos('maxFragmentsPerDatagram', options.maxFragmentsPerDatagram, 64);
     this.maxBufferedBytes = pos('maxBufferedBytes', options.maxBufferedBytes, 256 * 1024);
     this.maxDatagramSize = Math.min(pos('maxDatagramSize', options.maxDatagramSize, 65515), 65515);
+    this.maxDatagramsPerSource = Math.min(pos('maxDatagramsPerSource', options.maxDatagramsPerSource, 4), this.maxDatagrams);
+    this.maxBufferedBytesPerSource = Math.min(pos('maxBufferedBytesPerSource', options.maxBufferedBytesPerSource, 128 * 1024), this.maxBufferedBytes);
+  }
+
+  /** The earliest deadline of a pending datagram (in the units of `now`), or undefined when none is pending. */
+  get nextDeadline(): number | undefined {
+    let d: number | undefined;
+    for (const e of this.entries) if (d === undefined || e.deadline < d) d = e.deadline;
+    return d;
   }
 
   /** Datagrams currently under reassembly. */
@@ -173,6 +199,7 @@ export class Ipv4Reassembler {
       e = this.entries[idx];
       if (now >= e.deadline) {
         this.remove(idx);
+        this.timedOut++;
         return R.timeout;
       }
     } else {
@@ -180,7 +207,12 @@ export class Ipv4Reassembler {
         // Not a fragment at all: nothing to reassemble.
         return { kind: 'complete', src, dst, protocol, identification: id, payload: bytes.slice(payloadOffset, payloadOffset + payloadLength) };
       }
-      if (this.entries.length >= this.maxDatagrams) return R['too-many-datagrams'];
+      if (this.entries.length >= this.maxDatagrams) this.expire(now);
+      // A source at its own limit makes room from its own datagrams; other sources are refused
+      // while the table is full (unless the per-source limit is the whole table).
+      const atSourceLimit = this.sourceCount(src) >= this.maxDatagramsPerSource;
+      if (this.entries.length >= this.maxDatagrams && !(atSourceLimit && this.maxDatagramsPerSource < this.maxDatagrams)) return R['too-many-datagrams'];
+      if (atSourceLimit) this.evictOldestOf(src, -1);
       e = { src, dst, id, protocol, deadline: now + this.timeout, fragments: [], bytes: 0, total: -1 };
       this.entries.push(e);
       idx = this.entries.length - 1;
@@ -221,8 +253,18 @@ export class Ipv4Reassembler {
       return R['too-many-fragments'];
     }
     if (this.buffered + payloadLength > this.maxBufferedBytes) {
+      this.expire(now);
+      idx = this.entries.indexOf(e);
+    }
+    if (this.buffered + payloadLength > this.maxBufferedBytes) {
       if (frags.length === 0) this.remove(idx);
       return R['buffer-full'];
+    }
+    // The source's own older datagrams make room before this one is refused.
+    while (this.sourceBytes(src) + payloadLength > this.maxBufferedBytesPerSource && this.evictOldestOf(src, idx)) idx = this.entries.indexOf(e);
+    if (this.sourceBytes(src) + payloadLength > this.maxBufferedBytesPerSource) {
+      if (frags.length === 0) this.remove(idx);
+      return R['source-buffer-full'];
     }
 
     frags.splice(pos, 0, { offset: fragOffset, data: bytes.slice(payloadOffset, payloadOffset + payloadLength) });
@@ -240,7 +282,7 @@ export class Ipv4Reassembler {
     return PENDING;
   }
 
-  /** Discards datagrams whose time is up; returns how many (the stack counts them as timeouts). */
+  /** Discards datagrams whose time is up; returns how many (also added to `timedOut`). */
   expire(now: number): number {
     let n = 0;
     for (let i = this.entries.length - 1; i >= 0; i--) {
@@ -249,7 +291,42 @@ export class Ipv4Reassembler {
         n++;
       }
     }
+    this.timedOut += n;
     return n;
+  }
+
+  /** Datagrams under reassembly from `src`. */
+  pendingFrom(src: Ipv4Address): number {
+    return this.sourceCount(src);
+  }
+  /** Payload bytes buffered for `src`. */
+  bufferedFrom(src: Ipv4Address): number {
+    return this.sourceBytes(src);
+  }
+
+  private sourceCount(src: number): number {
+    let n = 0;
+    for (const e of this.entries) if (e.src === src) n++;
+    return n;
+  }
+
+  private sourceBytes(src: number): number {
+    let n = 0;
+    for (const e of this.entries) if (e.src === src) n += e.bytes;
+    return n;
+  }
+
+  /** Evicts the oldest datagram of `src` other than entry `keep`; false when there is none. */
+  private evictOldestOf(src: number, keep: number): boolean {
+    const es = this.entries;
+    for (let i = 0; i < es.length; i++) {
+      if (i !== keep && es[i].src === src) {
+        this.remove(i);
+        this.evicted++;
+        return true;
+      }
+    }
+    return false;
   }
 
   private find(src: number, dst: number, id: number, protocol: number): number {

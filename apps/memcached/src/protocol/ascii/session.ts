@@ -6,9 +6,9 @@
  * Reply strings are memcached's, byte for byte.
  */
 import type { IOBuf } from '@ebbrt/interfaces';
-import { KEY_MAX_LENGTH, parseDecimalU64, StoreMode, StoreStatus } from '../../store/index.js';
+import { KEY_MAX_LENGTH, MAX_SLAB_CLASSES, parseDecimalU64, StoreMode, StoreStatus } from '../../store/index.js';
 import { bytesEqual, latin1, parseCas, parseI32, parseU32 } from '../bytes.js';
-import { generalStats, settingsStats, type ProtocolContext } from '../context.js';
+import { generalStats, namedStats, type ProtocolContext } from '../context.js';
 import type { InputQueue } from '../input.js';
 import type { ReplyBuilder } from '../output.js';
 import { Action, type Session } from '../session.js';
@@ -145,7 +145,8 @@ export class AsciiSession implements Session {
         return Action.More;
       case Cmd.Gat:
       case Cmd.Gats: {
-        if (ntok < 3) {
+        // `gat <exptime>` with no key is an empty retrieval (END), as in memcached.
+        if (ntok < 2) {
           out.text('ERROR\r\n');
           return Action.More;
         }
@@ -403,7 +404,7 @@ export class AsciiSession implements Session {
     if (args === 1) {
       delay = parseI32(this.line, this.starts[1], this.ends[1]);
       if (Number.isNaN(delay)) {
-        out.text(CLIENT_ERROR_FORMAT);
+        out.text('CLIENT_ERROR invalid exptime argument\r\n');
         return;
       }
     } else if (args > 1) {
@@ -426,14 +427,27 @@ export class AsciiSession implements Session {
     this.reply(out, 'OK\r\n');
   }
 
+  /** memcached's `process_stat`: the general list, a named group, `reset` or `cachedump`. */
   private stats(out: ReplyBuilder): void {
-    let list: Array<[string, string]>;
+    let list: Array<[string, string]> | undefined;
     if (this.ntok === 1) list = generalStats(this.ctx);
-    else if (this.ntok === 2 && this.keyOf(1) === 'settings') list = settingsStats(this.ctx);
     else {
-      // Includes `stats noreply`, which memcached (and memccapable) treat as an error.
-      out.text('ERROR\r\n');
-      return;
+      const sub = this.keyOf(1);
+      if (sub === 'reset') {
+        this.ctx.store.resetStats();
+        out.text('RESET\r\n');
+        return;
+      }
+      if (sub === 'cachedump') {
+        this.cachedump(out);
+        return;
+      }
+      // Unknown names (`stats noreply` too, which memccapable checks) are an ERROR, as in memcached.
+      list = namedStats(this.ctx, sub);
+      if (list === undefined) {
+        out.text('ERROR\r\n');
+        return;
+      }
     }
     for (const [name, value] of list) {
       out.text('STAT ');
@@ -443,6 +457,19 @@ export class AsciiSession implements Session {
       out.text('\r\n');
     }
     out.text('END\r\n');
+  }
+
+  /** `stats cachedump <class> <limit>` (memcdump asks for every class with limit 0). */
+  private cachedump(out: ReplyBuilder): void {
+    if (this.ntok < 4) {
+      out.text('CLIENT_ERROR bad command line\r\n');
+      return;
+    }
+    const cls = parseU32(this.line, this.starts[2], this.ends[2]);
+    const limit = parseU32(this.line, this.starts[3], this.ends[3]);
+    if (cls < 0 || limit < 0) out.text('CLIENT_ERROR bad command line format\r\n');
+    else if (cls >= MAX_SLAB_CLASSES) out.text('CLIENT_ERROR Illegal slab id\r\n');
+    else out.text(this.ctx.store.cachedump(cls, limit));
   }
 }
 

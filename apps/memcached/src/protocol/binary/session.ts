@@ -7,7 +7,7 @@
 import type { IOBuf } from '@ebbrt/interfaces';
 import { KEY_MAX_LENGTH, StoreMode, StoreStatus, type Item } from '../../store/index.js';
 import { latin1 } from '../bytes.js';
-import { generalStats, settingsStats, type ProtocolContext } from '../context.js';
+import { generalStats, namedStats, type ProtocolContext } from '../context.js';
 import type { InputQueue } from '../input.js';
 import type { ReplyBuilder } from '../output.js';
 import { Action, type Session } from '../session.js';
@@ -158,9 +158,12 @@ export class BinarySession implements Session {
   private execute(input: InputQueue, valueLen: number, out: ReplyBuilder): Action {
     const op = this.opcode;
     if (!this.shapeOk(valueLen)) {
+      // memcached treats a request whose extras/key/value do not fit its opcode as a protocol
+      // error: EINVAL, then the connection is closed (the reference test checks this).
       input.skip(valueLen);
       this.error(out, Status.InvalidArguments);
-      return Action.More;
+      this.ctx.connections.protocol_errors++;
+      return Action.Close;
     }
     const v = this.view;
     switch (op) {
@@ -321,10 +324,13 @@ export class BinarySession implements Session {
   }
 
   private stats(out: ReplyBuilder): void {
-    let list: Array<[string, string]>;
+    let list: Array<[string, string]> | undefined;
     if (this.keylen === 0) list = generalStats(this.ctx);
-    else if (this.key() === 'settings') list = settingsStats(this.ctx);
-    else {
+    else if (this.key() === 'reset') {
+      this.ctx.store.resetStats();
+      list = [];
+    } else list = namedStats(this.ctx, this.key());
+    if (list === undefined) {
       this.error(out, Status.KeyNotFound);
       return;
     }

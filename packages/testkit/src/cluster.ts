@@ -13,9 +13,9 @@ import { EbbRef, NodeContext } from '@ebbrt/core-translation';
 import { manifest as eventManagerManifest } from '@ebbrt/event-manager';
 import type { LinkProps } from '@ebbrt/hw-x86sim';
 import { SystemEbbIds, type EventFailure, type EventManagerRoot, type NetworkManager } from '@ebbrt/interfaces';
+import { manifest, type MessengerRep, type MessengerRoot } from '@ebbrt/messenger';
 import { hostedNetworkOptionsSchema, manifest as hostedManifest, type HostedNetworkManager } from '@ebbrt/network-manager-hosted';
-import { netFixture, type NetFixture } from '../../network-manager-lwip/test/fixtures.js';
-import { manifest, type MessengerRep, type MessengerRoot } from '../src/index.js';
+import { netFixture, type NetFixture } from './net-fixture.js';
 
 export const messengerRef = new EbbRef<MessengerRep>(SystemEbbIds.Messenger);
 export const nmRef = new EbbRef<NetworkManager>(SystemEbbIds.NetworkManager);

@@ -4,6 +4,7 @@
  * medians, and a plain-text table printer.
  */
 import { Bench } from 'tinybench';
+import { quantile } from './quantile.js';
 
 export interface BenchResult {
   name: string;
@@ -40,14 +41,6 @@ export interface MeasureOptions {
    * hits all cases alike instead of whichever happened to run last.
    */
   rounds?: number;
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
 /** Runs the cases with tinybench 4 and reports the median and p99 per operation. */

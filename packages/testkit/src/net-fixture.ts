@@ -3,13 +3,13 @@
  * EventManager, Timer, MemoryAllocator (SLQB) and this NetworkManager, plugged into one
  * NetworkFabric (an L2 switch, one impaired Link per NIC).
  */
-import { NodeContext } from '@ebbrt/core-translation';
+import { NodeContext, cpu } from '@ebbrt/core-translation';
 import { Link, NetworkFabric, Simulation, type LinkProps, type Machine } from '@ebbrt/hw-x86sim';
 import { SystemEbbIds, type EbbRoot, type EventFn, type EventManagerRoot, type Timer } from '@ebbrt/interfaces';
 import { eventManagerOptionsSchema, manifest as emManifest } from '@ebbrt/event-manager';
 import { manifest as timerManifest } from '@ebbrt/event-manager/timer';
 import { manifest as slqbManifest, slqbOptionsSchema } from '@ebbrt/memory-allocator-slqb';
-import { lwipOptionsSchema, manifest, type LwipNetworkManager, type LwipNetworkManagerRoot } from '../src/index.js';
+import { lwipOptionsSchema, manifest, type LwipNetworkManager, type LwipNetworkManagerRoot } from '@ebbrt/network-manager-lwip';
 
 export interface NetNode {
   machine: Machine;
@@ -102,30 +102,8 @@ export function netFixture(opts: NetFixtureOptions = {}): NetFixture {
   };
 }
 
-import { cpu } from '@ebbrt/core-translation';
 function currentIndex(): number {
   const c = cpu.current;
   if (c === undefined) throw new Error('not on a core');
   return c.index;
-}
-
-/** Seeds to run: just EBBRT_SEED when set, else 1..n. */
-export function seeds(n: number): number[] {
-  const env = process.env.EBBRT_SEED;
-  if (env !== undefined && env !== '') return [Number(env)];
-  return Array.from({ length: n }, (_, i) => i + 1);
-}
-
-/** Deterministic bytes for datagram `seq` of length `len` (first 4 bytes: seq). */
-export function payloadFor(seq: number, len: number): Uint8Array {
-  const b = new Uint8Array(len);
-  let x = (seq * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < len; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  if (len >= 4) new DataView(b.buffer).setUint32(0, seq);
-  return b;
 }

@@ -24,7 +24,7 @@ import { SystemEbbIds, type EbbRoot, type EventManagerRoot, type Timer } from '@
 import { eventManagerOptionsSchema, manifest as emManifest } from '@ebbrt/event-manager';
 import { manifest as timerManifest } from '@ebbrt/event-manager/timer';
 import { manifest as slqbManifest, slqbOptionsSchema } from '@ebbrt/memory-allocator-slqb';
-import { lwipOptionsSchema, manifest, type LwipNetworkManager, type LwipNetworkManagerRoot } from '../src/index.js';
+import { lwipOptionsSchema, manifest, type LwipNetworkManager, type LwipNetworkManagerRoot } from '@ebbrt/network-manager-lwip';
 
 export const LINUX_ADDRESS = '10.0.3.1';
 export const NODE_ADDRESS = '10.0.3.2';
@@ -41,6 +41,19 @@ export function linuxPrerequisites(): { ok: true } | { ok: false; reason: string
   );
   if (missing.length > 0) {
     return { ok: false, reason: `missing tools: ${missing.join(', ')} (apt-get install iproute2 socat iputils-ping python3)` };
+  }
+  return { ok: true };
+}
+
+/** Debian's python3 with scapy (python3-scapy), for crafted frames; not whatever python3 is first on PATH. */
+export const SCAPY_PYTHON = '/usr/bin/python3';
+
+/** `linuxPrerequisites` plus scapy, for the tests that craft frames. */
+export function scapyPrerequisites(): { ok: true } | { ok: false; reason: string } {
+  const base = linuxPrerequisites();
+  if (!base.ok) return base;
+  if (spawnSync(SCAPY_PYTHON, ['-c', 'import scapy.all'], { stdio: 'ignore' }).status !== 0) {
+    return { ok: false, reason: `needs scapy for ${SCAPY_PYTHON} (apt-get install python3-scapy)` };
   }
   return { ok: true };
 }
@@ -123,6 +136,8 @@ export interface LinuxNetnsOptions {
    * kernel (root may raise it with SO_RCVBUFFORCE; socat and Node use SO_RCVBUF).
    */
   udpBufferBytes?: number;
+  /** More options of the node's NetworkManager (its address is fixed: NODE_ADDRESS/24). */
+  options?: Record<string, unknown>;
 }
 
 /**
@@ -130,7 +145,7 @@ export interface LinuxNetnsOptions {
  * before the error propagates. Call `close()` (idempotent) when done, e.g. in afterAll.
  */
 export async function startLinuxNetns(opts: LinuxNetnsOptions = {}): Promise<LinuxNetns> {
-  const { cores = 2, maxRunMs = 60_000, udpBufferBytes } = opts;
+  const { cores = 2, maxRunMs = 60_000, udpBufferBytes, options = {} } = opts;
   const n = counter++;
   const ns = `ebt${process.pid}n${n}`.slice(0, 15);
   const tap = `ebt${process.pid}t${n}`.slice(0, 15);
@@ -171,7 +186,7 @@ export async function startLinuxNetns(opts: LinuxNetnsOptions = {}): Promise<Lin
     );
     const nm = manifest.create(
       ctx(SystemEbbIds.NetworkManager),
-      lwipOptionsSchema.parse({ address: `${NODE_ADDRESS}/24` }),
+      lwipOptionsSchema.parse({ ...options, address: `${NODE_ADDRESS}/24` }),
     ) as LwipNetworkManagerRoot;
     node.install(SystemEbbIds.NetworkManager, nm);
     fabric.connect(nm.driver.device, { name: 'node-link' });

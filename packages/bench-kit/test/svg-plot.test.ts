@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lineChart, stackedBarChart } from './svg-plot.js';
+import { lineChart, stackedBarChart } from '../src/svg-plot.js';
 
 describe('svg plots', () => {
   it('places points by value: higher y is drawn higher, log2 x spaces powers of two evenly', () => {

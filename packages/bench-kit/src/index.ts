@@ -1,0 +1,3 @@
+export { formatTable, measure, medianOf, type BenchCase, type BenchReport, type BenchResult, type MeasureOptions } from './harness.js';
+export { median, quantile, quantileOf, sortedCopy } from './quantile.js';
+export { lineChart, stackedBarChart, type PlotOptions, type PlotSeries, type StackedBar } from './svg-plot.js';

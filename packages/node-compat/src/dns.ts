@@ -1,0 +1,71 @@
+import { isIP } from 'node:net';
+import type { NodeEbbs } from './host.js';
+import { systemError } from './net/errors.js';
+
+/**
+ * Names a node knows: IPv4 literals, `localhost` (the node's own address: a node has no
+ * loopback interface of its own), and the names the app was given (`hosts`, e.g. each node's
+ * name). There is no resolver to ask: any other name fails with ENOTFOUND, naming it.
+ */
+export class NodeDns {
+  constructor(
+    private readonly ebbs: NodeEbbs,
+    private readonly hosts: Readonly<Record<string, string>>,
+  ) {}
+
+  /** The node's first configured IPv4 address. */
+  ownAddress(): string {
+    for (const i of this.ebbs.network.deref().interfaces()) if (i.address !== undefined) return i.address;
+    return '0.0.0.0';
+  }
+
+  resolve4(host: string, syscall = 'getaddrinfo'): string {
+    const name = host.toLowerCase().replace(/\.$/, '');
+    if (isIP(name) === 4) return name;
+    const mapped = this.hosts[name];
+    if (mapped !== undefined) return mapped;
+    if (name === 'localhost' || name === '127.0.0.1' || name === '::1' || name === 'localhost.localdomain') return this.ownAddress();
+    if (isIP(name) === 6) throw systemError('EAFNOSUPPORT', syscall, `${host}: the node's stack is IPv4 only`, { hostname: host });
+    throw systemError('ENOTFOUND', syscall === 'connect' ? 'getaddrinfo' : syscall, host, { hostname: host });
+  }
+
+  /** `node:dns` (callback) and `node:dns/promises`. */
+  module(): Record<string, unknown> {
+    const defer = (fn: () => void): void => this.ebbs.events.deref().spawn(fn, { async: true });
+    const lookupNow = (host: string, options: unknown): { address: string; family: number }[] => {
+      const family = typeof options === 'number' ? options : (options as { family?: number | string } | undefined)?.family;
+      if (family === 6 || family === 'IPv6') throw systemError('ENOTFOUND', 'getaddrinfo', host, { hostname: host });
+      return [{ address: this.resolve4(host), family: 4 }];
+    };
+    const lookup = (host: string, options: unknown, callback?: unknown): void => {
+      const cb = (typeof options === 'function' ? options : callback) as (e: Error | null, a?: unknown, f?: number) => void;
+      const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all === true;
+      defer(() => {
+        try {
+          const found = lookupNow(host, typeof options === 'function' ? undefined : options);
+          if (all) cb(null, found);
+          else cb(null, found[0]!.address, 4);
+        } catch (e) {
+          cb(e as Error);
+        }
+      });
+    };
+    const resolve4 = (host: string, callback: (e: Error | null, a?: string[]) => void): void =>
+      defer(() => {
+        try {
+          callback(null, [this.resolve4(host, 'queryA')]);
+        } catch (e) {
+          callback(e as Error);
+        }
+      });
+    const promises = {
+      lookup: async (host: string, options?: unknown) => {
+        const found = lookupNow(host, options);
+        return typeof options === 'object' && options !== null && (options as { all?: boolean }).all === true ? found : found[0];
+      },
+      resolve4: async (host: string) => [this.resolve4(host, 'queryA')],
+      resolve: async (host: string) => [this.resolve4(host, 'queryA')],
+    };
+    return { lookup, resolve4, resolve: resolve4, promises, ADDRCONFIG: 1024, V4MAPPED: 2048, ALL: 256, NOTFOUND: 'ENOTFOUND', getServers: () => [], setServers: () => undefined };
+  }
+}

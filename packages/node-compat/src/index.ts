@@ -1,0 +1,11 @@
+export { runNodeApp, entryFile, DEFAULT_EPOCH_MS, type RunNodeAppOptions } from './run.js';
+export { NodeRuntime, type NodeRuntimeOptions } from './runtime.js';
+export { NodeEbbs, UnsupportedApiError, type NodeAppHost } from './host.js';
+export { Socket } from './net/socket.js';
+export { Server } from './net/server.js';
+export { NodeFiles } from './fs/files.js';
+export { fsModules } from './fs/module.js';
+export { Stats, Dirent } from './fs/stats.js';
+export { NodeTimers, Timeout, Immediate } from './timers.js';
+export { NodeClock } from './clock.js';
+export { NodeRandom } from './random.js';

@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { hostedNode, type HostedNode } from './hosted-node.js';
+
+const fixtures = new URL('./fixtures/', import.meta.url);
+let node: HostedNode | undefined;
+let dir: string | undefined;
+afterEach(() => {
+  node?.dispose();
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  node = dir = undefined;
+});
+
+function start(): HostedNode {
+  dir = mkdtempSync(join(tmpdir(), 'node-compat-'));
+  node = hostedNode(dir);
+  return node;
+}
+
+function echo(port: number, data: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => s.end(data));
+    const parts: Buffer[] = [];
+    s.on('data', (d) => parts.push(d));
+    s.on('end', () => resolve(Buffer.concat(parts)));
+    s.on('error', reject);
+  });
+}
+
+describe('node:net on the hosted stack', () => {
+  it('an unmodified echo server returns what Node clients send, byte-exact, half-close included', async () => {
+    const n = start();
+    await n.run({ entry: new URL('echo.cjs', fixtures) });
+    const port = Number((await n.waitLog(/echo listening on (\d+)/))[1]);
+    const big = Buffer.alloc(3 << 20);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 2654435761) >>> 24;
+    expect((await echo(port, Buffer.from('hello'))).toString()).toBe('hello');
+    const back = await echo(port, big);
+    expect(back.length).toBe(big.length);
+    expect(back.equals(big)).toBe(true);
+    expect(n.failures).toEqual([]);
+  });
+});
+
+describe('node:http', () => {
+  it('http.Server gets its connections from our net.Server: keep-alive and a body', async () => {
+    const n = start();
+    await n.run({ entry: new URL('http-plain.cjs', fixtures) });
+    const port = Number((await n.waitLog(/http listening on (\d+)/))[1]);
+    const agent = new (await import('node:http')).Agent({ keepAlive: true, maxSockets: 1 });
+    const ask = (body: string) =>
+      new Promise<{ status: number; json: Record<string, unknown>; date: string | undefined }>((resolve, reject) => {
+        const req = request({ port, host: '127.0.0.1', method: 'POST', path: '/x?y=1', agent }, (res) => {
+          let t = '';
+          res.on('data', (c) => (t += c));
+          res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(t), date: res.headers.date }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const a = await ask('one');
+    const b = await ask('two');
+    expect(a).toMatchObject({ status: 200, json: { method: 'POST', url: '/x?y=1', body: 'one' } });
+    expect(b.json.body).toBe('two');
+    expect(typeof a.date).toBe('string');
+    agent.destroy();
+    expect(n.failures).toEqual([]);
+  });
+});
