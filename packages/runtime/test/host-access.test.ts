@@ -143,7 +143,7 @@ describe('host access is opt-in per port and for the app nodes only', () => {
         entry: { backend: './node.mjs' },
         clock: 'realtime',
         backend: { nodes: 1, machine: { cores: 1, memory: '16MiB' } },
-        network: { subnet: '10.213.58.0/24', tap: { name: tap, required: true }, hostAccess: [open] },
+        network: { subnet: '10.213.59.0/24', tap: { name: tap, required: true }, hostAccess: [open] },
       },
       { 'node.mjs': nodeMain },
     );
@@ -159,17 +159,17 @@ describe('host access is opt-in per port and for the app nodes only', () => {
       for (const args of [
         ['netns', 'add', ns],
         ['link', 'set', tap, 'netns', ns],
-        ['-n', ns, 'addr', 'add', '10.213.58.254/24', 'dev', tap],
+        ['-n', ns, 'addr', 'add', '10.213.59.254/24', 'dev', tap],
         ['-n', ns, 'link', 'set', tap, 'up'],
         ['-n', ns, 'link', 'set', 'lo', 'up'],
       ]) expect((await run('ip', args)).code, `ip ${args.join(' ')}`).toBe(0);
       const dial = (address: string, port: number, input: string) =>
         run('ip', ['netns', 'exec', ns, 'socat', '-T', '3', '-', `TCP:${address}:${port},connect-timeout=3`], input);
       // Control: the namespace does reach the node over the TAP (so a refusal below is the gateway's).
-      const echoed = await dial('10.213.58.2', 7, 'over the tap');
+      const echoed = await dial('10.213.59.2', 7, 'over the tap');
       expect(echoed.stdout, echoed.stderr).toBe('over the tap');
       for (const port of [secret, open]) {
-        const got = await dial('10.213.58.1', port, '');
+        const got = await dial('10.213.59.1', port, '');
         expect(got.stdout, `port ${port}`).toBe('');
         expect(got.code).not.toBe(0);
         expect(got.stderr).toMatch(/refused|reset/i);
