@@ -63,8 +63,11 @@ export interface FrontendLink {
 /**
  * How to start the runtime's node agent in a process of its own: `command` + `args` runs a
  * program that boots one back-end node (its own realtime simulation, the node's machine and a
- * gateway) and speaks {@link AgentToNode}/{@link AgentFromNode} with whoever started it, over
- * Node's IPC channel (`child_process.fork`/`spawn` with an `'ipc'` stdio slot).
+ * gateway) and speaks {@link AgentToNode}/{@link AgentFromNode} with whoever started it: over
+ * Node's IPC channel (`spawn` with an `'ipc'` stdio slot), or, when its environment has
+ * `EBBRT_AGENT_CONTROL=host:port`, over one TCP connection it opens to `host:port`, one JSON
+ * message per line (for launchers that cannot pass IPC: srun, ssh). The agent exits when the
+ * channel closes.
  */
 export interface NodeAgentCommand {
   readonly command: string;

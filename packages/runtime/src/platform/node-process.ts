@@ -12,6 +12,7 @@ import { loadEntry } from '../boot/load-entry.js';
 import { verifyInterfaces } from '../boot/verify-interfaces.js';
 import { loadConfig } from '../config/load-config.js';
 import { AppNetwork } from '@ebbrt/host-network';
+import { agentChannel } from './agent-channel.js';
 import { MessengerLink } from './messenger-link.js';
 
 /**
@@ -21,9 +22,8 @@ import { MessengerLink } from './messenger-link.js';
  * a port on 127.0.0.1). Console lines, event failures and exit requests go to the front-end.
  */
 export function runNodeProcess(): void {
-  const send = (message: FromNode): void => {
-    if (process.connected) process.send!(message);
-  };
+  const channel = agentChannel();
+  const send = (message: FromNode): void => channel.send(message);
   let node: { booted: BootedNode; network: AppNetwork; config: AppConfig; appDir: string; simulation: Simulation; stopping: AbortController } | undefined;
   /** Images imported ahead (the config's back-end entry, while dormant) or on activation. */
   const images = new Map<string, ReturnType<typeof loadEntry>>();
@@ -115,8 +115,9 @@ export function runNodeProcess(): void {
     });
   }
 
-  process.on('message', (message: ToNode) => {
-    const work = (() => {
+  channel.onMessage((message: ToNode) => {
+    // A handler that throws at once (a peer it cannot reach) is reported like one that rejects.
+    const work = Promise.resolve().then(() => {
       switch (message.type) {
         case 'boot':
           return boot(message);
@@ -133,12 +134,12 @@ export function runNodeProcess(): void {
           return Promise.resolve();
         }
       }
-    })();
+    });
     work.catch((e: unknown) => send({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) }));
   });
   // The front-end is this node's reason to exist: when it goes, so does the node. Freed
   // (SIGTERM), the app's `ctx.signal` aborts and it gets a moment to finish.
-  process.on('disconnect', () => process.exit(0));
+  channel.onClose(() => process.exit(0));
   process.once('SIGTERM', () => {
     node?.stopping.abort();
     setTimeout(() => process.exit(0), 50);
