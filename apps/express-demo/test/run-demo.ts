@@ -18,7 +18,7 @@ export function generatedFiles(): Record<string, Buffer> {
   return files;
 }
 
-function pattern(n: number, salt: number): Buffer {
+export function pattern(n: number, salt: number): Buffer {
   const b = Buffer.alloc(n);
   let x = 0x9e3779b9 ^ salt;
   for (let i = 0; i < n; i++) {

@@ -38,6 +38,12 @@ const lwipOptionsObject = z.strictObject({
   pollRateWindowUs: z.number().positive().default(100),
   pollIdleUs: z.number().positive().default(50),
   rxBudget: z.number().int().min(1).default(64),
+  /**
+   * Interrupt-mode safety net against lost used-ring interrupts (0 = off, the default): every this
+   * many µs each core looks at its rings and services what it finds, as the handler would have.
+   * Off by default because a periodic timer keeps a virtual-clock run from ever going quiescent.
+   */
+  interruptWatchdogUs: z.number().min(0).default(0),
   arpRetries: z.number().int().min(0).max(100).default(3),
   arpRetryUs: z.number().positive().default(1000),
   arpExpiryUs: z.number().positive().default(60_000_000),

@@ -53,24 +53,24 @@ export class NodeAllocatorService {
   }
 
   /** Boots (or takes from the pool) a node, activates it, and resolves with its network id. */
-  allocate(image: string, request: NodeRequest): Promise<number> {
+  allocate(image: string, request: NodeRequest, onDied?: (cause: Error) => void): Promise<number> {
     const shape = validate(image, request);
-    const work = this.bring(image, shape, request.args ?? []);
+    const work = this.bring(image, shape, request.args ?? [], onDied);
     this.pending.add(work);
     void work.finally(() => this.pending.delete(work)).catch(() => undefined);
     return work;
   }
 
-  private async bring(image: string, shape: NodeShape, args: readonly string[]): Promise<number> {
+  private async bring(image: string, shape: NodeShape, args: readonly string[], onDied?: (cause: Error) => void): Promise<number> {
     try {
-      return await this.bringNode(image, shape, args);
+      return await this.bringNode(image, shape, args, onDied);
     } finally {
       // Replace what the pool handed out only now, so the boot does not delay the hand-out.
       this.pool?.fill();
     }
   }
 
-  private async bringNode(image: string, shape: NodeShape, args: readonly string[]): Promise<number> {
+  private async bringNode(image: string, shape: NodeShape, args: readonly string[], onDied?: (cause: Error) => void): Promise<number> {
     const pooled = this.pool?.fits(shape) ? this.pool.take() : undefined;
     let node: DormantNode;
     if (pooled !== undefined) {
@@ -103,6 +103,7 @@ export class NodeAllocatorService {
       this.stats.live = this.live.size;
       this.log(`node ${id} died: ${cause.message}`);
       void node.destroy();
+      onDied?.(cause);
     });
     return id;
   }

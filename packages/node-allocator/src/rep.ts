@@ -13,7 +13,8 @@ export class NodeAllocatorRep implements NodeAllocator {
   constructor(private readonly service: NodeAllocatorService) {}
 
   allocateNode(image: string, request: NodeRequest): NodeDescriptor {
-    return { networkId: this.onThisCore(this.service.allocate(image, request)) };
+    const died = events.deref().promise<Error>();
+    return { networkId: this.onThisCore(this.service.allocate(image, request, died.resolve)), died: died.promise };
   }
 
   freeNode(networkId: number): Promise<void> {

@@ -34,7 +34,7 @@ function echo(port: number, data: Buffer): Promise<Buffer> {
 describe('node:net on the hosted stack', () => {
   it('an unmodified echo server returns what Node clients send, byte-exact, half-close included', async () => {
     const n = start();
-    await n.run({ entry: new URL('echo.cjs', fixtures) });
+    await n.run({ entry: new URL('echo.js', fixtures) });
     const port = Number((await n.waitLog(/echo listening on (\d+)/))[1]);
     const big = Buffer.alloc(3 << 20);
     for (let i = 0; i < big.length; i++) big[i] = (i * 2654435761) >>> 24;
@@ -49,7 +49,7 @@ describe('node:net on the hosted stack', () => {
 describe('node:http', () => {
   it('http.Server gets its connections from our net.Server: keep-alive and a body', async () => {
     const n = start();
-    await n.run({ entry: new URL('http-plain.cjs', fixtures) });
+    await n.run({ entry: new URL('http-plain.js', fixtures) });
     const port = Number((await n.waitLog(/http listening on (\d+)/))[1]);
     const agent = new (await import('node:http')).Agent({ keepAlive: true, maxSockets: 1 });
     const ask = (body: string) =>

@@ -1,5 +1,5 @@
 import { EbbRef, type NodeContext } from '@ebbrt/core-translation';
-import { SystemEbbIds, type AppConfig, type CorePromise, type EventManager } from '@ebbrt/interfaces';
+import { SystemEbbIds, type AppConfig, type CorePromise, type EventFn, type EventManager } from '@ebbrt/interfaces';
 import type { BootedNode } from './boot/boot-node.js';
 
 /** What an application's `main` receives, on core 0 of its node. */
@@ -25,6 +25,11 @@ export interface AppContext {
    * reported back (resumes on the calling core).
    */
   backends(): Promise<readonly number[]>;
+  /**
+   * Queues `fn` as an event on this node's core 0 from outside any event: how code that Node
+   * calls (a REPL line, a socket callback, a FinalizationRegistry) enters the node's Ebbs.
+   */
+  post(fn: EventFn): void;
 }
 
 /** The signature of an entry module's `main` (or default) export. */
@@ -54,6 +59,7 @@ export function appContext(parts: AppContextParts): AppContext {
     log: (line) => node.console.log(line),
     exit: parts.exit,
     signal: stopping,
+    post: (fn) => node.events.post(0, fn),
     backends() {
       const ids = onCore<readonly number[]>();
       parts.backendIds().then(ids.resolve, ids.reject);

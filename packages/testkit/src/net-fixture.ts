@@ -46,11 +46,13 @@ export interface NetFixtureOptions {
   link?: Partial<LinkProps>;
   /** Extra NetworkManager options for every node (address is set per node: 10.0.0.<i+1>/24). */
   options?: Record<string, unknown>;
+  /** Record the simulation's Chrome trace (`sim.trace`). Default false. */
+  trace?: boolean;
 }
 
 export function netFixture(opts: NetFixtureOptions = {}): NetFixture {
   const { seed = 1, nodes: count = 2, cores = 2, memoryBytes = 32 * 1024 * 1024 } = opts;
-  const sim = new Simulation({ seed });
+  const sim = new Simulation({ seed, trace: opts.trace ?? false });
   const fabric = new NetworkFabric(sim);
   const nodes: NetNode[] = [];
   for (let i = 0; i < count; i++) {

@@ -29,6 +29,7 @@ export {
   virtqueueLayout,
 } from './virtqueue.js';
 export { rssHash, rssHashOf } from './rss.js';
+export { validateVirtioNetFaults, type VirtioNetFaults, type VirtioNetFaultStats } from './virtio-faults.js';
 export { L2Switch, SwitchPort, type SwitchStats } from './switch.js';
 export {
   Link,

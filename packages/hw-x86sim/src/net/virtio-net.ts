@@ -4,9 +4,11 @@
  * rings themselves are in virtqueue.ts, the RX queue choice in rss.ts.
  */
 import type { Machine, MachineDevice } from '../machine.js';
+import type { Prng } from '../prng.js';
 import type { Simulation } from '../simulation.js';
 import { ETH_HEADER_BYTES, parseMac, formatMac, type FramePort, type NetworkEndpoint } from './frame.js';
 import { rssHash } from './rss.js';
+import { FaultDraws, validateVirtioNetFaults, type VirtioNetFaults, type VirtioNetFaultStats } from './virtio-faults.js';
 import { Chain, VIRTQ_MAX_SIZE, VIRTQ_USED_F_NO_NOTIFY, Virtqueue, virtqueueLayout, type VirtqueueConfig, type VirtqueueState } from './virtqueue.js';
 
 /** virtio-net feature bit numbers (virtio 1.x §5.1.3). */
@@ -47,10 +49,12 @@ export interface VirtioNetOptions {
   mac?: string;
   /** Queue pairs (RX 2k, TX 2k+1). Default machine.cores.length. */
   queuePairs?: number;
+  /** Hardware faults drawn from the seeded PRNG (see virtio-faults.ts); none by default. */
+  faults?: VirtioNetFaults;
 }
 
 /** Device counters. */
-export interface VirtioNetStats {
+export interface VirtioNetStats extends VirtioNetFaultStats {
   rxFrames: number;
   rxBytes: number;
   txFrames: number;
@@ -107,6 +111,10 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
     notifications: 0,
     interrupts: 0,
     interruptsSuppressed: 0,
+    faultRxNoBuffer: 0,
+    faultInterruptsDelayed: 0,
+    faultInterruptsLost: 0,
+    faultTxCompletionsDelayed: 0,
   };
   private readonly sim: Simulation;
   private _status = 0;
@@ -127,6 +135,9 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
    */
   private txSlab = new Uint8Array(TX_SLAB_BYTES);
   private txSlabOff = 0;
+  /** Fault draws; null (no PRNG stream, no draws) while no fault is configured. */
+  private faultDraws: FaultDraws | null = null;
+  private faultPrng: Prng | undefined;
 
   constructor(sim: Simulation, machine: Machine, options: VirtioNetOptions = {}) {
     if (!sim.machines.includes(machine)) throw new Error(`machine '${machine.name}' does not belong to this simulation`);
@@ -148,6 +159,24 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
     f |= featureBit(VIRTIO_NET_F.VERSION_1);
     if (pairs > 1) f |= featureBit(VIRTIO_NET_F.MQ);
     this.offeredFeatures = f;
+    if (options.faults !== undefined) this.setFaults(options.faults);
+  }
+
+  /**
+   * Replaces the device's faults (any time, e.g. once the driver is up). Throws a RangeError naming
+   * the bad field. `{}` turns them off. The PRNG stream (`virtio-net:<mac>`) is forked once, on the
+   * first call, so changing faults later continues the same stream.
+   */
+  setFaults(faults: VirtioNetFaults): void {
+    const valid = validateVirtioNetFaults(faults);
+    const prng = this.faultPrng ?? this.sim.prng.fork(`virtio-net:${formatMac(this.mac)}`);
+    this.faultPrng = prng;
+    this.faultDraws = Object.keys(valid).length === 0 ? null : new FaultDraws(prng, valid);
+  }
+
+  /** The faults in force. */
+  get faults(): VirtioNetFaults {
+    return this.faultDraws === null ? {} : structuredClone(this.faultDraws.faults);
   }
 
   /** The MAC as 'aa:bb:cc:dd:ee:ff'. */
@@ -187,6 +216,12 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
     if (pending < 0) return;
     if (pending === 0) {
       this.stats.rxDroppedNoBuffer++;
+      return;
+    }
+    if (this.faultDraws !== null && this.faultDraws.rxNoBuffer()) {
+      this.stats.rxDroppedNoBuffer++;
+      this.stats.faultRxNoBuffer++;
+      this.traceFault(q, 'virtio-net fault: rx no buffer');
       return;
     }
     const head = q.nextAvail();
@@ -378,6 +413,10 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
     if (this.queues[q.index] !== q || !this.driverOk) return;
     const mem = this.machine.memory;
     let used = 0;
+    // A late completion (fault) holds this drain's used entries back, and so do completions still
+    // held from an earlier drain: used entries are returned in order.
+    const late = this.faultDraws === null ? 0 : this.faultDraws.txCompletion();
+    const hold = late > 0 || q.heldUsed.length > 0;
     for (;;) {
       const pending = this.pendingAvail(q);
       if (pending <= 0) break;
@@ -414,11 +453,34 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
         if (this.tx === null) this.stats.txDroppedNoLink++;
         else this.tx.receive(frame);
       }
-      q.pushUsed(head, 0);
+      if (hold) q.heldUsed.push(head);
+      else q.pushUsed(head, 0);
       used++;
     }
     q.writeUsedFlags(0);
+    if (hold) {
+      if (late > 0 && used > 0) {
+        this.stats.faultTxCompletionsDelayed++;
+        this.traceFault(q, 'virtio-net fault: tx completion late', late);
+      }
+      if (!q.releaseScheduled && q.heldUsed.length > 0) {
+        q.releaseScheduled = true;
+        this.sim.scheduleAfter(late, () => this.releaseHeldUsed(q));
+      }
+      return;
+    }
     if (used > 0) this.interrupt(q);
+  }
+
+  /** Returns the TX used entries a late-completion fault held back, in order, and interrupts once. */
+  private releaseHeldUsed(q: Virtqueue): void {
+    q.releaseScheduled = false;
+    if (this.queues[q.index] !== q) return; // reset meanwhile
+    const held = q.heldUsed;
+    if (held.length === 0) return;
+    for (let i = 0; i < held.length; i++) q.pushUsed(held[i]!, 0);
+    held.length = 0;
+    this.interrupt(q);
   }
 
   /** A fresh (never written) array of `len` bytes for a transmitted frame: a slab view when small. */
@@ -449,7 +511,32 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
       this.stats.interruptsSuppressed++;
       return;
     }
+    if (this.faultDraws !== null) {
+      const fate = this.faultDraws.interrupt();
+      if (fate < 0) {
+        this.stats.faultInterruptsLost++;
+        this.traceFault(q, 'virtio-net fault: interrupt lost');
+        return;
+      }
+      if (fate > 0) {
+        this.stats.faultInterruptsDelayed++;
+        this.traceFault(q, 'virtio-net fault: interrupt late', fate);
+        this.sim.scheduleAfter(fate, () => {
+          if (this.queues[q.index] !== q) return; // reset meanwhile
+          this.stats.interrupts++;
+          this.machine.cores[q.core].apic.raise(q.msixVector);
+        });
+        return;
+      }
+    }
     this.stats.interrupts++;
     this.machine.cores[q.core].apic.raise(q.msixVector);
+  }
+
+  /** An instant event on the queue's core in the Chrome trace (when tracing). */
+  private traceFault(q: Virtqueue, name: string, delayNs?: number): void {
+    const trace = this.sim.trace;
+    if (!trace.enabled) return;
+    trace.instant(this.machine.tracePid, q.core, name, this.sim.now(), delayNs === undefined ? { queue: q.index } : { queue: q.index, delayNs });
   }
 }

@@ -87,6 +87,10 @@ export class Virtqueue implements VirtqueueState {
   drainPending = false;
   /** The posted TX drain, made once per queue (not a closure per doorbell). */
   drain: () => void = () => {};
+  /** Used entries (chain heads) the device holds back: a late-completion fault. */
+  readonly heldUsed: number[] = [];
+  /** Their release is scheduled. */
+  releaseScheduled = false;
   constructor(
     private readonly mem: PhysicalMemory,
     readonly index: number,

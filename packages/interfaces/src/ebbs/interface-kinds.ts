@@ -58,7 +58,7 @@ export const InterfaceMembers: { readonly [K in SystemInterfaceName]: readonly (
   Messenger: ['send', 'register', 'registerType', 'peers'],
   GlobalIdMap: ['get', 'set'],
   FileSystem: ['readFile', 'writeFile', 'appendFile', 'stat', 'readdir', 'lstat', 'read', 'write', 'truncate', 'mkdir', 'unlink', 'rmdir', 'rename'],
-  NodeAllocator: ['allocateNode', 'freeNode', 'freeAll'],
+  NodeAllocator: ['allocateNode', 'freeNode', 'freeAll', 'liveNodes'],
 };
 
 /** Names the members of `InterfaceMembers[kind]` that `rep` lacks (empty when it implements it). */

@@ -7,6 +7,12 @@ export interface NodeRequest {
 export interface NodeDescriptor {
   /** Settles once the node booted, received its runtime info and reported back. */
   readonly networkId: Promise<number>;
+  /**
+   * Settles with the cause if the node dies while it is allocated (crash, power loss, its process
+   * exits), resuming on the core that allocated it; never settles if the node is freed first.
+   * What an elastic Ebb watches to fail the work it had on the node.
+   */
+  readonly died: Promise<Error>;
 }
 
 /** Acquires, boots and frees back-end nodes. */
@@ -14,6 +20,8 @@ export interface NodeAllocator {
   allocateNode(image: string, request: NodeRequest): NodeDescriptor;
   freeNode(networkId: number): Promise<void>;
   freeAll(): Promise<void>;
+  /** Network ids of the nodes allocated and alive now (the allocator's live count is its length). */
+  liveNodes(): readonly number[];
 }
 
 /** The machine a node needs. */

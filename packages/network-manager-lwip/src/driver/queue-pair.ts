@@ -44,6 +44,8 @@ export interface QueuePairStats {
   toInterrupts: number;
   /** Re-enable → re-check found used entries, so polling went on (no interrupt lost). */
   recheckFoundWork: number;
+  /** Watchdog ticks (`interruptWatchdogUs`) that found used entries no interrupt announced. */
+  watchdogRecoveries: number;
 }
 
 /** A ring region: one allocation holding desc, avail and used for one virtqueue. */
@@ -111,6 +113,7 @@ export class QueuePair {
     toPolling: 0,
     toInterrupts: 0,
     recheckFoundWork: 0,
+    watchdogRecoveries: 0,
   };
   readonly rx: Ring;
   readonly tx: Ring;

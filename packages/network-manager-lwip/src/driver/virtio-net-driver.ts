@@ -10,6 +10,11 @@
 // a periodic timer leaves polling after a whole period without traffic. Leaving re-enables
 // interrupts and then RE-CHECKS the used rings: anything that arrived while interrupts were
 // suppressed is found there, so no wake-up is lost.
+//
+// A device may still lose an interrupt (a fault the simulated NIC can inject): in interrupt mode
+// nothing would look at the rings again until the next interrupt of that queue pair, and a node
+// whose first interrupt is lost never hears anything. With `interruptWatchdogUs` set, a periodic
+// timer per core services rings that hold used entries no interrupt announced.
 
 import { EbbRef } from '@ebbrt/core-translation';
 import { SystemEbbIds, type EventManager, type IdleHandle, type IOBuf, type MemoryAllocator, type Timer, type TimerHandle } from '@ebbrt/interfaces';
@@ -36,6 +41,8 @@ export interface DriverConfig extends QueuePairConfig {
   pollIdleUs: number;
   /** Used entries consumed per handler run / poll. */
   rxBudget: number;
+  /** Lost-interrupt watchdog period in interrupt mode, µs; 0 = off. */
+  interruptWatchdogUs?: number;
 }
 
 const emRef = new EbbRef<EventManager>(SystemEbbIds.EventManager);
@@ -59,7 +66,10 @@ export class CoreNetDriver {
     private readonly sink: FrameSink,
     /** Driver spans for a latency breakdown (only when the simulation traces). */
     private readonly phases?: PhaseTrace,
-  ) {}
+  ) {
+    const watchdogUs = config.interruptWatchdogUs ?? 0;
+    if (watchdogUs > 0) timerRef.deref().start(this.watchdog, watchdogUs, true);
+  }
 
   /** The queue's interrupt vector handler. */
   onInterrupt = (): void => {
@@ -71,8 +81,20 @@ export class CoreNetDriver {
   };
 
   private interrupt(): void {
+    this.queue.stats.interrupts++;
+    this.service();
+  }
+
+  /** Interrupt mode: used entries sit on the rings with no interrupt announcing them (one was lost). */
+  private watchdog = (): void => {
+    if (this.mode !== 'interrupt' || !this.queue.hasUsed()) return;
+    this.queue.stats.watchdogRecoveries++;
+    this.service();
+  };
+
+  /** What the interrupt handler does: reclaim TX, receive, and switch to polling under load. */
+  private service(): void {
     const q = this.queue;
-    q.stats.interrupts++;
     q.reclaimTx();
     if (this.mode === 'polling') return; // a late interrupt; the idle callback owns the rings
     const n = q.receive(this.config.rxBudget, this.sink);

@@ -1,0 +1,114 @@
+/**
+ * Faults of a virtio-net device, below the network (issue 18): what a driver must survive from
+ * the hardware rather than the wire. Every decision is drawn from the device's own PRNG stream
+ * (`sim.prng.fork('virtio-net:<mac>')`, made only when faults are configured), so the same seed
+ * and the same faults give the same run, and a device without faults draws nothing at all (its
+ * runs are exactly what they were).
+ */
+import type { Prng } from '../prng.js';
+
+/** Per-device faults; every field optional, all off by default. */
+export interface VirtioNetFaults {
+  /**
+   * RX ring exhaustion: with `probability` per arriving frame, the device finds no posted buffer
+   * (as when the driver falls behind refilling the ring) for that frame and the next `burst - 1`
+   * (default burst 1). The frames are dropped and counted in `rxDroppedNoBuffer`.
+   */
+  rxNoBuffer?: { probability: number; burst?: number };
+  /** With `probability` per used-ring interrupt, the interrupt is raised 1..`maxNs` ns late. */
+  interruptDelay?: { probability: number; maxNs: number };
+  /** With this probability per used-ring interrupt, the interrupt is never raised (the used entries are written). */
+  interruptLoss?: number;
+  /**
+   * With `probability` per TX drain, the drained buffers' used entries (and their interrupt) are
+   * written 1..`maxNs` ns late; the frames themselves leave at once. Later drains' completions wait
+   * behind them (used entries stay in order).
+   */
+  txCompletionDelay?: { probability: number; maxNs: number };
+}
+
+/** Fault counters (also in `VirtioNetStats`). */
+export interface VirtioNetFaultStats {
+  faultRxNoBuffer: number;
+  faultInterruptsDelayed: number;
+  faultInterruptsLost: number;
+  faultTxCompletionsDelayed: number;
+}
+
+const KEYS = ['rxNoBuffer', 'interruptDelay', 'interruptLoss', 'txCompletionDelay'] as const;
+
+function fail(field: string, what: string, got: unknown): never {
+  throw new RangeError(`virtio-net faults${field === '' ? '' : `.${field}`} must be ${what}, got ${typeof got === 'object' ? JSON.stringify(got) : String(got)}`);
+}
+
+function probability(field: string, v: unknown): number {
+  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) fail(field, 'a probability in [0, 1]', v);
+  return v;
+}
+
+function object(field: string, v: unknown, keys: readonly string[]): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(field, `an object { ${keys.join(', ')} }`, v);
+  for (const k of Object.keys(v)) if (!keys.includes(k)) fail(field === '' ? k : `${field}.${k}`, `absent (known: ${keys.join(', ')})`, (v as Record<string, unknown>)[k]);
+  return v as Record<string, unknown>;
+}
+
+function delay(field: string, v: unknown): { probability: number; maxNs: number } {
+  const o = object(field, v, ['probability', 'maxNs']);
+  const maxNs = o.maxNs;
+  if (!Number.isSafeInteger(maxNs) || (maxNs as number) < 1) fail(`${field}.maxNs`, 'an integer number of ns >= 1', maxNs);
+  return { probability: probability(`${field}.probability`, o.probability), maxNs: maxNs as number };
+}
+
+/** Checks a faults object; throws a RangeError naming the first bad field. Returns a normalized copy. */
+export function validateVirtioNetFaults(faults: unknown): VirtioNetFaults {
+  const o = object('', faults, KEYS);
+  const out: VirtioNetFaults = {};
+  if (o.rxNoBuffer !== undefined) {
+    const r = object('rxNoBuffer', o.rxNoBuffer, ['probability', 'burst']);
+    const burst = r.burst ?? 1;
+    if (!Number.isSafeInteger(burst) || (burst as number) < 1) fail('rxNoBuffer.burst', 'an integer >= 1', r.burst);
+    out.rxNoBuffer = { probability: probability('rxNoBuffer.probability', r.probability), burst: burst as number };
+  }
+  if (o.interruptDelay !== undefined) out.interruptDelay = delay('interruptDelay', o.interruptDelay);
+  if (o.interruptLoss !== undefined) out.interruptLoss = probability('interruptLoss', o.interruptLoss);
+  if (o.txCompletionDelay !== undefined) out.txCompletionDelay = delay('txCompletionDelay', o.txCompletionDelay);
+  return out;
+}
+
+/** The device's fault draws. Only built when faults are configured. */
+export class FaultDraws {
+  private rxNoBufferLeft = 0;
+
+  constructor(
+    private readonly prng: Prng,
+    readonly faults: VirtioNetFaults,
+  ) {}
+
+  /** The arriving frame finds no posted buffer. */
+  rxNoBuffer(): boolean {
+    if (this.rxNoBufferLeft > 0) {
+      this.rxNoBufferLeft--;
+      return true;
+    }
+    const f = this.faults.rxNoBuffer;
+    if (f === undefined || !this.prng.chance(f.probability)) return false;
+    this.rxNoBufferLeft = (f.burst ?? 1) - 1;
+    return true;
+  }
+
+  /** An interrupt's fate: -1 lost, 0 on time, > 0 late by that many ns. */
+  interrupt(): number {
+    const loss = this.faults.interruptLoss;
+    if (loss !== undefined && this.prng.chance(loss)) return -1;
+    const d = this.faults.interruptDelay;
+    if (d !== undefined && this.prng.chance(d.probability)) return 1 + this.prng.nextInt(d.maxNs);
+    return 0;
+  }
+
+  /** A TX drain's completions: 0 on time, > 0 late by that many ns. */
+  txCompletion(): number {
+    const d = this.faults.txCompletionDelay;
+    if (d !== undefined && this.prng.chance(d.probability)) return 1 + this.prng.nextInt(d.maxNs);
+    return 0;
+  }
+}
