@@ -49,6 +49,12 @@ export interface TcpConnection {
    */
   setNoDelay(noDelay: boolean): void;
   /**
+   * Keepalive (RFC 9293 3.8.4, like Node's `socket.setKeepAlive`): after `idleMs` without a
+   * segment from the peer, probe it; a peer that stays silent through the stack's probes is
+   * reaped (`aborted` with code ETIMEDOUT). `idleMs` defaults to the stack's setting.
+   */
+  setKeepAlive(enable: boolean, idleMs?: number): void;
+  /**
    * Flow control: stop delivering received data. What arrives meanwhile is held by the stack and
    * counts against the receive window it advertises, so a fast peer is slowed down instead of
    * the data piling up (the window reaches zero when the buffer is full). No `receive` and no
