@@ -164,7 +164,8 @@ export class ProcessNode implements DormantNode {
   }
 
   post(message: ToNode): void {
-    if (this.child.connected) this.child.send(message);
+    // A node on its way out (killed, exiting) refuses the write: that is not the front-end's error.
+    if (this.child.connected) this.child.send(message, () => undefined);
   }
 
   activate(info: NodeRuntimeInfo): Promise<void> {
