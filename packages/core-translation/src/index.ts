@@ -1,4 +1,4 @@
-export { cpu, currentCore, currentNode, runOnCore, type CpuRegister } from './cpu.js';
+export { cpu, currentCore, currentNode, runOnCore, setCurrentCore, type CpuRegister } from './cpu.js';
 export { CoreContext } from './core-context.js';
 export { NodeContext, nodeContextOf, type NodeOptions, type MissHandler } from './node-context.js';
 export { LocalIdMap } from './local-id-map.js';
@@ -11,3 +11,4 @@ export { StaticSharedEbb } from './static-shared-ebb.js';
 export type { CreateOptions } from './create-options.js';
 export { systemEbb } from './system-refs.js';
 export { PendingRequests, type PendingRequestsOptions } from './pending-requests.js';
+export { watchCoreCrossings, describeCoreCrossing, type CoreCrossing, type CoreCrossingWatch } from './core-crossings.js';

@@ -147,6 +147,12 @@ export class AppNetwork {
     this.gateway = await bootGateway(machine, this.simulated.subnet.hostWithPrefix(GATEWAY_HOST));
   }
 
+  /** Node `nodeId` died: the forwards to it reset their host connections (see PortForward.resetAll). */
+  nodeDown(nodeId: number): void {
+    const address = this.simulated.subnet.host(nodeHost(nodeId));
+    for (const f of this.forwards) if (f.target.address === address) f.resetAll(`node ${nodeId} is down`);
+  }
+
   /**
    * Opens the host side: waits for the gateway's stack (so the run must be going), listens on
    * every forward's host port, and creates the TAP. On failure, undoes what it opened.

@@ -54,6 +54,11 @@ const lwipOptionsObject = z.strictObject({
   /** ICMP errors (port unreachable): token bucket rate per second and burst, as Linux's icmp_msgs_per_sec/_burst. */
   icmpErrorRatePerSec: z.number().positive().default(1000),
   icmpErrorBurst: z.number().int().min(1).default(50),
+  /** ... and per peer: one per interval, `icmpErrorPeerBurst` saved up (Linux icmp_ratelimit = 1 s, burst 6). */
+  icmpErrorPeerIntervalUs: z.number().positive().default(1_000_000),
+  icmpErrorPeerBurst: z.number().int().min(1).default(6),
+  /** Ignore pings to 255.255.255.255 and the subnet's broadcast (no smurf amplification), as Linux does by default. */
+  icmpEchoIgnoreBroadcasts: z.boolean().default(true),
   /** TCP receive window offered per connection, bytes (window scaling above 64 KiB). */
   tcpReceiveWindow: z.number().int().min(1024).max(1 << 30).default(256 * 1024),
   /** TCP send buffer per connection (bytes acceptable to send()/queued until acked). */
@@ -69,6 +74,19 @@ const lwipOptionsObject = z.strictObject({
   tcpSynBacklog: z.number().int().min(1).default(128),
   /** With the SYN backlog full, answer with SYN cookies (true) or evict the oldest half-open connection (false). */
   tcpSynCookies: z.boolean().default(true),
+  /** Delayed ACK: a lone in-order segment is ACKed within this time (0: every segment at once). */
+  tcpDelayedAckUs: z.number().min(0).max(500_000).default(40_000),
+  /** Connections start with Nagle off (true, like the hosted NetworkManager's noDelay) or on; setNoDelay changes it. */
+  tcpNoDelay: z.boolean().default(true),
+  /** SACK (RFC 2018) with RFC 6675 loss recovery, when the peer offers it too; false: NewReno only. */
+  tcpSack: z.boolean().default(true),
+  /** Keepalive on every connection (setKeepAlive changes it per connection). */
+  tcpKeepalive: z.boolean().default(false),
+  tcpKeepaliveIdleUs: z.number().positive().default(7_200_000_000),
+  tcpKeepaliveIntervalUs: z.number().positive().default(75_000_000),
+  tcpKeepaliveProbes: z.number().int().min(1).max(255).default(9),
+  /** User timeout (RFC 9293 3.8.5): unacknowledged data this old aborts the connection; 0: off. */
+  tcpUserTimeoutUs: z.number().min(0).default(0),
   /** DHCP (address: 'dhcp'): first retransmission timeout, doubled per retry up to dhcpRetryMaxUs. */
   dhcpRetryInitialUs: z.number().positive().default(4_000_000),
   dhcpRetryMaxUs: z.number().positive().default(64_000_000),

@@ -64,6 +64,9 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
       ipReassemblyTimeoutUs: options.ipReassemblyTimeoutUs,
       icmpErrorRatePerSec: options.icmpErrorRatePerSec,
       icmpErrorBurst: options.icmpErrorBurst,
+      icmpErrorPeerIntervalUs: options.icmpErrorPeerIntervalUs,
+      icmpErrorPeerBurst: options.icmpErrorPeerBurst,
+      icmpEchoIgnoreBroadcasts: options.icmpEchoIgnoreBroadcasts,
     };
     const transmit = (chain: IOBuf): void => {
       const core = this.node.numCores === 1 ? 0 : NetInterface.currentCoreIndex();
@@ -106,6 +109,14 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
         mslNs: options.tcpMslUs * 1000,
         synBacklog: options.tcpSynBacklog,
         synCookies: options.tcpSynCookies,
+        delayedAckNs: options.tcpDelayedAckUs * 1000,
+        noDelay: options.tcpNoDelay,
+        sack: options.tcpSack,
+        keepalive: options.tcpKeepalive,
+        keepaliveIdleNs: options.tcpKeepaliveIdleUs * 1000,
+        keepaliveIntervalNs: options.tcpKeepaliveIntervalUs * 1000,
+        keepaliveProbes: options.tcpKeepaliveProbes,
+        userTimeoutNs: options.tcpUserTimeoutUs * 1000,
       },
       {
         localAddress: () => iface.config.address,

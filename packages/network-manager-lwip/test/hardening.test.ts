@@ -166,6 +166,21 @@ describe('sources a host must refuse (issue 11 item 4, RFC 1122 3.2.1.3)', () =>
   });
 });
 
+describe('echo requests to a broadcast address (smurf amplification)', () => {
+  it('are ignored by default and counted, answered when icmpEchoIgnoreBroadcasts is false', async () => {
+    for (const ignore of [true, false]) {
+      const f = netFixture({ seed: 28, options: { icmpEchoIgnoreBroadcasts: ignore } });
+      await runFor(f, 1e6);
+      const sent = captureFromB(f);
+      for (const dst of [0xffffffff, ipv4('10.0.0.255')]) inject(f, ipFrame(f, { src: A, dst, ethDst: 'broadcast', protocol: 1, payload: echoRequest(9, 56) }));
+      await runFor(f, 1e8);
+      const c = f.nodes[1]!.nm.iface.counters;
+      expect(sent.length, `ignore=${ignore}`).toBe(ignore ? 0 : 2);
+      expect(c.icmpEchoBroadcastIgnored).toBe(ignore ? 2 : 0);
+    }
+  });
+});
+
 describe('UDP to a closed port: ICMP port unreachable (issue 11 item 4)', () => {
   it('is sent to the sender, quoting the IPv4 header and the UDP ports', async () => {
     const f = netFixture({ seed: 25 });
@@ -188,8 +203,30 @@ describe('UDP to a closed port: ICMP port unreachable (issue 11 item 4)', () => 
     expect(f.nodes[1]!.nm.iface.counters.icmpUnreachableSent).toBe(1);
   });
 
+  it('is rate-limited per peer by default (Linux icmp_ratelimit: 1/s, burst 6); peers are independent', async () => {
+    const f = netFixture({ seed: 27 });
+    await runFor(f, 1e6);
+    const c = f.nodes[1]!.nm.iface.counters;
+    const C = ipv4('10.0.0.50');
+    const burst = (src: number, base: number): void => {
+      for (let i = 0; i < 20; i++) inject(f, ipFrame(f, { src, protocol: 17, payload: udpDatagram(src, B, base + i, 4) }));
+    };
+    burst(A, 30000);
+    await runFor(f, 1e6);
+    expect(c.icmpUnreachableSent).toBe(6);
+    burst(C, 31000); // another peer has its own burst (its replies then wait for ARP, no matter)
+    await runFor(f, 1e6);
+    expect(c.icmpUnreachableSent).toBe(12);
+    expect(c.icmpErrorsRateLimited).toBe(28);
+    await runFor(f, 1e9); // one more second: one more for A
+    burst(A, 32000);
+    await runFor(f, 1e6);
+    expect(c.icmpUnreachableSent).toBe(13);
+  });
+
   it('is rate-limited by a token bucket (burst, then the rate), and never about broadcasts or ICMP', async () => {
-    const f = netFixture({ seed: 26, options: { icmpErrorBurst: 10, icmpErrorRatePerSec: 100 } });
+    // The per-peer limit opened up: this is the global bucket.
+    const f = netFixture({ seed: 26, options: { icmpErrorBurst: 10, icmpErrorRatePerSec: 100, icmpErrorPeerIntervalUs: 1, icmpErrorPeerBurst: 1_000_000 } });
     await runFor(f, 1e6);
     const sent = captureFromB(f);
     const c = f.nodes[1]!.nm.iface.counters;

@@ -88,7 +88,8 @@ describe.skipIf(!pre.ok)(`Linux hardening interop (scapy through the TAP)${pre.o
       // A gateway, so a reply to an off-subnet (multicast/loopback) source would have a route
       // and show on the TAP; a short reassembly timeout and a small ICMP error bucket, so the
       // test sees both within seconds.
-      options: { gateway: LINUX_ADDRESS, ipReassemblyTimeoutUs: 2_000_000, icmpErrorRatePerSec: 10, icmpErrorBurst: 5 },
+      // (The per-peer limit is opened up: this checks the global bucket; simulation checks both.)
+      options: { gateway: LINUX_ADDRESS, ipReassemblyTimeoutUs: 2_000_000, icmpErrorRatePerSec: 10, icmpErrorBurst: 5, icmpErrorPeerIntervalUs: 1, icmpErrorPeerBurst: 1_000_000 },
     });
     mac = macToString(env.nm.iface.config.mac);
     // A listener, so a SYN from a forbidden source would get a SYN-ACK.
@@ -154,6 +155,16 @@ describe.skipIf(!pre.ok)(`Linux hardening interop (scapy through the TAP)${pre.o
     expect(ok.got.some((p) => p.icmp?.[0] === 0)).toBe(true);
     expect(ok.got.some((p) => p.tcp === 'SA')).toBe(true);
   }, 40_000);
+
+  it('a ping to the subnet broadcast or 255.255.255.255 is ignored (no smurf amplifier), and counted', async () => {
+    const c = env.nm.iface.counters;
+    const i0 = c.icmpEchoBroadcastIgnored;
+    const r = (await scapy(PROBE, [
+      `[Ether(dst='ff:ff:ff:ff:ff:ff')/IP(src='${LINUX_ADDRESS}', dst='10.0.3.255')/ICMP(id=90, seq=1), Ether(dst='ff:ff:ff:ff:ff:ff')/IP(src='${LINUX_ADDRESS}', dst='255.255.255.255')/ICMP(id=91, seq=1)]`,
+    ])) as { got: unknown[] };
+    expect(r.got).toEqual([]); // before: two echo replies
+    expect(c.icmpEchoBroadcastIgnored - i0).toBe(2);
+  }, 20_000);
 
   it('UDP to a closed port: the Linux socket gets ECONNREFUSED (ICMP port unreachable)', async () => {
     await new Promise((r) => setTimeout(r, 600)); // let the small bucket refill after the probes above

@@ -166,7 +166,8 @@ export class ProcessNode implements PlatformNode {
   }
 
   post(message: ToNode): void {
-    if (this.child.connected) this.child.send(message);
+    // A node on its way out (killed, exiting) refuses the write: that is not the front-end's error.
+    if (this.child.connected) this.child.send(message, () => undefined);
   }
 
   activate(info: NodeRuntimeInfo): Promise<void> {

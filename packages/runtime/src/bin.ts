@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { cli } from './cli/main.js';
+import { enableAppTypeScript } from './config/app-typescript.js';
 
 /**
  * Apps write `ebbrt.config.ts` and TypeScript entry points. Running from the published build
@@ -8,8 +9,7 @@ import { cli } from './cli/main.js';
  */
 async function enableTypeScript(): Promise<void> {
   if (import.meta.url.endsWith('.ts')) return;
-  const { register } = await import('tsx/esm/api');
-  register();
+  await enableAppTypeScript(); // tsx, with an app's .ts as ESM even in a CommonJS package
 }
 
 enableTypeScript()

@@ -153,6 +153,8 @@ export async function bootFrontEnd(appDir: string, options: FrontEndOptions, sta
     agent: nodeAgentCommand(),
   };
   const platform = await resolvedPlatform.manifest.create(host, resolvedPlatform.options);
+  // A dead node's forwarded connections are reset at once (its machine can send no RST itself).
+  if (network !== undefined) platform.onActivated((node) => void node.died.then(() => network.nodeDown(node.networkId)));
   // The NodeAllocator may boot (its dormant pool) as soon as it is installed; nodes need the
   // front-end's Messenger up first, so boots wait until the link is settled.
   let platformSettled!: () => void;

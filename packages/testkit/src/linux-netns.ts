@@ -248,12 +248,16 @@ export async function startLinuxNetns(opts: LinuxNetnsOptions = {}): Promise<Lin
       clearTimeout(t);
     });
 
-    // 6. Wait for the TAP to appear, then move it into the namespace and configure it there.
+    // 6. Wait for socat to have *finished* setting the TAP up (its address and UP flag are the
+    //    last things it does), then move it into the namespace and configure it there. Moving it
+    //    as soon as it exists races socat's own ioctls by name: under load socat then fails, exits,
+    //    and the TAP vanishes ("Cannot find device" in the namespace).
     const deadline = Date.now() + 5_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`socat exited early (${child.exitCode}): ${socatOut.trim()}`);
-      if ((await exec('ip', ['link', 'show', tap], { timeoutMs: 2_000 })).code === 0) break;
-      if (Date.now() > deadline) throw new Error(`TAP ${tap} did not appear within 5 s: ${socatOut.trim()}`);
+      const shown = await exec('ip', ['-o', 'addr', 'show', 'dev', tap], { timeoutMs: 2_000 });
+      if (shown.code === 0 && shown.stdout.includes(`${LINUX_ADDRESS}/24`) && /[<,]UP[,>]/.test(shown.stdout + (await exec('ip', ['-o', 'link', 'show', tap], { timeoutMs: 2_000 })).stdout)) break;
+      if (Date.now() > deadline) throw new Error(`TAP ${tap} was not set up by socat within 5 s: ${socatOut.trim()}`);
       await new Promise((r) => setTimeout(r, 20));
     }
     await must('ip', ['link', 'set', tap, 'netns', ns]);

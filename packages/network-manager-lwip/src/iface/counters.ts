@@ -48,9 +48,11 @@ export interface NetCounters {
   icmpEchoRepliesReceived: number;
   icmpUnmatchedReplies: number;
   icmpIgnored: number;
+  /** Echo requests to a broadcast address, ignored (`icmpEchoIgnoreBroadcasts`). */
+  icmpEchoBroadcastIgnored: number;
   /** Destination-unreachable errors sent (UDP port unreachable). */
   icmpUnreachableSent: number;
-  /** ICMP errors not sent because the token bucket was empty. */
+  /** ICMP errors not sent because the global or the peer's token bucket was empty. */
   icmpErrorsRateLimited: number;
   /** ICMP errors not sent by RFC 1122 3.2.2 (about a broadcast, or to 0.0.0.0). */
   icmpErrorsSuppressed: number;
@@ -107,6 +109,7 @@ export function newCounters(): NetCounters {
     icmpEchoRepliesReceived: 0,
     icmpUnmatchedReplies: 0,
     icmpIgnored: 0,
+    icmpEchoBroadcastIgnored: 0,
     icmpUnreachableSent: 0,
     icmpErrorsRateLimited: 0,
     icmpErrorsSuppressed: 0,
@@ -132,7 +135,7 @@ export function totalDrops(c: NetCounters): number {
     c.ethMalformed + c.ethNotForUs + c.ethUnknownType + c.arpMalformed + c.arpIgnored + c.arpFailed + c.arpQueueFull +
     c.ipMalformed + c.ipBadChecksum + c.ipNotForUs + c.ipFragmentsDropped + c.ipUnknownProtocol + c.noRoute +
     c.ipSourceBroadcast + c.ipSourceMulticast + c.ipSourceLoopback +
-    c.icmpMalformed + c.icmpBadChecksum + c.icmpUnmatchedReplies + c.icmpIgnored + c.udpMalformed + c.udpBadChecksum +
+    c.icmpMalformed + c.icmpBadChecksum + c.icmpUnmatchedReplies + c.icmpIgnored + c.icmpEchoBroadcastIgnored + c.udpMalformed + c.udpBadChecksum +
     c.udpNoSocket + c.internalErrors + c.noMemory + c.txNotReady
   );
 }

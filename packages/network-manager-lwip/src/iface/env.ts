@@ -24,6 +24,11 @@ export interface IfaceConfig {
   /** ICMP error token bucket: tokens per second and bucket size (Linux icmp_msgs_per_sec / _burst). */
   icmpErrorRatePerSec: number;
   icmpErrorBurst: number;
+  /** Per peer: one ICMP error per interval, up to `icmpErrorPeerBurst` saved up (Linux icmp_ratelimit). */
+  icmpErrorPeerIntervalUs: number;
+  icmpErrorPeerBurst: number;
+  /** Ignore echo requests to a broadcast address (Linux icmp_echo_ignore_broadcasts). */
+  icmpEchoIgnoreBroadcasts: boolean;
 }
 
 /** Sends a finished frame chain (`headroom` bytes of link header space first) on the current core. */

@@ -10,6 +10,7 @@ import { IpProtocol } from '../wire/ipv4.js';
 import { writeU16 } from '../wire/result.js';
 import type { NetCounters } from './counters.js';
 import type { IfaceConfig, IfaceEnv } from './env.js';
+import { IcmpRateLimiter } from './icmp-rate-limit.js';
 import type { EthernetLayer } from './ethernet.js';
 import type { Ipv4Layer } from './ipv4.js';
 
@@ -22,9 +23,7 @@ export class IcmpLayer {
   private readonly echoWaiters = new Map<number, EchoWaiter>();
   private readonly view = new Icmpv4Packet(new Uint8Array(0), 0, 0);
   private nextEchoId = 1;
-  /** ICMP error token bucket (Linux's icmp_global: a rate and a burst); starts full. */
-  private errorTokens: number;
-  private errorTokensAtNs = 0;
+  private readonly limiter: IcmpRateLimiter;
 
   constructor(
     private readonly config: IfaceConfig,
@@ -33,7 +32,13 @@ export class IcmpLayer {
     private readonly eth: EthernetLayer,
     private readonly ip: Ipv4Layer,
   ) {
-    this.errorTokens = config.icmpErrorBurst;
+    this.limiter = new IcmpRateLimiter({
+      ratePerSec: config.icmpErrorRatePerSec,
+      burst: config.icmpErrorBurst,
+      peerIntervalUs: config.icmpErrorPeerIntervalUs,
+      peerBurst: config.icmpErrorPeerBurst,
+      maxPeers: 1024,
+    });
   }
 
   /** An `L4Input`: never keeps the frame. */
@@ -51,6 +56,12 @@ export class IcmpLayer {
       return false;
     }
     if (m.type === Icmpv4Type.EchoRequest) {
+      // A ping to a broadcast address would make every host answer one sender (a smurf
+      // amplifier); Linux ignores these by default (icmp_echo_ignore_broadcasts = 1), so do we.
+      if (this.ip.current.ipBroadcast && this.config.icmpEchoIgnoreBroadcasts) {
+        c.icmpEchoBroadcastIgnored++;
+        return false;
+      }
       c.icmpEchoRequests++;
       // Echo reply: same identifier, sequence and data (RFC 792); a new frame, data copied once.
       const dataLen = m.dataLength;
@@ -89,7 +100,7 @@ export class IcmpLayer {
    * `bytes[off, off+len)` from `src`: quotes its IP header and first 8 data bytes (RFC 792).
    * Not sent (RFC 1122 3.2.2) for a datagram to a broadcast address or in a link-layer broadcast,
    * from a source that is not one host (0.0.0.0; broadcast, multicast and loopback never get this
-   * far), or while we have no address; nor beyond the token bucket's rate.
+   * far), or while we have no address; nor beyond the global or the peer's rate (icmp-rate-limit.ts).
    */
   sendUnreachable(code: number, bytes: Uint8Array, off: number, len: number, src: Ipv4Address): void {
     const c = this.counters;
@@ -98,7 +109,7 @@ export class IcmpLayer {
       c.icmpErrorsSuppressed++;
       return;
     }
-    if (!this.takeErrorToken()) {
+    if (!this.limiter.allow(src, this.env.nowNs())) {
       c.icmpErrorsRateLimited++;
       return;
     }
@@ -120,17 +131,6 @@ export class IcmpLayer {
     writeU16(b, o + 2, checksumFinish(checksumAdd(0, b, o, msgLen)));
     c.icmpUnreachableSent++;
     this.ip.output(buf, src, IpProtocol.Icmp, msgLen);
-  }
-
-  private takeErrorToken(): boolean {
-    const now = this.env.nowNs();
-    const cfg = this.config;
-    const refill = ((now - this.errorTokensAtNs) * cfg.icmpErrorRatePerSec) / 1e9;
-    this.errorTokens = Math.min(cfg.icmpErrorBurst, this.errorTokens + refill);
-    this.errorTokensAtNs = now;
-    if (this.errorTokens < 1) return false;
-    this.errorTokens -= 1;
-    return true;
   }
 
   /** Sends one echo request; `done(rttNs)` runs when the matching reply arrives (on the receiving core). */

@@ -41,7 +41,9 @@ export class TcpStack {
   readonly stats: TcpStats = newTcpStats();
   private readonly seg = new TcpSegment(new Uint8Array(0), 0, 0);
   /** The options of the segment being handled (reused: no allocation per segment). */
-  private readonly opts: TcpOptions = emptyTcpOptions();
+  readonly opts: TcpOptions = emptyTcpOptions();
+  /** The options of our pure ACKs when they carry SACK blocks (reused). */
+  readonly ackOpts: TcpOptions = emptyTcpOptions();
   /** The options our SYNs carry (reused). */
   readonly synOpts: TcpOptions = emptyTcpOptions();
   readonly deferredAcks = new DeferredAcks(this);
@@ -122,7 +124,7 @@ export class TcpStack {
     pcb.handler = handler;
     pcb.state = TcpState.SynSent;
     this.initSend(pcb);
-    pcb.unsent.push({ seq: pcb.iss, len: 0, data: undefined, syn: true, fin: false, sends: 0 });
+    pcb.unsent.push({ seq: pcb.iss, len: 0, data: undefined, syn: true, fin: false, sends: 0, sacked: false, rexmit: false });
     pcb.cwnd = pcb.mss; // the SYN
     output(this, pcb);
     return pcb;
@@ -181,6 +183,7 @@ export class TcpStack {
     pcb.appQueue = [];
     pcb.buffered = 0;
     pcb.ooo.clear();
+    pcb.releaseHeld();
     pcb.timer?.stop();
     pcb.timer = undefined;
     if (this.pcbs.get(pcb.key) === pcb) {
@@ -317,12 +320,13 @@ export class TcpStack {
     this.takeSynOptions(pcb);
     pcb.irs = seg.seq;
     pcb.rcvNxt = seqAdd(seg.seq, 1);
+    pcb.rcvAdvEdge = seqAdd(pcb.rcvNxt, Math.min(this.config.receiveWindow, 0xffff)); // the SYN-ACK's window
     pcb.sndWnd = seg.window; // unscaled in a SYN
     pcb.sndWl1 = seg.seq;
     this.initSend(pcb);
     pcb.sndWl2 = pcb.iss;
     pcb.cwnd = pcb.mss;
-    pcb.unsent.push({ seq: pcb.iss, len: 0, data: undefined, syn: true, fin: false, sends: 0 });
+    pcb.unsent.push({ seq: pcb.iss, len: 0, data: undefined, syn: true, fin: false, sends: 0, sacked: false, rexmit: false });
     output(this, pcb);
   }
 
@@ -341,6 +345,7 @@ export class TcpStack {
     const syn = this.synOpts;
     syn.mss = this.config.mss;
     syn.windowScale = o.windowScale === null ? null : this.ourScale;
+    syn.sackPermitted = this.config.sack !== false && o.sackPermitted;
     emit(this, seg.dstPort, src, seg.srcPort, cookie, seqAdd(seg.seq, 1), TcpFlags.SYN | TcpFlags.ACK, Math.min(this.config.receiveWindow, 0xffff), syn, undefined, 0);
   }
 
@@ -360,8 +365,10 @@ export class TcpStack {
     pcb.state = TcpState.SynRcvd;
     pcb.mss = Math.min(this.config.mss, d.mss);
     this.takeWindowScale(pcb, d.windowScale);
+    pcb.sackOk = this.config.sack !== false && d.sackPermitted;
     pcb.irs = peerIsn;
     pcb.rcvNxt = seg.seq;
+    pcb.rcvAdvEdge = seqAdd(pcb.rcvNxt, Math.min(this.config.receiveWindow, 0xffff)); // the cookie SYN-ACK's window
     pcb.sndWnd = seg.window;
     pcb.sndWl1 = peerIsn;
     pcb.iss = iss;
@@ -369,7 +376,7 @@ export class TcpStack {
     pcb.sndWl2 = iss;
     pcb.cwnd = pcb.mss;
     // Our SYN as if sent once (no RTT sample from it: its send time is unknown).
-    pcb.unacked.push({ seq: iss, len: 0, data: undefined, syn: true, fin: false, sends: 1 });
+    pcb.unacked.push({ seq: iss, len: 0, data: undefined, syn: true, fin: false, sends: 1, sacked: false, rexmit: false });
     pcb.sndNxt = seg.ack;
     pcb.sndMax = seg.ack;
     return pcb;
@@ -400,6 +407,7 @@ export class TcpStack {
     const o = this.opts;
     pcb.mss = this.peerMss(o.mss);
     this.takeWindowScale(pcb, o.windowScale);
+    pcb.sackOk = this.config.sack !== false && o.sackPermitted;
   }
 
   /** Number of pcbs in the table, by state (tests, tools). */

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { describeCoreCrossing, watchCoreCrossings } from '@ebbrt/core-translation';
 import { EbbrtError } from '@ebbrt/interfaces';
 import { runApp } from '../run-app.js';
 import { parseCli, USAGE } from './parse-args.js';
@@ -17,6 +18,8 @@ export async function cli(argv: readonly string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
+  // EBBRT_DEBUG_CORES=1: report every await continuation that resumed on another core (off: no hook at all).
+  const crossings = process.env.EBBRT_DEBUG_CORES === '1' ? watchCoreCrossings((c) => process.stderr.write(`ebbrt: [debug cores] ${describeCoreCrossing(c)}\n`)) : undefined;
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
@@ -47,5 +50,6 @@ export async function cli(argv: readonly string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    crossings?.stop();
   }
 }

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError, parseAppConfig, type AppConfig } from '@ebbrt/interfaces';
 
 /** Config file names looked for in an app directory, in order. */
-export const CONFIG_FILES = ['ebbrt.config.ts', 'ebbrt.config.mjs', 'ebbrt.config.js', 'ebbrt.config.json'] as const;
+export const CONFIG_FILES = ['ebbrt.config.ts', 'ebbrt.config.mts', 'ebbrt.config.mjs', 'ebbrt.config.js', 'ebbrt.config.json'] as const;
 
 /** Finds, loads and validates an app's config. Errors name the file and the field. */
 export async function loadConfig(appDir: string, configFile?: string): Promise<{ config: AppConfig; file: string }> {
@@ -25,8 +25,29 @@ export async function loadConfig(appDir: string, configFile?: string): Promise<{
       throw new ConfigError('(file)', `${file} is not valid JSON: ${(error as Error).message}`);
     }
   } else {
-    const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    let module: { default?: unknown };
+    try {
+      module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    } catch (error) {
+      throw commonJsConfigError(file, error) ?? error;
+    }
     raw = module.default;
   }
   return { config: parseAppConfig(raw), file };
+}
+
+/**
+ * A config compiled as CommonJS (its package.json has no "type": "module", as after `npm init -y`)
+ * cannot require() the ESM-only @ebbrt packages. The ebbrt CLI loads an app's .ts as ESM
+ * (config/app-typescript.ts); under another loader, say what to change.
+ */
+function commonJsConfigError(file: string, error: unknown): ConfigError | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code !== 'ERR_REQUIRE_CYCLE_MODULE' && code !== 'ERR_REQUIRE_ESM' && code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') return undefined;
+  return new ConfigError(
+    '(file)',
+    `${file} was loaded as CommonJS (its package.json has no "type": "module") and @ebbrt packages are ES modules only ` +
+      `(${code}): run it with the ebbrt CLI, which loads an app's .ts files as ES modules, or add "type": "module" to package.json, ` +
+      `or rename it ebbrt.config.mts`,
+  );
 }
