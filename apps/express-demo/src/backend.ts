@@ -6,11 +6,11 @@ import type { AppContext } from '@ebbrt/runtime';
 const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 /**
- * The back-end's entry: it runs the Node.js app named first on the node's command line (the
+ * The node's entry (a back-end's, or the front-end's in ebbrt.hosted.config.ts): it runs the Node.js app named first on the node's command line (the
  * config's `args`, as EbbRT read the script name through an Ebb), passing it the rest. Under the
  * virtual clock the app's clock and randomness are the seeded simulation's.
  */
-export function main(ctx: AppContext): void {
+export async function main(ctx: AppContext): Promise<void> {
   const [script, ...rest] = ctx.args;
   if (script === undefined) throw new Error('express-demo: no script in the config args (e.g. args: ["server/app.js", "3000"])');
   runNodeApp(
@@ -22,4 +22,6 @@ export function main(ctx: AppContext): void {
       env: { NODE_ENV: 'production' },
     },
   );
+  // On the front-end (the hosted config) main is the run: serve until asked to stop.
+  if (ctx.role === 'frontend') await ctx.whenStopped();
 }

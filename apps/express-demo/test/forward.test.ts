@@ -93,6 +93,22 @@ describe('express on a node, through the port forward', () => {
   }, 30_000);
 });
 
+describe('an ES module Express app on a node', () => {
+  it('imports express and node: builtins, serves static files and JSON', async () => {
+    const files = generatedFiles();
+    const demo = await startDemo(['server/esm.mjs', '3003']);
+    try {
+      const url = (path: string) => `http://127.0.0.1:${demo.forwardPort}${path}`;
+      expect(JSON.parse((await curl([url('/api/hello')])).toString())).toEqual({ hello: 'esm' });
+      expect(JSON.parse((await curl([url('/api/files')])).toString())).toContain('index.html');
+      expect((await curl([url('/static/generated/1k.bin')])).equals(files['1k.bin']!)).toBe(true);
+    } finally {
+      const run = await demo.stop();
+      expect(run.failures).toEqual([]);
+    }
+  }, 60_000);
+});
+
 describe('fastify on a node, no code written for it', () => {
   it('its routes answer through the port forward', async () => {
     const demo = await startDemo(['server/fastify.js', '3001']);
@@ -101,6 +117,32 @@ describe('fastify on a node, no code written for it', () => {
       expect(JSON.parse((await curl([url('/api/hello')])).toString())).toEqual({ hello: 'fastify' });
       expect(JSON.parse((await curl([url('/api/params/42?x=y')])).toString())).toEqual({ id: '42', q: { x: 'y' } });
       expect(JSON.parse((await curl(['-X', 'POST', '-H', 'content-type: application/json', '-d', '{"a":"b"}', url('/api/echo')])).toString())).toEqual({ got: { a: 'b' } });
+    } finally {
+      const run = await demo.stop();
+      expect(run.failures).toEqual([]);
+    }
+  }, 60_000);
+});
+
+describe('express on a node, through the TAP (Linux talks to the node directly)', () => {
+  it('curl at the node address gets the files byte-exact and the JSON routes (needs root and socat)', async (ctx) => {
+    const files = generatedFiles();
+    const demo = await startDemo(['server/app.js', '3000'], {}, 1, { subnet: '10.0.8.0/24', tap: 'ebbrtnc8' });
+    try {
+      if (demo.tap === undefined) {
+        const why = demo.lines.find((l) => l.includes('no TAP')) ?? 'no TAP line';
+        if (process.env.CI === 'true') throw new Error(`the TAP must come up under CI: ${why}`);
+        console.log(`skipped: ${why}`);
+        ctx.skip();
+      }
+      const url = (path: string) => `http://${demo.tap}:3000${path}`;
+      for (const [name, data] of Object.entries(files)) {
+        const got = await curl([url(`/static/generated/${name}`)]);
+        expect(got.equals(data), name).toBe(true);
+      }
+      expect(JSON.parse((await curl([url('/api/sum?n=4')])).toString())).toEqual({ n: 4, sum: 10 });
+      const code = (await curl(['--path-as-is', '-o', '/dev/null', '-w', '%{http_code}', url('/static/../ebbrt.config.ts')])).toString();
+      expect(['403', '404']).toContain(code);
     } finally {
       const run = await demo.stop();
       expect(run.failures).toEqual([]);

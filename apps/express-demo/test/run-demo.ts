@@ -32,13 +32,28 @@ export function pattern(n: number, salt: number): Buffer {
 
 export interface RunningDemo {
   lines: string[];
-  /** The host port of the forward to the node's `port`. */
+  /** The host port of the forward to node 1's `port`. */
   forwardPort: number;
+  /** The host port of the forward to each node (1-based: forwardPorts[0] is node 1). */
+  forwardPorts: number[];
+  /** Node 1's address over the TAP, when the TAP came up. */
+  tap: string | undefined;
+  /** Pulls node `id`'s plug (its machine powers off mid-whatever). */
+  kill(id: number): void;
   stop(): Promise<AppRun>;
 }
 
 /** Boots the demo (realtime, the port forward on an ephemeral host port) with `args` as the node's command line. */
-export async function startDemo(args: string[], extra: Record<string, unknown> = {}): Promise<RunningDemo> {
+export interface DemoNetwork {
+  /** A /24 (default 10.0.0.0/24): node k is .k+1. */
+  subnet?: string;
+  /** Also join a Linux TAP of this name (root and socat; the run goes on without it otherwise). */
+  tap?: string;
+}
+
+export async function startDemo(args: string[], extra: Record<string, unknown> = {}, nodes = 1, net: DemoNetwork = {}): Promise<RunningDemo> {
+  const subnet = net.subnet ?? '10.0.0.0/24';
+  const prefix = subnet.split('.').slice(0, 3).join('\\.');
   const port = Number(args[1]);
   const dir = join(APP_DIR, 'test', '.tmp');
   mkdirSync(dir, { recursive: true });
@@ -49,8 +64,12 @@ export async function startDemo(args: string[], extra: Record<string, unknown> =
       name: 'express-demo-test',
       entry: { backend: './src/backend.ts' },
       clock: 'realtime',
-      backend: { nodes: 1, machine: { cores: 1, memory: '256MiB' } },
-      network: { subnet: '10.0.0.0/24', forwards: [{ listen: '127.0.0.1:0', node: 1, port }] },
+      backend: { nodes, machine: { cores: 1, memory: '256MiB' } },
+      network: {
+        subnet,
+        forwards: Array.from({ length: nodes }, (_, i) => ({ listen: '127.0.0.1:0', node: i + 1, port })),
+        ...(net.tap !== undefined ? { tap: { name: net.tap } } : {}),
+      },
       args,
       ...extra,
     }),
@@ -60,12 +79,15 @@ export async function startDemo(args: string[], extra: Record<string, unknown> =
   let failed!: (e: Error) => void;
   const up = new Promise<void>((resolve, reject) => ((ready = resolve), (failed = reject)));
   const abort = new AbortController();
+  let kill: (id: number) => void = () => undefined;
+  let listening = 0;
   const running = runApp(APP_DIR, {
     configFile,
     signal: abort.signal,
+    onStarted: ({ platform }) => (kill = (id) => platform.node(id)!.kill('pulled the plug')),
     output: (l) => {
       lines.push(l);
-      if (/listening on port/.test(l)) ready();
+      if (/listening on port/.test(l) && ++listening === nodes) ready();
       if (/failed:/.test(l)) failed(new Error(lines.join('\n')));
     },
   });
@@ -74,12 +96,21 @@ export async function startDemo(args: string[], extra: Record<string, unknown> =
   await up;
   clearTimeout(timer);
   // The forward's line follows once the network is open.
-  for (let i = 0; i < 200 && !lines.some((l) => l.includes('port forward')); i++) await new Promise((r) => setTimeout(r, 25));
-  const m = /127\.0\.0\.1:(\d+) → 10\.0\.0\.2:\d+ \(port forward/.exec(lines.join('\n'));
-  if (m === null) throw new Error(`no port forward line:\n${lines.join('\n')}`);
+  const forwards = () => lines.filter((l) => l.includes('(port forward'));
+  for (let i = 0; i < 200 && forwards().length < nodes; i++) await new Promise((r) => setTimeout(r, 25));
+  const forwardPorts = Array.from({ length: nodes }, (_, i) => {
+    const m = new RegExp(`127\\.0\\.0\\.1:(\\d+) → ${prefix}\\.${i + 2}:\\d+ \\(port forward`).exec(forwards().join('\n'));
+    if (m === null) throw new Error(`no port forward line for node ${i + 1}:\n${lines.join('\n')}`);
+    return Number(m[1]);
+  });
+  // The TAP line (or the reason there is none) follows the forwards.
+  if (net.tap !== undefined) for (let i = 0; i < 200 && !lines.some((l) => /network: (TAP|no TAP)/.test(l)); i++) await new Promise((r) => setTimeout(r, 25));
   return {
     lines,
-    forwardPort: Number(m[1]),
+    tap: lines.some((l) => l.startsWith('network: TAP')) ? `${subnet.split('.').slice(0, 3).join('.')}.2` : undefined,
+    forwardPort: forwardPorts[0]!,
+    forwardPorts,
+    kill: (id) => kill(id),
     stop: async () => {
       abort.abort();
       try {

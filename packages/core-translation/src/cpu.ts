@@ -15,10 +15,78 @@ export interface CpuRegister {
   current: CoreContext | undefined;
 }
 
-const KEY = Symbol.for('@ebbrt/core-translation/cpu');
-type WithCpu = typeof globalThis & { [KEY]?: CpuRegister };
+/** Something that caches a translation for one core only (an EbbRef). */
+export interface CoreCache {
+  /** Drops what was cached: the core it was for stopped being current. */
+  forgetCore(): void;
+}
 
+/**
+ * The bookkeeping behind EbbRef's inline (core, rep) cache: the core the cached
+ * translations are for, and the refs holding one. Whenever a different core (or
+ * none) becomes current through `setCurrentCore`/`runOnCore`, every listed ref
+ * forgets. So the only translations cached in refs are those of the core that
+ * is running (or ran last): that cache is the current core's, kept where deref
+ * reads it in one compare. A core that was left is not reachable through any ref, module-level
+ * refs included, and no ref carries one node's rep to another.
+ *
+ * A ref that caches on one core while `cpu.current` was written directly (not
+ * through `setCurrentCore`) stays listed until the next core entry clears the
+ * list; deref stays correct either way, as it compares the cached core with
+ * `cpu.current` on every call.
+ */
+interface RefCacheList {
+  cachedFor: CoreContext | undefined;
+  caches: (CoreCache | undefined)[];
+  cached: number;
+}
+
+const KEY = Symbol.for('@ebbrt/core-translation/cpu');
+const LIST_KEY = Symbol.for('@ebbrt/core-translation/ref-caches');
+type WithCpu = typeof globalThis & { [KEY]?: CpuRegister; [LIST_KEY]?: RefCacheList };
+
+/** Which core is current. Enter a core with `runOnCore` or `setCurrentCore`, not by writing `current`. */
 export const cpu: CpuRegister = ((globalThis as WithCpu)[KEY] ??= { current: undefined });
+
+const list: RefCacheList = ((globalThis as WithCpu)[LIST_KEY] ??= { cachedFor: undefined, caches: [], cached: 0 });
+
+/** Makes every cached translation in refs forget its core. */
+export function forgetCachedTranslations(): void {
+  const caches = list.caches;
+  for (let i = 0; i < list.cached; i++) {
+    caches[i]!.forgetCore();
+    caches[i] = undefined;
+  }
+  list.cached = 0;
+  list.cachedFor = undefined;
+}
+
+/**
+ * Bound on the list: a core that is never left (a hosted front-end) and a program that makes a
+ * fresh ref per call would otherwise grow it forever. Past it, the next core entry makes every ref
+ * forget (each re-misses once).
+ */
+const MAX_CACHED = 4096;
+
+/**
+ * A ref caches a translation for `core` (the current core). Only stores: a branch that can clear
+ * the list here, on the miss path, measurably slows every deref's hit path (V8 inlines it into
+ * the caller's loop); the clearing happens in `setCurrentCore`, on core entry.
+ */
+export function cacheForCore(cache: CoreCache, core: CoreContext): void {
+  list.cachedFor = core;
+  list.caches[list.cached++] = cache;
+}
+
+/**
+ * Makes `core` current (undefined: none), as an event loop does on entering or
+ * leaving a core. Leaving the core that refs cached translations for clears them,
+ * so nothing outside its node keeps that node reachable.
+ */
+export function setCurrentCore(core: CoreContext | undefined): void {
+  cpu.current = core;
+  if (list.cached !== 0 && (list.cachedFor !== core || list.cached >= MAX_CACHED)) forgetCachedTranslations();
+}
 
 /** The core executing now; throws if called outside any event. */
 export function currentCore(): CoreContext {
@@ -40,10 +108,10 @@ export function currentNode(): NodeContext {
  */
 export function runOnCore<R>(core: CoreContext, fn: () => R): R {
   const previous = cpu.current;
-  cpu.current = core;
+  setCurrentCore(core);
   try {
     return fn();
   } finally {
-    cpu.current = previous;
+    setCurrentCore(previous);
   }
 }

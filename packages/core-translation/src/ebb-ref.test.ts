@@ -2,7 +2,7 @@ import { NoCurrentCoreError, UnknownEbbError, type EbbRoot } from '@ebbrt/interf
 import { describe, expect, it, vi } from 'vitest';
 import { cpu, runOnCore } from './cpu.js';
 import { EbbRef, ebbRef } from './ebb-ref.js';
-import { CountingRoot, makeNode } from './test-helpers.test.js';
+import { CountingRoot, makeNode } from '../test/fixtures.js';
 
 describe('EbbRef translation', () => {
   it('faults exactly once per core across many derefs, refs and interleavings', () => {

@@ -1,5 +1,5 @@
 import { NoCurrentCoreError, isValidEbbId, type EbbId } from '@ebbrt/interfaces';
-import { cpu } from './cpu.js';
+import { cacheForCore, cpu, type CoreCache } from './cpu.js';
 import type { CoreContext } from './core-context.js';
 
 /**
@@ -7,11 +7,16 @@ import type { CoreContext } from './core-context.js';
  * reads the core's translation table and, on a miss, calls the Ebb's fault
  * handler (once per core).
  *
- * Each EbbRef also remembers the last (core, rep) pair it translated, so the
- * common case, the same ref used again on the same core, costs one load and one
- * compare: this is what brings a call through an EbbRef near a direct call.
+ * Each EbbRef also caches the (core, rep) pair it translated on the current
+ * core, so the common case, the same ref used again within an event, costs one
+ * load and one compare: this is what brings a call through an EbbRef near a
+ * direct call. The cache belongs to the core, not to the ref: the register
+ * lists the refs that cached a translation and clears them all when another
+ * core (or none) becomes current, or when a ref misses on another core (see
+ * `cpu.ts`). So a module-level ref shared by every node in the process holds at
+ * most the last core's translation, and never keeps a freed node reachable.
  */
-export class EbbRef<T> {
+export class EbbRef<T> implements CoreCache {
   // `null` never equals a real core, nor `undefined` (no core current).
   private lastCore: CoreContext | null = null;
   private lastRep: T | undefined = undefined;
@@ -30,9 +35,22 @@ export class EbbRef<T> {
     if (core === undefined) throw new NoCurrentCoreError(this.id);
     let rep = core.translation.get(this.id) as T | undefined;
     if (rep === undefined) rep = core.node.fault(this.id, core) as T;
+    // The fault may have entered other cores and come back; cache only for the core current now.
+    // `cacheForCore` clears every ref cached for another core first, this one included.
+    if (cpu.current === core) this.cache(core, rep);
+    return rep;
+  }
+
+  private cache(core: CoreContext, rep: T): void {
+    cacheForCore(this, core);
     this.lastCore = core;
     this.lastRep = rep;
-    return rep;
+  }
+
+  /** Called through the register when the core this ref cached for is left. */
+  forgetCore(): void {
+    this.lastCore = null;
+    this.lastRep = undefined;
   }
 
   toString(): string {

@@ -1,4 +1,4 @@
-export { cpu, currentCore, currentNode, runOnCore, type CpuRegister } from './cpu.js';
+export { cpu, currentCore, currentNode, runOnCore, setCurrentCore, type CpuRegister } from './cpu.js';
 export { CoreContext } from './core-context.js';
 export { NodeContext, nodeContextOf, type NodeOptions, type MissHandler } from './node-context.js';
 export { LocalIdMap } from './local-id-map.js';

@@ -5,9 +5,20 @@ import { EbbRef } from './ebb-ref.js';
 import { LocalIdMap } from './local-id-map.js';
 import { MulticoreEbb } from './multicore-ebb.js';
 import { NodeContext } from './node-context.js';
-import { CountingRoot, makeNode } from './test-helpers.test.js';
+import { CountingRoot, makeNode } from '../test/fixtures.js';
 
 describe('NodeContext', () => {
+  it('has the requested id and cores, each knowing its node and index', () => {
+    const node = makeNode(7, 3);
+    expect(node.id).toBe(7);
+    expect(node.cores).toHaveLength(3);
+    expect(node.cores.map((c) => [c.node, c.index])).toEqual([
+      [node, 0],
+      [node, 1],
+      [node, 2],
+    ]);
+  });
+
   it('two nodes in one process are independent: same id, different reps', () => {
     const a = makeNode(1, 2);
     const b = makeNode(2, 2);

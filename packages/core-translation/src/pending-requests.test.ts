@@ -4,7 +4,7 @@ import { cpu, runOnCore } from './cpu.js';
 import { EbbRef } from './ebb-ref.js';
 import type { NodeContext } from './node-context.js';
 import { PendingRequests, type PendingRequestsOptions } from './pending-requests.js';
-import { makeNode } from './test-helpers.test.js';
+import { makeNode } from '../test/fixtures.js';
 
 /**
  * A minimal stand-in for the Event Manager and Timer Ebbs (core-translation cannot depend on

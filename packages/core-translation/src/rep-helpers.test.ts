@@ -6,7 +6,7 @@ import { MulticoreEbb, MulticoreRoot } from './multicore-ebb.js';
 import { SharedEbb, SharedRoot } from './shared-ebb.js';
 import { StaticSharedEbb } from './static-shared-ebb.js';
 import { staticEbbId } from './static-id.js';
-import { makeNode } from './test-helpers.test.js';
+import { makeNode } from '../test/fixtures.js';
 
 interface Slot {
   core: number;

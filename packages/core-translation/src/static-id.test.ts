@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { staticEbbId } from './static-id.js';
 import { StaticSharedEbb } from './static-shared-ebb.js';
-import { CountingRoot, makeNode } from './test-helpers.test.js';
+import { CountingRoot, makeNode } from '../test/fixtures.js';
 
 /** Finds two distinct names with the same static id by brute force (birthday bound: ~sqrt(32768) tries). */
 function collidingNames(): [string, string] {

@@ -1,4 +1,5 @@
-export { MemcachedStore, StoreStatus, StoreMode, StoreCounters, KEY_MAX_LENGTH, ITEM_OVERHEAD, type StoreOptions } from './store.js';
+export { StoreCounters } from './counters.js';
+export { MemcachedStore, StoreStatus, StoreMode, KEY_MAX_LENGTH, ITEM_OVERHEAD, type StoreOptions } from './store.js';
 export { Item } from './item.js';
 export { deadlineMs, isPast, NEVER, EXPIRED, REALTIME_MAXDELTA_S } from './expiry.js';
 export { parseStoredU64, parseDecimalU64, applyDelta, U64_LIMIT } from './numeric.js';

@@ -1,5 +1,6 @@
 import { IOBuf, OutOfMemoryError, type IOBufStorage } from '@ebbrt/interfaces';
 import { StorageAccounting } from './accounting.js';
+import { StoreCounters } from './counters.js';
 import { deadlineMs, EXPIRED, isPast } from './expiry.js';
 import { Item } from './item.js';
 import { Lru } from './lru.js';
@@ -40,35 +41,6 @@ export type StoreStatus = (typeof StoreStatus)[keyof typeof StoreStatus];
 /** How a value is stored. */
 export const StoreMode = { Set: 0, Add: 1, Replace: 2, Append: 3, Prepend: 4, Cas: 5 } as const;
 export type StoreMode = (typeof StoreMode)[keyof typeof StoreMode];
-
-/** Counters the `stats` command reports (named after memcached's). */
-export class StoreCounters {
-  cmd_get = 0;
-  cmd_set = 0;
-  cmd_flush = 0;
-  cmd_touch = 0;
-  get_hits = 0;
-  get_misses = 0;
-  get_expired = 0;
-  get_flushed = 0;
-  delete_hits = 0;
-  delete_misses = 0;
-  incr_hits = 0;
-  incr_misses = 0;
-  decr_hits = 0;
-  decr_misses = 0;
-  cas_hits = 0;
-  cas_misses = 0;
-  cas_badval = 0;
-  touch_hits = 0;
-  touch_misses = 0;
-  total_items = 0;
-  evictions = 0;
-  /** Times the node ran short of free memory and the store gave some back. */
-  pressure_evictions = 0;
-  reclaimed = 0;
-  expired_unfetched = 0;
-}
 
 /**
  * The node-wide item store: a Map from key (latin1, so bytes map 1:1 to
@@ -283,17 +255,26 @@ export class MemcachedStore {
 
   /** Deletes a live item; false when there was none. */
   delete(key: string): boolean {
+    return this.deleteCas(key, 0) === StoreStatus.Stored;
+  }
+
+  /**
+   * Deletes a live item if `cas` is 0 or its CAS unique (the binary protocol's DELETE):
+   * Stored when deleted, NotFound, or Exists when the CAS does not match (nothing deleted).
+   */
+  deleteCas(key: string, cas: number): StoreStatus {
     const now = this.options.nowMs();
     this.applyPendingFlush(now);
     const item = this.live(key, now);
     if (item === undefined) {
       this.counters.delete_misses++;
-      return false;
+      return StoreStatus.NotFound;
     }
+    if (cas !== 0 && item.cas !== cas) return StoreStatus.Exists;
     this.counters.delete_hits++;
     this.slabs.counters.deleteHits[item.cls]!++;
     this.unlink(item);
-    return true;
+    return StoreStatus.Stored;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { cpu, type CoreContext } from '@ebbrt/core-translation';
+import { setCurrentCore, type CoreContext } from '@ebbrt/core-translation';
 import type { CorePromise, EventFn, EventManager, IdleHandle, IOBuf, SpawnOptions } from '@ebbrt/interfaces';
 import { UsageError } from '@ebbrt/interfaces';
 import { AppCount } from './app-count.js';
@@ -203,7 +203,7 @@ export abstract class LoopRep implements EventManager {
 
   /** Makes this core current (models loading %gs on entry) and starts a loop turn. */
   protected enter(): void {
-    cpu.current = this.context;
+    setCurrentCore(this.context);
     this.inTurn = true;
     if (this.root.watchdogBudgetUs !== undefined) this.clockMark = performance.now();
   }

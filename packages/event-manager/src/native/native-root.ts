@@ -1,4 +1,4 @@
-import { cpu, type CoreContext, type NodeContext } from '@ebbrt/core-translation';
+import { cpu, setCurrentCore, type CoreContext, type NodeContext } from '@ebbrt/core-translation';
 import type { EbbId, EventFailure, EventFn, EventManager, EventManagerRoot, CoreInfo } from '@ebbrt/interfaces';
 import type { Machine, Simulation } from '@ebbrt/hw-x86sim';
 import { EventReports, type WatchdogReport } from '../common/event-stats.js';
@@ -43,7 +43,7 @@ export class NativeEventManagerRoot implements EventManagerRoot, NativeLoopRoot 
         runSlice: () => this.repOn(context).runSlice(),
         // Off the CPU, nothing runs as this core: hardware callbacks see no current core.
         leftCpu: () => {
-          if (cpu.current === context) cpu.current = undefined;
+          if (cpu.current === context) setCurrentCore(undefined);
         },
       });
     }

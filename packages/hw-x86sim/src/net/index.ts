@@ -8,9 +8,8 @@ export {
   isGroupDestination,
   buildEthernetFrame,
 } from './frame.js';
+export { VirtioNetDevice, type VirtioNetOptions } from './virtio-net.js';
 export {
-  VirtioNetDevice,
-  type VirtioNetOptions,
   type VirtioNetStats,
   VIRTIO_NET_F,
   VIRTIO_STATUS,
@@ -18,7 +17,7 @@ export {
   VIRTIO_NET_HDR_BYTES,
   VIRTIO_NET_MAX_FRAME,
   featureBit,
-} from './virtio-net.js';
+} from './virtio-net-spec.js';
 export {
   type VirtqueueConfig,
   type VirtqueueState,

@@ -1,46 +1,18 @@
 /**
  * The virtio-net 1.x device: feature negotiation, the status register, and the data path between
  * the wire and the guest's queues (RX DMA into posted buffers, TX drains out of guest memory). The
- * rings themselves are in virtqueue.ts, the RX queue choice in rss.ts.
+ * rings themselves are in virtqueue.ts, the RX queue choice in rss.ts, the spec's constants in
+ * virtio-net-spec.ts, the faults in virtio-faults.ts.
  */
 import type { Machine, MachineDevice } from '../machine.js';
 import type { Prng } from '../prng.js';
 import type { Simulation } from '../simulation.js';
 import { ETH_HEADER_BYTES, parseMac, formatMac, type FramePort, type NetworkEndpoint } from './frame.js';
 import { rssHash } from './rss.js';
-import { FaultDraws, validateVirtioNetFaults, type VirtioNetFaults, type VirtioNetFaultStats } from './virtio-faults.js';
+import { FaultDraws, validateVirtioNetFaults, type VirtioNetFaults } from './virtio-faults.js';
+import { VIRTIO_NET_F, VIRTIO_NET_HDR_BYTES, VIRTIO_NET_MAX_FRAME, VIRTIO_NET_S_LINK_UP, VIRTIO_STATUS, featureBit, type VirtioNetStats } from './virtio-net-spec.js';
 import { Chain, VIRTQ_MAX_SIZE, VIRTQ_USED_F_NO_NOTIFY, Virtqueue, virtqueueLayout, type VirtqueueConfig, type VirtqueueState } from './virtqueue.js';
 
-/** virtio-net feature bit numbers (virtio 1.x §5.1.3). */
-export const VIRTIO_NET_F = Object.freeze({
-  CSUM: 0,
-  MAC: 5,
-  STATUS: 16,
-  MQ: 22,
-  VERSION_1: 32,
-});
-
-/** Feature bit number → mask. */
-export function featureBit(bit: number): bigint {
-  return 1n << BigInt(bit);
-}
-
-/** Device status register bits (virtio 1.x §2.1). */
-export const VIRTIO_STATUS = Object.freeze({
-  ACKNOWLEDGE: 1,
-  DRIVER: 2,
-  DRIVER_OK: 4,
-  FEATURES_OK: 8,
-  DEVICE_NEEDS_RESET: 64,
-  FAILED: 128,
-});
-
-/** config.status bit: link is up. */
-export const VIRTIO_NET_S_LINK_UP = 1;
-/** struct virtio_net_hdr with VERSION_1: flags u8, gso_type u8, hdr_len u16, gso_size u16, csum_start u16, csum_offset u16, num_buffers u16. */
-export const VIRTIO_NET_HDR_BYTES = 12;
-/** Largest frame the device transmits or receives (bytes after the virtio header). */
-export const VIRTIO_NET_MAX_FRAME = 65535;
 /** Largest chain the device walks (header + largest frame + slack). */
 const MAX_CHAIN_BYTES = VIRTIO_NET_HDR_BYTES + VIRTIO_NET_MAX_FRAME + 65536;
 
@@ -51,31 +23,6 @@ export interface VirtioNetOptions {
   queuePairs?: number;
   /** Hardware faults drawn from the seeded PRNG (see virtio-faults.ts); none by default. */
   faults?: VirtioNetFaults;
-}
-
-/** Device counters. */
-export interface VirtioNetStats extends VirtioNetFaultStats {
-  rxFrames: number;
-  rxBytes: number;
-  txFrames: number;
-  txBytes: number;
-  /** Frames dropped because the RX queue had no posted buffer. */
-  rxDroppedNoBuffer: number;
-  /** Frames dropped because the device was not DRIVER_OK, the RX queue not set up, or the frame a runt/too long. */
-  rxDroppedNotReady: number;
-  /** RX chains the device could not use (bad address, loop, not device-writable, too small): frame dropped, buffer returned with len 0. */
-  rxErrors: number;
-  /** TX chains the device could not use (bad address, loop, writable descriptor, bad length): returned with len 0, nothing sent. */
-  txErrors: number;
-  /** Frames transmitted while nothing was attached (dropped). */
-  txDroppedNoLink: number;
-  /** Avail-ring index jumps larger than the queue size (driver bug); the queue stops until reset. */
-  ringErrors: number;
-  /** Doorbell writes (`notify`). */
-  notifications: number;
-  /** Interrupts raised / not raised because avail.flags had NO_INTERRUPT. */
-  interrupts: number;
-  interruptsSuppressed: number;
 }
 
 /** Size of the slabs transmitted frames are carved from; larger frames get their own array. */

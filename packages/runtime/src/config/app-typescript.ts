@@ -22,6 +22,10 @@ export async function resolve(specifier, context, nextResolve) {
 export async function enableAppTypeScript(): Promise<void> {
   const tsx = await import('tsx/esm/api');
   tsx.register();
-  // Registered after tsx, so it runs first and sees tsx's answer.
+  registerAppEsmHook();
+}
+
+/** The hook alone (a TypeScript loader must already be registered: this one runs first, before it). */
+export function registerAppEsmHook(): void {
   register(`data:text/javascript,${encodeURIComponent(FORCE_ESM_HOOK)}`);
 }

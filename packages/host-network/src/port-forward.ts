@@ -21,6 +21,8 @@ export class PortForward {
   readonly stats: PortForwardStats = newRelayStats();
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  /** Why the target is gone (new host connections are reset at once), or undefined. */
+  private down: string | undefined;
 
   constructor(
     readonly target: ForwardTarget,
@@ -61,7 +63,23 @@ export class PortForward {
     return new Promise((resolve) => server.close(() => resolve()));
   }
 
+  /**
+   * The target node is gone (its machine powered off): it can send no RST, so the gateway would
+   * retransmit into the void for minutes. Reset every host connection now, as a host would see a
+   * dead server's connections end.
+   */
+  resetAll(why: string): void {
+    this.down = why;
+    if (this.sockets.size > 0) this.log(`port forward ${this.port}: ${why}: resetting ${this.sockets.size} connection(s)`);
+    for (const socket of this.sockets) socket.resetAndDestroy();
+    this.sockets.clear();
+  }
+
   private accept(socket: Socket): void {
+    if (this.down !== undefined) {
+      socket.resetAndDestroy();
+      return;
+    }
     this.sockets.add(socket);
     const post = (fn: () => void): void => this.events.post(0, fn);
     // The host socket stays paused until the node accepts (relay.connected resumes it).

@@ -1,10 +1,10 @@
 /**
- * Shared fixtures for the core-translation tests. Named *.test.ts so the
- * published package excludes it; it also checks the fixtures themselves.
+ * Fixtures shared by the core-translation unit tests (src/*.test.ts). Outside src/, so the
+ * published package (`files`: dist, src) never ships it, and not named *.test.ts, so vitest
+ * does not collect it as a test.
  */
-import { describe, expect, it } from 'vitest';
 import type { CoreInfo, EbbRoot } from '@ebbrt/interfaces';
-import { NodeContext } from './node-context.js';
+import { NodeContext } from '../src/node-context.js';
 
 export function makeNode(id = 1, numCores = 4, idSpace?: number): NodeContext {
   return new NodeContext({ id, numCores, target: 'native', idSpace });
@@ -24,11 +24,3 @@ export class CountingRoot implements EbbRoot<{ core: number; node: number }> {
     return { core: core.index, node: core.node.id };
   }
 }
-
-describe('test fixtures', () => {
-  it('makeNode builds a node with the requested cores', () => {
-    const node = makeNode(7, 3);
-    expect(node.id).toBe(7);
-    expect(node.cores).toHaveLength(3);
-  });
-});
