@@ -163,6 +163,26 @@ describe('binary protocol', () => {
     expect(r[10]!.cas).toBe(0n); // memcached's DELETE success carries no CAS (memccapable checks)
   });
 
+  it('delete with a CAS in the header: a mismatch keeps the item (KeyExists), a match deletes it', () => {
+    const { c } = client();
+    c.feed(req({ op: Op.Set, key: 'k', extras: setExtras(0, 0), value: 'v' }));
+    const cas = parseResponses(c.tcp.output())[0]!.cas;
+    c.feed(
+      Buffer.concat([
+        req({ op: Op.Delete, key: 'k', cas: cas + 1n }),
+        req({ op: Op.Get, key: 'k' }),
+        req({ op: Op.Delete, key: 'k', cas }),
+        req({ op: Op.Get, key: 'k' }),
+      ]),
+    );
+    expect(parseResponses(c.tcp.output()).slice(1).map((x) => [x.opcode, x.status])).toEqual([
+      [Op.Delete, Status.KeyExists],
+      [Op.Get, 0],
+      [Op.Delete, 0],
+      [Op.Get, Status.KeyNotFound],
+    ]);
+  });
+
   it('incr/decr: initial value, 0xffffffff = do not create, 64-bit wrap, non-numeric', () => {
     const { c } = client();
     c.feed(

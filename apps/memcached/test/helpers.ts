@@ -37,6 +37,10 @@ export class FakeTcp implements TcpConnection {
     return 1 << 20;
   }
   bindCore(): void {}
+  setNoDelay(): void {}
+  setKeepAlive(): void {}
+  pauseReceive(): void {}
+  resumeReceive(): void {}
   shutdown(): void {}
   close(): void {
     this.closed = true;

@@ -129,6 +129,11 @@ const ASCII: Record<string, AsciiStep[]> = {
     { send: `set l3 0 0 ${1024 * KiB - 100}\r\n${big(1024 * KiB - 100, 'y')}\r\nget l3\r\n` },
     { send: `set l4 0 0 ${2048 * KiB}\r\n${big(2048 * KiB, 'z')}\r\nget l4\r\nset l1 0 0 ${1024 * KiB + 1}\r\n${big(1024 * KiB + 1)}\r\nget l1\r\n` },
   ],
+  'a pipeline of 100 sets and a 100-key multi-get, keys of 1 and 250 bytes': [
+    { send: Array.from({ length: 100 }, (_, i) => `set p${i} ${i} 0 ${String(i).length}\r\n${i}\r\n`).join('') },
+    { send: `get ${Array.from({ length: 100 }, (_, i) => `p${99 - i}`).join(' ')}\r\ngets p0 p50 p99 nope\r\n` },
+    { send: `set ${'K'.repeat(250)} 1 0 1\r\nx\r\nset k 0 0 1\r\ny\r\nget k ${'K'.repeat(250)} k\r\n` },
+  ],
   'version, verbosity, quit': [
     { send: 'version\r\nversion foo\r\nverbosity\r\nverbosity 1\r\nverbosity 1 2 3\r\n' },
     { send: 'quit\r\n' },
@@ -208,6 +213,25 @@ const BINARY: Record<string, BinaryStep[]> = {
         { op: 0x00, key: 'n', opaque: 9 },
       ],
     },
+  ],
+  'quiet storage and arithmetic opcodes, delete with a CAS, flush with a delay': [
+    {
+      send: [
+        { op: 0x11, key: 'a', extras: storeExtras(1, 0), value: '5', opaque: 1 },
+        { op: 0x19, key: 'a', value: '0', opaque: 2 },
+        { op: 0x1a, key: 'a', value: '1', opaque: 3 },
+        { op: 0x15, key: 'a', extras: arithExtras(1n, 0n, 0), opaque: 4 },
+        { op: 0x16, key: 'a', extras: arithExtras(10n, 0n, 0), opaque: 5 },
+        { op: 0x19, key: 'missing', value: 'x', opaque: 6 },
+        { op: 0x13, key: 'missing', extras: storeExtras(0, 0), value: 'x', opaque: 7 },
+        { op: 0x15, key: 'missing', extras: arithExtras(1n, 0n, 0xffffffff), opaque: 8 },
+        { op: 0x0c, key: 'a', opaque: 9 },
+      ],
+    },
+    { send: [{ op: 0x04, key: 'a', opaque: 10, cas: 12345n }, { op: 0x0c, key: 'a', opaque: 11 }] },
+    { send: [{ op: 0x01, key: 'f', extras: storeExtras(0, 0), value: 'x', opaque: 12 }, { op: 0x08, extras: u32(2), opaque: 13 }, { op: 0x00, key: 'f', opaque: 14 }] },
+    { send: [{ op: 0x00, key: 'f', opaque: 15 }, { op: 0x18, opaque: 16 }, { op: 0x00, key: 'a', opaque: 17 }], waitMs: 2100 },
+    { send: [{ op: 0x1e, key: 'nope', extras: u32(10), opaque: 18 }, { op: 0x24, key: 'nope', extras: u32(10), opaque: 19 }, { op: 0x0d, key: 'nope', opaque: 20 }] },
   ],
   'touch, gat, flush, expiry': [
     {

@@ -5,5 +5,5 @@ export { perTile, packed, type Placement } from './placement.js';
 export { Tiling } from './tiling.js';
 export { MatrixError, MatrixTileError, ProtocolError } from './errors.js';
 export { randomAt, gemmAccumulate, sumTile, addTiles, scaleTile, transposeTile, randomizeTile } from './kernels.js';
-export { installTileNode } from './node-image.js';
+export { installTileNode, type TileNodeOptions } from './node-image.js';
 export { MATRIX_TYPE } from './wire.js';

@@ -87,24 +87,33 @@ export class DistMatrix implements AsyncDisposable {
     });
   }
 
-  /** Sum of every element: each tile sums itself on its node; the front-end adds the partial sums in tile order. */
+  /**
+   * Sum of every element: one request per node, which sums each of this matrix's tiles there;
+   * the front-end adds the per-tile partial sums in tile order, so the result is the same bits
+   * whatever the placement or the arrival order.
+   */
   sum(): Promise<number> {
     return this.space.enter(async () => {
       this.space.usable(this.state);
       const t = this.state.tiling;
-      const keys = [...this.state.tiles.keys()].sort((a, b) => a - b);
-      const parts = await Promise.all(
-        keys.map((key) => {
-          const ti = t.ti(key);
-          const tj = t.tj(key);
-          return this.space.request(this.state.tiles.get(key)!, { ...blank(), op: Op.sum, matrix: this.state.id, ti, tj, rows: t.rowsOf(ti), cols: t.colsOf(tj) });
-        }),
+      // A failure names the first of this matrix's tiles on the node.
+      const first = new Map<number, number>();
+      for (const [key, node] of this.state.tiles) if (!first.has(node) || key < first.get(node)!) first.set(node, key);
+      const replies = await Promise.all(
+        [...first].map(([node, key]) =>
+          this.space.request(node, { ...blank(), op: Op.sumAll, matrix: this.state.id, ti: t.ti(key), tj: t.tj(key) }, undefined, [{ node, matrix: this.state.id, ti: t.ti(key), tj: t.tj(key) }]),
+        ),
       );
-      // Neumaier over the partial sums, in key order: the same result whatever the arrival order.
+      const partial = new Map<number, number>();
+      for (const d of replies) {
+        const w = payloadFloats(d, d.h.cols);
+        for (let i = 0; i + 2 < w.length; i += 3) partial.set(t.key(w[i]!, w[i + 1]!), w[i + 2]!);
+      }
+      // Neumaier over the partial sums, in tile order.
       let s = 0;
       let comp = 0;
-      for (const d of parts) {
-        const x = d.h.x;
+      for (const key of [...this.state.tiles.keys()].sort((a, b) => a - b)) {
+        const x = partial.get(key) ?? 0;
         const u = s + x;
         comp += Math.abs(s) >= Math.abs(x) ? s - u + x : x - u + s;
         s = u;
@@ -221,6 +230,11 @@ export class DistMatrix implements AsyncDisposable {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.free();
+  }
+
+  /** How Node's REPL and console.log show it (not the whole space behind it). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
   }
 
   toString(): string {

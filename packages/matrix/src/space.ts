@@ -20,7 +20,7 @@ import { DistMatrix } from './matrix.js';
 import { writeMatrix } from './ml.js';
 import { perTile, type Placement } from './placement.js';
 import { Tiling } from './tiling.js';
-import { blank, decode, encode, MATRIX_TYPE, Op, payloadText, type Decoded, type Header } from './wire.js';
+import { blank, decode, encode, MATRIX_TYPE, Op, payloadFloats, payloadText, type Decoded, type Header } from './wire.js';
 
 /** The matrix Ebb's id on every node (front-end and tile nodes). */
 export const MATRIX_EBB_ID: EbbId = staticEbbId('ebbrt.matrix');
@@ -78,7 +78,15 @@ export interface SpaceStats {
   bytesMoved: number;
 }
 
-const DEFAULT_SHAPE = { cores: 1, memoryBytes: 16 << 20 };
+/**
+ * A tile node's machine. Tiles live on the node's JS heap, but every tile that arrives crosses
+ * the node's simulated NIC into its physical memory first (one message per tile, several peers
+ * at once), so memory scales with the tile: at least 64 MiB, or 12 tiles' worth.
+ */
+function defaultShape(tileSize: number): { cores: number; memoryBytes: number } {
+  const tileBytes = tileSize * tileSize * 8;
+  return { cores: 1, memoryBytes: Math.max(64 << 20, Math.ceil((tileBytes * 12) / (1 << 20)) << 20) };
+}
 
 function defaultImage(): string {
   // Beside this module: node-image.ts from source, node-image.js once built.
@@ -114,7 +122,7 @@ export class MatrixSpace {
     this.placement = options.placement ?? perTile();
     this.maxNodes = options.maxNodes ?? 1024;
     this.image = options.image ?? defaultImage();
-    this.shape = options.nodeShape ?? DEFAULT_SHAPE;
+    this.shape = options.nodeShape ?? defaultShape(this.tileSize);
     this.post = options.post;
     this.allocator = options.allocator ?? new EbbRef<NodeAllocator>(SystemEbbIds.NodeAllocator).deref();
     this.messenger = options.messenger ?? new EbbRef<Messenger>(SystemEbbIds.Messenger).deref();
@@ -375,13 +383,28 @@ export class MatrixSpace {
   }
 
   /** Frees every matrix and node of the space. */
-  async close(): Promise<void> {
-    await Promise.all([...this.matrices.values()].map((s) => this.release(s)));
+  close(): Promise<void> {
+    return this.enter(async () => {
+      await Promise.all([...this.matrices.values()].map((s) => this.release(s)));
+    });
+  }
+
+  /** The [start, end] wall-clock windows (ms) of a tile node's recent jobs, if its image gave it a clock. */
+  jobWindows(node: number): Promise<[number, number][]> {
+    return this.enter(async () => {
+      const d = await this.request(node, { ...blank(), op: Op.windows });
+      const w = payloadFloats(d, d.h.cols);
+      const out: [number, number][] = [];
+      for (let i = 0; i + 1 < w.length; i += 2) out.push([w[i]!, w[i + 1]!]);
+      return out;
+    });
   }
 
   /** What a tile node holds (for tests): matrices with tiles there, tiles, bytes, jobs in progress. */
-  async nodeStats(node: number): Promise<{ matrices: number; tiles: number; bytes: number; jobs: number }> {
-    const d = await this.request(node, { ...blank(), op: Op.stats });
-    return { matrices: d.h.a, tiles: d.h.b, bytes: d.h.x, jobs: d.h.y };
+  nodeStats(node: number): Promise<{ matrices: number; tiles: number; bytes: number; jobs: number }> {
+    return this.enter(async () => {
+      const d = await this.request(node, { ...blank(), op: Op.stats });
+      return { matrices: d.h.a, tiles: d.h.b, bytes: d.h.x, jobs: d.h.y };
+    });
   }
 }

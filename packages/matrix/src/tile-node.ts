@@ -5,7 +5,7 @@
  * error carrying its request id; tiles for a job come straight from other tile nodes.
  */
 import { EbbRef, type NodeContext } from '@ebbrt/core-translation';
-import { SystemEbbIds, type EbbId, type IOBuf, type Messenger } from '@ebbrt/interfaces';
+import { SystemEbbIds, type EbbId, type EventManager, type IOBuf, type Messenger } from '@ebbrt/interfaces';
 import { addTiles, gemmAccumulate, randomizeTile, scaleTile, sumTile, transposeTile } from './kernels.js';
 import { decode, encode, header, Kind, MATRIX_TYPE, Op, payloadFloats, type Header } from './wire.js';
 
@@ -17,8 +17,21 @@ interface Job {
   inputs: (Tile | undefined)[];
   /** Multiply: the next pair to accumulate, so the sum is in p order whatever the arrival order. */
   next: number;
+  /** Multiply: the next row of the current pair (a pair is computed in row chunks, one event each). */
+  row: number;
+  /** A chunk event is queued: do not queue another. */
+  computing: boolean;
   acc: Float64Array | undefined;
+  /** When the first compute step ran (with a clock). */
+  started: number | undefined;
 }
+
+/**
+ * Multiply-accumulate work per event, in multiply-adds (~5 ms here). Between chunks the node's
+ * event loop takes its interrupts: the NIC keeps receiving and sending tiles while a long
+ * product computes, instead of the whole node stalling for it (events are not preempted).
+ */
+const CHUNK_WORK = 1 << 23;
 
 interface Tile {
   rows: number;
@@ -33,13 +46,18 @@ function tileKey(ti: number, tj: number): number {
 
 export class TileNodeRep {
   private readonly messenger = new EbbRef<Messenger>(SystemEbbIds.Messenger);
+  private readonly events = new EbbRef<EventManager>(SystemEbbIds.EventManager);
   /** matrix id -> tile key -> tile. */
   private readonly tiles = new Map<number, Map<number, Tile>>();
   private readonly jobs = new Map<number, Job>();
+  /** [first compute step, finish] of each recent job, when a clock was given (to show parallelism). */
+  private readonly windows: number[] = [];
 
   constructor(
     readonly node: NodeContext,
     readonly ebbId: EbbId,
+    /** A wall clock (ms) to record job windows with; none by default, so a simulation stays deterministic. */
+    private readonly clock?: () => number,
   ) {}
 
   /** Tiles held, over every matrix (for tests and `stats`). */
@@ -94,12 +112,29 @@ export class TileNodeRep {
       case Op.drop: {
         const held = this.tiles.get(h.matrix)?.size ?? 0;
         this.tiles.delete(h.matrix);
+        // A result still being computed for the dropped matrix would land after the drop.
+        for (const [id, job] of this.jobs) if (job.expect?.matrix === h.matrix) this.jobs.delete(id);
         return this.reply(from, h, { b: held });
       }
       case Op.stats:
         return this.reply(from, h, { a: this.tiles.size, b: this.tileCount(), y: this.jobs.size, x: this.bytes() });
       case Op.ship:
         return this.ship(from, h);
+      case Op.sumAll: {
+        const tiles = this.tiles.get(h.matrix);
+        const out = new Float64Array(3 * (tiles?.size ?? 0));
+        let i = 0;
+        for (const [key, t] of tiles ?? []) {
+          out[i++] = Math.floor(key / 0x100000000);
+          out[i++] = key % 0x100000000;
+          out[i++] = sumTile(t.data);
+        }
+        return this.send(from, header(Op.reply, { req: h.req, matrix: h.matrix, rows: 1, cols: out.length }), out);
+      }
+      case Op.windows: {
+        const w = Float64Array.from(this.windows);
+        return this.send(from, header(Op.reply, { req: h.req, rows: 1, cols: w.length }), w);
+      }
       case Op.expect: {
         const job = this.job(h.req);
         job.expect = h;
@@ -141,31 +176,25 @@ export class TileNodeRep {
 
   private job(id: number): Job {
     let job = this.jobs.get(id);
-    if (job === undefined) this.jobs.set(id, (job = { expect: undefined, coordinator: -1, inputs: [], next: 0, acc: undefined }));
+    if (job === undefined) this.jobs.set(id, (job = { expect: undefined, coordinator: -1, inputs: [], next: 0, row: 0, computing: false, acc: undefined, started: undefined }));
     return job;
   }
 
   /** Does what the job's inputs so far allow; finishes it when every input is in. */
   private advance(id: number, job: Job): void {
     const e = job.expect;
-    if (e === undefined) return;
-    const n = e.rows * e.cols;
+    if (e === undefined || job.computing) return;
+    job.started ??= this.clock?.();
     if (e.a === Kind.multiply) {
-      job.acc ??= new Float64Array(n);
-      for (;;) {
-        const p = job.next;
-        if (2 * p >= e.b) break;
-        const a = job.inputs[2 * p];
-        const b = job.inputs[2 * p + 1];
-        if (a === undefined || b === undefined) return;
-        gemmAccumulate(a.data, b.data, job.acc, e.rows, a.cols, e.cols);
-        job.inputs[2 * p] = job.inputs[2 * p + 1] = undefined;
-        job.next = p + 1;
-      }
-      return this.finish(id, job, job.acc);
+      const p = job.next;
+      if (2 * p >= e.b) return this.finish(id, job, job.acc ?? new Float64Array(e.rows * e.cols));
+      if (job.inputs[2 * p] === undefined || job.inputs[2 * p + 1] === undefined) return;
+      job.computing = true;
+      this.events.deref().spawn(() => this.step(id, job), { async: true });
+      return;
     }
     for (let i = 0; i < e.b; i++) if (job.inputs[i] === undefined) return;
-    const out = new Float64Array(n);
+    const out = new Float64Array(e.rows * e.cols);
     const in0 = job.inputs[0]!.data;
     if (e.a === Kind.add) {
       if (e.b === 2) addTiles(in0, job.inputs[1]!.data, out);
@@ -176,9 +205,45 @@ export class TileNodeRep {
     this.finish(id, job, out);
   }
 
+  /** One event of a multiply: a chunk of rows of pair `next`, accumulated in p order. */
+  private step(id: number, job: Job): void {
+    job.computing = false;
+    if (this.jobs.get(id) !== job) return; // dropped meanwhile
+    const e = job.expect!;
+    try {
+      const p = job.next;
+      const a = job.inputs[2 * p]!;
+      const b = job.inputs[2 * p + 1]!;
+      if (a.rows !== e.rows || b.cols !== e.cols || a.cols !== b.rows) {
+        throw new Error(`job ${id}: pair ${p} is ${a.rows}x${a.cols} times ${b.rows}x${b.cols}, for a ${e.rows}x${e.cols} tile`);
+      }
+      const acc = (job.acc ??= new Float64Array(e.rows * e.cols));
+      const k = a.cols;
+      const rows = Math.max(1, Math.floor(CHUNK_WORK / (k * e.cols)));
+      const r0 = job.row;
+      const r1 = Math.min(e.rows, r0 + rows);
+      gemmAccumulate(a.data.subarray(r0 * k, r1 * k), b.data, acc.subarray(r0 * e.cols, r1 * e.cols), r1 - r0, k, e.cols);
+      job.row = r1;
+      if (r1 === e.rows) {
+        job.inputs[2 * p] = job.inputs[2 * p + 1] = undefined;
+        job.next = p + 1;
+        job.row = 0;
+      }
+      this.advance(id, job);
+    } catch (error) {
+      this.jobs.delete(id);
+      const text = `node ${this.node.id}: ${error instanceof Error ? error.message : String(error)}`;
+      this.send(job.coordinator, header(Op.error, { req: id, matrix: e.matrix, ti: e.ti, tj: e.tj }), undefined, text);
+    }
+  }
+
   private finish(id: number, job: Job, out: Float64Array): void {
     const e = job.expect!;
     this.jobs.delete(id);
+    if (job.started !== undefined) {
+      if (this.windows.length >= 128) this.windows.splice(0, 2);
+      this.windows.push(job.started, this.clock!());
+    }
     this.put(e.matrix, e.ti, e.tj, { rows: e.rows, cols: e.cols, data: out });
     this.reply(job.coordinator, e, {});
   }

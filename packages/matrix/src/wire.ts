@@ -25,6 +25,10 @@ export const Op = {
   read: 7,
   drop: 8,
   stats: 9,
+  /** The node's recorded job windows (when installed with a clock): float64 [start, end, ...]. */
+  windows: 13,
+  /** Partial sums of every tile of `matrix` on the node: float64 [ti, tj, sum, ...]. */
+  sumAll: 14,
   /** Send tile (ti, tj) of `matrix` to node `a` as input slot `b` of job `req`. */
   ship: 10,
   /** Compute tile (ti, tj) of `matrix` for job `req`: kind `a`, `b` inputs, parameter `x`. */

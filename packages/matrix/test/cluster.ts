@@ -29,9 +29,12 @@ export interface ClusterOptions {
    * tile node type): for the virtual clock, where only back-ends talk over the Messenger.
    */
   onNode1?: boolean;
+  /** Extra files for the app directory (e.g. a tile node image). */
+  files?: Record<string, string>;
 }
 
-const IMAGE = fileURLToPath(new URL('../src/node-image.ts', import.meta.url));
+/** The package's tile node image, from source. */
+export const IMAGE = fileURLToPath(new URL('../src/node-image.ts', import.meta.url));
 const BACKEND = `import { installTileNode } from ${JSON.stringify(IMAGE)};
 export function main(ctx) {
   installTileNode(ctx.node);
@@ -41,6 +44,8 @@ export function main(ctx) {
 
 export interface ClusterResult<T> {
   value: T;
+  /** The app directory (gone once the run has ended). */
+  dir: string;
   run: AppRun;
   lines: string[];
 }
@@ -65,12 +70,13 @@ export async function withFrontend<T>(options: ClusterOptions, body: (ctx: AppCo
   writeFileSync(join(dir, 'ebbrt.config.json'), JSON.stringify(config, null, 2));
   writeFileSync(join(dir, 'frontend.mjs'), FRONTEND);
   writeFileSync(join(dir, 'backend.mjs'), BACKEND);
+  for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(join(dir, name), text);
   const lines: string[] = [];
   let value: T | undefined;
   let failure: { error: unknown } | undefined;
   (globalThis as WithHook)[HOOK] = async (ctx) => {
     try {
-      value = await body(ctx);
+      value = await body(Object.assign(Object.create(ctx) as AppContext, { appDir: dir }));
     } catch (error) {
       failure = { error };
     }
@@ -83,7 +89,7 @@ export async function withFrontend<T>(options: ClusterOptions, body: (ctx: AppCo
       ...options.run,
     });
     if (failure !== undefined) throw failure.error;
-    return { value: value as T, run, lines };
+    return { value: value as T, dir, run, lines };
   } finally {
     delete (globalThis as WithHook)[HOOK];
     rmSync(dir, { recursive: true, force: true });

@@ -48,6 +48,8 @@ export class HostedTcpConnection implements TcpConnection {
   private inboxHead = 0;
   private inboxBytes = 0;
   private paused = false;
+  /** pauseReceive() called: arrivals stay in the inbox, the socket is paused. */
+  private appPaused = false;
   private drainPosted = false;
   private readonly pending: Pending[] = [];
   private readonly window: number;
@@ -114,6 +116,7 @@ export class HostedTcpConnection implements TcpConnection {
     }
     while (this.inboxHead < this.inbox.length) {
       if (this.silenced) break;
+      if (this.appPaused && this.isReceiveArrival(this.inbox[this.inboxHead]!)) return;
       if (this.coreIndex !== core) {
         // bindCore moved the connection: the rest is delivered on the new core.
         this.postDrain();
@@ -130,7 +133,7 @@ export class HostedTcpConnection implements TcpConnection {
     }
     this.inbox = [];
     this.inboxHead = 0;
-    if (this.paused && !this.silenced) {
+    if (this.paused && !this.silenced && !this.appPaused) {
       this.paused = false;
       this.socket.resume();
     }
@@ -216,6 +219,37 @@ export class HostedTcpConnection implements TcpConnection {
     if (last === undefined) data.releaseChain();
     else last.release = data;
     this.flush();
+  }
+
+  private isReceiveArrival(a: Arrival): boolean {
+    return a.kind === 'data' || a.kind === 'end';
+  }
+
+  pauseReceive(): void {
+    if (this.appPaused) return;
+    this.appPaused = true;
+    this.socket.pause();
+  }
+
+  resumeReceive(): void {
+    if (!this.appPaused) return;
+    this.appPaused = false;
+    if (this.inboxHead < this.inbox.length) this.postDrain();
+    else if (!this.silenced) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  setKeepAlive(enable: boolean, idleMs?: number): void {
+    if (typeof enable !== 'boolean') throw new UsageError(`setKeepAlive: expected a boolean, got ${typeof enable}`);
+    if (idleMs !== undefined && !(Number.isFinite(idleMs) && idleMs >= 0)) throw new RangeError(`setKeepAlive: idleMs must be a non-negative number, got ${idleMs}`);
+    this.socket.setKeepAlive(enable, idleMs ?? 0);
+  }
+
+  setNoDelay(noDelay: boolean): void {
+    if (typeof noDelay !== 'boolean') throw new UsageError(`setNoDelay: expected a boolean, got ${typeof noDelay}`);
+    this.socket.setNoDelay(noDelay);
   }
 
   bindCore(core: number): void {

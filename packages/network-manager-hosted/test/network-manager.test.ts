@@ -315,6 +315,44 @@ describe('hosted NetworkManager: TCP', () => {
     expect(fx.violations).toEqual([]);
   });
 
+  it('pauseReceive holds data (the kernel window closes on the sender), resumeReceive delivers it in order; setNoDelay checks its argument', async () => {
+    const fx = node();
+    const got: Buffer[] = [];
+    let closed = false;
+    const conns: TcpConnection[] = [];
+    const listener = await listen(fx, 0, (c) => {
+      conns.push(c);
+      c.pauseReceive();
+      c.setNoDelay(false);
+      return {
+        receive: (_c, d) => {
+          got.push(Buffer.from(d.toUint8Array()));
+          d.releaseChain();
+        },
+        closed: (x) => {
+          closed = true;
+          x.close();
+        },
+      };
+    });
+    const data = pseudoRandomBytes(8 << 20, 3);
+    const a = client(listener.port);
+    a.end(data);
+    await until(() => conns.length === 1, 'accept');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got.length).toBe(0);
+    expect(a.writableLength).toBeGreaterThan(0); // the paused side stopped reading: back-pressure
+    await fx.onCore(0, () => conns[0]!.resumeReceive());
+    await until(() => closed, 'closed after the data', 10_000);
+    expect(sha(got)).toBe(sha(data));
+    await fx.onCore(0, () => expect(() => conns[0]!.setNoDelay('no' as never)).toThrow(/expected a boolean/));
+    await fx.onCore(0, () => {
+      expect(() => conns[0]!.setKeepAlive('no' as never)).toThrow(/expected a boolean/);
+      expect(() => conns[0]!.setKeepAlive(true, -1)).toThrow(/idleMs/);
+    });
+    expect(fx.violations).toEqual([]);
+  });
+
   it('listening rejects (EADDRINUSE) when the port is taken', async () => {
     const fx = node();
     const { port } = await plainServer(() => {});

@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runApp } from '../src/index.js';
-import { tapUnavailableReason } from '../src/network/tap-uplink.js';
+import { tapUnavailableReason } from '@ebbrt/host-network';
 import { baseConfig, tempApp } from './temp-app.js';
 
 const cleanup: (() => void)[] = [];
@@ -24,6 +24,21 @@ export async function main(ctx) {
   ctx.log('echo up');
 }
 `;
+
+/**
+ * Waits until the kernel routes `address` through the TAP `dev`. The runtime reports the TAP once
+ * the device exists, which can be before socat has given it its address: a connection opened then
+ * would take the host's default route (and leave this machine) instead of the TAP.
+ */
+async function routedVia(address: string, dev: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const out = await new Promise<string>((resolve) => execFile('ip', ['-4', 'route', 'get', address], (_e, stdout) => resolve(stdout)));
+    if (out.includes(`dev ${dev} `)) return;
+    if (Date.now() > deadline) throw new Error(`the kernel does not route ${address} through ${dev} within 5 s: ${out.trim()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 function tshark(file: string, filter: string, fields: string[]): Promise<string[][]> {
   const args = ['-r', file, '-Y', filter, '-T', 'fields', '-E', 'separator=,', ...fields.flatMap((f) => ['-e', f])];
@@ -69,9 +84,11 @@ describe('network.pcap of a TAP run', () => {
     });
     try {
       await ready;
+      await routedVia('10.213.58.2', 'ebbrt-rt-pcap');
       const reply = await new Promise<string>((resolve, reject) => {
         let got = '';
-        const s = connect({ host: '10.213.58.2', port: 7, allowHalfOpen: true }, () => s.end('both halves'));
+        // From the TAP's own address: should it vanish, the connect fails here rather than leaving by another route.
+        const s = connect({ host: '10.213.58.2', port: 7, localAddress: '10.213.58.254', allowHalfOpen: true }, () => s.end('both halves'));
         s.setTimeout(10_000, () => s.destroy(new Error('no reply through the TAP in 10 s')));
         s.on('data', (c) => (got += c.toString()));
         s.on('end', () => resolve(got));

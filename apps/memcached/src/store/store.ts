@@ -255,17 +255,26 @@ export class MemcachedStore {
 
   /** Deletes a live item; false when there was none. */
   delete(key: string): boolean {
+    return this.deleteCas(key, 0) === StoreStatus.Stored;
+  }
+
+  /**
+   * Deletes a live item if `cas` is 0 or its CAS unique (the binary protocol's DELETE):
+   * Stored when deleted, NotFound, or Exists when the CAS does not match (nothing deleted).
+   */
+  deleteCas(key: string, cas: number): StoreStatus {
     const now = this.options.nowMs();
     this.applyPendingFlush(now);
     const item = this.live(key, now);
     if (item === undefined) {
       this.counters.delete_misses++;
-      return false;
+      return StoreStatus.NotFound;
     }
+    if (cas !== 0 && item.cas !== cas) return StoreStatus.Exists;
     this.counters.delete_hits++;
     this.slabs.counters.deleteHits[item.cls]!++;
     this.unlink(item);
-    return true;
+    return StoreStatus.Stored;
   }
 
   /**

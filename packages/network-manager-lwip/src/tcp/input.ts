@@ -10,7 +10,8 @@ import { ackData, emit, output, sendAck, sendRstFor, transmitSeg } from './outpu
 import type { TcpPcb } from './pcb.js';
 import { seqAdd, seqDiff, seqGeq, seqGt, seqLeq, seqLt } from './seq.js';
 import type { TcpStack } from './stack.js';
-import { armTimer } from './timers.js';
+import { updateScoreboard } from './sack.js';
+import { armKeepalive, armTimer } from './timers.js';
 import { EMPTY_OPTIONS, isClosed, segEnd, TcpState, type SendSeg } from './types.js';
 
 export function pcbInput(stack: TcpStack, pcb: TcpPcb, frame: IOBuf, seg: TcpSegment): boolean {
@@ -20,6 +21,8 @@ export function pcbInput(stack: TcpStack, pcb: TcpPcb, frame: IOBuf, seg: TcpSeg
     synSentInput(stack, pcb, seg, flags);
     return false;
   }
+  pcb.lastRcvNs = now; // the peer is alive (keepalive counts from here)
+  pcb.kaProbesSent = 0;
   const segSeq = seg.seq;
   if (pcb.state === TcpState.SynRcvd && (flags & (TcpFlags.SYN | TcpFlags.ACK | TcpFlags.RST)) === TcpFlags.SYN && segSeq === pcb.irs) {
     // The peer retransmitted its SYN: our SYN-ACK (or its ACK) was lost. Answer with the SYN-ACK
@@ -33,7 +36,8 @@ export function pcbInput(stack: TcpStack, pcb: TcpPcb, frame: IOBuf, seg: TcpSeg
   }
   let payloadLen = seg.payloadLength;
   const segLen = seg.segmentLength;
-  const rcvWnd = pcb.rcvWnd;
+  // The window we advertised (its right edge never moves left), not the buffer size.
+  const rcvWnd = Math.max(0, seqDiff(pcb.rcvAdvEdge, pcb.rcvNxt));
   // Acceptability (RFC 9293 3.10.7.4).
   const acceptable =
     segLen === 0
@@ -80,6 +84,7 @@ export function pcbInput(stack: TcpStack, pcb: TcpPcb, frame: IOBuf, seg: TcpSeg
       pcb.sndWl2 = ack;
       ackReceived(stack, pcb, ack, now);
       pcb.cwnd = initialCwnd(pcb);
+      if (pcb.keepaliveIdleNs >= 0) armKeepalive(stack, pcb);
       if (pcb.active) pcb.callback((h) => h.connected?.(pcb));
       else if (l !== undefined) {
         if (l.closed) {
@@ -109,6 +114,8 @@ export function pcbInput(stack: TcpStack, pcb: TcpPcb, frame: IOBuf, seg: TcpSeg
       return false;
     }
     const wnd = seg.window * 2 ** pcb.sndScale;
+    const sack = stack.opts.sackBlocks;
+    if (pcb.sackOk && sack.length > 0 && pcb.unacked.length > 0) updateScoreboard(stack, pcb, sack);
     if (seqLeq(ack, pcb.sndUna)) {
       // Duplicate ACK (RFC 5681 2)?
       if (ack === pcb.sndUna && payloadLen === 0 && (flags & TcpFlags.FIN) === 0 && wnd === pcb.sndWnd && pcb.unacked.length > 0) {
@@ -188,12 +195,7 @@ export function pcbInput(stack: TcpStack, pcb: TcpPcb, frame: IOBuf, seg: TcpSeg
 }
 
 export function deliver(pcb: TcpPcb, data: IOBuf): void {
-  if (pcb.handler === undefined || pcb.silenced) {
-    data.release();
-    return;
-  }
-  // The handler owns `data` once called; if the connection was silenced meanwhile, release it.
-  pcb.receiveCallback(data);
+  pcb.deliver(data);
 }
 
 export function finInput(stack: TcpStack, pcb: TcpPcb, now: number): void {
@@ -211,7 +213,7 @@ export function finInput(stack: TcpStack, pcb: TcpPcb, now: number): void {
       enterTimeWait(stack, pcb, now);
       break;
   }
-  pcb.callback((h) => h.closed?.(pcb));
+  pcb.deliverClosed();
 }
 
 export function enterTimeWait(stack: TcpStack, pcb: TcpPcb, now: number): void {
@@ -241,6 +243,7 @@ export function synSentInput(stack: TcpStack, pcb: TcpPcb, seg: TcpSegment, flag
   stack.takeSynOptions(pcb);
   pcb.irs = seg.seq;
   pcb.rcvNxt = seqAdd(seg.seq, 1);
+  pcb.rcvAdvEdge = seqAdd(pcb.rcvNxt, Math.min(stack.config.receiveWindow, 0xffff)); // our SYN's window
   const now = stack.env.nowNs();
   if (ackFlag) {
     pcb.state = TcpState.Established;
@@ -249,6 +252,8 @@ export function synSentInput(stack: TcpStack, pcb: TcpPcb, seg: TcpSegment, flag
     pcb.sndWl2 = ack;
     ackReceived(stack, pcb, ack, now);
     pcb.cwnd = initialCwnd(pcb);
+    pcb.lastRcvNs = now;
+    if (pcb.keepaliveIdleNs >= 0) armKeepalive(stack, pcb);
     sendAck(stack, pcb);
     pcb.callback((h) => h.connected?.(pcb));
     if (pcb.finQueued) pcb.state = TcpState.FinWait1;
@@ -283,6 +288,7 @@ export function ackReceived(stack: TcpStack, pcb: TcpPcb, ack: number, now: numb
   const finAcked = releaseAcked(pcb, pcb.unsent, ack) || finAckedUnacked;
   congestionOnAck(stack, pcb, acked, ack, now);
   pcb.dupAcks = 0;
+  pcb.unackedSinceNs = pcb.unacked.length > 0 ? now : -1; // progress: the user timeout restarts
   // Restart the retransmission timer (RFC 6298 5.3) or stop it (5.2).
   pcb.rtoDeadline = pcb.unacked.length > 0 ? now + pcb.rto.rto : -1;
   if (finAcked) {

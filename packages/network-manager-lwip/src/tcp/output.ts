@@ -13,7 +13,7 @@ import type { TcpPcb } from './pcb.js';
 import { seqAdd, seqDiff, seqGt, seqLeq } from './seq.js';
 import type { TcpStack } from './stack.js';
 import { armTimer } from './timers.js';
-import { EMPTY_OPTIONS, segEnd, TcpState, type SendSeg } from './types.js';
+import { EMPTY_OPTIONS, isSynchronized, segEnd, TcpState, type SendSeg } from './types.js';
 
 /** Sends what the windows allow from `unsent`. */
 export function output(stack: TcpStack, pcb: TcpPcb): void {
@@ -23,6 +23,8 @@ export function output(stack: TcpStack, pcb: TcpPcb): void {
   while (pcb.unsent.length > 0) {
     const s = pcb.unsent[0]!;
     if (pcb.state === TcpState.SynSent && !s.syn) break;
+    // Nagle (RFC 9293 3.7.4): a last segment smaller than the MSS waits while data is in flight.
+    if (!pcb.noDelay && s.len > 0 && s.len < pcb.mss && !s.fin && pcb.unsent.length === 1 && pcb.sndMax !== pcb.sndUna) break;
     const wnd = Math.min(pcb.cwnd, pcb.sndWnd);
     const end = seqDiff(seqAdd(s.seq, s.len), pcb.sndUna);
     if (!s.syn && s.len > 0 && end > wnd) {
@@ -35,6 +37,7 @@ export function output(stack: TcpStack, pcb: TcpPcb): void {
     }
     pcb.unsent.shift();
     pcb.unacked.push(s);
+    if (pcb.unackedSinceNs < 0) pcb.unackedSinceNs = now;
     transmitSeg(stack, pcb, s, now);
     const e = segEnd(s);
     if (seqGt(e, pcb.sndNxt)) pcb.sndNxt = e;
@@ -54,8 +57,11 @@ export function transmitSeg(stack: TcpStack, pcb: TcpPcb, s: SendSeg, now: numbe
   let flags: number = TcpFlags.ACK;
   if (s.syn) flags = pcb.state === TcpState.SynSent ? TcpFlags.SYN : TcpFlags.SYN | TcpFlags.ACK;
   if (s.fin) flags |= TcpFlags.FIN;
-  if (s.len > 0) flags |= TcpFlags.PSH;
-  const sent = emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, s.seq, pcb.rcvNxt, flags, advertisedWindow(stack, pcb, s.syn), s.syn ? synOptions(stack) : EMPTY_OPTIONS, s.data, s.len);
+  if (s.len > 0) {
+    flags |= TcpFlags.PSH;
+    stack.stats.dataSegmentsOut++;
+  }
+  const sent = emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, s.seq, pcb.rcvNxt, flags, advertisedWindow(stack, pcb, s.syn), s.syn ? synOptions(stack, pcb) : EMPTY_OPTIONS, s.data, s.len);
   if (sent && (flags & TcpFlags.ACK) !== 0) acked(pcb);
   if (pcb.rtoDeadline < 0) {
     pcb.rtoDeadline = now + pcb.rto.rto;
@@ -63,23 +69,66 @@ export function transmitSeg(stack: TcpStack, pcb: TcpPcb, s: SendSeg, now: numbe
   }
 }
 
-export function synOptions(stack: TcpStack): TcpOptions {
+export function synOptions(stack: TcpStack, pcb: TcpPcb): TcpOptions {
   const o = stack.synOpts;
   o.mss = stack.config.mss;
   o.windowScale = stack.ourScale;
+  // Our SYN offers SACK; our SYN-ACK only when the peer's SYN did (RFC 2018 2).
+  o.sackPermitted = stack.config.sack !== false && (pcb.state === TcpState.SynSent || pcb.sackOk);
   return o;
 }
 
+/** Options of a pure ACK: SACK blocks for the out-of-order data we hold (RFC 2018 4), if any. */
+function ackOptions(stack: TcpStack, pcb: TcpPcb): TcpOptions {
+  if (!pcb.sackOk || pcb.ooo.size === 0) return EMPTY_OPTIONS;
+  const o = stack.ackOpts;
+  pcb.ooo.sackBlocks(o.sackBlocks, 4);
+  if (o.sackBlocks.length === 0) return EMPTY_OPTIONS;
+  stack.stats.sackBlocksOut += o.sackBlocks.length >> 1;
+  return o;
+}
+
+/** What the application leaves free of the receive buffer (bytes), as far as the field can express. */
+function freeWindow(stack: TcpStack, pcb: TcpPcb): number {
+  return Math.max(0, Math.min(pcb.rcvWnd, stack.config.receiveWindow - pcb.rcvHeld));
+}
+
+/** The window field of a segment we send now, and the right edge it advertises (pcb.rcvAdvEdge). */
 export function advertisedWindow(stack: TcpStack, pcb: TcpPcb, syn: boolean): number {
   const w = stack.config.receiveWindow;
   if (syn) return Math.min(w, 0xffff); // never scaled in a SYN (RFC 7323 2.2)
-  return Math.min(0xffff, Math.floor(Math.min(w, pcb.rcvWnd) / 2 ** pcb.rcvScale));
+  const free = freeWindow(stack, pcb);
+  let wnd = Math.max(0, seqDiff(pcb.rcvAdvEdge, pcb.rcvNxt));
+  // Receiver SWS avoidance (RFC 9293 3.8.6.2.2): move the right edge only by a useful amount;
+  // never move it left (the window shrinks only as data arrives into it).
+  if (free > wnd && (free - wnd >= Math.min(w >> 1, pcb.mss) || free === pcb.rcvWnd)) wnd = free;
+  const unit = 2 ** pcb.rcvScale;
+  const field = Math.min(0xffff, Math.ceil(wnd / unit));
+  pcb.rcvAdvEdge = seqAdd(pcb.rcvNxt, field * unit);
+  return field;
+}
+
+/**
+ * The application released data: send a window update if the peer may be waiting for one (the
+ * window we advertised is at most half the buffer and could grow by at least an MSS, Linux's
+ * rule in tcp_cleanup_rbuf), once per input batch (env.defer).
+ */
+export function windowMaybeOpened(stack: TcpStack, pcb: TcpPcb): void {
+  if (!isSynchronized(pcb.state)) return;
+  const cur = Math.max(0, seqDiff(pcb.rcvAdvEdge, pcb.rcvNxt));
+  const free = freeWindow(stack, pcb);
+  if (cur > stack.config.receiveWindow >> 1 || free - cur < Math.min(stack.config.receiveWindow >> 1, pcb.mss)) return;
+  const defer = stack.env.defer;
+  if (defer === undefined) {
+    stack.stats.windowUpdates++;
+    sendAck(stack, pcb);
+  } else stack.deferredAcks.add(pcb, defer);
 }
 
 export function sendAck(stack: TcpStack, pcb: TcpPcb): void {
   // SEQ = SND.MAX, not SND.NXT: after a go-back-N rewind, an ACK carrying an old sequence
   // number would be unacceptable to the peer (RFC 9293 3.10.7.4) and its ACK field ignored.
-  if (emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, pcb.sndMax, pcb.rcvNxt, TcpFlags.ACK, advertisedWindow(stack, pcb, false), EMPTY_OPTIONS, undefined, 0)) {
+  if (emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, pcb.sndMax, pcb.rcvNxt, TcpFlags.ACK, advertisedWindow(stack, pcb, false), ackOptions(stack, pcb), undefined, 0)) {
     acked(pcb);
   }
 }
@@ -88,19 +137,26 @@ export function sendAck(stack: TcpStack, pcb: TcpPcb): void {
 export function acked(pcb: TcpPcb): void {
   pcb.ackSent = pcb.rcvNxt;
   pcb.segsUnacked = 0;
+  pcb.delAckDeadline = -1;
 }
 
-/** In-order data arrived: acknowledge now, or at the end of this batch of input (env.defer). */
+/**
+ * In-order data arrived: acknowledge every second segment at once (RFC 5681 4.2), a lone one
+ * when the delayed-ACK timer fires, unless a reply carries the ACK first.
+ */
 export function ackData(stack: TcpStack, pcb: TcpPcb): void {
-  const defer = stack.env.defer;
-  if (defer === undefined || ++pcb.segsUnacked >= 2) {
+  const delay = stack.config.delayedAckNs ?? 40e6;
+  if (delay <= 0 || ++pcb.segsUnacked >= 2) {
     sendAck(stack, pcb);
     return;
   }
-  stack.deferredAcks.add(pcb, defer);
+  if (pcb.delAckDeadline < 0) {
+    pcb.delAckDeadline = stack.env.nowNs() + delay;
+    armTimer(stack, pcb);
+  }
 }
 
-/** Connections whose in-order data waits for its ACK until the end of the input batch. */
+/** Connections whose window update waits until the end of the input batch. */
 export class DeferredAcks {
   private readonly list: TcpPcb[] = [];
   private scheduled = false;
@@ -122,8 +178,12 @@ export class DeferredAcks {
     for (let i = 0; i < list.length; i++) {
       const pcb = list[i]!;
       pcb.ackPending = false;
-      // A reply sent while handling the data already carried this ACK.
-      if (pcb.state !== TcpState.Closed && pcb.ackSent !== pcb.rcvNxt) sendAck(this.stack, pcb);
+      if (pcb.state === TcpState.Closed) continue;
+      // Still useful (a segment sent meanwhile may have carried the new window)?
+      const cur = Math.max(0, seqDiff(pcb.rcvAdvEdge, pcb.rcvNxt));
+      if (freeWindow(this.stack, pcb) - cur < Math.min(this.stack.config.receiveWindow >> 1, pcb.mss)) continue;
+      this.stack.stats.windowUpdates++;
+      sendAck(this.stack, pcb);
     }
     list.length = 0;
   };

@@ -7,7 +7,8 @@ import { IOBuf, UsageError, type TcpConnection, type TcpHandler, type TimerHandl
 import { ipv4ToString, type Ipv4Address } from '../wire/ipv4-address.js';
 import { dropFront, sliceChain } from './chain.js';
 import type { TcpListenerImpl } from './listener.js';
-import { output, sendRstFor } from './output.js';
+import { output, sendRstFor, windowMaybeOpened } from './output.js';
+import { armKeepalive, armTimer } from './timers.js';
 import { ReassemblyQueue } from './reassembly.js';
 import { RtoEstimator } from './rto.js';
 import { seqAdd } from './seq.js';
@@ -59,6 +60,10 @@ export class TcpPcb implements TcpConnection {
   finQueued = false;
 
   // congestion control
+  /** SACK-permitted on both SYNs (RFC 2018): SACK blocks are sent and RFC 6675 recovery is used. */
+  sackOk = false;
+  /** RFC 6675 pipe: bytes estimated in flight (computed by sack.ts scanScoreboard). */
+  pipe = 0;
   cwnd = 0;
   ssthresh = 0x7fffffff;
   dupAcks = 0;
@@ -73,21 +78,45 @@ export class TcpPcb implements TcpConnection {
   rtoDeadline = -1;
   persistDeadline = -1;
   timeWaitDeadline = -1;
+  /** Keepalive idle time (ns), or -1 when keepalive is off. */
+  keepaliveIdleNs = -1;
+  /** When the peer was last heard from (ns): any segment resets the keepalive idle time. */
+  lastRcvNs = 0;
+  /** Keepalive probes sent since the peer was last heard. */
+  kaProbesSent = 0;
+  keepaliveDeadline = -1;
+  /** User timeout (ns; 0: off) and when the oldest unacknowledged data was first sent (-1: none). */
+  userTimeoutNs = 0;
+  unackedSinceNs = -1;
   timer: TimerHandle | undefined;
   timerAt = -1;
 
   // receive sequence space
   irs = 0;
   rcvNxt = 0;
+  /** Nagle off (true) or on (false); see setNoDelay. */
+  noDelay: boolean;
   /** RCV.NXT as carried by the last segment we sent (so a reply that piggybacked it needs no pure ACK). */
   ackSent = -1;
   /** In-order segments received since we last acknowledged. */
   segsUnacked = 0;
-  /** Waiting in the stack's end-of-batch ACK list. */
+  /** Waiting in the stack's end-of-batch window-update list. */
   ackPending = false;
+  /** When a delayed ACK is due (ns; -1: none pending). */
+  delAckDeadline = -1;
   rcvScale = 0;
-  /** Receive window we offer (what the advertised field can express). */
+  /** Largest receive window we can offer (the buffer, as far as the advertised field can express it). */
   rcvWnd = 0xffff;
+  /** pauseReceive() called: in-order payload is held (rxHeld) instead of delivered. */
+  rxPaused = false;
+  /** In-order payload not yet given to the handler (paused), oldest first. */
+  readonly rxHeld: IOBuf[] = [];
+  /** Bytes in rxHeld plus deliveries posted to another core and not yet run: not in the window. */
+  rcvHeld = 0;
+  /** The peer's FIN arrived while data was held: `closed` follows the drain. */
+  closedHeld = false;
+  /** The right edge of the window we last advertised (RCV.NXT + RCV.WND then); never moved left. */
+  rcvAdvEdge = 0;
   readonly ooo = new ReassemblyQueue();
   finReceived = false;
 
@@ -103,6 +132,9 @@ export class TcpPcb implements TcpConnection {
     this.coreIndex = core;
     this.active = active;
     this.mss = stack.config.mss;
+    this.noDelay = stack.config.noDelay ?? true;
+    this.userTimeoutNs = stack.config.userTimeoutNs ?? 0;
+    if (stack.config.keepalive === true) this.keepaliveIdleNs = stack.config.keepaliveIdleNs ?? 7200e9;
     this.rto = new RtoEstimator(stack.config.rto);
   }
 
@@ -118,6 +150,89 @@ export class TcpPcb implements TcpConnection {
       throw new RangeError(`bindCore: this node has no core ${core} (it has ${this.stack.env.numCores})`);
     }
     this.coreIndex = core;
+  }
+
+  setNoDelay(noDelay: boolean): void {
+    if (typeof noDelay !== 'boolean') throw new UsageError(`setNoDelay: expected a boolean, got ${typeof noDelay}`);
+    this.noDelay = noDelay;
+    if (noDelay) output(this.stack, this); // a small segment Nagle held goes now
+  }
+
+  setKeepAlive(enable: boolean, idleMs?: number): void {
+    if (typeof enable !== 'boolean') throw new UsageError(`setKeepAlive: expected a boolean, got ${typeof enable}`);
+    if (idleMs !== undefined && !(Number.isFinite(idleMs) && idleMs > 0)) throw new RangeError(`setKeepAlive: idleMs must be a positive number, got ${idleMs}`);
+    this.keepaliveIdleNs = enable ? (idleMs !== undefined ? idleMs * 1e6 : (this.stack.config.keepaliveIdleNs ?? 7200e9)) : -1;
+    this.kaProbesSent = 0;
+    this.lastRcvNs = this.stack.env.nowNs();
+    armKeepalive(this.stack, this);
+  }
+
+  /** User timeout in ms (0: off): unacknowledged data older than this aborts the connection (lwIP-only). */
+  setUserTimeout(ms: number): void {
+    if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`setUserTimeout: ms must be a non-negative number, got ${ms}`);
+    this.userTimeoutNs = ms * 1e6;
+    armTimer(this.stack, this);
+  }
+
+  pauseReceive(): void {
+    this.rxPaused = true;
+  }
+
+  resumeReceive(): void {
+    if (!this.rxPaused) return;
+    this.rxPaused = false;
+    this.drainHeld();
+    if (this.state !== TcpState.Closed && !this.finReceived) windowMaybeOpened(this.stack, this);
+  }
+
+  /**
+   * Hands in-order payload to the handler (ownership passes), or holds it while paused or while
+   * earlier data is still held. Held bytes are not in the receive window.
+   */
+  deliver(data: IOBuf): void {
+    if (this.handler === undefined || this.silenced) {
+      data.release();
+      return;
+    }
+    if (this.rxPaused || this.rxHeld.length > 0) {
+      this.rxHeld.push(data);
+      this.rcvHeld += data.length;
+      return;
+    }
+    this.receiveCallback(data);
+  }
+
+  /** The peer's FIN, after every byte before it reached the handler. */
+  deliverClosed(): void {
+    if (this.rxHeld.length > 0) {
+      this.closedHeld = true;
+      return;
+    }
+    this.callback((h) => h.closed?.(this));
+  }
+
+  private drainHeld(): void {
+    const q = this.rxHeld;
+    let i = 0;
+    while (i < q.length && !this.rxPaused) {
+      const d = q[i]!;
+      this.rcvHeld -= d.length;
+      i++;
+      this.receiveCallback(d);
+    }
+    if (i > 0) q.splice(0, i);
+    if (q.length === 0 && this.closedHeld && !this.rxPaused) {
+      this.closedHeld = false;
+      this.callback((h) => h.closed?.(this));
+    }
+  }
+
+  /** Releases what the application never took (the connection is gone). */
+  releaseHeld(): void {
+    for (const d of this.rxHeld) d.release();
+    this.rxHeld.length = 0;
+    this.rcvHeld = 0;
+    this.closedHeld = false;
   }
 
   sendWindowRemaining(): number {
@@ -221,13 +336,20 @@ export class TcpPcb implements TcpConnection {
       data.releaseChain();
       return;
     }
-    let seq = this.unsent.length > 0 ? segEnd(this.unsent[this.unsent.length - 1]!) : this.unacked.length > 0 ? segEnd(this.unacked[this.unacked.length - 1]!) : this.sndNxt;
-    // A partially filled last unsent segment could be topped up (Nagle-like coalescing); we
-    // keep it simple: new segments start at the new data.
+    const last = this.unsent.length > 0 ? this.unsent[this.unsent.length - 1]! : undefined;
+    let seq = last !== undefined ? segEnd(last) : this.unacked.length > 0 ? segEnd(this.unacked[this.unacked.length - 1]!) : this.sndNxt;
     let off = 0;
+    if (last !== undefined && last.data !== undefined && !last.syn && !last.fin && last.sends === 0 && last.len < this.mss) {
+      // Top up a partly filled unsent segment (what lets Nagle coalesce small writes).
+      const n = Math.min(this.mss - last.len, length);
+      last.data.appendChain(sliceChain(data, 0, n));
+      last.len += n;
+      seq = seqAdd(seq, n);
+      off = n;
+    }
     while (off < length) {
       const n = Math.min(this.mss, length - off);
-      this.unsent.push({ seq, len: n, data: sliceChain(data, off, n), syn: false, fin: false, sends: 0 });
+      this.unsent.push({ seq, len: n, data: sliceChain(data, off, n), syn: false, fin: false, sends: 0, sacked: false, rexmit: false });
       seq = seqAdd(seq, n);
       off += n;
     }
@@ -274,7 +396,7 @@ export class TcpPcb implements TcpConnection {
     if (last !== undefined && !last.syn) last.fin = true;
     else {
       const seq = last !== undefined ? segEnd(last) : this.unacked.length > 0 ? segEnd(this.unacked[this.unacked.length - 1]!) : this.sndNxt;
-      this.unsent.push({ seq, len: 0, data: undefined, syn: false, fin: true, sends: 0 });
+      this.unsent.push({ seq, len: 0, data: undefined, syn: false, fin: true, sends: 0, sacked: false, rexmit: false });
     }
     if (this.state === TcpState.Established || this.state === TcpState.SynRcvd) this.state = TcpState.FinWait1;
     else if (this.state === TcpState.CloseWait) this.state = TcpState.LastAck;
@@ -318,7 +440,14 @@ export class TcpPcb implements TcpConnection {
       return;
     }
     if (currentCore() !== this.coreIndex) {
-      this.stack.env.post(this.coreIndex, () => this.runCallback(h, (x) => x.receive(this, data), () => data.release()));
+      // Until the handler's core runs it, the data is not consumed: keep it out of the window.
+      const n = data.length;
+      this.rcvHeld += n;
+      this.stack.env.post(this.coreIndex, () => {
+        this.rcvHeld -= n;
+        this.runCallback(h, (x) => x.receive(this, data), () => data.release());
+        if (this.state !== TcpState.Closed && !this.finReceived) windowMaybeOpened(this.stack, this);
+      });
       return;
     }
     const phases = this.stack.phases;

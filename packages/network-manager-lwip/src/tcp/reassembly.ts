@@ -15,6 +15,8 @@ export interface OooSegment {
 export class ReassemblyQueue {
   private readonly segs: OooSegment[] = [];
   bytes = 0;
+  /** Sequence number of the latest segment inserted (the first SACK block reports it). */
+  private latest = 0;
 
   constructor(readonly maxSegments = 512) {}
 
@@ -49,6 +51,7 @@ export class ReassemblyQueue {
       return false;
     }
     segs.splice(lo, 0, { seq, data, fin });
+    this.latest = seq;
     this.bytes += len;
     return true;
   }
@@ -86,6 +89,43 @@ export class ReassemblyQueue {
     }
     segs.splice(0, i);
     return rcvNxt;
+  }
+
+  /**
+   * The held data as SACK blocks (RFC 2018 4): up to `maxBlocks` [left, right) pairs into `out`
+   * (cleared first), the block holding the most recent arrival first, then the others in
+   * sequence order. Contiguous and overlapping segments merge into one block.
+   */
+  sackBlocks(out: number[], maxBlocks: number): void {
+    out.length = 0;
+    const segs = this.segs;
+    let first = -1;
+    let i = 0;
+    while (i < segs.length) {
+      const s = segs[i]!;
+      const left = s.seq;
+      let right = seqAdd(s.seq, s.data.length);
+      let hasLatest = s.seq === this.latest;
+      i++;
+      while (i < segs.length && seqLeq(segs[i]!.seq, right)) {
+        const t = segs[i]!;
+        const e = seqAdd(t.seq, t.data.length);
+        if (seqGt(e, right)) right = e;
+        if (t.seq === this.latest) hasLatest = true;
+        i++;
+      }
+      if (left === right) continue; // a FIN alone
+      if (hasLatest && first < 0) first = out.length;
+      out.push(left, right);
+    }
+    if (first > 0) {
+      const l = out[first]!;
+      const r = out[first + 1]!;
+      out.copyWithin(2, 0, first);
+      out[0] = l;
+      out[1] = r;
+    }
+    if (out.length > 2 * maxBlocks) out.length = 2 * maxBlocks;
   }
 
   clear(): void {

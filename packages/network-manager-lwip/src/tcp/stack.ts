@@ -12,7 +12,7 @@
 // by one Timer Ebb timer per pcb, started on the core that armed it. One JS thread: no locks.
 
 import { UsageError, type IOBuf, type TcpConnection, type TcpHandler } from '@ebbrt/interfaces';
-import type { Ipv4Address } from '../wire/ipv4-address.js';
+import { ipv4ToString, type Ipv4Address } from '../wire/ipv4-address.js';
 import { TcpFlags, TcpSegment } from '../wire/tcp.js';
 import { emptyTcpOptions, resetTcpOptions, TCP_MAX_WINDOW_SCALE, type TcpOptions } from '../wire/tcp-options.js';
 import type { PhaseTrace } from '../phase-trace.js';
@@ -36,10 +36,14 @@ export class TcpStack {
   readonly listeners = new Map<number, TcpListenerImpl>();
   /** Accepts SYNs to any port no listener has (a gateway relaying every port); port 0. */
   private anyPortListener: TcpListenerImpl | undefined;
+  /** Which SYNs the any-port listener takes (the gateway's policy); the rest get a RST like a closed port. */
+  private anyPortAdmit: ((remote: string, localPort: number) => boolean) | undefined;
   readonly stats: TcpStats = newTcpStats();
   private readonly seg = new TcpSegment(new Uint8Array(0), 0, 0);
   /** The options of the segment being handled (reused: no allocation per segment). */
-  private readonly opts: TcpOptions = emptyTcpOptions();
+  readonly opts: TcpOptions = emptyTcpOptions();
+  /** The options of our pure ACKs when they carry SACK blocks (reused). */
+  readonly ackOpts: TcpOptions = emptyTcpOptions();
   /** The options our SYNs carry (reused). */
   readonly synOpts: TcpOptions = emptyTcpOptions();
   readonly deferredAcks = new DeferredAcks(this);
@@ -81,15 +85,19 @@ export class TcpStack {
    * Accepts connections to every port that has no listener of its own, as a user-mode network
    * gateway does (QEMU's slirp): the accepted connection's `localPort` is the port asked for.
    */
-  listenAnyPort(accept: (c: TcpConnection) => TcpHandler, core: number): TcpListenerImpl {
+  listenAnyPort(accept: (c: TcpConnection) => TcpHandler, core: number, admit?: (remote: string, localPort: number) => boolean): TcpListenerImpl {
     if (typeof accept !== 'function') throw new UsageError('listenAnyPort: accept must be a function');
     if (this.anyPortListener !== undefined) throw new UsageError('listenAnyPort: there is already an any-port listener');
     this.anyPortListener = new TcpListenerImpl(this, 0, accept, core);
+    this.anyPortAdmit = admit;
     return this.anyPortListener;
   }
 
   unlisten(l: TcpListenerImpl): void {
-    if (this.anyPortListener === l) this.anyPortListener = undefined;
+    if (this.anyPortListener === l) {
+      this.anyPortListener = undefined;
+      this.anyPortAdmit = undefined;
+    }
     else if (this.listeners.get(l.port) === l) this.listeners.delete(l.port);
   }
 
@@ -116,7 +124,7 @@ export class TcpStack {
     pcb.handler = handler;
     pcb.state = TcpState.SynSent;
     this.initSend(pcb);
-    pcb.unsent.push({ seq: pcb.iss, len: 0, data: undefined, syn: true, fin: false, sends: 0 });
+    pcb.unsent.push({ seq: pcb.iss, len: 0, data: undefined, syn: true, fin: false, sends: 0, sacked: false, rexmit: false });
     pcb.cwnd = pcb.mss; // the SYN
     output(this, pcb);
     return pcb;
@@ -175,6 +183,7 @@ export class TcpStack {
     pcb.appQueue = [];
     pcb.buffered = 0;
     pcb.ooo.clear();
+    pcb.releaseHeld();
     pcb.timer?.stop();
     pcb.timer = undefined;
     if (this.pcbs.get(pcb.key) === pcb) {
@@ -245,7 +254,8 @@ export class TcpStack {
     const flags = seg.flags;
     if ((flags & TcpFlags.RST) !== 0) return false;
     const l = this.listeners.get(dstPort) ?? this.anyPortListener;
-    if (l === undefined) {
+    // The any-port listener (a gateway) takes only what its policy admits; the rest is CLOSED to it.
+    if (l === undefined || (l === this.anyPortListener && !this.admitsAnyPort(src, dstPort))) {
       this.rstReply(seg, src); // CLOSED (RFC 9293 3.10.7.1)
       return false;
     }
@@ -274,6 +284,11 @@ export class TcpStack {
     }
     this.passiveOpen(l, seg, src);
     return false;
+  }
+
+  /** The gateway's policy for a SYN to the any-port listener (a string only per such SYN). */
+  private admitsAnyPort(src: Ipv4Address, dstPort: number): boolean {
+    return this.anyPortAdmit === undefined || this.anyPortAdmit(ipv4ToString(src), dstPort);
   }
 
   /** RFC 9293 3.10.7.1: a reset for a segment that belongs to no connection. */
@@ -305,12 +320,13 @@ export class TcpStack {
     this.takeSynOptions(pcb);
     pcb.irs = seg.seq;
     pcb.rcvNxt = seqAdd(seg.seq, 1);
+    pcb.rcvAdvEdge = seqAdd(pcb.rcvNxt, Math.min(this.config.receiveWindow, 0xffff)); // the SYN-ACK's window
     pcb.sndWnd = seg.window; // unscaled in a SYN
     pcb.sndWl1 = seg.seq;
     this.initSend(pcb);
     pcb.sndWl2 = pcb.iss;
     pcb.cwnd = pcb.mss;
-    pcb.unsent.push({ seq: pcb.iss, len: 0, data: undefined, syn: true, fin: false, sends: 0 });
+    pcb.unsent.push({ seq: pcb.iss, len: 0, data: undefined, syn: true, fin: false, sends: 0, sacked: false, rexmit: false });
     output(this, pcb);
   }
 
@@ -329,6 +345,7 @@ export class TcpStack {
     const syn = this.synOpts;
     syn.mss = this.config.mss;
     syn.windowScale = o.windowScale === null ? null : this.ourScale;
+    syn.sackPermitted = this.config.sack !== false && o.sackPermitted;
     emit(this, seg.dstPort, src, seg.srcPort, cookie, seqAdd(seg.seq, 1), TcpFlags.SYN | TcpFlags.ACK, Math.min(this.config.receiveWindow, 0xffff), syn, undefined, 0);
   }
 
@@ -348,8 +365,10 @@ export class TcpStack {
     pcb.state = TcpState.SynRcvd;
     pcb.mss = Math.min(this.config.mss, d.mss);
     this.takeWindowScale(pcb, d.windowScale);
+    pcb.sackOk = this.config.sack !== false && d.sackPermitted;
     pcb.irs = peerIsn;
     pcb.rcvNxt = seg.seq;
+    pcb.rcvAdvEdge = seqAdd(pcb.rcvNxt, Math.min(this.config.receiveWindow, 0xffff)); // the cookie SYN-ACK's window
     pcb.sndWnd = seg.window;
     pcb.sndWl1 = peerIsn;
     pcb.iss = iss;
@@ -357,7 +376,7 @@ export class TcpStack {
     pcb.sndWl2 = iss;
     pcb.cwnd = pcb.mss;
     // Our SYN as if sent once (no RTT sample from it: its send time is unknown).
-    pcb.unacked.push({ seq: iss, len: 0, data: undefined, syn: true, fin: false, sends: 1 });
+    pcb.unacked.push({ seq: iss, len: 0, data: undefined, syn: true, fin: false, sends: 1, sacked: false, rexmit: false });
     pcb.sndNxt = seg.ack;
     pcb.sndMax = seg.ack;
     return pcb;
@@ -388,6 +407,7 @@ export class TcpStack {
     const o = this.opts;
     pcb.mss = this.peerMss(o.mss);
     this.takeWindowScale(pcb, o.windowScale);
+    pcb.sackOk = this.config.sack !== false && o.sackPermitted;
   }
 
   /** Number of pcbs in the table, by state (tests, tools). */

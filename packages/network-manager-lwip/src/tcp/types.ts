@@ -43,11 +43,40 @@ export interface TcpConfig {
    * true). Off: evict the listener's oldest half-open connection to make room.
    */
   synCookies?: boolean;
+  /**
+   * Delayed ACK (RFC 9293 3.8.6.3, RFC 5681 4.2): a lone in-order segment is acknowledged after
+   * at most this long unless a reply carries the ACK first; every second segment is ACKed at once.
+   * Default 40 ms (Linux's minimum delayed-ACK time); 0 acknowledges every segment at once.
+   */
+  delayedAckNs?: number;
+  /** Connections start with Nagle's algorithm off (true, the default, like TCP_NODELAY) or on. */
+  noDelay?: boolean;
+  /**
+   * Offer and accept SACK (RFC 2018) with RFC 6675 loss recovery (default true). Read when a
+   * connection's SYN is sent or handled. false: NewReno (RFC 6582) only.
+   */
+  sack?: boolean;
+  /** Keepalive on every connection from the start (default false; setKeepAlive per connection). */
+  keepalive?: boolean;
+  /** Idle time before the first keepalive probe (default 7200 s, RFC 1122 4.2.3.6 / Linux). */
+  keepaliveIdleNs?: number;
+  /** Between unanswered probes (default 75 s, Linux). */
+  keepaliveIntervalNs?: number;
+  /** Unanswered probes before the connection is reaped (default 9, Linux). */
+  keepaliveProbes?: number;
+  /**
+   * User timeout (RFC 9293 3.8.5, the local half of RFC 5482): data unacknowledged this long
+   * aborts the connection (ETIMEDOUT), whatever the retransmission count. 0 (default): only
+   * maxRetries applies.
+   */
+  userTimeoutNs?: number;
 }
 
 export interface TcpStats {
   segmentsIn: number;
   segmentsOut: number;
+  /** Segments sent that carried payload (first sends and retransmissions). */
+  dataSegmentsOut: number;
   badChecksum: number;
   malformed: number;
   retransmits: number;
@@ -80,12 +109,31 @@ export interface TcpStats {
   badOptions: number;
   /** Peer MSS values below 48 (TCP_MIN_SND_MSS, as Linux) raised to 48. */
   mssClamped: number;
+  /** Pure ACKs sent because the application released held data and the window opened. */
+  windowUpdates: number;
+  /** Delayed ACKs sent by their timer (no reply carried them in time). */
+  delayedAcks: number;
+  /** Valid SACK blocks received (each marks segments on the scoreboard). */
+  sackBlocksIn: number;
+  /** SACK blocks sent in our ACKs (out-of-order data held). */
+  sackBlocksOut: number;
+  /** Loss recoveries run with SACK (RFC 6675). */
+  sackRecoveries: number;
+  /** Holes retransmitted by SACK recovery (besides the fast retransmit that starts it). */
+  sackRetransmits: number;
+  /** Keepalive probes sent. */
+  keepaliveProbes: number;
+  /** Connections reaped because keepalive probes went unanswered. */
+  keepaliveTimeouts: number;
+  /** Connections aborted by the user timeout. */
+  userTimeouts: number;
 }
 
 export function newTcpStats(): TcpStats {
   return {
     segmentsIn: 0,
     segmentsOut: 0,
+    dataSegmentsOut: 0,
     badChecksum: 0,
     malformed: 0,
     retransmits: 0,
@@ -109,6 +157,15 @@ export function newTcpStats(): TcpStats {
     synFinDrops: 0,
     badOptions: 0,
     mssClamped: 0,
+    windowUpdates: 0,
+    delayedAcks: 0,
+    sackBlocksIn: 0,
+    sackBlocksOut: 0,
+    sackRecoveries: 0,
+    sackRetransmits: 0,
+    keepaliveProbes: 0,
+    keepaliveTimeouts: 0,
+    userTimeouts: 0,
   };
 }
 
@@ -130,8 +187,8 @@ export interface TcpEnv {
   numCores: number;
   /**
    * Runs `fn` once the current batch of input is handled (before the core runs anything else).
-   * With it, in-order data is acknowledged at the end of the batch unless a reply carried the
-   * ACK, and at least every second segment (RFC 5681 4.2); without it, every segment is ACKed.
+   * With it, window updates after the application released data are sent once per batch;
+   * without it, at once.
    */
   defer?(fn: () => void): void;
   /**
@@ -163,6 +220,10 @@ export interface SendSeg {
   fin: boolean;
   /** Times this segment was sent. */
   sends: number;
+  /** Covered by a SACK block from the peer (RFC 2018): not to be retransmitted in recovery. */
+  sacked: boolean;
+  /** Retransmitted in the current SACK recovery (RFC 6675). */
+  rexmit: boolean;
 }
 
 export function currentCore(): number {

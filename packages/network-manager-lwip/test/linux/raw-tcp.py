@@ -3,6 +3,10 @@
   raw-tcp.py flood SRC DST PORT N      N SYNs from the spoofed address SRC (which never answers)
   raw-tcp.py probe SRC DST PORT        one segment per probe kind; prints the reply flags as JSON
   raw-tcp.py connect DST PORT TIMEOUT  a real kernel connect + 4-byte echo; prints ms as JSON
+  raw-tcp.py send DST PORT BYTES       kernel socket: sends BYTES of a fixed pattern, closes; sha256 + ms
+  raw-tcp.py fetch DST PORT BYTES      kernel socket: sends 'go', reads BYTES; prints the count
+  raw-tcp.py small DST PORT            kernel socket: one 100-byte write, 300 ms idle, close
+  raw-tcp.py sink ADDR PORT BYTES      kernel listener: one connection read to EOF; bytes + ms
 
 Every loop is bounded in count and time; traffic goes only to DST (the node behind the TAP).
 """
@@ -99,6 +103,64 @@ def connect(dst, port, timeout):
         print(json.dumps({'ok': False, 'ms': round((time.time() - t0) * 1000), 'error': str(e)}))
 
 
+def pattern(n):
+    return bytes((i * 31 + 7) & 0xff for i in range(256)) * (n // 256) + bytes((i * 31 + 7) & 0xff for i in range(n % 256))
+
+
+def send(dst, port, n):
+    import hashlib
+    data = pattern(n)
+    t0 = time.time()
+    c = socket.create_connection((dst, port), timeout=30)
+    c.sendall(data)
+    c.shutdown(socket.SHUT_WR)
+    c.recv(1)  # the node closes after it has everything
+    c.close()
+    print(json.dumps({'sha256': hashlib.sha256(data).hexdigest(), 'ms': round((time.time() - t0) * 1000)}))
+
+
+def fetch(dst, port, n):
+    c = socket.create_connection((dst, port), timeout=10)
+    c.sendall(b'go')
+    got = 0
+    while got < n:
+        d = c.recv(65536)
+        if not d:
+            break
+        got += len(d)
+    c.close()
+    print(json.dumps({'bytes': got}))
+
+
+def small(dst, port):
+    c = socket.create_connection((dst, port), timeout=10)
+    c.sendall(b'x' * 100)
+    time.sleep(0.3)
+    c.close()
+    print(json.dumps({'ok': True}))
+
+
+def sink(addr, port, n):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.listen(1)
+    s.settimeout(30)
+    c, _ = s.accept()
+    c.settimeout(30)
+    t0 = time.time()
+    got = 0
+    while got < n:
+        d = c.recv(1 << 20)
+        if not d:
+            break
+        got += len(d)
+    ms = round((time.time() - t0) * 1000)
+    c.close()
+    s.close()
+    print(json.dumps({'bytes': got, 'ms': ms}))
+
+
 cmd = sys.argv[1]
 if cmd == 'flood':
     flood(sys.argv[2], sys.argv[3], int(sys.argv[4]), min(int(sys.argv[5]), 5000))
@@ -106,5 +168,13 @@ elif cmd == 'probe':
     probe(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
 elif cmd == 'connect':
     connect(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
+elif cmd == 'send':
+    send(sys.argv[2], int(sys.argv[3]), min(int(sys.argv[4]), 64 << 20))
+elif cmd == 'fetch':
+    fetch(sys.argv[2], int(sys.argv[3]), min(int(sys.argv[4]), 64 << 20))
+elif cmd == 'sink':
+    sink(sys.argv[2], int(sys.argv[3]), min(int(sys.argv[4]), 256 << 20))
+elif cmd == 'small':
+    small(sys.argv[2], int(sys.argv[3]))
 else:
     sys.exit('unknown command ' + cmd)

@@ -59,6 +59,22 @@ class MiniConnection implements TcpConnection {
     return 1 << 20;
   }
 
+  pauseReceive(): void {
+    this.socket.pause();
+  }
+
+  resumeReceive(): void {
+    this.socket.resume();
+  }
+
+  setKeepAlive(enable: boolean, idleMs?: number): void {
+    this.socket.setKeepAlive(enable, idleMs ?? 0);
+  }
+
+  setNoDelay(noDelay: boolean): void {
+    this.socket.setNoDelay(noDelay);
+  }
+
   bindCore(core: number): void {
     if (core !== 0) throw new UsageError('mini NetworkManager: connections stay on core 0');
   }

@@ -197,10 +197,14 @@ export class BinarySession implements Session {
         return Action.More;
       case Op.Delete:
       case Op.DeleteQ:
-        if (this.ctx.store.delete(this.key())) {
+      {
+        // A CAS in the header makes it a conditional delete, as in memcached.
+        const status = this.ctx.store.deleteCas(this.key(), this.cas);
+        if (status === StoreStatus.Stored) {
           if (op === Op.Delete) this.respond(out, Status.Success, 0, 0, 0, 0);
-        } else this.error(out, Status.KeyNotFound);
+        } else this.error(out, status === StoreStatus.Exists ? Status.KeyExists : Status.KeyNotFound);
         return Action.More;
+      }
       case Op.Increment:
       case Op.IncrementQ:
       case Op.Decrement:
