@@ -105,14 +105,15 @@ export class AppNetwork {
   }
 
   /**
-   * A host port on 127.0.0.1 carried to `port` of node `nodeId` through the gateway (the
-   * front-end's way to a node's Messenger). Resolves with the host port once it listens.
+   * A host port on `bindHost` (127.0.0.1 unless a node agent is told to listen where other hosts
+   * reach it) carried to `port` of node `nodeId` through the gateway (the front-end's way to a
+   * node's Messenger). Resolves with the host port once it listens.
    */
-  async forwardToNode(nodeId: number, port: number): Promise<number> {
+  async forwardToNode(nodeId: number, port: number, bindHost = '127.0.0.1'): Promise<number> {
     if (this.gateway === undefined) throw new Error('forwardToNode: the network has no gateway (frontendLink is off)');
     const nm = new EbbRef<NetworkManager>(SystemEbbIds.NetworkManager);
     const forward = new PortForward(
-      { listen: { host: '127.0.0.1', port: 0 }, address: this.simulated.subnet.host(nodeHost(nodeId)), port },
+      { listen: { host: bindHost, port: 0 }, address: this.simulated.subnet.host(nodeHost(nodeId)), port },
       this.gateway.events,
       () => nm.deref(),
       (line) => this.log(line),
