@@ -46,11 +46,24 @@ export class JobWatch {
         const ended = this.jobs.get(id);
         if (ended === undefined) continue;
         this.unwatch(id);
-        ended((await this.slurm.show(id)) ?? q);
+        ended((await this.settled(id)) ?? q);
       }
     } finally {
       this.polling = false;
     }
+  }
+
+  /**
+   * The job's final state. A job that was cancelled or ended shows COMPLETING while Slurm cleans
+   * up (its real outcome, CANCELLED or FAILED, comes a moment later): wait for it, bounded.
+   */
+  private async settled(id: string): Promise<JobState | undefined> {
+    let state = await this.slurm.show(id);
+    for (let i = 0; i < 20 && state?.state === 'COMPLETING'; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      state = await this.slurm.show(id);
+    }
+    return state;
   }
 
   close(): void {

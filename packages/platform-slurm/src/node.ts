@@ -69,7 +69,7 @@ export class SlurmNode implements PlatformNode {
       if (this.destroyed) return;
       void this.platform.watch.poll();
       // A job whose agent exited but that Slurm still lists (a step epilog): dead anyway.
-      setTimeout(() => void this.platform.describe(this.jobId).then((s) => this.die(new Error(`node ${id} (slurm job ${this.jobId}) ended: its agent closed the control connection; job ${s}`))), 2_000).unref();
+      setTimeout(() => void this.platform.describe(this.jobId).then((s) => this.die(new Error(`node ${id} (slurm job ${this.jobId}) ended: its agent closed the control connection; job ${s}`))), 8_000).unref();
     });
     connection.onMessage((message) => {
       switch (message.type) {

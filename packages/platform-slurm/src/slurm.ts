@@ -8,8 +8,8 @@ export interface JobState {
   readonly exitCode: string;
 }
 
-/** States after which a job runs no more (squeue's and scontrol's long names). */
-export const TERMINAL = new Set(['COMPLETED', 'CANCELLED', 'FAILED', 'TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'OUT_OF_MEMORY', 'BOOT_FAIL', 'DEADLINE', 'REVOKED', 'SPECIAL_EXIT']);
+/** States after which a job runs no more (squeue's and scontrol's long names); COMPLETING is its clean-up. */
+export const TERMINAL = new Set(['COMPLETING', 'COMPLETED', 'CANCELLED', 'FAILED', 'TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'OUT_OF_MEMORY', 'BOOT_FAIL', 'DEADLINE', 'REVOKED', 'SPECIAL_EXIT']);
 
 /** The Slurm commands this platform runs: sbatch, scancel, squeue, scontrol (never a shell). */
 export class SlurmCommands {
