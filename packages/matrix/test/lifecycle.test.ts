@@ -3,20 +3,14 @@
  * letting go of a matrix (free(), `await using`, dropping it and collecting it) gives every node
  * back to the NodeAllocator, including a node shared with another matrix once the last one goes.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { EbbRef } from '@ebbrt/core-translation';
-import { SystemEbbIds, type NodeAllocator, type Timer } from '@ebbrt/interfaces';
+import { SystemEbbIds, type NodeAllocator } from '@ebbrt/interfaces';
+import { collectUntil } from '@ebbrt/testkit/gc';
 import { describe, expect, it } from 'vitest';
 import { MatrixError, MatrixSpace, packed, type DistMatrix } from '../src/index.js';
 import { withFrontend } from './cluster.js';
 
-// The same as starting node with --expose-gc, for this test file's process only.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
 const allocator = () => new EbbRef<NodeAllocator>(SystemEbbIds.NodeAllocator).deref();
-const sleepUs = (us: number) => new EbbRef<Timer>(SystemEbbIds.Timer).deref().sleep(us);
 
 describe('laziness', () => {
   it('touching one element of a 1e6 x 1e6 matrix allocates exactly one node', async () => {
@@ -80,14 +74,10 @@ describe('freeing', () => {
       const make = async (): Promise<number> => (await space.random(30, 30, 3)).nodes().length;
       out.heldByDropped = await make();
       out.beforeGc = live();
-      let rounds = 0;
-      while (live() > 0 && rounds < 200) {
-        gc();
-        await sleepUs(5_000); // a task turn: the FinalizationRegistry's callback runs, then the free it posts
-        rounds++;
-      }
-      out.afterGc = live();
-      out.gcRounds = rounds;
+      // gc() and task turns (vitest runs the forks with --expose-gc): the FinalizationRegistry's
+      // callback posts the free onto the front-end core, which gives the nodes back.
+      out.gcRounds = await collectUntil(() => live() === 0, 200);
+      out.afterGc = live(); // (off the front-end core now: only synchronous reads from here)
       out.matrices = space.stats.matrices;
       return out;
     });
