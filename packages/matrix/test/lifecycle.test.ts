@@ -46,6 +46,26 @@ describe('laziness', () => {
   }, 120_000);
 });
 
+describe('the node budget', () => {
+  it('an op whose result would take more than maxNodes nodes is refused before allocating any', async () => {
+    const { value } = await withFrontend({}, async (ctx) => {
+      const na = allocator();
+      const base = na.liveNodes().length;
+      const space = new MatrixSpace({ tileSize: 10, maxNodes: 6, post: ctx.post });
+      const a = await space.random(20, 10, 1); // 2 tiles, 2 nodes
+      const b = await space.random(10, 20, 2); // 2 more
+      const refused = await a.multiply(b).then(() => 'ok', (e: Error) => e.message);
+      const live = na.liveNodes().length - base;
+      const small = (await a.scale(2)).nodes().length; // 2 more tiles: 6 nodes, within the budget
+      return { refused, live, small, matrices: space.stats.matrices };
+    });
+    expect(value.refused).toMatch(/a result of 4 tiles would hold up to 8 nodes, over maxNodes 6/);
+    expect(value.live).toBe(4);
+    expect(value.small).toBe(2);
+    expect(value.matrices).toBe(3); // the refused product left nothing behind
+  }, 120_000);
+});
+
 describe('freeing', () => {
   it('free(), await using and garbage collection each return the live count to its baseline', async () => {
     const { value } = await withFrontend({}, async (ctx) => {
