@@ -93,6 +93,22 @@ describe('express on a node, through the port forward', () => {
   }, 30_000);
 });
 
+describe('an ES module Express app on a node', () => {
+  it('imports express and node: builtins, serves static files and JSON', async () => {
+    const files = generatedFiles();
+    const demo = await startDemo(['server/esm.mjs', '3003']);
+    try {
+      const url = (path: string) => `http://127.0.0.1:${demo.forwardPort}${path}`;
+      expect(JSON.parse((await curl([url('/api/hello')])).toString())).toEqual({ hello: 'esm' });
+      expect(JSON.parse((await curl([url('/api/files')])).toString())).toContain('index.html');
+      expect((await curl([url('/static/generated/1k.bin')])).equals(files['1k.bin']!)).toBe(true);
+    } finally {
+      const run = await demo.stop();
+      expect(run.failures).toEqual([]);
+    }
+  }, 60_000);
+});
+
 describe('fastify on a node, no code written for it', () => {
   it('its routes answer through the port forward', async () => {
     const demo = await startDemo(['server/fastify.js', '3001']);

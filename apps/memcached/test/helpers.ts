@@ -38,6 +38,7 @@ export class FakeTcp implements TcpConnection {
   }
   bindCore(): void {}
   setNoDelay(): void {}
+  setKeepAlive(): void {}
   pauseReceive(): void {}
   resumeReceive(): void {}
   shutdown(): void {}

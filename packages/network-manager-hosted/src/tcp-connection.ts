@@ -241,6 +241,12 @@ export class HostedTcpConnection implements TcpConnection {
     }
   }
 
+  setKeepAlive(enable: boolean, idleMs?: number): void {
+    if (typeof enable !== 'boolean') throw new UsageError(`setKeepAlive: expected a boolean, got ${typeof enable}`);
+    if (idleMs !== undefined && !(Number.isFinite(idleMs) && idleMs >= 0)) throw new RangeError(`setKeepAlive: idleMs must be a non-negative number, got ${idleMs}`);
+    this.socket.setKeepAlive(enable, idleMs ?? 0);
+  }
+
   setNoDelay(noDelay: boolean): void {
     if (typeof noDelay !== 'boolean') throw new UsageError(`setNoDelay: expected a boolean, got ${typeof noDelay}`);
     this.socket.setNoDelay(noDelay);

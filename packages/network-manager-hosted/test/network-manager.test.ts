@@ -346,6 +346,10 @@ describe('hosted NetworkManager: TCP', () => {
     await until(() => closed, 'closed after the data', 10_000);
     expect(sha(got)).toBe(sha(data));
     await fx.onCore(0, () => expect(() => conns[0]!.setNoDelay('no' as never)).toThrow(/expected a boolean/));
+    await fx.onCore(0, () => {
+      expect(() => conns[0]!.setKeepAlive('no' as never)).toThrow(/expected a boolean/);
+      expect(() => conns[0]!.setKeepAlive(true, -1)).toThrow(/idleMs/);
+    });
     expect(fx.violations).toEqual([]);
   });
 

@@ -80,6 +80,13 @@ const lwipOptionsObject = z.strictObject({
   tcpNoDelay: z.boolean().default(true),
   /** SACK (RFC 2018) with RFC 6675 loss recovery, when the peer offers it too; false: NewReno only. */
   tcpSack: z.boolean().default(true),
+  /** Keepalive on every connection (setKeepAlive changes it per connection). */
+  tcpKeepalive: z.boolean().default(false),
+  tcpKeepaliveIdleUs: z.number().positive().default(7_200_000_000),
+  tcpKeepaliveIntervalUs: z.number().positive().default(75_000_000),
+  tcpKeepaliveProbes: z.number().int().min(1).max(255).default(9),
+  /** User timeout (RFC 9293 3.8.5): unacknowledged data this old aborts the connection; 0: off. */
+  tcpUserTimeoutUs: z.number().min(0).default(0),
   /** DHCP (address: 'dhcp'): first retransmission timeout, doubled per retry up to dhcpRetryMaxUs. */
   dhcpRetryInitialUs: z.number().positive().default(4_000_000),
   dhcpRetryMaxUs: z.number().positive().default(64_000_000),

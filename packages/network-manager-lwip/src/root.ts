@@ -112,6 +112,11 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
         delayedAckNs: options.tcpDelayedAckUs * 1000,
         noDelay: options.tcpNoDelay,
         sack: options.tcpSack,
+        keepalive: options.tcpKeepalive,
+        keepaliveIdleNs: options.tcpKeepaliveIdleUs * 1000,
+        keepaliveIntervalNs: options.tcpKeepaliveIntervalUs * 1000,
+        keepaliveProbes: options.tcpKeepaliveProbes,
+        userTimeoutNs: options.tcpUserTimeoutUs * 1000,
       },
       {
         localAddress: () => iface.config.address,

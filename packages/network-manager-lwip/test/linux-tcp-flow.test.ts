@@ -155,4 +155,33 @@ describe.skipIf(!pre.ok)(`Linux TCP flow control, Nagle, delayed ACK through a T
     expect(r.code, r.stderr).toBe(0);
     expect(env.nm.tcp.stats.delayedAcks - d0).toBe(1);
   }, 20_000);
+
+  // Last: it takes the namespace's link down for a while.
+  it('keepalive: Linux answers the probes of an idle connection; when Linux vanishes (link down) the node reaps it', async () => {
+    const cfg = env.nm.tcp.config;
+    cfg.keepaliveIntervalNs = 300e6;
+    cfg.keepaliveProbes = 3;
+    const sink = py(['sink', LINUX_ADDRESS, '7105', '1'], 7_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const aborted: Array<Error & { code?: string }> = [];
+    const p0 = env.nm.tcp.stats.keepaliveProbes;
+    await env.onNode(0, (rep) => {
+      const c = rep.tcpConnect(LINUX_ADDRESS, 7105, { receive: (_c, d) => d.releaseChain(), aborted: (_c, e) => void aborted.push(e) });
+      c.setKeepAlive(true, 400);
+    });
+    await new Promise((r) => setTimeout(r, 2_500));
+    const answered = env.nm.tcp.stats.keepaliveProbes - p0;
+    expect(aborted).toEqual([]);
+    expect(answered).toBeGreaterThanOrEqual(2);
+    const down = await env.inNs('ip', ['link', 'set', env.tap, 'down']);
+    expect(down.code, down.stderr).toBe(0);
+    const t0 = Date.now();
+    while (aborted.length === 0 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 50));
+    const reapedMs = Date.now() - t0;
+    await env.inNs('ip', ['link', 'set', env.tap, 'up']);
+    console.log(`keepalive: ${answered} probes answered by Linux in 2.5 s idle; link down → reaped after ${reapedMs} ms (${aborted[0]?.code})`);
+    expect(aborted.map((e) => e.code)).toEqual(['ETIMEDOUT']);
+    expect(env.nm.tcp.stats.keepaliveTimeouts).toBe(1);
+    await sink.catch(() => undefined);
+  }, 30_000);
 });

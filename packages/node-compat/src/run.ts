@@ -44,7 +44,20 @@ export function runNodeApp(host: NodeAppHost, options: RunNodeAppOptions): NodeR
     epochMs: options.epochMs ?? DEFAULT_EPOCH_MS,
     seed: options.seed ?? 0,
   });
-  runtime.runMain(script);
+  if (runtime.isEsm(script)) {
+    // An ES module entry evaluates asynchronously (Node's loader); a failure is reported like a
+    // failed event's, on the node's console.
+    runtime.loaded = runtime.importMain(script).then(
+      () => undefined,
+      (e: unknown) => {
+        host.log(`node app ${script} failed to load: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        throw e;
+      },
+    );
+  } else {
+    runtime.runMain(script);
+    runtime.loaded = Promise.resolve();
+  }
   return runtime;
 }
 

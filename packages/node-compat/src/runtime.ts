@@ -14,6 +14,9 @@ import { NodeProcess } from './process/process.js';
 import { NodeRandom } from './random.js';
 import { NodeTimers } from './timers.js';
 import { CjsLoader, type AppGlobals } from './modules/cjs.js';
+import { importEsm } from './modules/esm.js';
+import { currentNode } from '@ebbrt/core-translation';
+import { SystemEbbIds, type EventManagerRoot } from '@ebbrt/interfaces';
 import { PASSED_THROUGH, builtinName, refusedModule } from './modules/builtins.js';
 
 export interface NodeRuntimeOptions {
@@ -48,6 +51,8 @@ export class NodeRuntime {
   readonly loader: CjsLoader;
   readonly globals: AppGlobals;
   private readonly builtins = new Map<string, unknown>();
+  /** Settles when the entry module has been evaluated (at once for CommonJS). */
+  loaded: Promise<void> = Promise.resolve();
   private readonly DateCtor: DateConstructor;
 
   constructor(
@@ -162,6 +167,26 @@ export class NodeRuntime {
   /** Runs a CommonJS entry file as the main module. */
   runMain(file: string): unknown {
     return this.loader.runMain(file);
+  }
+
+  /**
+   * Imports an ES module entry (`.mjs`, or `.js` under `"type": "module"`): its graph is this app's
+   * own (see modules/esm-hooks.mjs), and resolves once the entry has been evaluated.
+   */
+  importMain(file: string): Promise<unknown> {
+    const events = currentNode().localIdMap.get(SystemEbbIds.EventManager) as EventManagerRoot;
+    return importEsm(
+      file,
+      { builtin: (name) => this.builtin(name), requireFile: (path) => this.loader.requireFile(path), globals: this.globals as unknown as Record<string, unknown> },
+      events,
+      this.ebbs.appCore,
+      this.host.node.id,
+    );
+  }
+
+  /** Whether Node would load `file` as an ES module. */
+  isEsm(file: string): boolean {
+    return file.endsWith('.mjs') || (file.endsWith('.js') && this.loader.isModuleType(file));
   }
 
   static builtinName = builtinName;

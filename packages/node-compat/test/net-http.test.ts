@@ -71,3 +71,43 @@ describe('node:http', () => {
     expect(n.failures).toEqual([]);
   });
 });
+
+describe('an ES module app', () => {
+  it('runs with node: builtins, a CommonJS dependency and top-level await; each node has its own instances', async () => {
+    const n = start();
+    const runtime = await n.run({ entry: new URL('esm/server.js', fixtures) });
+    await runtime.loaded;
+    const port = Number((await n.waitLog(/esm listening on (\d+)/))[1]);
+    const get = () =>
+      new Promise<Record<string, unknown>>((resolve, reject) =>
+        request({ port, host: '127.0.0.1', path: '/x' }, (res) => {
+          let t = '';
+          res.on('data', (c) => (t += c));
+          res.on('end', () => resolve(JSON.parse(t)));
+        })
+          .on('error', reject)
+          .end(),
+      );
+    expect(await get()).toEqual({ greeting: 'hello /x from 0', hits: 1, count: 1, now: true });
+    expect(await get()).toMatchObject({ hits: 2, count: 2 });
+    expect(n.failures).toEqual([]);
+    // A second node running the same ES module app counts from zero: its own module instances.
+    const other = hostedNode(dir!, 7);
+    try {
+      await (await other.run({ entry: new URL('esm/server.js', fixtures) })).loaded;
+      const port2 = Number((await other.waitLog(/esm listening on (\d+)/))[1]);
+      const again = await new Promise<Record<string, unknown>>((resolve, reject) =>
+        request({ port: port2, host: '127.0.0.1', path: '/y' }, (res) => {
+          let t = '';
+          res.on('data', (c) => (t += c));
+          res.on('end', () => resolve(JSON.parse(t)));
+        })
+          .on('error', reject)
+          .end(),
+      );
+      expect(again).toEqual({ greeting: 'hello /y from 7', hits: 1, count: 1, now: true });
+    } finally {
+      other.dispose();
+    }
+  });
+});

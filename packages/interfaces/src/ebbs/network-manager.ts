@@ -49,6 +49,12 @@ export interface TcpConnection {
    */
   setNoDelay(noDelay: boolean): void;
   /**
+   * Keepalive (RFC 9293 3.8.4, like Node's `socket.setKeepAlive`): after `idleMs` without a
+   * segment from the peer, probe it; a peer that stays silent through the stack's probes is
+   * reaped (`aborted` with code ETIMEDOUT). `idleMs` defaults to the stack's setting.
+   */
+  setKeepAlive(enable: boolean, idleMs?: number): void;
+  /**
    * Flow control: stop delivering received data. What arrives meanwhile is held by the stack and
    * counts against the receive window it advertises, so a fast peer is slowed down instead of
    * the data piling up (the window reaches zero when the buffer is full). No `receive` and no
@@ -103,8 +109,16 @@ export interface GatewayCapability {
    * Accepts connections to every port without a listener, on `core` (call inside an event on
    * that core). One per stack; `close()` the listener to stop. The accepted connection's
    * `localPort` is the port the peer asked for, and its `remoteAddress` the peer's.
+   *
+   * `admit` is asked for every SYN (remote address, port asked for): a SYN it refuses is answered
+   * like one to a closed port (RST), so no handshake completes. It is required: a relay to any
+   * port for any source is the exposure this seam must not make easy.
    */
-  listenAnyPort(accept: (connection: TcpConnection) => TcpHandler, core: number): TcpListener;
+  listenAnyPort(
+    accept: (connection: TcpConnection) => TcpHandler,
+    core: number,
+    admit: (remoteAddress: Ipv4String, localPort: number) => boolean,
+  ): TcpListener;
 }
 
 /**

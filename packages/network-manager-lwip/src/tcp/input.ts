@@ -11,7 +11,7 @@ import type { TcpPcb } from './pcb.js';
 import { seqAdd, seqDiff, seqGeq, seqGt, seqLeq, seqLt } from './seq.js';
 import type { TcpStack } from './stack.js';
 import { updateScoreboard } from './sack.js';
-import { armTimer } from './timers.js';
+import { armKeepalive, armTimer } from './timers.js';
 import { EMPTY_OPTIONS, isClosed, segEnd, TcpState, type SendSeg } from './types.js';
 
 export function pcbInput(stack: TcpStack, pcb: TcpPcb, frame: IOBuf, seg: TcpSegment): boolean {
@@ -21,6 +21,8 @@ export function pcbInput(stack: TcpStack, pcb: TcpPcb, frame: IOBuf, seg: TcpSeg
     synSentInput(stack, pcb, seg, flags);
     return false;
   }
+  pcb.lastRcvNs = now; // the peer is alive (keepalive counts from here)
+  pcb.kaProbesSent = 0;
   const segSeq = seg.seq;
   if (pcb.state === TcpState.SynRcvd && (flags & (TcpFlags.SYN | TcpFlags.ACK | TcpFlags.RST)) === TcpFlags.SYN && segSeq === pcb.irs) {
     // The peer retransmitted its SYN: our SYN-ACK (or its ACK) was lost. Answer with the SYN-ACK
@@ -82,6 +84,7 @@ export function pcbInput(stack: TcpStack, pcb: TcpPcb, frame: IOBuf, seg: TcpSeg
       pcb.sndWl2 = ack;
       ackReceived(stack, pcb, ack, now);
       pcb.cwnd = initialCwnd(pcb);
+      if (pcb.keepaliveIdleNs >= 0) armKeepalive(stack, pcb);
       if (pcb.active) pcb.callback((h) => h.connected?.(pcb));
       else if (l !== undefined) {
         if (l.closed) {
@@ -249,6 +252,8 @@ export function synSentInput(stack: TcpStack, pcb: TcpPcb, seg: TcpSegment, flag
     pcb.sndWl2 = ack;
     ackReceived(stack, pcb, ack, now);
     pcb.cwnd = initialCwnd(pcb);
+    pcb.lastRcvNs = now;
+    if (pcb.keepaliveIdleNs >= 0) armKeepalive(stack, pcb);
     sendAck(stack, pcb);
     pcb.callback((h) => h.connected?.(pcb));
     if (pcb.finQueued) pcb.state = TcpState.FinWait1;
@@ -283,6 +288,7 @@ export function ackReceived(stack: TcpStack, pcb: TcpPcb, ack: number, now: numb
   const finAcked = releaseAcked(pcb, pcb.unsent, ack) || finAckedUnacked;
   congestionOnAck(stack, pcb, acked, ack, now);
   pcb.dupAcks = 0;
+  pcb.unackedSinceNs = pcb.unacked.length > 0 ? now : -1; // progress: the user timeout restarts
   // Restart the retransmission timer (RFC 6298 5.3) or stop it (5.2).
   pcb.rtoDeadline = pcb.unacked.length > 0 ? now + pcb.rto.rto : -1;
   if (finAcked) {

@@ -37,6 +37,7 @@ export function output(stack: TcpStack, pcb: TcpPcb): void {
     }
     pcb.unsent.shift();
     pcb.unacked.push(s);
+    if (pcb.unackedSinceNs < 0) pcb.unackedSinceNs = now;
     transmitSeg(stack, pcb, s, now);
     const e = segEnd(s);
     if (seqGt(e, pcb.sndNxt)) pcb.sndNxt = e;

@@ -8,6 +8,7 @@ import { ipv4ToString, type Ipv4Address } from '../wire/ipv4-address.js';
 import { dropFront, sliceChain } from './chain.js';
 import type { TcpListenerImpl } from './listener.js';
 import { output, sendRstFor, windowMaybeOpened } from './output.js';
+import { armKeepalive, armTimer } from './timers.js';
 import { ReassemblyQueue } from './reassembly.js';
 import { RtoEstimator } from './rto.js';
 import { seqAdd } from './seq.js';
@@ -77,6 +78,16 @@ export class TcpPcb implements TcpConnection {
   rtoDeadline = -1;
   persistDeadline = -1;
   timeWaitDeadline = -1;
+  /** Keepalive idle time (ns), or -1 when keepalive is off. */
+  keepaliveIdleNs = -1;
+  /** When the peer was last heard from (ns): any segment resets the keepalive idle time. */
+  lastRcvNs = 0;
+  /** Keepalive probes sent since the peer was last heard. */
+  kaProbesSent = 0;
+  keepaliveDeadline = -1;
+  /** User timeout (ns; 0: off) and when the oldest unacknowledged data was first sent (-1: none). */
+  userTimeoutNs = 0;
+  unackedSinceNs = -1;
   timer: TimerHandle | undefined;
   timerAt = -1;
 
@@ -122,6 +133,8 @@ export class TcpPcb implements TcpConnection {
     this.active = active;
     this.mss = stack.config.mss;
     this.noDelay = stack.config.noDelay ?? true;
+    this.userTimeoutNs = stack.config.userTimeoutNs ?? 0;
+    if (stack.config.keepalive === true) this.keepaliveIdleNs = stack.config.keepaliveIdleNs ?? 7200e9;
     this.rto = new RtoEstimator(stack.config.rto);
   }
 
@@ -143,6 +156,22 @@ export class TcpPcb implements TcpConnection {
     if (typeof noDelay !== 'boolean') throw new UsageError(`setNoDelay: expected a boolean, got ${typeof noDelay}`);
     this.noDelay = noDelay;
     if (noDelay) output(this.stack, this); // a small segment Nagle held goes now
+  }
+
+  setKeepAlive(enable: boolean, idleMs?: number): void {
+    if (typeof enable !== 'boolean') throw new UsageError(`setKeepAlive: expected a boolean, got ${typeof enable}`);
+    if (idleMs !== undefined && !(Number.isFinite(idleMs) && idleMs > 0)) throw new RangeError(`setKeepAlive: idleMs must be a positive number, got ${idleMs}`);
+    this.keepaliveIdleNs = enable ? (idleMs !== undefined ? idleMs * 1e6 : (this.stack.config.keepaliveIdleNs ?? 7200e9)) : -1;
+    this.kaProbesSent = 0;
+    this.lastRcvNs = this.stack.env.nowNs();
+    armKeepalive(this.stack, this);
+  }
+
+  /** User timeout in ms (0: off): unacknowledged data older than this aborts the connection (lwIP-only). */
+  setUserTimeout(ms: number): void {
+    if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`setUserTimeout: ms must be a non-negative number, got ${ms}`);
+    this.userTimeoutNs = ms * 1e6;
+    armTimer(this.stack, this);
   }
 
   pauseReceive(): void {

@@ -1,5 +1,5 @@
 // Timers: one Timer Ebb timer per pcb serves its deadlines (retransmission timeout per RFC 6298,
-// zero-window persist probe, TIME-WAIT's 2 × MSL, the delayed ACK). The timer is restarted only when an earlier
+// zero-window persist probe, TIME-WAIT's 2 × MSL, the delayed ACK, keepalive, the user timeout). The timer is restarted only when an earlier
 // deadline appears; a late wake-up re-arms for what is left.
 
 import { TcpFlags } from '../wire/tcp.js';
@@ -9,7 +9,7 @@ import { advertisedWindow, emit, output, sendAck } from './output.js';
 import type { TcpPcb } from './pcb.js';
 import { seqAdd, seqGt } from './seq.js';
 import type { TcpStack } from './stack.js';
-import { EMPTY_OPTIONS, isClosed, TcpState } from './types.js';
+import { EMPTY_OPTIONS, isClosed, isSynchronized, TcpState } from './types.js';
 
 /** Makes sure the pcb's timer fires by its earliest deadline. */
 export function armTimer(stack: TcpStack, pcb: TcpPcb): void {
@@ -20,6 +20,10 @@ export function armTimer(stack: TcpStack, pcb: TcpPcb): void {
   const w = pcb.timeWaitDeadline;
   const d = pcb.delAckDeadline;
   if (d >= 0 && d < at) at = d;
+  const k = pcb.keepaliveDeadline;
+  if (k >= 0 && k < at) at = k;
+  const u = pcb.userTimeoutNs > 0 && pcb.unackedSinceNs >= 0 ? pcb.unackedSinceNs + pcb.userTimeoutNs : -1;
+  if (u >= 0 && u < at) at = u;
   if (r >= 0 && r < at) at = r;
   if (p >= 0 && p < at) at = p;
   if (w >= 0 && w < at) at = w;
@@ -39,6 +43,16 @@ export function onTimer(stack: TcpStack, pcb: TcpPcb): void {
   if (pcb.timeWaitDeadline >= 0 && now >= pcb.timeWaitDeadline) {
     stack.free(pcb);
     return;
+  }
+  if (pcb.userTimeoutNs > 0 && pcb.unackedSinceNs >= 0 && pcb.unacked.length > 0 && now >= pcb.unackedSinceNs + pcb.userTimeoutNs) {
+    stack.stats.userTimeouts++;
+    stack.abortWith(pcb, Object.assign(new Error('user timeout'), { code: 'ETIMEDOUT' }));
+    return;
+  }
+  if (pcb.keepaliveDeadline >= 0 && now >= pcb.keepaliveDeadline) {
+    pcb.keepaliveDeadline = -1;
+    keepaliveFire(stack, pcb, now);
+    if (isClosed(pcb)) return;
   }
   if (pcb.delAckDeadline >= 0 && now >= pcb.delAckDeadline) {
     pcb.delAckDeadline = -1;
@@ -98,4 +112,45 @@ export function probe(stack: TcpStack, pcb: TcpPcb, now: number): void {
   if (seqGt(end, pcb.sndNxt)) pcb.sndNxt = end;
   pcb.rto.backoff();
   pcb.persistDeadline = now + pcb.rto.rto;
+}
+
+/** (Re)computes the keepalive deadline from when the peer was last heard (no-op when off). */
+export function armKeepalive(stack: TcpStack, pcb: TcpPcb): void {
+  if (pcb.keepaliveIdleNs < 0) {
+    pcb.keepaliveDeadline = -1;
+    return;
+  }
+  pcb.keepaliveDeadline = pcb.lastRcvNs + pcb.keepaliveIdleNs + pcb.kaProbesSent * (stack.config.keepaliveIntervalNs ?? 75e9);
+  armTimer(stack, pcb);
+}
+
+/**
+ * Keepalive (RFC 9293 3.8.4, RFC 1122 4.2.3.6): idle past the deadline, send a probe (an ACK
+ * with SEG.SEQ = SND.UNA - 1, which the peer must answer); after the configured number of
+ * unanswered probes the peer is gone: abort (ETIMEDOUT). Segments from the peer reset the count
+ * (pcbInput sets lastRcvNs), so the deadline computed here is checked against that first.
+ */
+function keepaliveFire(stack: TcpStack, pcb: TcpPcb, now: number): void {
+  const idle = pcb.keepaliveIdleNs;
+  if (idle < 0) return;
+  const interval = stack.config.keepaliveIntervalNs ?? 75e9;
+  const due = pcb.lastRcvNs + idle + pcb.kaProbesSent * interval;
+  if (now < due) {
+    pcb.keepaliveDeadline = due; // heard from the peer meanwhile
+    return;
+  }
+  if (!isSynchronized(pcb.state) || pcb.unacked.length > 0) {
+    // Not idle (data in flight: the retransmission timer watches the peer) or not yet open.
+    pcb.keepaliveDeadline = now + idle;
+    return;
+  }
+  if (pcb.kaProbesSent >= (stack.config.keepaliveProbes ?? 9)) {
+    stack.stats.keepaliveTimeouts++;
+    stack.abortWith(pcb, Object.assign(new Error('keepalive timeout: the peer stopped answering'), { code: 'ETIMEDOUT' }));
+    return;
+  }
+  pcb.kaProbesSent++;
+  stack.stats.keepaliveProbes++;
+  emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, seqAdd(pcb.sndUna, -1), pcb.rcvNxt, TcpFlags.ACK, advertisedWindow(stack, pcb, false), EMPTY_OPTIONS, undefined, 0);
+  pcb.keepaliveDeadline = now + interval;
 }

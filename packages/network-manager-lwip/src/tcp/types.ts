@@ -56,6 +56,20 @@ export interface TcpConfig {
    * connection's SYN is sent or handled. false: NewReno (RFC 6582) only.
    */
   sack?: boolean;
+  /** Keepalive on every connection from the start (default false; setKeepAlive per connection). */
+  keepalive?: boolean;
+  /** Idle time before the first keepalive probe (default 7200 s, RFC 1122 4.2.3.6 / Linux). */
+  keepaliveIdleNs?: number;
+  /** Between unanswered probes (default 75 s, Linux). */
+  keepaliveIntervalNs?: number;
+  /** Unanswered probes before the connection is reaped (default 9, Linux). */
+  keepaliveProbes?: number;
+  /**
+   * User timeout (RFC 9293 3.8.5, the local half of RFC 5482): data unacknowledged this long
+   * aborts the connection (ETIMEDOUT), whatever the retransmission count. 0 (default): only
+   * maxRetries applies.
+   */
+  userTimeoutNs?: number;
 }
 
 export interface TcpStats {
@@ -107,6 +121,12 @@ export interface TcpStats {
   sackRecoveries: number;
   /** Holes retransmitted by SACK recovery (besides the fast retransmit that starts it). */
   sackRetransmits: number;
+  /** Keepalive probes sent. */
+  keepaliveProbes: number;
+  /** Connections reaped because keepalive probes went unanswered. */
+  keepaliveTimeouts: number;
+  /** Connections aborted by the user timeout. */
+  userTimeouts: number;
 }
 
 export function newTcpStats(): TcpStats {
@@ -143,6 +163,9 @@ export function newTcpStats(): TcpStats {
     sackBlocksOut: 0,
     sackRecoveries: 0,
     sackRetransmits: 0,
+    keepaliveProbes: 0,
+    keepaliveTimeouts: 0,
+    userTimeouts: 0,
   };
 }
 

@@ -65,9 +65,14 @@ export class CjsLoader {
     private readonly globals: AppGlobals,
   ) {}
 
+  /** `require(file)` by absolute path from no parent (what an ES module's import of a CommonJS file does). */
+  requireFile(file: string): unknown {
+    return this.cache[file]?.exports ?? this.load(file, null, false).exports;
+  }
+
   /** Loads `file` as the main module (`require.main`). */
   runMain(file: string): unknown {
-    const m = this.load(file, null);
+    const m = this.load(file, null, true);
     return m.exports;
   }
 
@@ -91,9 +96,9 @@ export class CjsLoader {
     return this.load(file, parent).exports;
   }
 
-  private load(file: string, parent: AppModule | null): AppModule {
+  private load(file: string, parent: AppModule | null, main = false): AppModule {
     const module: AppModule = {
-      id: parent === null ? '.' : file,
+      id: main ? '.' : file,
       filename: file,
       path: dirname(file),
       exports: {},
@@ -104,7 +109,7 @@ export class CjsLoader {
       require: undefined as unknown as AppRequire,
     };
     module.require = this.makeRequire(module);
-    if (parent === null) this.main = module;
+    if (main) this.main = module;
     this.cache[file] = module;
     parent?.children.push(module);
     try {

@@ -67,6 +67,10 @@ class MiniConnection implements TcpConnection {
     this.socket.resume();
   }
 
+  setKeepAlive(enable: boolean, idleMs?: number): void {
+    this.socket.setKeepAlive(enable, idleMs ?? 0);
+  }
+
   setNoDelay(noDelay: boolean): void {
     this.socket.setNoDelay(noDelay);
   }
