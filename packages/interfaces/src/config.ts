@@ -57,6 +57,13 @@ const ebbsSchema = z
   })
   .transform((ebbs) => ebbs as Partial<Record<SystemInterfaceName, EbbChoice>>);
 
+/** A NodePlatform choice: a package (or shorthand) name, or a package with options. */
+export const platformChoiceSchema = z.union([
+  z.string().min(1),
+  z.strictObject({ package: z.string().min(1), options: z.record(z.string(), z.unknown()).optional() }),
+]);
+export type PlatformChoice = z.input<typeof platformChoiceSchema>;
+
 export const machineSchema = z.strictObject({
   cores: z.number().int('must be a whole number').min(1, 'must be at least 1').max(256, 'must be at most 256'),
   memory: byteSizeSchema,
@@ -133,10 +140,21 @@ export const networkSchema = z.strictObject({
   /** Host ports carried into the simulated network through the runtime's gateway node. */
   forwards: z.array(forwardSchema).default([]),
   /**
-   * Connections from a node to the gateway's address (host 1), on any port, reach that port on
-   * the host's loopback, like a QEMU guest reaching the host at 10.0.2.2.
+   * Host loopback ports the app's nodes may reach at the gateway's address (host 1), like a QEMU
+   * guest reaching the host at 10.0.2.2: a node's connection to `<gateway>:P` reaches
+   * `127.0.0.1:P` for each P listed, and nothing else. Opt-in per port, and only the app's own
+   * nodes (by source address) are relayed: anything else that reaches the subnet (a TAP peer, a
+   * foreign host) gets a RST, as from a closed port.
    */
-  hostAccess: z.boolean().default(false),
+  hostAccess: z
+    .array(z.number({ error: 'must be a port number' }).int('must be a whole port number').min(1, 'must be a port in 1..65535').max(65535, 'must be a port in 1..65535'), {
+      error: (issue) =>
+        issue.input === true || issue.input === false
+          ? 'is a list of host ports now (e.g. [8080]): `true` opened every loopback port of the host to the subnet'
+          : 'must be a list of host ports (e.g. [8080])',
+    })
+    .default([])
+    .refine((ports) => new Set(ports).size === ports.length, 'lists a port twice'),
 });
 export type NetworkConfig = z.output<typeof networkSchema>;
 
@@ -162,10 +180,12 @@ export const appConfigSchema = z.strictObject({
       machine: machineSchema,
       ebbs: ebbsSchema.default({}),
       /**
-       * Where back-end nodes run: simulated machines in this process (default), or one OS process
-       * per node, their Messengers meeting over real loopback TCP (needs clock 'realtime' and a network).
+       * Where back-end nodes run: a NodePlatform package, by name or `{ package, options }`
+       * (validated by the package's `platform` manifest). Shorthands: 'in-process' (the default:
+       * simulated machines in this process) is @ebbrt/platform-in-process, 'process' (one OS
+       * process per node, Messengers over real loopback TCP) is @ebbrt/platform-process.
        */
-      platform: z.enum(['in-process', 'process']).default('in-process'),
+      platform: platformChoiceSchema.default('in-process'),
     })
     .optional(),
   /** The back-ends' network; needed by a native NetworkManager, TAP and port forwards. */
@@ -174,10 +194,6 @@ export const appConfigSchema = z.strictObject({
   /** Arguments handed to back-end nodes. */
   args: z.array(z.string()).default([]),
 }).superRefine((config, ctx) => {
-  if (config.backend?.platform === 'process') {
-    if (config.clock !== 'realtime') ctx.addIssue({ code: 'custom', path: ['backend', 'platform'], message: "one process per node needs clock: 'realtime'" });
-    if (config.network === undefined) ctx.addIssue({ code: 'custom', path: ['backend', 'platform'], message: 'one process per node needs a network section (the nodes talk over it)' });
-  }
   const network = config.network;
   if (network === undefined) return;
   const nodes = config.backend?.nodes ?? 0;
@@ -190,7 +206,7 @@ export const appConfigSchema = z.strictObject({
   if (config.clock !== 'realtime') {
     if (network.forwards.length > 0) ctx.addIssue({ code: 'custom', path: ['network', 'forwards'], message: "port forwards need clock: 'realtime'" });
     if (network.tap !== undefined) ctx.addIssue({ code: 'custom', path: ['network', 'tap'], message: "a TAP device needs clock: 'realtime'" });
-    if (network.hostAccess) ctx.addIssue({ code: 'custom', path: ['network', 'hostAccess'], message: "host access needs clock: 'realtime'" });
+    if (network.hostAccess.length > 0) ctx.addIssue({ code: 'custom', path: ['network', 'hostAccess'], message: "host access needs clock: 'realtime'" });
   }
   const [, lenText] = network.subnet.split('/');
   const hosts = 2 ** (32 - Number(lenText)) - 2;

@@ -63,6 +63,6 @@ export interface EbbInstallContext {
   readonly simulation?: unknown;
   /** Front-end only: where back-end nodes come from (the NodeAllocator's seam). */
   readonly platform?: NodePlatform;
-  /** Writes a boot-log line to the node's console. */
+  /** Writes a line on the node's console, labelled `boot` during boot and by this Ebb (and core) after it. */
   log(line: string): void;
 }

@@ -6,3 +6,4 @@ export * from './manifest.js';
 export * from './config.js';
 export * from './validation.js';
 export * from './iobuf/index.js';
+export * from './platform.js';

@@ -1,6 +1,8 @@
 export { runApp, type RunAppOptions, type AppRun, type StartedRun } from './run-app.js';
-export { InProcessPlatform, InProcessNode } from './platform/in-process-platform.js';
-export { AppNetwork } from './network/app-network.js';
+export { bootFrontEnd, type FrontEnd, type FrontEndOptions } from './frontend-boot.js';
+export { LocalNodes } from './boot/local-nodes.js';
+export { loadPlatform, type ResolvedPlatform } from './resolve/load-platform.js';
+export { AppNetwork } from '@ebbrt/host-network';
 export type { AppContext, AppMain } from './app-context.js';
 export { loadConfig, CONFIG_FILES } from './config/load-config.js';
 export { resolveModule, splitSpecifier } from './resolve/resolve-module.js';

@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runApp } from '../src/index.js';
-import { tapUnavailableReason } from '../src/network/tap-uplink.js';
+import { tapUnavailableReason } from '@ebbrt/host-network';
 import { baseConfig, tempApp } from './temp-app.js';
 
 const cleanup: (() => void)[] = [];

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Machine } from '../machine.js';
 import { Simulation } from '../simulation.js';
@@ -450,6 +451,39 @@ describe('VirtioNetDevice faults', () => {
     expect([f.d0.usedEntry(1, 0).id, f.d0.usedEntry(1, 1).id]).toEqual([a.head, b.head]);
     expect(pending(f.m0, 0)).toEqual([TX_VECTOR]);
     expect(f.n0.stats.faultTxCompletionsDelayed).toBeGreaterThanOrEqual(1);
+  });
+
+  it('property: under any faults every frame is delivered or counted, every interrupt raised or counted lost, every TX completed, and a seed replays', async () => {
+    const prob = fc.double({ min: 0, max: 1, noNaN: true });
+    const delay = fc.record({ probability: prob, maxNs: fc.integer({ min: 1, max: 100_000 }) });
+    const faultsArb = fc.record(
+      {
+        rxNoBuffer: fc.record({ probability: prob, burst: fc.integer({ min: 1, max: 8 }) }),
+        interruptDelay: delay,
+        interruptLoss: prob,
+        txCompletionDelay: delay,
+      },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 2 ** 32 - 1 }), faultsArb, fc.integer({ min: 1, max: 30 }), async (seed, faults, count) => {
+        const once = async () => {
+          const f = faulty(seed, faults, faults);
+          const arrived = await stream(f, count);
+          return { f, arrived, trace: f.sim.trace.toJSON() };
+        };
+        const { f, arrived, trace } = await once();
+        const rx = f.n1.stats;
+        expect(rx.rxFrames).toBe(arrived.filter(Boolean).length);
+        expect(rx.rxFrames + rx.rxDroppedNoBuffer).toBe(count);
+        expect(rx.rxDroppedNoBuffer).toBe(rx.faultRxNoBuffer);
+        expect(rx.interrupts + rx.faultInterruptsLost).toBe(rx.rxFrames);
+        expect(f.d0.usedIdx(1)).toBe(count); // every transmitted chain came back, late or not
+        expect(f.n0.stats.txFrames).toBe(count);
+        expect((await once()).trace).toBe(trace);
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('each fault changes the Chrome trace; the same seed and faults reproduce it byte for byte', async () => {

@@ -109,8 +109,16 @@ export interface GatewayCapability {
    * Accepts connections to every port without a listener, on `core` (call inside an event on
    * that core). One per stack; `close()` the listener to stop. The accepted connection's
    * `localPort` is the port the peer asked for, and its `remoteAddress` the peer's.
+   *
+   * `admit` is asked for every SYN (remote address, port asked for): a SYN it refuses is answered
+   * like one to a closed port (RST), so no handshake completes. It is required: a relay to any
+   * port for any source is the exposure this seam must not make easy.
    */
-  listenAnyPort(accept: (connection: TcpConnection) => TcpHandler, core: number): TcpListener;
+  listenAnyPort(
+    accept: (connection: TcpConnection) => TcpHandler,
+    core: number,
+    admit: (remoteAddress: Ipv4String, localPort: number) => boolean,
+  ): TcpListener;
 }
 
 /**

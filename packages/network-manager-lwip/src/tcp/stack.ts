@@ -12,7 +12,7 @@
 // by one Timer Ebb timer per pcb, started on the core that armed it. One JS thread: no locks.
 
 import { UsageError, type IOBuf, type TcpConnection, type TcpHandler } from '@ebbrt/interfaces';
-import type { Ipv4Address } from '../wire/ipv4-address.js';
+import { ipv4ToString, type Ipv4Address } from '../wire/ipv4-address.js';
 import { TcpFlags, TcpSegment } from '../wire/tcp.js';
 import { emptyTcpOptions, resetTcpOptions, TCP_MAX_WINDOW_SCALE, type TcpOptions } from '../wire/tcp-options.js';
 import type { PhaseTrace } from '../phase-trace.js';
@@ -36,6 +36,8 @@ export class TcpStack {
   readonly listeners = new Map<number, TcpListenerImpl>();
   /** Accepts SYNs to any port no listener has (a gateway relaying every port); port 0. */
   private anyPortListener: TcpListenerImpl | undefined;
+  /** Which SYNs the any-port listener takes (the gateway's policy); the rest get a RST like a closed port. */
+  private anyPortAdmit: ((remote: string, localPort: number) => boolean) | undefined;
   readonly stats: TcpStats = newTcpStats();
   private readonly seg = new TcpSegment(new Uint8Array(0), 0, 0);
   /** The options of the segment being handled (reused: no allocation per segment). */
@@ -83,15 +85,19 @@ export class TcpStack {
    * Accepts connections to every port that has no listener of its own, as a user-mode network
    * gateway does (QEMU's slirp): the accepted connection's `localPort` is the port asked for.
    */
-  listenAnyPort(accept: (c: TcpConnection) => TcpHandler, core: number): TcpListenerImpl {
+  listenAnyPort(accept: (c: TcpConnection) => TcpHandler, core: number, admit?: (remote: string, localPort: number) => boolean): TcpListenerImpl {
     if (typeof accept !== 'function') throw new UsageError('listenAnyPort: accept must be a function');
     if (this.anyPortListener !== undefined) throw new UsageError('listenAnyPort: there is already an any-port listener');
     this.anyPortListener = new TcpListenerImpl(this, 0, accept, core);
+    this.anyPortAdmit = admit;
     return this.anyPortListener;
   }
 
   unlisten(l: TcpListenerImpl): void {
-    if (this.anyPortListener === l) this.anyPortListener = undefined;
+    if (this.anyPortListener === l) {
+      this.anyPortListener = undefined;
+      this.anyPortAdmit = undefined;
+    }
     else if (this.listeners.get(l.port) === l) this.listeners.delete(l.port);
   }
 
@@ -254,7 +260,8 @@ export class TcpStack {
     const flags = seg.flags;
     if ((flags & TcpFlags.RST) !== 0) return false;
     const l = this.listeners.get(dstPort) ?? this.anyPortListener;
-    if (l === undefined) {
+    // The any-port listener (a gateway) takes only what its policy admits; the rest is CLOSED to it.
+    if (l === undefined || (l === this.anyPortListener && !this.admitsAnyPort(src, dstPort))) {
       this.rstReply(seg, src); // CLOSED (RFC 9293 3.10.7.1)
       return false;
     }
@@ -283,6 +290,11 @@ export class TcpStack {
     }
     this.passiveOpen(l, seg, src);
     return false;
+  }
+
+  /** The gateway's policy for a SYN to the any-port listener (a string only per such SYN). */
+  private admitsAnyPort(src: Ipv4Address, dstPort: number): boolean {
+    return this.anyPortAdmit === undefined || this.anyPortAdmit(ipv4ToString(src), dstPort);
   }
 
   /** RFC 9293 3.10.7.1: a reset for a segment that belongs to no connection. */

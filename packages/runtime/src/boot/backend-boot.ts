@@ -1,7 +1,7 @@
 import type { Machine, Simulation } from '@ebbrt/hw-x86sim';
 import type { AppConfig, EbbChoice, SystemInterfaceName } from '@ebbrt/interfaces';
-import type { AppNetwork } from '../network/app-network.js';
-import { GATEWAY_NODE_ID, NATIVE_NETWORK_MANAGER } from '../network/app-network.js';
+import type { AppNetwork } from '@ebbrt/host-network';
+import { GATEWAY_NODE_ID, NATIVE_NETWORK_MANAGER } from '@ebbrt/host-network';
 import type { ResolveOptions } from '../resolve/load-manifest.js';
 import { bootNode, type BootedNode } from './boot-node.js';
 

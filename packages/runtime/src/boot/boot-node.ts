@@ -105,7 +105,7 @@ export async function bootNode(spec: NodeSpec): Promise<BootedNode> {
     machine: spec.machine,
     simulation: spec.simulation,
     ...(spec.platform !== undefined ? { platform: spec.platform } : {}),
-    log: (line) => console.bootLog(line),
+    log: (kind, line) => console.ebbLog(kind, line),
     resolve: spec.resolve,
   });
   const em = installed.find((e) => e.kind === 'EventManager');
@@ -113,6 +113,7 @@ export async function bootNode(spec: NodeSpec): Promise<BootedNode> {
   const node = new BootedNode(context, spec.label, em.root, installed, console, spec.machine);
   for (const e of installed) e.root.start?.();
   console.bootLog(`booted: ${spec.numCores} core${spec.numCores === 1 ? "" : "s"}; ${installed.map((e) => `${e.kind}=${e.packageName}`).join(', ')}`);
+  console.markBooted();
   return node;
 }
 

@@ -43,7 +43,8 @@ export interface InstallRequest {
   simulation?: unknown;
   /** Front-end only: where back-end nodes come from. */
   platform?: NodePlatform;
-  log(line: string): void;
+  /** Where an Ebb's lines go (through its install context's `log`), with the kind that wrote them. */
+  log(kind: SystemInterfaceName, line: string): void;
   resolve: ResolveOptions;
 }
 
@@ -72,7 +73,7 @@ export async function installSystemEbbs(request: InstallRequest): Promise<Instal
         machine: request.machine,
         ...(request.platform !== undefined ? { platform: request.platform } : {}),
         simulation: request.simulation,
-        log: request.log,
+        log: (line: string) => request.log(kind, line),
       },
       options,
     );

@@ -3,19 +3,26 @@ import { describeCoreCrossing, watchCoreCrossings } from '@ebbrt/core-translatio
 import { EbbrtError } from '@ebbrt/interfaces';
 import { runApp } from '../run-app.js';
 import { parseCli, USAGE } from './parse-args.js';
+import { nodeCommand, NODE_USAGE } from './node-command.js';
 import { formatRunStats } from './format-stats.js';
 
 /** The `ebbrt` command. Returns the process exit code. */
 export async function cli(argv: readonly string[]): Promise<number> {
   let command;
+  let cleanup = (): void => undefined;
   try {
-    command = parseCli(argv);
+    if (argv[0] === 'node') {
+      // `ebbrt node <script>`: an unmodified Node app on a node (see node-command.ts).
+      const node = nodeCommand(argv.slice(1));
+      cleanup = node.cleanup;
+      command = parseCli(['run', node.appDir, '--config', node.configFile]);
+    } else command = parseCli(argv);
   } catch (error) {
     process.stderr.write(`ebbrt: ${(error as Error).message}\n`);
     return 2;
   }
   if (command.command === 'help') {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write(USAGE + '\n\n' + NODE_USAGE + '\n');
     return 0;
   }
   // EBBRT_DEBUG_CORES=1: report every await continuation that resumed on another core (off: no hook at all).
@@ -51,5 +58,6 @@ export async function cli(argv: readonly string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     crossings?.stop();
+    cleanup();
   }
 }

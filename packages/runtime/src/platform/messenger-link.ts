@@ -1,7 +1,7 @@
 import { EbbRef, staticEbbId } from '@ebbrt/core-translation';
-import { IOBuf, SystemEbbIds, type Messenger, type MessengerDirectory, type Timer } from '@ebbrt/interfaces';
+import { IOBuf, SystemEbbIds, type FrontendLink, type Messenger, type MessengerDirectory, type Timer } from '@ebbrt/interfaces';
 import type { BootedNode } from '../boot/boot-node.js';
-import type { AppNetwork } from '../network/app-network.js';
+import type { AppNetwork } from '@ebbrt/host-network';
 
 /** The runtime's own Ebb on every node: node agents report to the front-end's under this id. */
 export const AGENT_EBB_ID = staticEbbId('ebbrt.runtime.agent');
@@ -26,7 +26,7 @@ function directoryOf(node: BootedNode): MessengerDirectory | undefined {
  * network, the front-end through a port forward per node, and back-ends reach the front-end at
  * the gateway (host access). A node reports back by sending READY to the front-end's agent.
  */
-export class MessengerLink {
+export class MessengerLink implements FrontendLink {
   private readonly linked = new Map<number, { directory: MessengerDirectory; address: string; port: number; forward: number }>();
   private readonly waiting = new Map<number, () => void>();
   private frontendDirectory: MessengerDirectory | undefined;
@@ -43,6 +43,16 @@ export class MessengerLink {
     return this.frontendDirectory;
   }
 
+  /** Where node processes on this host reach the front-end's Messenger. */
+  get messenger(): { host: string; port: number } {
+    return { host: '127.0.0.1', port: this.frontendPeers.port };
+  }
+
+  /** Node `networkId`'s Messenger is at `address:port` (from this host): the front-end's directory learns it. */
+  setPeer(networkId: number, address: string, port: number): void {
+    this.frontendPeers.setPeer(networkId, address, port);
+  }
+
   /** Whether the front-end takes part (it has a Messenger). */
   get active(): boolean {
     return directoryOf(this.frontend) !== undefined;
@@ -53,6 +63,9 @@ export class MessengerLink {
     this.frontendDirectory = directoryOf(this.frontend);
     if (this.frontendDirectory === undefined) return;
     await this.frontendDirectory.listening;
+    // The nodes reach the front-end's Messenger at the gateway: that port, and no other, is what
+    // the link opens of the host (issue 11: host access was every loopback port, for anyone).
+    this.network?.openHostPort(this.frontendDirectory.port);
     await this.frontend.runOn(0, () => messengerRef.deref().register(AGENT_EBB_ID, (from, type, message) => {
       message.releaseChain();
       if (type !== READY) return; // a warm-up: the connection is what it was for

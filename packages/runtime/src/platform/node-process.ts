@@ -1,16 +1,19 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Simulation } from '@ebbrt/hw-x86sim';
-import { UsageError, type AppConfig, type MessengerDirectory } from '@ebbrt/interfaces';
+import { UsageError, type AgentFromNode as FromNode, type AgentToNode as ToNode, type AppConfig, type MessengerDirectory } from '@ebbrt/interfaces';
+
+type BootRequest = Extract<ToNode, { type: 'boot' }>;
+type ActivateRequest = Extract<ToNode, { type: 'activate' }>;
 import { appContext } from '../app-context.js';
 import { bootBackend, bootGateway, type BackendBootDeps } from '../boot/backend-boot.js';
 import type { BootedNode } from '../boot/boot-node.js';
 import { loadEntry } from '../boot/load-entry.js';
 import { verifyInterfaces } from '../boot/verify-interfaces.js';
 import { loadConfig } from '../config/load-config.js';
-import { AppNetwork } from '../network/app-network.js';
+import { AppNetwork } from '@ebbrt/host-network';
+import { agentChannel } from './agent-channel.js';
 import { MessengerLink } from './messenger-link.js';
-import type { ActivateRequest, BootRequest, FromNode, ToNode } from './process-protocol.js';
 
 /**
  * A back-end in its own OS process: its own realtime simulation with the node's machine and a
@@ -19,9 +22,8 @@ import type { ActivateRequest, BootRequest, FromNode, ToNode } from './process-p
  * a port on 127.0.0.1). Console lines, event failures and exit requests go to the front-end.
  */
 export function runNodeProcess(): void {
-  const send = (message: FromNode): void => {
-    if (process.connected) process.send!(message);
-  };
+  const channel = agentChannel();
+  const send = (message: FromNode): void => channel.send(message);
   let node: { booted: BootedNode; network: AppNetwork; config: AppConfig; appDir: string; simulation: Simulation; stopping: AbortController } | undefined;
   /** Images imported ahead (the config's back-end entry, while dormant) or on activation. */
   const images = new Map<string, ReturnType<typeof loadEntry>>();
@@ -34,6 +36,19 @@ export function runNodeProcess(): void {
     const root = node?.booted.root('Messenger');
     if (root === undefined) throw new UsageError('a node process needs a Messenger (config.backend.ebbs.Messenger): the front-end reaches it through one');
     return root;
+  };
+
+  /** Host ports opened at the gateway for peers (their forwards), by node id. */
+  const peerPorts = new Map<number, number>();
+  const setPeer = (id: number, port: number): void => {
+    const network = node!.network;
+    const before = peerPorts.get(id);
+    if (before !== port) {
+      network.openHostPort(port);
+      if (before !== undefined) network.closeHostPort(before);
+      peerPorts.set(id, port);
+    }
+    directory().setPeer(id, network.gatewayAddress, port);
   };
 
   async function boot(request: BootRequest): Promise<void> {
@@ -68,7 +83,10 @@ export function runNodeProcess(): void {
     // Dormant, but ready to be handed out at once: the likely image imported, the connection to
     // the front-end open.
     if (config.entry.backend !== undefined) image(appDir, config.entry.backend).catch(() => undefined);
-    directory().setPeer(0, network.gatewayAddress, request.frontendPort);
+    directory().setPeer(0, network.gatewayAddress, onThisHost(request.frontend, 'the front-end'));
+    // Every peer of this node is a port on this host's loopback, reached through the gateway:
+    // only those ports are opened, and only to this node (the gateway's source check).
+    network.openHostPort(request.frontend.port);
     booted.events.post(0, () => MessengerLink.warmUp());
     send({ type: 'dormant', forwardPort });
   }
@@ -77,8 +95,8 @@ export function runNodeProcess(): void {
     const { booted, network, config, appDir, stopping } = node!;
     const gateway = network.gatewayAddress;
     const dir = directory();
-    dir.setPeer(0, gateway, request.frontendPort);
-    for (const peer of request.peers) dir.setPeer(peer.id, gateway, peer.port);
+    dir.setPeer(0, gateway, onThisHost(request.frontend, 'the front-end'));
+    for (const peer of request.peers) setPeer(peer.id, onThisHost(peer, `node ${peer.id}`));
     const main = await image(appDir, request.image);
     const context = appContext({
       role: 'backend',
@@ -97,26 +115,31 @@ export function runNodeProcess(): void {
     });
   }
 
-  process.on('message', (message: ToNode) => {
-    const work = (() => {
+  channel.onMessage((message: ToNode) => {
+    // A handler that throws at once (a peer it cannot reach) is reported like one that rejects.
+    const work = Promise.resolve().then(() => {
       switch (message.type) {
         case 'boot':
           return boot(message);
         case 'activate':
           return activate(message);
         case 'peer':
-          directory().setPeer(message.id, node!.network.gatewayAddress, message.port);
+          setPeer(message.id, onThisHost(message, `node ${message.id}`));
           return Promise.resolve();
-        case 'forget':
+        case 'forget': {
           directory().forgetPeer(message.id);
+          const port = peerPorts.get(message.id);
+          peerPorts.delete(message.id);
+          if (port !== undefined) node!.network.closeHostPort(port);
           return Promise.resolve();
+        }
       }
-    })();
+    });
     work.catch((e: unknown) => send({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) }));
   });
   // The front-end is this node's reason to exist: when it goes, so does the node. Freed
   // (SIGTERM), the app's `ctx.signal` aborts and it gets a moment to finish.
-  process.on('disconnect', () => process.exit(0));
+  channel.onClose(() => process.exit(0));
   process.once('SIGTERM', () => {
     node?.stopping.abort();
     setTimeout(() => process.exit(0), 50);
@@ -125,3 +148,15 @@ export function runNodeProcess(): void {
 
 const RUNTIME_DIR = fileURLToPath(new URL('..', import.meta.url));
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+/**
+ * The agent's gateway relays to this host's loopback only (host access), so every peer must be a
+ * port here: a peer on another host needs a relay the agent does not have yet, and is refused
+ * naming it rather than dialled at the wrong place.
+ */
+function onThisHost(peer: { host: string; port: number }, who: string): number {
+  if (peer.host !== '127.0.0.1' && peer.host !== 'localhost') {
+    throw new UsageError(`the node agent reaches peers on its own host only; ${who} is at ${peer.host}:${peer.port}`);
+  }
+  return peer.port;
+}

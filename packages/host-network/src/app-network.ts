@@ -1,7 +1,14 @@
 import { EbbRef } from '@ebbrt/core-translation';
 import type { Machine, Simulation } from '@ebbrt/hw-x86sim';
-import { ConfigError, PackageResolutionError, SystemEbbIds, type NetworkConfig, type NetworkManager } from '@ebbrt/interfaces';
-import type { BootedNode } from '../boot/boot-node.js';
+import {
+  ConfigError,
+  PackageResolutionError,
+  SystemEbbIds,
+  type EventManagerRoot,
+  type NetworkConfig,
+  type NetworkManager,
+  type NetworkManagerRoot,
+} from '@ebbrt/interfaces';
 import { HostRelay } from './host-relay.js';
 import { PortForward } from './port-forward.js';
 import { SimulatedNetwork } from './simulated-network.js';
@@ -14,8 +21,19 @@ export const NATIVE_NETWORK_MANAGER = '@ebbrt/network-manager-lwip';
 /** Node id of the gateway: outside the back-ends' range, in the last id space. */
 export const GATEWAY_NODE_ID = 0xfffe;
 
-/** Boots the gateway machine (1 core, the native NetworkManager at `address`). */
-export type GatewayBooter = (machine: Machine, address: string) => Promise<BootedNode>;
+/**
+ * What the network needs of its booted gateway node (the runtime's BootedNode is one): a way into
+ * its core, and its stack's declared root contract.
+ */
+export interface GatewayNode {
+  readonly events: EventManagerRoot;
+  root(kind: 'NetworkManager'): NetworkManagerRoot | undefined;
+  packageOf(kind: 'NetworkManager'): string | undefined;
+  runOn<T>(core: number, fn: () => T | Promise<T>): Promise<T>;
+}
+
+/** Boots the gateway machine (1 core, the native NetworkManager at `address`): the runtime's job. */
+export type GatewayBooter = (machine: Machine, address: string) => Promise<GatewayNode>;
 
 /**
  * Everything the config's `network` section asks for: the switch and each node's NIC, the
@@ -27,7 +45,7 @@ export class AppNetwork {
   readonly forwards: PortForward[] = [];
   /** Node → host loopback relay (config `hostAccess`). */
   hostRelay: HostRelay | undefined;
-  gateway: BootedNode | undefined;
+  gateway: GatewayNode | undefined;
   tap: TapUplink | undefined;
   /** Why the TAP was not set up, when it was asked for but is not `required`. */
   tapSkipped: string | undefined;
@@ -43,15 +61,42 @@ export class AppNetwork {
     readonly frontendLink = false,
   ) {
     this.simulated = new SimulatedNetwork(simulation, config, appDir);
+    // The config's ports stay open for the run (a count no link can take to zero).
+    this.hostPorts = new Map(config.hostAccess.map((p) => [p, Infinity]));
   }
 
   /** Plugs back-end `nodeId`'s NIC into the switch; call before the node boots. */
   attachBackend(machine: Machine, nodeId: number): void {
     this.simulated.attach(machine, `node${nodeId}`);
+    this.nodeSources.add(this.simulated.subnet.host(nodeHost(nodeId)));
   }
 
+  /** Host ports nodes may reach at the gateway: the config's, and what the Messenger link opens. */
+  private readonly hostPorts: Map<number, number>;
+  /** The app's own nodes' addresses: the only sources the gateway relays to the host. */
+  private readonly nodeSources = new Set<string>();
+
   private get hostAccess(): boolean {
-    return this.config.hostAccess || this.frontendLink;
+    return this.config.hostAccess.length > 0 || this.frontendLink;
+  }
+
+  /**
+   * Opens host port `port` to the app's nodes at the gateway's address (the front-end's
+   * Messenger, a peer node process's forward). Counted: each open needs its close.
+   */
+  openHostPort(port: number): void {
+    this.hostPorts.set(port, (this.hostPorts.get(port) ?? 0) + 1);
+  }
+
+  closeHostPort(port: number): void {
+    const n = this.hostPorts.get(port) ?? 0;
+    if (n <= 1) this.hostPorts.delete(port);
+    else this.hostPorts.set(port, n - 1);
+  }
+
+  /** The gateway's host access policy: only the app's nodes, only the opened ports. */
+  admits(remote: string, port: number): boolean {
+    return this.nodeSources.has(remote) && this.hostPorts.has(port);
   }
 
   /** The gateway's address in the subnet (host 1). */
@@ -86,6 +131,7 @@ export class AppNetwork {
   /** Unplugs a freed back-end's NIC, so nothing on the network keeps its machine alive. */
   detachBackend(nodeId: number): void {
     this.simulated.detach(`node${nodeId}`);
+    this.nodeSources.delete(this.simulated.subnet.host(nodeHost(nodeId)));
   }
 
   /** The options the config implies for back-end `nodeId`'s NetworkManager. */
@@ -124,7 +170,7 @@ export class AppNetwork {
           await forward.open();
         }
         if (this.hostAccess) {
-          const relay = new HostRelay(this.gateway.events, '127.0.0.1');
+          const relay = new HostRelay(this.gateway.events, '127.0.0.1', this);
           const stack = this.gateway.root('NetworkManager')?.gateway;
           if (stack === undefined) {
             throw new PackageResolutionError(
@@ -165,7 +211,10 @@ export class AppNetwork {
     for (const f of this.forwards) {
       lines.push(`network: ${f.target.listen.host}:${f.port} → ${f.target.address}:${f.target.port} (port forward through the gateway at ${subnet.host(GATEWAY_HOST)})`);
     }
-    if (this.hostRelay !== undefined) lines.push(`network: nodes reach the host's 127.0.0.1:<port> at ${subnet.host(GATEWAY_HOST)}:<port>`);
+    if (this.config.hostAccess.length > 0) {
+      const ports = this.config.hostAccess.join(', ');
+      lines.push(`network: the nodes (only) reach the host's 127.0.0.1 at ${subnet.host(GATEWAY_HOST)} on port${this.config.hostAccess.length === 1 ? '' : 's'} ${ports}`);
+    }
     if (this.tap !== undefined) lines.push(`network: TAP ${this.tap.options.name} at ${this.tap.options.address}: the host reaches the nodes directly`);
     return lines;
   }
@@ -182,7 +231,7 @@ export class AppNetwork {
 }
 
 /** Waits for the gateway's stack to finish bring-up (NetworkManagerRoot.whenReady, when it has one). */
-function gatewayReady(gateway: BootedNode): Promise<void> {
+function gatewayReady(gateway: GatewayNode): Promise<void> {
   const root = gateway.root('NetworkManager');
   if (root?.whenReady === undefined) return Promise.resolve();
   return new Promise((ok, fail) => root.whenReady!(ok, fail));

@@ -1,58 +1,58 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import type { DormantNode, EventFailure, NodePlatform, NodeRuntimeInfo, NodeShape } from '@ebbrt/interfaces';
-import type { MessengerLink } from './messenger-link.js';
-import type { FromNode, ToNode } from './process-protocol.js';
-
-export interface ProcessPlatformDeps {
-  appDir: string;
-  configFile: string | undefined;
-  resolveFrom: readonly string[];
-  seed: number;
-  output(line: string): void;
-  onFailure(failure: EventFailure): void;
-  onExitRequest(code: number): void;
-  /** Reports from nodes arrive over the front-end's Messenger (the runtime agent's READY); its directory learns each node's port. */
-  link: MessengerLink;
-  bootTimeoutMs?: number;
-}
-
-/** From the sources, the child needs tsx and the `source` condition too; from the build, plain Node. */
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const ENTRY = fileURLToPath(new URL(FROM_SOURCE ? './node-process-entry.ts' : './platform/node-process-entry.js', import.meta.url));
+import { spawn, type ChildProcess } from 'node:child_process';
+import {
+  UsageError,
+  type AgentFromNode as FromNode,
+  type AgentToNode as ToNode,
+  type FrontendLink,
+  type ManagedPlatform,
+  type NodeRuntimeInfo,
+  type NodeShape,
+  type PlatformHost,
+  type PlatformNode,
+} from '@ebbrt/interfaces';
+import type { ProcessPlatformOptions } from './options.js';
 
 /**
- * One OS process per back-end node: the seam to multi-host deployment. Each node process runs its
- * own simulation (the node and a gateway); Messengers meet over real loopback TCP through each
- * process's port forward. A multi-host backend would fork the same entry on another machine (ssh,
- * a container API) and address peers by host instead of 127.0.0.1.
+ * One OS process per back-end node: the seam to multi-host deployment. Each node process runs the
+ * runtime's node agent (`PlatformHost.agent`): its own simulation with the node and a gateway;
+ * Messengers meet over real loopback TCP through each process's port forward. A cluster platform
+ * starts the same agent on another machine (srun, ssh) and speaks the same protocol.
  */
-export class ProcessPlatform implements NodePlatform {
+export class ProcessPlatform implements ManagedPlatform {
   readonly kind = 'process';
   private nextId = 1;
   private readonly nodes = new Map<number, ProcessNode>();
-  private activatedListeners: ((node: ProcessNode) => void)[] = [];
+  private readonly activatedListeners: ((node: PlatformNode) => void)[] = [];
 
-  constructor(readonly deps: ProcessPlatformDeps) {}
+  constructor(
+    readonly host: PlatformHost,
+    readonly options: ProcessPlatformOptions,
+  ) {}
 
-  async boot(shape: NodeShape): Promise<DormantNode> {
+  /** The front-end's link: nodes report over it, and it learns where each node listens. */
+  get link(): FrontendLink {
+    const link = this.host.frontend();
+    if (link === undefined) throw new UsageError("@ebbrt/platform-process: the run has no front-end Messenger link (it needs clock: 'realtime' and a network)");
+    return link;
+  }
+
+  async boot(shape: NodeShape): Promise<ProcessNode> {
     const id = this.nextId++;
-    const child = fork(ENTRY, [], {
-      execArgv: FROM_SOURCE ? ['--import', import.meta.resolve('tsx'), '--conditions=source'] : [],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const { command, args } = this.host.agent;
+    const child = spawn(command, [...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const node = new ProcessNode(id, shape, child, this);
+    const { app } = this.host;
     try {
-      const dormant = await node.expect('dormant', this.deps.bootTimeoutMs ?? 30_000, {
+      const dormant = await node.expect('dormant', this.options.bootTimeoutMs, {
         type: 'boot',
-        appDir: this.deps.appDir,
-        configFile: this.deps.configFile,
-        resolveFrom: this.deps.resolveFrom,
+        appDir: app.dir,
+        configFile: app.configFile,
+        resolveFrom: app.resolveFrom,
         networkId: id,
         cores: shape.cores,
         memoryBytes: shape.memoryBytes,
-        seed: this.deps.seed + id,
-        frontendPort: this.deps.link.frontendPeers.port,
+        seed: app.seed + id,
+        frontend: this.link.messenger,
       });
       node.forwardPort = dormant.forwardPort;
     } catch (error) {
@@ -71,24 +71,24 @@ export class ProcessPlatform implements NodePlatform {
     return [...this.nodes.values()];
   }
 
-  onActivated(listener: (node: ProcessNode) => void): void {
+  onActivated(listener: (node: PlatformNode) => void): void {
     this.activatedListeners.push(listener);
   }
 
   /** @internal */
   async activate(node: ProcessNode, info: NodeRuntimeInfo): Promise<void> {
-    const { link } = this.deps;
-    const frontend = link.frontendPeers;
-    const peers = this.liveNodes.filter((n) => n !== node && n.activated).map((n) => ({ id: n.networkId, port: n.forwardPort }));
-    frontend.setPeer(node.networkId, '127.0.0.1', node.forwardPort);
-    for (const other of this.liveNodes) if (other !== node && other.activated) other.post({ type: 'peer', id: node.networkId, port: node.forwardPort });
+    const link = this.link;
+    // Every node process is on this host: each peer is its port forward on the loopback.
+    const peers = this.liveNodes.filter((n) => n !== node && n.activated).map((n) => ({ id: n.networkId, host: LOOPBACK, port: n.forwardPort }));
+    link.setPeer(node.networkId, LOOPBACK, node.forwardPort);
+    for (const other of this.liveNodes) if (other !== node && other.activated) other.post({ type: 'peer', id: node.networkId, host: LOOPBACK, port: node.forwardPort });
     const reported = link.reported(node.networkId);
     node.activated = true;
-    await node.expect('started', this.deps.bootTimeoutMs ?? 30_000, {
+    await node.expect('started', this.options.bootTimeoutMs, {
       type: 'activate',
       image: info.image,
       args: info.args,
-      frontendPort: frontend.port,
+      frontend: link.messenger,
       peers,
     });
     for (const l of this.activatedListeners) l(node);
@@ -98,12 +98,14 @@ export class ProcessPlatform implements NodePlatform {
   /** @internal */
   release(node: ProcessNode): void {
     if (!this.nodes.delete(node.networkId)) return;
-    this.deps.link.unlink(node.networkId);
+    this.host.frontend()?.unlink(node.networkId);
     for (const other of this.nodes.values()) other.post({ type: 'forget', id: node.networkId });
   }
 }
 
-export class ProcessNode implements DormantNode {
+const LOOPBACK = '127.0.0.1';
+
+export class ProcessNode implements PlatformNode {
   forwardPort = 0;
   activated = false;
   destroyed = false;
@@ -118,7 +120,7 @@ export class ProcessNode implements DormantNode {
     readonly child: ChildProcess,
     private readonly platform: ProcessPlatform,
   ) {
-    const { deps } = platform;
+    const { host } = platform;
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => resolve(new Error(`node ${networkId}'s process exited (${signal ?? `code ${code}`})`)));
       child.once('error', (e) => resolve(new Error(`node ${networkId}'s process failed: ${e.message}`)));
@@ -130,16 +132,16 @@ export class ProcessNode implements DormantNode {
     child.on('message', (message: FromNode) => {
       switch (message.type) {
         case 'line':
-          deps.output(message.line);
+          host.output(message.line);
           return;
         case 'failure':
-          deps.onFailure({ node: networkId, core: message.core, eventId: message.eventId, error: new Error(message.message) });
+          host.reportFailure({ node: networkId, core: message.core, eventId: message.eventId, error: new Error(message.message) });
           return;
         case 'exit':
-          deps.onExitRequest(message.code);
+          host.requestExit(message.code);
           return;
         case 'error':
-          if (this.waiters.size === 0) deps.onFailure({ node: networkId, core: 0, eventId: 0, error: new Error(message.message) });
+          if (this.waiters.size === 0) host.reportFailure({ node: networkId, core: 0, eventId: 0, error: new Error(message.message) });
           break;
       }
       const waiter = this.waiters.get(message.type) ?? (message.type === 'error' ? [...this.waiters.values()][0] : undefined);

@@ -1,0 +1,2 @@
+export { platform } from './manifest.js';
+export { InProcessPlatform, InProcessNode } from './platform.js';

@@ -1,0 +1,260 @@
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EbbRef } from '@ebbrt/core-translation';
+import { serveGlobalIdMap } from '@ebbrt/global-id-map';
+import { AppNetwork } from '@ebbrt/host-network';
+import { Simulation, type ClockKind } from '@ebbrt/hw-x86sim';
+import {
+  ConfigError,
+  NodeAllocationError,
+  SystemEbbIds,
+  type AppConfig,
+  type EventFailure,
+  type ManagedPlatform,
+  type NodeAllocator,
+  type NodePlatform,
+  type PlatformHost,
+  type SystemInterfaceName,
+} from '@ebbrt/interfaces';
+import { appContext, type AppContext, type AppMain } from './app-context.js';
+import { directBackends, type BackendProvider } from './boot/backend-provider.js';
+import { bootBackend, bootGateway, DEFAULT_FILE_SYSTEM, DEFAULT_GLOBAL_ID_MAP, DEFAULT_MESSENGER, type BackendBootDeps } from './boot/backend-boot.js';
+import { bootNode, verifyNode, type BootedNode } from './boot/boot-node.js';
+import { loadEntry } from './boot/load-entry.js';
+import { LocalNodes } from './boot/local-nodes.js';
+import { loadConfig } from './config/load-config.js';
+import { MessengerLink } from './platform/messenger-link.js';
+import { nodeAgentCommand } from './platform/node-agent.js';
+import type { ResolveOptions } from './resolve/load-manifest.js';
+import { loadPlatform } from './resolve/load-platform.js';
+
+/** The front-end's NodeAllocator when the config names none and there are back-ends. */
+const DEFAULT_NODE_ALLOCATOR = '@ebbrt/node-allocator';
+const HOSTED_NETWORK_MANAGER = '@ebbrt/network-manager-hosted';
+const RUNTIME_DIR = dirname(fileURLToPath(import.meta.url));
+/** Running from .ts sources means a TypeScript loader is active: load workspace packages from source too. */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+/** What booting the front-end takes besides the app's directory (a subset of RunAppOptions). */
+export interface FrontEndOptions {
+  seed?: number;
+  clock?: ClockKind;
+  trace?: boolean;
+  output?: (line: string) => void;
+  signal?: AbortSignal;
+  backends?: BackendProvider;
+  configFile?: string;
+  resolveFrom?: readonly string[];
+}
+
+/** A booted front-end: its node, the simulation, the network and platform, and the back-ends it allocated. */
+export interface FrontEnd {
+  readonly dir: string;
+  readonly config: AppConfig;
+  readonly clock: ClockKind;
+  readonly simulation: Simulation;
+  readonly output: (line: string) => void;
+  readonly frontend: BootedNode;
+  readonly network: AppNetwork | undefined;
+  readonly platform: ManagedPlatform;
+  /** Where the platform puts nodes: this process's simulation, or processes of their own. */
+  readonly placement: 'local' | 'remote';
+  /** The back-ends booted in this process (none when the platform places nodes elsewhere). */
+  readonly backends: readonly BootedNode[];
+  /** Each configured back-end's network id, once it has reported back. */
+  readonly backendsUp: readonly Promise<number>[];
+  readonly failures: EventFailure[];
+  readonly bootMs: Map<string, number>;
+  /** Aborted when the app is asked to stop (exit(), the run's signal). */
+  readonly stopping: AbortSignal;
+  /** The exit code asked for, and whether anything asked. */
+  readonly exitState: { code: number; requested: boolean };
+  /** The AppContext of a node's entry point. */
+  context(node: BootedNode, role: AppContext['role'], args: readonly string[]): AppContext;
+  watchFailures(node: BootedNode): void;
+}
+
+/**
+ * Boots the front-end of an application: reads and validates its config, creates the simulation
+ * and the network (when nodes run in this process), resolves the NodePlatform package, boots the
+ * front-end's Ebbs, links its Messenger to the nodes', and has its NodeAllocator boot the
+ * configured back-ends. On failure nothing is left running.
+ */
+export async function bootFrontEnd(appDir: string, options: FrontEndOptions, started: number): Promise<FrontEnd> {
+  const dir = resolve(appDir);
+  const { config } = await loadConfig(dir, options.configFile);
+  const output = options.output ?? ((line: string) => process.stdout.write(line + '\n'));
+  const seed = options.seed ?? config.seed;
+  const clock = options.clock ?? config.clock;
+  const resolveOptions: ResolveOptions = { appDir: dir, bases: [...(options.resolveFrom ?? []), dir, RUNTIME_DIR], preferSource: FROM_SOURCE, cache: new Map() };
+  const resolvedPlatform = await loadPlatform(config, config.backend?.platform ?? 'in-process', resolveOptions);
+  const local = resolvedPlatform.manifest.placement === 'local';
+  const simulation = new Simulation({ seed, clock, trace: options.trace ?? false, console: 'silent' });
+  const implied = impliedOptions(config);
+  // On a realtime network the front-end joins the back-ends' Messengers (through the gateway);
+  // a virtual clock cannot wait for real sockets, so there only the back-ends talk.
+  const frontendLink = config.network !== undefined && config.backend !== undefined && clock === 'realtime';
+  // Nodes placed elsewhere bring their own network (each node process has one).
+  const network = config.network === undefined || !local ? undefined : new AppNetwork(simulation, config.network, dir, frontendLink);
+  const failures: EventFailure[] = [];
+  const exitState = { code: 0, requested: false };
+  const stopping = new AbortController();
+  options.signal?.addEventListener('abort', () => stopping.abort(), { once: true });
+  if (options.signal?.aborted) stopping.abort();
+  const exit = (code = 0): void => {
+    exitState.code ||= code;
+    exitState.requested = true;
+    stopping.abort();
+    simulation.stop();
+  };
+  /** Every failed event of a node is reported on its console and makes the exit code 1. */
+  const watchFailures = (node: BootedNode): void =>
+    node.events.onEventFailure((f) => {
+      failures.push(f);
+      const detail = f.error instanceof Error ? (f.error.stack ?? f.error.message) : String(f.error);
+      node.console.log(`event #${f.eventId} on core ${f.core} failed: ${detail}`);
+    });
+  const bootMs = new Map<string, number>();
+  const backendsUp: Promise<number>[] = [];
+  const context = (node: BootedNode, role: AppContext['role'], args: readonly string[]): AppContext =>
+    appContext({ role, node, config, args, exit, stopping: stopping.signal, backendIds: () => Promise.all(backendsUp) });
+  const entryModules = new Map<string, Promise<AppMain>>();
+  const bootDeps: BackendBootDeps = { config, simulation, network, output, resolve: resolveOptions, implied };
+  const localNodes = !local
+    ? undefined
+    : new LocalNodes({
+        simulation,
+        numaNodes: (shape) =>
+          config.backend !== undefined && shape.cores === config.backend.machine.cores && shape.memoryBytes === config.backend.machine.memory
+            ? config.backend.machine.numaNodes
+            : 1,
+        provider: options.backends ?? directBackends,
+        network,
+        bootBackend: (id, machine) => bootBackend(bootDeps, id, machine),
+        loadImage(image) {
+          let main = entryModules.get(image);
+          if (main === undefined) entryModules.set(image, (main = loadEntry(dir, image, 'config.entry.backend')));
+          return main;
+        },
+        reportStarted: (node) => bootMs.set(node.label, performance.now() - started),
+        booted: (node) => watchFailures(node),
+        // A back-end's main may serve forever, so the run never waits for it to settle: a throw or
+        // rejection is an event failure like any other (reported, and the exit code becomes 1).
+        startMain: (node, main, info) => main(context(node, 'backend', info.args)),
+      });
+  let link: MessengerLink | undefined;
+  const host: PlatformHost = {
+    app: { dir, configFile: options.configFile, resolveFrom: options.resolveFrom ?? [], seed },
+    output,
+    reportFailure: (f) => failures.push(f),
+    requestExit: exit,
+    local: localNodes,
+    frontend: () => link,
+    agent: nodeAgentCommand(),
+  };
+  const platform = await resolvedPlatform.manifest.create(host, resolvedPlatform.options);
+  // A dead node's forwarded connections are reset at once (its machine can send no RST itself).
+  if (network !== undefined) platform.onActivated((node) => void node.died.then(() => network.nodeDown(node.networkId)));
+  // The NodeAllocator may boot (its dormant pool) as soon as it is installed; nodes need the
+  // front-end's Messenger up first, so boots wait until the link is settled.
+  let platformSettled!: () => void;
+  const settled = new Promise<void>((resolve) => (platformSettled = resolve));
+  const gated: NodePlatform = {
+    kind: platform.kind,
+    boot: async (shape) => {
+      await settled;
+      return platform.boot(shape);
+    },
+  };
+
+  const frontendChoices = {
+    ...(config.backend !== undefined ? { NodeAllocator: DEFAULT_NODE_ALLOCATOR, GlobalIdMap: DEFAULT_GLOBAL_ID_MAP, FileSystem: DEFAULT_FILE_SYSTEM } : {}),
+    ...(frontendLink ? { NetworkManager: HOSTED_NETWORK_MANAGER, Messenger: DEFAULT_MESSENGER } : {}),
+    ...config.frontend.ebbs,
+  };
+  const machineShape = config.backend === undefined ? undefined : { cores: config.backend.machine.cores, memoryBytes: config.backend.machine.memory };
+  const frontend = await bootNode({
+    id: 0,
+    label: 'frontend',
+    target: 'hosted',
+    numCores: config.frontend.cores,
+    section: 'frontend',
+    choices: frontendChoices,
+    implied: {
+      ...implied,
+      ...(machineShape !== undefined ? { NodeAllocator: { poolShape: machineShape } } : {}),
+      // The front-end's Messenger takes any free host port; nodes learn it from the runtime.
+      ...(frontendLink ? { Messenger: { port: 0 } } : {}),
+      // Back-ends' files are the app's: the front-end's FileSystem is confined to its directory.
+      FileSystem: { root: dir },
+    },
+    platform: gated,
+    output,
+    resolve: resolveOptions,
+  });
+  const backends: BootedNode[] = [];
+  try {
+    // Verified before anything uses its Ebbs (the link uses the Messenger, which uses the stack),
+    // so a package lacking a member is refused naming it, not found out by a TypeError later.
+    await verifyNode(frontend);
+    await network?.prepare((machine, address) => bootGateway(bootDeps, machine, address));
+    if (frontendLink) {
+      link = new MessengerLink(network, frontend);
+      await link.start();
+      // A front-end with another GlobalIdMap (etcd, say) still answers the back-ends' default one.
+      const frontendMap = frontend.packageOf('GlobalIdMap');
+      if (frontendMap !== undefined && frontendMap !== DEFAULT_GLOBAL_ID_MAP) await frontend.runOn(0, () => void serveGlobalIdMap());
+    }
+    localNodes?.useLink(link);
+    platformSettled();
+    // The front-end boots the back-ends through its NodeAllocator, as an application would.
+    // Allocation finishes inside the simulation (each node's agent reports back from its own
+    // core), so here we only wait until every node is booted and its agent event posted.
+    const count = config.backend?.nodes ?? 0;
+    if (count > 0) {
+      const posted = new Promise<void>((resolve) => {
+        let n = 0;
+        platform.onActivated(() => ++n === count && resolve());
+      });
+      const descriptors = await frontend.runOn(0, () => {
+        const allocator = new EbbRef<NodeAllocator>(SystemEbbIds.NodeAllocator).deref();
+        const image = config.entry.backend;
+        if (image === undefined) throw new ConfigError('config.entry.backend', `backend.nodes is ${count} but there is no back-end entry point`);
+        return Array.from({ length: count }, () => allocator.allocateNode(image, { ...machineShape!, args: config.args }));
+      });
+      for (const d of descriptors) backendsUp.push(d.networkId);
+      // A boot failure rejects its descriptor before anything is posted.
+      await Promise.race([posted, Promise.all(backendsUp)]);
+      backends.push(...(localNodes?.booted ?? []));
+    }
+  } catch (error) {
+    frontend.stop();
+    for (const node of platform.liveNodes) void node.destroy();
+    await network?.close();
+    throw error instanceof NodeAllocationError && error.cause !== undefined ? error.cause : error;
+  }
+  return {
+    dir,
+    config,
+    clock,
+    simulation,
+    output,
+    frontend,
+    network,
+    platform,
+    placement: resolvedPlatform.manifest.placement,
+    backends,
+    backendsUp,
+    failures,
+    bootMs,
+    stopping: stopping.signal,
+    exitState,
+    context,
+    watchFailures,
+  };
+}
+
+/** Options the config implies for particular Ebbs (the watchdog budget goes to the Event Manager). */
+export function impliedOptions(config: AppConfig): Partial<Record<SystemInterfaceName, Record<string, unknown>>> {
+  return config.watchdog ? { EventManager: { watchdogBudgetUs: config.watchdog.budgetUs } } : {};
+}

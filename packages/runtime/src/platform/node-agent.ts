@@ -1,0 +1,14 @@
+import { fileURLToPath } from 'node:url';
+import type { NodeAgentCommand } from '@ebbrt/interfaces';
+
+/** From the sources, the agent needs tsx and the `source` condition too; from the build, plain Node. */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const ENTRY = fileURLToPath(new URL(FROM_SOURCE ? './node-process-entry.ts' : './platform/node-process-entry.js', import.meta.url));
+
+/** The runtime's node agent as a command line: what `placement: 'remote'` platforms start. */
+export function nodeAgentCommand(): NodeAgentCommand {
+  return {
+    command: process.execPath,
+    args: [...(FROM_SOURCE ? ['--import', import.meta.resolve('tsx'), '--conditions=source'] : []), ENTRY],
+  };
+}
