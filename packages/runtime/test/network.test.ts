@@ -217,6 +217,15 @@ export async function main(ctx) {
     try {
       await announced;
       expect(lines).toContain('network: TAP ebbrt-rt-test at 10.213.57.254/24: the host reaches the nodes directly');
+      // Announced means routed: the host's route to a node goes through the TAP (while socat was
+      // still configuring it, the subnet went out of the default route and off the machine).
+      const route = await new Promise<string>((resolve) => {
+        let out = '';
+        const p = spawn('ip', ['-o', 'route', 'get', '10.213.57.2'], { stdio: ['ignore', 'pipe', 'ignore'] });
+        p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        p.on('close', () => resolve(out));
+      });
+      expect(route).toMatch(/ dev ebbrt-rt-test /);
       const ping = await new Promise<number | null>((resolve) => {
         const p = spawn('ping', ['-c', '3', '-i', '0.2', '-W', '2', '10.213.57.2'], { stdio: 'ignore' });
         p.on('close', resolve);
