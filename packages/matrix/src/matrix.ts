@@ -131,14 +131,14 @@ export class DistMatrix implements AsyncDisposable {
       if (a.rows !== b.rows || a.cols !== b.cols) throw new MatrixError(`add: shapes differ (${a.rows}x${a.cols} and ${b.rows}x${b.cols})`, 'MATRIX_SHAPE');
       this.sameTiles(other, 'add');
       return this.derive(new Tiling(a.rows, a.cols, a.tileSize), (out) => {
-        const jobs: Promise<unknown>[] = [];
+        const jobs: (() => Promise<void>)[] = [];
         for (let ti = 0; ti < a.tileRows; ti++) {
           for (let tj = 0; tj < a.tileCols; tj++) {
             const key = a.key(ti, tj);
             const inputs: TileRef[] = [];
             if (this.state.tiles.has(key)) inputs.push({ state: this.state, ti, tj });
             if (other.state.tiles.has(key)) inputs.push({ state: other.state, ti, tj });
-            if (inputs.length > 0) jobs.push(this.job(out, ti, tj, Kind.add, inputs, 0));
+            if (inputs.length > 0) jobs.push(() => this.job(out, ti, tj, Kind.add, inputs, 0));
           }
         }
         return jobs;
@@ -152,7 +152,7 @@ export class DistMatrix implements AsyncDisposable {
       if (typeof factor !== 'number') throw new MatrixError(`scale(factor): factor must be a number, got ${typeof factor}`);
       const a = this.state.tiling;
       return this.derive(new Tiling(a.rows, a.cols, a.tileSize), (out) =>
-        this.touched().map(({ ti, tj }) => this.job(out, ti, tj, Kind.scale, [{ state: this.state, ti, tj }], factor)),
+        this.touched().map(({ ti, tj }) => () => this.job(out, ti, tj, Kind.scale, [{ state: this.state, ti, tj }], factor)),
       );
     });
   }
@@ -162,7 +162,7 @@ export class DistMatrix implements AsyncDisposable {
     return this.space.enter(async () => {
       const a = this.state.tiling;
       return this.derive(new Tiling(a.cols, a.rows, a.tileSize), (out) =>
-        this.touched().map(({ ti, tj }) => this.job(out, tj, ti, Kind.transpose, [{ state: this.state, ti, tj }], 0)),
+        this.touched().map(({ ti, tj }) => () => this.job(out, tj, ti, Kind.transpose, [{ state: this.state, ti, tj }], 0)),
       );
     });
   }
@@ -180,7 +180,7 @@ export class DistMatrix implements AsyncDisposable {
       if (a.cols !== b.rows) throw new MatrixError(`multiply: a ${a.rows}x${a.cols} matrix cannot multiply a ${b.rows}x${b.cols} one`, 'MATRIX_SHAPE');
       this.sameTiles(other, 'multiply');
       return this.derive(new Tiling(a.rows, b.cols, a.tileSize), (out) => {
-        const jobs: Promise<unknown>[] = [];
+        const jobs: (() => Promise<void>)[] = [];
         for (let i = 0; i < a.tileRows; i++) {
           for (let j = 0; j < b.tileCols; j++) {
             const inputs: TileRef[] = [];
@@ -189,7 +189,7 @@ export class DistMatrix implements AsyncDisposable {
                 inputs.push({ state: this.state, ti: i, tj: p }, { state: other.state, ti: p, tj: j });
               }
             }
-            if (inputs.length > 0) jobs.push(this.job(out, i, j, Kind.multiply, inputs, 0));
+            if (inputs.length > 0) jobs.push(() => this.job(out, i, j, Kind.multiply, inputs, 0));
           }
         }
         return jobs;
@@ -299,7 +299,7 @@ export class DistMatrix implements AsyncDisposable {
   private async everyTile(op: number, x: number): Promise<void> {
     this.space.usable(this.state);
     const t = this.state.tiling;
-    this.space.checkBudget(this.newSlots(t.tileCount), `touching all ${t.tileCount} tiles of matrix #${this.state.id}`);
+    this.space.checkBudget(t.tileCount - this.state.tiles.size, `touching all ${t.tileCount} tiles of matrix #${this.state.id}`);
     const work: Promise<unknown>[] = [];
     for (let ti = 0; ti < t.tileRows; ti++) {
       for (let tj = 0; tj < t.tileCols; tj++) {
@@ -313,11 +313,6 @@ export class DistMatrix implements AsyncDisposable {
     await settleAll(work);
   }
 
-  /** Nodes touching `count` more tiles would add at most (per-tile placement: one per tile). */
-  private newSlots(count: number): number {
-    return this.space.placement.name === 'per-tile' ? count - this.state.tiles.size : Math.min(count, this.space.maxNodes);
-  }
-
   private touched(): { ti: number; tj: number }[] {
     this.space.usable(this.state);
     const t = this.state.tiling;
@@ -325,11 +320,14 @@ export class DistMatrix implements AsyncDisposable {
   }
 
   /** Makes the result matrix, runs its jobs; on any failure frees the result and rejects. */
-  private async derive(tiling: Tiling, jobs: (out: MatrixState) => Promise<unknown>[]): Promise<DistMatrix> {
+  private async derive(tiling: Tiling, jobs: (out: MatrixState) => (() => Promise<void>)[]): Promise<DistMatrix> {
     this.space.usable(this.state);
     const out = this.space.newMatrix(tiling);
     try {
-      await settleAll(jobs(out));
+      const work = jobs(out);
+      // Each output tile is touched: refuse, before allocating, a result needing too many nodes.
+      this.space.checkBudget(work.length, `a result of ${work.length} tiles`);
+      await settleAll(work.map((job) => job()));
     } catch (error) {
       await this.space.release(out);
       throw error;

@@ -9,11 +9,13 @@ import type { Tiling } from './tiling.js';
 export interface Placement {
   readonly name: string;
   slot(matrix: number, tiling: Tiling, ti: number, tj: number): string;
+  /** At most how many new nodes touching `tiles` more tiles can take, when `held` nodes are held. */
+  newNodes(tiles: number, held: number): number;
 }
 
 /** One node per tile (EbbRT-Sage's layout): every tile of every matrix gets its own node. */
 export function perTile(): Placement {
-  return { name: 'per-tile', slot: (matrix, tiling, ti, tj) => `m${matrix}/${tiling.key(ti, tj)}` };
+  return { name: 'per-tile', slot: (matrix, tiling, ti, tj) => `m${matrix}/${tiling.key(ti, tj)}`, newNodes: (tiles) => tiles };
 }
 
 /**
@@ -23,5 +25,9 @@ export function perTile(): Placement {
  */
 export function packed(nodes: number): Placement {
   if (!Number.isInteger(nodes) || nodes < 1) throw new MatrixError(`packed(nodes): nodes must be a positive integer, got ${String(nodes)}`);
-  return { name: `packed(${nodes})`, slot: (_matrix, tiling, ti, tj) => `p${tiling.key(ti, tj) % nodes}` };
+  return {
+    name: `packed(${nodes})`,
+    slot: (_matrix, tiling, ti, tj) => `p${tiling.key(ti, tj) % nodes}`,
+    newNodes: (tiles, held) => Math.max(0, Math.min(tiles, nodes) - held),
+  };
 }

@@ -195,8 +195,9 @@ export class MatrixSpace {
     if (state.broken !== undefined) throw state.broken;
   }
 
-  /** Fails an op that would make the space hold more than maxNodes nodes. */
-  checkBudget(extra: number, what: string): void {
+  /** Fails, before allocating anything, an op touching `tiles` new tiles that could take the space over maxNodes nodes. */
+  checkBudget(tiles: number, what: string): void {
+    const extra = this.placement.newNodes(tiles, this.nodeTable.size);
     if (this.nodeTable.size + extra > this.maxNodes) {
       throw new MatrixError(`${what} would hold up to ${this.nodeTable.size + extra} nodes, over maxNodes ${this.maxNodes}`, 'MATRIX_TOO_MANY_NODES');
     }

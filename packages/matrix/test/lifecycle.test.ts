@@ -3,20 +3,14 @@
  * letting go of a matrix (free(), `await using`, dropping it and collecting it) gives every node
  * back to the NodeAllocator, including a node shared with another matrix once the last one goes.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { EbbRef } from '@ebbrt/core-translation';
-import { SystemEbbIds, type NodeAllocator, type Timer } from '@ebbrt/interfaces';
+import { SystemEbbIds, type NodeAllocator } from '@ebbrt/interfaces';
+import { collectUntil } from '@ebbrt/testkit/gc';
 import { describe, expect, it } from 'vitest';
 import { MatrixError, MatrixSpace, packed, type DistMatrix } from '../src/index.js';
 import { withFrontend } from './cluster.js';
 
-// The same as starting node with --expose-gc, for this test file's process only.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
 const allocator = () => new EbbRef<NodeAllocator>(SystemEbbIds.NodeAllocator).deref();
-const sleepUs = (us: number) => new EbbRef<Timer>(SystemEbbIds.Timer).deref().sleep(us);
 
 describe('laziness', () => {
   it('touching one element of a 1e6 x 1e6 matrix allocates exactly one node', async () => {
@@ -52,6 +46,26 @@ describe('laziness', () => {
   }, 120_000);
 });
 
+describe('the node budget', () => {
+  it('an op whose result would take more than maxNodes nodes is refused before allocating any', async () => {
+    const { value } = await withFrontend({}, async (ctx) => {
+      const na = allocator();
+      const base = na.liveNodes().length;
+      const space = new MatrixSpace({ tileSize: 10, maxNodes: 6, post: ctx.post });
+      const a = await space.random(20, 10, 1); // 2 tiles, 2 nodes
+      const b = await space.random(10, 20, 2); // 2 more
+      const refused = await a.multiply(b).then(() => 'ok', (e: Error) => e.message);
+      const live = na.liveNodes().length - base;
+      const small = (await a.scale(2)).nodes().length; // 2 more tiles: 6 nodes, within the budget
+      return { refused, live, small, matrices: space.stats.matrices };
+    });
+    expect(value.refused).toMatch(/a result of 4 tiles would hold up to 8 nodes, over maxNodes 6/);
+    expect(value.live).toBe(4);
+    expect(value.small).toBe(2);
+    expect(value.matrices).toBe(3); // the refused product left nothing behind
+  }, 120_000);
+});
+
 describe('freeing', () => {
   it('free(), await using and garbage collection each return the live count to its baseline', async () => {
     const { value } = await withFrontend({}, async (ctx) => {
@@ -80,14 +94,10 @@ describe('freeing', () => {
       const make = async (): Promise<number> => (await space.random(30, 30, 3)).nodes().length;
       out.heldByDropped = await make();
       out.beforeGc = live();
-      let rounds = 0;
-      while (live() > 0 && rounds < 200) {
-        gc();
-        await sleepUs(5_000); // a task turn: the FinalizationRegistry's callback runs, then the free it posts
-        rounds++;
-      }
-      out.afterGc = live();
-      out.gcRounds = rounds;
+      // gc() and task turns (vitest runs the forks with --expose-gc): the FinalizationRegistry's
+      // callback posts the free onto the front-end core, which gives the nodes back.
+      out.gcRounds = await collectUntil(() => live() === 0, 200);
+      out.afterGc = live(); // (off the front-end core now: only synchronous reads from here)
       out.matrices = space.stats.matrices;
       return out;
     });

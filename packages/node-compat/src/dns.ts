@@ -4,8 +4,9 @@ import { systemError } from './net/errors.js';
 
 /**
  * Names a node knows: IPv4 literals, `localhost` (the node's own address: a node has no
- * loopback interface of its own), and the names the app was given (`hosts`, e.g. each node's
- * name). There is no resolver to ask: any other name fails with ENOTFOUND, naming it.
+ * loopback interface of its own), the names the app was given (`hosts`), and `node<k>`: back-end
+ * node k at host address k + 1 of this node's subnet (the runtime's numbering). There is no
+ * resolver to ask: any other name fails with ENOTFOUND, naming it.
  */
 export class NodeDns {
   constructor(
@@ -19,12 +20,30 @@ export class NodeDns {
     return '0.0.0.0';
   }
 
+  /** Back-end node k's address in this node's subnet, if it has one there. */
+  private nodeAddress(k: number): string | undefined {
+    for (const i of this.ebbs.network.deref().interfaces()) {
+      if (i.address === undefined || i.netmask === undefined) continue;
+      const ip = toNumber(i.address);
+      const mask = toNumber(i.netmask);
+      const host = k + 1;
+      if (k < 1 || host >= (~mask >>> 0)) return undefined;
+      return fromNumber(((ip & mask) >>> 0) + host);
+    }
+    return undefined;
+  }
+
   resolve4(host: string, syscall = 'getaddrinfo'): string {
     const name = host.toLowerCase().replace(/\.$/, '');
     if (isIP(name) === 4) return name;
     const mapped = this.hosts[name];
     if (mapped !== undefined) return mapped;
     if (name === 'localhost' || name === '127.0.0.1' || name === '::1' || name === 'localhost.localdomain') return this.ownAddress();
+    const node = /^node(\d+)$/.exec(name);
+    if (node !== null) {
+      const byNumber = this.nodeAddress(Number(node[1]));
+      if (byNumber !== undefined) return byNumber;
+    }
     if (isIP(name) === 6) throw systemError('EAFNOSUPPORT', syscall, `${host}: the node's stack is IPv4 only`, { hostname: host });
     throw systemError('ENOTFOUND', syscall === 'connect' ? 'getaddrinfo' : syscall, host, { hostname: host });
   }
@@ -68,4 +87,12 @@ export class NodeDns {
     };
     return { lookup, resolve4, resolve: resolve4, promises, ADDRCONFIG: 1024, V4MAPPED: 2048, ALL: 256, NOTFOUND: 'ENOTFOUND', getServers: () => [], setServers: () => undefined };
   }
+}
+
+function toNumber(a: string): number {
+  return a.split('.').reduce((n, part) => n * 256 + Number(part), 0) >>> 0;
+}
+
+function fromNumber(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }

@@ -35,6 +35,9 @@ function get(path, method = 'GET', body) {
 }
 
 async function untilUp() {
+  // "node1" is the runtime's name for back-end node 1 (resolved by the node's dns).
+  const { address } = await require('node:dns').promises.lookup('node1');
+  if (address !== '10.0.0.2') throw new Error(`node1 resolved to ${address}`);
   for (let i = 0; ; i++) {
     try {
       return await get('/api/sum?n=0');
