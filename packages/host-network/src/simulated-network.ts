@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { NetworkFabric, PcapWriter, VirtioNetDevice, type Link, type Machine, type Simulation, type VirtioNetFaults } from '@ebbrt/hw-x86sim';
+import { PcapFileWriter } from '@ebbrt/hw-x86sim/node';
+import { NetworkFabric, VirtioNetDevice, type Link, type Machine, type Simulation, type VirtioNetFaults } from '@ebbrt/hw-x86sim';
 import type { NetworkConfig } from '@ebbrt/interfaces';
 import { Subnet, nodeHost } from './subnet.js';
 
@@ -13,7 +14,7 @@ import { Subnet, nodeHost } from './subnet.js';
 export class SimulatedNetwork {
   readonly fabric: NetworkFabric;
   readonly subnet: Subnet;
-  readonly pcap: PcapWriter | undefined;
+  readonly pcap: PcapFileWriter | undefined;
   private readonly links = new Map<string, Link>();
   private readonly nics = new Map<string, VirtioNetDevice>();
 
@@ -25,7 +26,7 @@ export class SimulatedNetwork {
     this.fabric = new NetworkFabric(simulation, { name: 'net' });
     this.subnet = new Subnet(config.subnet);
     this.pcap =
-      config.pcap === undefined ? undefined : new PcapWriter({ path: resolve(appDir, config.pcap), epochOriginMs: simulation.wallClockOriginMs });
+      config.pcap === undefined ? undefined : new PcapFileWriter({ path: resolve(appDir, config.pcap), epochOriginMs: simulation.wallClockOriginMs });
     if (this.pcap !== undefined) this.fabric.capture(this.pcap);
   }
 
