@@ -45,6 +45,8 @@ export interface FrontEndOptions {
   backends?: BackendProvider;
   configFile?: string;
   resolveFrom?: readonly string[];
+  /** Rewrites the validated config before anything boots (the seed runner switches faults with it). */
+  configOverride?: (config: AppConfig) => AppConfig;
 }
 
 /** A booted front-end: its node, the simulation, the network and platform, and the back-ends it allocated. */
@@ -82,7 +84,8 @@ export interface FrontEnd {
  */
 export async function bootFrontEnd(appDir: string, options: FrontEndOptions, started: number): Promise<FrontEnd> {
   const dir = resolve(appDir);
-  const { config } = await loadConfig(dir, options.configFile);
+  const loaded = await loadConfig(dir, options.configFile);
+  const config = options.configOverride ? options.configOverride(loaded.config) : loaded.config;
   const output = options.output ?? ((line: string) => process.stdout.write(line + '\n'));
   const seed = options.seed ?? config.seed;
   const clock = options.clock ?? config.clock;

@@ -13,3 +13,8 @@ export { directBackends, type BackendProvider } from './boot/backend-provider.js
 export { NodeConsole } from './boot/node-console.js';
 export { cli } from './cli/main.js';
 export { defineConfig } from '@ebbrt/interfaces';
+export type { Invariant, Invariants, InvariantContext } from './seed-runner/invariants.js';
+export { SeedRunner, type SeedJob, type SeedResult, type FaultChoice } from './seed-runner/run-seed.js';
+export { search, shrink, type SearchOptions, type SearchReport, type Failure } from './seed-runner/search.js';
+export { WorkerPool } from './seed-runner/pool.js';
+export { faultCatalogue, swarmFaults, withFaults } from './seed-runner/faults.js';

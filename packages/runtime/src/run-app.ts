@@ -24,6 +24,8 @@ export interface RunAppOptions {
   configFile?: string;
   /** Extra package search roots, before the app's own directory. */
   resolveFrom?: readonly string[];
+  /** Rewrites the validated config before anything boots (the seed runner switches faults with it). */
+  configOverride?: (config: AppConfig) => AppConfig;
   /** Called once the simulation runs, with what tools and tests may poke at (kill a node, change a link). */
   onStarted?(run: StartedRun): void;
 }

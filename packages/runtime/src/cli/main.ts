@@ -5,11 +5,21 @@ import { runApp } from '../run-app.js';
 import { parseCli, USAGE } from './parse-args.js';
 import { nodeCommand, NODE_USAGE } from './node-command.js';
 import { formatRunStats } from './format-stats.js';
+import { testCommand } from './test-command.js';
 
 /** The `ebbrt` command. Returns the process exit code. */
 export async function cli(argv: readonly string[]): Promise<number> {
   let command;
   let cleanup = (): void => undefined;
+  if (argv[0] === 'test') {
+    // `ebbrt test`: the seed-search runner (see test-command.ts).
+    try {
+      return await testCommand(argv.slice(1));
+    } catch (error) {
+      process.stderr.write(`ebbrt test: ${(error as Error).message}\n`);
+      return 2;
+    }
+  }
   try {
     if (argv[0] === 'node') {
       // `ebbrt node <script>`: an unmodified Node app on a node (see node-command.ts).

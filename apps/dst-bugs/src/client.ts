@@ -1,0 +1,84 @@
+import { EbbRef } from '@ebbrt/core-translation';
+import { IOBuf, SystemEbbIds, type Messenger, type Timer, type TimerHandle } from '@ebbrt/interfaces';
+import type { AppContext } from '@ebbrt/runtime';
+import { COUNTER, SERVER, text, type Bug } from './protocol.js';
+
+/** How long the client waits for a reply before it retries (µs of the node's clock). */
+const TIMEOUT_US = 8_000;
+const OPS = 30;
+
+/**
+ * The client: 30 adds (n = 1..30), a read after every fifth, then `done`. Each request is retried
+ * on timeout until answered. The planted bugs live here and in the server:
+ * - `stale-read`: a read that times out answers the last value read instead of retrying (as a
+ *   client that "serves from cache during a partition" does): the read is stale.
+ * - `late-timeout`: the reply to a retried request stops its retry timer but not its deadline,
+ *   which fires after the reply has come and reports the request failed.
+ */
+export async function client(ctx: AppContext, bug: Bug): Promise<void> {
+  const messenger = new EbbRef<Messenger>(SystemEbbIds.Messenger).deref();
+  const timer = new EbbRef<Timer>(SystemEbbIds.Timer).deref();
+  const waiting = new Map<number, (reply: string) => void>();
+  messenger.register(COUNTER, (_from, _type, message) => {
+    const reply = text(message);
+    const id = Number(reply.split(' ')[1]);
+    const resolve = waiting.get(id);
+    waiting.delete(id);
+    resolve?.(reply);
+  });
+  let nextId = 1;
+  /** Sends until answered; `onTimeout` may answer instead (the stale-read bug). */
+  const request = (op: string, arg: string, onTimeout?: () => string | undefined): Promise<string> => {
+    const id = nextId++;
+    return new Promise<string>((resolve) => {
+      let answered = false;
+      let handle: TimerHandle | undefined;
+      let deadline: TimerHandle | undefined;
+      // A send that fails (the connection is down) is retried by the timer like a lost one.
+      const transmit = (): void => void messenger.send(SERVER, COUNTER, 0, IOBuf.copyOf(`${op} ${id} ${arg}`)).catch(() => undefined);
+      /** One repeating retry timer per request, stopped by the reply. */
+      const arm = (): void => {
+        const mine: TimerHandle = timer.start(() => {
+          const instead = onTimeout?.();
+          if (instead !== undefined) finish(instead);
+          else {
+            transmit();
+            // A request that needed a retry gets a deadline, three timeouts on, past which a
+            // caller would be told it failed (unanswered by then, it simply keeps retrying).
+            deadline ??= timer.start(() => {
+              if (answered) ctx.log(`request ${id} failed: timed out`);
+            }, 3 * TIMEOUT_US);
+          }
+        }, TIMEOUT_US, true);
+        handle = mine;
+      };
+      const finish = (reply: string): void => {
+        if (answered) return;
+        answered = true;
+        waiting.delete(id);
+        if (handle !== undefined) timer.stop(handle);
+        // The late-timeout bug: the reply stops the retries but forgets the deadline.
+        if (deadline !== undefined && bug !== 'late-timeout') timer.stop(deadline);
+        resolve(reply);
+      };
+      waiting.set(id, finish);
+      transmit();
+      arm();
+    });
+  };
+  await request('ping', '');
+  let acked = 0;
+  let lastRead = 0;
+  for (let n = 1; n <= OPS; n++) {
+    await request('add', String(n));
+    acked += n;
+    ctx.log(`acked add ${n} (acked total ${acked})`);
+    if (n % 5 === 0) {
+      const reply = await request('read', '', bug === 'stale-read' ? () => `value 0 ${lastRead}` : undefined);
+      lastRead = Number(reply.split(' ')[2]);
+      ctx.log(`read ${lastRead} after acked total ${acked}`);
+    }
+  }
+  await request('done', '');
+  ctx.log(`client done acked total ${acked}`);
+}

@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import type { AppConfig } from '@ebbrt/interfaces';
+import { runApp } from '../run-app.js';
+import { faultCatalogue, swarmFaults, withFaults } from './faults.js';
+import { firstViolation, loadInvariants, type Invariants } from './invariants.js';
+
+/** Which faults a seed runs with: all the config turns on, a swarm subset, or exactly these. */
+export type FaultChoice = { kind: 'all' } | { kind: 'swarm' } | { kind: 'exact'; faults: readonly string[] };
+
+export interface SeedJob {
+  appDir: string;
+  configFile?: string;
+  invariantsFile?: string;
+  seed: number;
+  faults: FaultChoice;
+  /** Keep the trace's JSON in the result (replay --trace). */
+  keepTrace?: boolean;
+}
+
+export interface SeedResult {
+  seed: number;
+  faults: string[];
+  /** sha256 of the run's Chrome trace: the replay check. */
+  digest: string;
+  /** `invariant: how`, or undefined when every invariant held. */
+  violation: string | undefined;
+  ms: number;
+  trace?: string;
+}
+
+/** Runs one seed of an app and checks its invariants. One process runs seeds one after another. */
+export class SeedRunner {
+  private invariants: Invariants | undefined;
+
+  async run(job: SeedJob): Promise<SeedResult> {
+    const started = performance.now();
+    this.invariants ??= await loadInvariants(job.appDir, job.invariantsFile);
+    let faults: string[] = [];
+    const pick = (config: AppConfig): AppConfig => {
+      const catalogue = faultCatalogue(config);
+      faults = job.faults.kind === 'all' ? catalogue : job.faults.kind === 'swarm' ? swarmFaults(job.seed, catalogue) : [...job.faults.faults];
+      return withFaults(config, faults);
+    };
+    const lines: string[] = [];
+    const run = await runApp(job.appDir, {
+      seed: job.seed,
+      clock: 'virtual',
+      trace: true,
+      output: (line) => lines.push(line),
+      configOverride: pick,
+      ...(job.configFile !== undefined ? { configFile: job.configFile } : {}),
+    });
+    const trace = run.simulation.trace.toJSON();
+    const digest = createHash('sha256').update(trace).update(lines.join('\n')).digest('hex');
+    let violation: string | undefined;
+    if (run.failures.length > 0) {
+      const first = run.failures[0]!;
+      violation = `run has no failed events: node ${first.node} core ${first.core}: ${first.error instanceof Error ? first.error.message : String(first.error)}`;
+    } else violation = firstViolation(this.invariants, { seed: job.seed, faults, lines, run });
+    return { seed: job.seed, faults, digest, violation, ms: performance.now() - started, ...(job.keepTrace ? { trace } : {}) };
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The seed search: runs seeds over a pool of workers until the seeds or the time budget run out,
+ * then shrinks each failure's fault set (turning faults off one at a time, keeping any removal
+ * after which the seed still fails) to the smallest set that still fails.
+ */
+import type { FaultChoice, SeedJob, SeedResult } from './run-seed.js';
+
+export interface Executor {
+  run(job: SeedJob): Promise<SeedResult>;
+  readonly size: number;
+}
+
+export interface SearchOptions {
+  appDir: string;
+  configFile?: string;
+  invariantsFile?: string;
+  /** Seeds in order; with a budget, seeds continue past the end of this list. */
+  first: number;
+  last: number | undefined;
+  budgetMs: number | undefined;
+  swarm: boolean;
+  /** Stop after this many failures (default: no limit). */
+  maxFailures?: number;
+  shrink: boolean;
+  onProgress?(p: Progress): void;
+}
+
+export interface Progress {
+  done: number;
+  total: number | undefined;
+  failures: number;
+  elapsedMs: number;
+}
+
+export interface Failure {
+  result: SeedResult;
+  /** After shrinking: the smallest fault set found that still fails, and its violation. */
+  shrunk: { faults: string[]; violation: string; digest: string } | undefined;
+}
+
+export interface SearchReport {
+  seedsRun: number;
+  elapsedMs: number;
+  failures: Failure[];
+}
+
+function job(o: SearchOptions, seed: number, faults: FaultChoice): SeedJob {
+  return {
+    appDir: o.appDir,
+    seed,
+    faults,
+    ...(o.configFile !== undefined ? { configFile: o.configFile } : {}),
+    ...(o.invariantsFile !== undefined ? { invariantsFile: o.invariantsFile } : {}),
+  };
+}
+
+export async function search(pool: Executor, o: SearchOptions): Promise<SearchReport> {
+  const started = performance.now();
+  const failures: Failure[] = [];
+  let next = o.first;
+  let done = 0;
+  const total = o.last === undefined ? undefined : o.last - o.first + 1;
+  const more = (): boolean =>
+    (o.last === undefined || next <= o.last) &&
+    (o.budgetMs === undefined || performance.now() - started < o.budgetMs) &&
+    (o.maxFailures === undefined || failures.length < o.maxFailures) &&
+    next <= 0xffffffff;
+  const lane = async (): Promise<void> => {
+    while (more()) {
+      const seed = next++;
+      const result = await pool.run(job(o, seed, o.swarm ? { kind: 'swarm' } : { kind: 'all' }));
+      done++;
+      if (result.violation !== undefined) failures.push({ result, shrunk: undefined });
+      o.onProgress?.({ done, total, failures: failures.length, elapsedMs: performance.now() - started });
+    }
+  };
+  await Promise.all(Array.from({ length: pool.size }, lane));
+  const elapsedMs = performance.now() - started;
+  failures.sort((a, b) => a.result.seed - b.result.seed);
+  if (o.shrink) for (const f of failures) f.shrunk = await shrink(pool, o, f.result);
+  return { seedsRun: done, elapsedMs, failures };
+}
+
+/** Turns faults off one at a time; a removal is kept when the same seed still fails without it. */
+export async function shrink(pool: Executor, o: SearchOptions, failed: SeedResult): Promise<Failure['shrunk']> {
+  let faults = [...failed.faults];
+  let violation = failed.violation!;
+  let digest = failed.digest;
+  for (let i = 0; i < faults.length; ) {
+    const fewer = faults.filter((_, j) => j !== i);
+    const r = await pool.run(job(o, failed.seed, { kind: 'exact', faults: fewer }));
+    if (r.violation !== undefined) {
+      faults = fewer;
+      violation = r.violation;
+      digest = r.digest;
+    } else i++;
+  }
+  return { faults, violation, digest };
+}

@@ -1,0 +1,44 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseTest, replayCommand } from '../src/cli/test-command.js';
+import { swarmFaults } from '../src/seed-runner/faults.js';
+import { firstViolation } from '../src/seed-runner/invariants.js';
+
+describe('ebbrt test arguments', () => {
+  it('parses ranges, budgets and replays, and names bad values', () => {
+    expect(parseTest(['app', '--seeds', '5..9'])).toMatchObject({ appDir: 'app', first: 5, last: 9, workers: 2 });
+    expect(parseTest(['--budget', '2m'])).toMatchObject({ budgetMs: 120_000, last: undefined });
+    expect(parseTest(['--seed', '7', '--faults', 'none']).replay).toEqual({ seed: 7, faults: { kind: 'exact', faults: [] }, trace: undefined });
+    expect(() => parseTest(['--seeds', '9..5'])).toThrow(/--seeds 9\.\.5: the range is empty/);
+    expect(() => parseTest(['--budget', 'soon'])).toThrow(/--budget must be a duration/);
+    expect(() => parseTest(['--workers', '0'])).toThrow(/--workers must be an integer/);
+    expect(() => parseTest(['--faults', 'link.loss'])).toThrow(/need --seed/);
+  });
+  it('prints a replay command that parses back to the same seed and faults', () => {
+    const cmd = parseTest(['apps/x', '--config', 'c.ts']);
+    const line = replayCommand(cmd, 42, ['link.loss', 'nic.interruptLoss']);
+    expect(parseTest(line.split(' ').slice(2)).replay).toEqual({ seed: 42, faults: { kind: 'exact', faults: ['link.loss', 'nic.interruptLoss'] }, trace: undefined });
+  });
+});
+
+describe('swarm faults', () => {
+  it('are a non-empty subset drawn from the seed alone', () => {
+    const all = ['link.loss', 'link.reorder', 'link.duplicate', 'nic.rxNoBuffer'];
+    fc.assert(fc.property(fc.nat(), (seed) => {
+      const on = swarmFaults(seed, all);
+      expect(on.length).toBeGreaterThan(0);
+      expect(on.every((f) => all.includes(f))).toBe(true);
+      expect(swarmFaults(seed, all)).toEqual(on);
+    }));
+  });
+});
+
+describe('invariants', () => {
+  it('the first violated one is reported: false, a string, or a throw', () => {
+    const ctx = { seed: 1, faults: [], lines: [], run: undefined as never };
+    expect(firstViolation({ a: () => true, b: () => undefined }, ctx)).toBeUndefined();
+    expect(firstViolation({ a: () => true, b: () => false, c: () => 'x' }, ctx)).toBe('b');
+    expect(firstViolation({ a: () => 'how', b: () => false }, ctx)).toBe('a: how');
+    expect(firstViolation({ a: () => { throw new Error('boom'); } }, ctx)).toBe('a: threw boom');
+  });
+});
