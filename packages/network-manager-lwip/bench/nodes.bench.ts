@@ -12,8 +12,6 @@
  * full GC. Run with `--expose-gc` for the GC (pnpm bench passes it through NODE_OPTIONS when set);
  * without it the figures include garbage. Timings never fail the run.
  */
-import { SystemEbbIds, type NetworkManager } from '@ebbrt/interfaces';
-import { EbbRef } from '@ebbrt/core-translation';
 import { Simulation } from '@ebbrt/hw-x86sim';
 import { bareNode, netFixture } from '@ebbrt/testkit/net';
 import type { BenchReport, BenchResult } from '@ebbrt/bench-kit';
@@ -21,7 +19,6 @@ import type { BenchReport, BenchResult } from '@ebbrt/bench-kit';
 const IDLE_N = Number(process.env.EBBRT_BENCH_IDLE_NODES ?? 10_000);
 const NET_N = Number(process.env.EBBRT_BENCH_NET_NODES ?? 1_000);
 const MIB = 1 << 20;
-const nmRef = new EbbRef<NetworkManager>(SystemEbbIds.NetworkManager);
 
 interface Mem {
   heap: number;
@@ -75,20 +72,20 @@ async function networked(): Promise<BenchResult> {
     memoryBytes: 16 * MIB,
     address: (i) => `10.1.${(i + 1) >> 8}.${(i + 1) & 255}/16`,
   });
-  const ready = f.nodes.map((_n, i) => f.run(i, 0, () => nmRef.deref().whenReady()));
+  const ready = f.nodes.map((n, i) => f.run(i, 0, () => n.rep().whenReady()));
   await f.sim.run({ untilNs: f.sim.now() + 100e6 });
   const wall = performance.now() - t0;
   const notReady = ready.filter((o) => !o.done || o.error !== undefined).length;
   if (notReady > 0) throw new Error(`${notReady} of ${NET_N} networked nodes did not come up`);
   const after = snapshot();
   const last = `10.1.${NET_N >> 8}.${NET_N & 255}`;
-  const ping = f.run(0, 0, () => nmRef.deref().ping(last, { count: 1 }));
+  const ping = f.run(0, 0, () => f.nodes[0]!.rep().ping(last, { count: 1 }));
   const p0 = performance.now();
   await f.sim.run({ untilNs: f.sim.now() + 1e9 });
   if (!ping.done || ping.error !== undefined) throw new Error(`ping 10.1.0.1 -> ${last} failed: ${String(ping.error)}`);
   return perNode(`${NET_N} networked idle nodes on one switch`, NET_N, wall, before, after, {
     pingFirstToLastWallMs: performance.now() - p0,
-    pingVirtUs: (ping.value as number[])[0]! / 1000,
+    pingVirtUs: ping.value![0]! / 1000,
   });
 }
 
