@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { UdpTapBridge, type NetworkFabric, type Simulation } from '@ebbrt/hw-x86sim';
+import { type NetworkFabric, type Simulation } from '@ebbrt/hw-x86sim';
+import { UdpTapBridge } from '@ebbrt/hw-x86sim/node';
 
 export interface TapUplinkOptions {
   /** Linux interface name. */
@@ -58,7 +59,10 @@ export class TapUplink {
         await uplink.close();
         throw new Error(`socat exited before the TAP came up: ${output.trim() || `code ${socat.exitCode}`}`);
       }
-      if ((await run('ip', ['link', 'show', options.name])).code === 0) return uplink;
+      // socat creates the device before it assigns the address and brings it up; until then the
+      // host routes the subnet out of its default route (traffic would leave the machine), so
+      // the uplink is open only once the address is on an UP device.
+      if (await tapConfigured(options)) return uplink;
       if (Date.now() > deadline) {
         await uplink.close();
         throw new Error(`TAP ${options.name} did not appear within 5 s: ${output.trim()}`);
@@ -81,10 +85,20 @@ export class TapUplink {
   }
 }
 
-function run(cmd: string, args: string[]): Promise<{ code: number | null }> {
+/** Whether the TAP exists, is UP and carries its address (the subnet route then goes through it). */
+async function tapConfigured(options: TapUplinkOptions): Promise<boolean> {
+  const link = await run('ip', ['-o', 'link', 'show', options.name]);
+  if (link.code !== 0 || !/<[^>]*\bUP\b[^>]*>/.test(link.stdout)) return false;
+  const addr = await run('ip', ['-o', '-4', 'addr', 'show', 'dev', options.name]);
+  return addr.code === 0 && addr.stdout.includes(` ${options.address} `);
+}
+
+function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string }> {
   return new Promise((done) => {
-    const child = spawn(cmd, args, { stdio: 'ignore' });
-    child.once('error', () => done({ code: -1 }));
-    child.once('close', (code) => done({ code }));
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let stdout = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.once('error', () => done({ code: -1, stdout }));
+    child.once('close', (code) => done({ code, stdout }));
   });
 }

@@ -80,6 +80,8 @@ const lwipOptionsObject = z.strictObject({
   tcpNoDelay: z.boolean().default(true),
   /** SACK (RFC 2018) with RFC 6675 loss recovery, when the peer offers it too; false: NewReno only. */
   tcpSack: z.boolean().default(true),
+  /** Timestamps (RFC 7323) for RTT samples after retransmissions, when the peer offers them too (opt-in). */
+  tcpTimestamps: z.boolean().default(false),
   /** Keepalive on every connection (setKeepAlive changes it per connection). */
   tcpKeepalive: z.boolean().default(false),
   tcpKeepaliveIdleUs: z.number().positive().default(7_200_000_000),

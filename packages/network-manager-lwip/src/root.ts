@@ -112,6 +112,7 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
         delayedAckNs: options.tcpDelayedAckUs * 1000,
         noDelay: options.tcpNoDelay,
         sack: options.tcpSack,
+        timestamps: options.tcpTimestamps,
         keepalive: options.tcpKeepalive,
         keepaliveIdleNs: options.tcpKeepaliveIdleUs * 1000,
         keepaliveIntervalNs: options.tcpKeepaliveIntervalUs * 1000,

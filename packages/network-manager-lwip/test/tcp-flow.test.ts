@@ -110,7 +110,7 @@ describe('delayed ACK (RFC 9293 3.8.6.3, RFC 5681 4.2)', () => {
     expect(w.b.stats.delayedAcks).toBe(1);
     acks.length = 0;
     const t1 = w.now;
-    client.send(IOBuf.copyOf(new Uint8Array(2920))); // two full segments
+    client.send(IOBuf.copyOf(new Uint8Array(2 * [...w.a.pcbs.values()][0]!.mss))); // two full segments
     w.run(t1 + 100e6);
     expect(acks.map((t) => t - t1)).toEqual([20_000]);
     acks.length = 0;

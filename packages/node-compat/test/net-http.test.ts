@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hostedNode, type HostedNode } from './hosted-node.js';
 
@@ -44,6 +45,42 @@ describe('node:net on the hosted stack', () => {
     expect(back.equals(big)).toBe(true);
     expect(n.failures).toEqual([]);
   });
+});
+
+describe('node:net errors', () => {
+  it('a refused connect without an error listener is reported on the node console, not thrown into the host', async () => {
+    const n = start();
+    await n.run({ entry: new URL('refused-connect.js', fixtures) });
+    await n.waitLog(/refused socket closed/);
+    expect(n.logs.some((l) => /ECONNREFUSED.*no 'error' listener/.test(l))).toBe(true);
+    expect(n.failures).toEqual([]);
+  });
+});
+
+describe('node:net, property', () => {
+  it('any split of a byte stream into writes comes back byte-exact and in order through the shim', async () => {
+    const n = start();
+    await n.run({ entry: new URL('echo.js', fixtures) });
+    const port = Number((await n.waitLog(/echo listening on (\d+)/))[1]);
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.uint8Array({ minLength: 1, maxLength: 20_000 }), { minLength: 1, maxLength: 15 }), async (chunks) => {
+        const sent = Buffer.concat(chunks);
+        const back = await new Promise<Buffer>((resolve, reject) => {
+          const s = connect(port, '127.0.0.1', () => {
+            for (const c of chunks) s.write(c);
+            s.end();
+          });
+          const parts: Buffer[] = [];
+          s.on('data', (d) => parts.push(d));
+          s.on('end', () => resolve(Buffer.concat(parts)));
+          s.on('error', reject);
+        });
+        expect(back.equals(sent)).toBe(true);
+      }),
+      { numRuns: 25, seed: Number(process.env.EBBRT_SEED ?? 5) },
+    );
+    expect(n.failures).toEqual([]);
+  }, 60_000);
 });
 
 describe('node:http', () => {

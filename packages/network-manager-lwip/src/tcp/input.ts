@@ -6,7 +6,7 @@
 import { IOBuf } from '@ebbrt/interfaces';
 import { TcpFlags, type TcpSegment } from '../wire/tcp.js';
 import { congestionOnAck, congestionOnDupAck, initialCwnd } from './congestion.js';
-import { ackData, emit, output, sendAck, sendRstFor, transmitSeg } from './output.js';
+import { ackData, emit, output, sendAck, sendRstFor, transmitSeg, tsNow } from './output.js';
 import type { TcpPcb } from './pcb.js';
 import { seqAdd, seqDiff, seqGeq, seqGt, seqLeq, seqLt } from './seq.js';
 import type { TcpStack } from './stack.js';
@@ -49,6 +49,9 @@ export function pcbInput(stack: TcpStack, pcb: TcpPcb, frame: IOBuf, seg: TcpSeg
     if ((flags & TcpFlags.RST) === 0) sendAck(stack, pcb);
     return false;
   }
+  const o = stack.opts;
+  // TS.Recent (RFC 7323 4.3): the TSval of a segment that starts at or before RCV.NXT.
+  if (pcb.tsOk && o.hasTimestamp && seqLeq(segSeq, pcb.rcvNxt) && seqGeq(o.tsVal, pcb.tsRecent)) pcb.tsRecent = o.tsVal;
   if ((flags & TcpFlags.RST) !== 0) {
     stack.stats.rstReceived++;
     if (segSeq !== pcb.rcvNxt) {
@@ -275,17 +278,29 @@ export function synSentInput(stack: TcpStack, pcb: TcpPcb, seg: TcpSegment, flag
 /** A new cumulative ACK (sndUna < ack <= sndMax). */
 export function ackReceived(stack: TcpStack, pcb: TcpPcb, ack: number, now: number): void {
   const acked = seqDiff(ack, pcb.sndUna);
+  const timed = pcb.rttStartNs >= 0 && seqGt(ack, pcb.rttSeq);
   // RTT sample (Karn: only segments sent once).
-  if (pcb.rttStartNs >= 0 && seqGt(ack, pcb.rttSeq)) {
-    pcb.rto.sample(now - pcb.rttStartNs);
-    pcb.rttStartNs = -1;
-  } else pcb.rto.resetBackoff();
   pcb.retries = 0;
   pcb.sndUna = ack;
   if (seqLt(pcb.sndNxt, ack)) pcb.sndNxt = ack;
   // Function calls, not a closure per ACK (this runs for every ACK that acknowledges data).
+  pcb.ackedRetransmitted = false;
   const finAckedUnacked = releaseAcked(pcb, pcb.unacked, ack);
   const finAcked = releaseAcked(pcb, pcb.unsent, ack) || finAckedUnacked;
+  const o = stack.opts;
+  if (timed) {
+    pcb.rto.sample(now - pcb.rttStartNs);
+    pcb.rttStartNs = -1;
+  } else if (pcb.ackedRetransmitted && pcb.tsOk && o.hasTimestamp && o.tsEcr !== 0) {
+    // RFC 7323 4: the echoed TSval times this ACK of retransmitted data unambiguously, where
+    // Karn's rule leaves no sample (so the RTO backoff does not outlive a recovery). Only then:
+    // our timed segment (ns) is the finer clock; TS ticks are milliseconds and 0 says nothing.
+    const ticks = (tsNow(stack, pcb) - o.tsEcr) >>> 0;
+    if (ticks > 0 && ticks < 0x7fffffff) {
+      pcb.rto.sample(ticks * 1e6);
+      stack.stats.tsRttSamples++;
+    } else pcb.rto.resetBackoff();
+  } else pcb.rto.resetBackoff();
   congestionOnAck(stack, pcb, acked, ack, now);
   pcb.dupAcks = 0;
   pcb.unackedSinceNs = pcb.unacked.length > 0 ? now : -1; // progress: the user timeout restarts
@@ -319,6 +334,7 @@ export function releaseAcked(pcb: TcpPcb, q: SendSeg[], ack: number): boolean {
     s.data?.releaseChain();
     s.data = undefined;
     pcb.buffered -= s.len;
+    if (s.sends > 1) pcb.ackedRetransmitted = true;
     if (s.fin) finAcked = true;
     i++;
   }

@@ -61,7 +61,7 @@ export function transmitSeg(stack: TcpStack, pcb: TcpPcb, s: SendSeg, now: numbe
     flags |= TcpFlags.PSH;
     stack.stats.dataSegmentsOut++;
   }
-  const sent = emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, s.seq, pcb.rcvNxt, flags, advertisedWindow(stack, pcb, s.syn), s.syn ? synOptions(stack, pcb) : EMPTY_OPTIONS, s.data, s.len);
+  const sent = emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, s.seq, pcb.rcvNxt, flags, advertisedWindow(stack, pcb, s.syn), s.syn ? synOptions(stack, pcb) : segOptions(stack, pcb, false), s.data, s.len);
   if (sent && (flags & TcpFlags.ACK) !== 0) acked(pcb);
   if (pcb.rtoDeadline < 0) {
     pcb.rtoDeadline = now + pcb.rto.rto;
@@ -75,16 +75,37 @@ export function synOptions(stack: TcpStack, pcb: TcpPcb): TcpOptions {
   o.windowScale = stack.ourScale;
   // Our SYN offers SACK; our SYN-ACK only when the peer's SYN did (RFC 2018 2).
   o.sackPermitted = stack.config.sack !== false && (pcb.state === TcpState.SynSent || pcb.sackOk);
+  // Timestamps likewise (RFC 7323 3.2): offered in our SYN, in the SYN-ACK only if the peer did.
+  o.hasTimestamp = stack.config.timestamps === true && (pcb.state === TcpState.SynSent || pcb.tsOk);
+  o.tsVal = tsNow(stack, pcb);
+  o.tsEcr = pcb.state === TcpState.SynSent ? 0 : pcb.tsRecent;
   return o;
 }
 
-/** Options of a pure ACK: SACK blocks for the out-of-order data we hold (RFC 2018 4), if any. */
-function ackOptions(stack: TcpStack, pcb: TcpPcb): TcpOptions {
-  if (!pcb.sackOk || pcb.ooo.size === 0) return EMPTY_OPTIONS;
+/** Our timestamp clock (RFC 7323 5.4): milliseconds plus the connection's offset. */
+export function tsNow(stack: TcpStack, pcb: TcpPcb): number {
+  return (Math.floor(stack.env.nowNs() / 1e6) + pcb.tsOffset) >>> 0;
+}
+
+/**
+ * Options of a non-SYN segment: the timestamp once negotiated (RFC 7323 3.2: in every non-RST
+ * segment) and, in pure ACKs, SACK blocks for the out-of-order data we hold (RFC 2018 4; 3
+ * blocks fit beside a timestamp, 4 without).
+ */
+export function segOptions(stack: TcpStack, pcb: TcpPcb, withSack: boolean): TcpOptions {
+  const sack = withSack && pcb.sackOk && pcb.ooo.size > 0;
+  if (!pcb.tsOk && !sack) return EMPTY_OPTIONS;
   const o = stack.ackOpts;
-  pcb.ooo.sackBlocks(o.sackBlocks, 4);
-  if (o.sackBlocks.length === 0) return EMPTY_OPTIONS;
-  stack.stats.sackBlocksOut += o.sackBlocks.length >> 1;
+  o.hasTimestamp = pcb.tsOk;
+  if (pcb.tsOk) {
+    o.tsVal = tsNow(stack, pcb);
+    o.tsEcr = pcb.tsRecent;
+  }
+  if (sack) {
+    pcb.ooo.sackBlocks(o.sackBlocks, pcb.tsOk ? 3 : 4);
+    stack.stats.sackBlocksOut += o.sackBlocks.length >> 1;
+  } else o.sackBlocks.length = 0;
+  if (!o.hasTimestamp && o.sackBlocks.length === 0) return EMPTY_OPTIONS;
   return o;
 }
 
@@ -128,7 +149,7 @@ export function windowMaybeOpened(stack: TcpStack, pcb: TcpPcb): void {
 export function sendAck(stack: TcpStack, pcb: TcpPcb): void {
   // SEQ = SND.MAX, not SND.NXT: after a go-back-N rewind, an ACK carrying an old sequence
   // number would be unacceptable to the peer (RFC 9293 3.10.7.4) and its ACK field ignored.
-  if (emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, pcb.sndMax, pcb.rcvNxt, TcpFlags.ACK, advertisedWindow(stack, pcb, false), ackOptions(stack, pcb), undefined, 0)) {
+  if (emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, pcb.sndMax, pcb.rcvNxt, TcpFlags.ACK, advertisedWindow(stack, pcb, false), segOptions(stack, pcb, true), undefined, 0)) {
     acked(pcb);
   }
 }

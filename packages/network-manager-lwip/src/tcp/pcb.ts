@@ -62,6 +62,14 @@ export class TcpPcb implements TcpConnection {
   // congestion control
   /** SACK-permitted on both SYNs (RFC 2018): SACK blocks are sent and RFC 6675 recovery is used. */
   sackOk = false;
+  /** Timestamps on both SYNs (RFC 7323): every segment carries TSval/TSecr. */
+  tsOk = false;
+  /** TS.Recent: the peer's latest in-order TSval, echoed in our TSecr. */
+  tsRecent = 0;
+  /** Added to our millisecond clock in TSval (RFC 7323 5.4: random per connection on realtime runs). */
+  tsOffset = 1;
+  /** The ACK being handled covered retransmitted data (Karn: no timed sample; the timestamp gives one). */
+  ackedRetransmitted = false;
   /** RFC 6675 pipe: bytes estimated in flight (computed by sack.ts scanScoreboard). */
   pipe = 0;
   cwnd = 0;

@@ -22,7 +22,7 @@ import { DeferredAcks, emit, output } from './output.js';
 import { TcpPcb } from './pcb.js';
 import { COOKIE_PERIOD_NS, HalfSipHash, rfc6528Isn, SynCookies, type CookieData } from './secrets.js';
 import { seqAdd } from './seq.js';
-import { currentCore, EMPTY_OPTIONS, newTcpStats, pcbKey, TCP_MIN_SND_MSS, TcpState, type TcpConfig, type TcpEnv, type TcpStats } from './types.js';
+import { currentCore, EMPTY_OPTIONS, newTcpStats, pcbKey, TCP_MIN_SND_MSS, TCP_TS_OPTION_LEN, TcpState, type TcpConfig, type TcpEnv, type TcpStats } from './types.js';
 
 export class TcpStack {
   readonly pcbs = new Map<string, TcpPcb>();
@@ -164,7 +164,13 @@ export class TcpStack {
     this.setIss(pcb);
   }
 
+  /** RFC 7323 5.4: a per-connection timestamp offset, unpredictable on realtime runs. */
+  private setTsOffset(pcb: TcpPcb): void {
+    if (this.env.secureIsn === true) pcb.tsOffset = this.hasher.hash5(pcb.remoteIp, pcb.localPort, pcb.remotePort, 0x7323, 3) | 1;
+  }
+
   private setIss(pcb: TcpPcb): void {
+    this.setTsOffset(pcb);
     pcb.sndUna = pcb.iss;
     pcb.sndNxt = pcb.iss;
     pcb.sndMax = pcb.iss;
@@ -346,6 +352,7 @@ export class TcpStack {
     syn.mss = this.config.mss;
     syn.windowScale = o.windowScale === null ? null : this.ourScale;
     syn.sackPermitted = this.config.sack !== false && o.sackPermitted;
+    syn.hasTimestamp = false; // a cookie cannot remember TS.Recent: the connection runs without timestamps
     emit(this, seg.dstPort, src, seg.srcPort, cookie, seqAdd(seg.seq, 1), TcpFlags.SYN | TcpFlags.ACK, Math.min(this.config.receiveWindow, 0xffff), syn, undefined, 0);
   }
 
@@ -408,6 +415,12 @@ export class TcpStack {
     pcb.mss = this.peerMss(o.mss);
     this.takeWindowScale(pcb, o.windowScale);
     pcb.sackOk = this.config.sack !== false && o.sackPermitted;
+    pcb.tsOk = this.config.timestamps === true && o.hasTimestamp;
+    if (pcb.tsOk) {
+      pcb.tsRecent = o.tsVal;
+      // Every segment now carries 12 bytes of options: the payload per segment shrinks (as Linux's 1448).
+      pcb.mss = Math.max(TCP_MIN_SND_MSS, pcb.mss - TCP_TS_OPTION_LEN);
+    }
   }
 
   /** Number of pcbs in the table, by state (tests, tools). */

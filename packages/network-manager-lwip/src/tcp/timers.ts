@@ -5,11 +5,11 @@
 import { TcpFlags } from '../wire/tcp.js';
 import { sliceChain } from './chain.js';
 import { congestionOnTimeout } from './congestion.js';
-import { advertisedWindow, emit, output, sendAck } from './output.js';
+import { advertisedWindow, emit, output, segOptions, sendAck } from './output.js';
 import type { TcpPcb } from './pcb.js';
 import { seqAdd, seqGt } from './seq.js';
 import type { TcpStack } from './stack.js';
-import { EMPTY_OPTIONS, isClosed, isSynchronized, TcpState } from './types.js';
+import { isClosed, isSynchronized, TcpState } from './types.js';
 
 /** Makes sure the pcb's timer fires by its earliest deadline. */
 export function armTimer(stack: TcpStack, pcb: TcpPcb): void {
@@ -104,7 +104,7 @@ export function probe(stack: TcpStack, pcb: TcpPcb, now: number): void {
   if (s.len === 0 || s.data === undefined) return;
   stack.stats.zeroWindowProbes++;
   const one = sliceChain(s.data, 0, 1);
-  emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, s.seq, pcb.rcvNxt, TcpFlags.ACK, advertisedWindow(stack, pcb, false), EMPTY_OPTIONS, one, 1);
+  emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, s.seq, pcb.rcvNxt, TcpFlags.ACK, advertisedWindow(stack, pcb, false), segOptions(stack, pcb, false), one, 1);
   one.releaseChain();
   // The probe byte is sent sequence space: an ACK for it must not look like one for unsent data.
   const end = seqAdd(s.seq, 1);
@@ -151,6 +151,6 @@ function keepaliveFire(stack: TcpStack, pcb: TcpPcb, now: number): void {
   }
   pcb.kaProbesSent++;
   stack.stats.keepaliveProbes++;
-  emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, seqAdd(pcb.sndUna, -1), pcb.rcvNxt, TcpFlags.ACK, advertisedWindow(stack, pcb, false), EMPTY_OPTIONS, undefined, 0);
+  emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, seqAdd(pcb.sndUna, -1), pcb.rcvNxt, TcpFlags.ACK, advertisedWindow(stack, pcb, false), segOptions(stack, pcb, false), undefined, 0);
   pcb.keepaliveDeadline = now + interval;
 }

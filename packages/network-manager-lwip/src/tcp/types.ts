@@ -56,6 +56,13 @@ export interface TcpConfig {
    * connection's SYN is sent or handled. false: NewReno (RFC 6582) only.
    */
   sack?: boolean;
+  /**
+   * Offer and accept timestamps (RFC 7323; default false): RTT samples from echoed timestamps
+   * for retransmitted data, where Karn's rule gives none. Read at SYN time. Off by default: with
+   * millisecond ticks, samples in the simulation's microsecond-RTT networks inflate the RTO
+   * (the 20-seed fault test then misses its time bound).
+   */
+  timestamps?: boolean;
   /** Keepalive on every connection from the start (default false; setKeepAlive per connection). */
   keepalive?: boolean;
   /** Idle time before the first keepalive probe (default 7200 s, RFC 1122 4.2.3.6 / Linux). */
@@ -121,6 +128,8 @@ export interface TcpStats {
   sackRecoveries: number;
   /** Holes retransmitted by SACK recovery (besides the fast retransmit that starts it). */
   sackRetransmits: number;
+  /** RTT samples taken from an echoed timestamp (RFC 7323 4) where no timed segment gave one. */
+  tsRttSamples: number;
   /** Keepalive probes sent. */
   keepaliveProbes: number;
   /** Connections reaped because keepalive probes went unanswered. */
@@ -163,6 +172,7 @@ export function newTcpStats(): TcpStats {
     sackBlocksOut: 0,
     sackRecoveries: 0,
     sackRetransmits: 0,
+    tsRttSamples: 0,
     keepaliveProbes: 0,
     keepaliveTimeouts: 0,
     userTimeouts: 0,
@@ -249,5 +259,8 @@ export function pcbKey(remoteIp: Ipv4Address, remotePort: number, localPort: num
 
 /** Smallest peer MSS we honour (Linux's TCP_MIN_SND_MSS): a peer MSS of 1 would cut replies into 1-byte segments. */
 export const TCP_MIN_SND_MSS = 48;
+
+/** Bytes the timestamp option takes in every segment once negotiated (NOP, NOP, TS). */
+export const TCP_TS_OPTION_LEN = 12;
 
 export const EMPTY_OPTIONS = Object.freeze(emptyTcpOptions()) as TcpOptions;

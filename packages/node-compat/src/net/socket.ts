@@ -96,7 +96,7 @@ export class Socket extends Duplex {
     this.connection = undefined;
     for (const w of this.beforeConnect.splice(0)) w.data.releaseChain();
     const detail = this.remoteAddress === undefined ? '' : `${this.remoteAddress}:${this.remotePort}`;
-    this.destroy(systemError(code, wasConnecting ? 'connect' : 'read', detail, { address: this.remoteAddress, port: this.remotePort }));
+    this.fail(systemError(code, wasConnecting ? 'connect' : 'read', detail, { address: this.remoteAddress, port: this.remotePort }));
   }
 
   // ------------------------------------------------------------ Duplex
@@ -159,7 +159,7 @@ export class Socket extends Duplex {
       address = this.net.dns.resolve4(host, 'connect');
     } catch (e) {
       this.connecting = false;
-      this.net.ebbs.events.deref().spawn(() => void this.destroy(e as Error), { async: true });
+      this.net.ebbs.events.deref().spawn(() => this.fail(e as Error), { async: true });
       return this;
     }
     this.remoteAddressValue = address;
@@ -168,7 +168,7 @@ export class Socket extends Duplex {
     } catch (e) {
       this.connecting = false;
       const err = e as Error;
-      this.net.ebbs.events.deref().spawn(() => void this.destroy(systemError(abortCode(err, true), 'connect', `${address}:${port} (${err.message})`)), { async: true });
+      this.net.ebbs.events.deref().spawn(() => this.fail(systemError(abortCode(err, true), 'connect', `${address}:${port} (${err.message})`)), { async: true });
     }
     return this;
   }
@@ -257,6 +257,20 @@ export class Socket extends Duplex {
   }
 
   // ------------------------------------------------------------ helpers
+
+  /**
+   * Ends the socket with a network error. With no 'error' listener Node would throw it from a
+   * tick (and exit the process); here that process is the front-end of every node, so the error
+   * is reported on the node's console instead and the socket just closes.
+   */
+  private fail(error: Error): void {
+    if (this.listenerCount('error') > 0) {
+      this.destroy(error);
+      return;
+    }
+    this.net.warn(`net.Socket ${this.remoteAddress ?? '?'}:${this.remotePort ?? '?'}: ${error.message} (no 'error' listener: Node would exit here; the socket is closed)`);
+    this.destroy();
+  }
 
   private queueOrSend(data: IOBuf, callback: WriteCallback): void {
     if (this.connection === undefined && this.connecting) {
