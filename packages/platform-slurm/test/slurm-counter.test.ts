@@ -74,4 +74,53 @@ describe('@ebbrt/platform-slurm on a real Slurm cluster', () => {
       app.remove();
     }
   }, 180_000);
+
+  it('the dormant pool is pre-started jobs: one is RUNNING before any allocation and serves the first one', async (ctx) => {
+    if (cluster === undefined) return ctx.skip(reason);
+    const c = cluster;
+    const frontend = `import { SystemEbbIds } from '@ebbrt/interfaces';
+import { EbbRef } from '@ebbrt/core-translation';
+export async function main(ctx) {
+  const timer = new EbbRef(SystemEbbIds.Timer).deref();
+  await timer.sleep(6000000);
+  ctx.log('pool warm');
+  await new Promise((r) => setTimeout(r, 1500));
+  const alloc = new EbbRef(SystemEbbIds.NodeAllocator).deref();
+  const t0 = performance.now();
+  const id = await alloc.allocateNode('./node.mjs', { cores: 2, memoryBytes: 32 * 1024 * 1024 }).networkId;
+  ctx.log('allocated node ' + id + ' in ' + (performance.now() - t0).toFixed(1) + ' ms');
+}
+`;
+    const app = tempApp(
+      {
+        entry: { frontend: './frontend.mjs' },
+        clock: 'realtime',
+        frontend: { ebbs: { NodeAllocator: { package: '@ebbrt/node-allocator', options: { poolSize: 1 } } } },
+        backend: { nodes: 0, platform: slurmPlatform(c), machine: { cores: 2, memory: '32MiB' } },
+        network: {},
+      },
+      { 'frontend.mjs': frontend, 'node.mjs': COUNTER_NODE },
+    );
+    const lines: string[] = [];
+    let before: Promise<string> = Promise.resolve('');
+    try {
+      const run = await runApp(app.dir, {
+        resolveFrom: [PACKAGE_DIR],
+        signal: AbortSignal.timeout(60_000),
+        output: (l) => {
+          lines.push(l);
+          if (l.endsWith('pool warm')) before = c.exec('squeue', ['-h', '-o', '%j %T']).then((r) => r.stdout.trim());
+        },
+      });
+      const all = lines.join('\n');
+      expect(run.failures, all).toEqual([]);
+      // Before any allocation, the pool's node is a running job.
+      expect(await before).toBe('ebbrt-node-1 RUNNING');
+      // The allocation got that node (id 1), not a fresh boot.
+      expect(all).toMatch(/allocated node 1 in [\d.]+ ms/);
+      expect(await c.waitGone()).toEqual([]);
+    } finally {
+      app.remove();
+    }
+  }, 90_000);
 });
