@@ -100,6 +100,7 @@ describe('an ES module Express app on a node', () => {
     try {
       const url = (path: string) => `http://127.0.0.1:${demo.forwardPort}${path}`;
       expect(JSON.parse((await curl([url('/api/hello')])).toString())).toEqual({ hello: 'esm' });
+      expect(JSON.parse((await curl(['-X', 'POST', '-H', 'content-type: application/json', '-d', '{"z":1}', url('/api/echo')])).toString())).toEqual({ got: { z: 1 } });
       expect(JSON.parse((await curl([url('/api/files')])).toString())).toContain('index.html');
       expect((await curl([url('/static/generated/1k.bin')])).equals(files['1k.bin']!)).toBe(true);
     } finally {

@@ -11,4 +11,3 @@ export { StaticSharedEbb } from './static-shared-ebb.js';
 export type { CreateOptions } from './create-options.js';
 export { systemEbb } from './system-refs.js';
 export { PendingRequests, type PendingRequestsOptions } from './pending-requests.js';
-export { watchCoreCrossings, describeCoreCrossing, type CoreCrossing, type CoreCrossingWatch } from './core-crossings.js';

@@ -1,5 +1,5 @@
 import { EbbRef } from '@ebbrt/core-translation';
-import type { Machine, Simulation } from '@ebbrt/hw-x86sim';
+import { validateVirtioNetFaults, type Machine, type Simulation, type VirtioNetFaults } from '@ebbrt/hw-x86sim';
 import {
   ConfigError,
   PackageResolutionError,
@@ -61,18 +61,21 @@ export class AppNetwork {
     readonly frontendLink = false,
   ) {
     this.simulated = new SimulatedNetwork(simulation, config, appDir);
+    this.nicFaults = nicFaults(config);
     // The config's ports stay open for the run (a count no link can take to zero).
     this.hostPorts = new Map(config.hostAccess.map((p) => [p, Infinity]));
   }
 
-  /** Plugs back-end `nodeId`'s NIC into the switch; call before the node boots. */
+  /** Plugs back-end `nodeId`'s NIC (with the config's NIC faults) into the switch; call before the node boots. */
   attachBackend(machine: Machine, nodeId: number): void {
-    this.simulated.attach(machine, `node${nodeId}`);
+    this.simulated.attach(machine, `node${nodeId}`, this.nicFaults);
     this.nodeSources.add(this.simulated.subnet.host(nodeHost(nodeId)));
   }
 
   /** Host ports nodes may reach at the gateway: the config's, and what the Messenger link opens. */
   private readonly hostPorts: Map<number, number>;
+  /** `network.nic.faults`, validated: every back-end's NIC gets them. */
+  private readonly nicFaults: VirtioNetFaults | undefined;
   /** The app's own nodes' addresses: the only sources the gateway relays to the host. */
   private readonly nodeSources = new Set<string>();
 
@@ -105,14 +108,15 @@ export class AppNetwork {
   }
 
   /**
-   * A host port on 127.0.0.1 carried to `port` of node `nodeId` through the gateway (the
-   * front-end's way to a node's Messenger). Resolves with the host port once it listens.
+   * A host port on `bindHost` (127.0.0.1 unless a node agent is told to listen where other hosts
+   * reach it) carried to `port` of node `nodeId` through the gateway (the front-end's way to a
+   * node's Messenger). Resolves with the host port once it listens.
    */
-  async forwardToNode(nodeId: number, port: number): Promise<number> {
+  async forwardToNode(nodeId: number, port: number, bindHost = '127.0.0.1'): Promise<number> {
     if (this.gateway === undefined) throw new Error('forwardToNode: the network has no gateway (frontendLink is off)');
     const nm = new EbbRef<NetworkManager>(SystemEbbIds.NetworkManager);
     const forward = new PortForward(
-      { listen: { host: '127.0.0.1', port: 0 }, address: this.simulated.subnet.host(nodeHost(nodeId)), port },
+      { listen: { host: bindHost, port: 0 }, address: this.simulated.subnet.host(nodeHost(nodeId)), port },
       this.gateway.events,
       () => nm.deref(),
       (line) => this.log(line),
@@ -235,4 +239,16 @@ function gatewayReady(gateway: GatewayNode): Promise<void> {
   const root = gateway.root('NetworkManager');
   if (root?.whenReady === undefined) return Promise.resolve();
   return new Promise((ok, fail) => root.whenReady!(ok, fail));
+}
+
+/** The config's NIC faults, checked by the device's own validator; an error names the config field. */
+function nicFaults(config: NetworkConfig): VirtioNetFaults | undefined {
+  if (config.nic.faults === undefined) return undefined;
+  try {
+    return validateVirtioNetFaults(config.nic.faults);
+  } catch (error) {
+    const detail = (error as Error).message.replace(/^virtio-net faults\.?/, '');
+    const field = /^([\w.]+) must/.exec(detail)?.[1];
+    throw new ConfigError(field === undefined ? 'config.network.nic.faults' : `config.network.nic.faults.${field}`, detail.replace(/^[\w.]+ /, ''));
+  }
 }

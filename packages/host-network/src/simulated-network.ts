@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { NetworkFabric, PcapWriter, VirtioNetDevice, type Link, type Machine, type Simulation } from '@ebbrt/hw-x86sim';
+import { PcapFileWriter } from '@ebbrt/hw-x86sim/node';
+import { NetworkFabric, VirtioNetDevice, type Link, type Machine, type Simulation, type VirtioNetFaults } from '@ebbrt/hw-x86sim';
 import type { NetworkConfig } from '@ebbrt/interfaces';
 import { Subnet, nodeHost } from './subnet.js';
 
@@ -13,8 +14,9 @@ import { Subnet, nodeHost } from './subnet.js';
 export class SimulatedNetwork {
   readonly fabric: NetworkFabric;
   readonly subnet: Subnet;
-  readonly pcap: PcapWriter | undefined;
+  readonly pcap: PcapFileWriter | undefined;
   private readonly links = new Map<string, Link>();
+  private readonly nics = new Map<string, VirtioNetDevice>();
 
   constructor(
     private readonly simulation: Simulation,
@@ -24,7 +26,7 @@ export class SimulatedNetwork {
     this.fabric = new NetworkFabric(simulation, { name: 'net' });
     this.subnet = new Subnet(config.subnet);
     this.pcap =
-      config.pcap === undefined ? undefined : new PcapWriter({ path: resolve(appDir, config.pcap), epochOriginMs: simulation.wallClockOriginMs });
+      config.pcap === undefined ? undefined : new PcapFileWriter({ path: resolve(appDir, config.pcap), epochOriginMs: simulation.wallClockOriginMs });
     if (this.pcap !== undefined) this.fabric.capture(this.pcap);
   }
 
@@ -33,13 +35,22 @@ export class SimulatedNetwork {
     return this.subnet.hostWithPrefix(nodeHost(nodeId));
   }
 
-  /** Plugs a NIC with a queue pair per core into `machine` and connects it to the switch. */
-  attach(machine: Machine, label: string): VirtioNetDevice {
-    const nic = new VirtioNetDevice(this.simulation, machine, { queuePairs: machine.cores.length });
+  /**
+   * Plugs a NIC with a queue pair per core into `machine` and connects it to the switch; `faults`
+   * (validated already) are the device's hardware faults.
+   */
+  attach(machine: Machine, label: string, faults?: VirtioNetFaults): VirtioNetDevice {
+    const nic = new VirtioNetDevice(this.simulation, machine, { queuePairs: machine.cores.length, ...(faults !== undefined ? { faults } : {}) });
     machine.attachDevice(nic);
     const link = this.fabric.connect(nic, { name: label, ...this.config.link });
     this.links.set(label, link);
+    this.nics.set(label, nic);
     return nic;
+  }
+
+  /** The NIC of the endpoint attached as `label` (its stats, its faults). */
+  nic(label: string): VirtioNetDevice | undefined {
+    return this.nics.get(label);
   }
 
   /** Disconnects the endpoint attached as `label` (its machine is gone). */
@@ -48,6 +59,7 @@ export class SimulatedNetwork {
     if (link === undefined) return;
     this.fabric.disconnect(link);
     this.links.delete(label);
+    this.nics.delete(label);
   }
 
   /** The link of the endpoint attached as `label` (e.g. to change its properties mid-run). */

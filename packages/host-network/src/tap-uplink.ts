@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { UdpTapBridge, type NetworkFabric, type Simulation } from '@ebbrt/hw-x86sim';
+import { type NetworkFabric, type Simulation } from '@ebbrt/hw-x86sim';
+import { UdpTapBridge } from '@ebbrt/hw-x86sim/node';
 
 export interface TapUplinkOptions {
   /** Linux interface name. */

@@ -15,4 +15,5 @@ export { SerialConsole, type LineListener, SERIAL_HISTORY_LINES } from './serial
 export { TraceRecorder, type TraceArgs } from './trace.js';
 export { Prng } from './prng.js';
 export { DeadlineEntry } from './event-queue.js';
+export { queueMacrotask, type Macrotask } from './macrotask.js';
 export * from './net/index.js';

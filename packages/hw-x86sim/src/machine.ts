@@ -35,7 +35,9 @@ export class Machine {
     this.serial = new SerialConsole();
     if (host.consoleToStdout) {
       const prefix = `[${this.name}] `;
-      this.serial.onLine((line) => process.stdout.write(prefix + line + '\n'));
+      // Node's stdout when there is one (unbuffered by console), else the browser tab's console.
+      const stdout = (globalThis as { process?: { stdout?: { write(s: string): unknown } } }).process?.stdout;
+      this.serial.onLine(stdout !== undefined ? (line) => void stdout.write(prefix + line + '\n') : (line) => console.log(prefix + line));
     }
     const cores: Core[] = [];
     for (let i = 0; i < c.cores; i++) cores.push(new Core(this, i, host));

@@ -1,3 +1,4 @@
+import { queueMacrotask } from './macrotask.js';
 import type { Clock } from './clock.js';
 import type { Core } from './core.js';
 import type { DeadlineQueue } from './event-queue.js';
@@ -291,7 +292,7 @@ export class Scheduler {
 
   private continueLater(): void {
     if (this.queuedSteps > 0) return;
-    for (let k = 0; k < STEP_BATCH; k++) setImmediate(this.onImmediate);
+    for (let k = 0; k < STEP_BATCH; k++) queueMacrotask(this.onImmediate);
     this.queuedSteps = STEP_BATCH;
   }
 

@@ -1,5 +1,3 @@
-import { writeFile } from 'node:fs/promises';
-
 /**
  * Chrome trace-event recorder (the JSON format Perfetto and chrome://tracing load).
  *
@@ -76,10 +74,5 @@ export class TraceRecorder {
   toJSON(): string {
     const lines = this.events.map((e) => JSON.stringify(e));
     return `{"traceEvents":[\n${lines.join(',\n')}\n],"displayTimeUnit":"ns"}\n`;
-  }
-
-  /** Write `toJSON()` to `path`. */
-  async writeFile(path: string): Promise<void> {
-    await writeFile(path, this.toJSON(), 'utf8');
   }
 }

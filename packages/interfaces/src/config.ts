@@ -137,6 +137,12 @@ export const networkSchema = z.strictObject({
       required: z.boolean().default(false),
     })
     .optional(),
+  /**
+   * Hardware faults of every back-end node's virtio-net NIC (RX ring exhaustion, late or lost
+   * interrupts, late TX completions: `VirtioNetFaults` of @ebbrt/hw-x86sim), drawn from the seed.
+   * Checked by the device when the network is built, naming `config.network.nic.faults.<field>`.
+   */
+  nic: z.strictObject({ faults: z.record(z.string(), z.unknown()).optional() }).default({}),
   /** Host ports carried into the simulated network through the runtime's gateway node. */
   forwards: z.array(forwardSchema).default([]),
   /**

@@ -179,6 +179,11 @@ export type AgentToNode =
 
 /** Node agent → front-end. */
 export type AgentFromNode =
+  /**
+   * First line on a TCP control channel when the agent's environment has `EBBRT_AGENT_TOKEN`: which
+   * launch this connection is (a cluster platform's one control port takes every node's dial).
+   */
+  | { type: 'hello'; token: string }
   /** Booted to dormant; its Messenger is reachable on the agent's host at this port. */
   | { type: 'dormant'; forwardPort: number }
   /** The agent ran on the node: Ebbs verified, main called. */

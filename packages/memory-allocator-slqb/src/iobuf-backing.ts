@@ -92,7 +92,9 @@ export class IOBufTracker {
 
   private arm(): void {
     this.flushArmed = true;
-    setTimeout(this.onTimer, FLUSH_AFTER_MS).unref();
+    const t = setTimeout(this.onTimer, FLUSH_AFTER_MS);
+    // Node: never hold the process open for a flush; a browser's timer id has no unref.
+    if (typeof t === 'object' && 'unref' in t) t.unref();
   }
 
   /** Wraps `size` bytes at `addr` (already allocated) as an IOBuf; no bytes are copied. */

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PcapWriter } from '@ebbrt/hw-x86sim';
+import { PcapFileWriter } from '@ebbrt/hw-x86sim/node';
 import type { TcpListener } from '@ebbrt/interfaces';
 import { LINUX_ADDRESS, NODE_ADDRESS, linuxPrerequisites, startLinuxNetns, type LinuxNetns } from '@ebbrt/testkit/linux-netns';
 
@@ -76,7 +76,7 @@ describe.skipIf(!pre.ok)(`pcap of a TAP run${pre.ok ? '' : ` (skipped: ${reason}
     const file = join(dir, 'tap.pcap');
     const origin = env.sim.wallClockOriginMs;
     expect(origin).toBeDefined();
-    const pcap = new PcapWriter({ path: file, epochOriginMs: origin });
+    const pcap = new PcapFileWriter({ path: file, epochOriginMs: origin });
     env.fabric.capture(pcap);
     await env.onNode(0, (rep) => {
       listeners.push(

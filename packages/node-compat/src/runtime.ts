@@ -67,7 +67,7 @@ export class NodeRuntime {
     this.DateCtor = this.clock.dateClass();
     this.process = new NodeProcess({ host, clock: this.clock, script: options.script, env: options.env, cwd: options.cwd, title: 'node' });
     this.dns = new NodeDns(this.ebbs, options.hosts);
-    this.net = new NodeNet(this.ebbs, this.timers, this.dns);
+    this.net = new NodeNet(this.ebbs, this.timers, this.dns, (line) => host.log(line));
     this.http = new NodeHttp(this.net, this.clock);
     this.files = new NodeFiles(this.ebbs, options.cwd, this.DateCtor);
     this.globals = this.makeGlobals();

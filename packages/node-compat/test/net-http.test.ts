@@ -47,6 +47,16 @@ describe('node:net on the hosted stack', () => {
   });
 });
 
+describe('node:net errors', () => {
+  it('a refused connect without an error listener is reported on the node console, not thrown into the host', async () => {
+    const n = start();
+    await n.run({ entry: new URL('refused-connect.js', fixtures) });
+    await n.waitLog(/refused socket closed/);
+    expect(n.logs.some((l) => /ECONNREFUSED.*no 'error' listener/.test(l))).toBe(true);
+    expect(n.failures).toEqual([]);
+  });
+});
+
 describe('node:net, property', () => {
   it('any split of a byte stream into writes comes back byte-exact and in order through the shim', async () => {
     const n = start();

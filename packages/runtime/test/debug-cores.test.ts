@@ -3,7 +3,7 @@
  * on a plain Promise that core 1 settles resumes on core 1 and is reported; the EventManager's
  * CorePromise comes back to core 0 and is not.
  */
-import { watchCoreCrossings, describeCoreCrossing, type CoreCrossing } from '@ebbrt/core-translation';
+import { watchCoreCrossings, describeCoreCrossing, type CoreCrossing } from '@ebbrt/core-translation/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runApp } from '../src/index.js';
 import { baseConfig, tempApp } from './temp-app.js';

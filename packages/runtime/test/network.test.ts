@@ -60,6 +60,16 @@ describe('network config', () => {
     expect(run.network!.simulated.link('node1')!.counters('aToB').sent).toBeGreaterThan(0);
   });
 
+  it('network.nic.faults reach every node\'s NIC: RX ring exhaustion drops frames, TCP still delivers', async () => {
+    const lines: string[] = [];
+    const dir = app({ backend: { nodes: 2, machine: { cores: 1, memory: '16MiB' } }, network: { nic: { faults: { rxNoBuffer: { probability: 0.2, burst: 2 } } } } });
+    const run = await runApp(dir, { output: (l) => lines.push(l), resolveFrom: [process.cwd()] });
+    expect(run.failures).toEqual([]);
+    expect(lines).toContain('[node 2 core 0] echoed: hello from 10.0.0.3');
+    const dropped = [1, 2].map((id) => run.network!.simulated.nic(`node${id}`)!.stats.faultRxNoBuffer);
+    expect(dropped.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+  });
+
   it('rejects bad network sections, naming the field', async () => {
     const bad = async (config: Record<string, unknown>) =>
       runApp(app(config), { output: () => undefined, resolveFrom: [process.cwd()] }).then(
@@ -76,6 +86,8 @@ describe('network config', () => {
       /10\.0\.0\.0\/30 has 2 host addresses/,
     );
     expect(await bad({ network: { link: { loss: 2 } } })).toMatch(/config\.network\.link\.loss/);
+    expect(await bad({ network: { nic: { faults: { rxNoBuffer: { probability: 2 } } } } })).toMatch(/config\.network\.nic\.faults\.rxNoBuffer\.probability: must be a probability in \[0, 1\], got 2/);
+    expect(await bad({ network: { nic: { faults: { cosmicRays: 1 } } } })).toMatch(/config\.network\.nic\.faults\.cosmicRays: must be absent/);
     expect(await bad({ clock: 'realtime', network: { hostAccess: true } })).toMatch(/config\.network\.hostAccess: is a list of host ports now/);
     expect(await bad({ clock: 'realtime', network: { hostAccess: [80, 0] } })).toMatch(/config\.network\.hostAccess\[1\]: must be a port in 1\.\.65535/);
     expect(await bad({ clock: 'realtime', network: { hostAccess: [80, 80] } })).toMatch(/config\.network\.hostAccess: lists a port twice/);

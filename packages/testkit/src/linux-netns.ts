@@ -19,7 +19,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { NodeContext, cpu } from '@ebbrt/core-translation';
-import { NetworkFabric, Simulation, UdpTapBridge, type Machine, type RunResult } from '@ebbrt/hw-x86sim';
+import { NetworkFabric, Simulation, type Machine, type RunResult } from '@ebbrt/hw-x86sim';
+import { UdpTapBridge } from '@ebbrt/hw-x86sim/node';
 import { SystemEbbIds, type EbbRoot, type EventManagerRoot, type Timer } from '@ebbrt/interfaces';
 import { eventManagerOptionsSchema, manifest as emManifest } from '@ebbrt/event-manager';
 import { manifest as timerManifest } from '@ebbrt/event-manager/timer';

@@ -3,6 +3,7 @@ import type { CoreInfo, EbbId, EventFailure, EventFn, EventManager, EventManager
 import { EventReports, type WatchdogReport } from '../common/event-stats.js';
 import type { EventManagerOptions } from '../common/options.js';
 import { TaskQueue } from '../common/task-queue.js';
+import { queueMacrotask } from '@ebbrt/hw-x86sim';
 import { HostedEventManager, type HostedLoopRoot } from './hosted-rep.js';
 
 /**
@@ -17,7 +18,7 @@ export class HostedEventManagerRoot implements EventManagerRoot, HostedLoopRoot 
   private readonly mailboxes: TaskQueue[];
   private readonly vectors: number[][];
   private readonly reps: (HostedEventManager | undefined)[];
-  private readonly scheduled: (NodeJS.Immediate | undefined)[];
+  private readonly scheduled: (true | undefined)[];
   private readonly turns: (() => void)[];
   private stopped = false;
 
@@ -68,7 +69,8 @@ export class HostedEventManagerRoot implements EventManagerRoot, HostedLoopRoot 
 
   schedule(core: number): void {
     if (this.stopped || this.scheduled[core] !== undefined) return;
-    this.scheduled[core] = setImmediate(this.turns[core]!);
+    this.scheduled[core] = true;
+    queueMacrotask(this.turns[core]!);
   }
 
   private runTurn(core: number): void {
@@ -103,11 +105,8 @@ export class HostedEventManagerRoot implements EventManagerRoot, HostedLoopRoot 
 
   shutdown(): void {
     this.stopped = true;
-    for (let i = 0; i < this.scheduled.length; i++) {
-      const handle = this.scheduled[i];
-      if (handle !== undefined) clearImmediate(handle);
-      this.scheduled[i] = undefined;
-    }
+    // A turn already queued still runs, finds `stopped` and returns.
+    for (let i = 0; i < this.scheduled.length; i++) this.scheduled[i] = undefined;
   }
 
   private checkCore(core: number): void {

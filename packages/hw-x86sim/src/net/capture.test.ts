@@ -4,7 +4,7 @@ import { Simulation } from '../simulation.js';
 import { buildEthernetFrame, formatMac, type FramePort } from './frame.js';
 import { NetworkFabric } from './link.js';
 import { PcapWriter } from './pcap.js';
-import { UdpTapBridge } from './tap-bridge.js';
+import { UdpTapBridge } from '../node/tap-bridge.js';
 
 /** One record of a classic little-endian pcap. */
 interface PcapRecord {

@@ -1,4 +1,4 @@
-/** Networking hardware: virtio-net, L2 switch, links, pcap capture, UDP TAP bridge. */
+/** Networking hardware: virtio-net, L2 switch, links, pcap capture (the UDP TAP bridge and pcap files are in `@ebbrt/hw-x86sim/node`). */
 export {
   type FramePort,
   type NetworkEndpoint,
@@ -42,6 +42,7 @@ export {
 export {
   PcapWriter,
   type PcapWriterOptions,
+  type PcapSink,
   type FrameCapture,
   PCAP_MAGIC_USEC,
   PCAP_MAGIC_NSEC,
@@ -49,4 +50,3 @@ export {
   PCAP_GLOBAL_HEADER_BYTES,
   PCAP_RECORD_HEADER_BYTES,
 } from './pcap.js';
-export { UdpTapBridge, type UdpTapBridgeOptions, type UdpTapBridgeStats } from './tap-bridge.js';

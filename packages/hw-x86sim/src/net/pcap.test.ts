@@ -7,6 +7,7 @@ import { Simulation } from '../simulation.js';
 import { buildEthernetFrame, type FramePort } from './frame.js';
 import { NetworkFabric } from './link.js';
 import { PCAP_MAGIC_NSEC, PCAP_MAGIC_USEC, PcapWriter } from './pcap.js';
+import { PcapFileWriter } from '../node/pcap-file.js';
 
 function hasTshark(): boolean {
   try {
@@ -54,7 +55,7 @@ describe('PcapWriter', () => {
       const la = fab.connect(sink, { latencyNs: 2_500 });
       fab.connect(sink, { latencyNs: 2_500 });
       const path = join(dir, 'port1.pcap');
-      const file = new PcapWriter({ path });
+      const file = new PcapFileWriter({ path });
       const mem = new PcapWriter();
       fab.switch.capture(1, file);
       la.capture(mem);

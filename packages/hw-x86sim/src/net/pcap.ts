@@ -1,5 +1,3 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
-
 /** Classic pcap magic for microsecond timestamps. */
 export const PCAP_MAGIC_USEC = 0xa1b2c3d4;
 /** Classic pcap magic for nanosecond timestamps (Wireshark/tshark read it). */
@@ -15,9 +13,19 @@ export interface FrameCapture {
   record(timeNs: number, frame: Uint8Array): void;
 }
 
+/**
+ * Where a writer's bytes go as they are made (the header first, then one call per record). The
+ * Node-only `PcapFileWriter` (`@ebbrt/hw-x86sim/node`) passes a file; a browser page may pass
+ * anything that takes bytes.
+ */
+export interface PcapSink {
+  write(bytes: Uint8Array): void;
+  close(): void;
+}
+
 export interface PcapWriterOptions {
-  /** Write to this file (created/truncated now, written synchronously per record). Default: memory only. */
-  path?: string;
+  /** Send bytes here as they are made instead of keeping them in memory. Default: memory only. */
+  sink?: PcapSink;
   /** Nanosecond timestamps (magic 0xa1b23c4d). Default true; false gives microseconds (0xa1b2c3d4). */
   nanosecond?: boolean;
   /** Bytes of each frame stored (longer frames are truncated; orig_len keeps the real length). Default 65535. */
@@ -39,12 +47,11 @@ export interface PcapWriterOptions {
 export class PcapWriter implements FrameCapture {
   readonly nanosecond: boolean;
   readonly snaplen: number;
-  readonly path: string | undefined;
   readonly epochOriginMs: number;
   /** epochOriginMs split once: whole seconds, and the rest in ns (the sum would not fit a double exactly in ns). */
   private readonly originSec: number;
   private readonly originNs: number;
-  private fd: number | null = null;
+  private sink: PcapSink | null;
   private readonly chunks: Uint8Array[] = [];
   private readonly keepInMemory: boolean;
   private _records = 0;
@@ -63,9 +70,8 @@ export class PcapWriter implements FrameCapture {
     this.epochOriginMs = origin;
     this.originSec = Math.floor(origin / 1000);
     this.originNs = (origin % 1000) * 1e6;
-    this.path = options.path;
-    this.keepInMemory = options.path === undefined;
-    if (options.path !== undefined) this.fd = openSync(options.path, 'w');
+    this.sink = options.sink ?? null;
+    this.keepInMemory = this.sink === null;
     const h = new Uint8Array(PCAP_GLOBAL_HEADER_BYTES);
     const dv = new DataView(h.buffer);
     dv.setUint32(0, this.nanosecond ? PCAP_MAGIC_NSEC : PCAP_MAGIC_USEC, true);
@@ -105,9 +111,9 @@ export class PcapWriter implements FrameCapture {
     this._records++;
   }
 
-  /** The capture so far (header + records) when collecting in memory; for a file writer, an error. */
+  /** The capture so far (header + records) when collecting in memory; with a sink, an error. */
   bytes(): Uint8Array {
-    if (!this.keepInMemory) throw new Error('PcapWriter writing to a file does not keep bytes in memory');
+    if (!this.keepInMemory) throw new Error('PcapWriter writing to a sink (a file) does not keep bytes in memory');
     let n = 0;
     for (const c of this.chunks) n += c.length;
     const out = new Uint8Array(n);
@@ -119,17 +125,17 @@ export class PcapWriter implements FrameCapture {
     return out;
   }
 
-  /** Close the file (if any). Further records are ignored. Idempotent. */
+  /** Close the sink (if any). Further records are ignored. Idempotent. */
   close(): void {
     this.closed = true;
-    if (this.fd !== null) {
-      closeSync(this.fd);
-      this.fd = null;
+    if (this.sink !== null) {
+      this.sink.close();
+      this.sink = null;
     }
   }
 
   private emit(b: Uint8Array): void {
-    if (this.fd !== null) writeSync(this.fd, b);
+    if (this.sink !== null) this.sink.write(b);
     if (this.keepInMemory) this.chunks.push(b);
   }
 }

@@ -2,7 +2,7 @@ import type { EbbRoot } from '../execution.js';
 import type { EventManager, EventManagerRoot } from './event-manager.js';
 import type { FileSystem } from './file-system.js';
 import type { GlobalIdMap } from './global-id-map.js';
-import type { MemoryAllocator } from './memory-allocator.js';
+import type { MemoryAllocator, MemoryAllocatorRoot } from './memory-allocator.js';
 import type { Messenger, MessengerRoot } from './messenger.js';
 import type { NetworkManager, NetworkManagerRoot } from './network-manager.js';
 import type { NodeAllocator } from './node-allocator.js';
@@ -77,7 +77,7 @@ export function missingMembers(kind: SystemInterfaceName, rep: unknown): string[
 export interface SystemRootTypes {
   EventManager: EventManagerRoot;
   Timer: EbbRoot<Timer>;
-  MemoryAllocator: EbbRoot<MemoryAllocator>;
+  MemoryAllocator: MemoryAllocatorRoot;
   NetworkManager: NetworkManagerRoot;
   Messenger: MessengerRoot;
   GlobalIdMap: EbbRoot<GlobalIdMap>;
@@ -95,7 +95,7 @@ type RequiredKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? never : K }[
 export const RootMembers: { readonly [K in SystemInterfaceName]: readonly RequiredKeys<SystemRootTypes[K]>[] } = {
   EventManager: ['handleFault', 'post', 'totalEvents', 'onEventFailure', 'shutdown'],
   Timer: ['handleFault'],
-  MemoryAllocator: ['handleFault'],
+  MemoryAllocator: ['handleFault', 'stats'],
   NetworkManager: ['handleFault'],
   Messenger: ['handleFault', 'port', 'listening', 'setPeer', 'forgetPeer'],
   GlobalIdMap: ['handleFault'],

@@ -3,10 +3,12 @@
 //  - a builtin it imports becomes `ebbrt-node:<name>?ebbrt-app=<key>`: a module re-exporting that
 //    app's shim (names from the host's module of that name);
 //  - a CommonJS file becomes `ebbrt-cjs:<path>?ebbrt-app=<key>`: its exports through the app's own
-//    CommonJS loader (default export only: the hooks cannot see a CommonJS module's names);
+//    CommonJS loader; its named exports are found as Node's cjs-module-lexer finds them, by
+//    reading the source (`exports.x =`, `module.exports = { x }`, `module.exports = require(...)`);
 //  - an ES module file keeps its URL plus the key (one instance per app), and its free references
 //    to the app's globals (process, console, timers, Date...) are bound at its top.
-import { builtinModules } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const KEY = 'ebbrt-app';
@@ -47,6 +49,45 @@ export async function resolve(specifier, context, nextResolve) {
 
 const IDENT = /^[A-Za-z_$][\w$]*$/;
 
+/** The names a CommonJS file exports, read from its source (what Node's lexer would find, roughly). */
+function cjsNames(file, depth = 0, seen = new Set()) {
+  const names = new Set();
+  if (seen.has(file) || depth > 8 || !/\.(c?js)$/.test(file)) return names;
+  seen.add(file);
+  let src;
+  try {
+    src = readFileSync(file, 'utf8');
+  } catch {
+    return names;
+  }
+  for (const m of src.matchAll(/(?:^|[^.\w$])(?:module\.)?exports\.([A-Za-z_$][\w$]*)\s*=[^=]/g)) names.add(m[1]);
+  for (const m of src.matchAll(/Object\.defineProperty\(\s*(?:module\.)?exports\s*,\s*['"]([A-Za-z_$][\w$]*)['"]/g)) names.add(m[1]);
+  const literal = /module\.exports\s*=\s*\{([^{}]*)\}/.exec(src);
+  if (literal !== null) {
+    for (const part of literal[1].split(',')) {
+      const key = /^\s*(?:['"]?)([A-Za-z_$][\w$]*)/.exec(part);
+      if (key !== null) names.add(key[1]);
+    }
+  }
+  for (const m of src.matchAll(/module\.exports\s*=\s*require\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+    try {
+      for (const n of cjsNames(createRequire(file).resolve(m[1]), depth + 1, seen)) names.add(n);
+    } catch {
+      // not resolvable from here: no names from it
+    }
+  }
+  names.delete('default');
+  names.delete('__esModule');
+  return names;
+}
+
+function cjsWrapper(app, path) {
+  const names = [...cjsNames(path)];
+  const bindings = names.map((n, i) => `const __n${i} = __m[${JSON.stringify(n)}];`).join(' ');
+  const list = names.map((n, i) => `__n${i} as ${n}`).join(', ');
+  return `await ${app}.enter(); const __m = ${app}.requireFile(${JSON.stringify(path)}); export default __m; ${bindings}${names.length > 0 ? ` export { ${list} };` : ''}`;
+}
+
 export async function load(url, context, nextLoad) {
   const key = appOf(url);
   if (key === undefined) return nextLoad(url, context);
@@ -60,12 +101,12 @@ export async function load(url, context, nextLoad) {
   }
   if (url.startsWith('ebbrt-cjs:')) {
     const path = decodeURIComponent(url.slice('ebbrt-cjs:'.length, url.indexOf('?')));
-    return { format: 'module', source: `await ${app}.enter(); export default ${app}.requireFile(${JSON.stringify(path)});`, shortCircuit: true };
+    return { format: 'module', source: cjsWrapper(app, path), shortCircuit: true };
   }
   const r = await nextLoad(url, context);
   if (r.format === 'commonjs' && url.startsWith('file:')) {
     // Known CommonJS only now (resolve may not say): through the app's own CommonJS loader.
-    return { format: 'module', source: `await ${app}.enter(); export default ${app}.requireFile(${JSON.stringify(fileURLToPath(url.slice(0, url.indexOf('?'))))});`, shortCircuit: true };
+    return { format: 'module', source: cjsWrapper(app, fileURLToPath(url.slice(0, url.indexOf('?')))), shortCircuit: true };
   }
   if (r.format !== 'module') return r;
   const text = typeof r.source === 'string' ? r.source : new TextDecoder().decode(r.source);

@@ -13,6 +13,8 @@ export class NodeNet {
     readonly ebbs: NodeEbbs,
     readonly timers: NodeTimers,
     readonly dns: NodeDns,
+    /** A line on the node's console (errors nobody listens for). */
+    readonly warn: (line: string) => void = () => undefined,
   ) {}
 
   localAddress(): string {

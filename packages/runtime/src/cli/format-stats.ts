@@ -1,11 +1,7 @@
-import type { AllocatorStats, MemoryAllocatorRoot } from '@ebbrt/interfaces';
+import type { AllocatorStats } from '@ebbrt/interfaces';
 import type { AppRun } from '../run-app.js';
 
 const KiB = 1024;
-
-function hasStats(root: unknown): root is MemoryAllocatorRoot {
-  return typeof (root as { stats?: unknown } | null)?.stats === 'function';
-}
 
 function formatMemory(stats: AllocatorStats): string[] {
   const used = stats.totalBytes - stats.freePageBytes;
@@ -25,8 +21,14 @@ export function formatRunStats(run: AppRun): string {
   const lines: string[] = [];
   for (const node of [run.frontend, ...run.backends]) {
     lines.push(`ebbrt: ${node.label}: ${node.events.totalEvents()} events`);
-    const memory = node.installed.find((e) => e.kind === 'MemoryAllocator');
-    if (memory !== undefined && hasStats(memory.root)) lines.push(...formatMemory(memory.root.stats()));
+    // Every MemoryAllocator root has stats() (MemoryAllocatorRoot, checked at install).
+    const memory = node.root('MemoryAllocator');
+    if (memory !== undefined) lines.push(...formatMemory(memory.stats()));
+    const nic = run.network?.simulated.nic(`node${node.context.id}`);
+    if (nic !== undefined && Object.keys(nic.faults).length > 0) {
+      const f = nic.stats;
+      lines.push(`  nic faults: rx no buffer ${f.faultRxNoBuffer}, interrupts delayed ${f.faultInterruptsDelayed}, lost ${f.faultInterruptsLost}, tx completions delayed ${f.faultTxCompletionsDelayed}`);
+    }
   }
   return lines.join('\n') + '\n';
 }

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { describeCoreCrossing, watchCoreCrossings } from '@ebbrt/core-translation';
+import { describeCoreCrossing, watchCoreCrossings } from '@ebbrt/core-translation/node';
 import { EbbrtError } from '@ebbrt/interfaces';
 import { runApp } from '../run-app.js';
 import { parseCli, USAGE } from './parse-args.js';

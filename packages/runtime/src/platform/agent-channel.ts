@@ -3,6 +3,8 @@ import type { AgentFromNode, AgentToNode } from '@ebbrt/interfaces';
 
 /** The environment variable that makes the node agent dial its starter instead of using Node IPC. */
 export const AGENT_CONTROL_ENV = 'EBBRT_AGENT_CONTROL';
+/** Sent back first on a TCP channel (a `hello`), so a starter with one control port knows which launch dialled. */
+export const AGENT_TOKEN_ENV = 'EBBRT_AGENT_TOKEN';
 
 /** How the node agent talks to whoever started it. */
 export interface AgentChannel {
@@ -22,7 +24,7 @@ export function agentChannel(env: NodeJS.ProcessEnv = process.env): AgentChannel
   if (control === undefined || control === '') return ipcChannel();
   const m = /^(.+):(\d+)$/.exec(control);
   if (m === null) throw new Error(`${AGENT_CONTROL_ENV}=${control} is not host:port`);
-  return tcpChannel(m[1]!, Number(m[2]));
+  return tcpChannel(m[1]!, Number(m[2]), env[AGENT_TOKEN_ENV]);
 }
 
 function ipcChannel(): AgentChannel {
@@ -35,9 +37,10 @@ function ipcChannel(): AgentChannel {
   };
 }
 
-function tcpChannel(host: string, port: number): AgentChannel {
+function tcpChannel(host: string, port: number, token: string | undefined): AgentChannel {
   const socket = connect({ host, port });
   socket.setNoDelay(true);
+  if (token !== undefined && token !== '') socket.write(JSON.stringify({ type: 'hello', token } satisfies AgentFromNode) + '\n');
   const handlers: ((message: AgentToNode) => void)[] = [];
   let buffered = '';
   socket.setEncoding('utf8');

@@ -14,6 +14,10 @@ import { loadConfig } from '../config/load-config.js';
 import { AppNetwork } from '@ebbrt/host-network';
 import { agentChannel } from './agent-channel.js';
 import { MessengerLink } from './messenger-link.js';
+import { PeerRelays } from './peer-relay.js';
+
+/** Where a node agent's forward to its Messenger listens (a cluster node: an address other hosts reach). */
+export const AGENT_BIND_ENV = 'EBBRT_AGENT_BIND';
 
 /**
  * A back-end in its own OS process: its own realtime simulation with the node's machine and a
@@ -23,6 +27,8 @@ import { MessengerLink } from './messenger-link.js';
  */
 export function runNodeProcess(): void {
   const channel = agentChannel();
+  const relays = new PeerRelays();
+  const bindHost = process.env[AGENT_BIND_ENV] || '127.0.0.1';
   const send = (message: FromNode): void => channel.send(message);
   let node: { booted: BootedNode; network: AppNetwork; config: AppConfig; appDir: string; simulation: Simulation; stopping: AbortController } | undefined;
   /** Images imported ahead (the config's back-end entry, while dormant) or on activation. */
@@ -79,14 +85,16 @@ export function runNodeProcess(): void {
     void simulation.run().then(() => process.exit(0));
     await network.open(output);
     node = { booted, network, config, appDir, simulation, stopping };
-    const forwardPort = await network.forwardToNode(request.networkId, directory().port);
+    const forwardPort = await network.forwardToNode(request.networkId, directory().port, bindHost);
     // Dormant, but ready to be handed out at once: the likely image imported, the connection to
     // the front-end open.
     if (config.entry.backend !== undefined) image(appDir, config.entry.backend).catch(() => undefined);
-    directory().setPeer(0, network.gatewayAddress, onThisHost(request.frontend, 'the front-end'));
     // Every peer of this node is a port on this host's loopback, reached through the gateway:
-    // only those ports are opened, and only to this node (the gateway's source check).
-    network.openHostPort(request.frontend.port);
+    // only those ports are opened, and only to this node (the gateway's source check). A peer on
+    // another host is a loopback relay to it.
+    const frontendPort = await relays.port(request.frontend.host, request.frontend.port);
+    directory().setPeer(0, network.gatewayAddress, frontendPort);
+    network.openHostPort(frontendPort);
     booted.events.post(0, () => MessengerLink.warmUp());
     send({ type: 'dormant', forwardPort });
   }
@@ -95,8 +103,10 @@ export function runNodeProcess(): void {
     const { booted, network, config, appDir, stopping } = node!;
     const gateway = network.gatewayAddress;
     const dir = directory();
-    dir.setPeer(0, gateway, onThisHost(request.frontend, 'the front-end'));
-    for (const peer of request.peers) setPeer(peer.id, onThisHost(peer, `node ${peer.id}`));
+    const frontendPort = await relays.port(request.frontend.host, request.frontend.port);
+    network.openHostPort(frontendPort);
+    dir.setPeer(0, gateway, frontendPort);
+    for (const peer of request.peers) setPeer(peer.id, await relays.port(peer.host, peer.port));
     const main = await image(appDir, request.image);
     const context = appContext({
       role: 'backend',
@@ -124,8 +134,7 @@ export function runNodeProcess(): void {
         case 'activate':
           return activate(message);
         case 'peer':
-          setPeer(message.id, onThisHost(message, `node ${message.id}`));
-          return Promise.resolve();
+          return relays.port(message.host, message.port).then((port) => setPeer(message.id, port));
         case 'forget': {
           directory().forgetPeer(message.id);
           const port = peerPorts.get(message.id);
@@ -148,15 +157,3 @@ export function runNodeProcess(): void {
 
 const RUNTIME_DIR = fileURLToPath(new URL('..', import.meta.url));
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
-
-/**
- * The agent's gateway relays to this host's loopback only (host access), so every peer must be a
- * port here: a peer on another host needs a relay the agent does not have yet, and is refused
- * naming it rather than dialled at the wrong place.
- */
-function onThisHost(peer: { host: string; port: number }, who: string): number {
-  if (peer.host !== '127.0.0.1' && peer.host !== 'localhost') {
-    throw new UsageError(`the node agent reaches peers on its own host only; ${who} is at ${peer.host}:${peer.port}`);
-  }
-  return peer.port;
-}

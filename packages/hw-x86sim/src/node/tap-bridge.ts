@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { Simulation } from '../simulation.js';
-import { ETH_HEADER_BYTES, type FramePort, type NetworkEndpoint } from './frame.js';
+import { ETH_HEADER_BYTES, type FramePort, type NetworkEndpoint } from '../net/frame.js';
 
 export interface UdpTapBridgeOptions {
   /** Local UDP port to bind on `host`; 0 (default) = ephemeral, read `.port` after `open`. */

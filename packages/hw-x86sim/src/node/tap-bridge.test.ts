@@ -1,8 +1,8 @@
 import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { Simulation } from '../simulation.js';
-import { buildEthernetFrame, type FramePort } from './frame.js';
-import { NetworkFabric } from './link.js';
+import { buildEthernetFrame, type FramePort } from '../net/frame.js';
+import { NetworkFabric } from '../net/link.js';
 import { UdpTapBridge } from './tap-bridge.js';
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

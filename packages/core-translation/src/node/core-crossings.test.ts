@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeCoreCrossing, watchCoreCrossings, type CoreCrossing, type CoreCrossingWatch } from './core-crossings.js';
-import { cpu } from './cpu.js';
-import { NodeContext } from './node-context.js';
+import { cpu } from '../cpu.js';
+import { NodeContext } from '../node-context.js';
 
 /** One scheduler step as hw-x86sim runs it: a macrotask that enters `core`; its microtasks drain with it current. */
 function step(core: NodeContext['cores'][number], fn: () => void): Promise<void> {

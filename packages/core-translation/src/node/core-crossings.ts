@@ -10,8 +10,8 @@
  * for the ebbrt CLI), so it costs nothing when off; when on, every promise pays for the check.
  */
 import { createHook, executionAsyncResource } from 'node:async_hooks';
-import type { CoreContext } from './core-context.js';
-import { cpu } from './cpu.js';
+import type { CoreContext } from '../core-context.js';
+import { cpu } from '../cpu.js';
 
 export interface CoreCrossing {
   /** The core current when the awaited promise's continuation was set up. */

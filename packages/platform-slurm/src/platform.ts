@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import { UsageError, type FrontendLink, type ManagedPlatform, type NodeRuntimeInfo, type NodeShape, type PlatformHost, type PlatformNode } from '@ebbrt/interfaces';
+import { ControlServer } from './control-server.js';
+import { JobWatch } from './job-watch.js';
+import { splitHostPort, type SlurmPlatformOptions } from './options.js';
+import { SlurmCommands, describeJob, shellWord } from './slurm.js';
+import { SlurmNode } from './node.js';
+
+/**
+ * Back-end nodes as Slurm jobs. Boot submits a job (`sbatch --parsable`) that runs the runtime's
+ * node agent; the agent dials the front-end's one control port (EBBRT_AGENT_CONTROL, its launch
+ * named by EBBRT_AGENT_TOKEN) and boots to dormant; free cancels the job; the job ending (in
+ * any way) is the node's death, named by its job id and Slurm's state and reason.
+ */
+export class SlurmPlatform implements ManagedPlatform {
+  readonly kind = 'slurm';
+  readonly slurm: SlurmCommands;
+  readonly watch: JobWatch;
+  private control: ControlServer | undefined;
+  private nextId = 1;
+  private readonly nodes = new Map<number, SlurmNode>();
+  private readonly activatedListeners: ((node: PlatformNode) => void)[] = [];
+  private readonly advertise: { host: string; port: number };
+
+  constructor(
+    readonly host: PlatformHost,
+    readonly options: SlurmPlatformOptions,
+  ) {
+    this.slurm = new SlurmCommands(options);
+    this.watch = new JobWatch(this.slurm, options.pollMs);
+    this.advertise = splitHostPort(options.frontendAddress);
+  }
+
+  get link(): FrontendLink {
+    const link = this.host.frontend();
+    if (link === undefined) throw new UsageError("@ebbrt/platform-slurm: the run has no front-end Messenger link (it needs clock: 'realtime' and a network)");
+    return link;
+  }
+
+  /** The front-end's Messenger as the compute nodes reach it: the advertised host, its real port. */
+  get frontendMessenger(): { host: string; port: number } {
+    return { host: this.advertise.host, port: this.link.messenger.port };
+  }
+
+  private async controlPort(): Promise<number> {
+    this.control ??= new ControlServer(this.options.frontendBind, this.advertise.port);
+    return this.control.listening;
+  }
+
+  /** The job's command line: the node agent with the control address and its launch token. */
+  jobScript(token: string, controlPort: number): string {
+    const { command, args } = this.host.agent;
+    const argv = [this.options.nodeCommand ?? command, ...args];
+    if (this.options.nodeEntry !== undefined) argv[argv.length - 1] = this.options.nodeEntry;
+    const env = [`EBBRT_AGENT_CONTROL=${this.advertise.host}:${controlPort}`, `EBBRT_AGENT_TOKEN=${token}`, `EBBRT_AGENT_BIND=${this.options.nodeBind}`];
+    return `exec env ${env.map(shellWord).join(' ')} ${argv.map(shellWord).join(' ')}`;
+  }
+
+  async boot(shape: NodeShape): Promise<SlurmNode> {
+    const id = this.nextId++;
+    const control = await this.controlPort().then(() => this.control!);
+    const port = await control.listening;
+    const token = randomUUID();
+    const { app } = this.host;
+    const deadline = this.options.bootTimeoutMs;
+    let arrived!: (c: import('./control-server.js').ControlConnection) => void;
+    const connection = new Promise<import('./control-server.js').ControlConnection>((r) => (arrived = r));
+    control.expect(token, (c) => arrived(c));
+    let jobId: string;
+    try {
+      jobId = await this.slurm.submit(`ebbrt-node-${id}`, shape.cores, this.jobScript(token, port), this.options.appDir ?? app.dir);
+    } catch (error) {
+      control.forget(token);
+      throw new Error(`@ebbrt/platform-slurm: node ${id}: ${(error as Error).message}`);
+    }
+    const node = new SlurmNode(id, shape, jobId, this);
+    const started = performance.now();
+    try {
+      const c = await node.waitFor(connection, deadline, 'dial the front-end');
+      node.attach(c);
+      const dormant = await node.expect('dormant', Math.max(1, deadline - (performance.now() - started)), {
+        type: 'boot',
+        appDir: this.options.appDir ?? app.dir,
+        configFile: app.configFile,
+        resolveFrom: app.resolveFrom,
+        networkId: id,
+        cores: shape.cores,
+        memoryBytes: shape.memoryBytes,
+        seed: app.seed + id,
+        frontend: this.frontendMessenger,
+      });
+      node.forwardPort = dormant.forwardPort;
+    } catch (error) {
+      control.forget(token);
+      await node.destroy();
+      throw error;
+    }
+    this.nodes.set(id, node);
+    return node;
+  }
+
+  node(id: number): SlurmNode | undefined {
+    return this.nodes.get(id);
+  }
+
+  get liveNodes(): readonly SlurmNode[] {
+    return [...this.nodes.values()];
+  }
+
+  onActivated(listener: (node: PlatformNode) => void): void {
+    this.activatedListeners.push(listener);
+  }
+
+  /** @internal */
+  async activate(node: SlurmNode, info: NodeRuntimeInfo): Promise<void> {
+    const link = this.link;
+    const others = this.liveNodes.filter((n) => n !== node && n.activated);
+    // A node's Messenger is its forward on its compute host, at the address the front-end sees it.
+    link.setPeer(node.networkId, node.nodeHost, node.forwardPort);
+    for (const other of others) other.post({ type: 'peer', id: node.networkId, host: node.nodeHost, port: node.forwardPort });
+    const reported = link.reported(node.networkId);
+    node.activated = true;
+    await node.expect('started', this.options.bootTimeoutMs, {
+      type: 'activate',
+      image: info.image,
+      args: info.args,
+      frontend: this.frontendMessenger,
+      peers: others.map((n) => ({ id: n.networkId, host: n.nodeHost, port: n.forwardPort })),
+    });
+    for (const l of this.activatedListeners) l(node);
+    await Promise.race([reported, node.died.then((cause) => Promise.reject(cause))]);
+  }
+
+  /** @internal */
+  release(node: SlurmNode): void {
+    if (!this.nodes.delete(node.networkId)) return;
+    this.host.frontend()?.unlink(node.networkId);
+    for (const other of this.nodes.values()) other.post({ type: 'forget', id: node.networkId });
+    if (this.nodes.size === 0) this.watch.unwatch(node.jobId);
+  }
+
+  /** @internal */
+  describe(jobId: string): Promise<string> {
+    return this.slurm.show(jobId).then(describeJob);
+  }
+}

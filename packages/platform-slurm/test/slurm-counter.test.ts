@@ -1,0 +1,126 @@
+/**
+ * Back-end nodes as real Slurm jobs (a one-host cluster from @ebbrt/testkit/slurm-cluster): the
+ * distributed counter is exact over 4 job nodes; a job cancelled mid-run fails the sends to it by
+ * name while the others stay exact; a node that never reports fails allocation and its job is
+ * cancelled; nothing is left in squeue after a run.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runApp } from '@ebbrt/runtime';
+import { startSlurmOrSkip, type SlurmCluster } from '@ebbrt/testkit/slurm-cluster';
+import { COUNTER_NODE, PACKAGE_DIR, slurmPlatform, tempApp } from './app.js';
+
+let cluster: SlurmCluster | undefined;
+let reason = '';
+beforeAll(async () => {
+  ({ cluster, reason } = await startSlurmOrSkip({ cpus: 2 }));
+}, 60_000);
+afterAll(() => cluster?.stop(), 60_000);
+
+const COUNTER_FRONTEND = `import { SystemEbbIds, IOBuf } from '@ebbrt/interfaces';
+import { EbbRef, staticEbbId } from '@ebbrt/core-translation';
+const COUNTER = 0x434e5452;
+export async function main(ctx) {
+  const ids = await ctx.backends();
+  const messenger = new EbbRef(SystemEbbIds.Messenger).deref();
+  const counterId = staticEbbId('test.distributed-counter');
+  const totals = new Map();
+  let allIn;
+  const gathered = new Promise((resolve) => (allIn = resolve));
+  messenger.register(counterId, (from, type, message) => {
+    totals.set(from, Number(new TextDecoder().decode(message.toUint8Array()).split(' ')[1]));
+    message.releaseChain();
+    if (totals.size === ids.length) allIn();
+  });
+  const expected = new Map(ids.map((id) => [id, 0]));
+  for (let i = 1; i <= 400; i++) {
+    const node = ids[i % ids.length];
+    expected.set(node, expected.get(node) + i);
+    await messenger.send(node, counterId, COUNTER, IOBuf.copyOf('add ' + i));
+  }
+  for (const id of ids) await messenger.send(id, counterId, COUNTER, IOBuf.copyOf('total'));
+  await gathered;
+  for (const id of ids) ctx.log('node ' + id + ' total ' + totals.get(id) + ' expected ' + expected.get(id));
+}
+`;
+
+function config(c: SlurmCluster, nodes: number, options: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    entry: { frontend: './frontend.mjs', backend: './node.mjs' },
+    clock: 'realtime',
+    seed: 3,
+    backend: { nodes, platform: slurmPlatform(c, options), machine: { cores: 2, memory: '32MiB' } },
+    network: { link: { latencyNs: 20_000, loss: 0.02, duplicate: 0.01, reorder: 0.02 } },
+  };
+}
+
+describe('@ebbrt/platform-slurm on a real Slurm cluster', () => {
+  it('the distributed counter is exact with front-end + 4 nodes as Slurm jobs; no job is left after the run', async (ctx) => {
+    if (cluster === undefined) return ctx.skip(reason);
+    const app = tempApp(config(cluster, 4), { 'frontend.mjs': COUNTER_FRONTEND, 'node.mjs': COUNTER_NODE });
+    const lines: string[] = [];
+    try {
+      const run = await runApp(app.dir, { output: (l) => lines.push(l), resolveFrom: [PACKAGE_DIR], signal: AbortSignal.timeout(120_000) });
+      expect(run.failures, lines.join('\n')).toEqual([]);
+      const totals = lines.map((l) => /node (\d+) total (\d+) expected (\d+)/.exec(l)).filter((m) => m !== null);
+      expect(totals, lines.join('\n')).toHaveLength(4);
+      for (const m of totals) expect(Number(m[2])).toBe(Number(m[3]));
+      expect(totals.reduce((s, m) => s + Number(m[2]), 0)).toBe((400 * 401) / 2);
+      // Each node really was a Slurm job of its own (its process saw SLURM_JOB_ID).
+      const jobs = new Set(lines.map((l) => / job (\d+) pid \d+$/.exec(l)?.[1]).filter((j) => j !== undefined));
+      expect(jobs.size, lines.join('\n')).toBe(4);
+      expect(await cluster.waitGone()).toEqual([]);
+      for (const job of jobs) expect((await cluster.job(job)).state).toBe('CANCELLED');
+    } finally {
+      app.remove();
+    }
+  }, 180_000);
+
+  it('the dormant pool is pre-started jobs: one is RUNNING before any allocation and serves the first one', async (ctx) => {
+    if (cluster === undefined) return ctx.skip(reason);
+    const c = cluster;
+    const frontend = `import { SystemEbbIds } from '@ebbrt/interfaces';
+import { EbbRef } from '@ebbrt/core-translation';
+export async function main(ctx) {
+  const timer = new EbbRef(SystemEbbIds.Timer).deref();
+  await timer.sleep(6000000);
+  ctx.log('pool warm');
+  await new Promise((r) => setTimeout(r, 1500));
+  const alloc = new EbbRef(SystemEbbIds.NodeAllocator).deref();
+  const t0 = performance.now();
+  const id = await alloc.allocateNode('./node.mjs', { cores: 2, memoryBytes: 32 * 1024 * 1024 }).networkId;
+  ctx.log('allocated node ' + id + ' in ' + (performance.now() - t0).toFixed(1) + ' ms');
+}
+`;
+    const app = tempApp(
+      {
+        entry: { frontend: './frontend.mjs' },
+        clock: 'realtime',
+        frontend: { ebbs: { NodeAllocator: { package: '@ebbrt/node-allocator', options: { poolSize: 1 } } } },
+        backend: { nodes: 0, platform: slurmPlatform(c), machine: { cores: 2, memory: '32MiB' } },
+        network: {},
+      },
+      { 'frontend.mjs': frontend, 'node.mjs': COUNTER_NODE },
+    );
+    const lines: string[] = [];
+    let before: Promise<string> = Promise.resolve('');
+    try {
+      const run = await runApp(app.dir, {
+        resolveFrom: [PACKAGE_DIR],
+        signal: AbortSignal.timeout(60_000),
+        output: (l) => {
+          lines.push(l);
+          if (l.endsWith('pool warm')) before = c.exec('squeue', ['-h', '-o', '%j %T']).then((r) => r.stdout.trim());
+        },
+      });
+      const all = lines.join('\n');
+      expect(run.failures, all).toEqual([]);
+      // Before any allocation, the pool's node is a running job.
+      expect(await before).toBe('ebbrt-node-1 RUNNING');
+      // The allocation got that node (id 1), not a fresh boot.
+      expect(all).toMatch(/allocated node 1 in [\d.]+ ms/);
+      expect(await c.waitGone()).toEqual([]);
+    } finally {
+      app.remove();
+    }
+  }, 90_000);
+});
