@@ -63,7 +63,13 @@ export async function cli(argv: readonly string[]): Promise<number> {
         `${run.failures.length} failed events\n`,
     );
     if (command.stats) process.stdout.write(formatRunStats(run));
-    await (await ui)?.close();
+    const server = await ui;
+    if (server !== undefined && process.stdout.isTTY === true && !abort.signal.aborted) {
+      // A virtual run is over in moments: keep its final state on the page until Ctrl-C.
+      process.stdout.write('ebbrt: the live view stays up with the final state; Ctrl-C to close\n');
+      await new Promise<void>((done) => abort.signal.addEventListener('abort', () => done(), { once: true }));
+    }
+    await server?.close();
     return run.exitCode;
   } catch (error) {
     const message = error instanceof EbbrtError ? error.message : ((error as Error).stack ?? String(error));
