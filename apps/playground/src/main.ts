@@ -4,7 +4,7 @@
  * load (the browser test uses it) and leaves the result on `window.ebbrtResult`.
  */
 import { runKvDemo, type KvDemoResult } from './kv-demo.js';
-import { LIVE_VIEW_CSS, renderLiveView } from './live-view.js';
+import { LIVE_VIEW_CSS, renderLiveView } from '@ebbrt/live-view';
 
 declare global {
   interface Window {

@@ -13,3 +13,4 @@ export { directBackends, type BackendProvider } from './boot/backend-provider.js
 export { NodeConsole } from './boot/node-console.js';
 export { cli } from './cli/main.js';
 export { defineConfig } from '@ebbrt/interfaces';
+export { startRunUi, RunSnapshots } from './cli/live-ui.js';

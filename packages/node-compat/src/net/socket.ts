@@ -3,6 +3,7 @@ import { IOBuf, type TcpConnection, type TcpHandler } from '@ebbrt/interfaces';
 import type { NodeNet } from './net.js';
 import type { Timeout } from '../timers.js';
 import { abortCode, systemError } from './errors.js';
+import { guardedEmit } from '../process/uncaught.js';
 
 export interface SocketOptions {
   allowHalfOpen?: boolean;
@@ -44,6 +45,11 @@ export class Socket extends Duplex {
     options: SocketOptions = {},
   ) {
     super({ allowHalfOpen: options.allowHalfOpen ?? false, decodeStrings: true, emitClose: true, autoDestroy: true });
+  }
+
+  /** A listener that throws is the app's uncaught exception (it may run from a host tick). */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    return guardedEmit(this.net.faults, () => super.emit(event, ...args));
   }
 
   /** Adopts an accepted connection (its callbacks run on the app's core from now on). */
