@@ -4,7 +4,8 @@ import { channelQueue } from './macrotask.js';
 describe('channelQueue (the browser macrotask path)', () => {
   it('runs tasks FIFO, each in its own macrotask with its microtasks drained before the next', async () => {
     // Looked up by name, as macrotask.ts does: Node's typings give MessagePort another shape.
-    const queue = channelQueue(Reflect.get(globalThis, 'MessageChannel'));
+    const name: string = 'MessageChannel';
+    const queue = channelQueue(Reflect.get(globalThis, name));
     const log: string[] = [];
     await new Promise<void>((done) => {
       for (let i = 0; i < 5; i++) {
