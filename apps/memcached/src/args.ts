@@ -13,21 +13,52 @@ export interface MemcachedArgs {
   maxItemSize: number;
   /** Free memory the node keeps (native nodes); undefined = an eighth of the node's memory. */
   memoryReserve: number | undefined;
+  /** `--help` / `-h` was given: print {@link USAGE} and do not start. */
+  help?: true;
 }
 
-export const USAGE =
-  'usage: memcached [--port N] [--memory-limit SIZE] [--max-item-size SIZE] [--memory-reserve SIZE]   (SIZE like 64MiB, 512KiB, 1048576)';
+export const USAGE = [
+  'usage: memcached [--port N] [--memory-limit SIZE] [--max-item-size SIZE] [--memory-reserve SIZE]',
+  '  -p, --port N              TCP port (default 11211; 0 = ephemeral)',
+  '  -m, --memory-limit SIZE   item memory; a bare number is megabytes (MiB), as in memcached (default 64)',
+  '  -I, --max-item-size SIZE  largest item; a bare number is bytes, k/m suffixes as in memcached (default 1m)',
+  '      --memory-reserve SIZE free memory a native node keeps (default: an eighth of it)',
+  '  SIZE with a unit: 512KiB, 64MiB, 1GiB, 4096B',
+].join('\n');
 
 const OPTIONS = {
   port: { type: 'string', short: 'p' },
   'memory-limit': { type: 'string', short: 'm' },
   'max-item-size': { type: 'string', short: 'I' },
   'memory-reserve': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
+
+const BARE = /^\s*(\d+)\s*$/;
+const MEMCACHED_SUFFIX = /^\s*(\d+)\s*([kKmM])\s*$/;
+
+/**
+ * memcached's own readings, so its command lines mean the same here: `-m 64` is 64 megabytes
+ * (memcached: item memory in megabytes), `-I 512k` / `-I 1m` are KiB / MiB and a bare `-I` is bytes
+ * (memcached.c's -I parser). Anything else is the config grammar.
+ */
+function memcachedSize(flag: string, text: string): number | undefined {
+  const bare = BARE.exec(text);
+  if (flag === 'memory-limit' && bare !== null) {
+    const bytes = Number(bare[1]) * 1024 * 1024;
+    return Number.isSafeInteger(bytes) ? bytes : undefined;
+  }
+  const suffixed = flag === 'max-item-size' ? MEMCACHED_SUFFIX.exec(text) : null;
+  if (suffixed !== null) {
+    const bytes = Number(suffixed[1]) * (/[kK]/.test(suffixed[2]!) ? 1024 : 1024 * 1024);
+    return Number.isSafeInteger(bytes) ? bytes : undefined;
+  }
+  return parseByteSize(text);
+}
 
 /** A size flag's value in bytes; throws naming the flag and the text. */
 function sizeFlag(flag: string, text: string): number {
-  const bytes = parseByteSize(text);
+  const bytes = memcachedSize(flag, text);
   if (bytes === undefined) throw new Error(`--${flag}: "${text}" is not a size (${BYTE_SIZE_HINT})\n${USAGE}`);
   if (bytes === 0) throw new Error(`--${flag}: "${text}" must be a positive size`);
   return bytes;
@@ -35,7 +66,7 @@ function sizeFlag(flag: string, text: string): number {
 
 /** Parses the app's arguments (`--port N`, `--memory-limit SIZE`, `--max-item-size SIZE`, `--memory-reserve SIZE`). */
 export function parseMemcachedArgs(args: readonly string[]): MemcachedArgs {
-  let values: { [K in keyof typeof OPTIONS]?: string };
+  let values: { [K in Exclude<keyof typeof OPTIONS, 'help'>]?: string } & { help?: boolean };
   try {
     ({ values } = parseArgs({ args: [...args], options: OPTIONS, strict: true, allowPositionals: false }));
   } catch (error) {
@@ -44,6 +75,7 @@ export function parseMemcachedArgs(args: readonly string[]): MemcachedArgs {
     throw new Error(`${(error as Error).message}\n${USAGE}`);
   }
   const result: MemcachedArgs = { port: DEFAULT_PORT, memoryLimit: DEFAULT_MEMORY_LIMIT, maxItemSize: DEFAULT_MAX_ITEM_SIZE, memoryReserve: undefined };
+  if (values.help === true) return { ...result, help: true };
   if (values.port !== undefined) {
     const text = values.port;
     if (!/^\d+$/.test(text) || Number(text) > 65535) throw new Error(`--port: "${text}" is not a port number (0-65535)`);

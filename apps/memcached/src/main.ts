@@ -6,12 +6,16 @@
 import { EbbRef } from '@ebbrt/core-translation';
 import { SystemEbbIds, type MemoryAllocator, type NetworkManager } from '@ebbrt/interfaces';
 import type { AppContext } from '@ebbrt/runtime';
-import { parseMemcachedArgs } from './args.js';
+import { parseMemcachedArgs, USAGE } from './args.js';
 import { startMemcached } from './server/server.js';
 import type { MemoryPressureProbe } from './server/options.js';
 
 export default async function main(ctx: AppContext): Promise<void> {
   const args = parseMemcachedArgs(ctx.args);
+  if (args.help === true) {
+    for (const line of USAGE.split('\n')) ctx.log(line);
+    return;
+  }
   const nm = new EbbRef<NetworkManager>(SystemEbbIds.NetworkManager).deref();
   const server = await startMemcached(nm, {
     port: args.port,

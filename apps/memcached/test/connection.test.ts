@@ -1,7 +1,7 @@
 import { IOBuf, OutOfMemoryError, parseByteSize } from '@ebbrt/interfaces';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MemcachedService, parseMemcachedArgs } from '../src/index.js';
+import { MemcachedService, USAGE, parseMemcachedArgs } from '../src/index.js';
 import { fakeClock, FakeClient } from './helpers.js';
 
 describe('connection state machine', () => {
@@ -72,6 +72,27 @@ describe('arguments', () => {
     expect(parseMemcachedArgs([])).toEqual({ port: 11211, memoryLimit: 64 * 1024 * 1024, maxItemSize: 1024 * 1024, memoryReserve: undefined });
     expect(parseMemcachedArgs(['--port', '0', '--memory-limit', '8MiB', '--max-item-size=512KiB'])).toEqual({ port: 0, memoryLimit: 8 << 20, maxItemSize: 512 << 10, memoryReserve: undefined });
     expect(parseMemcachedArgs(['-p', '1', '-m', '2MiB', '-I', '4096', '--memory-reserve', '1GiB'])).toEqual({ port: 1, memoryLimit: 2 << 20, maxItemSize: 4096, memoryReserve: 1 << 30 });
+  });
+
+  it("reads memcached's own command lines as memcached does: bare -m is megabytes, -I takes bytes or k/m", () => {
+    // The line the reference tests start real memcached 1.6 with.
+    expect(parseMemcachedArgs(['-m', '64', '-I', '1m'])).toMatchObject({ memoryLimit: 64 << 20, maxItemSize: 1 << 20 });
+    expect(parseMemcachedArgs(['--memory-limit', '2', '--max-item-size=512k'])).toMatchObject({ memoryLimit: 2 << 20, maxItemSize: 512 << 10 });
+    expect(parseMemcachedArgs(['--memory-limit=1024', '-I', '2M'])).toMatchObject({ memoryLimit: 1 << 30, maxItemSize: 2 << 20 });
+    expect(parseMemcachedArgs(['-m', '64', '-I', '1048576', '-I', '8K'])).toMatchObject({ maxItemSize: 8 << 10 });
+    expect(parseMemcachedArgs(['-m', '1048576B'])).toMatchObject({ memoryLimit: 1 << 20 }); // a unit keeps its meaning
+    expect(() => parseMemcachedArgs(['-m', '1', '-I', '2m'])).toThrow(/must not exceed/);
+    expect(() => parseMemcachedArgs(['-m', '0'])).toThrow(/^--memory-limit: "0" must be a positive size/);
+    expect(() => parseMemcachedArgs(['-m', '64m'])).toThrow(/^--memory-limit: "64m" is not a size/); // memcached's -m has no suffix
+    expect(() => parseMemcachedArgs(['-m', '99999999999999'])).toThrow(/is not a size/);
+  });
+
+  it('--help asks for the usage, which says what a bare number means', () => {
+    expect(parseMemcachedArgs(['--help']).help).toBe(true);
+    expect(parseMemcachedArgs(['-h']).help).toBe(true);
+    expect(parseMemcachedArgs([]).help).toBeUndefined();
+    expect(USAGE).toMatch(/-m, --memory-limit.*bare number is megabytes/);
+    expect(USAGE).toMatch(/-I, --max-item-size.*bare number is bytes/);
     expect(() => parseMemcachedArgs(['--memory-limit', '1MiB', '--max-item-size', '2MiB'])).toThrow(/must not exceed/);
   });
 
@@ -95,8 +116,11 @@ describe('arguments', () => {
         } catch (error) {
           parsed = error as Error;
         }
-        if (shared === undefined || shared === 0) expect(parsed).toBeInstanceOf(Error);
-        else expect(parsed).toBe(shared);
+        // A bare number is memcached's megabytes; with a unit, exactly the config grammar.
+        const bare = /^\s*(\d+)\s*$/.exec(text);
+        const expected = bare !== null ? Number(bare[1]) * 1024 * 1024 : shared;
+        if (expected === undefined || expected === 0) expect(parsed).toBeInstanceOf(Error);
+        else expect(parsed).toBe(expected);
       }),
     );
     expect(parseByteSize('64MiB')).toBe(64 << 20);

@@ -10,7 +10,8 @@ const SPACE_SIZE = 1 << EbbIdRanges.spaceShift;
  * nodes with different spaces never collide.
  */
 export class EbbAllocator {
-  private readonly localUsed = new Uint8Array(LOCAL_COUNT);
+  /** One bit per local id (a byte each was 32 KiB per node: most of an idle node's boot). */
+  private readonly localUsed = new Uint32Array((LOCAL_COUNT + 31) >>> 5);
   /** No local id below firstLocal + lowestMaybeFree is free. */
   private lowestMaybeFree = 0;
   private space: number | undefined;
@@ -23,8 +24,8 @@ export class EbbAllocator {
 
   allocateLocal(): EbbId {
     for (let i = this.lowestMaybeFree; i < LOCAL_COUNT; i++) {
-      if (this.localUsed[i] === 0) {
-        this.localUsed[i] = 1;
+      if ((this.localUsed[i >>> 5]! & (1 << (i & 31))) === 0) {
+        this.localUsed[i >>> 5]! |= 1 << (i & 31);
         this.lowestMaybeFree = i + 1;
         return EbbIdRanges.firstLocal + i;
       }
@@ -40,8 +41,10 @@ export class EbbAllocator {
     if (!Number.isInteger(i) || i < 0 || i >= LOCAL_COUNT) {
       throw new IdSpaceError(`freeLocal(0x${id.toString(16)}): not a local id`);
     }
-    if (this.localUsed[i] === 0) throw new IdSpaceError(`freeLocal(0x${id.toString(16)}): id is not allocated`);
-    this.localUsed[i] = 0;
+    if ((this.localUsed[i >>> 5]! & (1 << (i & 31))) === 0) {
+      throw new IdSpaceError(`freeLocal(0x${id.toString(16)}): id is not allocated`);
+    }
+    this.localUsed[i >>> 5]! &= ~(1 << (i & 31));
     if (i < this.lowestMaybeFree) this.lowestMaybeFree = i;
   }
 

@@ -4,7 +4,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { FileSystemError, type FileStat } from '@ebbrt/interfaces';
 import type { Op } from './protocol.js';
 
-const DESCRIPTIONS: Record<string, string> = {
+const DESCRIPTIONS: Readonly<Record<string, string>> = {
   ENOENT: 'no such file or directory',
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',

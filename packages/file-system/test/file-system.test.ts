@@ -2,7 +2,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpu, EbbRef, NodeContext } from '@ebbrt/core-translation';
-import { manifest as eventManagerManifest } from '@ebbrt/event-manager';
 import { manifest as timerManifest } from '@ebbrt/event-manager/timer';
 import {
   FileSystemError,
@@ -11,7 +10,6 @@ import {
   SystemEbbIds,
   validateManifest,
   type EbbRoot,
-  type EventManagerRoot,
   type FileSystem,
   type Messenger,
   type Timer,
@@ -19,6 +17,7 @@ import {
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hostedCluster, type Cluster } from '@ebbrt/testkit/cluster';
+import { hostedNode } from '@ebbrt/testkit/hosted';
 import { REQUEST, encodeRequest, manifest, type FileSystemRoot } from '../src/index.js';
 
 const fsRef = new EbbRef<FileSystem>(SystemEbbIds.FileSystem);
@@ -49,26 +48,10 @@ afterEach(async () => {
 
 /** A hosted front-end (id 0, 2 cores) with an Event Manager, a Timer and the FileSystem: no Messenger. */
 function frontEnd(options: Record<string, unknown> = {}) {
-  const node = new NodeContext({ id: 0, numCores: 2, target: 'hosted' });
-  const log = (): void => undefined;
-  const em = eventManagerManifest.create({ id: SystemEbbIds.EventManager, node, target: 'hosted', log }, eventManagerManifest.options!.parse({})) as EventManagerRoot;
-  node.install(SystemEbbIds.EventManager, em);
-  node.install(SystemEbbIds.Timer, timerManifest.create({ id: SystemEbbIds.Timer, node, target: 'hosted', log }, {}) as EbbRoot<Timer>);
+  const { node, log, on, dispose } = hostedNode();
   const fsRoot = manifest.create({ id: SystemEbbIds.FileSystem, node, target: 'hosted', log }, manifest.options!.parse({ root, ...options })) as FileSystemRoot;
   node.install(SystemEbbIds.FileSystem, fsRoot);
-  disposers.push(() => em.shutdown());
-  const on = <T>(core: number, fn: () => Promise<T> | T) =>
-    new Promise<T>((resolve, reject) =>
-      em.post(core, async () => {
-        try {
-          const v = await fn();
-          if (cpu.current?.index !== core) throw new Error(`resumed on core ${cpu.current?.index}, not ${core}`);
-          resolve(v);
-        } catch (e) {
-          reject(e);
-        }
-      }),
-    );
+  disposers.push(dispose);
   const error = (core: number, fn: () => Promise<unknown>) => on(core, () => fn().then(() => undefined, (e: unknown) => e)) as Promise<FileSystemError | undefined>;
   return { node, fsRoot, on, error };
 }

@@ -1,16 +1,11 @@
-import { cpu, EbbRef, MulticoreRoot, NodeContext, staticEbbId } from '@ebbrt/core-translation';
-import { manifest as eventManagerManifest } from '@ebbrt/event-manager';
-import { manifest as timerManifest } from '@ebbrt/event-manager/timer';
+import { EbbRef, MulticoreRoot, NodeContext, staticEbbId } from '@ebbrt/core-translation';
 import {
   IOBuf,
   NodeUnavailableError,
   SystemEbbIds,
   validateManifest,
-  type EbbRoot,
-  type EventManagerRoot,
   type GlobalIdMap,
   type Messenger,
-  type Timer,
 } from '@ebbrt/interfaces';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -25,6 +20,7 @@ import {
   serveGlobalIdMap,
   type GlobalIdMapRoot,
 } from '../src/index.js';
+import { hostedNode } from '@ebbrt/testkit/hosted';
 import { mapCluster, mapRef, type MapCluster } from './setup.js';
 
 const messengerRef = new EbbRef<Messenger>(SystemEbbIds.Messenger);
@@ -41,26 +37,10 @@ async function make(kind: 'native' | 'hosted', opts: Parameters<typeof mapCluste
 
 /** One hosted node (the front-end, id 0) with an Event Manager, a Timer and the map: no Messenger at all. */
 function frontEnd(cores = 2, options: Record<string, unknown> = {}) {
-  const node = new NodeContext({ id: 0, numCores: cores, target: 'hosted', idSpace: 1 });
-  const log = (): void => undefined;
-  const em = eventManagerManifest.create({ id: SystemEbbIds.EventManager, node, target: 'hosted', log }, eventManagerManifest.options!.parse({})) as EventManagerRoot;
-  node.install(SystemEbbIds.EventManager, em);
-  node.install(SystemEbbIds.Timer, timerManifest.create({ id: SystemEbbIds.Timer, node, target: 'hosted', log }, {}) as EbbRoot<Timer>);
+  const { node, log, on, dispose } = hostedNode({ cores, idSpace: 1 });
   const root = manifest.create({ id: SystemEbbIds.GlobalIdMap, node, target: 'hosted', log }, manifest.options!.parse(options)) as GlobalIdMapRoot;
   node.install(SystemEbbIds.GlobalIdMap, root);
-  const on = <T>(core: number, fn: () => Promise<T> | T) =>
-    new Promise<T>((resolve, reject) =>
-      em.post(core, async () => {
-        try {
-          const v = await fn();
-          if (cpu.current?.index !== core) throw new Error(`resumed on core ${cpu.current?.index}, not ${core}`);
-          resolve(v);
-        } catch (e) {
-          reject(e);
-        }
-      }),
-    );
-  disposers.push(() => em.shutdown());
+  disposers.push(dispose);
   return { node, root, on };
 }
 const disposers: (() => void)[] = [];

@@ -14,7 +14,8 @@ interface DomMessageChannel {
 }
 
 
-function channelQueue(Channel: new () => DomMessageChannel): (fn: Macrotask) => void {
+/** @internal The browser mechanism, exported for its test (Node has MessageChannel too). */
+export function channelQueue(Channel: new () => DomMessageChannel): (fn: Macrotask) => void {
   // FIFO of tasks: one message per task, so each runs in its own macrotask.
   const pending: (Macrotask | undefined)[] = [];
   let head = 0;

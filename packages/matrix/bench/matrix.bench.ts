@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchReport, BenchResult } from '@ebbrt/bench-kit';
 import { runApp, type AppContext } from '@ebbrt/runtime';
 import { Matrix } from 'ml-matrix';
-import { gemmAccumulate, MatrixSpace, packed, randomAt } from '../src/index.js';
+import { gemmAccumulate, MatrixSpace, packed, randomAt, type Placement } from '../src/index.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..', '..');
@@ -122,6 +122,71 @@ async function ebb(nodes: number, pool: boolean): Promise<EbbRun> {
   }
 }
 
+/**
+ * What one node -> node tile move costs: a placement that puts the source matrix on two nodes
+ * and every transpose of it on two others, so every tile moves. Tile nodes run the package's
+ * image with a wall clock; each job's window runs from its `expect` arriving to its result being
+ * stored: the 2 MiB tile's trip from the other node process (the transpose itself is ~1 ms). The
+ * first transpose opens the node -> node connections (cold); the later ones reuse them (warm).
+ */
+async function moveCost(): Promise<{ coldMs: number; warmMs: number; samples: number }> {
+  const tmp = join(HERE, '.tmp');
+  mkdirSync(tmp, { recursive: true });
+  const dir = mkdtempSync(join(tmp, 'app-'));
+  const image = fileURLToPath(new URL('../src/node-image.ts', import.meta.url));
+  let result: { coldMs: number; warmMs: number; samples: number } | undefined;
+  let failure: unknown;
+  try {
+    writeFileSync(
+      join(dir, 'ebbrt.config.json'),
+      JSON.stringify({
+        entry: { frontend: './frontend.mjs' },
+        clock: 'realtime',
+        backend: { nodes: 0, platform: 'process', machine: { cores: 1, memory: '64MiB' } },
+        network: {},
+      }),
+    );
+    writeFileSync(join(dir, 'frontend.mjs'), `export function main(ctx) { return globalThis[Symbol.for('ebbrt.matrix.bench.main')](ctx); }\n`);
+    writeFileSync(
+      join(dir, 'timed-image.mjs'),
+      `import { installTileNode } from ${JSON.stringify(image)};\nexport function main(ctx) { installTileNode(ctx.node, { clock: () => performance.timeOrigin + performance.now() }); }\n`,
+    );
+    (globalThis as WithHook)[HOOK] = async (ctx) => {
+      try {
+        // Matrix #1 (the source) on nodes "s0", "s1"; every other matrix on "d0", "d1".
+        const placement: Placement = { name: 'bench-split', slot: (m, t, i, j) => `${m === 1 ? 's' : 'd'}${t.key(i, j) % 2}`, newNodes: (tiles, held) => Math.max(0, Math.min(tiles, 4) - held) };
+        const space = new MatrixSpace({ tileSize: TILE, placement, post: ctx.post, image: './timed-image.mjs', nodeShape: { cores: 1, memoryBytes: 64 << 20 } });
+        const x = await space.random(TILE, 2 * TILE, 1);
+        const keep = await space.random(1, 2 * TILE, 0); // holds both "d" nodes so the destinations stay up between transposes
+        const cold: number[] = [];
+        const warm: number[] = [];
+        for (let i = 0; i < 6; i++) {
+          const t = await x.transpose();
+          for (const n of t.nodes()) {
+            const w = await space.jobWindows(n);
+            const [s, e] = w[w.length - 1]!;
+            (i === 0 ? cold : warm).push(e - s);
+          }
+          await t.free();
+        }
+        await keep.free();
+        await space.close();
+        result = { coldMs: median(cold), warmMs: median(warm), samples: warm.length };
+      } catch (error) {
+        failure = error;
+      }
+    };
+    const lines: string[] = [];
+    await runApp(dir, { output: (l) => lines.push(l), resolveFrom: [ROOT], signal: AbortSignal.timeout(300_000) });
+    if (failure !== undefined) throw failure;
+    if (result === undefined) throw new Error(`matrix move bench failed:\n${lines.join('\n')}`);
+    return result;
+  } finally {
+    delete (globalThis as WithHook)[HOOK];
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export default async function run(): Promise<BenchReport> {
   const results: BenchResult[] = [];
   // ml-matrix in this process, on the same inputs.
@@ -179,6 +244,12 @@ export default async function run(): Promise<BenchReport> {
     { name: `Messenger: read one ${tileMiB} MiB tile, node process -> front-end`, medianNs: p.readTileMs * 1e6, MBps: tileMiB / (p.readTileMs / 1000) },
     { name: `Messenger: write one ${tileMiB} MiB tile, front-end -> node process`, medianNs: p.writeTileMs * 1e6, MBps: tileMiB / (p.writeTileMs / 1000) },
   );
+  const move = await moveCost();
+  results.push(
+    { name: `Messenger: move one ${tileMiB} MiB tile node process -> node process, warm connection (${move.samples} moves)`, medianNs: move.warmMs * 1e6, MBps: tileMiB / (move.warmMs / 1000) },
+    { name: `Messenger: move one ${tileMiB} MiB tile node process -> node process, first contact`, medianNs: move.coldMs * 1e6, MBps: tileMiB / (move.coldMs / 1000) },
+  );
+  ratios['node -> node tile move (warm) vs front-end -> node tile write'] = move.warmMs / p.writeTileMs;
   ratios['multiply 2 nodes vs 1 node (x faster)'] = runs[0]!.multiplyMs / p.multiplyMs;
   ratios['multiply 4 nodes vs 1 node (x faster)'] = runs[0]!.multiplyMs / runs[2]!.multiplyMs;
   const exact = runs.every((r) => r.sum === runs[0]!.sum);

@@ -12,7 +12,7 @@ export const PAGE_SIZE = 1 << PAGE_SHIFT;
 /** Largest slab-backed object: 8 MiB. Larger requests go straight to the page allocator. */
 export const MAX_SLAB_OBJECT = 8 << 20;
 
-const SMALL = [8, 16, 32, 64, 96, 128, 192, 256, 512];
+const SMALL: readonly number[] = [8, 16, 32, 64, 96, 128, 192, 256, 512];
 
 /** Every class size in ascending order. */
 export const CLASS_SIZES: readonly number[] = (() => {

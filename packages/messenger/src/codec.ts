@@ -93,7 +93,7 @@ type FieldValue<F extends FieldType> = F extends 'u64'
         : number;
 export type StructOf<S extends Record<string, FieldType>> = { [K in keyof S]: FieldValue<S[K]> };
 
-const FIXED: Partial<Record<FieldType, number>> = { u8: 1, u16: 2, u32: 4, i32: 4, f64: 8, u64: 8, bool: 1 };
+const FIXED: Readonly<Partial<Record<FieldType, number>>> = { u8: 1, u16: 2, u32: 4, i32: 4, f64: 8, u64: 8, bool: 1 };
 
 /**
  * A fixed-layout binary codec: fields in declaration order, big-endian; `string` and `bytes`

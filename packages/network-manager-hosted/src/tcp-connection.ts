@@ -228,6 +228,9 @@ export class HostedTcpConnection implements TcpConnection {
   pauseReceive(): void {
     if (this.appPaused) return;
     this.appPaused = true;
+    // `paused` too: the socket is resumed by whichever of resumeReceive and deliverInbox empties
+    // the inbox last (with data left in it, resumeReceive only posts the drain).
+    this.paused = true;
     this.socket.pause();
   }
 

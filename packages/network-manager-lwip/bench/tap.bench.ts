@@ -1,6 +1,9 @@
 /**
+ * (Over 500 lines on purpose: every case shares one namespace/TAP/socat/veth setup and one teardown,
+ * and the point is that they run side by side in the same run; split, the ratios would compare runs.)
+ *
  * The Linux kernel's TCP/IP stack against our stack on a simulated node, through a real TAP
- * device (test/linux-netns.ts: namespace 10.0.3.1 ⇄ TAP ⇄ socat ⇄ UDP ⇄ UdpTapBridge ⇄ node
+ * device (`@ebbrt/testkit/linux-netns`: namespace 10.0.3.1 ⇄ TAP ⇄ socat ⇄ UDP ⇄ UdpTapBridge ⇄ node
  * 10.0.3.2), side by side with the same measurements kernel to kernel across a veth pair
  * between two namespaces (10.0.4.1 ⇄ 10.0.4.2), in one run:
  *

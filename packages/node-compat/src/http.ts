@@ -5,6 +5,7 @@ import type { NodeClock } from './clock.js';
 import type { NodeNet } from './net/net.js';
 import type { Socket } from './net/socket.js';
 import { UnsupportedApiError } from './host.js';
+import { guardedEmit, type AppFaults } from './process/uncaught.js';
 
 type Listener = (req: realHttp.IncomingMessage, res: realHttp.ServerResponse) => void;
 
@@ -23,6 +24,9 @@ export class NodeHttp {
   readonly globalAgent: realHttp.Agent;
   private readonly Agent: typeof realHttp.Agent;
   private readonly Response: typeof realHttp.ServerResponse;
+  private readonly Request: typeof realHttp.IncomingMessage;
+  /** Where a throwing request/response listener goes (set by the runtime). */
+  faults: AppFaults | undefined;
 
   constructor(
     private readonly net: NodeNet,
@@ -43,12 +47,24 @@ export class NodeHttp {
     this.Agent = Agent as unknown as typeof realHttp.Agent;
     this.globalAgent = new Agent({ keepAlive: true });
     const RealDate = Date;
+    const guard = (): AppFaults | undefined => this.faults;
+    // Requests and responses emit from host ticks ('end', 'finish', 'close'): a throwing
+    // listener there is the app's uncaught exception too.
+    class NodeIncomingMessage extends realHttp.IncomingMessage {
+      override emit(event: string | symbol, ...args: unknown[]): boolean {
+        return guardedEmit(guard(), () => super.emit(event, ...args));
+      }
+    }
+    this.Request = NodeIncomingMessage;
     class NodeServerResponse extends realHttp.ServerResponse {
       constructor(req: realHttp.IncomingMessage, ...rest: unknown[]) {
         // @ts-expect-error Node 20 passes response options as a second argument the types omit
         super(req, ...rest);
         this.sendDate = false;
         this.setHeader('Date', new RealDate(clock.nowMs()).toUTCString());
+      }
+      override emit(event: string | symbol, ...args: unknown[]): boolean {
+        return guardedEmit(guard(), () => super.emit(event, ...args));
       }
     }
     this.Response = NodeServerResponse as unknown as typeof realHttp.ServerResponse;
@@ -60,7 +76,7 @@ export class NodeHttp {
       options = {};
     }
     const server = realHttp.createServer(
-      { ...(options ?? {}), ServerResponse: this.Response, connectionsCheckingInterval: NEVER_MS } as realHttp.ServerOptions,
+      { ...(options ?? {}), ServerResponse: this.Response, IncomingMessage: this.Request, connectionsCheckingInterval: NEVER_MS } as realHttp.ServerOptions,
       listener,
     );
     const ours = this.net.createServer({ allowHalfOpen: true });

@@ -11,6 +11,7 @@ import { NodeEbbs, UnsupportedApiError, type NodeAppHost } from './host.js';
 import { NodeHttp } from './http.js';
 import { NodeNet } from './net/net.js';
 import { NodeProcess } from './process/process.js';
+import { AppFaults } from './process/uncaught.js';
 import { NodeRandom } from './random.js';
 import { NodeTimers } from './timers.js';
 import { CjsLoader, type AppGlobals } from './modules/cjs.js';
@@ -49,6 +50,8 @@ export class NodeRuntime {
   readonly http: NodeHttp;
   readonly files: NodeFiles;
   readonly loader: CjsLoader;
+  /** Node's uncaught-exception path for this app (its listeners, else the app alone dies). */
+  readonly faults: AppFaults;
   readonly globals: AppGlobals;
   private readonly builtins = new Map<string, unknown>();
   /** Settles when the entry module has been evaluated (at once for CommonJS). */
@@ -70,6 +73,11 @@ export class NodeRuntime {
     this.net = new NodeNet(this.ebbs, this.timers, this.dns, (line) => host.log(line));
     this.http = new NodeHttp(this.net, this.clock);
     this.files = new NodeFiles(this.ebbs, options.cwd, this.DateCtor);
+    this.faults = new AppFaults(this.process, (line) => host.log(line), host.node.id, () => {
+      this.timers.clearAll();
+      this.net.closeAll();
+    });
+    this.process.faults = this.net.faults = this.timers.faults = this.http.faults = this.faults;
     this.globals = this.makeGlobals();
     this.loader = new CjsLoader((name) => this.builtin(name), this.globals);
   }

@@ -1,5 +1,6 @@
 import type { TimerHandle } from '@ebbrt/interfaces';
 import type { NodeEbbs } from './host.js';
+import type { AppFaults } from './process/uncaught.js';
 
 /** Node's clamp: a delay outside [1, 2^31 - 1] ms becomes 1 ms. */
 const MAX_DELAY_MS = 2 ** 31 - 1;
@@ -36,7 +37,9 @@ export class Timeout {
 
   private fire(): void {
     if (!this.repeat) this.timers.live.delete(this.id);
-    this.callback(...this.args);
+    const faults = this.timers.faults;
+    if (faults === undefined) this.callback(...this.args);
+    else faults.run(this.callback, this.args);
   }
 
   hasRef(): boolean {
@@ -95,6 +98,13 @@ export class Immediate {
 export class NodeTimers {
   nextId = 1;
   readonly live = new Map<number, Timeout>();
+  /** Where a throwing timer callback goes (set by the runtime). */
+  faults: AppFaults | undefined;
+
+  /** The app died: no timer of it fires any more. */
+  clearAll(): void {
+    for (const t of [...this.live.values()]) t.close();
+  }
 
   constructor(readonly ebbs: NodeEbbs) {}
 
@@ -120,7 +130,9 @@ export class NodeTimers {
     const immediate = new Immediate();
     this.ebbs.events.deref().spawn(
       () => {
-        if (!immediate.cancelled) callback(...args);
+        if (immediate.cancelled) return;
+        if (this.faults === undefined) callback(...args);
+        else this.faults.run(callback, args);
       },
       { async: true },
     );

@@ -58,6 +58,9 @@ export class SlurmPlatform implements ManagedPlatform {
 
   async boot(shape: NodeShape): Promise<SlurmNode> {
     const id = this.nextId++;
+    // The allocator refills its pool right as it hands a node out; spawning sbatch is a
+    // synchronous fork, so it waits for the next macrotask rather than delay that hand-out.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const control = await this.controlPort().then(() => this.control!);
     const port = await control.listening;
     const token = randomUUID();

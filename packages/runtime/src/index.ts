@@ -18,3 +18,4 @@ export { SeedRunner, type SeedJob, type SeedResult, type FaultChoice } from './s
 export { search, shrink, type SearchOptions, type SearchReport, type Failure } from './seed-runner/search.js';
 export { WorkerPool } from './seed-runner/pool.js';
 export { faultCatalogue, swarmFaults, withFaults } from './seed-runner/faults.js';
+export { startRunUi, RunSnapshots } from './cli/live-ui.js';

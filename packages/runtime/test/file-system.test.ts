@@ -74,7 +74,7 @@ export async function main(ctx) {
 }
 `;
 
-async function runCluster(seed: number): Promise<{ lines: string[]; files: Map<string, Buffer> }> {
+async function runCluster(seed: number): Promise<{ lines: string[]; files: Map<string, Buffer>; pattern(n: number, len: number): Uint8Array }> {
   const fsRoot = mkdtempSync(join(tmpdir(), 'ebbrt-fs-app-'));
   mkdirSync(join(fsRoot, 'in'));
   mkdirSync(join(fsRoot, 'out'));
@@ -109,7 +109,7 @@ async function runCluster(seed: number): Promise<{ lines: string[]; files: Map<s
       files.set(`${n}.bin`, readFileSync(join(fsRoot, 'out', `node-${n}.bin`)));
       files.set(`${n}.txt`, readFileSync(join(fsRoot, 'out', `node-${n}.txt`)));
     }
-    return { lines, files: Object.assign(files, { pattern: mod.pattern }) };
+    return { lines, files, pattern: mod.pattern };
   } finally {
     app.remove();
     rmSync(fsRoot, { recursive: true, force: true });
@@ -123,12 +123,11 @@ describe('FileSystem: 4 back-ends offload to the front-end over lossy links', ()
     async () => {
       const all = seeds(3);
       const results = await Promise.all(all.map((seed) => runCluster(seed).then((r) => ({ seed, ...r }))));
-      for (const { seed, lines, files } of results) {
+      for (const { seed, lines, files, pattern } of results) {
         const why = `seed ${seed}:\n${lines.join('\n')}`;
         expect(lines.filter((l) => l.includes('error node')), why).toEqual([]);
         const rs = lines.filter((l) => l.includes('] result ')).map((l) => JSON.parse(l.slice(l.indexOf('result ') + 7)) as Record<string, unknown>);
         expect(rs, why).toHaveLength(4);
-        const pattern = (files as unknown as { pattern(n: number, len: number): Uint8Array }).pattern;
         for (const r of rs) {
           const n = r.node as number;
           expect(r.text, why).toBe(`hello from node ${n} ✓\nsecond line\n`);

@@ -48,26 +48,45 @@ export interface NetFixtureOptions {
   options?: Record<string, unknown>;
   /** Record the simulation's Chrome trace (`sim.trace`). Default false. */
   trace?: boolean;
+  /** Node i's address and prefix. Default `10.0.0.<i+1>/24` (so at most 254 nodes). */
+  address?: (i: number) => string;
+}
+
+/** A native node without a NIC: EventManager, Timer and SLQB. */
+export interface BareNode {
+  machine: Machine;
+  node: NodeContext;
+  em: EventManagerRoot;
+  logs: string[];
+}
+
+/** Boots node `i` (id i+1) of `sim` up to its allocator: what every fixture node has. */
+export function bareNode(sim: Simulation, i: number, cores: number, memoryBytes: number): BareNode {
+  const machine = sim.createMachine({ name: `n${i}`, cores, memoryBytes });
+  const node = new NodeContext({ id: i + 1, numCores: cores, target: 'native', idSpace: 2 });
+  const logs: string[] = [];
+  const log = (line: string) => logs.push(line);
+  const ctx = (id: number) => ({ id, node, target: 'native' as const, machine, simulation: sim, log });
+  const em = emManifest.create(ctx(SystemEbbIds.EventManager), eventManagerOptionsSchema.parse({})) as EventManagerRoot;
+  node.install(SystemEbbIds.EventManager, em);
+  node.install(SystemEbbIds.Timer, timerManifest.create(ctx(SystemEbbIds.Timer), {}) as EbbRoot<Timer>);
+  node.install(SystemEbbIds.MemoryAllocator, slqbManifest.create(ctx(SystemEbbIds.MemoryAllocator), slqbOptionsSchema.parse({})) as EbbRoot<unknown>);
+  return { machine, node, em, logs };
 }
 
 export function netFixture(opts: NetFixtureOptions = {}): NetFixture {
   const { seed = 1, nodes: count = 2, cores = 2, memoryBytes = 32 * 1024 * 1024 } = opts;
+  const address = opts.address ?? ((i: number) => `10.0.0.${i + 1}/24`);
   const sim = new Simulation({ seed, trace: opts.trace ?? false });
   const fabric = new NetworkFabric(sim);
   const nodes: NetNode[] = [];
   for (let i = 0; i < count; i++) {
-    const machine = sim.createMachine({ name: `n${i}`, cores, memoryBytes });
-    const node = new NodeContext({ id: i + 1, numCores: cores, target: 'native', idSpace: 2 });
-    const logs: string[] = [];
+    const { machine, node, em, logs } = bareNode(sim, i, cores, memoryBytes);
     const log = (line: string) => logs.push(line);
     const ctx = (id: number) => ({ id, node, target: 'native' as const, machine, simulation: sim, log });
-    const em = emManifest.create(ctx(SystemEbbIds.EventManager), eventManagerOptionsSchema.parse({})) as EventManagerRoot;
-    node.install(SystemEbbIds.EventManager, em);
-    node.install(SystemEbbIds.Timer, timerManifest.create(ctx(SystemEbbIds.Timer), {}) as EbbRoot<Timer>);
-    node.install(SystemEbbIds.MemoryAllocator, slqbManifest.create(ctx(SystemEbbIds.MemoryAllocator), slqbOptionsSchema.parse({})) as EbbRoot<unknown>);
     const nm = manifest.create(
       ctx(SystemEbbIds.NetworkManager),
-      lwipOptionsSchema.parse({ address: `10.0.0.${i + 1}/24`, ...opts.options }),
+      lwipOptionsSchema.parse({ address: address(i), ...opts.options }),
     ) as LwipNetworkManagerRoot;
     node.install(SystemEbbIds.NetworkManager, nm);
     const link = fabric.connect(nm.driver.device, { name: `link${i}`, latencyNs: 10_000, ...opts.link });

@@ -10,6 +10,13 @@
 /** Anything that accepts frames: a NIC's receive side, a switch port's ingress, a link end. */
 export interface FramePort {
   receive(frame: Uint8Array): void;
+  /**
+   * True for a store-and-forward receiver that checks the Ethernet FCS (a switch port): a frame
+   * a link corrupted on its way here is discarded by that check and never forwarded. NICs and
+   * bridges leave it unset (virtio-net has no FCS: corruption on their link reaches the host's
+   * own checksums, which is what the corruption fault is there to exercise).
+   */
+  readonly checksFcs?: boolean;
 }
 
 /**

@@ -50,6 +50,14 @@ export interface LinkCounters {
   duplicated: number;
   reordered: number;
   corrupted: number;
+  /**
+   * Corrupted frames (duplicates included) discarded at the far end's FCS check (a switch port,
+   * `FramePort.checksFcs`) instead of delivered. Without it a frame crossing two corrupting hops
+   * could carry two flipped bytes, and two flips cancel in the 16-bit Internet checksum about
+   * once in a few hundred doubly corrupted frames: TCP accepted such a frame (see
+   * `fcs.test.ts`). Real Ethernet's CRC-32 stops that at the first hop.
+   */
+  fcsDropped: number;
 }
 
 export type LinkDirection = 'aToB' | 'bToA';
@@ -79,7 +87,7 @@ function validateProps(p: Partial<LinkProps>): void {
 /** One direction of a link: its properties, counters, PRNG stream and transmitter state. */
 class Lane implements FramePort {
   props: LinkProps;
-  readonly counters: LinkCounters = { sent: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, corrupted: 0 };
+  readonly counters: LinkCounters = { sent: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, corrupted: 0, fcsDropped: 0 };
   readonly captures: FrameCapture[] = [];
   private busyUntilNs = 0;
   /**
@@ -131,11 +139,13 @@ class Lane implements FramePort {
       return;
     }
     let f = frame;
+    let fcsBad = false;
     if (p.corrupt > 0 && f.length > 0 && this.prng.chance(p.corrupt)) {
       f = frame.slice();
       const i = this.prng.nextInt(f.length);
       f[i] ^= 1 + this.prng.nextInt(255);
       c.corrupted++;
+      fcsBad = this.to.checksFcs === true;
     }
     let arriveNs = departNs + p.latencyNs;
     if (p.reorder > 0 && this.prng.chance(p.reorder)) {
@@ -143,11 +153,15 @@ class Lane implements FramePort {
       c.reordered++;
     }
     const dup = p.duplicate > 0 && this.prng.chance(p.duplicate);
-    this.scheduleDelivery(arriveNs, f);
-    if (dup) {
-      c.duplicated++;
-      this.scheduleDelivery(arriveNs, f);
+    if (dup) c.duplicated++;
+    if (fcsBad) {
+      // Same draws as a delivered frame (the fault sequence of a seed does not shift), but the
+      // far end's FCS check discards the frame and its duplicate.
+      c.fcsDropped += dup ? 2 : 1;
+      return;
     }
+    this.scheduleDelivery(arriveNs, f);
+    if (dup) this.scheduleDelivery(arriveNs, f);
   }
 
   private scheduleDelivery(arriveNs: number, f: Uint8Array): void {
@@ -224,6 +238,7 @@ export class Link {
       duplicated: x.duplicated + y.duplicated,
       reordered: x.reordered + y.reordered,
       corrupted: x.corrupted + y.corrupted,
+      fcsDropped: x.fcsDropped + y.fcsDropped,
     };
   }
 

@@ -8,6 +8,8 @@ export class SwitchPort implements FramePort {
   private readonly sw: L2Switch;
   /** @internal */ _out: FramePort | null = null;
   /** @internal */ readonly _captures: FrameCapture[] = [];
+  /** A switch stores and forwards: it drops a frame whose FCS fails (IEEE 802.1Q 8.5), so link corruption ends here. */
+  readonly checksFcs = true;
 
   /** @internal use `L2Switch.addPort`. */
   constructor(sw: L2Switch, index: number) {

@@ -172,6 +172,7 @@ export function pcbInput(stack: TcpStack, pcb: TcpPcb, frame: IOBuf, seg: TcpSeg
         deliver(pcb, frame);
       }
       let gotFin = finHere;
+      const filledGap = pcb.ooo.size > 0;
       if (finHere) pcb.ooo.clear();
       else if (pcb.ooo.size > 0) {
         // Only with segments held out of order: the drain's closures are not free per segment.
@@ -180,6 +181,7 @@ export function pcbInput(stack: TcpStack, pcb: TcpPcb, frame: IOBuf, seg: TcpSeg
         });
       }
       if (gotFin) finInput(stack, pcb, now);
+      else if (filledGap) sendAck(stack, pcb);
       else ackData(stack, pcb);
     } else {
       stack.stats.outOfOrder++;

@@ -4,10 +4,14 @@ import type { NodeDns } from '../dns.js';
 import type { NodeTimers } from '../timers.js';
 import { Server, type ServerOptions } from './server.js';
 import { Socket, type SocketOptions } from './socket.js';
+import type { AppFaults } from '../process/uncaught.js';
 
 /** One app's `node:net`: its sockets and servers over the node's NetworkManager. */
 export class NodeNet {
   private readonly live = new Set<Socket>();
+  private readonly servers = new Set<Server>();
+  /** Where a throwing listener on a socket or server goes (set by the runtime). */
+  faults: AppFaults | undefined;
 
   constructor(
     readonly ebbs: NodeEbbs,
@@ -31,8 +35,23 @@ export class NodeNet {
   }
 
   createServer(options?: ServerOptions | ((s: Socket) => void), listener?: (s: Socket) => void): Server {
-    if (typeof options === 'function') return new Server(this, {}, options);
-    return new Server(this, options ?? {}, listener);
+    const server = typeof options === 'function' ? new Server(this, {}, options) : new Server(this, options ?? {}, listener);
+    this.servers.add(server);
+    return server;
+  }
+
+  /** The app died: its servers stop listening and its connections close, as a process exit would. */
+  closeAll(): void {
+    for (const server of this.servers) {
+      for (const socket of server.connections()) socket.destroy();
+      try {
+        server.close();
+      } catch {
+        // not listening
+      }
+    }
+    this.servers.clear();
+    for (const socket of [...this.live]) socket.destroy();
   }
 
   newSocket(options?: SocketOptions): Socket {

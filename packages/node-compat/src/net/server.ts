@@ -3,6 +3,7 @@ import type { TcpConnection, TcpHandler, TcpListener } from '@ebbrt/interfaces';
 import type { NodeNet } from './net.js';
 import { Socket } from './socket.js';
 import { systemError } from './errors.js';
+import { guardedEmit } from '../process/uncaught.js';
 
 export interface ServerOptions {
   allowHalfOpen?: boolean;
@@ -31,6 +32,11 @@ export class Server extends EventEmitter {
   ) {
     super();
     if (connectionListener !== undefined) this.on('connection', connectionListener);
+  }
+
+  /** A listener that throws is the app's uncaught exception, as on a socket. */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    return guardedEmit(this.net.faults, () => super.emit(event, ...args));
   }
 
   listen(...args: unknown[]): this {

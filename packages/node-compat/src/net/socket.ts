@@ -3,6 +3,7 @@ import { IOBuf, type TcpConnection, type TcpHandler } from '@ebbrt/interfaces';
 import type { NodeNet } from './net.js';
 import type { Timeout } from '../timers.js';
 import { abortCode, systemError } from './errors.js';
+import { guardedEmit } from '../process/uncaught.js';
 
 export interface SocketOptions {
   allowHalfOpen?: boolean;
@@ -15,8 +16,10 @@ type WriteCallback = (error?: Error | null) => void;
  * `http.Server`, `pipe`, `for await` and every library written for net sockets take it as one.
  * Received bytes are copied out of the stack's buffers (which are released at once) into Buffers;
  * written chunks go to `sendQueued` without a copy. A write's callback waits while the stack's send
- * window is full (back-pressure). `pause()` stops delivery to the app, not the peer: the bytes wait
- * in the stream, since the NetworkManager has no receive-window control.
+ * window is full (back-pressure). Receive back-pressure is Node's own: when `push()` returns false
+ * (the stream holds its highWaterMark, e.g. after `pause()`, a full `pipe` destination, or a
+ * 'readable' consumer that stopped reading) the connection's `pauseReceive()` holds further data
+ * in the stack, whose advertised window then closes; `_read()` (the consumer wants more) resumes it.
  */
 export class Socket extends Duplex {
   connection: TcpConnection | undefined;
@@ -28,6 +31,11 @@ export class Socket extends Duplex {
   private idle: Timeout | undefined;
   private idleMs = 0;
   private reset = false;
+  /** pauseReceive() is in force on the connection (the stream is at its highWaterMark). */
+  private receivePaused = false;
+  /** setNoDelay/setKeepAlive asked for before the connection exists (outbound connect). */
+  private noDelay: boolean | undefined;
+  private keepAlive: { enable: boolean; idleMs: number | undefined } | undefined;
   private localAddressValue = '0.0.0.0';
   timeout: number | undefined;
   server: unknown;
@@ -37,6 +45,11 @@ export class Socket extends Duplex {
     options: SocketOptions = {},
   ) {
     super({ allowHalfOpen: options.allowHalfOpen ?? false, decodeStrings: true, emitClose: true, autoDestroy: true });
+  }
+
+  /** A listener that throws is the app's uncaught exception (it may run from a host tick). */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    return guardedEmit(this.net.faults, () => super.emit(event, ...args));
   }
 
   /** Adopts an accepted connection (its callbacks run on the app's core from now on). */
@@ -69,13 +82,15 @@ export class Socket extends Duplex {
     if (this.destroyed || length === 0) return;
     this.bytesRead += length;
     this.touch();
-    this.push(buf);
+    if (!this.push(buf)) this.setReceivePaused(true);
   }
 
   private onConnected(connection: TcpConnection): void {
     this.connecting = false;
     this.connection = connection;
     this.localAddressValue = this.net.localAddress();
+    this.applyOptions(connection);
+    if (this.receivePaused) connection.pauseReceive();
     const queued = this.beforeConnect.splice(0);
     for (const w of queued) this.send(w.data, w.callback);
     this.touch();
@@ -102,7 +117,8 @@ export class Socket extends Duplex {
   // ------------------------------------------------------------ Duplex
 
   override _read(): void {
-    // Data is pushed as it arrives; nothing to ask for.
+    // Data is pushed as it arrives; this only ends a pause that a full buffer started.
+    if (this.receivePaused) this.setReceivePaused(false);
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: WriteCallback): void {
@@ -224,12 +240,21 @@ export class Socket extends Duplex {
     return this;
   }
 
-  /** The stack sends what it has at once (no Nagle delay to turn off); kept for the API. */
-  setNoDelay(_noDelay?: boolean): this {
+  /** TCP_NODELAY on the connection (Node's default argument is true); kept until connected. */
+  setNoDelay(noDelay = true): this {
+    this.noDelay = Boolean(noDelay);
+    if (this.connection !== undefined && !this.connecting) this.connection.setNoDelay(this.noDelay);
     return this;
   }
-  /** The NetworkManager has no keep-alive probes; accepted and recorded, as a no-op. */
-  setKeepAlive(_enable?: boolean, _initialDelay?: number): this {
+  /**
+   * Keepalive probes on the connection after `initialDelay` ms idle (0 or absent: the stack's
+   * default idle time, as Node leaves the OS default); kept until connected.
+   */
+  setKeepAlive(enable = false, initialDelay = 0): this {
+    const ms = Number(initialDelay);
+    const ka = { enable: Boolean(enable), idleMs: Number.isFinite(ms) && ms > 0 ? ms : undefined };
+    this.keepAlive = ka;
+    if (this.connection !== undefined && !this.connecting) this.connection.setKeepAlive(ka.enable, ka.idleMs);
     return this;
   }
   ref(): this {
@@ -299,6 +324,20 @@ export class Socket extends Duplex {
     // Back-pressure: with the window full, the write completes when it opens again.
     if (c.sendWindowRemaining() > 0) callback();
     else this.held.push(callback);
+  }
+
+  private applyOptions(c: TcpConnection): void {
+    if (this.noDelay !== undefined) c.setNoDelay(this.noDelay);
+    if (this.keepAlive !== undefined) c.setKeepAlive(this.keepAlive.enable, this.keepAlive.idleMs);
+  }
+
+  private setReceivePaused(paused: boolean): void {
+    this.receivePaused = paused;
+    const c = this.connection;
+    // While connecting, onConnected applies it; a destroyed socket's connection is gone.
+    if (c === undefined || this.connecting) return;
+    if (paused) c.pauseReceive();
+    else c.resumeReceive();
   }
 
   private releaseHeld(): void {

@@ -3,6 +3,7 @@ import { Console } from 'node:console';
 import { UnsupportedApiError, type NodeAppHost } from '../host.js';
 import type { NodeClock } from '../clock.js';
 import { ConsoleStream } from './stdio.js';
+import type { AppFaults } from './uncaught.js';
 
 export interface ProcessOptions {
   host: NodeAppHost;
@@ -25,7 +26,6 @@ const PASSED_THROUGH = [
   'config',
   'execArgv',
   'execPath',
-  'nextTick',
   'emitWarning',
   'memoryUsage',
   'cpuUsage',
@@ -59,6 +59,8 @@ export class NodeProcess extends EventEmitter {
   readonly hrtime: ReturnType<NodeClock['hrtime']>;
   readonly console: Console;
   private exited = false;
+  /** Where an exception from a nextTick callback goes (set by the runtime). */
+  faults: AppFaults | undefined;
 
   constructor(private readonly options: ProcessOptions) {
     super();
@@ -82,6 +84,16 @@ export class NodeProcess extends EventEmitter {
         },
       });
     }
+  }
+
+  /** The host's nextTick queue, but what the callback throws is this app's uncaught exception. */
+  nextTick(callback: (...args: unknown[]) => unknown, ...args: unknown[]): void {
+    if (typeof callback !== 'function') {
+      throw Object.assign(new TypeError(`The "callback" argument must be of type function. Received ${typeof callback}`), { code: 'ERR_INVALID_ARG_TYPE' });
+    }
+    const faults = this.faults;
+    if (faults === undefined) process.nextTick(callback, ...args);
+    else process.nextTick(() => faults.run(callback, args));
   }
 
   get stdin(): never {

@@ -41,8 +41,22 @@ export async function cli(argv: readonly string[]): Promise<number> {
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  let ui: Promise<{ close(): Promise<void> } | undefined> = Promise.resolve(undefined);
   try {
+    const uiPort = command.ui;
     const run = await runApp(command.appDir, {
+      ...(uiPort !== undefined
+        ? {
+            // Loaded only for --ui: a run without it pays nothing.
+            onStarted: (started) => {
+              ui = import('./live-ui.js').then(async ({ startRunUi }) => {
+                const server = await startRunUi(started, uiPort, command.clock ?? 'virtual', `ebbrt run ${command.appDir}`);
+                process.stdout.write(`ebbrt: live view at ${server.url}\n`);
+                return server;
+              });
+            },
+          }
+        : {}),
       ...(command.seed !== undefined ? { seed: command.seed } : {}),
       ...(command.clock !== undefined ? { clock: command.clock } : {}),
       trace: command.trace !== undefined,
@@ -59,6 +73,13 @@ export async function cli(argv: readonly string[]): Promise<number> {
         `${run.failures.length} failed events\n`,
     );
     if (command.stats) process.stdout.write(formatRunStats(run));
+    const server = await ui;
+    if (server !== undefined && process.stdout.isTTY === true && !abort.signal.aborted) {
+      // A virtual run is over in moments: keep its final state on the page until Ctrl-C.
+      process.stdout.write('ebbrt: the live view stays up with the final state; Ctrl-C to close\n');
+      await new Promise<void>((done) => abort.signal.addEventListener('abort', () => done(), { once: true }));
+    }
+    await server?.close();
     return run.exitCode;
   } catch (error) {
     const message = error instanceof EbbrtError ? error.message : ((error as Error).stack ?? String(error));

@@ -8,23 +8,33 @@ export interface RunCommand {
   trace: string | undefined;
   config: string | undefined;
   stats: boolean;
+  /** `--ui [port]`: serve the live dashboard on 127.0.0.1 (0 = any free port). */
+  ui: number | undefined;
 }
 
 export type Command = RunCommand | { command: 'help' };
 
-export const USAGE = `usage: ebbrt run [app-dir] [--config FILE] [--seed N] [--clock virtual|realtime] [--trace out.json] [--stats]
+export const USAGE = `usage: ebbrt run [app-dir] [--config FILE] [--seed N] [--clock virtual|realtime] [--trace out.json] [--stats] [--ui [port]]
 
   app-dir          directory holding ebbrt.config.{ts,mjs,js,json} (default: .)
   --config FILE    a config file other than ebbrt.config.*, relative to app-dir
   --seed N         simulation seed (default: config.seed, or $EBBRT_SEED)
   --clock KIND     virtual (discrete-event, deterministic) or realtime
   --trace FILE     write a Chrome trace (open in Perfetto or chrome://tracing)
-  --stats          print per-node event counts and memory allocator stats at the end`;
+  --stats          print per-node event counts and memory allocator stats at the end
+  --ui [port]      live dashboard on http://127.0.0.1:port/ (default port 0: any free one)`;
 
 /** Parses the CLI; errors name the bad flag or value. */
 export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Command {
+  // `--ui` takes an optional port: give parseArgs `--ui=N` (bare `--ui` = port 0).
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] !== '--ui') args.push(argv[i]!);
+    else if (/^\d+$/.test(argv[i + 1] ?? '')) args.push(`--ui=${argv[++i]}`);
+    else args.push('--ui=0');
+  }
   const { values, positionals } = parseArgs({
-    args: [...argv],
+    args,
     allowPositionals: true,
     options: {
       seed: { type: 'string' },
@@ -32,6 +42,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
       trace: { type: 'string' },
       config: { type: 'string' },
       stats: { type: 'boolean', default: false },
+      ui: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -51,5 +62,10 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
   if (clock !== undefined && clock !== 'virtual' && clock !== 'realtime') {
     throw new Error(`--clock must be virtual or realtime, got "${clock}"`);
   }
-  return { command: 'run', appDir, seed, clock, trace: values.trace ?? env.EBBRT_TRACE, config: values.config, stats: values.stats };
+  let ui: number | undefined;
+  if (values.ui !== undefined) {
+    ui = Number(values.ui);
+    if (!/^\d+$/.test(values.ui) || ui > 65535) throw new Error(`--ui port must be an integer in 0..65535, got "${values.ui}"`);
+  }
+  return { command: 'run', appDir, seed, clock, trace: values.trace ?? env.EBBRT_TRACE, config: values.config, stats: values.stats, ui };
 }

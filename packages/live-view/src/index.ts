@@ -1,0 +1,6 @@
+/**
+ * @ebbrt/live-view: the live view of a running library OS, shared by the browser playground and
+ * the `ebbrt run --ui` dashboard. This entry is browser-safe; the SSE server is `./node`.
+ */
+export type { CoreSnapshot, EdgeSnapshot, LiveSnapshot, NodeSnapshot, NodeState } from './snapshot.js';
+export { renderLiveView, renderGraph, LIVE_VIEW_CSS } from './render.js';
