@@ -42,3 +42,25 @@ describe('the seed runner on the planted bugs', () => {
     expect(c.digest).not.toBe(a.digest);
   }, 600_000);
 });
+
+describe('the ebbrt test command', () => {
+  it('prints a failing seed, its faults, the violation and a replay command whose digest matches', async () => {
+    const { testCommand } = await import('@ebbrt/runtime');
+    const capture = (): { out: NodeJS.WriteStream; text: () => string } => {
+      let text = '';
+      const out = { isTTY: false, write: (s: string) => ((text += s), true) } as unknown as NodeJS.WriteStream;
+      return { out, text: () => text };
+    };
+    const search = capture();
+    expect(await testCommand([APP, '--config', 'ebbrt.retry.config.ts', '--seeds', '1..50', '--swarm', '--max-failures', '1', '--workers', '1'], search.out)).toBe(1);
+    const report = search.text();
+    expect(report).toMatch(/FAIL seed \d+/);
+    expect(report).toMatch(/faults on: +link\./);
+    expect(report).toMatch(/violated: +every add is applied exactly once/);
+    const replayLine = /replay: +ebbrt test (.*)/.exec(report)![1]!;
+    const digest = /digest: +([0-9a-f]{64})/.exec(report)![1];
+    const replay = capture();
+    expect(await testCommand(replayLine.split(' '), replay.out)).toBe(1);
+    expect(replay.text()).toContain(`digest ${digest}`);
+  }, 600_000);
+});

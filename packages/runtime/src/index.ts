@@ -19,3 +19,4 @@ export { search, shrink, type SearchOptions, type SearchReport, type Failure } f
 export { WorkerPool } from './seed-runner/pool.js';
 export { faultCatalogue, swarmFaults, withFaults } from './seed-runner/faults.js';
 export { startRunUi, RunSnapshots } from './cli/live-ui.js';
+export { testCommand, parseTest, replayCommand } from './cli/test-command.js';
