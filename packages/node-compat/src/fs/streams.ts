@@ -42,20 +42,7 @@ export class ReadStream extends Readable {
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
-    if (this.fd !== null) {
-      this.pending = false;
-      return callback();
-    }
-    this.files.open(this.path!, this.options.flags ?? 'r').then(
-      (fd) => {
-        this.fd = fd;
-        this.pending = false;
-        callback();
-        this.emit('open', fd);
-        this.emit('ready');
-      },
-      (e: Error) => callback(e),
-    );
+    openStream(this, this.files, this.options.flags ?? 'r', callback);
   }
 
   override _read(size: number): void {
@@ -123,20 +110,7 @@ export class WriteStream extends Writable {
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
-    if (this.fd !== null) {
-      this.pending = false;
-      return callback();
-    }
-    this.files.open(this.path!, this.options.flags ?? 'w').then(
-      (fd) => {
-        this.fd = fd;
-        this.pending = false;
-        callback();
-        this.emit('open', fd);
-        this.emit('ready');
-      },
-      (e: Error) => callback(e),
-    );
+    openStream(this, this.files, this.options.flags ?? 'w', callback);
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -165,4 +139,30 @@ export class WriteStream extends Writable {
     if (!this.writableEnded) this.end();
     else this.destroy();
   }
+}
+
+/** What `_construct` of either stream needs: its fd (given, or opened here) and Node's open events. */
+interface OpenableStream {
+  fd: number | null;
+  pending: boolean;
+  readonly path: PathLike | undefined;
+  emit(event: 'open' | 'ready', ...args: unknown[]): boolean;
+}
+
+/** Opens the stream's file on the front-end unless an fd was given, then emits 'open' and 'ready' as Node does. */
+function openStream(stream: OpenableStream, files: NodeFiles, flags: string, callback: (error?: Error | null) => void): void {
+  if (stream.fd !== null) {
+    stream.pending = false;
+    return callback();
+  }
+  files.open(stream.path!, flags).then(
+    (fd) => {
+      stream.fd = fd;
+      stream.pending = false;
+      callback();
+      stream.emit('open', fd);
+      stream.emit('ready');
+    },
+    (e: Error) => callback(e),
+  );
 }
