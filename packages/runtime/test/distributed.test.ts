@@ -5,50 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runApp } from '../src/index.js';
+import { counterNodeMain } from '@ebbrt/testkit/counter-app';
 import { seeds, tempApp } from './temp-app.js';
 
 // Back-end: the counter's type is registered; its root and reps are made by the first message.
-const nodeMain = `import { SystemEbbIds, IOBuf } from '@ebbrt/interfaces';
-import { EbbRef, MulticoreRoot } from '@ebbrt/core-translation';
-export const COUNTER = 0x434e5452;
-export function main(ctx) {
-  const messenger = new EbbRef(SystemEbbIds.Messenger).deref();
-  const em = new EbbRef(SystemEbbIds.EventManager);
-  messenger.registerType(COUNTER, (ebbId) => {
-    const root = new MulticoreRoot(ctx.node, ebbId, undefined, (core) => {
-      ctx.log('rep made on core ' + core.index);
-      return { count: 0 };
-    });
-    ctx.node.install(ebbId, root);
-    const counter = new EbbRef(ebbId);
-    return (from, type, message) => {
-      const text = new TextDecoder().decode(message.toUint8Array());
-      message.releaseChain();
-      const [op, arg] = text.split(' ');
-      if (op === 'add') {
-        const n = Number(arg);
-        // Spread the work over the node's cores: each core adds to its own rep.
-        em.deref().spawnRemote(() => { counter.deref().count += n; }, Math.floor(n / 4) % ctx.node.numCores);
-      } else if (op === 'total') {
-        // A core's mailbox is FIFO: once a marker has run on every core, every add has too.
-        const markers = [];
-        for (let c = 0; c < ctx.node.numCores; c++) {
-          const done = em.deref().promise();
-          em.deref().spawnRemote(() => done.resolve(), c);
-          markers.push(done.promise);
-        }
-        Promise.all(markers).then(() => {
-          let sum = 0;
-          root.forEachRep((rep) => (sum += rep.count));
-          return messenger.send(from, ebbId, COUNTER, IOBuf.copyOf('total ' + sum));
-        });
-      }
-    };
-  });
-  ctx.log('counter type registered');
-  ctx.log('pid ' + process.pid);
-}
-`;
+const nodeMain = counterNodeMain();
 
 const frontendMain = `import { SystemEbbIds, IOBuf } from '@ebbrt/interfaces';
 import { EbbRef, staticEbbId } from '@ebbrt/core-translation';
