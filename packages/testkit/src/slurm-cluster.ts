@@ -297,7 +297,9 @@ export class SlurmCluster {
         }
       }
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    // munged, just sent SIGTERM, writes its seed file into munge/ on the way out: a plain rmSync
+    // can meet a directory that refills under it (ENOTEMPTY), so let rmSync retry.
+    rmSync(this.dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
   }
 }
 
