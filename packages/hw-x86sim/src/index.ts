@@ -14,6 +14,7 @@ export { PhysicalMemory, type NumaRegion } from './memory.js';
 export { SerialConsole, type LineListener, SERIAL_HISTORY_LINES } from './serial.js';
 export { TraceRecorder, type TraceArgs } from './trace.js';
 export { Prng } from './prng.js';
+export { FaultLog, NETWORK_TRACE_PID, type FaultRecord, type FaultSite } from './fault-log.js';
 export { DeadlineEntry } from './event-queue.js';
 export { queueMacrotask, type Macrotask } from './macrotask.js';
 export * from './net/index.js';
