@@ -13,4 +13,6 @@ export interface SimulationHost {
   readonly scheduler: Scheduler;
   readonly trace: TraceRecorder;
   readonly consoleToStdout: boolean;
+  /** Whether cores carry CoreStats counters. */
+  readonly coreStats: boolean;
 }
