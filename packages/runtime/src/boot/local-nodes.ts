@@ -1,10 +1,11 @@
 import type { Machine, Simulation } from '@ebbrt/hw-x86sim';
 import type { AppNetwork } from '@ebbrt/host-network';
-import type { LocalNode, LocalNodeHost, NodeRuntimeInfo, NodeShape, CoreFaultsConfig } from '@ebbrt/interfaces';
+import type { CoreFaultsConfig, LocalNode, LocalNodeHost, NodeIntrospection, NodeRuntimeInfo, NodeShape } from '@ebbrt/interfaces';
 import type { AppMain } from '../app-context.js';
 import { MessengerLink } from '../platform/messenger-link.js';
 import type { BackendProvider } from './backend-provider.js';
 import type { BootedNode } from './boot-node.js';
+import { introspectNode } from './introspect-node.js';
 import { verifyInterfaces } from './verify-interfaces.js';
 
 export interface LocalNodesDeps {
@@ -146,5 +147,9 @@ class LocalBootedNode implements LocalNode {
     if (this.released) return;
     this.released = true;
     this.host.release(this);
+  }
+
+  introspect(): NodeIntrospection {
+    return introspectNode(this.booted);
   }
 }
