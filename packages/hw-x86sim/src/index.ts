@@ -10,6 +10,7 @@ export { Machine, type MachineDevice } from './machine.js';
 export { type MachineConfig, MAX_MEMORY_BYTES } from './machine-config.js';
 export { Core, type CoreProgram, type CoreState, type SliceResult } from './core.js';
 export { LocalApic } from './apic.js';
+export { type CoreFaults, validateCoreFaults } from './core-faults.js';
 export { PhysicalMemory, type NumaRegion } from './memory.js';
 export { SerialConsole, type LineListener, SERIAL_HISTORY_LINES } from './serial.js';
 export { TraceRecorder, type TraceArgs } from './trace.js';

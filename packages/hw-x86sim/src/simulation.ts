@@ -61,6 +61,8 @@ export class Simulation {
       scheduler: this.scheduler,
       trace: this.trace,
       consoleToStdout: consoleMode === 'stdout',
+      faults: this.faults,
+      prng: this.prng,
     };
   }
 

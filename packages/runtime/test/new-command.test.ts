@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newCommand, packageNameProblem } from '../src/cli/new-command.js';
+import { runApp } from '../src/index.js';
+import { baseConfig, tempApp } from './temp-app.js';
 
 const work = mkdtempSync(join(tmpdir(), 'ebbrt-new-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -53,6 +55,31 @@ describe('ebbrt new ebb', () => {
     }
     expect(failed).toMatch(/# fail [1-9]/);
   }, 60_000);
+
+  it('an app swaps the scaffolded Ebb in by config, and its output shows that Ebb ran', async () => {
+    const entry = `import { systemEbb } from '@ebbrt/core-translation';
+export async function main(ctx) {
+  const map = systemEbb('GlobalIdMap').deref();
+  await map.set(300, 'stored on node ' + ctx.node.id);
+  ctx.log('idmap says ' + (await map.get(300)));
+}\n`;
+    const app = tempApp(baseConfig({ backend: { nodes: 2, machine: { cores: 2, memory: '4MiB' }, ebbs: { GlobalIdMap: './idmap/src/index.ts' } } }), { 'main.mjs': entry });
+    try {
+      const dir = newCommand(['ebb', '@acme/idmap', '--dir', join(app.dir, 'idmap')], work, quiet);
+      mkdirSync(join(dir, 'node_modules', '@ebbrt'), { recursive: true });
+      symlinkSync(resolve(runtimeDir, '../interfaces'), join(dir, 'node_modules', '@ebbrt', 'interfaces'));
+      const lines: string[] = [];
+      const run = await runApp(app.dir, { output: (l) => lines.push(l), resolveFrom: [process.cwd()] });
+      expect(run.exitCode).toBe(0);
+      expect(lines).toContain('[node 1 boot] @acme/idmap: GlobalIdMap ready on node 1');
+      expect(lines).toContain('[node 2 boot] @acme/idmap: GlobalIdMap ready on node 2');
+      expect(lines).toContain('[node 1 core 0] idmap says stored on node 1');
+      expect(lines).toContain('[node 2 core 0] idmap says stored on node 2');
+      expect(run.backends[0]!.installed.find((e) => e.kind === 'GlobalIdMap')!.packageName).toBe('./idmap/src/index.ts');
+    } finally {
+      app.remove();
+    }
+  });
 
   it('refuses bad names and a non-empty directory, writing nothing', () => {
     for (const [name, why] of [
