@@ -1,8 +1,10 @@
 /**
- * The live view: a plain-data snapshot of a running world (nodes, cores, memory, NIC and link
- * counters, Messenger connections and traffic as a graph), rendered by @ebbrt/live-view (the
- * same renderer as the `ebbrt run --ui` dashboard).
+ * The live view: a plain-data snapshot of a running world, read through the same declared
+ * introspection as the `ebbrt run --ui` dashboard (`introspectRoots`: allocator stats, the
+ * stack's NIC/stack counters, drops and TCP connections, the Messenger's traffic per peer), and
+ * rendered by @ebbrt/live-view.
  */
+import { SystemEbbIds, introspectRoots, type SystemInterfaceName } from '@ebbrt/interfaces';
 import type { LiveSnapshot, NodeSnapshot, EdgeSnapshot } from '@ebbrt/live-view';
 import type { World } from './world.js';
 
@@ -12,27 +14,26 @@ export function takeSnapshot(world: World): LiveSnapshot {
   const nodes: NodeSnapshot[] = [];
   const edges: EdgeSnapshot[] = [];
   for (const n of world.nodes) {
-    const m = n.messenger.stats();
-    const mem = n.allocator.stats();
+    const ebbs = Object.entries(n.ebbs).map(([kind, packageName]) => ({ kind, id: SystemEbbIds[kind as SystemInterfaceName], packageName }));
+    const d = introspectRoots(n.node.id, ebbs, { events: n.em, memory: n.allocator, network: n.nm, messenger: n.messenger });
     const up = n.link.counters('aToB');
+    const net = d.network!;
+    const traffic = d.messenger!.peers;
     nodes.push({
       id: n.node.id,
       name: n.machine.name,
       state: 'allocated',
-      ebbs: n.ebbs,
+      ebbs: Object.fromEntries(d.ebbs.map((e) => [`${e.kind} #${e.id}`, e.packageName])),
       cores: n.machine.cores.map((c) => ({ index: c.index, state: c.state })),
-      events: n.em.totalEvents(),
-      memory: { totalBytes: mem.totalBytes, freePageBytes: mem.freePageBytes },
-      nic: { ...n.nm.driver.device.stats },
+      events: d.events!,
+      memory: { totalBytes: d.memory!.totalBytes, freePageBytes: d.memory!.freePageBytes },
+      nic: { ...net.nic, ...net.drops },
       link: { sent: up.sent, delivered: up.delivered, lost: up.lost },
-      connections: n.messenger.connections(),
-      messagesSent: m.messagesSent,
-      messagesReceived: m.messagesReceived,
+      tcp: net.connections.map((c) => ({ local: `${c.localAddress}:${c.localPort}`, remote: `${c.remoteAddress}:${c.remotePort}`, state: c.state, sendQueued: c.sendQueued, receiveQueued: c.receiveQueued })),
+      messagesSent: traffic.reduce((a, p) => a + p.messagesSent, 0),
+      messagesReceived: traffic.reduce((a, p) => a + p.messagesReceived, 0),
     });
-    for (const [peer, p] of Object.entries(m.peers)) {
-      if (p.messagesSent > 0) edges.push({ from: n.node.id, to: Number(peer), messages: p.messagesSent, bytes: p.bytesSent });
-    }
+    for (const p of traffic) if (p.messagesSent > 0) edges.push({ from: n.node.id, to: p.peer, messages: p.messagesSent, bytes: p.bytesSent });
   }
   return { timeNs: world.sim.now(), clock: 'virtual', nodes, edges, counters: { slices: world.sim.totalSlices } };
 }
-

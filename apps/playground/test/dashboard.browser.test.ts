@@ -47,6 +47,14 @@ describe.skipIf(!have)('ebbrt run --ui dashboard in headless Chromium', () => {
       await page.waitForFunction(() => document.querySelectorAll('.live-view .node[data-state="allocated"]').length === 4, undefined, { timeout: 30_000 });
       expect(await page.locator('.live-view .node').count()).toBe(4);
       for (const id of [1, 2, 3, 4]) expect(await page.locator(`.live-view .node[data-node="${id}"] .core`).count()).toBe(2);
+      // Each node's card lists its Ebb implementations and its allocator's memory figures,
+      // read through the platform's introspection seam.
+      await page.waitForFunction(() => document.querySelectorAll('.live-view .node details').length === 4, undefined, { timeout: 10_000 });
+      for (const id of [1, 2, 3, 4]) {
+        const card = page.locator(`.live-view .node[data-node="${id}"]`);
+        expect(await card.locator('details').innerHTML()).toContain('@ebbrt/memory-allocator-slqb');
+        expect(await card.textContent()).toMatch(/memory [\d.]+ MiB used of [\d.]+ MiB/);
+      }
       const slices = async (): Promise<number> => Number(await page.locator('.counter[data-counter="slices"]').textContent());
       const first = await slices();
       await page.waitForFunction((n) => Number(document.querySelector('.counter[data-counter="slices"]')?.textContent) > n, first, { timeout: 10_000 });

@@ -23,3 +23,14 @@ describe('svg plots', () => {
     expect(widths[1]! / widths[0]!).toBeCloseTo(3, 1);
   });
 });
+
+describe('log-y line chart', () => {
+  it('spaces decades evenly and draws the SLA line between them', () => {
+    const svg = lineChart([{ name: 'p99', points: [{ x: 1, y: 10 }, { x: 2, y: 100 }, { x: 3, y: 1000 }] }], { title: 't', xLabel: 'x', yLabel: 'y', yLog10: true, hLines: [{ y: 500, label: 'SLA' }] });
+    const pts = /points="([^"]+)"/.exec(svg)![1]!.split(' ').map((p) => p.split(',').map(Number));
+    expect(pts[0]![1]! - pts[1]![1]!).toBeCloseTo(pts[1]![1]! - pts[2]![1]!, 5);
+    const sla = Number(/stroke-dasharray="6 4"/.test(svg) && /<line x1="\d+" x2="\d+" y1="([\d.]+)" y2="[\d.]+" stroke="#000"/.exec(svg)![1]);
+    expect(sla).toBeLessThan(pts[1]![1]!);
+    expect(sla).toBeGreaterThan(pts[2]![1]!);
+  });
+});

@@ -28,4 +28,9 @@ export class LocalIdMap {
   get size(): number {
     return this.roots.size;
   }
+
+  /** The installed ids, in install order (a tool lists a node's Ebbs; not for hot paths). */
+  ids(): EbbId[] {
+    return [...this.roots.keys()];
+  }
 }

@@ -1,5 +1,7 @@
 import type { Clock } from './clock.js';
 import type { DeadlineQueue } from './event-queue.js';
+import type { FaultLog } from './fault-log.js';
+import type { Prng } from './prng.js';
 import type { Scheduler } from './scheduler.js';
 import type { TraceRecorder } from './trace.js';
 
@@ -15,4 +17,6 @@ export interface SimulationHost {
   readonly consoleToStdout: boolean;
   /** Whether cores carry CoreStats counters. */
   readonly coreStats: boolean;
+  readonly faults: FaultLog;
+  readonly prng: Prng;
 }

@@ -1,5 +1,6 @@
 import { Clock, type ClockKind } from './clock.js';
 import { DeadlineQueue, type DeadlineEntry } from './event-queue.js';
+import { FaultLog } from './fault-log.js';
 import type { SimulationHost } from './host.js';
 import { Machine } from './machine.js';
 import type { MachineConfig } from './machine-config.js';
@@ -37,6 +38,8 @@ export class Simulation {
    */
   readonly prng: Prng;
   readonly trace: TraceRecorder;
+  /** Every fault injected into this simulation: counts by kind and trace instants (see FaultLog). */
+  readonly faults: FaultLog;
   private readonly clock: Clock;
   private readonly queue = new DeadlineQueue();
   private readonly scheduler: Scheduler;
@@ -51,6 +54,7 @@ export class Simulation {
     this.clockKind = options.clock ?? 'virtual';
     this.clock = new Clock(this.clockKind);
     this.trace = new TraceRecorder(options.trace ?? false);
+    this.faults = new FaultLog(this.trace, () => this.clock.now());
     const consoleMode = options.console ?? 'silent';
     if (consoleMode !== 'stdout' && consoleMode !== 'silent') {
       throw new RangeError(`console must be 'stdout' or 'silent', got ${String(consoleMode)}`);
@@ -63,6 +67,8 @@ export class Simulation {
       trace: this.trace,
       consoleToStdout: consoleMode === 'stdout',
       coreStats: options.coreStats ?? true,
+      faults: this.faults,
+      prng: this.prng,
     };
   }
 

@@ -7,3 +7,4 @@ export * from './config.js';
 export * from './validation.js';
 export * from './iobuf/index.js';
 export * from './platform.js';
+export * from './introspection.js';

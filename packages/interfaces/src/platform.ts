@@ -11,11 +11,22 @@ import { ConfigError, PackageResolutionError } from './errors.js';
 import type { EventFailure } from './ebbs/event-manager.js';
 import type { DormantNode, NodePlatform, NodeRuntimeInfo, NodeShape } from './ebbs/node-allocator.js';
 import { parseOrThrow } from './validation.js';
+import type { NodeIntrospection } from './introspection.js';
 
 /** A platform's node, as the runtime and tools see it. */
 export interface PlatformNode extends DormantNode {
   /** Simulates a crash (power loss, the process killed): `died` resolves with `reason`, the allocator frees it. */
   kill(reason?: string): void;
+  /**
+   * True once the node's image has started (handed out by the allocator); false while it is
+   * dormant (booted, in the pool). Absent: the platform does not say.
+   */
+  readonly activated?: boolean;
+  /**
+   * Reads the node's Ebbs' stats on demand (for a tool's snapshot; nothing is collected
+   * otherwise). Absent when the platform cannot reach the node's Ebbs.
+   */
+  introspect?(): Promise<NodeIntrospection>;
 }
 
 /** What the runtime holds of a platform for a run: the allocator's seam plus its nodes. */
@@ -46,6 +57,8 @@ export interface LocalNode {
   powerOff(): void;
   /** Frees everything: unlinked, NIC unplugged, machine destroyed. */
   release(): void;
+  /** The node's Ebbs and their stats, read now (outside any event). */
+  introspect(): NodeIntrospection;
 }
 
 /** Where nodes that run elsewhere reach the front-end's Messenger, and how it learns of them. */
@@ -175,7 +188,9 @@ export type AgentToNode =
       peers: readonly { id: number; host: string; port: number }[];
     }
   | { type: 'peer'; id: number; host: string; port: number }
-  | { type: 'forget'; id: number };
+  | { type: 'forget'; id: number }
+  /** Read the node's Ebbs' stats; answered by an `introspection` with the same `seq`. */
+  | { type: 'introspect'; seq: number };
 
 /** Node agent → front-end. */
 export type AgentFromNode =
@@ -191,4 +206,5 @@ export type AgentFromNode =
   | { type: 'line'; line: string }
   | { type: 'failure'; core: number; eventId: number; message: string }
   | { type: 'exit'; code: number }
+  | { type: 'introspection'; seq: number; data: NodeIntrospection }
   | { type: 'error'; message: string };

@@ -1,5 +1,6 @@
 /** The live view as HTML (pure string building: runs in a page, or on a server that streams it). */
 import type { LiveSnapshot, NodeSnapshot } from './snapshot.js';
+import { renderTcpPanel } from './panels/tcp.js';
 
 const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 const mib = (b: number): string => `${(b / 1048576).toFixed(1)} MiB`;
@@ -46,6 +47,7 @@ function renderNode(n: NodeSnapshot): string {
   if (n.link !== undefined) rows.push(`<div><b>link</b> ${n.link.sent} sent, ${n.link.delivered} delivered, ${n.link.lost} lost</div>`);
   if (n.nic !== undefined) rows.push(`<div class="nic">${nicCounters(n.nic)}</div>`);
   if (n.connections !== undefined) rows.push(`<div><b>tcp</b> ${n.connections.map((c) => `${c.outgoing ? '→' : '←'}${c.peer ?? '?'} ${esc(c.state)}`).join(', ') || 'none'}</div>`);
+  if (n.tcp !== undefined) rows.push(renderTcpPanel(n));
   if (n.cause !== undefined) rows.push(`<div class="cause"><b>died</b> ${esc(n.cause)}</div>`);
   if (n.ebbs !== undefined) rows.push(`<details><summary>Ebbs</summary>${Object.entries(n.ebbs).map(([k, v]) => `<div>${esc(k)}: <code>${esc(v)}</code></div>`).join('')}</details>`);
   return `<div class="node ${n.state}" data-node="${n.id}" data-state="${n.state}">

@@ -22,6 +22,8 @@ export interface NodeSnapshot {
   nic?: Record<string, number>;
   link?: { sent: number; delivered: number; lost: number };
   connections?: { peer: number | undefined; outgoing: boolean; state: string; core: number }[];
+  /** Live TCP connections of the node's stack. */
+  tcp?: { local: string; remote: string; state: string; sendQueued: number; receiveQueued: number }[];
   messagesSent?: number;
   messagesReceived?: number;
   /** Why a dead node died. */

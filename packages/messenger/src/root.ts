@@ -20,6 +20,7 @@ import {
   type CorePromise,
   type EbbId,
   type MessengerRoot as MessengerRootContract,
+  type MessengerTraffic,
   type EventManager,
   type EventManagerRoot,
   type IOBuf,
@@ -36,7 +37,7 @@ import { Dispatcher } from './dispatch.js';
 import { encodeFrame, encodeHello } from './frame.js';
 import type { MessengerOptions } from './options.js';
 import { MessengerRep } from './rep.js';
-import { CoreStats, sumStats, type MessengerStats } from './stats.js';
+import { CoreStats, sumStats, trafficOf, type MessengerStats } from './stats.js';
 
 const nmRef = new EbbRef<NetworkManager>(SystemEbbIds.NetworkManager);
 const emRef = new EbbRef<EventManager>(SystemEbbIds.EventManager);
@@ -353,6 +354,11 @@ export class MessengerRoot implements MessengerRootContract, ChannelHost {
 
   stats(): MessengerStats {
     return sumStats(this.perCore);
+  }
+
+  /** Traffic per peer, for a tool's snapshot (summed on demand like {@link stats}). */
+  traffic(): MessengerTraffic {
+    return trafficOf(this.stats());
   }
 
   /** The calling core's counters. */

@@ -1,3 +1,5 @@
+import type { MessengerTraffic } from '@ebbrt/interfaces';
+
 /** Counters of the traffic with one peer (payload bytes, headers excluded). */
 export interface PeerStats {
   messagesSent: number;
@@ -88,4 +90,15 @@ export function sumStats(cores: readonly CoreStats[]): MessengerStats {
     }
   }
   return out;
+}
+
+/** The summed counters as the declared MessengerTraffic (the dashboard's node graph). */
+export function trafficOf(stats: MessengerStats): MessengerTraffic {
+  const peers = Object.entries(stats.peers)
+    .map(([id, p]) => ({ peer: Number(id), messagesSent: p.messagesSent, bytesSent: p.bytesSent, messagesReceived: p.messagesReceived, bytesReceived: p.bytesReceived }))
+    .sort((a, b) => a.peer - b.peer);
+  return {
+    peers,
+    errors: { dropsNoHandler: stats.dropsNoHandler, handlerErrors: stats.handlerErrors, protocolErrors: stats.protocolErrors, sendsFailed: stats.sendsFailed, connectionsFailed: stats.connectionsFailed },
+  };
 }

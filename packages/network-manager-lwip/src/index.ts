@@ -9,7 +9,8 @@ export { VirtioNetDriver, CoreNetDriver, type DriverConfig } from './driver/virt
 export { QueuePair, type QueuePairStats, type QueuePairConfig } from './driver/queue-pair.js';
 export { NetInterface, type IfaceConfig, type IfaceEnv, type NetLink } from './iface/net-interface.js';
 export { UdpSocketImpl } from './iface/udp.js';
-export { newCounters, totalDrops, type NetCounters } from './iface/counters.js';
+export { newCounters, totalDrops, DROP_COUNTERS, type NetCounters } from './iface/counters.js';
+export { networkStatsOf, TCP_DROP_COUNTERS, NIC_DROP_COUNTERS } from './stats.js';
 export { TcpStack } from './tcp/stack.js';
 export { TcpPcb, SendWindowError } from './tcp/pcb.js';
 export { TcpListenerImpl } from './tcp/listener.js';

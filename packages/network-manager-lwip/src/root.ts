@@ -6,6 +6,7 @@ import {
   type EventManagerRoot,
   type GatewayCapability,
   type NetworkManagerRoot,
+  type NetworkStats,
   type IOBuf,
 } from '@ebbrt/interfaces';
 import { rssHashOf, type Machine, type Simulation } from '@ebbrt/hw-x86sim';
@@ -20,6 +21,7 @@ import { LwipNetworkManager } from './rep.js';
 import { TcpStack } from './tcp/stack.js';
 import { DhcpClient } from './dhcp/dhcp-client.js';
 import { PhaseTrace } from './phase-trace.js';
+import { networkStatsOf } from './stats.js';
 import type { MemoryAllocator, Timer } from '@ebbrt/interfaces';
 import { EbbRef } from '@ebbrt/core-translation';
 
@@ -182,6 +184,11 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
   /** Sum of every drop counter of the interface layer. */
   totalDrops(): number {
     return totalDrops(this.iface.counters);
+  }
+
+  /** The NIC, interface and TCP counters, drops by reason, and the connections (read on demand). */
+  networkStats(): NetworkStats {
+    return networkStatsOf(this.driver.device.stats, this.iface.counters, this.tcp, this.iface.config.address);
   }
 }
 

@@ -100,12 +100,12 @@ describe('virtio-net faults under TCP', () => {
   it('late interrupts, late TX completions, lost interrupts, exhaustion: byte-exact; each changes the trace, and the same seed replays it', async () => {
     const clean = await exchange(7, {}, 256 * KB);
     expect(clean.ok).toBe(true);
-    expect(clean.trace).not.toContain('virtio-net fault');
+    expect(clean.trace).not.toContain('fault: virtio-net');
     const faults: [VirtioNetFaults, string][] = [
-      [{ interruptDelay: { probability: 0.2, maxNs: 300_000 } }, 'virtio-net fault: interrupt late'],
-      [{ txCompletionDelay: { probability: 0.2, maxNs: 300_000 } }, 'virtio-net fault: tx completion late'],
-      [{ interruptLoss: 0.1 }, 'virtio-net fault: interrupt lost'],
-      [{ rxNoBuffer: { probability: 0.01, burst: 4 } }, 'virtio-net fault: rx no buffer'],
+      [{ interruptDelay: { probability: 0.2, maxNs: 300_000 } }, 'fault: virtio-net.interrupt-late'],
+      [{ txCompletionDelay: { probability: 0.2, maxNs: 300_000 } }, 'fault: virtio-net.tx-completion-late'],
+      [{ interruptLoss: 0.1 }, 'fault: virtio-net.interrupt-lost'],
+      [{ rxNoBuffer: { probability: 0.01, burst: 4 } }, 'fault: virtio-net.rx-no-buffer'],
     ];
     for (const [fault, name] of faults) {
       const ctx = JSON.stringify(fault);

@@ -15,6 +15,7 @@ function recordingHost() {
         },
         powerOff: () => void events.push(`power-off ${id}`),
         release: () => void events.push(`release ${id}`),
+        introspect: () => ({ networkId: id, ebbs: [{ kind: 'EventManager', id: 3, packageName: '@ebbrt/event-manager' }], events: id * 10 }),
       };
     },
   };
@@ -30,11 +31,15 @@ describe('InProcessPlatform', () => {
     const a = await platform.boot({ cores: 2, memoryBytes: 4096 });
     const b = await platform.boot({ cores: 1, memoryBytes: 4096 });
     expect([a.networkId, b.networkId]).toEqual([1, 2]);
+    expect([a.activated, b.activated]).toEqual([false, false]); // dormant until handed out
     await a.activate({ image: './main.mjs', args: [] });
     expect(activated).toEqual([1]);
+    expect([a.activated, b.activated]).toEqual([true, false]);
+    expect((await b.introspect()).events).toBe(20); // the node's own data, read through the host
     b.kill('pulled the plug');
     expect((await b.died).message).toBe('pulled the plug');
     await b.destroy();
+    await expect(b.introspect()).rejects.toThrow('node 2 was destroyed');
     await b.destroy();
     b.kill('again'); // a freed node stays freed
     expect(platform.liveNodes.map((n) => n.networkId)).toEqual([1]);

@@ -1,4 +1,4 @@
-import type { LocalNode, LocalNodeHost, ManagedPlatform, NodeRuntimeInfo, NodeShape, PlatformNode } from '@ebbrt/interfaces';
+import type { LocalNode, LocalNodeHost, ManagedPlatform, NodeIntrospection, NodeRuntimeInfo, NodeShape, PlatformNode } from '@ebbrt/interfaces';
 
 /**
  * Back-ends as simulated machines in the front-end's process. The runtime boots each machine and
@@ -45,6 +45,8 @@ export class InProcessPlatform implements ManagedPlatform {
 
 export class InProcessNode implements PlatformNode {
   destroyed = false;
+  /** True once its image was started (the agent event is queued): no longer a dormant pool member. */
+  activated = false;
   readonly died: Promise<Error>;
   private markDied!: (cause: Error) => void;
 
@@ -58,7 +60,16 @@ export class InProcessNode implements PlatformNode {
   }
 
   activate(info: NodeRuntimeInfo): Promise<void> {
-    return this.local.activate(info, () => this.platform.activated(this));
+    return this.local.activate(info, () => {
+      this.activated = true;
+      this.platform.activated(this);
+    });
+  }
+
+  /** Its Ebbs' stats, read now from this process's machine (a dead node's roots still answer). */
+  introspect(): Promise<NodeIntrospection> {
+    if (this.destroyed) return Promise.reject(new Error(`node ${this.networkId} was destroyed`));
+    return Promise.resolve(this.local.introspect());
   }
 
   /** Simulates a crash: the machine loses power (its cores stop); the allocator then frees it. */

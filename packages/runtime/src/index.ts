@@ -20,3 +20,4 @@ export { WorkerPool } from './seed-runner/pool.js';
 export { faultCatalogue, swarmFaults, withFaults } from './seed-runner/faults.js';
 export { startRunUi, RunSnapshots } from './cli/live-ui.js';
 export { testCommand, parseTest, replayCommand } from './cli/test-command.js';
+export { formatRunStats } from './cli/format-stats.js';

@@ -1,3 +1,4 @@
+import { NETWORK_TRACE_PID } from '../fault-log.js';
 import type { Prng } from '../prng.js';
 import type { Simulation } from '../simulation.js';
 import type { FramePort, NetworkEndpoint } from './frame.js';
@@ -115,8 +116,17 @@ class Lane implements FramePort {
     private readonly prng: Prng,
     private readonly to: FramePort,
     props: LinkProps,
+    /** Trace args of this lane's faults: the link's name and direction. */
+    private readonly site: { link: string; direction: LinkDirection },
+    /** Trace thread of this lane's faults on the network process (the link's index in its fabric). */
+    private readonly tid: number,
   ) {
     this.props = props;
+  }
+
+  /** Counts a fault in the simulation's fault log (an instant on the network's trace process). */
+  private fault(kind: string): void {
+    this.sim.faults.record(kind, { pid: NETWORK_TRACE_PID, tid: this.tid }, this.site);
   }
 
   receive(frame: Uint8Array): void {
@@ -125,6 +135,7 @@ class Lane implements FramePort {
     c.sent++;
     if (p.partitioned) {
       c.lost++;
+      this.fault('link.partitioned');
       return;
     }
     const now = this.sim.now();
@@ -136,6 +147,7 @@ class Lane implements FramePort {
     }
     if (p.loss > 0 && this.prng.chance(p.loss)) {
       c.lost++;
+      this.fault('link.loss');
       return;
     }
     let f = frame;
@@ -145,15 +157,20 @@ class Lane implements FramePort {
       const i = this.prng.nextInt(f.length);
       f[i] ^= 1 + this.prng.nextInt(255);
       c.corrupted++;
+      this.fault('link.corrupt');
       fcsBad = this.to.checksFcs === true;
     }
     let arriveNs = departNs + p.latencyNs;
     if (p.reorder > 0 && this.prng.chance(p.reorder)) {
       arriveNs += p.reorderDelayNs;
       c.reordered++;
+      this.fault('link.reorder');
     }
     const dup = p.duplicate > 0 && this.prng.chance(p.duplicate);
-    if (dup) c.duplicated++;
+    if (dup) {
+      c.duplicated++;
+      this.fault('link.duplicate');
+    }
     if (fcsBad) {
       // Same draws as a delivered frame (the fault sequence of a seed does not shift), but the
       // far end's FCS check discards the frame and its duplicate.
@@ -198,13 +215,13 @@ export class Link {
   readonly b: FramePort;
   private readonly lanes: Record<LinkDirection, Lane>;
 
-  constructor(sim: Simulation, name: string, endA: FramePort, endB: FramePort, props: Partial<LinkProps> = {}) {
+  constructor(sim: Simulation, name: string, endA: FramePort, endB: FramePort, props: Partial<LinkProps> = {}, traceTid = 0) {
     validateProps(props);
     this.name = name;
     const prng = sim.prng.fork(`link:${name}`);
     const initial = { ...DEFAULT_LINK_PROPS, ...props };
-    const aToB = new Lane(sim, prng.fork('aToB'), endB, { ...initial });
-    const bToA = new Lane(sim, prng.fork('bToA'), endA, { ...initial });
+    const aToB = new Lane(sim, prng.fork('aToB'), endB, { ...initial }, { link: name, direction: 'aToB' }, traceTid);
+    const bToA = new Lane(sim, prng.fork('bToA'), endA, { ...initial }, { link: name, direction: 'bToA' }, traceTid);
     this.lanes = { aToB, bToA };
     this.a = aToB;
     this.b = bToA;
@@ -283,7 +300,7 @@ export class NetworkFabric {
   connect(endpoint: FramePort | NetworkEndpoint, options: ConnectOptions = {}): Link {
     const { name, ...props } = options;
     const port: SwitchPort = this.switch.addPort();
-    const link = new Link(this.sim, name ?? `${this.name}:port${port.index}`, endpoint, port, props);
+    const link = new Link(this.sim, name ?? `${this.name}:port${port.index}`, endpoint, port, props, port.index);
     port.connect(link.b);
     if (typeof (endpoint as Partial<NetworkEndpoint>).attach === 'function') (endpoint as NetworkEndpoint).attach(link.a);
     this._links.push(link);

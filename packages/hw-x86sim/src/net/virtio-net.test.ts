@@ -499,12 +499,12 @@ describe('VirtioNetDevice faults', () => {
       return { trace: f.sim.trace.toJSON(), end: f.sim.now() };
     };
     const clean = await run(4);
-    expect(clean.trace).not.toMatch(/virtio-net fault/);
+    expect(clean.trace).not.toMatch(/fault: virtio-net/);
     const names: Record<string, string> = {
-      rxNoBuffer: 'virtio-net fault: rx no buffer',
-      interruptDelay: 'virtio-net fault: interrupt late',
-      interruptLoss: 'virtio-net fault: interrupt lost',
-      txCompletionDelay: 'virtio-net fault: tx completion late',
+      rxNoBuffer: 'fault: virtio-net.rx-no-buffer',
+      interruptDelay: 'fault: virtio-net.interrupt-late',
+      interruptLoss: 'fault: virtio-net.interrupt-lost',
+      txCompletionDelay: 'fault: virtio-net.tx-completion-late',
     };
     for (const key of Object.keys(all) as (keyof VirtioNetFaults)[]) {
       const one = { [key]: all[key] } as VirtioNetFaults;

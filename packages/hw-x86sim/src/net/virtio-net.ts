@@ -168,7 +168,7 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
     if (this.faultDraws !== null && this.faultDraws.rxNoBuffer()) {
       this.stats.rxDroppedNoBuffer++;
       this.stats.faultRxNoBuffer++;
-      this.traceFault(q, 'virtio-net fault: rx no buffer');
+      this.traceFault(q, 'virtio-net.rx-no-buffer');
       return;
     }
     const head = q.nextAvail();
@@ -408,7 +408,7 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
     if (hold) {
       if (late > 0 && used > 0) {
         this.stats.faultTxCompletionsDelayed++;
-        this.traceFault(q, 'virtio-net fault: tx completion late', late);
+        this.traceFault(q, 'virtio-net.tx-completion-late', late);
       }
       if (!q.releaseScheduled && q.heldUsed.length > 0) {
         q.releaseScheduled = true;
@@ -462,12 +462,12 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
       const fate = this.faultDraws.interrupt();
       if (fate < 0) {
         this.stats.faultInterruptsLost++;
-        this.traceFault(q, 'virtio-net fault: interrupt lost');
+        this.traceFault(q, 'virtio-net.interrupt-lost');
         return;
       }
       if (fate > 0) {
         this.stats.faultInterruptsDelayed++;
-        this.traceFault(q, 'virtio-net fault: interrupt late', fate);
+        this.traceFault(q, 'virtio-net.interrupt-late', fate);
         this.sim.scheduleAfter(fate, () => {
           if (this.queues[q.index] !== q) return; // reset meanwhile
           this.stats.interrupts++;
@@ -480,10 +480,8 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
     this.machine.cores[q.core].apic.raise(q.msixVector);
   }
 
-  /** An instant event on the queue's core in the Chrome trace (when tracing). */
-  private traceFault(q: Virtqueue, name: string, delayNs?: number): void {
-    const trace = this.sim.trace;
-    if (!trace.enabled) return;
-    trace.instant(this.machine.tracePid, q.core, name, this.sim.now(), delayNs === undefined ? { queue: q.index } : { queue: q.index, delayNs });
+  /** Counts the fault in the simulation's fault log (an instant on the queue's core in the trace). */
+  private traceFault(q: Virtqueue, kind: string, delayNs?: number): void {
+    this.sim.faults.record(kind, { pid: this.machine.tracePid, tid: q.core }, delayNs === undefined ? { queue: q.index } : { queue: q.index, delayNs });
   }
 }

@@ -1,6 +1,7 @@
 import type { EbbId } from '../ids.js';
 import type { EbbRoot } from '../execution.js';
 import type { IOBuf } from '../iobuf/index.js';
+import type { MessengerTraffic } from '../introspection.js';
 
 /** Receives a message addressed to an Ebb on this node. */
 export type MessageHandler = (from: number, typeCode: number, message: IOBuf) => void;
@@ -52,4 +53,7 @@ export interface MessengerDirectory {
 }
 
 /** What the runtime calls on a Messenger's root: the Ebb's fault handler, its lifecycle, and the directory. */
-export interface MessengerRoot extends EbbRoot<Messenger>, MessengerDirectory {}
+export interface MessengerRoot extends EbbRoot<Messenger>, MessengerDirectory {
+  /** Present on a Messenger that counts its traffic per peer (the dashboard's node graph); read on demand. */
+  traffic?(): MessengerTraffic;
+}

@@ -1,5 +1,6 @@
 import type { IOBuf } from '../iobuf/index.js';
 import type { EbbRoot } from '../execution.js';
+import type { NetworkStats } from '../introspection.js';
 
 /** Dotted-quad IPv4 address, e.g. "10.0.3.2". */
 export type Ipv4String = string;
@@ -134,4 +135,9 @@ export interface NetworkManagerRoot extends EbbRoot<NetworkManager> {
    * carry traffic, or `fail` if it never will. Absent: ready once installed.
    */
   whenReady?(ok: () => void, fail: (error: Error) => void): void;
+  /**
+   * Present on a stack that can report its counters, drop reasons and connections (a tool's
+   * snapshot, e.g. `ebbrt run --ui`): read on demand, outside any event, never kept for the tool.
+   */
+  networkStats?(): NetworkStats;
 }

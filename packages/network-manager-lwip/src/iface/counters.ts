@@ -126,16 +126,21 @@ export function newCounters(): NetCounters {
 }
 
 /**
- * Total of every frame-drop counter (everything but traffic and success counts). Reassembly
- * timeouts/evictions count datagrams whose fragments were accepted, and ICMP errors not sent
- * are about frames already counted (`udpNoSocket`), so neither is in here.
+ * The frame-drop counters (everything but traffic and success counts): each names a reason.
+ * Reassembly timeouts/evictions count datagrams whose fragments were accepted, and ICMP errors
+ * not sent are about frames already counted (`udpNoSocket`), so neither is in here.
  */
+export const DROP_COUNTERS: readonly (keyof NetCounters)[] = [
+  'ethMalformed', 'ethNotForUs', 'ethUnknownType', 'arpMalformed', 'arpIgnored', 'arpFailed', 'arpQueueFull',
+  'ipMalformed', 'ipBadChecksum', 'ipNotForUs', 'ipFragmentsDropped', 'ipUnknownProtocol', 'noRoute',
+  'ipSourceBroadcast', 'ipSourceMulticast', 'ipSourceLoopback',
+  'icmpMalformed', 'icmpBadChecksum', 'icmpUnmatchedReplies', 'icmpIgnored', 'icmpEchoBroadcastIgnored', 'udpMalformed', 'udpBadChecksum',
+  'udpNoSocket', 'internalErrors', 'noMemory', 'txNotReady',
+];
+
+/** Total of every frame-drop counter ({@link DROP_COUNTERS}). */
 export function totalDrops(c: NetCounters): number {
-  return (
-    c.ethMalformed + c.ethNotForUs + c.ethUnknownType + c.arpMalformed + c.arpIgnored + c.arpFailed + c.arpQueueFull +
-    c.ipMalformed + c.ipBadChecksum + c.ipNotForUs + c.ipFragmentsDropped + c.ipUnknownProtocol + c.noRoute +
-    c.ipSourceBroadcast + c.ipSourceMulticast + c.ipSourceLoopback +
-    c.icmpMalformed + c.icmpBadChecksum + c.icmpUnmatchedReplies + c.icmpIgnored + c.icmpEchoBroadcastIgnored + c.udpMalformed + c.udpBadChecksum +
-    c.udpNoSocket + c.internalErrors + c.noMemory + c.txNotReady
-  );
+  let total = 0;
+  for (const k of DROP_COUNTERS) total += c[k];
+  return total;
 }

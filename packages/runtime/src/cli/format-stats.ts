@@ -16,7 +16,7 @@ function formatMemory(stats: AllocatorStats): string[] {
   return lines;
 }
 
-/** The `--stats` report: events per node and, where the allocator exposes them, memory stats. */
+/** The `--stats` report: events per node, memory stats where the allocator exposes them, and fault counts. */
 export function formatRunStats(run: AppRun): string {
   const lines: string[] = [];
   for (const node of [run.frontend, ...run.backends]) {
@@ -30,5 +30,9 @@ export function formatRunStats(run: AppRun): string {
       lines.push(`  nic faults: rx no buffer ${f.faultRxNoBuffer}, interrupts delayed ${f.faultInterruptsDelayed}, lost ${f.faultInterruptsLost}, tx completions delayed ${f.faultTxCompletionsDelayed}`);
     }
   }
+  // Every fault the simulation injected (links, NICs, cores, node crashes), by kind: the same
+  // account as the trace's `fault: <kind>` instants.
+  const faults = Object.entries(run.simulation.faults.counts());
+  lines.push(`ebbrt: faults: ${faults.length === 0 ? 'none' : faults.map(([k, n]) => `${k} ${n}`).join(', ')}`);
   return lines.join('\n') + '\n';
 }

@@ -6,6 +6,7 @@ import { parseCli, USAGE } from './parse-args.js';
 import { nodeCommand, NODE_USAGE } from './node-command.js';
 import { formatRunStats } from './format-stats.js';
 import { testCommand } from './test-command.js';
+import { newCommand, NEW_USAGE } from './new-command.js';
 
 /** The `ebbrt` command. Returns the process exit code. */
 export async function cli(argv: readonly string[]): Promise<number> {
@@ -17,6 +18,16 @@ export async function cli(argv: readonly string[]): Promise<number> {
       return await testCommand(argv.slice(1));
     } catch (error) {
       process.stderr.write(`ebbrt test: ${(error as Error).message}\n`);
+      return 2;
+    }
+  }
+  if (argv[0] === 'new') {
+    // `ebbrt new ebb <name>`: scaffold an Ebb package (see new-command.ts).
+    try {
+      newCommand(argv.slice(1));
+      return 0;
+    } catch (error) {
+      process.stderr.write(`ebbrt new: ${(error as Error).message}\n`);
       return 2;
     }
   }
@@ -32,7 +43,7 @@ export async function cli(argv: readonly string[]): Promise<number> {
     return 2;
   }
   if (command.command === 'help') {
-    process.stdout.write(USAGE + '\n\n' + NODE_USAGE + '\n');
+    process.stdout.write(USAGE + '\n\n' + NODE_USAGE + '\n\n' + NEW_USAGE + '\n');
     return 0;
   }
   // EBBRT_DEBUG_CORES=1: report every await continuation that resumed on another core (off: no hook at all).

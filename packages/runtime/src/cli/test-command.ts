@@ -119,6 +119,10 @@ export function formatReport(cmd: TestCommand, report: SearchReport): string {
   const lines = [`ebbrt test: ${report.seedsRun} seeds in ${(report.elapsedMs / 1000).toFixed(1)}s (${rate.toFixed(1)} seeds/s, ${cmd.workers} workers), ${report.failures.length} failing`];
   for (const f of report.failures) {
     const r = f.result;
+    if (r.crashed !== undefined) {
+      lines.push(`FAIL seed ${r.seed}: the worker crashed (a new one took its place)`, `  cause:      ${r.crashed}`, `  replay:     ${replayCommand(cmd, r.seed, r.faults)}${cmd.swarm ? ' (with --swarm the faults are the seed\'s swarm subset: drop --faults to replay all)' : ''}`);
+      continue;
+    }
     lines.push(`FAIL seed ${r.seed}`, `  faults on:  ${r.faults.join(', ') || 'none'}`, `  violated:   ${r.violation}`);
     if (f.shrunk !== undefined) lines.push(`  shrunk to:  ${f.shrunk.faults.join(', ') || 'none'} (${f.shrunk.violation})`);
     const faults = f.shrunk?.faults ?? r.faults;

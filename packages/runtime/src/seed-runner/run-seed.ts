@@ -26,6 +26,8 @@ export interface SeedResult {
   violation: string | undefined;
   ms: number;
   trace?: string;
+  /** The worker died running this seed (unhandled rejection, OOM, exit): its cause. No digest then. */
+  crashed?: string;
 }
 
 /** Runs one seed of an app and checks its invariants. One process runs seeds one after another. */

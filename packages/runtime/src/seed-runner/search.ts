@@ -77,7 +77,8 @@ export async function search(pool: Executor, o: SearchOptions): Promise<SearchRe
   await Promise.all(Array.from({ length: pool.size }, lane));
   const elapsedMs = performance.now() - started;
   failures.sort((a, b) => a.result.seed - b.result.seed);
-  if (o.shrink) for (const f of failures) f.shrunk = await shrink(pool, o, f.result);
+  // A crash's faults are unknown to the parent (a swarm subset drawn in the worker): not shrunk.
+  if (o.shrink) for (const f of failures) if (f.result.crashed === undefined) f.shrunk = await shrink(pool, o, f.result);
   return { seedsRun: done, elapsedMs, failures };
 }
 

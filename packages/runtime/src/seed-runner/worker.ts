@@ -1,14 +1,36 @@
 /**
  * A seed-runner worker process: runs the SeedJobs its parent sends over IPC, one at a time, and
- * answers each with its SeedResult (or the error that stopped it).
+ * answers each with its SeedResult (or the error that stopped it). An app that crashes the
+ * process (an unhandled rejection, an uncaught exception) is reported as that seed's crash, with
+ * its cause, before the process exits; the parent records the seed as failing and respawns.
  */
 import { SeedRunner, type SeedJob } from './run-seed.js';
 
 const runner = new SeedRunner();
+let current: SeedJob | undefined;
+let dead = false;
+const describe = (e: unknown): string => (e instanceof Error ? (e.stack ?? e.message) : String(e));
+const die = (cause: string): void => {
+  if (dead) return;
+  dead = true;
+  const exit = (): never => process.exit(70);
+  if (process.connected) process.send!({ ok: false, crashed: true, seed: current?.seed ?? -1, error: cause }, exit);
+  else exit();
+};
+process.on('uncaughtException', (e) => die(`uncaught exception: ${describe(e)}`));
+process.on('unhandledRejection', (e) => die(`unhandled rejection: ${describe(e)}`));
 process.on('message', (job: SeedJob) => {
+  current = job;
+  // The reply waits one macrotask turn, so a rejection the run left unhandled (reported after the
+  // microtasks drain) is this seed's crash, not a stray report against the next one.
+  const reply = (m: object): void => void setImmediate(() => {
+    if (dead) return;
+    current = undefined;
+    process.send!(m);
+  });
   runner.run(job).then(
-    (result) => process.send!({ ok: true, result }),
-    (error: unknown) => process.send!({ ok: false, seed: job.seed, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+    (result) => reply({ ok: true, result }),
+    (error: unknown) => reply({ ok: false, seed: job.seed, error: describe(error) }),
   );
 });
 process.on('disconnect', () => process.exit(0));

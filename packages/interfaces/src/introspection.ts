@@ -1,0 +1,100 @@
+/**
+ * Introspection: what a tool (the `ebbrt run --ui` dashboard, the playground) may read of a
+ * running node, as plain data. The Ebbs declare what they can report as optional members of
+ * their roots ({@link NetworkManagerRoot.networkStats}, {@link MessengerRoot.traffic}; the
+ * allocator's `stats()` is required already); a platform's node answers
+ * {@link PlatformNode.introspect} by reading them. Nothing is collected until someone asks:
+ * no counter here is kept for the tool's sake on a hot path.
+ */
+import type { EbbId } from './ids.js';
+import type { EventManagerRoot } from './ebbs/event-manager.js';
+import type { AllocatorStats, MemoryAllocatorRoot } from './ebbs/memory-allocator.js';
+import type { MessengerRoot } from './ebbs/messenger.js';
+import type { Ipv4String, NetworkManagerRoot } from './ebbs/network-manager.js';
+
+/** One TCP connection of a stack, as a tool shows it. */
+export interface TcpConnectionInfo {
+  readonly localAddress: Ipv4String;
+  readonly localPort: number;
+  readonly remoteAddress: Ipv4String;
+  readonly remotePort: number;
+  /** The RFC 9293 state name (ESTABLISHED, SYN-SENT, ...). */
+  readonly state: string;
+  /** The core its callbacks run on. */
+  readonly core: number;
+  /** Payload bytes sent and not yet acknowledged, plus bytes queued behind the window. */
+  readonly sendQueued: number;
+  /** Received bytes held for a paused receiver, plus out-of-order bytes awaiting a gap. */
+  readonly receiveQueued: number;
+}
+
+/** A stack's counters, by layer; every drop is counted under one reason in `drops`. */
+export interface NetworkStats {
+  /** The NIC's device counters (virtio-net: frames, bytes, interrupts, fault injections). */
+  readonly nic: Readonly<Record<string, number>>;
+  /** Interface and transport traffic counters (frames, segments, retransmits, ...). */
+  readonly stack: Readonly<Record<string, number>>;
+  /** Drops by reason (`ipv4.badChecksum`, `tcp.backlogDrops`, `nic.rxDroppedNoBuffer`, ...): the non-zero ones. */
+  readonly drops: Readonly<Record<string, number>>;
+  readonly connections: readonly TcpConnectionInfo[];
+}
+
+/** Messenger traffic to and from one peer node. */
+export interface PeerTraffic {
+  readonly peer: number;
+  readonly messagesSent: number;
+  readonly bytesSent: number;
+  readonly messagesReceived: number;
+  readonly bytesReceived: number;
+}
+
+export interface MessengerTraffic {
+  readonly peers: readonly PeerTraffic[];
+  /** Messages dropped (no handler), handler errors, protocol errors. */
+  readonly errors: Readonly<Record<string, number>>;
+}
+
+/** Which implementation an Ebb id resolved to on a node. */
+export interface EbbImplementation {
+  /** The system interface (EventManager, Messenger, ...). */
+  readonly kind: string;
+  readonly id: EbbId;
+  readonly packageName: string;
+}
+
+/** A node's state as a tool reads it: plain data (it crosses a process boundary as JSON). */
+export interface NodeIntrospection {
+  readonly networkId: number;
+  readonly ebbs: readonly EbbImplementation[];
+  /** Events dispatched on every core. */
+  readonly events?: number;
+  readonly memory?: AllocatorStats;
+  readonly network?: NetworkStats;
+  readonly messenger?: MessengerTraffic;
+}
+
+/** The roots {@link introspectRoots} reads; whichever the node has. */
+export interface IntrospectedRoots {
+  readonly events?: EventManagerRoot;
+  readonly memory?: MemoryAllocatorRoot;
+  readonly network?: NetworkManagerRoot;
+  readonly messenger?: MessengerRoot;
+}
+
+/**
+ * Reads a node's roots through their declared stats members (call outside any event, like
+ * `--stats`): one source for every tool, whoever holds the roots (the runtime, a node agent,
+ * the playground's own world).
+ */
+export function introspectRoots(networkId: number, ebbs: readonly EbbImplementation[], roots: IntrospectedRoots): NodeIntrospection {
+  const network = roots.network?.networkStats?.();
+  const messenger = roots.messenger?.traffic?.();
+  return {
+    networkId,
+    ebbs,
+    ...(roots.events !== undefined ? { events: roots.events.totalEvents() } : {}),
+    ...(roots.memory !== undefined ? { memory: roots.memory.stats() } : {}),
+    ...(network !== undefined ? { network } : {}),
+    ...(messenger !== undefined ? { messenger } : {}),
+  };
+}
