@@ -28,6 +28,12 @@ export class SocketRelay implements TcpHandler {
   private hostEnded = false;
   private nodeClosed = false;
   private finished = false;
+  /** Writes of one turn are corked and leave as one syscall (see receive). */
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   constructor(
     private readonly socket: Socket,
@@ -83,7 +89,17 @@ export class SocketRelay implements TcpHandler {
     const bytes = data.toUint8Array();
     data.releaseChain();
     this.stats.bytesOut += bytes.length;
-    if (!this.socket.destroyed) this.socket.write(bytes);
+    if (this.socket.destroyed) return;
+    // A profile of the port forward under memcaslap put ~40 % of the busy time in node:net's
+    // writeBuffer (one loopback write syscall per segment, the kernel delivering each inline). A
+    // reply of several segments arrives in one scheduler step: cork until the step's nextTick so
+    // they leave as one writev.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
+    this.socket.write(bytes);
   }
 
   closed(c: TcpConnection): void {

@@ -29,9 +29,25 @@ export class LocalApic {
     this.timerEntry = new DeadlineEntry(() => this.onTimerDeadline());
   }
 
-  /** Mark `vector` (0..255) pending and wake the core if it is halted. */
+  /**
+   * Mark `vector` (0..255) pending and wake the core if it is halted. Under an `interruptDelay`
+   * core fault the vector may arrive 1..maxNs ns later instead (a `core.interrupt-late` fault).
+   */
   raise(vector: number): void {
     checkVector(vector);
+    const late = this.core.machine._interruptDelay;
+    if (late !== null && late.prng.chance(late.probability)) {
+      const delayNs = 1 + late.prng.nextInt(late.maxNs);
+      this.host.faults.record('core.interrupt-late', { pid: this.core.machine.tracePid, tid: this.core.index }, { vector, delayNs });
+      this.host.queue.push(this.host.clock.now() + delayNs, () => {
+        if (this.core.state !== 'off') this.deliver(vector);
+      });
+      return;
+    }
+    this.deliver(vector);
+  }
+
+  private deliver(vector: number): void {
     const word = vector >>> 5;
     const bit = 1 << (vector & 31);
     if ((this.irr[word] & bit) === 0) {
@@ -74,13 +90,13 @@ export class LocalApic {
     target.apic.raise(vector);
   }
 
-  /** Raise `vector` once, `delayNs` from now. Replaces any armed timer. */
+  /** Raise `vector` once, `delayNs` from now (counted by the machine's clock). Replaces any armed timer. */
   timerOneShot(delayNs: number, vector: number): void {
     checkDelay(delayNs, 'delayNs', 0);
     checkVector(vector);
     this.timerMode = 'one-shot';
     this.timerVector = vector;
-    this.host.queue.arm(this.timerEntry, this.host.clock.now() + delayNs);
+    this.host.queue.arm(this.timerEntry, this.host.clock.now() + this.core.machine._simDelay(delayNs));
   }
 
   /**
@@ -92,8 +108,8 @@ export class LocalApic {
     checkVector(vector);
     this.timerMode = 'periodic';
     this.timerVector = vector;
-    this.timerPeriodNs = periodNs;
-    this.host.queue.arm(this.timerEntry, this.host.clock.now() + periodNs);
+    this.timerPeriodNs = this.core.machine._simDelay(periodNs);
+    this.host.queue.arm(this.timerEntry, this.host.clock.now() + this.timerPeriodNs);
   }
 
   /** Disarm the timer; an armed deadline will not fire. */

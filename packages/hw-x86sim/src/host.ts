@@ -1,5 +1,7 @@
 import type { Clock } from './clock.js';
 import type { DeadlineQueue } from './event-queue.js';
+import type { FaultLog } from './fault-log.js';
+import type { Prng } from './prng.js';
 import type { Scheduler } from './scheduler.js';
 import type { TraceRecorder } from './trace.js';
 
@@ -13,4 +15,8 @@ export interface SimulationHost {
   readonly scheduler: Scheduler;
   readonly trace: TraceRecorder;
   readonly consoleToStdout: boolean;
+  /** Whether cores carry CoreStats counters. */
+  readonly coreStats: boolean;
+  readonly faults: FaultLog;
+  readonly prng: Prng;
 }

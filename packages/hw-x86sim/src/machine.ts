@@ -1,4 +1,6 @@
 import { Core } from './core.js';
+import { LocalClock, validateCoreFaults, type CoreFaults } from './core-faults.js';
+import type { Prng } from './prng.js';
 import type { SimulationHost } from './host.js';
 import type { MachineConfig } from './machine-config.js';
 import { validateMachineConfig } from './machine-config.js';
@@ -24,10 +26,17 @@ export class Machine {
   private _poweredOn = true;
   private readonly _devices: MachineDevice[] = [];
   private readonly claimed = new Set<MachineDevice>();
+  private readonly host: SimulationHost;
+  /** @internal null while the clock is exact (no drift, no skew): then local time is simulation time. */
+  _clock: LocalClock | null = null;
+  /** @internal interrupt-delay draws; null (no PRNG stream) while that fault is off. */
+  _interruptDelay: { probability: number; maxNs: number; prng: Prng } | null = null;
+  private faultPrng: Prng | undefined;
 
   /** @internal use `Simulation.createMachine`. */
   constructor(id: number, config: MachineConfig, host: SimulationHost) {
     const c = validateMachineConfig(config);
+    this.host = host;
     this.id = id;
     this.name = c.name ?? `machine${id}`;
     this.numaNodes = c.numaNodes;
@@ -47,6 +56,36 @@ export class Machine {
       host.trace.processName(pid, this.name);
       for (let i = 0; i < c.cores; i++) host.trace.threadName(pid, i, `core ${i}`);
     }
+  }
+
+  /**
+   * Turns core faults on (see core-faults.ts): late interrupts and a skewed, drifting clock drawn
+   * from `sim.prng.fork('core-faults:<name>')`. Each drawn clock is recorded once as a
+   * `core.clock` fault. Call before software reads the clock (at boot); `{}` turns them off.
+   */
+  setCoreFaults(faults: CoreFaults): void {
+    validateCoreFaults(faults);
+    const prng = (this.faultPrng ??= this.host.prng.fork(`core-faults:${this.name}`));
+    this._interruptDelay = faults.interruptDelay === undefined || faults.interruptDelay.probability === 0 ? null : { ...faults.interruptDelay, prng };
+    this._clock = null;
+    if (faults.clock !== undefined) {
+      const clock = LocalClock.draw(prng, faults.clock);
+      if (clock.skewNs !== 0 || clock.driftPpm !== 0) {
+        this._clock = clock;
+        this.host.faults.record('core.clock', { pid: this.tracePid, tid: 0 }, { skewNs: clock.skewNs, driftPpm: clock.driftPpm });
+      }
+    }
+  }
+
+  /** This machine's clock in integer ns: simulation time, skewed and drifting under a `clock` fault. */
+  clockNs(): number {
+    const now = this.host.clock.now();
+    return this._clock === null ? now : this._clock.at(now);
+  }
+
+  /** @internal simulation ns that pass while this machine's clock counts `localNs`. */
+  _simDelay(localNs: number): number {
+    return this._clock === null ? localNs : this._clock.simDelay(localNs);
   }
 
   /** Trace process id of this machine (id + 1). */

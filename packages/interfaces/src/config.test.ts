@@ -96,3 +96,14 @@ describe('parseAppConfig', () => {
     expect(rejection(42).path).toBe('config');
   });
 });
+
+describe('backend.machine.faults (core faults)', () => {
+  it('accepts late interrupts and clock skew/drift, and names a bad field', () => {
+    const ok = parseAppConfig(withMachine({ faults: { interruptDelay: { probability: 0.1, maxNs: 1000 }, clock: { maxSkewNs: 5, maxDriftPpm: 100 } } }));
+    expect(ok.backend?.machine.faults?.clock).toEqual({ maxSkewNs: 5, maxDriftPpm: 100 });
+    expect(rejection(withMachine({ faults: { interruptDelay: { probability: 2, maxNs: 1 } } })).message).toMatch(/backend\.machine\.faults\.interruptDelay\.probability/);
+    expect(rejection(withMachine({ faults: { interruptDelay: { probability: 0.5, maxNs: 0.5 } } })).message).toMatch(/faults\.interruptDelay\.maxNs/);
+    expect(rejection(withMachine({ faults: { clock: { maxSkewNs: 0, maxDriftPpm: 200_000 } } })).message).toMatch(/faults\.clock\.maxDriftPpm/);
+    expect(rejection(withMachine({ faults: { stall: {} } })).message).toMatch(/faults.*stall/);
+  });
+});

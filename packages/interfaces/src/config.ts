@@ -64,10 +64,33 @@ export const platformChoiceSchema = z.union([
 ]);
 export type PlatformChoice = z.input<typeof platformChoiceSchema>;
 
+/**
+ * Core faults of every back-end machine (hw-x86sim's `CoreFaults`), drawn from the seed per
+ * machine: `interruptDelay` delivers a raised vector 1..maxNs ns late with `probability`;
+ * `clock` gives each machine a clock (its Timer's) skewed by 0..maxSkewNs ahead and drifting by
+ * up to ±maxDriftPpm.
+ */
+export const coreFaultsSchema = z.strictObject({
+  interruptDelay: z
+    .strictObject({
+      probability: z.number().min(0, 'must be in 0..1').max(1, 'must be in 0..1'),
+      maxNs: z.number().int('must be a whole number of ns').min(1, 'must be at least 1'),
+    })
+    .optional(),
+  clock: z
+    .strictObject({
+      maxSkewNs: z.number().int('must be a whole number of ns').min(0, 'must not be negative').max(2 ** 32 - 1, 'must be below 2^32'),
+      maxDriftPpm: z.number().min(0, 'must not be negative').max(100_000, 'must be at most 100000 (10%)'),
+    })
+    .optional(),
+});
+export type CoreFaultsConfig = z.output<typeof coreFaultsSchema>;
+
 export const machineSchema = z.strictObject({
   cores: z.number().int('must be a whole number').min(1, 'must be at least 1').max(256, 'must be at most 256'),
   memory: byteSizeSchema,
   numaNodes: z.number().int().min(1).max(8).default(1),
+  faults: coreFaultsSchema.optional(),
 });
 
 export const watchdogSchema = z.strictObject({

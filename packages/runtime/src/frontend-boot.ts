@@ -132,6 +132,7 @@ export async function bootFrontEnd(appDir: string, options: FrontEndOptions, sta
             ? config.backend.machine.numaNodes
             : 1,
         provider: options.backends ?? directBackends,
+        coreFaults: config.backend?.machine.faults,
         network,
         bootBackend: (id, machine) => bootBackend(bootDeps, id, machine),
         loadImage(image) {

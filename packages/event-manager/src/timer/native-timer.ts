@@ -15,12 +15,13 @@ export class NativeTimer extends TimerRep {
     this.vector = events.allocateVector(() => this.expire());
   }
 
+  /** The machine's clock: simulation time, skewed and drifting under a core `clock` fault. */
   protected nowNs(): number {
-    return this.simulation.now();
+    return this.hw.machine.clockNs();
   }
 
   protected arm(deadlineNs: number): void {
     if (deadlineNs === Infinity) this.hw.apic.timerStop();
-    else this.hw.apic.timerOneShot(Math.max(0, deadlineNs - this.simulation.now()), this.vector);
+    else this.hw.apic.timerOneShot(Math.max(0, deadlineNs - this.hw.machine.clockNs()), this.vector);
   }
 }

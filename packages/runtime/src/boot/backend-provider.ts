@@ -12,11 +12,14 @@ export interface BackendProvider {
 /** Creates each back-end as a fresh machine in the simulation. */
 export const directBackends: BackendProvider = {
   provision(simulation, nodeId, machine) {
-    return simulation.createMachine({
+    const m = simulation.createMachine({
       name: `node${nodeId}`,
       cores: machine.cores,
       memoryBytes: machine.memory,
       numaNodes: machine.numaNodes,
     });
+    // Validated by the config schema (config.backend.machine.faults); before boot, so the Timer sees it.
+    if (machine.faults !== undefined) m.setCoreFaults(machine.faults);
+    return m;
   },
 };

@@ -1,6 +1,6 @@
 import type { Machine, Simulation } from '@ebbrt/hw-x86sim';
 import type { AppNetwork } from '@ebbrt/host-network';
-import type { LocalNode, LocalNodeHost, NodeIntrospection, NodeRuntimeInfo, NodeShape } from '@ebbrt/interfaces';
+import type { CoreFaultsConfig, LocalNode, LocalNodeHost, NodeIntrospection, NodeRuntimeInfo, NodeShape } from '@ebbrt/interfaces';
 import type { AppMain } from '../app-context.js';
 import { MessengerLink } from '../platform/messenger-link.js';
 import type { BackendProvider } from './backend-provider.js';
@@ -14,6 +14,8 @@ export interface LocalNodesDeps {
   network: AppNetwork | undefined;
   /** NUMA nodes of a machine of `shape` (the config's machine has its own setting). */
   numaNodes(shape: NodeShape): number;
+  /** The config's core faults (`backend.machine.faults`), for every machine booted here. */
+  coreFaults?: CoreFaultsConfig | undefined;
   /** Boots node `id`'s system Ebbs on `machine` (the config's back-end choices). */
   bootBackend(id: number, machine: Machine): Promise<BootedNode>;
   /** Loads an image (entry module) by its path relative to the app. */
@@ -59,7 +61,7 @@ export class LocalNodes implements LocalNodeHost {
     // watchdog budget is for application code), keeping boots in id order.
     await new Promise<void>((resolve) => setImmediate(resolve));
     const { simulation, provider, network } = this.deps;
-    const machine = provider.provision(simulation, networkId, { cores: shape.cores, memory: shape.memoryBytes, numaNodes: this.deps.numaNodes(shape) });
+    const machine = provider.provision(simulation, networkId, { cores: shape.cores, memory: shape.memoryBytes, numaNodes: this.deps.numaNodes(shape), ...(this.deps.coreFaults !== undefined ? { faults: this.deps.coreFaults } : {}) });
     network?.attachBackend(machine, networkId);
     let booted: BootedNode;
     try {

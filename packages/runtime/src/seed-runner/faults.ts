@@ -1,6 +1,6 @@
 /**
  * The faults a seed search switches: the ones the app's config turns on (its network link's loss,
- * duplication, reordering and corruption, its NICs' virtio-net faults). Each is a named switch;
+ * duplication, reordering and corruption, its NICs' virtio-net faults, its machines' core faults). Each is a named switch;
  * a run keeps the configured value of the switches that are on and zeroes the rest, so what a
  * fault does is configured (and validated) where it always was, in the config.
  */
@@ -8,6 +8,7 @@ import type { AppConfig } from '@ebbrt/interfaces';
 import { Prng } from '@ebbrt/hw-x86sim';
 
 const LINK_FAULTS = ['loss', 'duplicate', 'reorder', 'corrupt'] as const;
+const CORE_FAULTS = ['interruptDelay', 'clock'] as const;
 
 /** The fault names the config turns on, in a stable order (`link.loss`, `nic.interruptLoss`, ...). */
 export function faultCatalogue(config: AppConfig): string[] {
@@ -16,6 +17,8 @@ export function faultCatalogue(config: AppConfig): string[] {
   if (link !== undefined) for (const k of LINK_FAULTS) if ((link[k] ?? 0) > 0) names.push(`link.${k}`);
   const nic = config.network?.nic.faults;
   if (nic !== undefined) for (const k of Object.keys(nic).sort()) names.push(`nic.${k}`);
+  const core = config.backend?.machine.faults;
+  if (core !== undefined) for (const k of CORE_FAULTS) if (core[k] !== undefined) names.push(`core.${k}`);
   return names;
 }
 
@@ -24,6 +27,12 @@ export function withFaults(config: AppConfig, on: readonly string[]): AppConfig 
   const known = faultCatalogue(config);
   for (const name of on) {
     if (!known.includes(name)) throw new Error(`--faults: "${name}" is not a fault this config turns on (it has: ${known.join(', ') || 'none'})`);
+  }
+  const backend = config.backend;
+  if (backend?.machine.faults !== undefined) {
+    const core = { ...backend.machine.faults };
+    for (const k of CORE_FAULTS) if (!on.includes(`core.${k}`)) delete core[k];
+    config = { ...config, backend: { ...backend, machine: { ...backend.machine, faults: core } } };
   }
   const network = config.network;
   if (network === undefined) return config;
