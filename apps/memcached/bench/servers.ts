@@ -227,6 +227,8 @@ export interface LibosOptions {
   /** Write a Chrome trace here when the run ends (`ebbrt run --trace`). */
   tracePath?: string;
   label?: string;
+  /** Cores of the memcached node (default: the app config's, 2). */
+  cores?: number;
 }
 
 export interface LibosServer extends ServerProcess {
@@ -244,7 +246,7 @@ export async function startLibos(o: LibosOptions): Promise<LibosServer> {
   const config = tmpFile(
     `${label}.config.ts`,
     `import base from ${JSON.stringify(pathToFileURL(join(APP_DIR, 'ebbrt.config.ts')).href)};
-export default { ...base, network: { ${network.join(', ')} }, args: ['--port', '11211', '--memory-limit', '${o.memory}', '--max-item-size', '1MiB'] };
+export default { ...base,${o.cores === undefined ? '' : ` backend: { ...base.backend, machine: { ...base.backend.machine, cores: ${o.cores} } },`} network: { ${network.join(', ')} }, args: ['--port', '11211', '--memory-limit', '${o.memory}', '--max-item-size', '1MiB'] };
 `,
   );
   const extra = o.tracePath === undefined ? [] : ['--trace', o.tracePath];

@@ -12,7 +12,9 @@
  *
  * Environment: EBBRT_BENCH_SLA_SECONDS (1 s per point), EBBRT_BENCH_SLA_US (500),
  * EBBRT_BENCH_SLA_STEPS (5), EBBRT_BENCH_SLA_VALUE (32), EBBRT_BENCH_SLA_SERVERS
- * (memcached,naive,hosted,forward,tap), EBBRT_BENCH_SLA_QUICK=1 (0.4 s per point, 3 steps).
+ * (memcached,naive,hosted,forward,tap,cores; cores = item 6, a 1-core vs a 2-core library-OS node at
+ * the same offered loads), EBBRT_BENCH_SLA_QUICK=1 (0.4 s per point, 3 steps). Run it with
+ * `pnpm bench sla.bench` (plain `sla` also matches core-translation's bench).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,10 +31,13 @@ const SECONDS = num('EBBRT_BENCH_SLA_SECONDS', quick ? 0.4 : 1);
 const SLA_NS = num('EBBRT_BENCH_SLA_US', 500) * 1000;
 const STEPS = num('EBBRT_BENCH_SLA_STEPS', quick ? 3 : 5);
 const VALUE = num('EBBRT_BENCH_SLA_VALUE', 32);
-const SERVERS = new Set((process.env.EBBRT_BENCH_SLA_SERVERS ?? 'memcached,naive,hosted,forward,tap').split(','));
+const SERVERS = new Set((process.env.EBBRT_BENCH_SLA_SERVERS ?? 'memcached,naive,hosted,forward,tap,cores').split(','));
 const CONNECTIONS = 64;
 const TAP_NAME = process.env.EBBRT_BENCH_SLA_TAP ?? 'ebbslab0';
 const SUBNET = '10.78.0.0/24';
+/** The cores part's own TAP: the main library OS (and its TAP) is still up then. */
+const CORES_TAP = `${TAP_NAME}c`;
+const CORES_SUBNET = '10.79.0.0/24';
 const log = (line: string): void => console.log(`  [sla bench] ${line}`);
 const us = (ns: number): string => (Number.isFinite(ns) ? (ns / 1000).toFixed(0) : 'n/a');
 
@@ -42,11 +47,11 @@ interface Target {
   endpoint: Endpoint;
 }
 
-async function tapReason(): Promise<string | undefined> {
+async function tapReason(name = TAP_NAME): Promise<string | undefined> {
   if (process.getuid?.() !== 0) return 'needs root';
   if (!existsSync('/dev/net/tun')) return 'needs /dev/net/tun';
   if ((await runCommand('sh', ['-c', 'command -v socat'])).code !== 0) return 'needs socat';
-  if ((await runCommand('ip', ['link', 'show', TAP_NAME])).code === 0) return `${TAP_NAME} already exists`;
+  if ((await runCommand('ip', ['link', 'show', name])).code === 0) return `${name} already exists`;
   return undefined;
 }
 
@@ -129,6 +134,8 @@ export default async function run(): Promise<BenchReport> {
       results.push({ name: `${t.label}: highest rate with p99 < ${SLA_NS / 1000} µs`, medianNs: NaN, opsPerSec: search.bestRate, probes: search.probes.length });
       series.push({ name: t.label, points });
     }
+    // Item 6: the library OS on a 1-core vs a 2-core node, at the same offered loads.
+    if (SERVERS.has('cores')) await coresPart(measure, results, ratios, summary, notes, start);
     const mc = best.get('memcached');
     for (const [k, v] of best) if (k !== 'memcached' && mc !== undefined && mc > 0) ratios[`${k}/memcached_t1 rate at p99 < ${SLA_NS / 1000} µs`] = v / mc;
     const naive = best.get('naive');
@@ -158,4 +165,61 @@ export default async function run(): Promise<BenchReport> {
     `open-loop generator (@ebbrt/bench-kit/loadgen) in the bench process, spinning one core on a 2-core machine shared by ~8 engineers: the generator's own lateness counts (latency from the intended send time); ${SECONDS} s per point after 0.2 s warm-up; peak = closed loop, one request in flight per connection`,
   );
   return { name: 'sla: p99 at offered load, highest rate under the SLA', results, ratios, notes, ...{ summary } };
+}
+
+/**
+ * memcached on a 1-core and a 2-core library-OS node (connections spread by RSS, each core
+ * serving its own), reached the same way (TAP when possible, else the port forward), each with
+ * its own closed-loop peak and then the same offered loads (fractions of the 2-core peak).
+ * Started one at a time so the two never share the machine.
+ */
+async function coresPart(
+  measure: (t: Target, mode: LoadMode) => Promise<LoadResult>,
+  results: BenchResult[],
+  ratios: Record<string, number>,
+  summary: Record<string, unknown>,
+  notes: string[],
+  start: <S extends ServerProcess>(what: string, f: () => Promise<S>) => Promise<S | undefined>,
+): Promise<void> {
+  const why = await tapReason(CORES_TAP);
+  const out: Record<string, unknown> = {};
+  let rates: number[] | undefined;
+  const peaks = new Map<number, number>();
+  const p99s = new Map<string, number>();
+  for (const cores of [2, 1]) {
+    const s = await start(`library OS, ${cores} core(s)`, () =>
+      startLibos({ memory: '256MiB', forward: why !== undefined, ...(why === undefined ? { tap: { name: CORES_TAP, subnet: CORES_SUBNET } } : {}), cores, label: `libos-${cores}c` }),
+    );
+    const endpoint = s === undefined ? undefined : (s as { tap?: Endpoint; forward?: Endpoint }).tap ?? (s as { forward?: Endpoint }).forward;
+    if (s === undefined || endpoint === undefined) continue;
+    const t: Target = { key: `libos-${cores}c`, label: `library OS, ${cores} core${cores > 1 ? 's' : ''} (${why === undefined ? 'TAP' : 'port forward'})`, endpoint };
+    try {
+      const peak = (await measure(t, { kind: 'closed' })).achievedOpsPerSec;
+      peaks.set(cores, peak);
+      results.push({ name: `${t.label}: peak (closed loop)`, medianNs: NaN, opsPerSec: peak });
+      rates ??= [0.25, 0.5, 0.75].map((f) => f * peak);
+      const row: Record<string, unknown> = { peak };
+      for (const rate of rates) {
+        const r = await measure(t, { kind: 'open', rate });
+        results.push({ name: `${t.label} @ ${Math.round(rate)}/s`, medianNs: r.p50Ns, p99Ns: r.p99Ns, p999Ns: r.p999Ns, opsPerSec: r.achievedOpsPerSec, offered: rate });
+        row[String(Math.round(rate))] = { achieved: r.achievedOpsPerSec, p50Ns: r.p50Ns, p99Ns: r.p99Ns };
+        p99s.set(`${cores}:${Math.round(rate)}`, r.p99Ns);
+      }
+      out[`${cores}`] = row;
+    } finally {
+      await s.stop();
+    }
+    // socat owns the TAP: wait until it is gone before the next node wants the same name.
+    for (let i = 0; i < 100 && (await runCommand('ip', ['link', 'show', CORES_TAP])).code === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  }
+  const p1 = peaks.get(1);
+  const p2 = peaks.get(2);
+  if (p1 && p2) ratios['libos 2 cores / 1 core peak ops/s'] = p2 / p1;
+  for (const rate of rates ?? []) {
+    const a = p99s.get(`2:${Math.round(rate)}`);
+    const b = p99s.get(`1:${Math.round(rate)}`);
+    if (a && b) ratios[`libos p99 2 cores / 1 core @ ${Math.round(rate)}/s`] = a / b;
+  }
+  summary.cores = out;
+  notes.push('cores: both nodes run in one node process (one JS thread runs every simulated core), so a second simulated core adds no host CPU; what it changes is how connections are spread (RSS) and served');
 }

@@ -1,5 +1,6 @@
 import { LocalApic } from './apic.js';
 import type { SimulationHost } from './host.js';
+import { CoreStats } from './core-stats.js';
 import type { Machine } from './machine.js';
 
 /** Power/run state of a core. `running` means runnable (the scheduler may enter it). */
@@ -31,6 +32,8 @@ export class Core {
   readonly index: number;
   readonly machine: Machine;
   readonly apic: LocalApic;
+  /** Performance counters (see CoreStats); null in a simulation made with `coreStats: false`. */
+  readonly stats: CoreStats | null;
 
   /** @internal position in the scheduler's runnable list, -1 if not runnable. */ _runIndex = -1;
   /** @internal set while the scheduler is inside runSlice for this core. */ _inSlice = false;
@@ -48,6 +51,7 @@ export class Core {
     this.index = index;
     this.host = host;
     this.apic = new LocalApic(this, host);
+    this.stats = host.coreStats ? new CoreStats() : null;
   }
 
   get state(): CoreState {

@@ -15,6 +15,8 @@ export interface SimulationHost {
   readonly scheduler: Scheduler;
   readonly trace: TraceRecorder;
   readonly consoleToStdout: boolean;
+  /** Whether cores carry CoreStats counters. */
+  readonly coreStats: boolean;
   readonly faults: FaultLog;
   readonly prng: Prng;
 }

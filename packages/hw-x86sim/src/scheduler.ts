@@ -82,11 +82,20 @@ export class Scheduler {
   private waitTimer: ReturnType<typeof setTimeout> | null = null;
   /** Slices run over the scheduler's lifetime. */
   totalSlices = 0;
+  /** While true, each slice's host time is added to its core's stats (two clock reads a slice). */
+  sampleCores = false;
+
+  /** Pause state (virtual clock only): see pause(). */
+  private paused = false;
+  /** A step found the run paused and queued nothing more: resume() or step() must restart it. */
+  private parked = false;
+  /** Slices still to run before a paused run parks again (set by stepSlices). */
+  private stepCredits = 0;
 
   private readonly onImmediate = (): void => {
     this.queuedSteps--;
-    // Leftovers of a batch are no-ops once the run ended or while waiting for time/I/O.
-    if (!this.running || this.idleWaiting) return;
+    // Leftovers of a batch are no-ops once the run ended, while waiting for time/I/O or parked.
+    if (!this.running || this.idleWaiting || this.parked) return;
     this.step();
   };
   private readonly onWaitOver = (): void => {
@@ -151,6 +160,47 @@ export class Scheduler {
     if (!this.running) return;
     this.stopRequested = true;
     if (this.idleWaiting) this.endIdleWait();
+    this.unpark();
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /**
+   * Stops entering cores and moving time at the next step, until resume() (virtual clock only: a
+   * realtime clock keeps running with the wall). Pausing only delays steps, never reorders them,
+   * so a paused-and-resumed run makes the same trace as one never paused. Holds across runs.
+   */
+  pause(): void {
+    if (this.clock.kind !== 'virtual') {
+      throw new Error('pause needs a virtual clock: under the realtime clock simulation time follows the wall clock');
+    }
+    this.paused = true;
+    this.stepCredits = 0;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.stepCredits = 0;
+    this.unpark();
+  }
+
+  /**
+   * While paused: run until `n` more core slices have run (delivering hardware events and moving
+   * virtual time on the way, exactly as an unpaused run would), then park again.
+   */
+  stepSlices(n = 1): void {
+    if (!this.paused) throw new Error('step needs a paused simulation (call pause() first)');
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`step: slice count must be an integer >= 1, got ${String(n)}`);
+    this.stepCredits += n;
+    this.unpark();
+  }
+
+  private unpark(): void {
+    if (!this.parked) return;
+    this.parked = false;
+    if (this.running) this.continueLater();
   }
 
   run(options: RunOptions = {}): Promise<RunResult> {
@@ -185,6 +235,10 @@ export class Scheduler {
     try {
       this.leaveCpu();
       if (this.stopRequested) return this.finish('stopped');
+      if (this.paused && this.stepCredits === 0) {
+        this.parked = true;
+        return;
+      }
       const clock = this.clock;
       const now = clock.now();
       if (now >= this.untilNs) return this.finish('until');
@@ -255,11 +309,16 @@ export class Scheduler {
     core._wakeLatched = false;
     this.slices++;
     this.totalSlices++;
+    if (this.stepCredits > 0) this.stepCredits--;
+    const stats = core.stats;
+    if (stats !== null) stats.slices++;
+    const t0 = this.sampleCores ? performance.now() : 0;
     let result;
     try {
       result = program.runSlice(core);
     } finally {
       core._inSlice = false;
+      if (t0 !== 0 && stats !== null) stats.busyHostMs += performance.now() - t0;
     }
     if (this.trace.enabled) {
       this.trace.complete(core.machine.tracePid, core.index, 'slice', startNs, this.clock.now() - startNs);
@@ -348,6 +407,7 @@ export class Scheduler {
     this.leaveCpu();
     this.running = false;
     this.idleWaiting = false;
+    this.parked = false;
     if (this.waitTimer !== null) {
       clearTimeout(this.waitTimer);
       this.waitTimer = null;

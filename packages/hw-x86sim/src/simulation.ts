@@ -18,6 +18,11 @@ export interface SimulationOptions {
   trace?: boolean;
   /** Where serial console lines go besides each machine's history. Default `silent`. */
   console?: 'stdout' | 'silent';
+  /**
+   * Give every core CoreStats counters (`core.stats`). Default true; they are plain integer
+   * bumps. `false` exists so a bench can measure what they cost.
+   */
+  coreStats?: boolean;
 }
 
 /**
@@ -61,6 +66,7 @@ export class Simulation {
       scheduler: this.scheduler,
       trace: this.trace,
       consoleToStdout: consoleMode === 'stdout',
+      coreStats: options.coreStats ?? true,
       faults: this.faults,
       prng: this.prng,
     };
@@ -162,6 +168,42 @@ export class Simulation {
    */
   hold(): () => void {
     return this.scheduler.hold();
+  }
+
+  /**
+   * Time each core's slices on the host (into `core.stats.busyHostMs`): two clock reads a slice,
+   * so it is off unless a live view asks. It never touches simulation state or the trace.
+   */
+  get sampleCores(): boolean {
+    return this.scheduler.sampleCores;
+  }
+
+  set sampleCores(on: boolean) {
+    this.scheduler.sampleCores = on;
+  }
+
+  /**
+   * Virtual clock only: stop entering cores and moving time (at the next scheduler step) until
+   * `resume()`. A run stays in progress while paused. Pausing never changes what runs or in what
+   * order, so the trace of a paused, stepped and resumed run equals an unpaused one's. Throws
+   * under a realtime clock.
+   */
+  pause(): void {
+    this.scheduler.pause();
+  }
+
+  /** Undoes `pause()`. No-op when not paused. */
+  resume(): void {
+    this.scheduler.resume();
+  }
+
+  /** While paused: let exactly `n` (default 1) more core slices run, then stay paused. */
+  step(n?: number): void {
+    this.scheduler.stepSlices(n);
+  }
+
+  get paused(): boolean {
+    return this.scheduler.isPaused;
   }
 
   /** True while `run()` is in progress. */

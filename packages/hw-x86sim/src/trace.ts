@@ -22,30 +22,60 @@ interface TraceEvent {
   args?: TraceArgs | { name: string };
 }
 
+/**
+ * Receives every span and instant as it is made (a live view's ring buffer). Called with the
+ * recorder's own arguments; it must not keep `args` mutable or feed anything back into the
+ * simulation, so a tapped run traces exactly like an untapped one.
+ */
+export type TraceTap = (ph: 'X' | 'i', pid: number, tid: number, name: string, tsNs: number, durNs: number, args: TraceArgs | undefined) => void;
+
 export class TraceRecorder {
-  /** Whether events are recorded. Check it before building costly args. */
-  readonly enabled: boolean;
+  /** Whether events are kept for `toJSON` (the `trace` option). */
+  readonly recording: boolean;
   private readonly events: TraceEvent[] = [];
+  private _tap: TraceTap | null = null;
+  private _enabled: boolean;
 
   constructor(enabled: boolean) {
-    this.enabled = enabled;
+    this.recording = enabled;
+    this._enabled = enabled;
+  }
+
+  /**
+   * Whether anyone listens (recording, or a tap): check it before building costly args. Parts
+   * that check it once at construction keep what they saw; a tap set later sees the rest.
+   */
+  get enabled(): boolean {
+    return this._enabled;
+  }
+
+  /** The live tap (null: none). Setting it turns tracing on without recording more events. */
+  get tap(): TraceTap | null {
+    return this._tap;
+  }
+
+  set tap(tap: TraceTap | null) {
+    this._tap = tap;
+    this._enabled = this.recording || tap !== null;
   }
 
   /** Name a process (pid) in the viewer. */
   processName(pid: number, name: string): void {
-    if (!this.enabled) return;
+    if (!this.recording) return;
     this.events.push({ name: 'process_name', ph: 'M', pid, tid: 0, ts: 0, args: { name } });
   }
 
   /** Name a thread (pid, tid) in the viewer. */
   threadName(pid: number, tid: number, name: string): void {
-    if (!this.enabled) return;
+    if (!this.recording) return;
     this.events.push({ name: 'thread_name', ph: 'M', pid, tid, ts: 0, args: { name } });
   }
 
   /** A span of `durNs` starting at `tsNs`. */
   complete(pid: number, tid: number, name: string, tsNs: number, durNs: number, args?: TraceArgs): void {
-    if (!this.enabled) return;
+    if (!this._enabled) return;
+    if (this._tap !== null) this._tap('X', pid, tid, name, tsNs, durNs, args);
+    if (!this.recording) return;
     const e: TraceEvent = { name, ph: 'X', pid, tid, ts: tsNs / 1000, dur: durNs / 1000 };
     if (args !== undefined) e.args = args;
     this.events.push(e);
@@ -53,7 +83,9 @@ export class TraceRecorder {
 
   /** A point event on a thread. */
   instant(pid: number, tid: number, name: string, tsNs: number, args?: TraceArgs): void {
-    if (!this.enabled) return;
+    if (!this._enabled) return;
+    if (this._tap !== null) this._tap('i', pid, tid, name, tsNs, 0, args);
+    if (!this.recording) return;
     const e: TraceEvent = { name, ph: 'i', pid, tid, ts: tsNs / 1000, s: 't' };
     if (args !== undefined) e.args = args;
     this.events.push(e);
@@ -61,7 +93,7 @@ export class TraceRecorder {
 
   /** A counter sample: each key of `values` is a series named under `name`. */
   counter(pid: number, name: string, tsNs: number, values: Record<string, number>): void {
-    if (!this.enabled) return;
+    if (!this.recording) return;
     this.events.push({ name, ph: 'C', pid, tid: 0, ts: tsNs / 1000, args: values });
   }
 

@@ -39,6 +39,12 @@ export abstract class LoopRep implements EventManager {
   private clockMark = 0;
   /** The application-wide count (getNum) over the Messenger. */
   readonly appCount: AppCount;
+  /**
+   * Blocked (unfinished async) events by id, oldest first (a Map keeps insertion order). Null
+   * until a live view first asks (trackUnfinished): a run nobody watches pays one null test per
+   * async event.
+   */
+  private unfinished: Map<number, { readonly fn: EventFn; readonly sinceNs: number }> | null = null;
 
   constructor(
     protected readonly root: LoopRoot,
@@ -144,7 +150,18 @@ export abstract class LoopRep implements EventManager {
       const result = fn() as { then?: unknown } | undefined;
       if (result != null && typeof result.then === 'function') {
         // Only blocked (async) events pay for this closure.
-        (result as PromiseLike<unknown>).then(undefined, (error: unknown) => this.fail(id, error));
+        const unfinished = this.unfinished;
+        if (unfinished === null) (result as PromiseLike<unknown>).then(undefined, (error: unknown) => this.fail(id, error));
+        else {
+          unfinished.set(id, { fn, sinceNs: this.nowNs() });
+          (result as PromiseLike<unknown>).then(
+            () => void unfinished.delete(id),
+            (error: unknown) => {
+              unfinished.delete(id);
+              this.fail(id, error);
+            },
+          );
+        }
       }
     } catch (error) {
       this.fail(id, error);
@@ -167,6 +184,31 @@ export abstract class LoopRep implements EventManager {
     }
     this.root.traceEvent(this.core, id, fn);
     this.runningEventId = parent;
+  }
+
+  /** Simulation (or host) time in ns, for the ages of unfinished events. */
+  protected abstract nowNs(): number;
+
+  /**
+   * The oldest event of this core that blocked and has not finished. The first call starts the
+   * tracking: events blocked before it are not seen.
+   */
+  oldestUnfinishedEvent(): { id: number; name: string; sinceNs: number } | undefined {
+    if (this.unfinished === null) {
+      this.unfinished = new Map();
+      return undefined;
+    }
+    for (const [id, e] of this.unfinished) return { id, name: e.fn.name || 'anonymous', sinceNs: e.sinceNs };
+    return undefined;
+  }
+
+  /** Events waiting to start on this core (its queue; the native loop adds its mailbox). */
+  get eventsQueued(): number {
+    return this.tasks.length;
+  }
+
+  get eventsDispatched(): number {
+    return this.dispatched;
   }
 
   /** Takes the next pending interrupt vector, or -1. */

@@ -22,6 +22,11 @@ export class HostedEventManager extends LoopRep {
     super(root, context);
   }
 
+  /** Host time: a hosted loop has no simulated clock of its own. */
+  protected nowNs(): number {
+    return Math.floor(performance.now() * 1e6);
+  }
+
   protected wake(): void {
     this.root.schedule(this.core);
   }

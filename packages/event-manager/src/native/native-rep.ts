@@ -8,6 +8,8 @@ import { REMOTE_EVENT_VECTOR } from '../common/vectors.js';
 export interface NativeLoopRoot extends LoopRoot {
   mailbox(core: number): TaskQueue;
   readonly sliceBudget: number;
+  /** Simulation time (ns). */
+  now(): number;
 }
 
 /**
@@ -22,6 +24,17 @@ export class NativeEventManager extends LoopRep {
     private readonly hw: Core,
   ) {
     super(root, context);
+    // What a live view reads of this core, at snapshot time only (see hw-x86sim's CoreStats).
+    if (hw.stats !== null) hw.stats.software = this;
+  }
+
+  protected nowNs(): number {
+    return this.root.now();
+  }
+
+  /** The core's queue plus the remote events in its mailbox not yet taken. */
+  override get eventsQueued(): number {
+    return super.eventsQueued + this.root.mailbox(this.core).length;
   }
 
   protected wake(): void {

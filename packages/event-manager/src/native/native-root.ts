@@ -63,6 +63,10 @@ export class NativeEventManagerRoot implements EventManagerRoot, NativeLoopRoot 
       this.node.fault(this.id, context)) as NativeEventManager;
   }
 
+  now(): number {
+    return this.simulation.now();
+  }
+
   mailbox(core: number): TaskQueue {
     return this.mailboxes[core]!;
   }
