@@ -311,6 +311,14 @@ export default async function run(): Promise<BenchReport> {
         series,
       );
       notes.push(`figure: ${path} (${SWEEP_SECONDS} s per point)`);
+      // Issue 17 item 5 side by side: how far each server falls from 512 B to 16 KiB values.
+      for (const s of series) {
+        const small = s.points.find((p) => p.x === 512)?.y;
+        const big = s.points.find((p) => p.x === 16384)?.y;
+        if (small !== undefined && big !== undefined && Number.isFinite(small) && Number.isFinite(big) && big > 0) {
+          ratios[`${s.name}: ops/s 512 B / 16 KiB values (aim <= 2 for the library OS)`] = small / big;
+        }
+      }
     }
     for (const s of servers) {
       if (!s.alive()) notes.push(`${s.name} exited during the bench: ${s.lines.slice(-3).join(' | ')}`);
