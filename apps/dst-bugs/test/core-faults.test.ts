@@ -1,5 +1,5 @@
 /**
- * Core faults under the counter app: late interrupts and skewed, drifting machine clocks (what
+ * Core faults under the counter app: late interrupts, stalled cores (SMI-like pauses) and skewed, drifting machine clocks (what
  * each node's Timer counts in, so TCP's and the client's timeouts run on it). The counter's
  * invariants (exact totals over lossy, reordering TCP) hold over several seeds; each fault changes
  * the trace and is marked in it; the same seed and faults give the same digest.
@@ -18,12 +18,12 @@ describe('core faults under the counter', () => {
     const none = await runner.run({ appDir: APP, configFile, seed: 1, faults: { kind: 'exact', faults: [] } });
     for (const seed of [1, 2, 3, 4, 5]) {
       const all = await runner.run({ appDir: APP, configFile, seed, faults: { kind: 'all' } });
-      expect(all.faults).toEqual(expect.arrayContaining(['core.interruptDelay', 'core.clock', 'link.loss']));
+      expect(all.faults).toEqual(expect.arrayContaining(['core.interruptDelay', 'core.stall', 'core.clock', 'link.loss']));
       expect(all.violation, `seed ${seed}`).toBeUndefined();
       const again = await runner.run({ appDir: APP, configFile, seed, faults: { kind: 'all' } });
       expect(again.digest).toBe(all.digest);
     }
-    for (const fault of ['core.interruptDelay', 'core.clock']) {
+    for (const fault of ['core.interruptDelay', 'core.stall', 'core.clock']) {
       const one = await runner.run({ appDir: APP, configFile, seed: 1, faults: { kind: 'exact', faults: [fault] } });
       expect(one.violation, fault).toBeUndefined();
       expect(one.digest, fault).not.toBe(none.digest);
@@ -36,6 +36,7 @@ describe('core faults under the counter', () => {
     const counts = run.simulation.faults.counts();
     expect(counts['core.clock']).toBe(2);
     expect(counts['core.interrupt-late']).toBeGreaterThan(0);
+    expect(counts['core.stall']).toBeGreaterThan(0);
     const trace = run.simulation.trace.toJSON();
     expect(trace.split('"name":"fault: core.interrupt-late"').length - 1).toBe(counts['core.interrupt-late']);
     const machines = run.simulation.machines.filter((m) => m.name.startsWith('node'));

@@ -38,7 +38,7 @@ describe('core faults', () => {
     expect(() => m.setCoreFaults({ interruptDelay: { probability: 0.5, maxNs: 0 } })).toThrow(/interruptDelay\.maxNs/);
     expect(() => m.setCoreFaults({ clock: { maxSkewNs: -1, maxDriftPpm: 0 } })).toThrow(/clock\.maxSkewNs/);
     expect(() => m.setCoreFaults({ clock: { maxSkewNs: 0, maxDriftPpm: 1e6 } })).toThrow(/clock\.maxDriftPpm/);
-    expect(() => m.setCoreFaults({ stall: 1 } as unknown as CoreFaults)).toThrow(/faults\.stall is not a fault/);
+    expect(() => m.setCoreFaults({ smi: 1 } as unknown as CoreFaults)).toThrow(/faults\.smi is not a fault/);
   });
 
   it('a skewed, drifting clock: the machine clock and its APIC timer count in local time, recorded once as a fault', async () => {
@@ -75,6 +75,20 @@ describe('core faults', () => {
     expect((await ticker(4, faults)).trace).not.toBe(a.trace);
   });
 
+  it('a stalled core (SMI): ticks that fall in a stall run when it ends, each stall a core.stall fault, replayable by seed', async () => {
+    const faults = { stall: { probability: 0.3, maxNs: 250_000 } };
+    const a = await ticker(5, faults);
+    const n = a.sim.faults.count('core.stall');
+    expect(n).toBeGreaterThan(0);
+    expect(a.trace.split('"name":"fault: core.stall"').length - 1).toBe(n);
+    // Late ticks (beyond their due time) exist, and the APIC coalesces ticks missed during a stall.
+    expect(a.log.some(([t], i) => t > (i + 1) * 100_000)).toBe(true);
+    for (let i = 1; i < a.log.length; i++) expect(a.log[i]![0]).toBeGreaterThan(a.log[i - 1]![0]);
+    expect((await ticker(5, faults)).trace).toBe(a.trace);
+    expect((await ticker(6, faults)).trace).not.toBe(a.trace);
+    expect(() => a.sim.machines[0]!.setCoreFaults({ stall: { probability: 0.5, maxNs: 0 } })).toThrow(/stall\.maxNs/);
+  });
+
   it('property: any faults and seed, the machine clock never goes backwards and every tick is delivered', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -84,7 +98,7 @@ describe('core faults', () => {
         fc.integer({ min: 0, max: 2 ** 31 }),
         fc.integer({ min: 0, max: 100_000 }),
         async (seed, p, maxNs, maxSkewNs, maxDriftPpm) => {
-          const r = await ticker(seed, { interruptDelay: { probability: p, maxNs }, clock: { maxSkewNs, maxDriftPpm } }, 8);
+          const r = await ticker(seed, { interruptDelay: { probability: p, maxNs }, stall: { probability: p, maxNs }, clock: { maxSkewNs, maxDriftPpm } }, 8);
           // A tick delayed past the timer's stop still arrives (it was already raised): at most one extra per late fault.
           expect(r.log.length).toBeGreaterThanOrEqual(8);
           expect(r.log.length).toBeLessThanOrEqual(8 + r.sim.faults.count('core.interrupt-late'));

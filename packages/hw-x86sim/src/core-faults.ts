@@ -8,6 +8,8 @@ import type { Prng } from './prng.js';
 export interface CoreFaults {
   /** Each raised vector is, with `probability`, delivered 1..maxNs ns late. */
   interruptDelay?: { probability: number; maxNs: number };
+  /** After each slice a core, with `probability`, stalls 1..maxNs ns (an SMI): nothing runs on it meanwhile. */
+  stall?: { probability: number; maxNs: number };
   /**
    * The machine's clock (what its Timer and APIC timer count in) is `skewNs` ahead of simulation
    * time and runs `driftPpm` parts per million fast (negative: slow). Each is drawn once per
@@ -19,12 +21,17 @@ export interface CoreFaults {
 /** Throws a RangeError naming the field (`faults.interruptDelay.maxNs`, ...). */
 export function validateCoreFaults(f: CoreFaults): CoreFaults {
   if (typeof f !== 'object' || f === null) throw new RangeError('core faults must be an object');
-  const known = ['interruptDelay', 'clock'];
+  const known = ['interruptDelay', 'stall', 'clock'];
   for (const k of Object.keys(f)) if (!known.includes(k)) throw new RangeError(`core faults.${k} is not a fault (known: ${known.join(', ')})`);
   const d = f.interruptDelay;
   if (d !== undefined) {
     if (!(typeof d.probability === 'number' && d.probability >= 0 && d.probability <= 1)) throw new RangeError(`core faults.interruptDelay.probability must be in [0, 1], got ${String(d.probability)}`);
     if (!(Number.isInteger(d.maxNs) && d.maxNs >= 1)) throw new RangeError(`core faults.interruptDelay.maxNs must be an integer >= 1, got ${String(d.maxNs)}`);
+  }
+  const st = f.stall;
+  if (st !== undefined) {
+    if (!(typeof st.probability === 'number' && st.probability >= 0 && st.probability <= 1)) throw new RangeError(`core faults.stall.probability must be in [0, 1], got ${String(st.probability)}`);
+    if (!(Number.isInteger(st.maxNs) && st.maxNs >= 1)) throw new RangeError(`core faults.stall.maxNs must be an integer >= 1, got ${String(st.maxNs)}`);
   }
   const c = f.clock;
   if (c !== undefined) {

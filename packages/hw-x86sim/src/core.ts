@@ -40,6 +40,8 @@ export class Core {
   /** @internal a wake() during the slice: a following 'halt' must not sleep (no lost wake-up). */
   _wakeLatched = false;
   /** @internal */ _program: CoreProgram | null = null;
+  /** @internal a stall fault (SMI) holds the core: the scheduler does not enter it until it ends. */
+  _stalled = false;
   private _state: CoreState = 'off';
   private readonly host: SimulationHost;
 

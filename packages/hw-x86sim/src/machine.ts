@@ -1,6 +1,7 @@
 import { Core } from './core.js';
 import { LocalClock, validateCoreFaults, type CoreFaults } from './core-faults.js';
 import type { Prng } from './prng.js';
+import type { TraceArgs } from './trace.js';
 import type { SimulationHost } from './host.js';
 import type { MachineConfig } from './machine-config.js';
 import { validateMachineConfig } from './machine-config.js';
@@ -31,6 +32,8 @@ export class Machine {
   _clock: LocalClock | null = null;
   /** @internal interrupt-delay draws; null (no PRNG stream) while that fault is off. */
   _interruptDelay: { probability: number; maxNs: number; prng: Prng } | null = null;
+  /** @internal stall draws; null while that fault is off. */
+  _stall: { probability: number; maxNs: number; prng: Prng } | null = null;
   private faultPrng: Prng | undefined;
 
   /** @internal use `Simulation.createMachine`. */
@@ -67,6 +70,7 @@ export class Machine {
     validateCoreFaults(faults);
     const prng = (this.faultPrng ??= this.host.prng.fork(`core-faults:${this.name}`));
     this._interruptDelay = faults.interruptDelay === undefined || faults.interruptDelay.probability === 0 ? null : { ...faults.interruptDelay, prng };
+    this._stall = faults.stall === undefined || faults.stall.probability === 0 ? null : { ...faults.stall, prng };
     this._clock = null;
     if (faults.clock !== undefined) {
       const clock = LocalClock.draw(prng, faults.clock);
@@ -75,6 +79,11 @@ export class Machine {
         this.host.faults.record('core.clock', { pid: this.tracePid, tid: 0 }, { skewNs: clock.skewNs, driftPpm: clock.driftPpm });
       }
     }
+  }
+
+  /** @internal counts a fault on core `tid` of this machine in the simulation's fault log. */
+  _recordFault(kind: string, tid: number, args: TraceArgs): void {
+    this.host.faults.record(kind, { pid: this.tracePid, tid }, args);
   }
 
   /** This machine's clock in integer ns: simulation time, skewed and drifting under a `clock` fault. */

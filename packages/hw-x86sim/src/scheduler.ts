@@ -117,7 +117,7 @@ export class Scheduler {
   }
 
   _addRunnable(core: Core): void {
-    if (core._runIndex >= 0) return;
+    if (core._runIndex >= 0 || core._stalled) return;
     core._runIndex = this.runnable.length;
     this.runnable.push(core);
     // A realtime run idling until the next deadline must notice a core woken by outside code.
@@ -323,6 +323,8 @@ export class Scheduler {
     if (this.trace.enabled) {
       this.trace.complete(core.machine.tracePid, core.index, 'slice', startNs, this.clock.now() - startNs);
     }
+    const stall = core.machine._stall;
+    if (stall !== null && stall.prng.chance(stall.probability)) this.stallCore(core, 1 + stall.prng.nextInt(stall.maxNs));
     if (result === 'poll') {
       if (core.state === 'running' && !core._wakeLatched && !core.apic.hasPending()) {
         core._halt();
@@ -339,6 +341,21 @@ export class Scheduler {
     if (result === 'halt' && core.state === 'running' && !core._wakeLatched && !core.apic.hasPending()) core._halt();
     // A slice that did work may have produced what a polling core is waiting for.
     this.wakePollers();
+  }
+
+  /**
+   * A stall fault (an SMI): the core leaves the runnable list for `durationNs` whatever it is
+   * asked to do meanwhile (wakes, interrupts are remembered and honoured when it ends).
+   */
+  private stallCore(core: Core, durationNs: number): void {
+    core._stalled = true;
+    this._removeRunnable(core);
+    const m = core.machine;
+    m._recordFault('core.stall', core.index, { durationNs });
+    this.queue.push(this.clock.now() + durationNs, () => {
+      core._stalled = false;
+      if (core.state === 'running') this._addRunnable(core);
+    });
   }
 
   /** Lets every polling core look again (in poll order, so replay stays deterministic). */

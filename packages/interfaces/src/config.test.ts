@@ -104,6 +104,7 @@ describe('backend.machine.faults (core faults)', () => {
     expect(rejection(withMachine({ faults: { interruptDelay: { probability: 2, maxNs: 1 } } })).message).toMatch(/backend\.machine\.faults\.interruptDelay\.probability/);
     expect(rejection(withMachine({ faults: { interruptDelay: { probability: 0.5, maxNs: 0.5 } } })).message).toMatch(/faults\.interruptDelay\.maxNs/);
     expect(rejection(withMachine({ faults: { clock: { maxSkewNs: 0, maxDriftPpm: 200_000 } } })).message).toMatch(/faults\.clock\.maxDriftPpm/);
-    expect(rejection(withMachine({ faults: { stall: {} } })).message).toMatch(/faults.*stall/);
+    expect(rejection(withMachine({ faults: { stall: { probability: 0.1, maxNs: -1 } } })).message).toMatch(/faults\.stall\.maxNs/);
+    expect(rejection(withMachine({ faults: { smi: {} } })).message).toMatch(/faults.*smi/);
   });
 });

@@ -77,6 +77,13 @@ export const coreFaultsSchema = z.strictObject({
       maxNs: z.number().int('must be a whole number of ns').min(1, 'must be at least 1'),
     })
     .optional(),
+  /** After each slice a core stalls 1..maxNs ns (an SMI-like pause) with `probability`. */
+  stall: z
+    .strictObject({
+      probability: z.number().min(0, 'must be in 0..1').max(1, 'must be in 0..1'),
+      maxNs: z.number().int('must be a whole number of ns').min(1, 'must be at least 1'),
+    })
+    .optional(),
   clock: z
     .strictObject({
       maxSkewNs: z.number().int('must be a whole number of ns').min(0, 'must not be negative').max(2 ** 32 - 1, 'must be below 2^32'),

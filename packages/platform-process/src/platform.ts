@@ -5,6 +5,7 @@ import {
   type AgentToNode as ToNode,
   type FrontendLink,
   type ManagedPlatform,
+  type NodeIntrospection,
   type NodeRuntimeInfo,
   type NodeShape,
   type PlatformHost,
@@ -113,6 +114,8 @@ export class ProcessNode implements PlatformNode {
   /** Resolves with the cause when the process exits, expectedly or not. */
   readonly exited: Promise<Error>;
   private readonly waiters = new Map<FromNode['type'], (message: FromNode) => void>();
+  private readonly introspections = new Map<number, (data: NodeIntrospection) => void>();
+  private nextSeq = 1;
 
   constructor(
     readonly networkId: number,
@@ -139,6 +142,10 @@ export class ProcessNode implements PlatformNode {
           return;
         case 'exit':
           host.requestExit(message.code);
+          return;
+        case 'introspection':
+          this.introspections.get(message.seq)?.(message.data);
+          this.introspections.delete(message.seq);
           return;
         case 'error':
           if (this.waiters.size === 0) host.reportFailure({ node: networkId, core: 0, eventId: 0, error: new Error(message.message) });
@@ -172,6 +179,27 @@ export class ProcessNode implements PlatformNode {
 
   activate(info: NodeRuntimeInfo): Promise<void> {
     return this.platform.activate(this, info);
+  }
+
+  /** Asks the node's agent for its Ebbs' stats over the control channel (a dashboard snapshot). */
+  introspect(): Promise<NodeIntrospection> {
+    const seq = this.nextSeq++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.introspections.delete(seq);
+        reject(new Error(`node ${this.networkId} did not answer introspect within 2000 ms`));
+      }, 2_000);
+      this.introspections.set(seq, (data) => {
+        clearTimeout(timer);
+        resolve(data);
+      });
+      void this.exited.then((cause) => {
+        clearTimeout(timer);
+        this.introspections.delete(seq);
+        reject(cause);
+      });
+      this.post({ type: 'introspect', seq });
+    });
   }
 
   /** Simulates a crash: the node's process is killed outright. */

@@ -4,7 +4,8 @@
  * first message reaches a node, over links that lose, duplicate and reorder frames.
  */
 import { describe, expect, it } from 'vitest';
-import { runApp } from '../src/index.js';
+import { runApp, type StartedRun } from '../src/index.js';
+import type { NodeIntrospection } from '@ebbrt/interfaces';
 import { counterNodeMain } from '@ebbrt/testkit/counter-app';
 import { seeds, tempApp } from './temp-app.js';
 
@@ -41,7 +42,7 @@ export async function main(ctx) {
 }
 `;
 
-async function runCluster(seed: number, nodes = 4, platform: 'in-process' | 'process' = 'in-process'): Promise<string[]> {
+async function runCluster(seed: number, nodes = 4, platform: 'in-process' | 'process' = 'in-process', onStarted?: (run: StartedRun) => void): Promise<string[]> {
   const app = tempApp(
     {
       entry: { frontend: './frontend.mjs', backend: './node.mjs' },
@@ -61,7 +62,7 @@ async function runCluster(seed: number, nodes = 4, platform: 'in-process' | 'pro
   );
   const lines: string[] = [];
   try {
-    const run = await runApp(app.dir, { output: (l) => lines.push(l), resolveFrom: [process.cwd()], signal: AbortSignal.timeout(60_000) });
+    const run = await runApp(app.dir, { output: (l) => lines.push(l), resolveFrom: [process.cwd()], signal: AbortSignal.timeout(60_000), ...(onStarted !== undefined ? { onStarted } : {}) });
     if (run.failures.length > 0) throw new Error(`seed ${seed}: failures:\n${lines.join('\n')}`);
     if (run.network !== undefined) {
       const lost = run.network.simulated.fabric.links.reduce((n, l) => n + l.totals().lost, 0);
@@ -94,8 +95,21 @@ describe('a per-core counter Ebb across a front-end and 4 back-ends', () => {
 
   it('the same counter with one OS process per node (3 processes), over real loopback TCP', async () => {
     const before = await childCount();
-    const lines = await runCluster(1, 3, 'process');
+    // The dashboard's seam: each node process answers introspect over its control channel.
+    const seen: NodeIntrospection[] = [];
+    let poll: ReturnType<typeof setInterval> | undefined;
+    const lines = await runCluster(1, 3, 'process', (run) => {
+      poll = setInterval(() => {
+        for (const n of run.platform.liveNodes) n.introspect?.().then((d) => void seen.push(d), () => undefined);
+      }, 20);
+    });
+    clearInterval(poll);
     checkCluster(1, lines, 3);
+    expect(new Set(seen.map((d) => d.networkId))).toEqual(new Set([1, 2, 3]));
+    const last = seen.at(-1)!;
+    expect(last.ebbs.find((e) => e.kind === 'NetworkManager')?.packageName).toBe('@ebbrt/network-manager-lwip');
+    expect(last.memory!.totalBytes).toBeGreaterThan(0);
+    expect(seen.some((d) => (d.network?.connections.length ?? 0) > 0 && (d.messenger?.peers.some((p) => p.messagesReceived > 0) ?? false))).toBe(true);
     const pids = new Set(lines.filter((l) => / pid \d+$/.test(l)).map((l) => Number(l.split(' pid ')[1])));
     expect(pids.size).toBe(3);
     expect(pids.has(process.pid)).toBe(false);

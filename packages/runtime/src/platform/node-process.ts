@@ -10,6 +10,7 @@ import { bootBackend, bootGateway, type BackendBootDeps } from '../boot/backend-
 import type { BootedNode } from '../boot/boot-node.js';
 import { loadEntry } from '../boot/load-entry.js';
 import { verifyInterfaces } from '../boot/verify-interfaces.js';
+import { introspectNode } from '../boot/introspect-node.js';
 import { loadConfig } from '../config/load-config.js';
 import { AppNetwork } from '@ebbrt/host-network';
 import { agentChannel } from './agent-channel.js';
@@ -135,6 +136,10 @@ export function runNodeProcess(): void {
           return activate(message);
         case 'peer':
           return relays.port(message.host, message.port).then((port) => setPeer(message.id, port));
+        case 'introspect':
+          // Read between events from this process's own machine: the dashboard's data for this node.
+          if (node !== undefined) send({ type: 'introspection', seq: message.seq, data: introspectNode(node.booted) });
+          return Promise.resolve();
         case 'forget': {
           directory().forgetPeer(message.id);
           const port = peerPorts.get(message.id);

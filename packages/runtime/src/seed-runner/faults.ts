@@ -8,7 +8,7 @@ import type { AppConfig } from '@ebbrt/interfaces';
 import { Prng } from '@ebbrt/hw-x86sim';
 
 const LINK_FAULTS = ['loss', 'duplicate', 'reorder', 'corrupt'] as const;
-const CORE_FAULTS = ['interruptDelay', 'clock'] as const;
+const CORE_FAULTS = ['interruptDelay', 'stall', 'clock'] as const;
 
 /** The fault names the config turns on, in a stable order (`link.loss`, `nic.interruptLoss`, ...). */
 export function faultCatalogue(config: AppConfig): string[] {
