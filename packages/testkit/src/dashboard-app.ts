@@ -63,7 +63,12 @@ export function writeDashboardApp(parent: string, clock: 'virtual' | 'realtime',
     backend: {
       nodes: DASHBOARD_NODES,
       machine: { cores: 2, memory: '32MiB' },
-      ebbs: { NetworkManager: { package: '@ebbrt/network-manager-lwip', options: { tcpRtoMinUs: 20_000, tcpRtoInitialUs: 100_000 } } },
+      ebbs: {
+        NetworkManager: { package: '@ebbrt/network-manager-lwip', options: { tcpRtoMinUs: 20_000, tcpRtoInitialUs: 100_000 } },
+        // Under realtime the runtime's link fills each Messenger's directory; a virtual run has
+        // no link, so the ring's peers are listed (node n is 10.0.0.(n+1), Messenger port 7000).
+        ...(clock === 'virtual' ? { Messenger: { package: '@ebbrt/messenger', options: { peers: Object.fromEntries(Array.from({ length: DASHBOARD_NODES }, (_, i) => [String(i + 1), `10.0.0.${i + 2}:7000`])) } } } : {}),
+      },
     },
     network: { link: { latencyNs: 20_000 } },
   };

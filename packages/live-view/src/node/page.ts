@@ -42,7 +42,7 @@ function renderTrace() {
     shown.push(e);
   }
   shown.reverse();
-  rows.innerHTML = shown.map((e) => '<div class="ev ' + e[3] + '" data-seq="' + e[0] + '" data-node="' + (e[1] ?? '') + '" data-core="' + e[2] + '">' +
+  rows.innerHTML = shown.map((e) => '<div class="ev ' + e[3] + '" data-seq="' + e[0] + '" data-node="' + (e[1] ?? '') + '" data-core="' + e[2] + '" data-name="' + esc(e[4]) + '">' +
     (e[5] / 1e6).toFixed(6).padStart(14) + ' ms  node ' + String(e[1] ?? '?').padEnd(2) + ' core ' + e[2] + '  ' + esc(e[4]) + (e[3] === 'X' ? '  (' + (e[6] / 1e3).toFixed(1) + ' µs)' : '') + '</div>').join('');
   rows.scrollTop = rows.scrollHeight;
   $('trace-count').textContent = trace.length + ' kept' + (skipped > 0 ? ', ' + skipped + ' not sent (ring overwrote them)' : '');

@@ -34,6 +34,8 @@ export interface LiveViewServerOptions {
 
 export interface LiveViewServer {
   readonly url: string;
+  /** Sends every open page a tick now (something changed that should not wait for the next one). */
+  push(): void;
   /** Stops streaming and closes the server and every open page's stream. */
   close(): Promise<void>;
 }
@@ -144,6 +146,7 @@ export function startLiveViewServer(options: LiveViewServerOptions): Promise<Liv
       timer.unref();
       resolve({
         url: `${origin}/`,
+        push: send,
         close: () =>
           new Promise<void>((done) => {
             if (timer !== undefined) clearInterval(timer);

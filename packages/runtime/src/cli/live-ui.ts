@@ -23,6 +23,8 @@ interface Tracked {
 export interface RunSnapshotOptions {
   /** A blocked event older than this many simulation ms is highlighted (default 100: the EM watchdog's scale). */
   watchdogMs?: number;
+  /** Called when a tracked node dies (the dashboard pushes a snapshot at once rather than at its next tick). */
+  onNodeDied?: () => void;
 }
 
 /** Reads a StartedRun as a live-view snapshot; remembers nodes that died so they show as dead. */
@@ -31,6 +33,7 @@ export class RunSnapshots {
   /** Each node's last introspection and when it came (asked for at every snapshot, shown at the next). */
   private readonly data = new Map<number, { d: NodeIntrospection; atMs: number }>();
   private readonly rates: CoreRates;
+  private readonly onNodeDied: (() => void) | undefined;
 
   constructor(
     private readonly run: Pick<StartedRun, 'simulation' | 'platform'> & Partial<Pick<StartedRun, 'frontend'>>,
@@ -38,6 +41,7 @@ export class RunSnapshots {
     options: RunSnapshotOptions = {},
   ) {
     this.rates = new CoreRates(options.watchdogMs ?? 100);
+    this.onNodeDied = options.onNodeDied;
     // The configured back-ends were activated before the run started (onStarted comes after
     // boot): they are allocated. Nodes booted later are dormant until their image starts.
     // A platform that declares `activated` says which of them are still dormant (a pool).
@@ -55,7 +59,10 @@ export class RunSnapshots {
       const fresh: Tracked = { node: n, activated: false, dead: undefined };
       t = fresh;
       this.known.set(n.networkId, fresh);
-      n.died.then((e) => void (fresh.dead = e.message), () => undefined);
+      n.died.then((e) => {
+        fresh.dead = e.message;
+        this.onNodeDied?.();
+      }, () => undefined);
     }
     return t;
   }
@@ -183,11 +190,12 @@ export interface RunUiOptions extends RunSnapshotOptions {
 
 /** Starts the dashboard for a run; the caller closes it when the run ends. */
 export async function startRunUi(run: StartedRun, port: number, clock: 'virtual' | 'realtime', title: string, options: RunUiOptions = {}): Promise<LiveViewServer> {
-  const snapshots = new RunSnapshots(run, clock, options);
+  let server: LiveViewServer | undefined;
+  const snapshots = new RunSnapshots(run, clock, { ...options, onNodeDied: () => server?.push() });
   const { simulation } = run;
   const ring = new TraceRing(options.traceCapacity ?? 4096);
   const nodeOf = tracePids(simulation);
-  const server = await startLiveViewServer({
+  server = await startLiveViewServer({
     port,
     title,
     snapshot: () => snapshots.snapshot(),
@@ -196,11 +204,13 @@ export async function startRunUi(run: StartedRun, port: number, clock: 'virtual'
   });
   // The tap only sees events (it feeds nothing back), so the run traces as it would untapped.
   simulation.trace.tap = ring.push;
+  const started = server;
   return {
-    url: server.url,
+    url: started.url,
+    push: () => started.push(),
     close: () => {
       if (simulation.trace.tap === ring.push) simulation.trace.tap = null;
-      return server.close();
+      return started.close();
     },
   };
 }
