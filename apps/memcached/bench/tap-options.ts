@@ -28,7 +28,7 @@ export interface TapVariant {
 export const TAP_VARIANTS: readonly TapVariant[] = [
   { key: 'sysbuf', label: 'TAP, default socket buffers', socketBufferBytes: 0, mtu: 1500 },
   { key: 'buf4m', label: 'TAP, 4 MiB socket buffers', socketBufferBytes: 4 << 20, mtu: 1500 },
-  { key: 'jumbo', label: 'TAP, 4 MiB, MTU 9000', socketBufferBytes: 4 << 20, mtu: 9000 },
+  { key: 'jumbo', label: 'TAP, 4 MiB, MTU 9000 (the app default)', socketBufferBytes: 4 << 20, mtu: 9000 },
 ];
 
 export interface TapPartOptions {
@@ -83,7 +83,7 @@ export async function tapPart(o: TapPartOptions): Promise<TapPartResult> {
         memory: o.memory,
         forward: false,
         tap: { name: `${o.tapPrefix}${i}`, subnet: `10.${80 + i}.0.0/24`, socketBufferBytes: v.socketBufferBytes, mtu: v.mtu },
-        ...(v.mtu === 1500 ? {} : { nicOptions: { mtu: v.mtu, rxBufferSize: v.mtu + 216 } }),
+        nicOptions: { mtu: v.mtu, rxBufferSize: Math.max(2048, v.mtu + 216) },
         label: `libos-${v.key}`,
         runArgs: ['--stats'],
       });
