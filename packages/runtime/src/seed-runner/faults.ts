@@ -1,6 +1,7 @@
 /**
  * The faults a seed search switches: the ones the app's config turns on (its network link's loss,
- * duplication, reordering and corruption, its NICs' virtio-net faults, its machines' core faults). Each is a named switch;
+ * duplication, reordering and corruption, its NICs' virtio-net faults, its machines' core faults,
+ * its node crash `node.crash`). Each is a named switch;
  * a run keeps the configured value of the switches that are on and zeroes the rest, so what a
  * fault does is configured (and validated) where it always was, in the config.
  */
@@ -19,6 +20,7 @@ export function faultCatalogue(config: AppConfig): string[] {
   if (nic !== undefined) for (const k of Object.keys(nic).sort()) names.push(`nic.${k}`);
   const core = config.backend?.machine.faults;
   if (core !== undefined) for (const k of CORE_FAULTS) if (core[k] !== undefined) names.push(`core.${k}`);
+  if (config.backend?.faults?.crash !== undefined) names.push('node.crash');
   return names;
 }
 
@@ -33,6 +35,11 @@ export function withFaults(config: AppConfig, on: readonly string[]): AppConfig 
     const core = { ...backend.machine.faults };
     for (const k of CORE_FAULTS) if (!on.includes(`core.${k}`)) delete core[k];
     config = { ...config, backend: { ...backend, machine: { ...backend.machine, faults: core } } };
+  }
+  const nodeFaults = config.backend?.faults;
+  if (nodeFaults?.crash !== undefined && !on.includes('node.crash')) {
+    const { crash: _crash, ...rest } = nodeFaults;
+    config = { ...config, backend: { ...config.backend!, faults: rest } };
   }
   const network = config.network;
   if (network === undefined) return config;
