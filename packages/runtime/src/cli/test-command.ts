@@ -16,6 +16,8 @@ export const TEST_USAGE = `usage: ebbrt test [app-dir] [--seeds A..B | --budget 
   --seeds A..B       the seeds to run (default 1..100); with --budget, where to start
   --budget T         run seeds until T has passed (e.g. 90s, 5m, 1500ms)
   --workers N        worker processes (default 2)
+  --own-sessions     start each worker in a session of its own, so Linux's autogroup scheduler gives
+                     each its own share of a machine busy with other sessions (see the README)
   --swarm            each seed switches on a random subset of the config's faults (drawn from the seed)
   --max-failures N   stop after N failing seeds
   --no-shrink        do not shrink failures' fault sets
@@ -31,6 +33,7 @@ export interface TestCommand {
   last: number | undefined;
   budgetMs: number | undefined;
   workers: number;
+  ownSessions: boolean;
   swarm: boolean;
   shrink: boolean;
   maxFailures: number | undefined;
@@ -58,6 +61,7 @@ export function parseTest(argv: readonly string[]): TestCommand {
       seed: { type: 'string' },
       budget: { type: 'string' },
       workers: { type: 'string', default: '2' },
+      'own-sessions': { type: 'boolean', default: false },
       swarm: { type: 'boolean', default: false },
       faults: { type: 'string' },
       'max-failures': { type: 'string' },
@@ -95,7 +99,7 @@ export function parseTest(argv: readonly string[]): TestCommand {
   } else if (values.faults !== undefined || values.trace !== undefined) {
     throw new Error('--faults and --trace replay one seed: they need --seed N');
   }
-  return { appDir, config: values.config, invariants: values.invariants, first, last, budgetMs, workers, swarm: values.swarm, shrink: !values['no-shrink'], maxFailures, replay };
+  return { appDir, config: values.config, invariants: values.invariants, first, last, budgetMs, workers, ownSessions: values['own-sessions'], swarm: values.swarm, shrink: !values['no-shrink'], maxFailures, replay };
 }
 
 /** The command that replays one seed with exactly these faults. */
@@ -141,7 +145,7 @@ export async function testCommand(argv: readonly string[], out: NodeJS.WriteStre
     out.write(`digest ${r.digest}\n`);
     return r.violation === undefined ? 0 : 1;
   }
-  const pool = new WorkerPool(cmd.workers);
+  const pool = new WorkerPool(cmd.workers, { ownSessions: cmd.ownSessions });
   let lastPlain = 0;
   const tty = out.isTTY === true;
   try {

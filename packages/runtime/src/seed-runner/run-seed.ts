@@ -17,6 +17,12 @@ export interface SeedJob {
   faults: FaultChoice;
   /** Keep the trace's JSON in the result (replay --trace). */
   keepTrace?: boolean;
+  /**
+   * Record the Chrome trace (default true). Without it the run is the same (tracing only
+   * observes) but cheaper, and its digest covers the console lines alone: the search runs seeds
+   * untraced and re-runs a failing one traced for its replay digest.
+   */
+  trace?: boolean;
 }
 
 export interface SeedResult {
@@ -61,12 +67,12 @@ export class SeedRunner {
     const run = await runApp(job.appDir, {
       seed: job.seed,
       clock: 'virtual',
-      trace: true,
+      trace: job.trace ?? true,
       output: (line) => lines.push(line),
       configOverride: pick,
       ...(configFile !== undefined ? { configFile } : {}),
     });
-    const trace = run.simulation.trace.toJSON();
+    const trace = job.trace === false ? '' : run.simulation.trace.toJSON();
     const digest = createHash('sha256').update(trace).update(lines.join('\n')).digest('hex');
     let violation: string | undefined;
     if (run.failures.length > 0) {
