@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { loadInvariants } from '../seed-runner/invariants.js';
 import { WorkerPool } from '../seed-runner/pool.js';
 import { SeedRunner, type FaultChoice } from '../seed-runner/run-seed.js';
 import { search, type Progress, type SearchReport } from '../seed-runner/search.js';
@@ -47,9 +48,12 @@ function seedNumber(flag: string, text: string): number {
 }
 
 function duration(text: string): number {
+  if (/^-/.test(text)) throw new Error(`--budget must be a positive duration, got "${text}" (negative)`);
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text);
   if (m === null) throw new Error(`--budget must be a duration such as 90s, 5m or 1500ms, got "${text}"`);
-  return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000);
+  const ms = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000);
+  if (ms <= 0) throw new Error(`--budget must be a positive duration, got "${text}" (no time to run a seed)`);
+  return ms;
 }
 
 export function parseTest(argv: readonly string[]): TestCommand {
@@ -145,6 +149,8 @@ export async function testCommand(argv: readonly string[], out: NodeJS.WriteStre
     out.write(`digest ${r.digest}\n`);
     return r.violation === undefined ? 0 : 1;
   }
+  // A missing or malformed checker is said once, here, not as every seed's failure in the workers.
+  await loadInvariants(cmd.appDir, cmd.invariants);
   const pool = new WorkerPool(cmd.workers, { ownSessions: cmd.ownSessions });
   let lastPlain = 0;
   const tty = out.isTTY === true;

@@ -2,29 +2,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, parseAppConfig, type AppConfig } from '@ebbrt/interfaces';
+import { loadOnce, type ModuleCache } from '../resolve/module-cache.js';
 
 /** Config file names looked for in an app directory, in order. */
 export const CONFIG_FILES = ['ebbrt.config.ts', 'ebbrt.config.mts', 'ebbrt.config.mjs', 'ebbrt.config.js', 'ebbrt.config.json'] as const;
 
 /**
- * Config modules already imported, by URL. Node caches a module once imported anyway (so this
- * changes nothing a caller sees), but each `import()` still crosses a TypeScript loader's hooks, a
- * thread hop that a seed search would pay on every seed. Failures are not kept.
+ * Finds, loads and validates an app's config. Errors name the file and the field. `modules` keeps
+ * the imported module for its owner's later loads (a seed runner's next seed).
  */
-const imported = new Map<string, Promise<{ default?: unknown }>>();
-
-function importOnce(url: string): Promise<{ default?: unknown }> {
-  let loading = imported.get(url);
-  if (loading === undefined) {
-    loading = import(url) as Promise<{ default?: unknown }>;
-    imported.set(url, loading);
-    loading.catch(() => imported.delete(url));
-  }
-  return loading;
-}
-
-/** Finds, loads and validates an app's config. Errors name the file and the field. */
-export async function loadConfig(appDir: string, configFile?: string): Promise<{ config: AppConfig; file: string }> {
+export async function loadConfig(appDir: string, configFile?: string, modules?: ModuleCache): Promise<{ config: AppConfig; file: string }> {
   const dir = resolve(appDir);
   const file =
     configFile !== undefined
@@ -44,7 +31,8 @@ export async function loadConfig(appDir: string, configFile?: string): Promise<{
   } else {
     let module: { default?: unknown };
     try {
-      module = await importOnce(pathToFileURL(file).href);
+      const url = pathToFileURL(file).href;
+      module = await loadOnce(modules, url, () => import(url) as Promise<{ default?: unknown }>);
     } catch (error) {
       throw commonJsConfigError(file, error) ?? error;
     }

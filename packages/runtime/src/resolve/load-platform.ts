@@ -8,6 +8,7 @@ import {
   type PlatformChoice,
   type PlatformManifest,
 } from '@ebbrt/interfaces';
+import { loadOnce } from './module-cache.js';
 import { resolveModule, type ResolveOptions } from './resolve-module.js';
 
 const FIELD = 'config.backend.platform';
@@ -25,22 +26,13 @@ export interface ResolvedPlatform {
  * manifest's schema (errors name `config.backend.platform.options.<field>`), and what it needs of
  * the config (a realtime clock, a network) checked, naming the field.
  */
-/** Platform modules by URL: like Ebb manifests, imported once per process (no loader hop per boot). */
-const imported = new Map<string, Promise<{ platform?: unknown }>>();
-
 export async function loadPlatform(config: AppConfig, choice: PlatformChoice, options: ResolveOptions): Promise<ResolvedPlatform> {
   const named = typeof choice === 'string' ? choice : choice.package;
   const packageName = PLATFORM_SHORTHANDS[named] ?? named;
   const url = resolveModule(packageName, options);
   let module: { platform?: unknown };
   try {
-    let loading = imported.get(url);
-    if (loading === undefined) {
-      loading = import(url) as Promise<{ platform?: unknown }>;
-      imported.set(url, loading);
-      loading.catch(() => imported.delete(url));
-    }
-    module = await loading;
+    module = await loadOnce(options.modules, url, () => import(url) as Promise<{ platform?: unknown }>);
   } catch (error) {
     throw new PackageResolutionError(packageName, `failed to load: ${(error as Error).message}`);
   }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppConfig } from '@ebbrt/interfaces';
+import { ModuleCache } from '../resolve/module-cache.js';
 import { runApp } from '../run-app.js';
 import { faultCatalogue, swarmFaults, withFaults } from './faults.js';
 import { firstViolation, loadInvariants, type Invariants } from './invariants.js';
@@ -52,6 +53,8 @@ export function testConfigOf(appDir: string): string | undefined {
 /** Runs one seed of an app and checks its invariants. One process runs seeds one after another. */
 export class SeedRunner {
   private invariants: Invariants | undefined;
+  /** The app's modules, imported once for all the seeds this runner runs. */
+  private readonly modules = new ModuleCache();
 
   async run(job: SeedJob): Promise<SeedResult> {
     const started = performance.now();
@@ -70,6 +73,7 @@ export class SeedRunner {
       trace: job.trace ?? true,
       output: (line) => lines.push(line),
       configOverride: pick,
+      modules: this.modules,
       ...(configFile !== undefined ? { configFile } : {}),
     });
     const trace = job.trace === false ? '' : run.simulation.trace.toJSON();
