@@ -255,6 +255,7 @@ export async function bootFrontEnd(appDir: string, options: FrontEndOptions, sta
   return {
     dir,
     config,
+    modules,
     clock,
     simulation,
     output,
