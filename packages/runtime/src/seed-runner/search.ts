@@ -86,6 +86,9 @@ export async function search(pool: Executor, o: SearchOptions): Promise<SearchRe
   await Promise.all(Array.from({ length: pool.concurrency ?? pool.size }, lane));
   const elapsedMs = performance.now() - started;
   failures.sort((a, b) => a.result.seed - b.result.seed);
+  // Lanes already running when the limit was reached may fail too: the report keeps the lowest
+  // seeds, as many as asked (their runs still count in seedsRun), and shrinks only those.
+  if (o.maxFailures !== undefined) failures.splice(o.maxFailures);
   // A crash's faults are unknown to the parent (a swarm subset drawn in the worker): not shrunk.
   if (o.shrink) for (const f of failures) if (f.result.crashed === undefined) f.shrunk = await shrink(pool, o, f.result);
   return { seedsRun: done, elapsedMs, failures };
