@@ -1,5 +1,6 @@
 import type { NodeContext } from '@ebbrt/core-translation';
 import type { CoreInfo, EbbId, EbbRoot } from '@ebbrt/interfaces';
+import { asyncIo, syncIo } from './file-io.js';
 import { LocalFiles } from './local-files.js';
 import type { FileSystemOptions } from './options.js';
 import { FileSystemRep } from './rep.js';
@@ -51,7 +52,7 @@ export class FileSystemRoot implements EbbRoot<FileSystemRep> {
     readonly options: FileSystemOptions,
   ) {
     this.isHome = node.id === options.home && node.target === 'hosted';
-    this.files = this.isHome ? new LocalFiles(options.root ?? process.cwd(), options.maxFileBytes) : undefined;
+    this.files = this.isHome ? new LocalFiles(options.root ?? process.cwd(), options.maxFileBytes, options.io === 'sync' ? syncIo : asyncIo) : undefined;
     this.reps = new Array<FileSystemRep | undefined>(node.numCores).fill(undefined);
   }
 

@@ -23,14 +23,14 @@ export interface BackendBootDeps {
 }
 
 /**
- * A back-end's Ebb choices, unless named: on a network, the native stack and the Messenger; when
- * the front-end is linked too (real time), the GlobalIdMap and FileSystem it serves.
+ * A back-end's Ebb choices, unless named: on a network, the native stack and the Messenger, and
+ * the GlobalIdMap and FileSystem the front-end serves (it is linked on a network in real time
+ * through host sockets and under the virtual clock through the gateway bridge).
  */
 export function backendChoices(config: AppConfig, onNetwork: boolean): Partial<Record<SystemInterfaceName, EbbChoice>> {
   const named = config.backend?.ebbs ?? {};
   if (!onNetwork) return named;
-  const linked = config.clock === 'realtime' ? { GlobalIdMap: DEFAULT_GLOBAL_ID_MAP, FileSystem: DEFAULT_FILE_SYSTEM } : {};
-  return { NetworkManager: NATIVE_NETWORK_MANAGER, Messenger: DEFAULT_MESSENGER, ...linked, ...named };
+  return { NetworkManager: NATIVE_NETWORK_MANAGER, Messenger: DEFAULT_MESSENGER, GlobalIdMap: DEFAULT_GLOBAL_ID_MAP, FileSystem: DEFAULT_FILE_SYSTEM, ...named };
 }
 
 /** Boots back-end `id`'s system Ebbs on `machine`, its address implied by the network. */

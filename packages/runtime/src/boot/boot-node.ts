@@ -12,7 +12,7 @@ import {
 } from '@ebbrt/interfaces';
 import type { Machine, Simulation } from '@ebbrt/hw-x86sim';
 import type { ResolveOptions } from '../resolve/load-manifest.js';
-import { installSystemEbbs, type InstalledEbb } from './install-ebbs.js';
+import { installSystemEbbs, type InstallRequest, type InstalledEbb } from './install-ebbs.js';
 import { NodeConsole } from './node-console.js';
 import { verifyInterfaces } from './verify-interfaces.js';
 
@@ -33,6 +33,8 @@ export interface NodeSpec {
   /** Where console lines go once formatted. */
   output(line: string): void;
   resolve: ResolveOptions;
+  /** Roots the runtime provides for a kind instead of a package (see InstallRequest.provided). */
+  provided?: InstallRequest['provided'];
 }
 
 /** A node with its system Ebbs installed and its cores' event loops running. */
@@ -105,6 +107,7 @@ export async function bootNode(spec: NodeSpec): Promise<BootedNode> {
     machine: spec.machine,
     simulation: spec.simulation,
     ...(spec.platform !== undefined ? { platform: spec.platform } : {}),
+    ...(spec.provided !== undefined ? { provided: spec.provided } : {}),
     log: (kind, line) => console.ebbLog(kind, line),
     resolve: spec.resolve,
   });
