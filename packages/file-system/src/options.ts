@@ -1,3 +1,4 @@
+import { offloadFaultSchema } from '@ebbrt/interfaces';
 import { z } from 'zod';
 
 export const fileSystemOptionsSchema = z.strictObject({
@@ -25,6 +26,8 @@ export const fileSystemOptionsSchema = z.strictObject({
    * events is replayable by seed.
    */
   io: z.enum(['async', 'sync']).default('async'),
+  /** Injected faults of this node's requests to the home (the runtime implies `faults.offload.fileSystem`). */
+  faults: offloadFaultSchema.optional(),
 });
 export type FileSystemOptions = z.output<typeof fileSystemOptionsSchema>;
 export type FileSystemOptionsInput = z.input<typeof fileSystemOptionsSchema>;

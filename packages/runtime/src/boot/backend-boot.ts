@@ -1,5 +1,5 @@
 import type { Machine, Simulation } from '@ebbrt/hw-x86sim';
-import type { AppConfig, EbbChoice, SystemInterfaceName } from '@ebbrt/interfaces';
+import { ConfigError, type AppConfig, type EbbChoice, type SystemInterfaceName } from '@ebbrt/interfaces';
 import type { AppNetwork } from '@ebbrt/host-network';
 import { GATEWAY_NODE_ID, NATIVE_NETWORK_MANAGER } from '@ebbrt/host-network';
 import type { ResolveOptions } from '../resolve/load-manifest.js';
@@ -36,14 +36,15 @@ export function backendChoices(config: AppConfig, onNetwork: boolean): Partial<R
 /** Boots back-end `id`'s system Ebbs on `machine`, its address implied by the network. */
 export function bootBackend(deps: BackendBootDeps, id: number, machine: Machine): Promise<BootedNode> {
   const { config, network, implied } = deps;
+  const choices = backendChoices(config, network !== undefined);
   return bootNode({
     id,
     label: `node ${id}`,
     target: 'native',
     numCores: machine.cores.length,
     section: 'backend',
-    choices: backendChoices(config, network !== undefined),
-    implied: network === undefined ? implied : { ...implied, NetworkManager: network.impliedOptions(id) },
+    choices,
+    implied: { ...implied, ...offloadFaultOptions(config, choices), ...(network === undefined ? {} : { NetworkManager: network.impliedOptions(id) }) },
     machine,
     simulation: deps.simulation,
     output: deps.output,
@@ -74,4 +75,30 @@ function gatewayStackOptions(config: AppConfig): Record<string, unknown> {
   if (typeof choice !== 'object' || choice.package !== NATIVE_NETWORK_MANAGER) return {};
   const { address: _address, mac: _mac, ...rest } = choice.options ?? {};
   return rest;
+}
+
+/**
+ * `faults.offload.<service>` as the back-ends' FileSystem / GlobalIdMap `faults` option. The
+ * faults are this repo's packages' (they draw per request): another implementation is refused
+ * naming the field, rather than the fault being silently ignored.
+ */
+function offloadFaultOptions(config: AppConfig, choices: Partial<Record<SystemInterfaceName, EbbChoice>>): Implied {
+  const offload = config.faults?.offload;
+  if (offload === undefined) return {};
+  const out: Implied = {};
+  const services = [
+    ['fileSystem', 'FileSystem', DEFAULT_FILE_SYSTEM],
+    ['globalIdMap', 'GlobalIdMap', DEFAULT_GLOBAL_ID_MAP],
+  ] as const;
+  for (const [key, kind, pkg] of services) {
+    const plan = offload[key];
+    if (plan === undefined) continue;
+    const choice = choices[kind];
+    const name = choice === undefined ? undefined : typeof choice === 'string' ? choice : choice.package;
+    if (name !== pkg) {
+      throw new ConfigError(`config.faults.offload.${key}`, `injects faults into ${pkg} on the back-ends, but their ${kind} is ${name ?? 'not installed (no network)'}`);
+    }
+    out[kind] = { faults: plan };
+  }
+  return out;
 }

@@ -8,6 +8,7 @@ import {
   parseOrThrow,
   type EbbChoice,
   type EbbRoot,
+  type FaultSink,
   type NodePlatform,
   type SystemInterfaceName,
   type SystemRootTypes,
@@ -51,6 +52,8 @@ export interface InstallRequest {
    * Roots the runtime builds itself for a kind instead of loading a package (the virtual-clock
    * front-end's NetworkManager, the gateway bridge): `name` labels it where a package name would.
    */
+  /** Simulated nodes: where Ebbs draw and count injected faults (EbbInstallContext.faults). */
+  faults?: FaultSink;
   provided?: Partial<Record<SystemInterfaceName, { readonly name: string; readonly root: EbbRoot<unknown> }>>;
 }
 
@@ -86,6 +89,7 @@ export async function installSystemEbbs(request: InstallRequest): Promise<Instal
         machine: request.machine,
         ...(request.platform !== undefined ? { platform: request.platform } : {}),
         simulation: request.simulation,
+        ...(request.faults !== undefined ? { faults: request.faults } : {}),
         log: (line: string) => request.log(kind, line),
       },
       options,

@@ -1,6 +1,7 @@
 /**
  * The faults a seed search switches: the ones the app's config turns on (its network link's loss,
- * duplication, reordering and corruption, its NICs' virtio-net faults, its machines' core faults). Each is a named switch;
+ * duplication, reordering and corruption, its NICs' virtio-net faults, its machines' core faults,
+ * its back-ends' offload faults `offload.<fileSystem|globalIdMap>.<delay|fail>`). Each is a named switch;
  * a run keeps the configured value of the switches that are on and zeroes the rest, so what a
  * fault does is configured (and validated) where it always was, in the config.
  */
@@ -9,6 +10,8 @@ import { Prng } from '@ebbrt/hw-x86sim';
 
 const LINK_FAULTS = ['loss', 'duplicate', 'reorder', 'corrupt'] as const;
 const CORE_FAULTS = ['interruptDelay', 'stall', 'clock'] as const;
+const OFFLOAD_SERVICES = ['fileSystem', 'globalIdMap'] as const;
+const OFFLOAD_FAULTS = ['delay', 'fail'] as const;
 
 /** The fault names the config turns on, in a stable order (`link.loss`, `nic.interruptLoss`, ...). */
 export function faultCatalogue(config: AppConfig): string[] {
@@ -19,6 +22,10 @@ export function faultCatalogue(config: AppConfig): string[] {
   if (nic !== undefined) for (const k of Object.keys(nic).sort()) names.push(`nic.${k}`);
   const core = config.backend?.machine.faults;
   if (core !== undefined) for (const k of CORE_FAULTS) if (core[k] !== undefined) names.push(`core.${k}`);
+  const offload = config.faults?.offload;
+  if (offload !== undefined) {
+    for (const s of OFFLOAD_SERVICES) for (const k of OFFLOAD_FAULTS) if (offload[s]?.[k] !== undefined) names.push(`offload.${s}.${k}`);
+  }
   return names;
 }
 
@@ -33,6 +40,17 @@ export function withFaults(config: AppConfig, on: readonly string[]): AppConfig 
     const core = { ...backend.machine.faults };
     for (const k of CORE_FAULTS) if (!on.includes(`core.${k}`)) delete core[k];
     config = { ...config, backend: { ...backend, machine: { ...backend.machine, faults: core } } };
+  }
+  const offload = config.faults?.offload;
+  if (offload !== undefined) {
+    const kept: NonNullable<AppConfig['faults']>['offload'] = {};
+    for (const s of OFFLOAD_SERVICES) {
+      const plan = offload[s];
+      if (plan === undefined) continue;
+      const left = Object.fromEntries(OFFLOAD_FAULTS.filter((k) => plan[k] !== undefined && on.includes(`offload.${s}.${k}`)).map((k) => [k, plan[k]]));
+      if (Object.keys(left).length > 0) kept[s] = left;
+    }
+    config = { ...config, faults: { ...config.faults, offload: kept } };
   }
   const network = config.network;
   if (network === undefined) return config;
