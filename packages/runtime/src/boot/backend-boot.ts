@@ -33,10 +33,17 @@ export function backendChoices(config: AppConfig, onNetwork: boolean): Partial<R
   return { NetworkManager: NATIVE_NETWORK_MANAGER, Messenger: DEFAULT_MESSENGER, GlobalIdMap: DEFAULT_GLOBAL_ID_MAP, FileSystem: DEFAULT_FILE_SYSTEM, ...named };
 }
 
-/** Boots back-end `id`'s system Ebbs on `machine`, its address implied by the network. */
-export function bootBackend(deps: BackendBootDeps, id: number, machine: Machine): Promise<BootedNode> {
-  const { config, network, implied } = deps;
+/**
+ * Boots back-end `id`'s system Ebbs on `machine`, its address implied by the network. A restarted
+ * node (`incarnation` > 0) tells its peers so in its Messenger's HELLO (the default Messenger's
+ * `incarnation` option), so they drop the connections of its previous life.
+ */
+export function bootBackend(deps: BackendBootDeps, id: number, machine: Machine, incarnation = 0): Promise<BootedNode> {
+  const { config, network } = deps;
   const choices = backendChoices(config, network !== undefined);
+  const messenger = choices.Messenger;
+  const defaultMessenger = messenger === DEFAULT_MESSENGER || (typeof messenger === 'object' && messenger.package === DEFAULT_MESSENGER);
+  const implied = incarnation > 0 && defaultMessenger ? { ...deps.implied, Messenger: { ...deps.implied.Messenger, incarnation } } : deps.implied;
   return bootNode({
     id,
     label: `node ${id}`,
@@ -92,7 +99,8 @@ function offloadFaultOptions(config: AppConfig, choices: Partial<Record<SystemIn
   ] as const;
   for (const [key, kind, pkg] of services) {
     const plan = offload[key];
-    if (plan === undefined) continue;
+    // A plan the seed runner emptied (every fault switched off) asks for nothing.
+    if (plan === undefined || (plan.fail === undefined && plan.delay === undefined)) continue;
     const choice = choices[kind];
     const name = choice === undefined ? undefined : typeof choice === 'string' ? choice : choice.package;
     if (name !== pkg) {
