@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EbbRef } from '@ebbrt/core-translation';
 import { serveGlobalIdMap } from '@ebbrt/global-id-map';
-import { AppNetwork } from '@ebbrt/host-network';
+import { AppNetwork, FrontendBridge } from '@ebbrt/host-network';
 import { Simulation, type ClockKind } from '@ebbrt/hw-x86sim';
 import {
   ConfigError,
@@ -106,8 +106,14 @@ export async function bootFrontEnd(appDir: string, options: FrontEndOptions, sta
   // On a realtime network the front-end joins the back-ends' Messengers (through the gateway);
   // a virtual clock cannot wait for real sockets, so there only the back-ends talk.
   const frontendLink = config.network !== undefined && config.backend !== undefined && clock === 'realtime';
+  // Under the virtual clock the front-end is still node 0 of the application: it joins the
+  // nodes' Messengers through the gateway's stack (a FrontendBridge), with the simulation frozen
+  // while it answers, so offloaded calls (FileSystem, GlobalIdMap) replay by seed.
+  const bridged = config.network !== undefined && config.backend !== undefined && clock === 'virtual' && local;
   // Nodes placed elsewhere bring their own network (each node process has one).
-  const network = config.network === undefined || !local ? undefined : new AppNetwork(simulation, config.network, dir, frontendLink);
+  const network = config.network === undefined || !local ? undefined : new AppNetwork(simulation, config.network, dir, frontendLink, bridged);
+  let frontendNode: BootedNode | undefined;
+  const bridge = bridged ? new FrontendBridge(simulation, () => frontendNode?.events, output) : undefined;
   const failures: EventFailure[] = [];
   const exitState = { code: 0, requested: false };
   const stopping = new AbortController();
@@ -183,6 +189,7 @@ export async function bootFrontEnd(appDir: string, options: FrontEndOptions, sta
   const frontendChoices = {
     ...(config.backend !== undefined ? { NodeAllocator: DEFAULT_NODE_ALLOCATOR, GlobalIdMap: DEFAULT_GLOBAL_ID_MAP, FileSystem: DEFAULT_FILE_SYSTEM } : {}),
     ...(frontendLink ? { NetworkManager: HOSTED_NETWORK_MANAGER, Messenger: DEFAULT_MESSENGER } : {}),
+    ...(bridged ? { Messenger: DEFAULT_MESSENGER } : {}),
     ...config.frontend.ebbs,
   };
   const machineShape = config.backend === undefined ? undefined : { cores: config.backend.machine.cores, memoryBytes: config.backend.machine.memory };
@@ -199,20 +206,25 @@ export async function bootFrontEnd(appDir: string, options: FrontEndOptions, sta
       // The front-end's Messenger takes any free host port; nodes learn it from the runtime.
       ...(frontendLink ? { Messenger: { port: 0 } } : {}),
       // Back-ends' files are the app's: the front-end's FileSystem is confined to its directory.
-      FileSystem: { root: dir },
+      // Under the virtual clock it answers inside its events (synchronous I/O) while the world
+      // is frozen, so what a node reads replays by seed.
+      FileSystem: { root: dir, ...(bridged ? { io: 'sync' } : {}) },
     },
     platform: gated,
     output,
     resolve: resolveOptions,
+    ...(bridge !== undefined ? { provided: { NetworkManager: { name: '(runtime: front-end bridge through the gateway)', root: bridge.networkManagerRoot() } } } : {}),
   });
+  frontendNode = frontend;
   const backends: BootedNode[] = [];
   try {
     // Verified before anything uses its Ebbs (the link uses the Messenger, which uses the stack),
     // so a package lacking a member is refused naming it, not found out by a TypeError later.
     await verifyNode(frontend);
     await network?.prepare((machine, address) => bootGateway(bootDeps, machine, address));
-    if (frontendLink) {
-      link = new MessengerLink(network, frontend);
+    if (bridge !== undefined && network?.gateway !== undefined) bridge.attachGateway(network.gateway);
+    if (frontendLink || bridge !== undefined) {
+      link = new MessengerLink(network, frontend, bridge !== undefined);
       await link.start();
       // A front-end with another GlobalIdMap (etcd, say) still answers the back-ends' default one.
       const frontendMap = frontend.packageOf('GlobalIdMap');
