@@ -328,7 +328,7 @@ export class Scheduler {
       if (this.frozen > 0) {
         // Waits like an idle realtime run: post() and the last release step again.
         this.idleWaiting = true;
-        return;
+        return false;
       }
       if (this.paused && this.stepCredits === 0) {
         this.parked = true;
