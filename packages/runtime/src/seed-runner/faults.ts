@@ -1,7 +1,7 @@
 /**
  * The faults a seed search switches: the ones the app's config turns on (its network link's loss,
  * duplication, reordering and corruption, its NICs' virtio-net faults, its machines' core faults,
- * its node crash `node.crash`). Each is a named switch;
+ * its node crash `node.crash`, its partition `network.partition`). Each is a named switch;
  * a run keeps the configured value of the switches that are on and zeroes the rest, so what a
  * fault does is configured (and validated) where it always was, in the config.
  */
@@ -21,6 +21,7 @@ export function faultCatalogue(config: AppConfig): string[] {
   const core = config.backend?.machine.faults;
   if (core !== undefined) for (const k of CORE_FAULTS) if (core[k] !== undefined) names.push(`core.${k}`);
   if (config.backend?.faults?.crash !== undefined) names.push('node.crash');
+  if (config.network?.partition !== undefined) names.push('network.partition');
   return names;
 }
 
@@ -46,7 +47,9 @@ export function withFaults(config: AppConfig, on: readonly string[]): AppConfig 
   const link = { ...network.link };
   for (const k of LINK_FAULTS) if (!on.includes(`link.${k}`)) delete link[k];
   const nicFaults = network.nic.faults === undefined ? undefined : Object.fromEntries(Object.entries(network.nic.faults).filter(([k]) => on.includes(`nic.${k}`)));
-  return { ...config, network: { ...network, link, nic: nicFaults === undefined ? {} : { faults: nicFaults } } };
+  const { partition, ...rest } = network;
+  const kept = partition !== undefined && on.includes('network.partition') ? { partition } : {};
+  return { ...config, network: { ...rest, ...kept, link, nic: nicFaults === undefined ? {} : { faults: nicFaults } } };
 }
 
 /**
