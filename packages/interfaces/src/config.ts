@@ -206,6 +206,20 @@ export const networkSchema = z.strictObject({
       name: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'a Linux interface name (1..15 characters)').default('ebbrt0'),
       /** Fail the run when TAP cannot be set up, instead of continuing without it. */
       required: z.boolean().default(false),
+      /**
+       * SO_RCVBUF and SO_SNDBUF, in bytes, of both UDP sockets between the switch and the TAP
+       * (the bridge's and socat's); Linux caps them at net.core.rmem_max / wmem_max. With the
+       * system default (~208 KiB) socat's receive buffer overflowed when many connections sent
+       * multi-segment replies in one step, and each lost tail segment cost a 200 ms RTO.
+       * 0 keeps the system default on both.
+       */
+      socketBufferBytes: z.number().int().min(0).max(1 << 30).default(4 * 1024 * 1024),
+      /**
+       * The TAP's MTU. Linux's MSS towards the nodes follows it, so it pays only with a native
+       * NetworkManager of the same `mtu` (up to 9000): a 16 KiB reply is then 2 frames, not 12,
+       * and every frame crosses socat as one datagram and two syscalls.
+       */
+      mtu: z.number().int().min(576).max(9000).default(1500),
     })
     .optional(),
   /**

@@ -86,9 +86,11 @@ export interface FrontEnd {
 export async function bootFrontEnd(appDir: string, options: FrontEndOptions, started: number): Promise<FrontEnd> {
   const dir = resolve(appDir);
   const loaded = await loadConfig(dir, options.configFile);
-  const config = options.configOverride ? options.configOverride(loaded.config) : loaded.config;
+  const overridden = options.configOverride ? options.configOverride(loaded.config) : loaded.config;
   const output = options.output ?? ((line: string) => process.stdout.write(line + '\n'));
-  const seed = options.seed ?? config.seed;
+  const seed = options.seed ?? overridden.seed;
+  // The run's seed is the config's (`--seed` overrides it): an app draws its workload from ctx.config.seed.
+  const config = overridden.seed === seed ? overridden : { ...overridden, seed };
   const clock = options.clock ?? config.clock;
   const resolveOptions: ResolveOptions = { appDir: dir, bases: [...(options.resolveFrom ?? []), dir, RUNTIME_DIR], preferSource: FROM_SOURCE, cache: new Map() };
   const resolvedPlatform = await loadPlatform(config, config.backend?.platform ?? 'in-process', resolveOptions);
