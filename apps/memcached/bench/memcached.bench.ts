@@ -12,6 +12,8 @@
  *    connections and vs value size, written as SVG to bench-results/.
  * 3. A per-GET latency breakdown of the library OS (driver / stack / app / event loop) from the
  *    simulation's trace: see breakdown.ts for the method.
+ * 5. `tap`: the TAP path's options side by side (socket buffers, MTU 9000) at TAP_SIZES, with
+ *    memcached -t 1 at the same points, and each variant's loss counters (tap-options.ts).
  * 4. `sim`: the simulated stack's own capacity, with no Linux in the path: the app on one
  *    simulated node and a closed-loop load generator (same mix as memcaslap: 16 B keys, 32 B
  *    values, 9:1, binary, 64 connections) on another node of the same simulation, in this
@@ -24,7 +26,8 @@
  *
  * Environment: EBBRT_BENCH_MC_SECONDS (3), EBBRT_BENCH_MC_RUNS (3), EBBRT_BENCH_MC_SWEEP_SECONDS (2),
  * EBBRT_BENCH_MC_CONNS (1,4,16,64,256), EBBRT_BENCH_MC_SIZES (32,128,512,2048,8192,16384),
- * EBBRT_BENCH_MC_GETS (3000 GETs for the breakdown), EBBRT_BENCH_MC_PARTS (main,conns,sizes,breakdown,sim),
+ * EBBRT_BENCH_MC_GETS (3000 GETs for the breakdown), EBBRT_BENCH_MC_PARTS (main,conns,sizes,tap,breakdown,sim),
+ * EBBRT_BENCH_MC_TAP_SIZES (32,512,16384),
  * EBBRT_BENCH_MC_SIM_SECONDS (3 wall seconds per sim run, after 1 s of warm-up),
  * EBBRT_BENCH_MC_TAP (TAP name, ebbmcb0) and EBBRT_BENCH_MC_SUBNET (10.77.0.0/24).
  */
@@ -34,6 +37,7 @@ import { lineChart, median, quantileOf, stackedBarChart, type BenchReport, type 
 import { closedLoopGets, PHASES, perRequest, readNodeSpans, type Phase, type RequestBreakdown } from './breakdown.js';
 import { runMemcaslap, type MemcaslapResult } from './memcaslap.js';
 import { runSimLoad, type SimLoadResult } from './sim-load.js';
+import { tapPart } from './tap-options.js';
 import {
   REPO_ROOT,
   TMP_DIR,
@@ -64,7 +68,8 @@ const SIZES = list('EBBRT_BENCH_MC_SIZES', [32, 128, 512, 2048, 8192, 16384]);
 const GETS = num('EBBRT_BENCH_MC_GETS', 3000);
 const GETS_WARMUP = 300;
 const SIM_SECONDS = num('EBBRT_BENCH_MC_SIM_SECONDS', 3);
-const PARTS = new Set((process.env.EBBRT_BENCH_MC_PARTS ?? 'main,conns,sizes,breakdown,sim').split(','));
+const PARTS = new Set((process.env.EBBRT_BENCH_MC_PARTS ?? 'main,conns,sizes,tap,breakdown,sim').split(','));
+const TAP_SIZES = list('EBBRT_BENCH_MC_TAP_SIZES', [32, 512, 16384]);
 const TAP_NAME = process.env.EBBRT_BENCH_MC_TAP ?? 'ebbmcb0';
 const SUBNET = process.env.EBBRT_BENCH_MC_SUBNET ?? '10.77.0.0/24';
 
@@ -148,7 +153,7 @@ export default async function run(): Promise<BenchReport> {
       }
       if (tapReason === undefined) await tapGone();
     }
-    if (!haveMemcaslap || !(PARTS.has('main') || PARTS.has('conns') || PARTS.has('sizes'))) {
+    if (!haveMemcaslap || !(PARTS.has('main') || PARTS.has('conns') || PARTS.has('sizes') || PARTS.has('tap'))) {
       if (PARTS.has('sim')) await simPart(notes, ratios, results, mainMedians);
       return { name: 'memcached: app (hosted, library OS) vs memcached -t 1 vs naive node:net', results, ratios, notes };
     }
@@ -318,6 +323,30 @@ export default async function run(): Promise<BenchReport> {
         if (small !== undefined && big !== undefined && Number.isFinite(small) && Number.isFinite(big) && big > 0) {
           ratios[`${s.name}: ops/s 512 B / 16 KiB values (aim <= 2 for the library OS)`] = small / big;
         }
+      }
+    }
+    if (PARTS.has('tap')) {
+      if (tapReason !== undefined) notes.push(`tap part skipped: ${tapReason}`);
+      else {
+        const mc = targets.find((t) => t.key === 'memcached');
+        const part = await tapPart({
+          sizes: TAP_SIZES,
+          runs: RUNS,
+          seconds: SECONDS,
+          connections: CONNECTIONS,
+          threads: THREADS,
+          keyBytes: KEY_BYTES,
+          getRatio: GET_RATIO,
+          memory: MEMORY,
+          memcached: mc?.endpoint,
+          tapPrefix: `${TAP_NAME.slice(0, 12)}v`,
+          log,
+          servers,
+        });
+        results.push(...part.results);
+        Object.assign(ratios, part.ratios);
+        notes.push(...part.notes);
+        figures['tap-options'] = part.figures;
       }
     }
     for (const s of servers) {

@@ -221,7 +221,7 @@ export default defineConfig({
 export interface LibosOptions {
   memory: string;
   /** Linux TAP name and subnet; undefined: no TAP. */
-  tap?: { name: string; subnet: string };
+  tap?: { name: string; subnet: string; socketBufferBytes?: number; mtu?: number };
   /** A port forward from 127.0.0.1 (port picked by the kernel, read from the output). */
   forward: boolean;
   /** Write a Chrome trace here when the run ends (`ebbrt run --trace`). */
@@ -229,6 +229,10 @@ export interface LibosOptions {
   label?: string;
   /** Cores of the memcached node (default: the app config's, 2). */
   cores?: number;
+  /** Options of the node's native NetworkManager (e.g. { mtu: 9000, rxBufferSize: 9216 }). */
+  nicOptions?: Record<string, unknown>;
+  /** More `ebbrt run` flags, e.g. ['--stats'] (the counters print when the server stops). */
+  runArgs?: readonly string[];
 }
 
 export interface LibosServer extends ServerProcess {
@@ -241,15 +245,20 @@ export async function startLibos(o: LibosOptions): Promise<LibosServer> {
   const label = o.label ?? 'libos';
   const network: string[] = [`subnet: '${o.tap?.subnet ?? '10.0.0.0/24'}'`];
   if (o.forward) network.push(`forwards: [{ listen: '127.0.0.1:0', node: 1, port: 11211 }]`);
-  if (o.tap !== undefined) network.push(`tap: { name: '${o.tap.name}', required: true }`);
+  if (o.tap !== undefined) {
+    const buffer = o.tap.socketBufferBytes === undefined ? '' : `, socketBufferBytes: ${o.tap.socketBufferBytes}`;
+    const mtu = o.tap.mtu === undefined ? '' : `, mtu: ${o.tap.mtu}`;
+    network.push(`tap: { name: '${o.tap.name}', required: true${buffer}${mtu} }`);
+  }
   // The app's own ebbrt.config.ts, with the bench's TAP name/subnet, a free forward port and memory.
   const config = tmpFile(
     `${label}.config.ts`,
     `import base from ${JSON.stringify(pathToFileURL(join(APP_DIR, 'ebbrt.config.ts')).href)};
-export default { ...base,${o.cores === undefined ? '' : ` backend: { ...base.backend, machine: { ...base.backend.machine, cores: ${o.cores} } },`} network: { ${network.join(', ')} }, args: ['--port', '11211', '--memory-limit', '${o.memory}', '--max-item-size', '1MiB'] };
+const backend = { ...base.backend${o.cores === undefined ? '' : `, machine: { ...base.backend.machine, cores: ${o.cores} }`}${o.nicOptions === undefined ? '' : `, ebbs: { ...base.backend.ebbs, NetworkManager: { package: '@ebbrt/network-manager-lwip', options: ${JSON.stringify(o.nicOptions)} } }`} };
+export default { ...base, backend, network: { ${network.join(', ')} }, args: ['--port', '11211', '--memory-limit', '${o.memory}', '--max-item-size', '1MiB'] };
 `,
   );
-  const extra = o.tracePath === undefined ? [] : ['--trace', o.tracePath];
+  const extra = [...(o.tracePath === undefined ? [] : ['--trace', o.tracePath]), ...(o.runArgs ?? [])];
   const forwardRe = /^network: 127\.0\.0\.1:(\d+) → (\d+\.\d+\.\d+\.\d+):11211/;
   const tapRe = /^network: TAP \S+ at /;
   const listening = (l: readonly string[]): boolean => l.some((x) => x.includes('memcached: listening on port'));

@@ -1,14 +1,24 @@
 /**
- * The `ebbrt run --ui` dashboard, in headless Chromium: a 4-node app under the realtime clock
- * shows its 4 nodes and their cores, the counters rise while it runs, and a node killed from
- * outside turns dead on the page within a second. Debian's chromium-headless-shell through
- * playwright-core; skipped with a printed reason when missing, except under CI=true.
+ * The `ebbrt run --ui` dashboard, in headless Chromium, on a 4-node app with a simulated network
+ * and node↔node Messenger traffic (testkit's dashboard app: the distributed counter plus a ring
+ * of pings).
+ * - Realtime, in this process: the front-end (node 0) and 4 nodes with their cores' counters,
+ *   rising; NIC counters, live TCP connections and graph edges (node↔node and node 0's); the
+ *   trace panel streams rows, filters by node and core, and freezes; pause is refused with a
+ *   reason; a node killed from outside turns dead on the page within a second.
+ * - Virtual clock, the real CLI with `--ui-paused`: the run waits before its first slice; Step n
+ *   advances the slice counter and the trace by exactly n slices; bad input is refused on the
+ *   page; Resume runs on; Pause stops the counters and the trace again.
+ * Debian's chromium-headless-shell through playwright-core; skipped with a printed reason when
+ * missing, except under CI=true.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { runApp, startRunUi, type StartedRun } from '@ebbrt/runtime';
+import { DASHBOARD_NODES, writeDashboardApp } from '@ebbrt/testkit/dashboard-app';
 
 const CHROMIUM = process.env.EBBRT_CHROMIUM ?? '/usr/bin/chromium-headless-shell';
 const have = existsSync(CHROMIUM);
@@ -17,63 +27,189 @@ if (!have) {
   if (process.env.CI === 'true') throw new Error(why);
   console.warn(`skipped: ${why}`);
 }
+const ROOT = join(__dirname, '../../..');
+const TMP = join(__dirname, '.tmp');
+const BACKENDS = Array.from({ length: DASHBOARD_NODES }, (_, i) => i + 1);
 
-// Bounded: 400 ticks of 10 ms at most, then the node's main returns.
-const TICKING = `import { SystemEbbIds } from '@ebbrt/interfaces';
-import { EbbRef } from '@ebbrt/core-translation';
-export async function main(ctx) {
-  const timer = new EbbRef(SystemEbbIds.Timer).deref();
-  for (let i = 1; i <= 400; i++) await timer.sleep(10_000);
-}
-`;
+const slices = (page: Page): Promise<number> => page.locator('.counter[data-counter="slices"]').textContent().then(Number);
+const lastSeq = (page: Page): Promise<number> => page.evaluate(() => Number(document.querySelector('#trace-rows .ev:last-child')?.getAttribute('data-seq') ?? 0));
+const sliceRows = (page: Page): Promise<number> => page.locator('#trace-rows .ev[data-name="slice"]').count();
+const edgeTitles = (page: Page): Promise<string[]> => page.locator('svg.graph line title').allTextContents();
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!have)('ebbrt run --ui dashboard in headless Chromium', () => {
-  it('shows 4 nodes and their cores, counters rise, a killed node turns dead within a second', async () => {
-    const tmp = join(__dirname, '.tmp');
-    mkdirSync(tmp, { recursive: true });
-    const dir = mkdtempSync(join(tmp, 'ui-app-'));
-    writeFileSync(join(dir, 'ebbrt.config.json'), JSON.stringify({ entry: { backend: './node.mjs' }, clock: 'realtime', backend: { nodes: 4, machine: { cores: 2, memory: '8MiB' } } }));
-    writeFileSync(join(dir, 'node.mjs'), TICKING);
+  it('realtime: node 0 and 4 nodes with rising core counters, NIC, TCP, edges, a filterable trace; a killed node turns dead within a second', async () => {
+    mkdirSync(TMP, { recursive: true });
+    const app = writeDashboardApp(TMP, 'realtime');
     const abort = new AbortController();
     let started!: (r: StartedRun) => void;
     const startedP = new Promise<StartedRun>((r) => (started = r));
-    const runP = runApp(dir, { output: () => undefined, resolveFrom: [process.cwd()], signal: abort.signal, clock: 'realtime', onStarted: (r) => started(r) });
+    const runP = runApp(app.dir, { output: () => undefined, resolveFrom: [process.cwd()], signal: abort.signal, onStarted: (r) => started(r) });
     const run = await startedP;
-    const ui = await startRunUi(run, 0, 'realtime', '4-node app');
+    const ui = await startRunUi(run, 0, 'realtime', '4-node counter + ring (realtime)');
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     try {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       await page.goto(ui.url);
-      await page.waitForFunction(() => document.querySelectorAll('.live-view .node[data-state="allocated"]').length === 4, undefined, { timeout: 30_000 });
-      expect(await page.locator('.live-view .node').count()).toBe(4);
-      for (const id of [1, 2, 3, 4]) expect(await page.locator(`.live-view .node[data-node="${id}"] .core`).count()).toBe(2);
-      // Each node's card lists its Ebb implementations and its allocator's memory figures,
-      // read through the platform's introspection seam.
-      await page.waitForFunction(() => document.querySelectorAll('.live-view .node details').length === 4, undefined, { timeout: 10_000 });
-      for (const id of [1, 2, 3, 4]) {
+      await page.waitForFunction((n) => document.querySelectorAll('.live-view .node[data-role="backend"][data-state="allocated"]').length === n, DASHBOARD_NODES, { timeout: 30_000 });
+      // Node 0, the front-end, is on the page with its Ebbs; then the 4 back-ends with 2 cores each.
+      const front = page.locator('.live-view .node[data-node="0"]');
+      expect(await front.getAttribute('data-role')).toBe('frontend');
+      expect(await front.locator('details').innerHTML()).toContain('@ebbrt/node-allocator');
+      expect(await page.locator('.live-view .node').count()).toBe(DASHBOARD_NODES + 1);
+      for (const id of BACKENDS) {
         const card = page.locator(`.live-view .node[data-node="${id}"]`);
+        expect(await card.locator('.core').count()).toBe(2);
         expect(await card.locator('details').innerHTML()).toContain('@ebbrt/memory-allocator-slqb');
         expect(await card.textContent()).toMatch(/memory [\d.]+ MiB used of [\d.]+ MiB/);
       }
-      const slices = async (): Promise<number> => Number(await page.locator('.counter[data-counter="slices"]').textContent());
-      const first = await slices();
-      await page.waitForFunction((n) => Number(document.querySelector('.counter[data-counter="slices"]')?.textContent) > n, first, { timeout: 10_000 });
-      expect(await slices()).toBeGreaterThan(first);
+      // Cores panel: every back-end core reports events/s and idle %, and some core is dispatching.
+      await page.waitForFunction(() => [...document.querySelectorAll('.node[data-role="backend"] tr.core')].filter((r) => Number(r.getAttribute('data-events-per-sec')) > 0).length >= 4, undefined, { timeout: 15_000 });
+      for (const id of BACKENDS) {
+        const rows = page.locator(`.live-view .node[data-node="${id}"] tr.core`);
+        for (const r of await rows.all()) {
+          expect(Number(await r.getAttribute('data-idle'))).toBeGreaterThanOrEqual(0);
+          expect(Number(await r.getAttribute('data-queued'))).toBeGreaterThanOrEqual(0);
+        }
+      }
+      // Counters rise: world slices, and a node's events.
+      const first = await slices(page);
+      const events1 = Number(await page.locator('.node[data-node="1"] .events').textContent());
+      await page.waitForFunction(([n, e]) => Number(document.querySelector('.counter[data-counter="slices"]')?.textContent) > n! && Number(document.querySelector('.node[data-node="1"] .events')?.textContent) > e!, [first, events1], { timeout: 10_000 });
+      // NIC counters and TCP connections on every back-end; Messenger edges node↔node and from/to node 0.
+      await page.waitForFunction((ids) => ids.every((id) => document.querySelector(`.node[data-node="${id}"] .conn[data-tcp="ESTABLISHED"]`) !== null), BACKENDS, { timeout: 15_000 });
+      for (const id of BACKENDS) expect(Number(/rxFrames<\/b> (\d+)/.exec(await page.locator(`.node[data-node="${id}"] .nic`).innerHTML())?.[1])).toBeGreaterThan(0);
+      await page.waitForFunction(() => {
+        const t = [...document.querySelectorAll('svg.graph line title')].map((e) => e.textContent ?? '');
+        return ['1 → 2:', '2 → 3:', '3 → 4:', '4 → 1:', '0 → 1:', '1 → 0:'].every((p) => t.some((x) => x.startsWith(p)));
+      }, undefined, { timeout: 15_000 });
+      const titles = await edgeTitles(page);
+      expect(titles.some((t) => /^2 → 3: [1-9]\d* messages/.test(t))).toBe(true);
+
+      // Trace panel: rows stream in; filtering by node, then core, shows only those.
+      await page.waitForFunction(() => document.querySelectorAll('#trace-rows .ev').length > 20, undefined, { timeout: 10_000 });
+      await page.selectOption('#trace-node', '3');
+      await page.waitForFunction(() => document.querySelectorAll('#trace-rows .ev').length > 0, undefined, { timeout: 5000 });
+      expect(new Set(await page.locator('#trace-rows .ev').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-node'))))).toEqual(new Set(['3']));
+      await page.selectOption('#trace-core', '1');
+      await page.waitForFunction(() => document.querySelectorAll('#trace-rows .ev').length > 0, undefined, { timeout: 5000 });
+      expect(new Set(await page.locator('#trace-rows .ev').evaluateAll((rs) => rs.map((r) => `${r.getAttribute('data-node')}/${r.getAttribute('data-core')}`)))).toEqual(new Set(['3/1']));
+      await page.selectOption('#trace-node', '');
+      await page.selectOption('#trace-core', '');
+      // Freezing the trace holds its rows while the run goes on; unfreezing catches up.
+      await page.click('#trace-pause');
+      const frozenAt = await lastSeq(page);
+      const slicesAtFreeze = await slices(page);
+      await sleep(800);
+      expect(await lastSeq(page)).toBe(frozenAt);
+      expect(await slices(page)).toBeGreaterThan(slicesAtFreeze);
+      await page.click('#trace-pause');
+      await page.waitForFunction((s) => Number(document.querySelector('#trace-rows .ev:last-child')?.getAttribute('data-seq')) > s, frozenAt, { timeout: 5000 });
+
+      // Realtime: the simulation buttons are off with the reason, and the endpoint refuses.
+      expect(await page.locator('#controls').getAttribute('data-available')).toBe('false');
+      expect(await page.locator('#sim-state').textContent()).toContain('realtime clock');
+      expect(await page.locator('#pause').isDisabled()).toBe(true);
+      const refused = await page.evaluate(async () => {
+        const r = await fetch('./control', { method: 'POST', body: '{"action":"pause"}' });
+        return { status: r.status, body: (await r.json()) as { error: string } };
+      });
+      expect(refused.status).toBe(409);
+      expect(refused.body.error).toMatch(/pause needs the virtual clock: this run is realtime/);
+
       if (process.env.EBBRT_SCREENSHOTS !== undefined) await page.screenshot({ path: join(process.env.EBBRT_SCREENSHOTS, 'dashboard.png'), fullPage: true });
       const t0 = performance.now();
       run.platform.node(2)!.kill('pulled the plug');
       await page.waitForSelector('.live-view .node[data-node="2"][data-state="dead"]', { timeout: 1000 });
-      const ms = performance.now() - t0;
-      expect(ms).toBeLessThan(1000);
+      expect(performance.now() - t0).toBeLessThan(1000);
       expect(await page.locator('.live-view .node[data-node="2"] .cause').textContent()).toContain('pulled the plug');
-      expect(await page.locator('.live-view .node[data-state="allocated"]').count()).toBe(3);
+      expect(await page.locator('.live-view .node[data-role="backend"][data-state="allocated"]').count()).toBe(DASHBOARD_NODES - 1);
+      expect(await page.locator('.live-view svg.graph .gnode.dead').count()).toBe(1);
     } finally {
       await browser.close();
       await ui.close();
       abort.abort();
       run.simulation.stop();
       await runP.catch(() => undefined);
-      rmSync(dir, { recursive: true, force: true });
+      app.remove();
     }
-  }, 120_000);
+  }, 180_000);
+
+  it('virtual clock, `ebbrt run --ui-paused`: waits paused; Step n runs exactly n slices; Resume runs on; Pause stops counters and trace', async () => {
+    mkdirSync(TMP, { recursive: true });
+    // Long enough that it is still running when the test ends; SIGTERM ends it.
+    const app = writeDashboardApp(TMP, 'virtual', 100_000);
+    const child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), '--conditions=source', join(ROOT, 'packages/runtime/src/bin.ts'), 'run', app.dir, '--ui-paused'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => void (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => void (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!/live view at (http:\S+)/.test(out) && Date.now() < deadline && child.exitCode === null) await sleep(50);
+      const url = /live view at (http:\S+)/.exec(out)?.[1];
+      expect(url, out).toBeDefined();
+      expect(out).toContain('paused before the first slice');
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      await page.goto(url!);
+      await page.waitForSelector('#controls[data-available="true"][data-paused="true"]', { timeout: 30_000 });
+      expect(await page.locator('.live-view .node').count()).toBe(DASHBOARD_NODES + 1);
+      // Waiting for the page: nothing has run, and nothing runs while it waits.
+      expect(await slices(page)).toBe(0);
+      await sleep(800);
+      expect(await slices(page)).toBe(0);
+      expect(await page.locator('#trace-rows .ev').count()).toBe(0);
+      expect(await page.locator('#pause').isDisabled()).toBe(true);
+
+      const step = async (n: string): Promise<void> => {
+        await page.fill('#steps', n);
+        await page.click('#step');
+      };
+      await step('5');
+      await page.waitForFunction(() => document.querySelector('.counter[data-counter="slices"]')?.textContent === '5', undefined, { timeout: 10_000 });
+      await page.waitForFunction(() => document.querySelectorAll('#trace-rows .ev[data-name="slice"]').length === 5, undefined, { timeout: 5000 });
+      await sleep(600);
+      expect(await slices(page)).toBe(5);
+      expect(await sliceRows(page)).toBe(5);
+      // Bad input is refused on the page and runs nothing.
+      await step('abc');
+      await page.waitForSelector('#control-status.error', { timeout: 5000 });
+      expect(await page.locator('#control-status').textContent()).toContain('"steps" must be an integer in 1..1000000, got "abc"');
+      await step('0');
+      await page.waitForFunction(() => document.querySelector('#control-status')?.textContent?.includes('got 0') === true, undefined, { timeout: 5000 });
+      await step('3');
+      await page.waitForFunction(() => document.querySelector('.counter[data-counter="slices"]')?.textContent === '8', undefined, { timeout: 10_000 });
+      await sleep(600);
+      expect(await slices(page)).toBe(8);
+      expect(await sliceRows(page)).toBe(8);
+      if (process.env.EBBRT_SCREENSHOTS !== undefined) await page.screenshot({ path: join(process.env.EBBRT_SCREENSHOTS, 'dashboard-paused.png'), fullPage: true });
+
+      // Resume: the run goes on (counters and trace move), node↔node edges appear.
+      await page.click('#resume');
+      await page.waitForSelector('#controls[data-paused="false"]', { timeout: 5000 });
+      await page.waitForFunction(() => Number(document.querySelector('.counter[data-counter="slices"]')?.textContent) > 1000, undefined, { timeout: 30_000 });
+      await page.waitForFunction(() => [...document.querySelectorAll('svg.graph line title')].some((e) => e.textContent?.startsWith('1 → 2:')), undefined, { timeout: 30_000 });
+      // Pause again: the answer carries the count it stopped at, and it stays there.
+      const paused = await page.evaluate(async () => (await (await fetch('./control', { method: 'POST', body: '{"action":"pause"}' })).json()) as { paused: boolean; slices: number });
+      expect(paused.paused).toBe(true);
+      await page.waitForFunction((n) => document.querySelector('.counter[data-counter="slices"]')?.textContent === String(n), paused.slices, { timeout: 5000 });
+      const seqAtPause = await lastSeq(page);
+      await sleep(800);
+      expect(await slices(page)).toBe(paused.slices);
+      expect(await lastSeq(page)).toBe(seqAtPause);
+      await step('4');
+      await page.waitForFunction((n) => document.querySelector('.counter[data-counter="slices"]')?.textContent === String(n), paused.slices + 4, { timeout: 10_000 });
+      await sleep(600);
+      expect(await slices(page)).toBe(paused.slices + 4);
+      await page.click('#resume');
+      await page.waitForFunction((n) => Number(document.querySelector('.counter[data-counter="slices"]')?.textContent) > n, paused.slices + 4, { timeout: 10_000 });
+    } finally {
+      await browser.close();
+      child.kill('SIGTERM');
+      const code = await Promise.race([exited, sleep(20_000).then(() => 'timeout' as const)]);
+      if (code === 'timeout') child.kill('SIGKILL');
+      app.remove();
+    }
+  }, 180_000);
 });

@@ -13,7 +13,7 @@ import { HostRelay } from './host-relay.js';
 import { PortForward } from './port-forward.js';
 import { SimulatedNetwork } from './simulated-network.js';
 import { GATEWAY_HOST, nodeHost } from './subnet.js';
-import { TapUplink, tapUnavailableReason } from './tap-uplink.js';
+import { TapUplink, tapUnavailableReason, type TapPathCounters } from './tap-uplink.js';
 
 /** The native NetworkManager the gateway runs, and the default for back-ends on a network. */
 export const NATIVE_NETWORK_MANAGER = '@ebbrt/network-manager-lwip';
@@ -47,6 +47,8 @@ export class AppNetwork {
   hostRelay: HostRelay | undefined;
   gateway: GatewayNode | undefined;
   tap: TapUplink | undefined;
+  /** The TAP path's counters as they were when the network closed (for `ebbrt run --stats`). */
+  tapCounters: TapPathCounters | undefined;
   /** Why the TAP was not set up, when it was asked for but is not `required`. */
   tapSkipped: string | undefined;
   /** Forwards to each node's Messenger, for the front-end (see {@link forwardToNode}). */
@@ -205,7 +207,7 @@ export class AppNetwork {
       log(`network: no TAP device (${reason}); the port forwards still work`);
       return;
     }
-    this.tap = await TapUplink.open(this.simulation, this.simulated.fabric, { name: tap.name, address: `${address}/${subnet.prefixLength}` });
+    this.tap = await TapUplink.open(this.simulation, this.simulated.fabric, { name: tap.name, address: `${address}/${subnet.prefixLength}`, socketBufferBytes: tap.socketBufferBytes, mtu: tap.mtu });
   }
 
   /** Lines telling a user where to connect. */
@@ -228,6 +230,7 @@ export class AppNetwork {
     this.nodeForwards.clear();
     this.hostRelay?.close();
     await this.tap?.close();
+    this.tapCounters = this.tap?.counters();
     this.tap = undefined;
     this.gateway?.events.shutdown();
     this.simulated.close();

@@ -4,4 +4,4 @@ export { PortForward, type ForwardTarget, type PortForwardStats } from './port-f
 export { SimulatedNetwork } from './simulated-network.js';
 export { SocketRelay, newRelayStats, type RelayStats } from './socket-relay.js';
 export { Subnet, GATEWAY_HOST, nodeHost } from './subnet.js';
-export { TapUplink, tapUnavailableReason, type TapUplinkOptions } from './tap-uplink.js';
+export { TapUplink, tapUnavailableReason, type TapPathCounters, type TapUplinkOptions } from './tap-uplink.js';

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { type NetworkFabric, type Simulation } from '@ebbrt/hw-x86sim';
 import { UdpTapBridge } from '@ebbrt/hw-x86sim/node';
 
@@ -8,7 +8,16 @@ export interface TapUplinkOptions {
   name: string;
   /** The Linux side's address with prefix, e.g. '10.0.0.254/24'. */
   address: string;
+  /**
+   * SO_RCVBUF/SO_SNDBUF of both UDP sockets (the bridge's and socat's). Default 4 MiB; 0 = the
+   * system default. See `network.tap.socketBufferBytes`.
+   */
+  socketBufferBytes?: number;
+  /** The TAP's MTU (default 1500). */
+  mtu?: number;
 }
+
+const DEFAULT_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** Why this machine cannot create a TAP uplink, or undefined if it can. */
 export async function tapUnavailableReason(): Promise<string | undefined> {
@@ -27,6 +36,9 @@ export async function tapUnavailableReason(): Promise<string | undefined> {
  * `UdpTapBridge` and socat, which owns the TAP; the TAP disappears when socat exits.
  */
 export class TapUplink {
+  /** The counters as they were when the uplink closed (the sockets and the TAP are gone then). */
+  private final: TapPathCounters | undefined;
+
   private constructor(
     readonly options: TapUplinkOptions,
     private readonly bridge: UdpTapBridge,
@@ -40,12 +52,15 @@ export class TapUplink {
       throw new Error(`a network interface named ${options.name} already exists (another run? pick network.tap.name)`);
     }
     // The bridge listens before socat starts: socat exits on its first refused datagram.
-    const bridge = await UdpTapBridge.open(simulation, { port: 0, host: '127.0.0.1' });
+    const buffer = options.socketBufferBytes ?? DEFAULT_SOCKET_BUFFER_BYTES;
+    const mtu = options.mtu ?? 1500;
+    const bridge = await UdpTapBridge.open(simulation, { port: 0, host: '127.0.0.1', recvBufferBytes: buffer, sendBufferBytes: buffer });
     fabric.connect(bridge, { name: 'tap' });
     let output = '';
     const socat = spawn(
       'socat',
-      ['-d', `TUN:${options.address},tun-type=tap,tun-name=${options.name},iff-up,iff-no-pi`, `UDP:127.0.0.1:${bridge.port}`],
+      // -b: socat's transfer buffer (8192 by default) must hold a whole frame of the MTU.
+      ['-d', '-b', String(Math.max(8192, mtu + 64)), `TUN:${options.address},tun-type=tap,tun-name=${options.name},iff-up,iff-no-pi`, `UDP:127.0.0.1:${bridge.port}${buffer > 0 ? `,rcvbuf=${buffer},sndbuf=${buffer}` : ''}`],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const exited = new Promise<void>((done) => socat.once('close', () => done()));
@@ -62,7 +77,13 @@ export class TapUplink {
       // socat creates the device before it assigns the address and brings it up; until then the
       // host routes the subnet out of its default route (traffic would leave the machine), so
       // the uplink is open only once the address is on an UP device.
-      if (await tapConfigured(options)) return uplink;
+      if (await tapConfigured(options)) {
+        if (mtu !== 1500 && (await run('ip', ['link', 'set', 'dev', options.name, 'mtu', String(mtu)])).code !== 0) {
+          await uplink.close();
+          throw new Error(`could not set the MTU of TAP ${options.name} to ${mtu}`);
+        }
+        return uplink;
+      }
       if (Date.now() > deadline) {
         await uplink.close();
         throw new Error(`TAP ${options.name} did not appear within 5 s: ${output.trim()}`);
@@ -76,13 +97,83 @@ export class TapUplink {
     return this.log();
   }
 
+  /**
+   * Where frames were lost on the way, point by point: the bridge's own counters, the kernel's
+   * drop counts of our UDP socket and of socat's (receive buffer full), and the TAP device's
+   * counters (its tx queue overflows when socat reads too slowly). Read on demand from /proc and
+   * /sys, never on the data path; after close, the last reading.
+   */
+  counters(): TapPathCounters {
+    if (this.final !== undefined) return { ...this.final };
+    const b = this.bridge.stats;
+    const peer = this.bridge.peerAddress;
+    const tap = (k: string): number => readNumber(`/sys/class/net/${this.options.name}/statistics/${k}`);
+    return {
+      bridgeTxDatagrams: b.txDatagrams,
+      bridgeTxDropped: b.txDropped,
+      bridgeRxDatagrams: b.rxDatagrams,
+      bridgeRxIgnored: b.rxIgnored,
+      bridgeSocketDrops: udpSocketDrops(this.bridge.port),
+      socatSocketDrops: peer === null ? 0 : udpSocketDrops(peer.port),
+      tapRxPackets: tap('rx_packets'),
+      tapRxDropped: tap('rx_dropped'),
+      tapTxPackets: tap('tx_packets'),
+      tapTxDropped: tap('tx_dropped'),
+    };
+  }
+
   async close(): Promise<void> {
+    this.final ??= this.counters();
     if (this.socat.exitCode === null && this.socat.signalCode === null) this.socat.kill('SIGTERM');
     const force = setTimeout(() => this.socat.kill('SIGKILL'), 2_000);
     await this.exited;
     clearTimeout(force);
     await this.bridge.close();
   }
+}
+
+/** Frames counted at each point of the TAP path (see `TapUplink.counters`). */
+export interface TapPathCounters {
+  /** Frames the bridge sent to socat as datagrams, and frames it could not send. */
+  bridgeTxDatagrams: number;
+  bridgeTxDropped: number;
+  /** Datagrams from socat posted into the simulation, and ignored ones (runts, strangers). */
+  bridgeRxDatagrams: number;
+  bridgeRxIgnored: number;
+  /** Datagrams the kernel dropped at our socket (its receive buffer was full). */
+  bridgeSocketDrops: number;
+  /** Datagrams the kernel dropped at socat's socket: frames from the nodes that never reached the TAP. */
+  socatSocketDrops: number;
+  /** Frames socat wrote into the TAP (Linux received them), and those Linux dropped. */
+  tapRxPackets: number;
+  tapRxDropped: number;
+  /** Frames Linux sent out of the TAP towards socat, and those dropped (its queue was full). */
+  tapTxPackets: number;
+  tapTxDropped: number;
+}
+
+function readNumber(path: string): number {
+  try {
+    return Number(readFileSync(path, 'utf8').trim()) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The kernel's drop count of the IPv4 UDP socket bound to 127.0.0.1:`port` (/proc/net/udp), 0 if none. */
+function udpSocketDrops(port: number): number {
+  let text: string;
+  try {
+    text = readFileSync('/proc/net/udp', 'utf8');
+  } catch {
+    return 0;
+  }
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f[1] === local && f.length >= 13) return Number(f[12]) || 0;
+  }
+  return 0;
 }
 
 /** Whether the TAP exists, is UP and carries its address (the subnet route then goes through it). */

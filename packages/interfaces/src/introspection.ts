@@ -62,6 +62,25 @@ export interface EbbImplementation {
   readonly packageName: string;
 }
 
+/**
+ * One simulated core's counters, as a live view reads them (the machine's PMU-like core stats
+ * plus what the core's Event Manager reports). Rates are the reader's job: these are totals.
+ */
+export interface CoreIntrospection {
+  readonly index: number;
+  /** running (runnable), halted, off. */
+  readonly state: string;
+  /** Slices the scheduler ran on the core. */
+  readonly slices: number;
+  /** Host milliseconds spent in the core's slices while the simulation sampled cores. */
+  readonly busyHostMs: number;
+  readonly eventsDispatched?: number;
+  /** Events queued and not yet started. */
+  readonly eventsQueued?: number;
+  /** The oldest event that started and has not finished (blocked on an await), and its age in simulation ns. */
+  readonly oldestEvent?: { readonly name: string; readonly ageNs: number };
+}
+
 /** A node's state as a tool reads it: plain data (it crosses a process boundary as JSON). */
 export interface NodeIntrospection {
   readonly networkId: number;
@@ -71,6 +90,8 @@ export interface NodeIntrospection {
   readonly memory?: AllocatorStats;
   readonly network?: NetworkStats;
   readonly messenger?: MessengerTraffic;
+  /** Per-core counters, when the node runs on a simulated machine the answerer can read. */
+  readonly cores?: readonly CoreIntrospection[];
 }
 
 /** The roots {@link introspectRoots} reads; whichever the node has. */

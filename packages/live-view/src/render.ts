@@ -1,6 +1,7 @@
 /** The live view as HTML (pure string building: runs in a page, or on a server that streams it). */
 import type { LiveSnapshot, NodeSnapshot } from './snapshot.js';
 import { renderTcpPanel } from './panels/tcp.js';
+import { renderCoresPanel } from './panels/cores.js';
 
 const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 const mib = (b: number): string => `${(b / 1048576).toFixed(1)} MiB`;
@@ -50,9 +51,9 @@ function renderNode(n: NodeSnapshot): string {
   if (n.tcp !== undefined) rows.push(renderTcpPanel(n));
   if (n.cause !== undefined) rows.push(`<div class="cause"><b>died</b> ${esc(n.cause)}</div>`);
   if (n.ebbs !== undefined) rows.push(`<details><summary>Ebbs</summary>${Object.entries(n.ebbs).map(([k, v]) => `<div>${esc(k)}: <code>${esc(v)}</code></div>`).join('')}</details>`);
-  return `<div class="node ${n.state}" data-node="${n.id}" data-state="${n.state}">
+  return `<div class="node ${n.state}${n.role === 'frontend' ? ' frontend' : ''}" data-node="${n.id}" data-state="${n.state}"${n.role !== undefined ? ` data-role="${n.role}"` : ''}>
   <h3>${esc(n.name)} <span class="state">${n.state}</span></h3>
-  <div class="cores">${n.cores.map((c) => `<span class="core ${esc(c.state)}" data-core="${c.index}">core ${c.index}: ${esc(c.state)}</span>`).join('')}</div>
+  ${renderCoresPanel(n)}
   ${rows.join('\n  ')}
 </div>`;
 }
@@ -78,6 +79,13 @@ export const LIVE_VIEW_CSS = `
 .live-view .dead .state{background:#e5534b;color:#fff}
 .live-view .core{display:inline-block;margin:0 4px 4px 0;padding:1px 6px;border-radius:4px;background:#eef1f4;font-size:11px}
 .live-view .core.running{background:#ffe8a3}
+.live-view table.cores{border-collapse:collapse;margin:0 0 6px;font-size:11px;width:100%}
+.live-view table.cores th{text-align:left;color:#57606a;font-weight:600;padding:1px 4px}
+.live-view table.cores td{padding:1px 4px;font-variant-numeric:tabular-nums;background:none}
+.live-view table.cores tr.core{display:table-row;background:none}
+.live-view table.cores tr.running td:nth-child(2){background:#ffe8a3}
+.live-view table.cores tr.late td.oldest{background:#e5534b;color:#fff;font-weight:bold}
+.live-view .node.frontend{border-color:#8250df}
 .live-view .kv{display:inline-block;margin-right:6px;font-size:11px;color:#57606a}
 .live-view .graph line{stroke:#0969da;opacity:.7}
 .live-view .graph marker path{fill:#0969da}

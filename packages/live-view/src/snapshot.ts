@@ -2,8 +2,18 @@
 
 export interface CoreSnapshot {
   index: number;
-  /** The core's run state: running (runnable), halted, off. */
+  /** The core's run state: running (runnable), halted, off; `hosted` for a front-end's host threads. */
   state: string;
+  /** Slices the scheduler ran on the core so far. */
+  slices?: number;
+  /** Events dispatched per host (wall) second since the previous snapshot. */
+  eventsPerSec?: number;
+  /** Events queued on the core and not yet started. */
+  queued?: number;
+  /** Share of host wall time since the previous snapshot not spent in this core's slices (0..100). */
+  idlePct?: number;
+  /** The oldest event that started and has not finished (blocked), its age in simulation ms, and whether it is past the watchdog budget. */
+  oldest?: { name: string; ageMs: number; late: boolean };
 }
 
 export type NodeState = 'allocated' | 'dormant' | 'dead';
@@ -12,6 +22,8 @@ export interface NodeSnapshot {
   id: number;
   name: string;
   state: NodeState;
+  /** `frontend` for node 0, the hosted front-end (it runs on the host, not a simulated machine). */
+  role?: 'frontend' | 'backend';
   /** Ebb implementations by system Ebb name, when known. */
   ebbs?: Record<string, string>;
   cores: CoreSnapshot[];
@@ -38,9 +50,19 @@ export interface EdgeSnapshot {
   bytes: number;
 }
 
+/** What the page's pause / step / resume buttons may do now. */
+export interface ControlState {
+  /** False under a realtime clock (or when the view has no control endpoint). */
+  available: boolean;
+  /** Why the buttons are off, when they are. */
+  reason?: string;
+  paused: boolean;
+}
+
 export interface LiveSnapshot {
   timeNs: number;
   clock: 'virtual' | 'realtime';
+  control?: ControlState;
   nodes: NodeSnapshot[];
   edges: EdgeSnapshot[];
   /** World-wide counters (core slices run, ...), shown in the header. */

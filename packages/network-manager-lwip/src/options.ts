@@ -20,6 +20,9 @@ const ipv4Text = z.string().superRefine((text, ctx) => {
  * Options of the native NetworkManager. `address` is 'a.b.c.d/prefix' (or 'a.b.c.d' with
  * `netmask`). Everything else has a default.
  */
+/** Bytes of a receive buffer besides the MTU: the virtio-net header and the Ethernet header. */
+const RX_FRAME_OVERHEAD = 12 + 14;
+
 const lwipOptionsObject = z.strictObject({
   /** This node's address, e.g. '10.0.0.2/24', or 'dhcp' (RFC 2131 client, src/dhcp/). */
   address: z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|dhcp)$/, "an IPv4 address such as '10.0.0.2/24', or 'dhcp'"),
@@ -102,6 +105,11 @@ const lwipOptionsObject = z.strictObject({
  * `create` can take the parsed options as they are.
  */
 export const lwipOptionsSchema = lwipOptionsObject.superRefine((o, ctx) => {
+  // A receive buffer holds the virtio-net header (12 B) and a whole Ethernet frame (14 B + mtu):
+  // a smaller one would make the device drop every full-size frame, silently to the sender.
+  if (o.rxBufferSize < o.mtu + RX_FRAME_OVERHEAD) {
+    ctx.addIssue({ code: 'custom', path: ['rxBufferSize'], message: `${o.rxBufferSize} cannot hold a frame of mtu ${o.mtu}: needs at least ${o.mtu + RX_FRAME_OVERHEAD} (mtu + 14 B Ethernet header + 12 B virtio-net header)` });
+  }
   if (o.address === 'dhcp') return;
   for (const issue of checkAddressing(o).issues) ctx.addIssue({ code: 'custom', path: [issue.field], message: issue.message });
 });

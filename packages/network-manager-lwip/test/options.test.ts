@@ -31,6 +31,13 @@ describe('lwIP options: addressing is checked by the schema, naming the field', 
     expect(issue?.message).toMatch(message);
   });
 
+  it('a receive buffer must hold a whole frame of the MTU (jumbo frames need a bigger rxBufferSize)', () => {
+    expect(firstIssue({ address: '10.0.0.2/24', mtu: 9000 })).toEqual({ path: 'rxBufferSize', message: expect.stringMatching(/2048 cannot hold a frame of mtu 9000: needs at least 9026/) });
+    expect(firstIssue({ address: '10.0.0.2/24', mtu: 9000, rxBufferSize: 9025 })?.path).toBe('rxBufferSize');
+    expect(firstIssue({ address: '10.0.0.2/24', mtu: 9000, rxBufferSize: 9026 })).toBeUndefined();
+    expect(firstIssue({ address: '10.0.0.2/24', mtu: 1500 })).toBeUndefined();
+  });
+
   it('the runtime-style error carries the config path of the field', () => {
     expect(() => parseOrThrow(lwipOptionsSchema, { address: '10.0.0.2/24', netmask: '255.255.0.0' }, 'config.backend.ebbs.NetworkManager.options')).toThrow(
       /config\.backend\.ebbs\.NetworkManager\.options\.netmask/,

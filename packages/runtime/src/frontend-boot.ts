@@ -22,6 +22,7 @@ import { bootBackend, bootGateway, DEFAULT_FILE_SYSTEM, DEFAULT_GLOBAL_ID_MAP, D
 import { bootNode, verifyNode, type BootedNode } from './boot/boot-node.js';
 import { loadEntry } from './boot/load-entry.js';
 import { LocalNodes } from './boot/local-nodes.js';
+import { scheduleNodeFaults } from './boot/node-faults.js';
 import { loadConfig } from './config/load-config.js';
 import { MessengerLink } from './platform/messenger-link.js';
 import { nodeAgentCommand } from './platform/node-agent.js';
@@ -85,9 +86,11 @@ export interface FrontEnd {
 export async function bootFrontEnd(appDir: string, options: FrontEndOptions, started: number): Promise<FrontEnd> {
   const dir = resolve(appDir);
   const loaded = await loadConfig(dir, options.configFile);
-  const config = options.configOverride ? options.configOverride(loaded.config) : loaded.config;
+  const overridden = options.configOverride ? options.configOverride(loaded.config) : loaded.config;
   const output = options.output ?? ((line: string) => process.stdout.write(line + '\n'));
-  const seed = options.seed ?? config.seed;
+  const seed = options.seed ?? overridden.seed;
+  // The run's seed is the config's (`--seed` overrides it): an app draws its workload from ctx.config.seed.
+  const config = overridden.seed === seed ? overridden : { ...overridden, seed };
   const clock = options.clock ?? config.clock;
   const resolveOptions: ResolveOptions = { appDir: dir, bases: [...(options.resolveFrom ?? []), dir, RUNTIME_DIR], preferSource: FROM_SOURCE, cache: new Map() };
   const resolvedPlatform = await loadPlatform(config, config.backend?.platform ?? 'in-process', resolveOptions);
@@ -134,7 +137,7 @@ export async function bootFrontEnd(appDir: string, options: FrontEndOptions, sta
         provider: options.backends ?? directBackends,
         coreFaults: config.backend?.machine.faults,
         network,
-        bootBackend: (id, machine) => bootBackend(bootDeps, id, machine),
+        bootBackend: (id, machine, incarnation) => bootBackend(bootDeps, id, machine, incarnation),
         loadImage(image) {
           let main = entryModules.get(image);
           if (main === undefined) entryModules.set(image, (main = loadEntry(dir, image, 'config.entry.backend')));
@@ -230,6 +233,12 @@ export async function bootFrontEnd(appDir: string, options: FrontEndOptions, sta
       // A boot failure rejects its descriptor before anything is posted.
       await Promise.race([posted, Promise.all(backendsUp)]);
       backends.push(...(localNodes?.booted ?? []));
+    }
+    if (localNodes !== undefined) {
+      scheduleNodeFaults(simulation, config.backend?.faults, backends.map((b) => b.context.id), localNodes, (node, error) => {
+        failures.push({ node, core: 0, eventId: 0, error });
+        output(`ebbrt: node ${node} could not be restarted: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      });
     }
   } catch (error) {
     frontend.stop();

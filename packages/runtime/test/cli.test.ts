@@ -11,6 +11,7 @@ describe('ebbrt CLI arguments', () => {
       trace: 'o.json',
       config: undefined,
       stats: true,
+      uiPaused: false,
     });
   });
 

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseTest, replayCommand } from '../src/cli/test-command.js';
-import { swarmFaults } from '../src/seed-runner/faults.js';
+import { faultCatalogue, swarmFaults, withFaults, type FaultFamily } from '../src/seed-runner/faults.js';
+import { parseAppConfig } from '@ebbrt/interfaces';
 import { firstViolation } from '../src/seed-runner/invariants.js';
 
 describe('ebbrt test arguments', () => {
@@ -30,6 +31,34 @@ describe('swarm faults', () => {
       expect(on.every((f) => all.includes(f))).toBe(true);
       expect(swarmFaults(seed, all)).toEqual(on);
     }));
+  });
+});
+
+describe('fault switches', () => {
+  const config = parseAppConfig({
+    name: 'f',
+    entry: { backend: './main.ts' },
+    backend: { nodes: 1, machine: { cores: 1, memory: '16MiB', faults: { stall: { probability: 0.1, maxNs: 1000 } } } },
+    network: { link: { latencyNs: 5000, loss: 0.1, reorder: 0.2, duplicate: 0 }, nic: { faults: { rxNoBuffer: { probability: 0.1 } } } },
+  });
+  it('the catalogue names every fault the config turns on, and nothing it leaves off', () => {
+    expect(faultCatalogue(config)).toEqual(['link.loss', 'link.reorder', 'nic.rxNoBuffer', 'core.stall']);
+  });
+  it('switching a subset keeps those faults and settings, removes the rest, and leaves the input alone', () => {
+    const only = withFaults(config, ['link.reorder', 'core.stall']);
+    expect(only.network?.link).toMatchObject({ latencyNs: 5000, reorder: 0.2 });
+    expect(only.network?.link.loss).toBeUndefined();
+    expect(only.network?.nic.faults).toEqual({});
+    expect(only.backend?.machine.faults).toEqual({ stall: { probability: 0.1, maxNs: 1000 } });
+    expect(faultCatalogue(only)).toEqual(['link.reorder', 'core.stall']);
+    expect(faultCatalogue(config)).toHaveLength(4);
+    expect(() => withFaults(config, ['link.corrupt'])).toThrow(/"link.corrupt" is not a fault this config turns on \(it has: link.loss, link.reorder, nic.rxNoBuffer, core.stall\)/);
+  });
+  it('a new family of faults plugs in by its path alone', () => {
+    const families: FaultFamily[] = [{ prefix: 'app', path: ['args'] }];
+    const withArgs = { ...config, args: { a: 1, b: 0 } } as never;
+    expect(faultCatalogue(withArgs, families)).toEqual(['app.a']);
+    expect(faultCatalogue(withFaults(withArgs, [], families), families)).toEqual([]);
   });
 });
 

@@ -15,3 +15,16 @@ describe('ebbrt run --ui [port]', () => {
     expect(() => parseCli(['run', 'app', '--ui=x'], {})).toThrow(/--ui port.*"x"/);
   });
 });
+
+describe('ebbrt run --ui-paused', () => {
+  it('implies --ui (port 0 unless given) and keeps a given port', () => {
+    expect(parseCli(['run', 'app'], {})).toMatchObject({ uiPaused: false, ui: undefined });
+    expect(parseCli(['run', 'app', '--ui-paused'], {})).toMatchObject({ uiPaused: true, ui: 0 });
+    expect(parseCli(['run', 'app', '--ui', '8123', '--ui-paused'], {})).toMatchObject({ uiPaused: true, ui: 8123 });
+  });
+
+  it('is refused with the realtime clock, saying why', () => {
+    expect(() => parseCli(['run', 'app', '--ui-paused', '--clock', 'realtime'], {})).toThrow(/--ui-paused needs the virtual clock/);
+    expect(() => parseCli(['run', 'app', '--ui-paused'], { EBBRT_CLOCK: 'realtime' })).toThrow(/--ui-paused needs the virtual clock/);
+  });
+});

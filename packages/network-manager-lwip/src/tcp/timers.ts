@@ -86,6 +86,7 @@ export function onRto(stack: TcpStack, pcb: TcpPcb, now: number): void {
     stack.abortWith(pcb, Object.assign(new Error(syn ? 'connection timed out' : 'timeout'), { code: 'ETIMEDOUT' }));
     return;
   }
+  stack.stats.rtoExpirations++;
   pcb.rto.backoff();
   congestionOnTimeout(pcb);
   pcb.rttStartNs = -1;

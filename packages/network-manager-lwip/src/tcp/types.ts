@@ -88,6 +88,9 @@ export interface TcpStats {
   malformed: number;
   retransmits: number;
   fastRetransmits: number;
+  /** Retransmission timer expiries that resent (go-back-N from SND.UNA with cwnd = 1 MSS). */
+  rtoExpirations: number;
+  /** Connections aborted after too many retransmissions ('timeout'). */
   timeouts: number;
   rstSent: number;
   rstReceived: number;
@@ -147,6 +150,7 @@ export function newTcpStats(): TcpStats {
     malformed: 0,
     retransmits: 0,
     fastRetransmits: 0,
+    rtoExpirations: 0,
     timeouts: 0,
     rstSent: 0,
     rstReceived: 0,

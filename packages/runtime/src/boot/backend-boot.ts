@@ -33,16 +33,24 @@ export function backendChoices(config: AppConfig, onNetwork: boolean): Partial<R
   return { NetworkManager: NATIVE_NETWORK_MANAGER, Messenger: DEFAULT_MESSENGER, ...linked, ...named };
 }
 
-/** Boots back-end `id`'s system Ebbs on `machine`, its address implied by the network. */
-export function bootBackend(deps: BackendBootDeps, id: number, machine: Machine): Promise<BootedNode> {
-  const { config, network, implied } = deps;
+/**
+ * Boots back-end `id`'s system Ebbs on `machine`, its address implied by the network. A restarted
+ * node (`incarnation` > 0) tells its peers so in its Messenger's HELLO (the default Messenger's
+ * `incarnation` option), so they drop the connections of its previous life.
+ */
+export function bootBackend(deps: BackendBootDeps, id: number, machine: Machine, incarnation = 0): Promise<BootedNode> {
+  const { config, network } = deps;
+  const choices = backendChoices(config, network !== undefined);
+  const messenger = choices.Messenger;
+  const defaultMessenger = messenger === DEFAULT_MESSENGER || (typeof messenger === 'object' && messenger.package === DEFAULT_MESSENGER);
+  const implied = incarnation > 0 && defaultMessenger ? { ...deps.implied, Messenger: { ...deps.implied.Messenger, incarnation } } : deps.implied;
   return bootNode({
     id,
     label: `node ${id}`,
     target: 'native',
     numCores: machine.cores.length,
     section: 'backend',
-    choices: backendChoices(config, network !== undefined),
+    choices,
     implied: network === undefined ? implied : { ...implied, NetworkManager: network.impliedOptions(id) },
     machine,
     simulation: deps.simulation,

@@ -1,4 +1,4 @@
-import type { AllocatorStats } from '@ebbrt/interfaces';
+import type { AllocatorStats, NetworkStats } from '@ebbrt/interfaces';
 import type { AppRun } from '../run-app.js';
 
 const KiB = 1024;
@@ -16,6 +16,15 @@ function formatMemory(stats: AllocatorStats): string[] {
   return lines;
 }
 
+/** TCP counters worth a line when judging throughput: losses and how they were recovered. */
+const TCP_KEYS = ['segmentsIn', 'segmentsOut', 'dataSegmentsOut', 'retransmits', 'fastRetransmits', 'rtoExpirations', 'timeouts', 'sackRecoveries', 'sackRetransmits', 'outOfOrder', 'duplicateSegments', 'delayedAcks'];
+
+function formatNetwork(net: NetworkStats): string[] {
+  const tcp = TCP_KEYS.filter((k) => net.stack[`tcp.${k}`] !== undefined).map((k) => `${k} ${net.stack[`tcp.${k}`]}`);
+  const drops = Object.entries(net.drops).map(([k, v]) => `${k} ${v}`);
+  return [`  tcp: ${tcp.join(', ')}`, `  drops: ${drops.length === 0 ? 'none' : drops.join(', ')}`];
+}
+
 /** The `--stats` report: events per node, memory stats where the allocator exposes them, and fault counts. */
 export function formatRunStats(run: AppRun): string {
   const lines: string[] = [];
@@ -29,6 +38,13 @@ export function formatRunStats(run: AppRun): string {
       const f = nic.stats;
       lines.push(`  nic faults: rx no buffer ${f.faultRxNoBuffer}, interrupts delayed ${f.faultInterruptsDelayed}, lost ${f.faultInterruptsLost}, tx completions delayed ${f.faultTxCompletionsDelayed}`);
     }
+    const net = node.root('NetworkManager')?.networkStats?.();
+    if (net !== undefined) lines.push(...formatNetwork(net));
+  }
+  // Every point on the TAP path where a frame can be lost, so a loss can be placed.
+  const tap = run.network?.tap?.counters() ?? run.network?.tapCounters;
+  if (tap !== undefined) {
+    lines.push(`ebbrt: TAP path: ${Object.entries(tap).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }
   // Every fault the simulation injected (links, NICs, cores, node crashes), by kind: the same
   // account as the trace's `fault: <kind>` instants.

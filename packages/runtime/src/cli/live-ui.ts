@@ -1,13 +1,18 @@
 /**
  * `ebbrt run --ui [port]`: the run's live view on 127.0.0.1, streamed by @ebbrt/live-view's SSE
  * server. Snapshots are read only while a page is connected, every 250 ms, from what the run
- * already keeps (the platform's nodes, the simulation's machines and slice count): with `--ui`
+ * already keeps (the platform's nodes, the simulation's machines and their core counters, the
+ * front-end's Ebbs). The trace panel reads a bounded ring fed by the trace recorder's tap; the
+ * page's pause / step / resume buttons drive the simulation (virtual clock only). With `--ui`
  * off nothing here is even loaded.
  */
-import type { EdgeSnapshot, LiveSnapshot, NodeSnapshot } from '@ebbrt/live-view';
+import { TraceRing, type ControlRequest, type ControlState, type EdgeSnapshot, type LiveSnapshot, type NodeSnapshot } from '@ebbrt/live-view';
 import { startLiveViewServer, type LiveViewServer } from '@ebbrt/live-view/node';
 import type { NodeIntrospection, PlatformNode } from '@ebbrt/interfaces';
+import type { Simulation } from '@ebbrt/hw-x86sim';
 import type { StartedRun } from '../run-app.js';
+import { coresOf, introspectNode } from '../boot/introspect-node.js';
+import { CoreRates } from './live-cores.js';
 
 interface Tracked {
   node: PlatformNode;
@@ -15,13 +20,28 @@ interface Tracked {
   dead: string | undefined;
 }
 
+export interface RunSnapshotOptions {
+  /** A blocked event older than this many simulation ms is highlighted (default 100: the EM watchdog's scale). */
+  watchdogMs?: number;
+  /** Called when a tracked node dies (the dashboard pushes a snapshot at once rather than at its next tick). */
+  onNodeDied?: () => void;
+}
+
 /** Reads a StartedRun as a live-view snapshot; remembers nodes that died so they show as dead. */
 export class RunSnapshots {
   private readonly known = new Map<number, Tracked>();
-  /** Each node's last introspection (asked for at every snapshot, shown at the next). */
-  private readonly data = new Map<number, NodeIntrospection>();
+  /** Each node's last introspection and when it came (asked for at every snapshot, shown at the next). */
+  private readonly data = new Map<number, { d: NodeIntrospection; atMs: number }>();
+  private readonly rates: CoreRates;
+  private readonly onNodeDied: (() => void) | undefined;
 
-  constructor(private readonly run: Pick<StartedRun, 'simulation' | 'platform'>, private readonly clock: 'virtual' | 'realtime') {
+  constructor(
+    private readonly run: Pick<StartedRun, 'simulation' | 'platform'> & Partial<Pick<StartedRun, 'frontend'>>,
+    private readonly clock: 'virtual' | 'realtime',
+    options: RunSnapshotOptions = {},
+  ) {
+    this.rates = new CoreRates(options.watchdogMs ?? 100);
+    this.onNodeDied = options.onNodeDied;
     // The configured back-ends were activated before the run started (onStarted comes after
     // boot): they are allocated. Nodes booted later are dormant until their image starts.
     // A platform that declares `activated` says which of them are still dormant (a pool).
@@ -29,6 +49,8 @@ export class RunSnapshots {
     run.platform.onActivated((n) => {
       this.track(n).activated = true;
     });
+    // Idle % needs each slice's host time: sampled only while a dashboard watches this run.
+    run.simulation.sampleCores = true;
   }
 
   private track(n: PlatformNode): Tracked {
@@ -37,7 +59,10 @@ export class RunSnapshots {
       const fresh: Tracked = { node: n, activated: false, dead: undefined };
       t = fresh;
       this.known.set(n.networkId, fresh);
-      n.died.then((e) => void (fresh.dead = e.message), () => undefined);
+      n.died.then((e) => {
+        fresh.dead = e.message;
+        this.onNodeDied?.();
+      }, () => undefined);
     }
     return t;
   }
@@ -45,39 +70,69 @@ export class RunSnapshots {
   /** Asks every live node that can be introspected for its Ebbs' stats; resolves once all answered. */
   refresh(): Promise<void> {
     const asks = this.run.platform.liveNodes.map((n) =>
-      n.introspect?.().then((d) => void this.data.set(n.networkId, d), () => undefined),
+      n.introspect?.().then((d) => void this.data.set(n.networkId, { d, atMs: performance.now() }), () => undefined),
     );
     return Promise.all(asks).then(() => undefined);
   }
 
+  /** The pause / step / resume buttons' state. */
+  control(): ControlState {
+    const sim = this.run.simulation;
+    if (this.clock !== 'virtual') return { available: false, paused: false, reason: 'realtime clock: pause, step and resume need the virtual clock' };
+    if (!sim.running) return { available: false, paused: sim.paused, reason: 'the run has ended' };
+    return { available: true, paused: sim.paused };
+  }
+
   snapshot(): LiveSnapshot {
     void this.refresh();
-    const { simulation, platform } = this.run;
+    const { simulation, platform, frontend } = this.run;
     for (const n of platform.liveNodes) this.track(n);
     const machines = new Map(simulation.machines.map((m) => [m.name, m]));
+    const now = performance.now();
     const nodes: NodeSnapshot[] = [];
     const edges: EdgeSnapshot[] = [];
+    const addEdges = (id: number, d: NodeIntrospection | undefined): void => {
+      for (const p of d?.messenger?.peers ?? []) if (p.messagesSent > 0) edges.push({ from: id, to: p.peer, messages: p.messagesSent, bytes: p.bytesSent });
+    };
+    if (frontend !== undefined) {
+      // Node 0 runs on the host (its cores are host event-loop turns, not simulated cores).
+      const d = introspectNode(frontend);
+      nodes.push({
+        id: 0,
+        name: 'node 0 (front-end)',
+        role: 'frontend',
+        state: 'allocated',
+        cores: Array.from({ length: frontend.context.numCores }, (_, index) => ({ index, state: 'hosted' })),
+        ...introspected(d),
+      });
+      addEdges(0, d);
+    }
     for (const [id, t] of [...this.known].sort((a, b) => a[0] - b[0])) {
       const m = machines.get(`node${id}`);
       const dead = t.dead !== undefined || !platform.liveNodes.includes(t.node);
-      const cores = m !== undefined && !dead
-        ? m.cores.map((c) => ({ index: c.index, state: c.state }))
-        : Array.from({ length: t.node.shape.cores }, (_, index) => ({ index, state: 'off' }));
+      const got = this.data.get(id);
+      // A machine in this process is read now; one elsewhere through its agent's last answer.
+      const counted = dead ? undefined : m !== undefined ? { cores: coresOf(m, simulation.now()), atMs: now } : got?.d.cores !== undefined ? { cores: got.d.cores, atMs: got.atMs } : undefined;
+      if (dead) this.rates.forget(id);
+      const cores = counted !== undefined
+        ? counted.cores.map((c) => this.rates.snapshot(id, c, counted.atMs))
+        : Array.from({ length: t.node.shape.cores }, (_, index) => ({ index, state: dead ? 'off' : 'unknown' }));
       const activated = t.node.activated ?? t.activated;
-      const d = this.data.get(id);
       nodes.push({
         id,
         name: `node ${id}`,
+        role: 'backend',
         state: dead ? 'dead' : activated ? 'allocated' : 'dormant',
         cores,
-        ...(d !== undefined ? introspected(d) : {}),
+        ...(got !== undefined ? introspected(got.d) : {}),
         ...(t.dead !== undefined ? { cause: t.dead } : {}),
       });
-      for (const p of d?.messenger?.peers ?? []) if (p.messagesSent > 0) edges.push({ from: id, to: p.peer, messages: p.messagesSent, bytes: p.bytesSent });
+      addEdges(id, got?.d);
     }
     return {
       timeNs: simulation.now(),
       clock: this.clock,
+      control: this.control(),
       nodes,
       edges,
       counters: { slices: simulation.totalSlices, machines: simulation.machines.length },
@@ -101,8 +156,61 @@ function introspected(d: NodeIntrospection): Partial<NodeSnapshot> {
   return out;
 }
 
+/** Carries out a page's control request on the simulation; throws (the page shows it) when it cannot. */
+export function controlSimulation(sim: Simulation, request: ControlRequest): { paused: boolean; slices: number } {
+  if (sim.clockKind !== 'virtual') throw new Error(`${request.action} needs the virtual clock: this run is realtime, where simulation time follows the wall clock`);
+  if (!sim.running) throw new Error(`${request.action}: the run has ended`);
+  if (request.action === 'pause') sim.pause();
+  else if (request.action === 'resume') sim.resume();
+  else if (!sim.paused) throw new Error('step needs a paused simulation: press Pause first');
+  else sim.step(request.steps);
+  return { paused: sim.paused, slices: sim.totalSlices };
+}
+
+/** Maps trace pids to node ids, remembering machines that are gone so their last events keep a node. */
+function tracePids(sim: Simulation): (pid: number) => number | undefined {
+  const known = new Map<number, number | undefined>();
+  return (pid) => {
+    if (!known.has(pid)) {
+      // A pid is in the trace only once its machine exists: look once, remember misses too (a gateway).
+      known.set(pid, undefined);
+      for (const m of sim.machines) {
+        const id = /^node(\d+)$/.exec(m.name);
+        if (m.tracePid === pid && id !== null) known.set(pid, Number(id[1]));
+      }
+    }
+    return known.get(pid);
+  };
+}
+
+export interface RunUiOptions extends RunSnapshotOptions {
+  /** Trace events the server keeps for the trace panel (default 4096). */
+  traceCapacity?: number;
+}
+
 /** Starts the dashboard for a run; the caller closes it when the run ends. */
-export async function startRunUi(run: StartedRun, port: number, clock: 'virtual' | 'realtime', title: string): Promise<LiveViewServer> {
-  const snapshots = new RunSnapshots(run, clock);
-  return startLiveViewServer({ port, snapshot: () => snapshots.snapshot(), title });
+export async function startRunUi(run: StartedRun, port: number, clock: 'virtual' | 'realtime', title: string, options: RunUiOptions = {}): Promise<LiveViewServer> {
+  let server: LiveViewServer | undefined;
+  const snapshots = new RunSnapshots(run, clock, { ...options, onNodeDied: () => server?.push() });
+  const { simulation } = run;
+  const ring = new TraceRing(options.traceCapacity ?? 4096);
+  const nodeOf = tracePids(simulation);
+  server = await startLiveViewServer({
+    port,
+    title,
+    snapshot: () => snapshots.snapshot(),
+    trace: (after, max) => ring.since(after, max, nodeOf),
+    control: (request) => controlSimulation(simulation, request),
+  });
+  // The tap only sees events (it feeds nothing back), so the run traces as it would untapped.
+  simulation.trace.tap = ring.push;
+  const started = server;
+  return {
+    url: started.url,
+    push: () => started.push(),
+    close: () => {
+      if (simulation.trace.tap === ring.push) simulation.trace.tap = null;
+      return started.close();
+    },
+  };
 }

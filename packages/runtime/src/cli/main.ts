@@ -53,6 +53,7 @@ export async function cli(argv: readonly string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let ui: Promise<{ close(): Promise<void> } | undefined> = Promise.resolve(undefined);
+  let uiRefused = false;
   try {
     const uiPort = command.ui;
     const run = await runApp(command.appDir, {
@@ -60,9 +61,22 @@ export async function cli(argv: readonly string[]): Promise<number> {
         ? {
             // Loaded only for --ui: a run without it pays nothing.
             onStarted: (started) => {
+              const clock = started.simulation.clockKind;
+              if (command.uiPaused) {
+                if (clock !== 'virtual') {
+                  // The config chose realtime: refuse rather than run unpaused behind the user's back.
+                  process.stderr.write('ebbrt: --ui-paused needs the virtual clock, and this app\'s config says realtime\n');
+                  uiRefused = true;
+                  abort.abort();
+                  return;
+                }
+                // Before the first slice: run() never enters a core synchronously.
+                started.simulation.pause();
+              }
               ui = import('./live-ui.js').then(async ({ startRunUi }) => {
-                const server = await startRunUi(started, uiPort, command.clock ?? 'virtual', `ebbrt run ${command.appDir}`);
+                const server = await startRunUi(started, uiPort, clock, `ebbrt run ${command.appDir}`);
                 process.stdout.write(`ebbrt: live view at ${server.url}\n`);
+                if (command.uiPaused) process.stdout.write('ebbrt: paused before the first slice; press Resume or Step on the page\n');
                 return server;
               });
             },
@@ -84,6 +98,7 @@ export async function cli(argv: readonly string[]): Promise<number> {
         `${run.failures.length} failed events\n`,
     );
     if (command.stats) process.stdout.write(formatRunStats(run));
+    if (uiRefused) return 2;
     const server = await ui;
     if (server !== undefined && process.stdout.isTTY === true && !abort.signal.aborted) {
       // A virtual run is over in moments: keep its final state on the page until Ctrl-C.

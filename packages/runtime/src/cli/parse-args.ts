@@ -10,11 +10,13 @@ export interface RunCommand {
   stats: boolean;
   /** `--ui [port]`: serve the live dashboard on 127.0.0.1 (0 = any free port). */
   ui: number | undefined;
+  /** `--ui-paused`: start the virtual clock paused until the page's Resume or Step (implies `--ui`). */
+  uiPaused: boolean;
 }
 
 export type Command = RunCommand | { command: 'help' };
 
-export const USAGE = `usage: ebbrt run [app-dir] [--config FILE] [--seed N] [--clock virtual|realtime] [--trace out.json] [--stats] [--ui [port]]
+export const USAGE = `usage: ebbrt run [app-dir] [--config FILE] [--seed N] [--clock virtual|realtime] [--trace out.json] [--stats] [--ui [port]] [--ui-paused]
 
   app-dir          directory holding ebbrt.config.{ts,mjs,js,json} (default: .)
   --config FILE    a config file other than ebbrt.config.*, relative to app-dir
@@ -22,7 +24,9 @@ export const USAGE = `usage: ebbrt run [app-dir] [--config FILE] [--seed N] [--c
   --clock KIND     virtual (discrete-event, deterministic) or realtime
   --trace FILE     write a Chrome trace (open in Perfetto or chrome://tracing)
   --stats          print per-node event counts and memory allocator stats at the end
-  --ui [port]      live dashboard on http://127.0.0.1:port/ (default port 0: any free one)`;
+  --ui [port]      live dashboard on http://127.0.0.1:port/ (default port 0: any free one)
+  --ui-paused      with the virtual clock: start paused, waiting for the page's Resume or Step
+                   (implies --ui; otherwise a virtual run is over before a page connects)`;
 
 /** Parses the CLI; errors name the bad flag or value. */
 export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Command {
@@ -43,6 +47,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
       config: { type: 'string' },
       stats: { type: 'boolean', default: false },
       ui: { type: 'string' },
+      'ui-paused': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -67,5 +72,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv = proce
     ui = Number(values.ui);
     if (!/^\d+$/.test(values.ui) || ui > 65535) throw new Error(`--ui port must be an integer in 0..65535, got "${values.ui}"`);
   }
-  return { command: 'run', appDir, seed, clock, trace: values.trace ?? env.EBBRT_TRACE, config: values.config, stats: values.stats, ui };
+  const uiPaused = values['ui-paused'];
+  if (uiPaused && clock === 'realtime') throw new Error('--ui-paused needs the virtual clock: a realtime run cannot be paused (drop --clock realtime, or --ui-paused)');
+  if (uiPaused) ui ??= 0;
+  return { command: 'run', appDir, seed, clock, trace: values.trace ?? env.EBBRT_TRACE, config: values.config, stats: values.stats, ui, uiPaused };
 }

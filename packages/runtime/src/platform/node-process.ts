@@ -138,7 +138,11 @@ export function runNodeProcess(): void {
           return relays.port(message.host, message.port).then((port) => setPeer(message.id, port));
         case 'introspect':
           // Read between events from this process's own machine: the dashboard's data for this node.
-          if (node !== undefined) send({ type: 'introspection', seq: message.seq, data: introspectNode(node.booted) });
+          if (node !== undefined) {
+            // A watched node samples its cores' host time (idle %): off until a tool first asks.
+            node.simulation.sampleCores = true;
+            send({ type: 'introspection', seq: message.seq, data: introspectNode(node.booted, node.simulation) });
+          }
           return Promise.resolve();
         case 'forget': {
           directory().forgetPeer(message.id);

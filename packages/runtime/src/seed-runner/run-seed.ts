@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AppConfig } from '@ebbrt/interfaces';
 import { runApp } from '../run-app.js';
 import { faultCatalogue, swarmFaults, withFaults } from './faults.js';
@@ -30,6 +32,17 @@ export interface SeedResult {
   crashed?: string;
 }
 
+/**
+ * The config `ebbrt test` runs when none is named: the app's test config if it has one (an app
+ * whose own config serves real clients in real time keeps its checker's setup apart), else the
+ * app's ordinary config.
+ */
+export const TEST_CONFIG_FILES = ['ebbrt.test.config.ts', 'ebbrt.test.config.mts', 'ebbrt.test.config.mjs', 'ebbrt.test.config.js', 'ebbrt.test.config.json'] as const;
+
+export function testConfigOf(appDir: string): string | undefined {
+  return TEST_CONFIG_FILES.find((f) => existsSync(join(appDir, f)));
+}
+
 /** Runs one seed of an app and checks its invariants. One process runs seeds one after another. */
 export class SeedRunner {
   private invariants: Invariants | undefined;
@@ -44,13 +57,14 @@ export class SeedRunner {
       return withFaults(config, faults);
     };
     const lines: string[] = [];
+    const configFile = job.configFile ?? testConfigOf(job.appDir);
     const run = await runApp(job.appDir, {
       seed: job.seed,
       clock: 'virtual',
       trace: true,
       output: (line) => lines.push(line),
       configOverride: pick,
-      ...(job.configFile !== undefined ? { configFile: job.configFile } : {}),
+      ...(configFile !== undefined ? { configFile } : {}),
     });
     const trace = run.simulation.trace.toJSON();
     const digest = createHash('sha256').update(trace).update(lines.join('\n')).digest('hex');
