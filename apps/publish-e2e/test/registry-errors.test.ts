@@ -94,7 +94,9 @@ describe('the registry refuses, and the flow says why', () => {
     const env = { ...npmEnv(join(work, 'npm-down'), url), npm_config_fetch_retries: '0' };
     expect(() => run('npm', ['install', 'zod', '--no-audit', '--no-fund'], { cwd: app, env, what: 'npm install zod', registry: url })).toThrow(/npm install zod failed \(exit code 1\): the registry at .* is unreachable/);
     const ws = tinyWorkspace('ws-down');
-    const publisher = npmEnv(join(work, 'npm-down-publisher'), url, token);
+    // No retries: pnpm's default (2 retries, 10 s then 60 s) takes 70 s to give up. pnpm 12
+    // reads its own pnpm_config_* variables for this, not npm_config_fetch_retries.
+    const publisher = { ...npmEnv(join(work, 'npm-down-publisher'), url, token), pnpm_config_fetch_retries: '0' };
     expect(() => run('pnpm', ['publish', '-r', '--registry', url, '--no-git-checks'], { cwd: ws, env: publisher, what: 'pnpm publish -r', registry: url })).toThrow(
       /pnpm publish -r failed \(exit code 1\): the registry at http:\/\/127\.0\.0\.1:\d+\/ is unreachable/,
     );
