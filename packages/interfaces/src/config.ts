@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { appFaultsSchema } from './offload-faults.js';
 import { SystemInterfaces, type SystemInterfaceName } from './ebbs/interface-kinds.js';
 import { parseOrThrow } from './validation.js';
 
@@ -288,6 +289,8 @@ export const appConfigSchema = z.strictObject({
   watchdog: watchdogSchema.optional(),
   /** Arguments handed to back-end nodes. */
   args: z.array(z.string()).default([]),
+  /** Faults of the application's services, drawn from the seed (`faults.offload`: see offload-faults.ts). */
+  faults: appFaultsSchema.optional(),
 }).superRefine((config, ctx) => {
   const nodes = config.backend?.nodes ?? 0;
   config.backend?.faults?.crash?.nodes?.forEach((n, i) => {
