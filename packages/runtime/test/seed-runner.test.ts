@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseTest, replayCommand } from '../src/cli/test-command.js';
 import { faultCatalogue, swarmFaults, withFaults, type FaultFamily } from '../src/seed-runner/faults.js';
-import { parseAppConfig } from '@ebbrt/interfaces';
+import { appConfigSchema, parseAppConfig } from '@ebbrt/interfaces';
 import { firstViolation } from '../src/seed-runner/invariants.js';
 
 describe('ebbrt test arguments', () => {
@@ -34,6 +34,23 @@ describe('swarm faults', () => {
   });
 });
 
+describe('offload faults in the catalogue', () => {
+  const config = appConfigSchema.parse({
+    entry: { backend: './main.mjs' },
+    backend: { nodes: 1, machine: { cores: 1, memory: '32MiB' } },
+    network: { link: { loss: 0.1 } },
+    faults: { offload: { fileSystem: { delay: { probability: 0.5, maxUs: 100 }, fail: { probability: 0.1 } }, globalIdMap: { fail: { probability: 0.2 } } } },
+  });
+  it('names each configured offload fault, and a switch set keeps exactly those on', () => {
+    expect(faultCatalogue(config)).toEqual(['link.loss', 'offload.fileSystem.delay', 'offload.fileSystem.fail', 'offload.globalIdMap.fail']);
+    const some = withFaults(config, ['offload.fileSystem.fail', 'link.loss']);
+    expect(some.faults?.offload).toEqual({ fileSystem: { fail: { probability: 0.1 } }, globalIdMap: {} });
+    expect(withFaults(config, []).faults?.offload).toEqual({ fileSystem: {}, globalIdMap: {} });
+    expect(faultCatalogue(withFaults(config, ['offload.globalIdMap.fail']))).toEqual(['offload.globalIdMap.fail']);
+    expect(() => withFaults(config, ['offload.globalIdMap.delay'])).toThrow(/"offload\.globalIdMap\.delay" is not a fault this config turns on/);
+  });
+});
+
 describe('fault switches', () => {
   const config = parseAppConfig({
     name: 'f',
@@ -53,6 +70,23 @@ describe('fault switches', () => {
     expect(faultCatalogue(only)).toEqual(['link.reorder', 'core.stall']);
     expect(faultCatalogue(config)).toHaveLength(4);
     expect(() => withFaults(config, ['link.corrupt'])).toThrow(/"link.corrupt" is not a fault this config turns on \(it has: link.loss, link.reorder, nic.rxNoBuffer, core.stall\)/);
+  });
+  it('node faults: node.crash and network.partition switch like the others, keeping the rest of network', () => {
+    const nodes = parseAppConfig({
+      name: 'n',
+      entry: { backend: './main.ts' },
+      backend: { nodes: 2, machine: { cores: 1, memory: '16MiB' }, faults: { crash: { afterNs: { min: 1, max: 2 } } } },
+      network: { link: { loss: 0.1 }, partition: { nodes: [2], afterNs: { min: 1, max: 2 }, durationNs: { min: 5, max: 5 } } },
+    });
+    expect(faultCatalogue(nodes)).toEqual(['link.loss', 'node.crash', 'network.partition']);
+    const partitionOnly = withFaults(nodes, ['network.partition']);
+    expect(partitionOnly.network?.partition).toEqual(nodes.network?.partition);
+    expect(partitionOnly.network?.link.loss).toBeUndefined();
+    expect(partitionOnly.backend?.faults?.crash).toBeUndefined();
+    const off = withFaults(nodes, ['link.loss']);
+    expect(off.network?.partition).toBeUndefined();
+    expect(off.network?.subnet).toBe(nodes.network?.subnet);
+    expect(faultCatalogue(off)).toEqual(['link.loss']);
   });
   it('a new family of faults plugs in by its path alone', () => {
     const families: FaultFamily[] = [{ prefix: 'app', path: ['args'] }];
