@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EbbRef } from '@ebbrt/core-translation';
 import { serveGlobalIdMap } from '@ebbrt/global-id-map';
-import { AppNetwork, FrontendBridge } from '@ebbrt/host-network';
+import { AppNetwork, FrontendBridge, schedulePartition } from '@ebbrt/host-network';
 import { Simulation, type ClockKind } from '@ebbrt/hw-x86sim';
 import {
   ConfigError,
@@ -28,6 +28,7 @@ import { MessengerLink } from './platform/messenger-link.js';
 import { nodeAgentCommand } from './platform/node-agent.js';
 import type { ResolveOptions } from './resolve/load-manifest.js';
 import { loadPlatform } from './resolve/load-platform.js';
+import { ModuleCache } from './resolve/module-cache.js';
 
 /** The front-end's NodeAllocator when the config names none and there are back-ends. */
 const DEFAULT_NODE_ALLOCATOR = '@ebbrt/node-allocator';
@@ -48,12 +49,16 @@ export interface FrontEndOptions {
   resolveFrom?: readonly string[];
   /** Rewrites the validated config before anything boots (the seed runner switches faults with it). */
   configOverride?: (config: AppConfig) => AppConfig;
+  /** Modules imported once for this run (the default) or, given, kept for the owner's later runs. */
+  modules?: ModuleCache;
 }
 
 /** A booted front-end: its node, the simulation, the network and platform, and the back-ends it allocated. */
 export interface FrontEnd {
   readonly dir: string;
   readonly config: AppConfig;
+  /** This run's imports (FrontEndOptions.modules, or the run's own). */
+  readonly modules: ModuleCache;
   readonly clock: ClockKind;
   readonly simulation: Simulation;
   readonly output: (line: string) => void;
@@ -85,14 +90,15 @@ export interface FrontEnd {
  */
 export async function bootFrontEnd(appDir: string, options: FrontEndOptions, started: number): Promise<FrontEnd> {
   const dir = resolve(appDir);
-  const loaded = await loadConfig(dir, options.configFile);
+  const modules = options.modules ?? new ModuleCache();
+  const loaded = await loadConfig(dir, options.configFile, modules);
   const overridden = options.configOverride ? options.configOverride(loaded.config) : loaded.config;
   const output = options.output ?? ((line: string) => process.stdout.write(line + '\n'));
   const seed = options.seed ?? overridden.seed;
   // The run's seed is the config's (`--seed` overrides it): an app draws its workload from ctx.config.seed.
   const config = overridden.seed === seed ? overridden : { ...overridden, seed };
   const clock = options.clock ?? config.clock;
-  const resolveOptions: ResolveOptions = { appDir: dir, bases: [...(options.resolveFrom ?? []), dir, RUNTIME_DIR], preferSource: FROM_SOURCE, cache: new Map() };
+  const resolveOptions: ResolveOptions = { appDir: dir, bases: [...(options.resolveFrom ?? []), dir, RUNTIME_DIR], preferSource: FROM_SOURCE, cache: new Map(), modules };
   const resolvedPlatform = await loadPlatform(config, config.backend?.platform ?? 'in-process', resolveOptions);
   const local = resolvedPlatform.manifest.placement === 'local';
   const simulation = new Simulation({ seed, clock, trace: options.trace ?? false, console: 'silent' });
@@ -146,7 +152,7 @@ export async function bootFrontEnd(appDir: string, options: FrontEndOptions, sta
         bootBackend: (id, machine, incarnation) => bootBackend(bootDeps, id, machine, incarnation),
         loadImage(image) {
           let main = entryModules.get(image);
-          if (main === undefined) entryModules.set(image, (main = loadEntry(dir, image, 'config.entry.backend')));
+          if (main === undefined) entryModules.set(image, (main = loadEntry(dir, image, 'config.entry.backend', modules)));
           return main;
         },
         reportStarted: (node) => bootMs.set(node.label, performance.now() - started),
@@ -246,6 +252,7 @@ export async function bootFrontEnd(appDir: string, options: FrontEndOptions, sta
       await Promise.race([posted, Promise.all(backendsUp)]);
       backends.push(...(localNodes?.booted ?? []));
     }
+    if (network !== undefined) schedulePartition(simulation, network.config.partition, backends.map((b) => b.context.id), network.simulated);
     if (localNodes !== undefined) {
       scheduleNodeFaults(simulation, config.backend?.faults, backends.map((b) => b.context.id), localNodes, (node, error) => {
         failures.push({ node, core: 0, eventId: 0, error });
@@ -261,6 +268,7 @@ export async function bootFrontEnd(appDir: string, options: FrontEndOptions, sta
   return {
     dir,
     config,
+    modules,
     clock,
     simulation,
     output,

@@ -20,7 +20,9 @@ function formatMemory(stats: AllocatorStats): string[] {
 const TCP_KEYS = ['segmentsIn', 'segmentsOut', 'dataSegmentsOut', 'retransmits', 'fastRetransmits', 'rtoExpirations', 'timeouts', 'sackRecoveries', 'sackRetransmits', 'outOfOrder', 'duplicateSegments', 'delayedAcks'];
 
 function formatNetwork(net: NetworkStats): string[] {
-  const tcp = TCP_KEYS.filter((k) => net.stack[`tcp.${k}`] !== undefined).map((k) => `${k} ${net.stack[`tcp.${k}`]}`);
+  let tcp = TCP_KEYS.filter((k) => net.stack[`tcp.${k}`] !== undefined).map((k) => `${k} ${net.stack[`tcp.${k}`]}`);
+  // A stack without those (the hosted one: the kernel keeps its segments) says what it has.
+  if (tcp.length === 0) tcp = Object.entries(net.stack).filter(([k]) => k.startsWith('tcp.')).map(([k, v]) => `${k.slice(4)} ${v}`);
   const drops = Object.entries(net.drops).map(([k, v]) => `${k} ${v}`);
   return [`  tcp: ${tcp.join(', ')}`, `  drops: ${drops.length === 0 ? 'none' : drops.join(', ')}`];
 }

@@ -1,0 +1,10 @@
+import { runApp } from '@ebbrt/runtime';
+import { withFaults } from '@ebbrt/runtime';
+const [cfg, seed, only] = process.argv.slice(2);
+const lines: string[] = [];
+const r = await runApp('/work/wt/crash/apps/dst-bugs', { seed: Number(seed), configFile: cfg, trace: true, output: (l) => lines.push(l), ...(only ? { configOverride: (c: any) => withFaults(c, only === 'none' ? [] : only.split(',')) } : {}) });
+const tr = JSON.parse(r.simulation.trace.toJSON());
+const ev = (tr.traceEvents ?? tr).filter((e: any) => /partition"|heal/.test(JSON.stringify(e.name)) && e.name.startsWith('fault'));
+console.log(ev.map((e: any) => `${e.name}@${e.ts}`).join(' '));
+console.log(lines.filter(l => /read|acked add|done/.test(l)).join('\n'));
+process.exit(0);
