@@ -7,7 +7,7 @@ import type { PhysicalMemory } from './memory.js';
 import type { MemoryRecycler } from './memory-recycler.js';
 import type { MachineConfig } from './machine-config.js';
 import { Prng } from './prng.js';
-import { Scheduler, type RunOptions, type RunResult } from './scheduler.js';
+import { Scheduler, type RunOptions, type RunResult, type SteppingMode } from './scheduler.js';
 import { TraceRecorder } from './trace.js';
 
 /** Options of `new Simulation(...)`. */
@@ -26,10 +26,19 @@ export interface SimulationOptions {
    */
   coreStats?: boolean;
   /**
+<<<<<<< HEAD
    * Take machines' memory from this recycler, and give it all back with `recycleMemory()` once
    * the simulation is over (a seed runner's next seed boots on it). Default: fresh buffers.
    */
   memory?: MemoryRecycler;
+=======
+   * How the scheduler moves between steps (see SteppingMode). Default `chained`: steps run back to
+   * back in one macrotask with the host's job queues drained between them, where the host has such a
+   * drain (Node); otherwise, and with `macrotask`, each step is its own macrotask. Both give the same
+   * trace for a seed; `macrotask` exists to show that, and to measure what chaining saves.
+   */
+  stepping?: SteppingMode;
+>>>>>>> main
 }
 
 /**
@@ -69,7 +78,7 @@ export class Simulation {
     if (consoleMode !== 'stdout' && consoleMode !== 'silent') {
       throw new RangeError(`console must be 'stdout' or 'silent', got ${String(consoleMode)}`);
     }
-    this.scheduler = new Scheduler(this.clock, this.queue, this.prng.fork('scheduler'), this.trace);
+    this.scheduler = new Scheduler(this.clock, this.queue, this.prng.fork('scheduler'), this.trace, options.stepping ?? 'chained');
     this.host = {
       clock: this.clock,
       queue: this.queue,
@@ -100,6 +109,11 @@ export class Simulation {
   /** Machines present, in creation order (ids are never reused; destroyed ones are gone). */
   get machines(): readonly Machine[] {
     return this._machines;
+  }
+
+  /** The stepping mode in effect (`chained` asked for on a host without a job drain is `macrotask`). */
+  get stepping(): SteppingMode {
+    return this.scheduler.stepping;
   }
 
   /** Core slices run since the simulation was created. */
