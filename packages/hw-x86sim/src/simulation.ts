@@ -26,19 +26,17 @@ export interface SimulationOptions {
    */
   coreStats?: boolean;
   /**
-<<<<<<< HEAD
    * Take machines' memory from this recycler, and give it all back with `recycleMemory()` once
    * the simulation is over (a seed runner's next seed boots on it). Default: fresh buffers.
    */
   memory?: MemoryRecycler;
-=======
+  /**
    * How the scheduler moves between steps (see SteppingMode). Default `chained`: steps run back to
    * back in one macrotask with the host's job queues drained between them, where the host has such a
    * drain (Node); otherwise, and with `macrotask`, each step is its own macrotask. Both give the same
    * trace for a seed; `macrotask` exists to show that, and to measure what chaining saves.
    */
   stepping?: SteppingMode;
->>>>>>> main
 }
 
 /**
