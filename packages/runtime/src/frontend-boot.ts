@@ -2,8 +2,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EbbRef } from '@ebbrt/core-translation';
 import { serveGlobalIdMap } from '@ebbrt/global-id-map';
-import { AppNetwork, FrontendBridge } from '@ebbrt/host-network';
-import { Simulation, type ClockKind } from '@ebbrt/hw-x86sim';
+import { AppNetwork, FrontendBridge, schedulePartition } from '@ebbrt/host-network';
+import { Simulation, type ClockKind, type MemoryRecycler } from '@ebbrt/hw-x86sim';
 import {
   ConfigError,
   NodeAllocationError,
@@ -51,6 +51,8 @@ export interface FrontEndOptions {
   configOverride?: (config: AppConfig) => AppConfig;
   /** Modules imported once for this run (the default) or, given, kept for the owner's later runs. */
   modules?: ModuleCache;
+  /** Machines' memory from this recycler (the seed runner's; it recycles the run's memory after). */
+  memory?: MemoryRecycler;
 }
 
 /** A booted front-end: its node, the simulation, the network and platform, and the back-ends it allocated. */
@@ -101,7 +103,7 @@ export async function bootFrontEnd(appDir: string, options: FrontEndOptions, sta
   const resolveOptions: ResolveOptions = { appDir: dir, bases: [...(options.resolveFrom ?? []), dir, RUNTIME_DIR], preferSource: FROM_SOURCE, cache: new Map(), modules };
   const resolvedPlatform = await loadPlatform(config, config.backend?.platform ?? 'in-process', resolveOptions);
   const local = resolvedPlatform.manifest.placement === 'local';
-  const simulation = new Simulation({ seed, clock, trace: options.trace ?? false, console: 'silent' });
+  const simulation = new Simulation({ seed, clock, trace: options.trace ?? false, console: 'silent', ...(options.memory !== undefined ? { memory: options.memory } : {}) });
   const implied = impliedOptions(config);
   // On a realtime network the front-end joins the back-ends' Messengers (through the gateway);
   // a virtual clock cannot wait for real sockets, so there only the back-ends talk.
@@ -252,6 +254,7 @@ export async function bootFrontEnd(appDir: string, options: FrontEndOptions, sta
       await Promise.race([posted, Promise.all(backendsUp)]);
       backends.push(...(localNodes?.booted ?? []));
     }
+    if (network !== undefined) schedulePartition(simulation, network.config.partition, backends.map((b) => b.context.id), network.simulated);
     if (localNodes !== undefined) {
       scheduleNodeFaults(simulation, config.backend?.faults, backends.map((b) => b.context.id), localNodes, (node, error) => {
         failures.push({ node, core: 0, eventId: 0, error });
