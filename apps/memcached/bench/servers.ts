@@ -233,6 +233,8 @@ export interface LibosOptions {
   nicOptions?: Record<string, unknown>;
   /** More `ebbrt run` flags, e.g. ['--stats'] (the counters print when the server stops). */
   runArgs?: readonly string[];
+  /** The gateway's NIC (config `network.gateway.nic`); default: the config's default ('direct'). */
+  gatewayNic?: 'direct' | 'virtio';
 }
 
 export interface LibosServer extends ServerProcess {
@@ -245,10 +247,13 @@ export async function startLibos(o: LibosOptions): Promise<LibosServer> {
   const label = o.label ?? 'libos';
   const network: string[] = [`subnet: '${o.tap?.subnet ?? '10.0.0.0/24'}'`];
   if (o.forward) network.push(`forwards: [{ listen: '127.0.0.1:0', node: 1, port: 11211 }]`);
+  if (o.gatewayNic !== undefined) network.push(`gateway: { nic: '${o.gatewayNic}' }`);
   if (o.tap !== undefined) {
     const buffer = o.tap.socketBufferBytes === undefined ? '' : `, socketBufferBytes: ${o.tap.socketBufferBytes}`;
     const mtu = o.tap.mtu === undefined ? '' : `, mtu: ${o.tap.mtu}`;
-    network.push(`tap: { name: '${o.tap.name}', required: true${buffer}${mtu} }`);
+    // The app config's TAP options (its MTU) unless the bench names them: the node's NIC runs at
+    // the app's MTU, so a TAP left at 1500 would make every TAP row an MTU-1500 figure.
+    network.push(`tap: { ...(base.network?.tap ?? {}), name: '${o.tap.name}', required: true${buffer}${mtu} }`);
   }
   // The app's own ebbrt.config.ts, with the bench's TAP name/subnet, a free forward port and memory.
   const config = tmpFile(

@@ -149,7 +149,8 @@ export class AppNetwork {
   async prepare(bootGateway: GatewayBooter): Promise<void> {
     if (this.config.forwards.length === 0 && !this.hostAccess) return;
     const machine = this.simulation.createMachine({ name: 'gateway', cores: 1, memoryBytes: 32 * 1024 * 1024 });
-    this.simulated.attach(machine, 'gateway');
+    if (this.config.gateway.nic === 'direct') this.simulated.attachPort(machine, 'gateway');
+    else this.simulated.attach(machine, 'gateway');
     this.gateway = await bootGateway(machine, this.simulated.subnet.hostWithPrefix(GATEWAY_HOST));
   }
 

@@ -230,6 +230,14 @@ export const networkSchema = z.strictObject({
   nic: z.strictObject({ faults: z.record(z.string(), z.unknown()).optional() }).default({}),
   /** A partition of the back-ends that heals (see partitionSchema). */
   partition: partitionSchema.optional(),
+  /**
+   * The runtime's gateway node (port forwards, host access): a 1-core machine running the native
+   * NetworkManager. `nic: 'direct'` (the default) plugs it into the switch with a ring-less port
+   * (frames handed over as byte arrays, no descriptor rings, no TX-completion interrupt);
+   * `'virtio'` gives it a virtio-net NIC like every back-end's. Either way the client's bytes reach
+   * the back-end through the gateway's TCP/IP stack and then the back-end's own.
+   */
+  gateway: z.strictObject({ nic: z.enum(['direct', 'virtio']).default('direct') }).default({ nic: 'direct' }),
   /** Host ports carried into the simulated network through the runtime's gateway node. */
   forwards: z.array(forwardSchema).default([]),
   /**

@@ -21,8 +21,8 @@ export const NIC_DROP_COUNTERS: readonly (keyof VirtioNetStats)[] = [
 ];
 
 /** Copies `counters` into `out` (keys prefixed by `outPrefix`), except drops: the non-zero ones go to `drops` as `prefix.key`. */
-function split<T extends object>(counters: T, dropKeys: readonly (keyof T)[], prefix: string, out: Record<string, number>, outPrefix: string, drops: Record<string, number>): void {
-  const isDrop = new Set<keyof T>(dropKeys);
+function split<T extends object>(counters: T, dropKeys: readonly (keyof T | string)[], prefix: string, out: Record<string, number>, outPrefix: string, drops: Record<string, number>): void {
+  const isDrop = new Set<keyof T | string>(dropKeys);
   for (const [k, v] of Object.entries(counters) as [keyof T & string, unknown][]) {
     if (typeof v !== 'number') continue;
     if (!isDrop.has(k)) out[outPrefix + k] = v;
@@ -47,11 +47,12 @@ function connectionsOf(tcp: TcpStack, localAddress: string): TcpConnectionInfo[]
   return out;
 }
 
-export function networkStatsOf(nic: VirtioNetStats, iface: NetCounters, tcp: TcpStack, localAddress: number): NetworkStats {
+/** `nic` is the device's counters, `nicDrops` those of them that count a lost frame. */
+export function networkStatsOf(nic: object, nicDrops: readonly string[], iface: NetCounters, tcp: TcpStack, localAddress: number): NetworkStats {
   const nicOut: Record<string, number> = {};
   const stack: Record<string, number> = {};
   const drops: Record<string, number> = {};
-  split(nic, NIC_DROP_COUNTERS, 'nic', nicOut, '', drops);
+  split(nic, nicDrops, 'nic', nicOut, '', drops);
   split(iface, DROP_COUNTERS, 'iface', stack, 'iface.', drops);
   split(tcp.stats, TCP_DROP_COUNTERS, 'tcp', stack, 'tcp.', drops);
   return { nic: nicOut, stack, drops, connections: connectionsOf(tcp, ipv4ToString(localAddress)) };
