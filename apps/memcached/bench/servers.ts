@@ -231,6 +231,8 @@ export interface LibosOptions {
   cores?: number;
   /** Options of the node's native NetworkManager (e.g. { mtu: 9000, rxBufferSize: 9216 }). */
   nicOptions?: Record<string, unknown>;
+  /** Node flags for the server process, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] (not allowed in NODE_OPTIONS). */
+  nodeArgs?: readonly string[];
   /** More `ebbrt run` flags, e.g. ['--stats'] (the counters print when the server stops). */
   runArgs?: readonly string[];
 }
@@ -262,7 +264,7 @@ export default { ...base, backend, network: { ${network.join(', ')} }, args: ['-
   const forwardRe = /^network: 127\.0\.0\.1:(\d+) → (\d+\.\d+\.\d+\.\d+):11211/;
   const tapRe = /^network: TAP \S+ at /;
   const listening = (l: readonly string[]): boolean => l.some((x) => x.includes('memcached: listening on port'));
-  const p = await startProcess(label, process.execPath, ebbrtCommand(config, extra), (l) => {
+  const p = await startProcess(label, process.execPath, [...(o.nodeArgs ?? []), ...ebbrtCommand(config, extra)], (l) => {
     if (!listening(l) || !l.some((x) => x.startsWith('network: '))) return false;
     if (o.forward && !l.some((x) => forwardRe.test(x))) return false;
     if (o.tap !== undefined && !l.some((x) => tapRe.test(x))) return false;

@@ -14,6 +14,7 @@ import { PortForward } from './port-forward.js';
 import { SimulatedNetwork } from './simulated-network.js';
 import { GATEWAY_HOST, nodeHost } from './subnet.js';
 import { TapUplink, tapUnavailableReason, type TapPathCounters } from './tap-uplink.js';
+import { tapHelperBinary } from './tap-helper.js';
 
 /** The native NetworkManager the gateway runs, and the default for back-ends on a network. */
 export const NATIVE_NETWORK_MANAGER = '@ebbrt/network-manager-lwip';
@@ -207,7 +208,24 @@ export class AppNetwork {
       log(`network: no TAP device (${reason}); the port forwards still work`);
       return;
     }
-    this.tap = await TapUplink.open(this.simulation, this.simulated.fabric, { name: tap.name, address: `${address}/${subnet.prefixLength}`, socketBufferBytes: tap.socketBufferBytes, mtu: tap.mtu });
+    let relay = tap.relay;
+    if (relay === 'helper') {
+      try {
+        await tapHelperBinary();
+      } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        if (tap.required) throw new ConfigError('config.network.tap.relay', why);
+        log(`network: the TAP helper is unavailable (${why}); socat relays instead`);
+        relay = 'socat';
+      }
+    }
+    this.tap = await TapUplink.open(this.simulation, this.simulated.fabric, {
+      name: tap.name,
+      address: `${address}/${subnet.prefixLength}`,
+      socketBufferBytes: tap.socketBufferBytes,
+      mtu: tap.mtu,
+      relay,
+    });
   }
 
   /** Lines telling a user where to connect. */

@@ -179,6 +179,13 @@ export const networkSchema = z.strictObject({
        * and every frame crosses socat as one datagram and two syscalls.
        */
       mtu: z.number().int().min(576).max(9000).default(1500),
+      /**
+       * What joins the TAP to the switch: 'socat' (one frame per UDP datagram) or 'helper'
+       * (@ebbrt/host-network's ebbrt-tap-bridge, built with the system C compiler on first use:
+       * the frames of a burst share one datagram each way, so a burst costs one send, not one
+       * per frame). Without a compiler the run uses socat, or fails when `required`.
+       */
+      relay: z.enum(['socat', 'helper']).default('socat'),
     })
     .optional(),
   /**

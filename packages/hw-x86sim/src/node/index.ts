@@ -2,6 +2,6 @@
  * `@ebbrt/hw-x86sim/node`: the parts that need Node (UDP sockets, files). The main entry stays
  * browser-safe; a front end running under Node imports these beside it.
  */
-export { UdpTapBridge, type UdpTapBridgeOptions, type UdpTapBridgeStats } from './tap-bridge.js';
+export { UdpTapBridge, packFrames, unpackFrames, type UdpTapBridgeOptions, type UdpTapBridgeStats } from './tap-bridge.js';
 export { PcapFileWriter, pcapFileSink, type PcapFileWriterOptions } from './pcap-file.js';
 export { writeTraceFile } from './trace-file.js';
