@@ -221,7 +221,7 @@ export default defineConfig({
 export interface LibosOptions {
   memory: string;
   /** Linux TAP name and subnet; undefined: no TAP. */
-  tap?: { name: string; subnet: string; socketBufferBytes?: number; mtu?: number };
+  tap?: { name: string; subnet: string; socketBufferBytes?: number; mtu?: number; relay?: 'socat' | 'helper' };
   /** A port forward from 127.0.0.1 (port picked by the kernel, read from the output). */
   forward: boolean;
   /** Write a Chrome trace here when the run ends (`ebbrt run --trace`). */
@@ -250,7 +250,8 @@ export async function startLibos(o: LibosOptions): Promise<LibosServer> {
   if (o.tap !== undefined) {
     const buffer = o.tap.socketBufferBytes === undefined ? '' : `, socketBufferBytes: ${o.tap.socketBufferBytes}`;
     const mtu = o.tap.mtu === undefined ? '' : `, mtu: ${o.tap.mtu}`;
-    network.push(`tap: { name: '${o.tap.name}', required: true${buffer}${mtu} }`);
+    const relay = o.tap.relay === undefined ? '' : `, relay: '${o.tap.relay}'`;
+    network.push(`tap: { name: '${o.tap.name}', required: true${buffer}${mtu}${relay} }`);
   }
   // The app's own ebbrt.config.ts, with the bench's TAP name/subnet, a free forward port and memory.
   const config = tmpFile(
