@@ -35,7 +35,9 @@ export async function client(ctx: AppContext, bug: Bug): Promise<void> {
       let handle: TimerHandle | undefined;
       let deadline: TimerHandle | undefined;
       // A send that fails (the connection is down) is retried by the timer like a lost one.
-      const transmit = (): void => void messenger.send(SERVER, COUNTER, 0, IOBuf.copyOf(`${op} ${id} ${arg}`)).catch(() => undefined);
+      // The error names the node (a crashed server: `node 2: connection to node 2 ... was lost`).
+      const transmit = (): void =>
+        void messenger.send(SERVER, COUNTER, 0, IOBuf.copyOf(`${op} ${id} ${arg}`)).catch((e: unknown) => ctx.log(`send ${id} failed: ${e instanceof Error ? e.message : String(e)}`));
       /** One repeating retry timer per request, stopped by the reply. */
       const arm = (): void => {
         const mine: TimerHandle = timer.start(() => {
@@ -66,19 +68,31 @@ export async function client(ctx: AppContext, bug: Bug): Promise<void> {
       arm();
     });
   };
-  await request('ping', '');
+  /** The sum of the adds each boot of the server acked: a restarted server starts from 0. */
+  const ackedBy = new Map<string, number>();
+  /** The server's boot that answered last (its restart shows as a new one). */
+  let boot = '';
+  const answeredBy = (reply: string): void => {
+    const from = reply.split(' ')[3] ?? '';
+    if (from !== boot && boot !== '') ctx.log(`server restarted: boot ${boot} -> ${from}`);
+    boot = from;
+  };
+  answeredBy(await request('ping', ''));
   let acked = 0;
   let lastRead = 0;
   for (let n = 1; n <= OPS; n++) {
-    await request('add', String(n));
+    answeredBy(await request('add', String(n)));
     acked += n;
+    ackedBy.set(boot, (ackedBy.get(boot) ?? 0) + n);
     ctx.log(`acked add ${n} (acked total ${acked})`);
     if (n % 5 === 0) {
-      const reply = await request('read', '', bug === 'stale-read' ? () => `value 0 ${lastRead}` : undefined);
+      const reply = await request('read', '', bug === 'stale-read' ? () => `value 0 ${lastRead} ${boot}` : undefined);
+      answeredBy(reply);
       lastRead = Number(reply.split(' ')[2]);
-      ctx.log(`read ${lastRead} after acked total ${acked}`);
+      ctx.log(`read ${lastRead} after acked total ${ackedBy.get(boot) ?? 0}`);
     }
   }
-  await request('done', '');
+  answeredBy(await request('done', ''));
+  for (const [b, sum] of ackedBy) ctx.log(`client acked ${sum} to server boot ${b}`);
   ctx.log(`client done acked total ${acked}`);
 }

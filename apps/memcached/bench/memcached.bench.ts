@@ -10,8 +10,7 @@
  *    naive node:net server in naive-server.ts.
  * 2. Sweeps for the figures (one SWEEP_SECONDS run per point): throughput vs concurrent
  *    connections and vs value size, written as SVG to bench-results/.
- * 3. A per-GET latency breakdown of the library OS (driver / stack / app / event loop) from the
- *    simulation's trace: see breakdown.ts for the method.
+ * 3. (The per-GET latency breakdown of the library OS is its own bench: breakdown.bench.ts.)
  * 5. `tap`: the TAP path's options side by side (socket buffers, MTU 9000) at TAP_SIZES, with
  *    memcached -t 1 at the same points, and each variant's loss counters (tap-options.ts).
  * 4. `sim`: the simulated stack's own capacity, with no Linux in the path: the app on one
@@ -26,21 +25,18 @@
  *
  * Environment: EBBRT_BENCH_MC_SECONDS (3), EBBRT_BENCH_MC_RUNS (3), EBBRT_BENCH_MC_SWEEP_SECONDS (2),
  * EBBRT_BENCH_MC_CONNS (1,4,16,64,256), EBBRT_BENCH_MC_SIZES (32,128,512,2048,8192,16384),
- * EBBRT_BENCH_MC_GETS (3000 GETs for the breakdown), EBBRT_BENCH_MC_PARTS (main,conns,sizes,tap,breakdown,sim),
- * EBBRT_BENCH_MC_TAP_SIZES (32,512,16384),
+ * EBBRT_BENCH_MC_PARTS (main,conns,sizes,tap,sim), EBBRT_BENCH_MC_TAP_SIZES (32,512,16384),
  * EBBRT_BENCH_MC_SIM_SECONDS (3 wall seconds per sim run, after 1 s of warm-up),
  * EBBRT_BENCH_MC_TAP (TAP name, ebbmcb0) and EBBRT_BENCH_MC_SUBNET (10.77.0.0/24).
  */
-import { existsSync, mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lineChart, median, quantileOf, stackedBarChart, type BenchReport, type BenchResult, type PlotSeries } from '@ebbrt/bench-kit';
-import { closedLoopGets, PHASES, perRequest, readNodeSpans, type Phase, type RequestBreakdown } from './breakdown.js';
+import { lineChart, median, type BenchReport, type BenchResult, type PlotSeries } from '@ebbrt/bench-kit';
 import { runMemcaslap, type MemcaslapResult } from './memcaslap.js';
 import { runSimLoad, type SimLoadResult } from './sim-load.js';
 import { tapPart } from './tap-options.js';
 import {
   REPO_ROOT,
-  TMP_DIR,
   removeTmp,
   runCommand,
   startHosted,
@@ -65,10 +61,8 @@ const RUNS = num('EBBRT_BENCH_MC_RUNS', 3);
 const SWEEP_SECONDS = num('EBBRT_BENCH_MC_SWEEP_SECONDS', 2);
 const CONNS = list('EBBRT_BENCH_MC_CONNS', [1, 4, 16, 64, 256]);
 const SIZES = list('EBBRT_BENCH_MC_SIZES', [32, 128, 512, 2048, 8192, 16384]);
-const GETS = num('EBBRT_BENCH_MC_GETS', 3000);
-const GETS_WARMUP = 300;
 const SIM_SECONDS = num('EBBRT_BENCH_MC_SIM_SECONDS', 3);
-const PARTS = new Set((process.env.EBBRT_BENCH_MC_PARTS ?? 'main,conns,sizes,tap,breakdown,sim').split(','));
+const PARTS = new Set((process.env.EBBRT_BENCH_MC_PARTS ?? 'main,conns,sizes,tap,sim').split(','));
 const TAP_SIZES = list('EBBRT_BENCH_MC_TAP_SIZES', [32, 512, 16384]);
 const TAP_NAME = process.env.EBBRT_BENCH_MC_TAP ?? 'ebbmcb0';
 const SUBNET = process.env.EBBRT_BENCH_MC_SUBNET ?? '10.77.0.0/24';
@@ -144,15 +138,6 @@ export default async function run(): Promise<BenchReport> {
   if (tapReason !== undefined) notes.push(`library OS via TAP skipped: ${tapReason}; the port forward row and sweeps stand in for it`);
 
   try {
-    // ------------------------------------------------ 3. latency breakdown (its own traced server)
-    if (PARTS.has('breakdown')) {
-      try {
-        await breakdown(tapReason === undefined, notes, ratios, results, figures);
-      } catch (e) {
-        notes.push(`latency breakdown failed: ${e instanceof Error ? e.message : String(e)}`);
-      }
-      if (tapReason === undefined) await tapGone();
-    }
     if (!haveMemcaslap || !(PARTS.has('main') || PARTS.has('conns') || PARTS.has('sizes') || PARTS.has('tap'))) {
       if (PARTS.has('sim')) await simPart(notes, ratios, results, mainMedians);
       return { name: 'memcached: app (hosted, library OS) vs memcached -t 1 vs naive node:net', results, ratios, notes };
@@ -189,21 +174,6 @@ export default async function run(): Promise<BenchReport> {
     }
     const naive = await start('naive node:net server', () => startNaive());
     if (naive) targets.push({ key: 'naive', label: LABELS.naive, endpoint: naive.endpoint, server: naive });
-
-    // The same closed-loop GET client against the untraced library OS: the trace's cost on a round trip.
-    if (PARTS.has('breakdown') && libos !== undefined) {
-      const at = libos.tap ?? libos.forward;
-      const path = libos.tap ? 'TAP' : 'port forward';
-      try {
-        const rtts = await closedLoopGets(at!, GETS_WARMUP, GETS);
-        const rtt = median(rtts);
-        results.push({ name: `GET round trip, closed loop, 1 conn (${path}), untraced`, medianNs: rtt, p99Ns: quantileOf(rtts, 0.99), opsPerSec: 1e9 / rtt, n: rtts.length });
-        const traced = results.find((r) => r.name === `GET round trip, closed loop, 1 conn (${path})`);
-        if (traced !== undefined) ratios['GET round trip traced/untraced'] = traced.medianNs / rtt;
-      } catch (e) {
-        notes.push(`untraced closed-loop GETs failed: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }
 
     const measure = async (t: Target, connections: number, valueBytes: number, seconds: number): Promise<MemcaslapResult> => {
       if (!t.server.alive()) {
@@ -407,76 +377,5 @@ async function simPart(notes: string[], ratios: Record<string, number>, results:
   if (tap !== undefined && Number.isFinite(tap) && tap > 0) ratios[`sim/${mainMedians.has('tap') ? 'tap' : 'forward'} ops/s (wall)`] = m / tap;
   notes.push(
     `sim: memcached (startMemcached, threads 2) on a 2-core simulated node, a closed-loop binary load generator (${CONNECTIONS} connections from both cores, one request in flight each, ${KEY_BYTES} B keys from 1024, ${VALUE_BYTES} B values, ${GET_RATIO * 10}:${10 - GET_RATIO * 10} get:set, keys filled first) on a second node, one switch, 10 µs links, virtual clock, in the bench process; ${SIM_SECONDS} s per run after 1 s warm-up, median of ${RUNS} runs (seeds 1..${RUNS}); the generator's node runs our stack too, so the wall figure pays for both ends of every frame; ${median(runs.map((r) => r.framesPerOp)).toFixed(2)} frames per op on the wire. Per virtual second CPU work costs nothing: that figure is bound by link latency x connections`,
-  );
-}
-
-/** Part 3: the traced library OS, a closed-loop GET client, the trace analysis and its figure. */
-async function breakdown(
-  viaTap: boolean,
-  notes: string[],
-  ratios: Record<string, number>,
-  results: BenchResult[],
-  figures: Record<string, unknown>,
-): Promise<void> {
-  const tracePath = join(TMP_DIR, 'memcached-get.trace.json');
-  const server = await startLibos({
-    memory: MEMORY,
-    forward: !viaTap,
-    ...(viaTap ? { tap: { name: TAP_NAME, subnet: SUBNET } } : {}),
-    tracePath,
-    label: 'libos-traced',
-  });
-  let rtts: number[];
-  try {
-    const at = viaTap ? server.tap! : server.forward!;
-    rtts = await closedLoopGets(at, GETS_WARMUP, GETS);
-  } finally {
-    await server.stop(30_000); // the CLI writes the trace on SIGTERM
-  }
-  if (!existsSync(tracePath)) throw new Error(`no trace written: ${server.lines.slice(-5).join(' | ')}`);
-  const spans = await readNodeSpans(tracePath);
-  const all = perRequest(spans);
-  // Request 0 is the SET, then the warm-up GETs; the last "request" is the connection's close.
-  const gets: RequestBreakdown[] = all.slice(1 + GETS_WARMUP, 1 + GETS_WARMUP + GETS);
-  if (gets.length < GETS / 2) throw new Error(`the trace split into ${all.length} requests, expected ~${GETS + GETS_WARMUP + 2}`);
-  const us = (ns: number): number => ns / 1000;
-  const phaseMedian = Object.fromEntries(PHASES.map((p) => [p, median(gets.map((r) => r.ns[p]))])) as Record<Phase, number>;
-  const nodeTotal = median(gets.map((r) => PHASES.reduce((a, p) => a + r.ns[p], 0)));
-  const rtt = median(rtts);
-  const outside = Math.max(0, rtt - nodeTotal);
-  const path = viaTap ? 'TAP' : 'port forward';
-  for (const p of PHASES) {
-    results.push({ name: `GET breakdown (${path}): ${p}`, medianNs: phaseMedian[p], p99Ns: quantileOf(gets.map((r) => r.ns[p]), 0.99) });
-  }
-  results.push({ name: `GET breakdown (${path}): node total`, medianNs: nodeTotal, p99Ns: quantileOf(gets.map((r) => PHASES.reduce((a, p) => a + r.ns[p], 0)), 0.99) });
-  results.push({ name: `GET round trip, closed loop, 1 conn (${path})`, medianNs: rtt, p99Ns: quantileOf(rtts, 0.99), opsPerSec: 1e9 / rtt, n: rtts.length });
-  ratios['GET node time / client round trip'] = nodeTotal / rtt;
-  const framesOut = median(gets.map((r) => r.framesOut));
-  const framesIn = median(gets.map((r) => r.framesIn));
-  const parts = (withOutside: boolean) => [
-    ...PHASES.map((p) => ({ name: p, value: us(phaseMedian[p]) })),
-    ...(withOutside ? [{ name: 'outside the node', value: us(outside) }] : []),
-  ];
-  const bars = [
-    { label: 'on the server node', parts: parts(false) },
-    { label: 'client round trip', parts: parts(true) },
-  ];
-  const file = join(REPO_ROOT, 'bench-results', 'memcached-latency-breakdown.svg');
-  writeFileSync(
-    file,
-    stackedBarChart(bars, {
-      title: `memcached GET on the library OS via ${path}: median µs per request (${gets.length} GETs, 1 connection)`,
-      unit: 'µs per GET (median of each part)',
-      width: 920,
-    }),
-  );
-  copyFileSync(tracePath, join(REPO_ROOT, 'bench-results', 'memcached-get.trace.json'));
-  figures['memcached-latency-breakdown.svg'] = { bars, framesIn, framesOut, requests: gets.length };
-  console.log(`  [memcached bench] wrote ${file}`);
-  notes.push(
-    `figure: ${file}; trace: bench-results/memcached-get.trace.json (open in Perfetto)`,
-    `latency breakdown method: the library OS runs with --trace on the realtime clock; @ebbrt/network-manager-lwip (src/phase-trace.ts, only when tracing) records nested spans driver (interrupt/poll with work, transmit) ⊃ stack (NetInterface.input, TcpConnection.send/sendQueued) ⊃ app (TcpHandler callbacks); a phase's time is its spans' self time; "event loop" is the rest of the scheduler slices that did request work. A closed-loop client (1 connection, binary GET of a 16 B key / 32 B value, ${GETS} GETs after ${GETS_WARMUP} warm-up) makes the trace split into requests; medians per GET of each part (the parts' medians need not add up to the total's median)`,
-    `"outside the node" = client round trip - node total: Linux TCP, ${viaTap ? 'the TAP, socat and the UDP bridge' : 'the host socket and the gateway node'}, the simulated NIC and switch (hardware events, outside any core's slice) and the client`,
-    `per GET the node received ${framesIn} frame(s) and sent ${framesOut}: ${framesOut >= 2 ? 'the response and a separate pure ACK (the TCP input path sends an ACK for every data segment after delivering it, although the response just carried the same ACK)' : 'the response'}`,
   );
 }

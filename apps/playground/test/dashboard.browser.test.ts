@@ -3,7 +3,7 @@
  * and node↔node Messenger traffic (testkit's dashboard app: the distributed counter plus a ring
  * of pings).
  * - Realtime, in this process: the front-end (node 0) and 4 nodes with their cores' counters,
- *   rising; NIC counters, live TCP connections and graph edges (node↔node and node 0's); the
+ *   rising, and a blocked event shown late by the watchdog; NIC counters, live TCP connections and graph edges (node↔node and node 0's); the
  *   trace panel streams rows, filters by node and core, and freezes; pause is refused with a
  *   reason; a node killed from outside turns dead on the page within a second.
  * - Virtual clock, the real CLI with `--ui-paused`: the run waits before its first slice; Step n
@@ -117,6 +117,8 @@ describe.skipIf(!have)('ebbrt run --ui dashboard in headless Chromium', () => {
       expect(refused.status).toBe(409);
       expect(refused.body.error).toMatch(/pause needs the virtual clock: this run is realtime/);
 
+      // The watchdog: the app's slowCheck event blocks 1 s on core 1; past 100 ms its row turns late.
+      await page.waitForFunction(() => [...document.querySelectorAll('.node[data-role="backend"] tr.core.late')].some((r) => r.getAttribute('data-core') === '1' && r.querySelector('.oldest')?.textContent?.includes('slowCheck') === true && Number(r.getAttribute('data-oldest-ms')) > 100), undefined, { timeout: 15_000 });
       if (process.env.EBBRT_SCREENSHOTS !== undefined) await page.screenshot({ path: join(process.env.EBBRT_SCREENSHOTS, 'dashboard.png'), fullPage: true });
       const t0 = performance.now();
       run.platform.node(2)!.kill('pulled the plug');

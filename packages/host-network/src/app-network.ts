@@ -62,6 +62,11 @@ export class AppNetwork {
     appDir: string,
     /** The front-end talks to the nodes (its Messenger): a gateway with host access and per-node forwards. */
     readonly frontendLink = false,
+    /**
+     * Virtual clock: the front-end reaches the nodes through the gateway's stack (a
+     * FrontendBridge) rather than host sockets, so there is a gateway even without forwards.
+     */
+    readonly bridged = false,
   ) {
     this.simulated = new SimulatedNetwork(simulation, config, appDir);
     this.nicFaults = nicFaults(config);
@@ -148,7 +153,7 @@ export class AppNetwork {
 
   /** Boots the gateway node (if there are forwards or host access); call before the simulation runs. */
   async prepare(bootGateway: GatewayBooter): Promise<void> {
-    if (this.config.forwards.length === 0 && !this.hostAccess) return;
+    if (this.config.forwards.length === 0 && !this.hostAccess && !this.bridged) return;
     const machine = this.simulation.createMachine({ name: 'gateway', cores: 1, memoryBytes: 32 * 1024 * 1024 });
     this.simulated.attach(machine, 'gateway');
     this.gateway = await bootGateway(machine, this.simulated.subnet.hostWithPrefix(GATEWAY_HOST));

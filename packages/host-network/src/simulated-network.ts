@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { PcapFileWriter } from '@ebbrt/hw-x86sim/node';
-import { NetworkFabric, VirtioNetDevice, type Link, type Machine, type Simulation, type VirtioNetFaults } from '@ebbrt/hw-x86sim';
+import { NetworkFabric, VirtioNetDevice, formatMac, type Link, type Machine, type Simulation, type VirtioNetFaults } from '@ebbrt/hw-x86sim';
 import type { NetworkConfig } from '@ebbrt/interfaces';
 import { Subnet, nodeHost } from './subnet.js';
 
@@ -17,6 +17,8 @@ export class SimulatedNetwork {
   readonly pcap: PcapFileWriter | undefined;
   private readonly links = new Map<string, Link>();
   private readonly nics = new Map<string, VirtioNetDevice>();
+  /** Each label's MAC from its first attach: a node restarted on a new machine keeps its address. */
+  private readonly macs = new Map<string, string>();
 
   constructor(
     private readonly simulation: Simulation,
@@ -37,10 +39,13 @@ export class SimulatedNetwork {
 
   /**
    * Plugs a NIC with a queue pair per core into `machine` and connects it to the switch; `faults`
-   * (validated already) are the device's hardware faults.
+   * (validated already) are the device's hardware faults. A label attached before (a node
+   * restarted on a new machine) gets the MAC it had.
    */
   attach(machine: Machine, label: string, faults?: VirtioNetFaults): VirtioNetDevice {
-    const nic = new VirtioNetDevice(this.simulation, machine, { queuePairs: machine.cores.length, ...(faults !== undefined ? { faults } : {}) });
+    const mac = this.macs.get(label);
+    const nic = new VirtioNetDevice(this.simulation, machine, { queuePairs: machine.cores.length, ...(mac !== undefined ? { mac } : {}), ...(faults !== undefined ? { faults } : {}) });
+    if (mac === undefined) this.macs.set(label, formatMac(nic.mac));
     machine.attachDevice(nic);
     const link = this.fabric.connect(nic, { name: label, ...this.config.link });
     this.links.set(label, link);

@@ -108,3 +108,26 @@ describe('backend.machine.faults (core faults)', () => {
     expect(rejection(withMachine({ faults: { smi: {} } })).message).toMatch(/faults.*smi/);
   });
 });
+
+describe('backend.faults.crash and network.partition (node faults)', () => {
+  const net = { network: { link: {} } };
+  it('accepts a crash with a restart and a partition, filling the probability', () => {
+    const ok = parseAppConfig({ ...withBackend({ faults: { crash: { nodes: [2], afterNs: { min: 10, max: 20 }, downNs: { min: 1, max: 1 } } } }), network: { partition: { afterNs: { min: 0, max: 5 }, durationNs: { min: 5, max: 9 } } } });
+    expect(ok.backend?.faults?.crash).toEqual({ probability: 1, nodes: [2], afterNs: { min: 10, max: 20 }, downNs: { min: 1, max: 1 } });
+    expect(ok.network?.partition).toEqual({ probability: 1, afterNs: { min: 0, max: 5 }, durationNs: { min: 5, max: 9 } });
+  });
+
+  it('names the bad field', () => {
+    const crash = (c: Record<string, unknown>) => rejection(withBackend({ faults: { crash: { afterNs: { min: 0, max: 1 }, ...c } } }));
+    expect(crash({ afterNs: { min: 5, max: 1 } }).message).toMatch(/config\.backend\.faults\.crash\.afterNs\.max: must be at least min/);
+    expect(crash({ downNs: { min: -1, max: 1 } }).message).toMatch(/backend\.faults\.crash\.downNs\.min: must not be negative/);
+    expect(crash({ probability: 1.5 }).message).toMatch(/backend\.faults\.crash\.probability: must be in 0\.\.1/);
+    expect(crash({ nodes: [3] }).message).toMatch(/backend\.faults\.crash\.nodes\[0\]: there is no back-end node 3/);
+    expect(crash({ nodes: [] }).message).toMatch(/backend\.faults\.crash\.nodes: must list at least one node/);
+    expect(rejection(withBackend({ faults: { reboot: {} } })).message).toMatch(/backend\.faults.*reboot/);
+    const partition = (p: Record<string, unknown>) => rejection({ ...valid, network: { ...net.network, partition: { afterNs: { min: 0, max: 1 }, durationNs: { min: 0, max: 1 }, ...p } } });
+    expect(partition({ durationNs: { min: 0.5, max: 1 } }).message).toMatch(/network\.partition\.durationNs\.min: must be a whole number of ns/);
+    expect(partition({ nodes: [9] }).message).toMatch(/network\.partition\.nodes\[0\]: there is no back-end node 9/);
+    expect(partition({ afterNs: undefined }).message).toMatch(/network\.partition\.afterNs/);
+  });
+});

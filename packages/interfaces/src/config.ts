@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { appFaultsSchema } from './offload-faults.js';
 import { SystemInterfaces, type SystemInterfaceName } from './ebbs/interface-kinds.js';
 import { parseOrThrow } from './validation.js';
 
@@ -92,6 +93,47 @@ export const coreFaultsSchema = z.strictObject({
     .optional(),
 });
 export type CoreFaultsConfig = z.output<typeof coreFaultsSchema>;
+
+/** A seeded span of simulation time: a uniform draw in [min, max] ns. */
+const nsWindowSchema = z
+  .strictObject({
+    min: z.number().int('must be a whole number of ns').min(0, 'must not be negative'),
+    max: z.number().int('must be a whole number of ns').min(0, 'must not be negative'),
+  })
+  .refine((w) => w.min <= w.max, { path: ['max'], message: 'must be at least min' });
+
+/**
+ * Node faults of the back-ends, drawn from the seed (`node-faults` stream). `crash`: with
+ * `probability`, one of `nodes` (default: every back-end) crashes at a time in `afterNs` (its
+ * machine is powered off mid-instruction, its NIC unplugged: no FIN, no RST) and, with `downNs`,
+ * restarts that long after with fresh memory (a new machine, new Ebb reps, `main` again) under
+ * its old node id, address and MAC. Without `downNs` it stays down.
+ */
+export const nodeFaultsSchema = z.strictObject({
+  crash: z
+    .strictObject({
+      probability: z.number().min(0, 'must be in 0..1').max(1, 'must be in 0..1').default(1),
+      nodes: z.array(z.number().int('must be a node id').min(1, 'must be a back-end node id (1..)')).min(1, 'must list at least one node').optional(),
+      afterNs: nsWindowSchema,
+      downNs: nsWindowSchema.optional(),
+    })
+    .optional(),
+});
+export type NodeFaultsConfig = z.output<typeof nodeFaultsSchema>;
+
+/**
+ * A network partition that heals, on the switch: with `probability`, `nodes` (default: one
+ * back-end drawn from the seed) are cut from the rest at a time in `afterNs` for a time in
+ * `durationNs`: frames between the two sides are dropped (counted `network.partition-drop`);
+ * frames within a side still pass.
+ */
+export const partitionSchema = z.strictObject({
+  probability: z.number().min(0, 'must be in 0..1').max(1, 'must be in 0..1').default(1),
+  nodes: z.array(z.number().int('must be a node id').min(1, 'must be a back-end node id (1..)')).min(1, 'must list at least one node').optional(),
+  afterNs: nsWindowSchema,
+  durationNs: nsWindowSchema,
+});
+export type PartitionConfig = z.output<typeof partitionSchema>;
 
 export const machineSchema = z.strictObject({
   cores: z.number().int('must be a whole number').min(1, 'must be at least 1').max(256, 'must be at most 256'),
@@ -194,6 +236,8 @@ export const networkSchema = z.strictObject({
    * Checked by the device when the network is built, naming `config.network.nic.faults.<field>`.
    */
   nic: z.strictObject({ faults: z.record(z.string(), z.unknown()).optional() }).default({}),
+  /** A partition of the back-ends that heals (see partitionSchema). */
+  partition: partitionSchema.optional(),
   /** Host ports carried into the simulated network through the runtime's gateway node. */
   forwards: z.array(forwardSchema).default([]),
   /**
@@ -243,6 +287,8 @@ export const appConfigSchema = z.strictObject({
        * process per node, Messengers over real loopback TCP) is @ebbrt/platform-process.
        */
       platform: platformChoiceSchema.default('in-process'),
+      /** Seeded node crashes and restarts (see nodeFaultsSchema). */
+      faults: nodeFaultsSchema.optional(),
     })
     .optional(),
   /** The back-ends' network; needed by a native NetworkManager, TAP and port forwards. */
@@ -250,10 +296,18 @@ export const appConfigSchema = z.strictObject({
   watchdog: watchdogSchema.optional(),
   /** Arguments handed to back-end nodes. */
   args: z.array(z.string()).default([]),
+  /** Faults of the application's services, drawn from the seed (`faults.offload`: see offload-faults.ts). */
+  faults: appFaultsSchema.optional(),
 }).superRefine((config, ctx) => {
+  const nodes = config.backend?.nodes ?? 0;
+  config.backend?.faults?.crash?.nodes?.forEach((n, i) => {
+    if (n > nodes) ctx.addIssue({ code: 'custom', path: ['backend', 'faults', 'crash', 'nodes', i], message: `there is no back-end node ${n} (backend.nodes is ${nodes})` });
+  });
   const network = config.network;
   if (network === undefined) return;
-  const nodes = config.backend?.nodes ?? 0;
+  network.partition?.nodes?.forEach((n, i) => {
+    if (n > nodes) ctx.addIssue({ code: 'custom', path: ['network', 'partition', 'nodes', i], message: `there is no back-end node ${n} (backend.nodes is ${nodes})` });
+  });
   network.forwards.forEach((f, i) => {
     if (f.node > nodes) {
       ctx.addIssue({ code: 'custom', path: ['network', 'forwards', i, 'node'], message: `there is no back-end node ${f.node} (backend.nodes is ${nodes})` });

@@ -5,7 +5,7 @@
  * decoder, the gathered frames, the TCP connection itself — is only touched by events on that core.
  */
 import { IOBuf, NodeUnavailableError, type EbbId, type TcpConnection, type TcpHandler } from '@ebbrt/interfaces';
-import { FrameDecoder, HEADER_BYTES, encodeHello, type DecodeError } from './frame.js';
+import { FrameDecoder, HEADER_BYTES, HELLO_MAGIC, PROTOCOL_VERSION, encodeHello, type DecodeError } from './frame.js';
 import { SendBatch } from './gather.js';
 import type { CoreStats } from './stats.js';
 
@@ -14,6 +14,8 @@ const RESOLVED: Promise<void> = Promise.resolve();
 /** What a channel needs of its Messenger (the root). */
 export interface ChannelHost {
   readonly networkId: number;
+  /** This node's restarts so far (sent in its HELLO when > 0). */
+  readonly incarnation: number;
   readonly options: { readonly maxMessageBytes: number };
   /** The calling core's counters. */
   coreStats(): CoreStats;
@@ -22,6 +24,8 @@ export interface ChannelHost {
   deliver(from: number, ebbId: EbbId, typeCode: number, payload: IOBuf): void;
   /** An accepted channel's HELLO named its peer. */
   attach(channel: Channel): void;
+  /** Any channel's HELLO arrived (after `attach` for an accepted one); a reason refuses it. */
+  greeted(channel: Channel): string | undefined;
   /** The channel is closing: sends must no longer use it. */
   unsetSendChannel(channel: Channel): void;
   /** The channel is dead. */
@@ -45,6 +49,8 @@ export class Channel implements TcpHandler {
   conn!: TcpConnection;
   /** The peer: known up front for connections we open, from the HELLO for accepted ones. */
   peer: number | undefined;
+  /** The peer's incarnation from its HELLO (undefined until the HELLO arrives). */
+  peerIncarnation: number | undefined;
   readonly decoder: FrameDecoder;
   private waiting: Waiting[] = [];
   private readonly batch = new SendBatch();
@@ -60,7 +66,7 @@ export class Channel implements TcpHandler {
     this.state = outgoing ? 'connecting' : 'open';
     this.peer = peer;
     this.decoder = new FrameDecoder(root.options.maxMessageBytes, {
-      hello: (id) => this.hello(id),
+      hello: (id, incarnation) => this.hello(id, incarnation),
       message: (ebbId, typeCode, payload) => root.deliver(this.peer!, ebbId, typeCode, payload),
     });
   }
@@ -145,7 +151,7 @@ export class Channel implements TcpHandler {
   connected(): void {
     if (this.state !== 'connecting') return;
     this.state = 'open';
-    this.conn.sendQueued(encodeHello(this.root.networkId));
+    this.conn.sendQueued(encodeHello(this.root.networkId, HELLO_MAGIC, PROTOCOL_VERSION, this.root.incarnation));
     const waiting = this.waiting;
     this.waiting = [];
     for (const w of waiting) {
@@ -186,17 +192,18 @@ export class Channel implements TcpHandler {
    * The peer's HELLO (the first frame in both directions). The opener checks it names the node it
    * meant to reach; an accepted connection learns its peer from it.
    */
-  private hello(networkId: number): string | undefined {
+  private hello(networkId: number, incarnation: number): string | undefined {
     if (this.outgoing && networkId !== this.peer) {
       return `expected node ${this.peer} at ${this.conn.remoteAddress}:${this.conn.remotePort} but its HELLO says node ${networkId}`;
     }
+    this.peerIncarnation = incarnation;
     if (!this.outgoing) {
       if (networkId === this.root.networkId) return `HELLO claims this node's own id ${networkId}`;
       this.peer = networkId;
       this.root.coreStats().peer(networkId).connectionsAccepted++;
       this.root.attach(this);
     }
-    return undefined;
+    return this.root.greeted(this);
   }
 
   private protocolError(error: DecodeError): void {

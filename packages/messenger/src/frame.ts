@@ -13,7 +13,12 @@
  *
  * ```
  *  | 12 | 1 | 0 | magic "EBMS" (u32) | version (u32) | networkId (u32) |
+ *  | 16 | 1 | 0 | magic "EBMS" (u32) | version (u32) | networkId (u32) | incarnation (u32) |
  * ```
+ *
+ * The 16-byte form is sent by a node that restarted (incarnation > 0: its restarts so far), so
+ * its peers can tell its new connections from the stale ones of its previous life. A first life
+ * sends the 12-byte form, byte for byte what it always was.
  */
 import { IOBuf } from '@ebbrt/interfaces';
 
@@ -24,6 +29,8 @@ export const PROTOCOL_VERSION = 1;
 export const CONTROL_EBB_ID = 0;
 export const HELLO_TYPE = 1;
 export const HELLO_PAYLOAD_BYTES = 12;
+/** A restarted node's HELLO: the 12 bytes and its incarnation. */
+export const HELLO_INCARNATION_PAYLOAD_BYTES = 16;
 
 /** A header in its own small buffer, then the payload chain spliced behind it (no payload copy). */
 export function encodeFrame(ebbId: number, typeCode: number, payload: IOBuf): IOBuf {
@@ -37,22 +44,24 @@ export function encodeFrame(ebbId: number, typeCode: number, payload: IOBuf): IO
 }
 
 /** The HELLO frame announcing `networkId`, as one buffer. */
-export function encodeHello(networkId: number, magic = HELLO_MAGIC, version = PROTOCOL_VERSION): IOBuf {
-  const buf = IOBuf.allocate(HEADER_BYTES + HELLO_PAYLOAD_BYTES);
+export function encodeHello(networkId: number, magic = HELLO_MAGIC, version = PROTOCOL_VERSION, incarnation = 0): IOBuf {
+  const payload = incarnation > 0 ? HELLO_INCARNATION_PAYLOAD_BYTES : HELLO_PAYLOAD_BYTES;
+  const buf = IOBuf.allocate(HEADER_BYTES + payload);
   const view = buf.storage.dataView;
-  view.setUint32(0, HELLO_PAYLOAD_BYTES, false);
+  view.setUint32(0, payload, false);
   view.setUint32(4, HELLO_TYPE, false);
   view.setUint32(8, CONTROL_EBB_ID, false);
   view.setUint32(12, magic >>> 0, false);
   view.setUint32(16, version >>> 0, false);
   view.setUint32(20, networkId >>> 0, false);
+  if (incarnation > 0) view.setUint32(24, incarnation >>> 0, false);
   return buf;
 }
 
 /** What a decoder hands out. `message` owns `payload` (views of the received buffers). */
 export interface FrameSink {
-  /** The peer's HELLO; return a reason to refuse it (the decoder then fails). */
-  hello(networkId: number): string | undefined;
+  /** The peer's HELLO (`incarnation` 0 from a 12-byte one); return a reason to refuse it (the decoder then fails). */
+  hello(networkId: number, incarnation: number): string | undefined;
   message(ebbId: number, typeCode: number, payload: IOBuf): void;
 }
 
@@ -152,7 +161,9 @@ export class FrameDecoder {
     if (ebbId === CONTROL_EBB_ID) {
       if (typeCode !== HELLO_TYPE) return err('unknown-control', `unknown control frame type ${typeCode}`);
       if (this.greeted) return err('duplicate-hello', 'a second HELLO on the same connection');
-      if (length !== HELLO_PAYLOAD_BYTES) return err('bad-hello', `HELLO of ${length} bytes (expected ${HELLO_PAYLOAD_BYTES})`);
+      if (length !== HELLO_PAYLOAD_BYTES && length !== HELLO_INCARNATION_PAYLOAD_BYTES) {
+        return err('bad-hello', `HELLO of ${length} bytes (expected ${HELLO_PAYLOAD_BYTES}, or ${HELLO_INCARNATION_PAYLOAD_BYTES} with an incarnation)`);
+      }
       return undefined;
     }
     if (!this.greeted) return err('before-hello', `a message (ebb 0x${ebbId.toString(16)}, type ${typeCode}) before HELLO`);
@@ -167,12 +178,13 @@ export class FrameDecoder {
     const magic = c.u32be();
     const version = c.u32be();
     const networkId = c.u32be();
+    const incarnation = payload.computeChainDataLength() >= HELLO_INCARNATION_PAYLOAD_BYTES ? c.u32be() : 0;
     payload.releaseChain();
     if (magic !== HELLO_MAGIC) return err('bad-magic', `bad magic 0x${magic.toString(16)} (not an EbbRT-TS messenger)`);
     if (version !== PROTOCOL_VERSION) return err('bad-version', `protocol version ${version} (this node speaks ${PROTOCOL_VERSION})`);
     this.greeted = true;
     this.peer = networkId;
-    const refused = this.sink.hello(networkId);
+    const refused = this.sink.hello(networkId, incarnation);
     if (refused !== undefined) return err('refused', refused);
     return undefined;
   }

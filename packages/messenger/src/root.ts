@@ -34,7 +34,7 @@ import {
 import { Channel, type ChannelHost } from './channel.js';
 import { PeerDirectory, type PeerAddress } from './directory.js';
 import { Dispatcher } from './dispatch.js';
-import { encodeFrame, encodeHello } from './frame.js';
+import { HELLO_MAGIC, PROTOCOL_VERSION, encodeFrame, encodeHello } from './frame.js';
 import type { MessengerOptions } from './options.js';
 import { MessengerRep } from './rep.js';
 import { CoreStats, sumStats, trafficOf, type MessengerStats } from './stats.js';
@@ -47,10 +47,14 @@ const RESOLVED: Promise<void> = Promise.resolve();
 interface Peer {
   sendChannel: Channel | undefined;
   readonly channels: Set<Channel>;
+  /** The newest incarnation a HELLO of the peer has announced (undefined: none heard yet). */
+  incarnation: number | undefined;
 }
 
 export class MessengerRoot implements MessengerRootContract, ChannelHost {
   readonly networkId: number;
+  /** This node's restarts so far: its HELLO tells peers so they drop its previous life's connections. */
+  readonly incarnation: number;
   /** Settles (on `listenCore`) once the listener is bound; rejects if it could not be. */
   readonly listening: Promise<void>;
   private resolveListening!: () => void;
@@ -72,6 +76,7 @@ export class MessengerRoot implements MessengerRootContract, ChannelHost {
     private readonly logLine: (line: string) => void = () => {},
   ) {
     this.networkId = options.networkId ?? node.id;
+    this.incarnation = options.incarnation;
     this.reps = new Array<MessengerRep | undefined>(node.numCores).fill(undefined);
     this.perCore = Array.from({ length: node.numCores }, () => new CoreStats());
     this.dispatcher = new Dispatcher(node, this.networkId, () => this.coreStats(), (line) => this.log(line));
@@ -267,14 +272,14 @@ export class MessengerRoot implements MessengerRootContract, ChannelHost {
       return channel;
     }
     this.incoming.add(channel);
-    conn.sendQueued(encodeHello(this.networkId));
+    conn.sendQueued(encodeHello(this.networkId, HELLO_MAGIC, PROTOCOL_VERSION, this.incarnation));
     return channel;
   }
 
   private peer(networkId: number): Peer {
     let p = this.peers.get(networkId);
     if (p === undefined) {
-      p = { sendChannel: undefined, channels: new Set() };
+      p = { sendChannel: undefined, channels: new Set(), incarnation: undefined };
       this.peers.set(networkId, p);
     }
     return p;
@@ -288,6 +293,44 @@ export class MessengerRoot implements MessengerRootContract, ChannelHost {
     // Keep the connection sends already use (per-sender order); both connections stay up when
     // the two nodes connected to each other at once, each carrying one direction.
     peer.sendChannel ??= channel;
+  }
+
+  /**
+   * A channel's HELLO named its peer's incarnation. A higher one than this node knew means the
+   * peer crashed and restarted: every other greeted connection with it is with its dead previous
+   * life (the peer's fresh stack would only reset them, after sends on them were lost), so they
+   * are aborted, their waiting sends rejecting with an error naming the node, and sends go on
+   * this connection from now on. A lower one is a connection from a life already replaced:
+   * refused. Connections still waiting for their HELLO are judged when it comes.
+   */
+  greeted(channel: Channel): string | undefined {
+    const id = channel.peer!;
+    const incarnation = channel.peerIncarnation ?? 0;
+    const peer = this.peer(id);
+    if (peer.incarnation === undefined || incarnation === peer.incarnation) {
+      peer.incarnation = incarnation;
+      return undefined;
+    }
+    if (incarnation < peer.incarnation) {
+      return `node ${id} restarted (incarnation ${peer.incarnation} now); this connection is from its incarnation ${incarnation}`;
+    }
+    const previous = peer.incarnation;
+    peer.incarnation = incarnation;
+    this.log(`node ${id} restarted (incarnation ${previous} -> ${incarnation}): replacing its stale connections`);
+    const reason = new NodeUnavailableError(id, `it restarted (incarnation ${incarnation}): the connection to its previous life is stale`);
+    for (const c of [...peer.channels]) {
+      if (c === channel || c.peerIncarnation === undefined || c.peerIncarnation >= incarnation) continue;
+      peer.channels.delete(c);
+      if (peer.sendChannel === c) peer.sendChannel = undefined;
+      this.coreStats().peer(id).staleConnections++;
+      this.onCore(c.core, () => {
+        if (c.state === 'dead') return;
+        c.conn.abort();
+        c.die(reason, true);
+      });
+    }
+    if (channel.state === 'open') peer.sendChannel = channel;
+    return undefined;
   }
 
   unsetSendChannel(channel: Channel): void {

@@ -14,6 +14,8 @@ export interface PeerStats {
   connectionsFailed: number;
   /** Sends rejected because the connection died before they reached the transport. */
   sendsFailed: number;
+  /** Connections dropped as stale because the peer's HELLO said it had restarted since. */
+  staleConnections: number;
 }
 
 export interface MessengerStats extends PeerStats {
@@ -40,6 +42,7 @@ export function emptyPeerStats(): PeerStats {
     connectionsAccepted: 0,
     connectionsFailed: 0,
     sendsFailed: 0,
+    staleConnections: 0,
   };
 }
 

@@ -110,6 +110,16 @@ describe('a per-core counter Ebb across a front-end and 4 back-ends', () => {
     expect(last.ebbs.find((e) => e.kind === 'NetworkManager')?.packageName).toBe('@ebbrt/network-manager-lwip');
     expect(last.memory!.totalBytes).toBeGreaterThan(0);
     expect(seen.some((d) => (d.network?.connections.length ?? 0) > 0 && (d.messenger?.peers.some((p) => p.messagesReceived > 0) ?? false))).toBe(true);
+    // The cores panel's data comes over the same channel: each node's 2 cores, their slices
+    // rising between answers, events dispatched, and host time sampled once a tool asked.
+    for (const id of [1, 2, 3]) {
+      const series = seen.filter((d) => d.networkId === id);
+      expect(series.every((d) => d.cores?.length === 2), `node ${id}`).toBe(true);
+      const slices = (d: NodeIntrospection): number => d.cores!.reduce((a, c) => a + c.slices, 0);
+      expect(slices(series.at(-1)!)).toBeGreaterThan(slices(series[0]!));
+      expect(series.at(-1)!.cores!.reduce((a, c) => a + (c.eventsDispatched ?? 0), 0)).toBeGreaterThan(0);
+      expect(series.at(-1)!.cores!.some((c) => c.busyHostMs > 0)).toBe(true);
+    }
     const pids = new Set(lines.filter((l) => / pid \d+$/.test(l)).map((l) => Number(l.split(' pid ')[1])));
     expect(pids.size).toBe(3);
     expect(pids.has(process.pid)).toBe(false);

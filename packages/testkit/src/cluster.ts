@@ -114,25 +114,34 @@ export interface HostedNode {
   logs: string[];
 }
 
+/**
+ * One hosted node (its own NodeContext `id`, Event Manager, hosted stack and Messenger on an
+ * ephemeral loopback port), e.g. a restarted node's new life beside a cluster (`messenger:
+ * { networkId, incarnation }`). Failed events go to `failures`.
+ */
+export async function hostedNode(id: number, opts: { cores?: number; messenger?: Record<string, unknown>; failures?: EventFailure[] } = {}): Promise<HostedNode> {
+  const node = new NodeContext({ id, numCores: opts.cores ?? 2, target: 'hosted' });
+  const logs: string[] = [];
+  const log = (l: string): void => void logs.push(l);
+  const em = eventManagerManifest.create({ id: SystemEbbIds.EventManager, node, target: 'hosted', log }, eventManagerManifest.options!.parse({})) as EventManagerRoot;
+  node.install(SystemEbbIds.EventManager, em);
+  em.onEventFailure((e) => opts.failures?.push(e));
+  const nm = hostedManifest.create({ id: SystemEbbIds.NetworkManager, node, target: 'hosted', log }, hostedNetworkOptionsSchema.parse({})) as HostedNetworkManager;
+  node.install(SystemEbbIds.NetworkManager, nm);
+  const root = (await manifest.create(
+    { id: SystemEbbIds.Messenger, node, target: 'hosted', log },
+    manifest.options!.parse({ port: 0, ...opts.messenger }),
+  )) as MessengerRoot;
+  node.install(SystemEbbIds.Messenger, root);
+  return { node, em, nm, root, logs };
+}
+
 export async function hostedCluster(opts: { nodes?: number; cores?: number; messenger?: Record<string, unknown> } = {}): Promise<Cluster> {
   const n = opts.nodes ?? 2;
   const nodes: HostedNode[] = [];
   const failures: EventFailure[] = [];
   for (let i = 0; i < n; i++) {
-    const node = new NodeContext({ id: 10 + i, numCores: opts.cores ?? 2, target: 'hosted' });
-    const logs: string[] = [];
-    const log = (l: string): void => void logs.push(l);
-    const em = eventManagerManifest.create({ id: SystemEbbIds.EventManager, node, target: 'hosted', log }, eventManagerManifest.options!.parse({})) as EventManagerRoot;
-    node.install(SystemEbbIds.EventManager, em);
-    em.onEventFailure((e) => failures.push(e));
-    const nm = hostedManifest.create({ id: SystemEbbIds.NetworkManager, node, target: 'hosted', log }, hostedNetworkOptionsSchema.parse({})) as HostedNetworkManager;
-    node.install(SystemEbbIds.NetworkManager, nm);
-    const root = (await manifest.create(
-      { id: SystemEbbIds.Messenger, node, target: 'hosted', log },
-      manifest.options!.parse({ port: 0, ...opts.messenger }),
-    )) as MessengerRoot;
-    node.install(SystemEbbIds.Messenger, root);
-    nodes.push({ node, em, nm, root, logs });
+    nodes.push(await hostedNode(10 + i, { ...(opts.cores !== undefined ? { cores: opts.cores } : {}), ...(opts.messenger !== undefined ? { messenger: opts.messenger } : {}), failures }));
   }
   await Promise.all(nodes.map((x) => x.root.listening));
   // The runtime's job: tell every node where the others listen (ids are not addresses).

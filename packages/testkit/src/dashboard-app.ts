@@ -2,8 +2,9 @@
  * The dashboard's demo app (the `ebbrt run --ui` browser test, the screenshot): 4 back-ends on a
  * simulated network, each running the distributed counter (testkit counter-app) and sending a
  * ping to the next node in a ring every 10 ms, so there is node↔node Messenger traffic over lwIP
- * TCP. Under the realtime clock the front-end also streams `add`s to every node (node 0's edges);
- * a virtual clock has no front-end Messenger, so there only the ring talks. Bounded: `rounds`
+ * TCP. Every 40 rounds an event on core 1 blocks for 1 s (the cores panel's watchdog shows it).
+ * Under the realtime clock the front-end also streams `add`s to every node (node 0's edges); a
+ * virtual clock has no front-end Messenger, so there only the ring talks. Bounded: `rounds`
  * pings per node, then mains return.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +25,10 @@ export async function main(ctx) {
   messenger.register(RING, (from, type, message) => message.releaseChain());
   const next = (ctx.node.id % nodes) + 1;
   await timer.sleep(20_000);
+  const em = new EbbRef(SystemEbbIds.EventManager).deref();
   for (let i = 0; i < rounds && !ctx.signal.aborted; i++) {
+    // Every 40 rounds (~0.4 s) an event on core 1 blocks for 1 s: the cores panel's watchdog shows it late.
+    if (i % 40 === 0) em.spawnRemote(async function slowCheck() { await timer.sleep(1_000_000); }, 1);
     // A killed peer refuses: the ring goes on around it.
     await messenger.send(next, RING, 1, IOBuf.copyOf('ping ' + i)).catch(() => undefined);
     await timer.sleep(10_000);

@@ -68,7 +68,8 @@ async function control(body) {
     const res = await fetch('./control', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const r = await res.json();
     out.className = res.ok ? '' : 'error';
-    out.textContent = res.ok ? body.action + ': ok' + (r.slices !== undefined ? ' (slices ' + r.slices + ')' : '') : r.error;
+    const what = body.action === 'step' ? 'step ' + body.steps + ' from' : body.action === 'pause' ? 'paused at' : 'resumed at';
+    out.textContent = res.ok ? what + ' slice ' + r.slices : r.error;
   } catch (e) { out.className = 'error'; out.textContent = String(e); }
 }
 $('pause').onclick = () => control({ action: 'pause' });

@@ -16,8 +16,11 @@ export interface LocalNodesDeps {
   numaNodes(shape: NodeShape): number;
   /** The config's core faults (`backend.machine.faults`), for every machine booted here. */
   coreFaults?: CoreFaultsConfig | undefined;
-  /** Boots node `id`'s system Ebbs on `machine` (the config's back-end choices). */
-  bootBackend(id: number, machine: Machine): Promise<BootedNode>;
+  /**
+   * Boots node `id`'s system Ebbs on `machine` (the config's back-end choices); `incarnation`
+   * counts its restarts (0 at first boot), so its Messenger can tell peers it is a new life.
+   */
+  bootBackend(id: number, machine: Machine, incarnation: number): Promise<BootedNode>;
   /** Loads an image (entry module) by its path relative to the app. */
   loadImage(image: string): Promise<AppMain>;
   /** Calls `main` with the node's AppContext; runs inside the agent event on core 0. */
@@ -61,38 +64,114 @@ export class LocalNodes implements LocalNodeHost {
     // watchdog budget is for application code), keeping boots in id order.
     await new Promise<void>((resolve) => setImmediate(resolve));
     const { simulation, provider, network } = this.deps;
-    const machine = provider.provision(simulation, networkId, { cores: shape.cores, memory: shape.memoryBytes, numaNodes: this.deps.numaNodes(shape), ...(this.deps.coreFaults !== undefined ? { faults: this.deps.coreFaults } : {}) });
+    const machine = this.provision(networkId, shape);
     network?.attachBackend(machine, networkId);
     let booted: BootedNode;
     try {
-      booted = await this.deps.bootBackend(networkId, machine);
+      booted = await this.deps.bootBackend(networkId, machine, 0);
     } catch (error) {
       network?.detachBackend(networkId);
       simulation.destroyMachine(machine);
       throw error;
     }
     this.deps.booted(booted);
-    const node = new LocalBootedNode(networkId, booted, machine, this);
+    const node = new LocalBootedNode(networkId, shape, booted, machine, this);
     this.nodes.set(networkId, node);
     // A dormant node is linked and connected to the front-end already, so handing it out is
     // only the activation: load the image, run the agent, one READY on a warm connection.
     const link = await this.linkDecided;
     if (link?.active && !node.released) {
       await link.link(booted);
-      booted.events.post(0, () => MessengerLink.warmUp());
+      if (link.reportsOverNetwork) booted.events.post(0, () => MessengerLink.warmUp());
     }
     return node;
   }
 
+  private provision(networkId: number, shape: NodeShape): Machine {
+    const { simulation, provider } = this.deps;
+    return provider.provision(simulation, networkId, { cores: shape.cores, memory: shape.memoryBytes, numaNodes: this.deps.numaNodes(shape), ...(this.deps.coreFaults !== undefined ? { faults: this.deps.coreFaults } : {}) });
+  }
+
+  /** The node `networkId` while it is booted here (alive or crashed), for node faults. */
+  node(networkId: number): LocalBootedNode | undefined {
+    return this.nodes.get(networkId);
+  }
+
+  /**
+   * Crashes node `networkId` now (call from a simulation event): its machine loses power
+   * mid-whatever and leaves the simulation, its NIC is unplugged from the switch. Nothing is sent
+   * on its behalf (no FIN, no RST): peers find out as a real network's peers would, from
+   * retransmissions that time out or a reset from its next life. False if it is not running.
+   */
+  crash(networkId: number): boolean {
+    const node = this.nodes.get(networkId);
+    if (node === undefined || node.released || node.crashed || !node.machine.poweredOn) return false;
+    this.deps.simulation.faults.record('node.crash', { pid: node.machine.tracePid, tid: 0 }, { node: networkId, incarnation: node.incarnation });
+    node.crashed = true;
+    this.deps.network?.detachBackend(networkId);
+    this.deps.simulation.destroyMachine(node.machine);
+    return true;
+  }
+
+  /**
+   * Restarts a crashed node with fresh memory under its old identity: a new machine (same id,
+   * name, address and MAC), its system Ebbs booted anew (new allocator, new reps: nothing of the
+   * old life survives), then its image's `main` again with the args of its first activation.
+   * A virtual run is paused while the boot's host-side awaits run, so the restart happens at one
+   * instant of simulated time whatever the wall clock does: the trace stays byte-exact.
+   */
+  async restart(networkId: number): Promise<void> {
+    const node = this.nodes.get(networkId);
+    if (node === undefined || node.released || !node.crashed) throw new Error(`node ${networkId} is not crashed: nothing to restart`);
+    const info = node.info;
+    if (info === undefined) throw new Error(`node ${networkId} crashed before it was started: nothing to restart`);
+    const { simulation, network } = this.deps;
+    const pause = simulation.clockKind === 'virtual' && !simulation.paused;
+    if (pause) simulation.pause();
+    let resumed = false;
+    const resume = (): void => {
+      if (resumed) return;
+      resumed = true;
+      if (pause) simulation.resume();
+    };
+    try {
+      const machine = this.provision(networkId, node.shape);
+      network?.attachBackend(machine, networkId);
+      let booted: BootedNode;
+      try {
+        booted = await this.deps.bootBackend(networkId, machine, node.incarnation + 1);
+      } catch (error) {
+        // A node that cannot boot stays crashed: nothing of the half-booted life is left on the network.
+        network?.detachBackend(networkId);
+        simulation.destroyMachine(machine);
+        throw error;
+      }
+      if (node.released) {
+        booted.events.shutdown();
+        network?.detachBackend(networkId);
+        simulation.destroyMachine(machine);
+        return;
+      }
+      this.deps.booted(booted);
+      node.reincarnate(booted, machine);
+      simulation.faults.record('node.restart', { pid: machine.tracePid, tid: 0 }, { node: networkId, incarnation: node.incarnation });
+      await this.activate(node, info, resume);
+    } finally {
+      resume();
+    }
+  }
+
   /** @internal */
   async activate(node: LocalBootedNode, info: NodeRuntimeInfo, posted: () => void): Promise<void> {
+    node.info = info;
     const main = await this.deps.loadImage(info.image);
     if (node.released) throw new Error(`node ${node.networkId} was destroyed before it started`);
     const link = this.link?.active ? this.link : undefined;
     if (link !== undefined && !link.isLinked(node.networkId)) await link.link(node.booted);
     // With a Messenger the node reports back over the network, from its own core; without one
     // (a virtual-clock app with no front-end link) its agent event running is the report.
-    const reportedOverNetwork = link?.reported(node.networkId);
+    const reporting = link?.reportsOverNetwork === true ? link : undefined;
+    const reportedOverNetwork = reporting?.reported(node.networkId);
     let reportFailed!: (error: unknown) => void;
     const reportFailure = new Promise<never>((_, reject) => (reportFailed = reject));
     reportFailure.catch(() => undefined);
@@ -106,7 +185,7 @@ export class LocalNodes implements LocalNodeHost {
         }
         this.deps.reportStarted(node.booted);
         resolve();
-        if (link !== undefined) MessengerLink.report().catch((error: unknown) => reportFailed(error));
+        if (reporting !== undefined) MessengerLink.report().catch((error: unknown) => reportFailed(error));
         return this.deps.startMain(node.booted, main, info);
       });
     });
@@ -127,13 +206,42 @@ export class LocalNodes implements LocalNodeHost {
 
 class LocalBootedNode implements LocalNode {
   released = false;
+  /** Crashed and not (yet) restarted. */
+  crashed = false;
+  /** Restarts so far (0: its first life). */
+  incarnation = 0;
+  /** How it was started (a restart starts it the same way). */
+  info: NodeRuntimeInfo | undefined;
+  private _booted: BootedNode;
+  private _machine: Machine;
 
   constructor(
     readonly networkId: number,
-    readonly booted: BootedNode,
-    readonly machine: Machine,
+    readonly shape: NodeShape,
+    booted: BootedNode,
+    machine: Machine,
     private readonly host: LocalNodes,
-  ) {}
+  ) {
+    this._booted = booted;
+    this._machine = machine;
+  }
+
+  /** The node's current life: its Ebbs and machine (a restart replaces both). */
+  get booted(): BootedNode {
+    return this._booted;
+  }
+
+  get machine(): Machine {
+    return this._machine;
+  }
+
+  /** @internal a restart's new life. */
+  reincarnate(booted: BootedNode, machine: Machine): void {
+    this._booted = booted;
+    this._machine = machine;
+    this.incarnation++;
+    this.crashed = false;
+  }
 
   activate(info: NodeRuntimeInfo, posted: () => void): Promise<void> {
     return this.host.activate(this, info, posted);
