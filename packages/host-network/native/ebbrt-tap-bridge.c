@@ -7,8 +7,10 @@
  *
  * Creates the TAP (IFF_TAP | IFF_NO_PI; the caller assigns the address, MTU and brings it up),
  * prints "ready <ifname> <its udp port>" on stdout, then relays until SIGTERM or its stdin closes (its parent
- * died). A datagram is a sequence of records [u16 big-endian frame length][frame bytes]; a
- * record that runs past the datagram's end ends its parsing (counted, the rest dropped).
+ * died). A datagram is a sequence of records [u16 big-endian frame length][frame bytes]. A
+ * datagram is checked whole before any of it is written to the TAP: one with a zero-length
+ * record, a cut length header or a record past its end is dropped whole and counted by reason
+ * (as @ebbrt/hw-x86sim's unpackFrames does on the other side).
  *
  * TAP -> UDP: frames are read until the TAP has no more (non-blocking) or the datagram is full,
  * then sent as one datagram. UDP -> TAP: each frame of a datagram is one write (the TAP takes
@@ -83,7 +85,8 @@ int main(int argc, char **argv) {
   static uint8_t out[MAX_DATAGRAM];
   static uint8_t in[MAX_DATAGRAM];
   static uint8_t frame[MAX_FRAME];
-  unsigned long long tap_frames = 0, datagrams_out = 0, datagrams_in = 0, frames_in = 0, bad = 0, tap_write_errors = 0, send_errors = 0;
+  unsigned long long tap_frames = 0, datagrams_out = 0, datagrams_in = 0, frames_in = 0, tap_write_errors = 0, send_errors = 0;
+  unsigned long long bad_short_header = 0, bad_empty_record = 0, bad_overrun = 0;
   size_t pending = 0; /* a frame read that did not fit the datagram being filled */
   struct pollfd fds[3] = { { .fd = tap, .events = POLLIN }, { .fd = udp, .events = POLLIN }, { .fd = 0, .events = POLLIN } };
   while (!stop) {
@@ -136,10 +139,19 @@ int main(int argc, char **argv) {
         ssize_t r = recv(udp, in, sizeof in, 0);
         if (r <= 0) break;
         datagrams_in++;
+        /* Check the whole datagram first: nothing of a malformed one reaches the TAP. */
         size_t at = 0;
-        while (at + 2 <= (size_t)r) {
+        int ok = 1;
+        while (at < (size_t)r) {
+          if (at + 2 > (size_t)r) { bad_short_header++; ok = 0; break; }
           size_t len = ((size_t)in[at] << 8) | in[at + 1];
-          if (len == 0 || at + 2 + len > (size_t)r) { bad++; break; }
+          if (len == 0) { bad_empty_record++; ok = 0; break; }
+          if (at + 2 + len > (size_t)r) { bad_overrun++; ok = 0; break; }
+          at += 2 + len;
+        }
+        if (!ok) continue;
+        for (at = 0; at < (size_t)r;) {
+          size_t len = ((size_t)in[at] << 8) | in[at + 1];
           if (write(tap, in + at + 2, len) < 0) tap_write_errors++;
           else frames_in++;
           at += 2 + len;
@@ -147,8 +159,9 @@ int main(int argc, char **argv) {
       }
     }
   }
-  fprintf(stderr, "ebbrt-tap-bridge: tap frames %llu in %llu datagrams; %llu datagrams -> %llu frames; bad records %llu, tap write errors %llu, send errors %llu\n",
-          tap_frames, datagrams_out, datagrams_in, frames_in, bad, tap_write_errors, send_errors);
+  fprintf(stderr,
+          "ebbrt-tap-bridge: tap frames %llu in %llu datagrams; %llu datagrams -> %llu frames; rejected datagrams: short-header %llu, empty-record %llu, overrun %llu; tap write errors %llu, send errors %llu\n",
+          tap_frames, datagrams_out, datagrams_in, frames_in, bad_short_header, bad_empty_record, bad_overrun, tap_write_errors, send_errors);
   close(tap);
   close(udp);
   return 0;

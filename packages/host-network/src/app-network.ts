@@ -52,6 +52,8 @@ export class AppNetwork {
   tapCounters: TapPathCounters | undefined;
   /** Why the TAP was not set up, when it was asked for but is not `required`. */
   tapSkipped: string | undefined;
+  /** Why socat relays the TAP although `network.tap.relay` asked for the helper (it could not be built). */
+  tapRelayFallback: string | undefined;
   /** Forwards to each node's Messenger, for the front-end (see {@link forwardToNode}). */
   private readonly nodeForwards = new Map<number, PortForward>();
   private log: (line: string) => void = () => undefined;
@@ -215,12 +217,13 @@ export class AppNetwork {
     }
     let relay = tap.relay;
     if (relay === 'helper') {
+      // Never required: socat does the same job one frame per datagram, so a machine without a C
+      // compiler still gets its TAP (`required` is about the TAP, not about the helper).
       try {
         await tapHelperBinary();
       } catch (e) {
-        const why = e instanceof Error ? e.message : String(e);
-        if (tap.required) throw new ConfigError('config.network.tap.relay', why);
-        log(`network: the TAP helper is unavailable (${why}); socat relays instead`);
+        this.tapRelayFallback = e instanceof Error ? e.message : String(e);
+        log(`network: the TAP helper is unavailable (${this.tapRelayFallback}); socat relays instead`);
         relay = 'socat';
       }
     }

@@ -13,18 +13,25 @@ import { fileURLToPath } from 'node:url';
  */
 const SOURCE = fileURLToPath(new URL('../native/ebbrt-tap-bridge.c', import.meta.url));
 
+export interface TapHelperBuild {
+  /** The C compiler. Default: $CC, else `cc`. */
+  cc?: string;
+  /** Where built binaries are kept. Default: $EBBRT_TAP_HELPER_DIR, else <tmpdir>/ebbrt-tap-helper. */
+  dir?: string;
+}
+
 /** Path of the built helper; builds it if needed. Rejects with the compiler's output on failure. */
-export async function tapHelperBinary(): Promise<string> {
+export async function tapHelperBinary(build: TapHelperBuild = {}): Promise<string> {
   if (!existsSync(SOURCE)) throw new Error(`the TAP helper's source is missing (${SOURCE})`);
   const source = readFileSync(SOURCE);
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
-  const dir = join(tmpdir(), 'ebbrt-tap-helper');
+  const dir = build.dir ?? process.env.EBBRT_TAP_HELPER_DIR ?? join(tmpdir(), 'ebbrt-tap-helper');
   const binary = join(dir, `ebbrt-tap-bridge-${hash}`);
   if (existsSync(binary)) return binary;
   mkdirSync(dir, { recursive: true });
   // Built beside its final name and renamed: a concurrent run never executes a half-written file.
   const partial = `${binary}.${process.pid}.tmp`;
-  const cc = process.env.CC ?? 'cc';
+  const cc = build.cc ?? process.env.CC ?? 'cc';
   const result = await new Promise<{ code: number | null; output: string }>((done) => {
     let output = '';
     const child = spawn(cc, ['-O2', '-o', partial, SOURCE], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -152,6 +152,9 @@ export class TapUplink {
       bridgeTxDropped: b.txDropped,
       bridgeRxDatagrams: b.rxDatagrams,
       bridgeRxIgnored: b.rxIgnored,
+      bridgePackedDatagramsOut: b.txPackedDatagrams,
+      bridgePackedDatagramsIn: b.rxPackedDatagrams,
+      bridgeRxBadPacked: Object.values(b.rxBadPacked).reduce((x, y) => x + y, 0),
       bridgeSocketDrops: udpSocketDrops(this.bridge.port),
       socatSocketDrops: peer === null ? 0 : udpSocketDrops(peer.port),
       tapRxPackets: tap('rx_packets'),
@@ -179,6 +182,14 @@ export interface TapPathCounters {
   /** Datagrams from socat posted into the simulation, and ignored ones (runts, strangers). */
   bridgeRxDatagrams: number;
   bridgeRxIgnored: number;
+  /**
+   * With the helper (packed framing, `network.tap.relay: 'helper'`): datagrams each way (each
+   * carries several frames), and malformed datagrams rejected whole (the bridge's
+   * `stats.rxBadPacked` has them by reason). All 0 with socat.
+   */
+  bridgePackedDatagramsOut: number;
+  bridgePackedDatagramsIn: number;
+  bridgeRxBadPacked: number;
   /** Datagrams the kernel dropped at our socket (its receive buffer was full). */
   bridgeSocketDrops: number;
   /** Datagrams the kernel dropped at the relay's socket (socat's or the helper's): frames from the nodes that never reached the TAP. */

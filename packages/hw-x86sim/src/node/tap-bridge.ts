@@ -1,6 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { Simulation } from '../simulation.js';
 import { ETH_HEADER_BYTES, type FramePort, type NetworkEndpoint } from '../net/frame.js';
+import { MAX_PACKED_DATAGRAM, unpackFrames, type PackedError } from './packed-frames.js';
 
 export interface UdpTapBridgeOptions {
   /** Local UDP port to bind on `host`; 0 (default) = ephemeral, read `.port` after `open`. */
@@ -26,8 +27,8 @@ export interface UdpTapBridgeOptions {
   framing?: 'frame' | 'packed';
 }
 
-/** Largest UDP payload over IPv4. */
-const MAX_DATAGRAM = 65_507;
+/** Packed framing: length headers of one datagram come from one slab (not an array per frame). */
+const HEADER_SLAB_BYTES = 2 * Math.ceil(MAX_PACKED_DATAGRAM / (2 + ETH_HEADER_BYTES));
 
 const DEFAULT_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
@@ -41,9 +42,12 @@ export interface UdpTapBridgeStats {
   txDatagrams: number;
   /** Frames dropped because no peer is known yet, the socket is closed, or send failed (an 'error' on the socket). */
   txDropped: number;
-  /** Packed framing: datagrams sent (each carries one or more frames), and received datagrams whose records ran past their end. */
+  /** Packed framing: datagrams sent (each carries one or more frames). */
   txPackedDatagrams: number;
-  rxBadPacked: number;
+  /** Packed framing: datagrams received whole (their frames count in rxDatagrams). */
+  rxPackedDatagrams: number;
+  /** Packed framing: malformed datagrams rejected whole (none of their frames delivered), by reason. */
+  rxBadPacked: Record<PackedError, number>;
 }
 
 /**
@@ -58,11 +62,22 @@ export interface UdpTapBridgeStats {
  * race ahead of the kernel's timers.
  */
 export class UdpTapBridge implements NetworkEndpoint {
-  readonly stats: UdpTapBridgeStats = { rxDatagrams: 0, rxIgnored: 0, txDatagrams: 0, txDropped: 0, txPackedDatagrams: 0, rxBadPacked: 0 };
+  readonly stats: UdpTapBridgeStats = {
+    rxDatagrams: 0,
+    rxIgnored: 0,
+    txDatagrams: 0,
+    txDropped: 0,
+    txPackedDatagrams: 0,
+    rxPackedDatagrams: 0,
+    rxBadPacked: { 'empty-datagram': 0, 'short-header': 0, 'empty-record': 0, overrun: 0 },
+  };
   private readonly packed: boolean;
   /** Packed framing: [header, frame, header, frame, ...] waiting for the end of the macrotask. */
   private outList: Uint8Array[] = [];
   private outBytes = 0;
+  /** The headers of the datagram being built are views of this slab (a fresh one per datagram: the kernel reads it later). */
+  private headers = new Uint8Array(HEADER_SLAB_BYTES);
+  private headersUsed = 0;
   private flushScheduled = false;
   private readonly sim: Simulation;
   private readonly socket: Socket;
@@ -161,12 +176,14 @@ export class UdpTapBridge implements NetworkEndpoint {
    * views goes to the kernel as one gathered send.
    */
   private queuePacked(frame: Uint8Array): void {
-    if (frame.length > 0xffff) {
+    if (frame.length === 0 || frame.length > 0xffff) {
       this.stats.txDropped++;
       return;
     }
-    if (this.outBytes + 2 + frame.length > MAX_DATAGRAM) this.flushPacked();
-    const header = new Uint8Array(2);
+    if (this.outBytes + 2 + frame.length > MAX_PACKED_DATAGRAM || this.headersUsed + 2 > HEADER_SLAB_BYTES) this.flushPacked();
+    const at = this.headersUsed;
+    const header = this.headers.subarray(at, at + 2);
+    this.headersUsed = at + 2;
     header[0] = frame.length >>> 8;
     header[1] = frame.length & 0xff;
     this.outList.push(header, frame);
@@ -187,6 +204,9 @@ export class UdpTapBridge implements NetworkEndpoint {
     const list = this.outList;
     this.outList = [];
     this.outBytes = 0;
+    // The sent list still points into this slab until the send completes: start a new one.
+    this.headers = new Uint8Array(HEADER_SLAB_BYTES);
+    this.headersUsed = 0;
     if (this.closed || this.peer === null) {
       this.stats.txDropped += list.length >> 1;
       return;
@@ -209,12 +229,12 @@ export class UdpTapBridge implements NetworkEndpoint {
       this.stats.rxIgnored++;
       return;
     }
-    if (msg.length < ETH_HEADER_BYTES) {
-      this.stats.rxIgnored++;
-      return;
-    }
     if (this.packed) {
       this.onPacked(msg);
+      return;
+    }
+    if (msg.length < ETH_HEADER_BYTES) {
+      this.stats.rxIgnored++;
       return;
     }
     this.stats.rxDatagrams++;
@@ -226,11 +246,15 @@ export class UdpTapBridge implements NetworkEndpoint {
     if (this.inbox.push(frame) === 1) this.sim.post(this.deliverInbox);
   }
 
-  /** Packed framing: every record of the datagram is a frame (a view, no copy). */
+  /** Packed framing: every record of the datagram is a frame (a view, no copy); a malformed datagram is rejected whole. */
   private onPacked(msg: Buffer): void {
-    const frames = unpackFrames(msg);
-    if (frames.bad) this.stats.rxBadPacked++;
-    for (const frame of frames.frames) {
+    const { frames, error } = unpackFrames(msg);
+    if (error !== undefined) {
+      this.stats.rxBadPacked[error]++;
+      return;
+    }
+    this.stats.rxPackedDatagrams++;
+    for (const frame of frames) {
       if (frame.length < ETH_HEADER_BYTES) {
         this.stats.rxIgnored++;
         continue;
@@ -251,39 +275,4 @@ export class UdpTapBridge implements NetworkEndpoint {
       batch.length = 0;
     }
   };
-}
-
-/**
- * The frames of a packed datagram: records of [u16 big-endian length][frame]. A record that runs
- * past the end, or a zero length, ends the parsing (`bad`); the frames before it stand.
- */
-export function unpackFrames(datagram: Uint8Array): { frames: Uint8Array[]; bad: boolean } {
-  const frames: Uint8Array[] = [];
-  let at = 0;
-  while (at < datagram.length) {
-    if (at + 2 > datagram.length) return { frames, bad: true };
-    const len = (datagram[at]! << 8) | datagram[at + 1]!;
-    if (len === 0 || at + 2 + len > datagram.length) return { frames, bad: true };
-    frames.push(new Uint8Array(datagram.buffer, datagram.byteOffset + at + 2, len));
-    at += 2 + len;
-  }
-  return { frames, bad: false };
-}
-
-/** Packs frames as `unpackFrames` reads them (for tests and tools; the bridge sends views, not a copy). */
-export function packFrames(frames: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const f of frames) {
-    if (f.length === 0 || f.length > 0xffff) throw new RangeError(`packFrames: a frame of ${f.length} B cannot be packed (1..65535)`);
-    total += 2 + f.length;
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const f of frames) {
-    out[at] = f.length >>> 8;
-    out[at + 1] = f.length & 0xff;
-    out.set(f, at + 2);
-    at += 2 + f.length;
-  }
-  return out;
 }
