@@ -11,3 +11,4 @@ export { StaticSharedEbb } from './static-shared-ebb.js';
 export type { CreateOptions } from './create-options.js';
 export { systemEbb } from './system-refs.js';
 export { PendingRequests, type PendingRequestsOptions } from './pending-requests.js';
+export { OffloadFaults, type OffloadFault } from './offload-faults.js';

@@ -1,5 +1,6 @@
 import { SystemEbbIds, type CorePromise, type EventManager, type Timer, type TimerHandle } from '@ebbrt/interfaces';
 import type { CoreContext } from './core-context.js';
+import type { OffloadFault } from './offload-faults.js';
 import { EbbRef } from './ebb-ref.js';
 
 const emRef = new EbbRef<EventManager>(SystemEbbIds.EventManager);
@@ -28,6 +29,14 @@ export interface PendingRequestsOptions<T, C, R> {
   readonly stray?: () => void;
   /** Called when a reply is forwarded to its request's core. */
   readonly forwarded?: () => void;
+  /**
+   * An injected fault for this request (see OffloadFaults), decided before it is sent: `fail`
+   * rejects it with `failed(context)` and never sends it; `delay` sends it `us` µs later on the
+   * Timer (the timeout still counts from the request).
+   */
+  readonly inject?: (context: C) => OffloadFault | undefined;
+  /** The error a request failed by an injected fault rejects with (required with `inject`). */
+  readonly failed?: (context: C) => unknown;
 }
 
 interface Entry<T, C> {
@@ -77,15 +86,33 @@ export class PendingRequests<T, C = undefined, R = never> {
       const us = timeoutUs();
       entry.timer = timerRef.deref().start(() => this.expire(id, entry, us), us);
     }
+    const fault = this.options.inject?.(context);
+    if (fault?.kind === 'fail') {
+      this.take(id);
+      const failed = this.options.failed;
+      result.reject(failed !== undefined ? failed(context) : new Error(`request ${id} of node ${this.core.node.id}: injected fault`));
+      return result.promise;
+    }
+    if (fault?.kind === 'delay') {
+      // Still pending when the delay ends? (It may have timed out meanwhile: then it is never sent.)
+      timerRef.deref().start(() => {
+        if (this.pending.get(id) === entry) this.send(id, entry, context, send);
+      }, fault.us);
+      return result.promise;
+    }
+    this.send(id, entry, context, send);
+    return result.promise;
+  }
+
+  private send(id: number, entry: Entry<T, C>, context: C, send: (id: number, context: C) => Promise<void> | void): void {
     let sent: Promise<void> | void;
     try {
       sent = send(id, context);
     } catch (e) {
       this.failSend(id, entry, e);
-      return result.promise;
+      return;
     }
     if (sent !== undefined) sent.then(undefined, (e: unknown) => this.failSend(id, entry, e));
-    return result.promise;
   }
 
   /**

@@ -1,7 +1,7 @@
 import { constants, type Stats } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, realpath, rename, rmdir, stat, truncate, unlink } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { FileSystemError, type FileStat } from '@ebbrt/interfaces';
+import { asyncIo, type FileIo } from './file-io.js';
 import type { Op } from './protocol.js';
 
 const DESCRIPTIONS: Readonly<Record<string, string>> = {
@@ -32,20 +32,22 @@ export class LocalFiles {
   constructor(
     readonly root: string,
     readonly maxFileBytes: number,
+    /** How the node:fs calls are made (asynchronous by default; see file-io.ts). */
+    private readonly io: FileIo = asyncIo,
   ) {}
 
   /** The root's own real path (resolved once). */
   realRoot(): Promise<string> {
-    this.rootReal ??= realpath(resolve(this.root));
+    this.rootReal ??= this.io.realpath(resolve(this.root));
     return this.rootReal;
   }
 
   async readFile(path: string): Promise<Uint8Array> {
     const { real } = await this.confine('readFile', path);
     try {
-      const s = await stat(real);
+      const s = await this.io.stat(real);
       if (s.isFile() && s.size > this.maxFileBytes) throw tooLarge('readFile', path, s.size, this.maxFileBytes);
-      const data = await readFile(real);
+      const data = await this.io.readFile(real);
       if (data.length > this.maxFileBytes) throw tooLarge('readFile', path, data.length, this.maxFileBytes);
       return data;
     } catch (e) {
@@ -59,11 +61,11 @@ export class LocalFiles {
     const { real } = await this.confine(op, path);
     try {
       if (append) {
-        const s = await stat(real).catch(() => undefined);
+        const s = await this.io.stat(real).catch(() => undefined);
         if (s !== undefined && s.size + data.length > this.maxFileBytes) throw tooLarge(op, path, s.size + data.length, this.maxFileBytes);
       }
       const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | (append ? constants.O_APPEND : constants.O_TRUNC);
-      const handle = await open(real, flags, 0o666);
+      const handle = await this.io.open(real, flags, 0o666);
       try {
         await handle.writeFile(data);
       } finally {
@@ -77,7 +79,7 @@ export class LocalFiles {
   async stat(path: string): Promise<FileStat> {
     const { real, lexical } = await this.confine('stat', path);
     try {
-      const [s, l] = await Promise.all([stat(real), lstat(lexical)]);
+      const [s, l] = await Promise.all([this.io.stat(real), this.io.lstat(lexical)]);
       return fileStat(s, l);
     } catch (e) {
       throw osError('stat', path, e);
@@ -87,7 +89,7 @@ export class LocalFiles {
   async readdir(path: string): Promise<string[]> {
     const { real } = await this.confine('readdir', path);
     try {
-      return (await readdir(real)).sort();
+      return (await this.io.readdir(real)).sort();
     } catch (e) {
       throw osError('readdir', path, e);
     }
@@ -96,7 +98,7 @@ export class LocalFiles {
   async lstat(path: string): Promise<FileStat> {
     const entry = await this.confineEntry('lstat', path);
     try {
-      const l = await lstat(entry);
+      const l = await this.io.lstat(entry);
       return fileStat(l, l);
     } catch (e) {
       throw osError('lstat', path, e);
@@ -106,7 +108,7 @@ export class LocalFiles {
   async read(path: string, offset: number, length: number): Promise<Uint8Array> {
     const { real } = await this.confine('read', path);
     try {
-      const handle = await open(real, constants.O_RDONLY);
+      const handle = await this.io.open(real, constants.O_RDONLY);
       try {
         const out = new Uint8Array(length);
         let got = 0;
@@ -129,7 +131,7 @@ export class LocalFiles {
     if (offset + data.length > this.maxFileBytes) throw tooLarge('write', path, offset + data.length, this.maxFileBytes);
     const { real } = await this.confine('write', path);
     try {
-      const handle = await open(real, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o666);
+      const handle = await this.io.open(real, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o666);
       try {
         let done = 0;
         while (done < data.length) done += (await handle.write(data, done, data.length - done, offset + done)).bytesWritten;
@@ -144,7 +146,7 @@ export class LocalFiles {
   async truncate(path: string, length: number): Promise<void> {
     const { real } = await this.confine('truncate', path);
     try {
-      await truncate(real, length);
+      await this.io.truncate(real, length);
     } catch (e) {
       throw osError('truncate', path, e);
     }
@@ -153,7 +155,7 @@ export class LocalFiles {
   async mkdir(path: string, recursive: boolean): Promise<void> {
     const { real } = await this.confine('mkdir', path);
     try {
-      await mkdir(real, { recursive });
+      await this.io.mkdir(real, { recursive });
     } catch (e) {
       throw osError('mkdir', path, e);
     }
@@ -162,7 +164,7 @@ export class LocalFiles {
   async unlink(path: string): Promise<void> {
     const entry = await this.confineEntry('unlink', path);
     try {
-      await unlink(entry);
+      await this.io.unlink(entry);
     } catch (e) {
       throw osError('unlink', path, e);
     }
@@ -171,7 +173,7 @@ export class LocalFiles {
   async rmdir(path: string): Promise<void> {
     const entry = await this.confineEntry('rmdir', path);
     try {
-      await rmdir(entry);
+      await this.io.rmdir(entry);
     } catch (e) {
       throw osError('rmdir', path, e);
     }
@@ -180,7 +182,7 @@ export class LocalFiles {
   async rename(from: string, to: string): Promise<void> {
     const [a, b] = await Promise.all([this.confineEntry('rename', from), this.confineEntry('rename', to)]);
     try {
-      await rename(a, b);
+      await this.io.rename(a, b);
     } catch (e) {
       throw osError('rename', from, e);
     }
@@ -216,7 +218,7 @@ export class LocalFiles {
       abs = resolve(root, path);
       if (!inside(root, abs)) throw outside(op, path, 'escapes the root with ".."');
     }
-    const real = await realExisting(abs);
+    const real = await realExisting(this.io, abs);
     if (!inside(root, real)) throw outside(op, path, 'leads outside the root through a symbolic link');
     return { real, lexical: abs };
   }
@@ -229,12 +231,12 @@ function inside(root: string, p: string): boolean {
 }
 
 /** realpath of the longest existing prefix of `abs`, plus the rest (which has no `..`). */
-async function realExisting(abs: string): Promise<string> {
+async function realExisting(io: FileIo, abs: string): Promise<string> {
   let rest = '';
   let at = abs;
   for (;;) {
     try {
-      const real = await realpath(at);
+      const real = await io.realpath(at);
       return rest === '' ? real : join(real, rest);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;

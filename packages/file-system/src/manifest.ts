@@ -19,6 +19,6 @@ export const manifest = defineEbbManifest<FileSystemOptions, FileSystem>({
     if (context.node.id === parsed.home && context.target !== 'hosted') {
       throw new UsageError(`@ebbrt/file-system: node ${context.node.id} is the home (it serves files) but is native; the home must be a hosted node (the front-end)`);
     }
-    return new FileSystemRoot(nodeContextOf(context.node), context.id, parsed);
+    return new FileSystemRoot(nodeContextOf(context.node), context.id, parsed, context.faults);
   },
 });

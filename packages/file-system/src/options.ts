@@ -1,3 +1,4 @@
+import { offloadFaultSchema } from '@ebbrt/interfaces';
 import { z } from 'zod';
 
 export const fileSystemOptionsSchema = z.strictObject({
@@ -18,6 +19,15 @@ export const fileSystemOptionsSchema = z.strictObject({
     .positive()
     .max(15 * 1024 * 1024, 'must fit in one Messenger message (16 MiB by default)')
     .default(8 * 1024 * 1024),
+  /**
+   * How the home does its file I/O: `async` (node:fs/promises, the default) or `sync` (each call
+   * completes inside the event that serves it). The runtime implies `sync` under the virtual clock,
+   * where the front-end answers a node while the simulation is frozen and only work done inside its
+   * events is replayable by seed.
+   */
+  io: z.enum(['async', 'sync']).default('async'),
+  /** Injected faults of this node's requests to the home (the runtime implies `faults.offload.fileSystem`). */
+  faults: offloadFaultSchema.optional(),
 });
 export type FileSystemOptions = z.output<typeof fileSystemOptionsSchema>;
 export type FileSystemOptionsInput = z.input<typeof fileSystemOptionsSchema>;

@@ -64,6 +64,11 @@ export class FileSystemRep implements FileSystem, MessageReceiver {
       },
       stray: () => void counters.strayReplies++,
       forwarded: () => void counters.forwardedReplies++,
+      inject: (call) => root.faults.draw({ node: root.node.id, op: call.op, path: call.path }),
+      failed: (call) => {
+        counters.injectedFailures++;
+        return new FileSystemError('EBBRT_FS_OFFLOAD_FAULT', call.op, call.path, `refused by an injected fault (${root.faults.field('fail')}) on node ${root.node.id}; it was not sent, so nothing was applied`);
+      },
     });
   }
 

@@ -1,5 +1,6 @@
-import type { NodeContext } from '@ebbrt/core-translation';
-import type { CoreInfo, EbbId, EbbRoot } from '@ebbrt/interfaces';
+import { OffloadFaults, type NodeContext } from '@ebbrt/core-translation';
+import type { CoreInfo, EbbId, EbbRoot, FaultSink } from '@ebbrt/interfaces';
+import { asyncIo, syncIo } from './file-io.js';
 import { LocalFiles } from './local-files.js';
 import type { FileSystemOptions } from './options.js';
 import { FileSystemRep } from './rep.js';
@@ -21,6 +22,8 @@ export interface FileSystemStats {
   timeouts: number;
   forwardedReplies: number;
   strayReplies: number;
+  /** Requests refused by an injected fault (`faults.offload.fileSystem.fail`), never sent. */
+  injectedFailures: number;
 }
 
 /**
@@ -42,16 +45,21 @@ export class FileSystemRoot implements EbbRoot<FileSystemRep> {
     timeouts: 0,
     forwardedReplies: 0,
     strayReplies: 0,
+    injectedFailures: 0,
   };
+  /** The node's injected faults of requests to the home (one seeded stream for all its cores). */
+  readonly faults: OffloadFaults;
   private readonly reps: (FileSystemRep | undefined)[];
 
   constructor(
     readonly node: NodeContext,
     readonly id: EbbId,
     readonly options: FileSystemOptions,
+    faultSink?: FaultSink,
   ) {
+    this.faults = new OffloadFaults('fileSystem', node.id === options.home ? undefined : options.faults, faultSink);
     this.isHome = node.id === options.home && node.target === 'hosted';
-    this.files = this.isHome ? new LocalFiles(options.root ?? process.cwd(), options.maxFileBytes) : undefined;
+    this.files = this.isHome ? new LocalFiles(options.root ?? process.cwd(), options.maxFileBytes, options.io === 'sync' ? syncIo : asyncIo) : undefined;
     this.reps = new Array<FileSystemRep | undefined>(node.numCores).fill(undefined);
   }
 

@@ -47,9 +47,11 @@ afterEach(async () => {
 });
 
 /** A hosted front-end (id 0, 2 cores) with an Event Manager, a Timer and the FileSystem: no Messenger. */
+/** The home's I/O mode for the front-end blocks, which run once per mode. */
+let ioMode: 'async' | 'sync' = 'async';
 function frontEnd(options: Record<string, unknown> = {}) {
   const { node, log, on, dispose } = hostedNode();
-  const fsRoot = manifest.create({ id: SystemEbbIds.FileSystem, node, target: 'hosted', log }, manifest.options!.parse({ root, ...options })) as FileSystemRoot;
+  const fsRoot = manifest.create({ id: SystemEbbIds.FileSystem, node, target: 'hosted', log }, manifest.options!.parse({ root, io: ioMode, ...options })) as FileSystemRoot;
   node.install(SystemEbbIds.FileSystem, fsRoot);
   disposers.push(dispose);
   const error = (core: number, fn: () => Promise<unknown>) => on(core, () => fn().then(() => undefined, (e: unknown) => e)) as Promise<FileSystemError | undefined>;
@@ -63,14 +65,16 @@ describe('manifest and options', () => {
     const m = validateManifest('@ebbrt/file-system', manifest);
     expect(m.implements).toBe('FileSystem');
     expect([...m.targets].sort()).toEqual(['hosted', 'native']);
-    expect(manifest.options!.parse({})).toEqual({ home: 0, timeoutMs: 30_000, maxFileBytes: 8 * 1024 * 1024 });
+    expect(manifest.options!.parse({})).toEqual({ home: 0, timeoutMs: 30_000, maxFileBytes: 8 * 1024 * 1024, io: 'async' });
     expect(() => manifest.options!.parse({ rot: '.' })).toThrow();
     const node = new NodeContext({ id: 0, numCores: 1, target: 'native' });
     expect(() => manifest.create({ id: SystemEbbIds.FileSystem, node, target: 'native', log: () => undefined }, {} as never)).toThrow(/home must be a hosted node/);
   });
 });
 
-describe('on the front-end: confined to the root', () => {
+describe.each(['async', 'sync'] as const)('on the front-end (%s I/O): confined to the root', (io) => {
+  beforeEach(() => void (ioMode = io));
+  afterEach(() => void (ioMode = 'async'));
   it('reads, writes, appends, stats and lists inside the root, resuming on the calling core', async () => {
     const fe = frontEnd();
     expect(text(await fe.on(1, () => fsRef.deref().readFile('a.txt')))).toBe('alpha');
@@ -150,7 +154,9 @@ describe('on the front-end: confined to the root', () => {
   });
 });
 
-describe('on the front-end: positional and directory ops', () => {
+describe.each(['async', 'sync'] as const)('on the front-end (%s I/O): positional and directory ops', (io) => {
+  beforeEach(() => void (ioMode = io));
+  afterEach(() => void (ioMode = 'async'));
   it('read/write at offsets, truncate, lstat, mkdir, unlink, rmdir and rename act as node:fs does, confined', async () => {
     const fe = frontEnd();
     const fs = () => fsRef.deref();

@@ -15,6 +15,6 @@ export const manifest = defineEbbManifest<GlobalIdMapOptions, GlobalIdMap>({
   description: "The application's EbbId -> data table, kept on the front-end and reached from back-ends over the Messenger",
   options: globalIdMapOptionsSchema,
   create(context, options) {
-    return new GlobalIdMapRoot(nodeContextOf(context.node), context.id, globalIdMapOptionsSchema.parse(options ?? {}));
+    return new GlobalIdMapRoot(nodeContextOf(context.node), context.id, globalIdMapOptionsSchema.parse(options ?? {}), context.faults);
   },
 });

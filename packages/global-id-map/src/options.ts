@@ -1,3 +1,4 @@
+import { offloadFaultSchema } from '@ebbrt/interfaces';
 import { z } from 'zod';
 
 export const globalIdMapOptionsSchema = z.strictObject({
@@ -12,6 +13,8 @@ export const globalIdMapOptionsSchema = z.strictObject({
     .positive()
     .max(15 * 1024 * 1024, 'must fit in one Messenger message (16 MiB by default)')
     .default(1024 * 1024),
+  /** Injected faults of this node's requests to the home (the runtime implies `faults.offload.globalIdMap`). */
+  faults: offloadFaultSchema.optional(),
 });
 export type GlobalIdMapOptions = z.output<typeof globalIdMapOptionsSchema>;
 export type GlobalIdMapOptionsInput = z.input<typeof globalIdMapOptionsSchema>;

@@ -49,6 +49,11 @@ export class GlobalIdMapRep implements GlobalIdMap, MessageReceiver {
       },
       stray: () => root.count('strayReplies'),
       forwarded: () => root.count('forwardedReplies'),
+      inject: (op) => root.faults.draw({ node, op }),
+      failed: (op) => {
+        root.count('injectedFailures');
+        return new GlobalIdMapError('EBBRT_GLOBAL_ID_MAP_OFFLOAD_FAULT', `GlobalIdMap ${op} from node ${node}: refused by an injected fault (${root.faults.field('fail')}); it was not sent, so nothing was applied`);
+      },
     });
   }
 

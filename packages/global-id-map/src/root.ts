@@ -1,5 +1,5 @@
-import type { NodeContext } from '@ebbrt/core-translation';
-import type { CoreInfo, EbbId, EbbRoot } from '@ebbrt/interfaces';
+import { OffloadFaults, type NodeContext } from '@ebbrt/core-translation';
+import type { CoreInfo, EbbId, EbbRoot, FaultSink } from '@ebbrt/interfaces';
 import type { GlobalIdMapOptions } from './options.js';
 import { GlobalIdMapRep } from './rep.js';
 import { newServerStats, type ServerStats } from './server.js';
@@ -20,6 +20,8 @@ export interface GlobalIdMapStats extends ServerStats {
   forwardedReplies: number;
   /** Replies for no pending request (late, after a timeout) or for a core that does not exist. */
   strayReplies: number;
+  /** Requests refused by an injected fault (`faults.offload.globalIdMap.fail`), never sent. */
+  injectedFailures: number;
   /** Entries in the table (home only). */
   entries: number;
 }
@@ -33,15 +35,19 @@ export class GlobalIdMapRoot implements EbbRoot<GlobalIdMapRep> {
   readonly isHome: boolean;
   /** The table, on the home node only. */
   readonly table: Map<EbbId, string> | undefined;
-  private readonly counters = { localGets: 0, localSets: 0, remoteGets: 0, remoteSets: 0, unreachable: 0, timeouts: 0, forwardedReplies: 0, strayReplies: 0 };
+  private readonly counters = { localGets: 0, localSets: 0, remoteGets: 0, remoteSets: 0, unreachable: 0, timeouts: 0, forwardedReplies: 0, strayReplies: 0, injectedFailures: 0 };
   readonly server: ServerStats = newServerStats();
   private readonly reps: (GlobalIdMapRep | undefined)[];
+  /** The node's injected faults of requests to the home (one seeded stream for all its cores). */
+  readonly faults: OffloadFaults;
 
   constructor(
     readonly node: NodeContext,
     readonly id: EbbId,
     readonly options: GlobalIdMapOptions,
+    faultSink?: FaultSink,
   ) {
+    this.faults = new OffloadFaults('globalIdMap', node.id === options.home ? undefined : options.faults, faultSink);
     this.isHome = node.id === options.home;
     this.table = this.isHome ? new Map() : undefined;
     this.reps = new Array<GlobalIdMapRep | undefined>(node.numCores).fill(undefined);

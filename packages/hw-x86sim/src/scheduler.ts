@@ -72,6 +72,8 @@ export class Scheduler {
   private stopWhenIdle = true;
   /** Outside work (the front-end booting a node, say) that will post into the run: not quiescent yet. */
   private holds = 0;
+  /** Outside work that takes no simulated time (the front-end serving a node): nothing steps. */
+  private frozen = 0;
   private slices = 0;
   private signal: AbortSignal | undefined;
   private resolveRun: ((r: RunResult) => void) | null = null;
@@ -156,6 +158,27 @@ export class Scheduler {
     };
   }
 
+  /**
+   * Stops the world until the returned release is called (idempotent): no hardware event runs, no
+   * core is entered and time does not move. For outside work whose answer must land at the very
+   * simulated instant it was asked for (a front-end serving a node's request), whatever it costs
+   * on the host. Nested freezes stack; posts made meanwhile run once the last is released.
+   */
+  freeze(): () => void {
+    this.frozen++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.frozen--;
+      if (this.frozen === 0 && this.idleWaiting) this.endIdleWait();
+    };
+  }
+
+  get isFrozen(): boolean {
+    return this.frozen > 0;
+  }
+
   stop(): void {
     if (!this.running) return;
     this.stopRequested = true;
@@ -235,6 +258,11 @@ export class Scheduler {
     try {
       this.leaveCpu();
       if (this.stopRequested) return this.finish('stopped');
+      if (this.frozen > 0) {
+        // Waits like an idle realtime run: post() and the last release step again.
+        this.idleWaiting = true;
+        return;
+      }
       if (this.paused && this.stepCredits === 0) {
         this.parked = true;
         return;

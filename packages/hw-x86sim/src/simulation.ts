@@ -171,6 +171,20 @@ export class Simulation {
   }
 
   /**
+   * Stops the world (no hardware event, no core slice, no time) until the returned release is
+   * called: outside work that must take no simulated time, e.g. the front-end serving a node's
+   * offload request under the virtual clock, so its answer lands at the instant it was asked for
+   * and the trace stays the same by seed however long the host took. Nested freezes stack.
+   */
+  freeze(): () => void {
+    return this.scheduler.freeze();
+  }
+
+  get frozen(): boolean {
+    return this.scheduler.isFrozen;
+  }
+
+  /**
    * Time each core's slices on the host (into `core.stats.busyHostMs`): two clock reads a slice,
    * so it is off unless a live view asks. It never touches simulation state or the trace.
    */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { appFaultsSchema } from './offload-faults.js';
 import { SystemInterfaces, type SystemInterfaceName } from './ebbs/interface-kinds.js';
 import { parseOrThrow } from './validation.js';
 
@@ -220,6 +221,13 @@ export const networkSchema = z.strictObject({
        * and every frame crosses socat as one datagram and two syscalls.
        */
       mtu: z.number().int().min(576).max(9000).default(1500),
+      /**
+       * What joins the TAP to the switch: 'socat' (one frame per UDP datagram) or 'helper'
+       * (@ebbrt/host-network's ebbrt-tap-bridge, built with the system C compiler on first use:
+       * the frames of a burst share one datagram each way, so a burst costs one send, not one
+       * per frame). Without a compiler the run uses socat, or fails when `required`.
+       */
+      relay: z.enum(['socat', 'helper']).default('socat'),
     })
     .optional(),
   /**
@@ -296,6 +304,8 @@ export const appConfigSchema = z.strictObject({
   watchdog: watchdogSchema.optional(),
   /** Arguments handed to back-end nodes. */
   args: z.array(z.string()).default([]),
+  /** Faults of the application's services, drawn from the seed (`faults.offload`: see offload-faults.ts). */
+  faults: appFaultsSchema.optional(),
 }).superRefine((config, ctx) => {
   const nodes = config.backend?.nodes ?? 0;
   config.backend?.faults?.crash?.nodes?.forEach((n, i) => {

@@ -48,6 +48,19 @@ export interface EbbLifecycle {
 /** An event body. Returning a promise means the event blocked; it resumes on the same core. */
 export type EventFn = () => unknown;
 
+/**
+ * Seeded fault decisions and their accounting, handed to an Ebb by the runtime on a simulated
+ * node: the Ebb draws from its own stream (so its faults replay by seed and never shift anyone
+ * else's draws) and counts each fault it injects (the simulation's fault log: `--stats`, a
+ * `fault: <kind>` trace instant on the node).
+ */
+export interface FaultSink {
+  /** A stream of uniform draws in [0, 1) for `label` on this node, the same for the same seed. */
+  stream(label: string): { next(): number };
+  /** Counts one fault of `kind` on this node (the calling core), with details for the trace. */
+  record(kind: string, args?: Record<string, string | number | boolean>): void;
+}
+
 /** Data passed to an Ebb implementation's factory when a node installs it. */
 export interface EbbInstallContext {
   /** The id the Ebb is installed under (a well-known system id for system Ebbs). */
@@ -63,6 +76,8 @@ export interface EbbInstallContext {
   readonly simulation?: unknown;
   /** Front-end only: where back-end nodes come from (the NodeAllocator's seam). */
   readonly platform?: NodePlatform;
+  /** Simulated nodes only: where an Ebb that injects faults draws and counts them. */
+  readonly faults?: FaultSink;
   /** Writes a line on the node's console, labelled `boot` during boot and by this Ebb (and core) after it. */
   log(line: string): void;
 }

@@ -4,6 +4,7 @@ export * from './execution.js';
 export * from './ebbs/index.js';
 export * from './manifest.js';
 export * from './config.js';
+export * from './offload-faults.js';
 export * from './validation.js';
 export * from './iobuf/index.js';
 export * from './platform.js';

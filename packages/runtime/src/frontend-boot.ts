@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EbbRef } from '@ebbrt/core-translation';
 import { serveGlobalIdMap } from '@ebbrt/global-id-map';
-import { AppNetwork } from '@ebbrt/host-network';
+import { AppNetwork, FrontendBridge } from '@ebbrt/host-network';
 import { Simulation, type ClockKind } from '@ebbrt/hw-x86sim';
 import {
   ConfigError,
@@ -28,6 +28,7 @@ import { MessengerLink } from './platform/messenger-link.js';
 import { nodeAgentCommand } from './platform/node-agent.js';
 import type { ResolveOptions } from './resolve/load-manifest.js';
 import { loadPlatform } from './resolve/load-platform.js';
+import { ModuleCache } from './resolve/module-cache.js';
 
 /** The front-end's NodeAllocator when the config names none and there are back-ends. */
 const DEFAULT_NODE_ALLOCATOR = '@ebbrt/node-allocator';
@@ -48,12 +49,16 @@ export interface FrontEndOptions {
   resolveFrom?: readonly string[];
   /** Rewrites the validated config before anything boots (the seed runner switches faults with it). */
   configOverride?: (config: AppConfig) => AppConfig;
+  /** Modules imported once for this run (the default) or, given, kept for the owner's later runs. */
+  modules?: ModuleCache;
 }
 
 /** A booted front-end: its node, the simulation, the network and platform, and the back-ends it allocated. */
 export interface FrontEnd {
   readonly dir: string;
   readonly config: AppConfig;
+  /** This run's imports (FrontEndOptions.modules, or the run's own). */
+  readonly modules: ModuleCache;
   readonly clock: ClockKind;
   readonly simulation: Simulation;
   readonly output: (line: string) => void;
@@ -85,14 +90,15 @@ export interface FrontEnd {
  */
 export async function bootFrontEnd(appDir: string, options: FrontEndOptions, started: number): Promise<FrontEnd> {
   const dir = resolve(appDir);
-  const loaded = await loadConfig(dir, options.configFile);
+  const modules = options.modules ?? new ModuleCache();
+  const loaded = await loadConfig(dir, options.configFile, modules);
   const overridden = options.configOverride ? options.configOverride(loaded.config) : loaded.config;
   const output = options.output ?? ((line: string) => process.stdout.write(line + '\n'));
   const seed = options.seed ?? overridden.seed;
   // The run's seed is the config's (`--seed` overrides it): an app draws its workload from ctx.config.seed.
   const config = overridden.seed === seed ? overridden : { ...overridden, seed };
   const clock = options.clock ?? config.clock;
-  const resolveOptions: ResolveOptions = { appDir: dir, bases: [...(options.resolveFrom ?? []), dir, RUNTIME_DIR], preferSource: FROM_SOURCE, cache: new Map() };
+  const resolveOptions: ResolveOptions = { appDir: dir, bases: [...(options.resolveFrom ?? []), dir, RUNTIME_DIR], preferSource: FROM_SOURCE, cache: new Map(), modules };
   const resolvedPlatform = await loadPlatform(config, config.backend?.platform ?? 'in-process', resolveOptions);
   const local = resolvedPlatform.manifest.placement === 'local';
   const simulation = new Simulation({ seed, clock, trace: options.trace ?? false, console: 'silent' });
@@ -100,8 +106,14 @@ export async function bootFrontEnd(appDir: string, options: FrontEndOptions, sta
   // On a realtime network the front-end joins the back-ends' Messengers (through the gateway);
   // a virtual clock cannot wait for real sockets, so there only the back-ends talk.
   const frontendLink = config.network !== undefined && config.backend !== undefined && clock === 'realtime';
+  // Under the virtual clock the front-end is still node 0 of the application: it joins the
+  // nodes' Messengers through the gateway's stack (a FrontendBridge), with the simulation frozen
+  // while it answers, so offloaded calls (FileSystem, GlobalIdMap) replay by seed.
+  const bridged = config.network !== undefined && config.backend !== undefined && clock === 'virtual' && local;
   // Nodes placed elsewhere bring their own network (each node process has one).
-  const network = config.network === undefined || !local ? undefined : new AppNetwork(simulation, config.network, dir, frontendLink);
+  const network = config.network === undefined || !local ? undefined : new AppNetwork(simulation, config.network, dir, frontendLink, bridged);
+  let frontendNode: BootedNode | undefined;
+  const bridge = bridged ? new FrontendBridge(simulation, () => frontendNode?.events, output) : undefined;
   const failures: EventFailure[] = [];
   const exitState = { code: 0, requested: false };
   const stopping = new AbortController();
@@ -140,7 +152,7 @@ export async function bootFrontEnd(appDir: string, options: FrontEndOptions, sta
         bootBackend: (id, machine, incarnation) => bootBackend(bootDeps, id, machine, incarnation),
         loadImage(image) {
           let main = entryModules.get(image);
-          if (main === undefined) entryModules.set(image, (main = loadEntry(dir, image, 'config.entry.backend')));
+          if (main === undefined) entryModules.set(image, (main = loadEntry(dir, image, 'config.entry.backend', modules)));
           return main;
         },
         reportStarted: (node) => bootMs.set(node.label, performance.now() - started),
@@ -177,6 +189,7 @@ export async function bootFrontEnd(appDir: string, options: FrontEndOptions, sta
   const frontendChoices = {
     ...(config.backend !== undefined ? { NodeAllocator: DEFAULT_NODE_ALLOCATOR, GlobalIdMap: DEFAULT_GLOBAL_ID_MAP, FileSystem: DEFAULT_FILE_SYSTEM } : {}),
     ...(frontendLink ? { NetworkManager: HOSTED_NETWORK_MANAGER, Messenger: DEFAULT_MESSENGER } : {}),
+    ...(bridged ? { Messenger: DEFAULT_MESSENGER } : {}),
     ...config.frontend.ebbs,
   };
   const machineShape = config.backend === undefined ? undefined : { cores: config.backend.machine.cores, memoryBytes: config.backend.machine.memory };
@@ -193,20 +206,25 @@ export async function bootFrontEnd(appDir: string, options: FrontEndOptions, sta
       // The front-end's Messenger takes any free host port; nodes learn it from the runtime.
       ...(frontendLink ? { Messenger: { port: 0 } } : {}),
       // Back-ends' files are the app's: the front-end's FileSystem is confined to its directory.
-      FileSystem: { root: dir },
+      // Under the virtual clock it answers inside its events (synchronous I/O) while the world
+      // is frozen, so what a node reads replays by seed.
+      FileSystem: { root: dir, ...(bridged ? { io: 'sync' } : {}) },
     },
     platform: gated,
     output,
     resolve: resolveOptions,
+    ...(bridge !== undefined ? { provided: { NetworkManager: { name: '(runtime: front-end bridge through the gateway)', root: bridge.networkManagerRoot() } } } : {}),
   });
+  frontendNode = frontend;
   const backends: BootedNode[] = [];
   try {
     // Verified before anything uses its Ebbs (the link uses the Messenger, which uses the stack),
     // so a package lacking a member is refused naming it, not found out by a TypeError later.
     await verifyNode(frontend);
     await network?.prepare((machine, address) => bootGateway(bootDeps, machine, address));
-    if (frontendLink) {
-      link = new MessengerLink(network, frontend);
+    if (bridge !== undefined && network?.gateway !== undefined) bridge.attachGateway(network.gateway);
+    if (frontendLink || bridge !== undefined) {
+      link = new MessengerLink(network, frontend, bridge !== undefined);
       await link.start();
       // A front-end with another GlobalIdMap (etcd, say) still answers the back-ends' default one.
       const frontendMap = frontend.packageOf('GlobalIdMap');
@@ -249,6 +267,7 @@ export async function bootFrontEnd(appDir: string, options: FrontEndOptions, sta
   return {
     dir,
     config,
+    modules,
     clock,
     simulation,
     output,

@@ -7,6 +7,7 @@ export type { AppContext, AppMain } from './app-context.js';
 export { loadConfig, CONFIG_FILES } from './config/load-config.js';
 export { resolveModule, splitSpecifier } from './resolve/resolve-module.js';
 export { loadManifest, type ResolveOptions } from './resolve/load-manifest.js';
+export { ModuleCache } from './resolve/module-cache.js';
 export { BootedNode, bootNode, type NodeSpec } from './boot/boot-node.js';
 export { DEFAULT_EBBS } from './boot/defaults.js';
 export { directBackends, type BackendProvider } from './boot/backend-provider.js';

@@ -6,6 +6,7 @@ import type { BackendProvider } from './boot/backend-provider.js';
 import type { BootedNode } from './boot/boot-node.js';
 import { loadEntry } from './boot/load-entry.js';
 import { bootFrontEnd, type FrontEnd } from './frontend-boot.js';
+import type { ModuleCache } from './resolve/module-cache.js';
 
 export interface RunAppOptions {
   seed?: number;
@@ -26,6 +27,8 @@ export interface RunAppOptions {
   resolveFrom?: readonly string[];
   /** Rewrites the validated config before anything boots (the seed runner switches faults with it). */
   configOverride?: (config: AppConfig) => AppConfig;
+  /** Modules imported once for this run (the default) or, given, kept for the owner's later runs. */
+  modules?: ModuleCache;
   /** Called once the simulation runs, with what tools and tests may poke at (kill a node, change a link). */
   onStarted?(run: StartedRun): void;
 }
@@ -68,7 +71,7 @@ export async function runApp(appDir: string, options: RunAppOptions = {}): Promi
 async function runFrontEnd(fe: FrontEnd, options: RunAppOptions, started: number): Promise<AppRun> {
   const { config, simulation, frontend, network, platform } = fe;
   fe.watchFailures(frontend);
-  const frontendMain = config.entry.frontend ? await loadEntry(fe.dir, config.entry.frontend, 'config.entry.frontend') : undefined;
+  const frontendMain = config.entry.frontend ? await loadEntry(fe.dir, config.entry.frontend, 'config.entry.frontend', fe.modules) : undefined;
   /** The front-end's main is the application's driver: the run lasts until it settles. */
   const drive = (node: BootedNode, main: AppMain): Promise<void> =>
     node.runOn(0, () => {

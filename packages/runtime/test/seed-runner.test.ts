@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseTest, replayCommand } from '../src/cli/test-command.js';
 import { faultCatalogue, swarmFaults, withFaults, type FaultFamily } from '../src/seed-runner/faults.js';
-import { parseAppConfig } from '@ebbrt/interfaces';
+import { appConfigSchema, parseAppConfig } from '@ebbrt/interfaces';
 import { firstViolation } from '../src/seed-runner/invariants.js';
 
 describe('ebbrt test arguments', () => {
@@ -31,6 +31,23 @@ describe('swarm faults', () => {
       expect(on.every((f) => all.includes(f))).toBe(true);
       expect(swarmFaults(seed, all)).toEqual(on);
     }));
+  });
+});
+
+describe('offload faults in the catalogue', () => {
+  const config = appConfigSchema.parse({
+    entry: { backend: './main.mjs' },
+    backend: { nodes: 1, machine: { cores: 1, memory: '32MiB' } },
+    network: { link: { loss: 0.1 } },
+    faults: { offload: { fileSystem: { delay: { probability: 0.5, maxUs: 100 }, fail: { probability: 0.1 } }, globalIdMap: { fail: { probability: 0.2 } } } },
+  });
+  it('names each configured offload fault, and a switch set keeps exactly those on', () => {
+    expect(faultCatalogue(config)).toEqual(['link.loss', 'offload.fileSystem.delay', 'offload.fileSystem.fail', 'offload.globalIdMap.fail']);
+    const some = withFaults(config, ['offload.fileSystem.fail', 'link.loss']);
+    expect(some.faults?.offload).toEqual({ fileSystem: { fail: { probability: 0.1 } }, globalIdMap: {} });
+    expect(withFaults(config, []).faults?.offload).toEqual({ fileSystem: {}, globalIdMap: {} });
+    expect(faultCatalogue(withFaults(config, ['offload.globalIdMap.fail']))).toEqual(['offload.globalIdMap.fail']);
+    expect(() => withFaults(config, ['offload.globalIdMap.delay'])).toThrow(/"offload\.globalIdMap\.delay" is not a fault this config turns on/);
   });
 });
 

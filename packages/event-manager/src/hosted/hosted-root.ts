@@ -85,6 +85,15 @@ export class HostedEventManagerRoot implements EventManagerRoot, HostedLoopRoot 
     this.schedule(core);
   }
 
+  quiescent(): boolean {
+    for (let i = 0; i < this.mailboxes.length; i++) {
+      if (this.mailboxes[i]!.length > 0 || this.vectors[i]!.length > 0) return false;
+      const rep = this.reps[i];
+      if (rep !== undefined && rep.eventsQueued > 0) return false;
+    }
+    return true;
+  }
+
   totalEvents(): number {
     let total = 0;
     for (const rep of this.reps) if (rep !== undefined) total += rep.getNumCore();

@@ -78,4 +78,10 @@ export interface EventManagerRoot extends EbbRoot<EventManager> {
   onEventFailure(listener: (failure: EventFailure) => void): void;
   /** Stops every core's loop (node shutdown). */
   shutdown(): void;
+  /**
+   * True when no event is queued or scheduled on any core (an idle callback does not count).
+   * The runtime's front-end bridge asks it under the virtual clock: the simulation stays frozen
+   * while the front-end works on what a node sent it. Absent: treated as always quiescent.
+   */
+  quiescent?(): boolean;
 }

@@ -1,5 +1,5 @@
 import type { Machine, Simulation } from '@ebbrt/hw-x86sim';
-import type { AppConfig, EbbChoice, SystemInterfaceName } from '@ebbrt/interfaces';
+import { ConfigError, type AppConfig, type EbbChoice, type SystemInterfaceName } from '@ebbrt/interfaces';
 import type { AppNetwork } from '@ebbrt/host-network';
 import { GATEWAY_NODE_ID, NATIVE_NETWORK_MANAGER } from '@ebbrt/host-network';
 import type { ResolveOptions } from '../resolve/load-manifest.js';
@@ -23,14 +23,14 @@ export interface BackendBootDeps {
 }
 
 /**
- * A back-end's Ebb choices, unless named: on a network, the native stack and the Messenger; when
- * the front-end is linked too (real time), the GlobalIdMap and FileSystem it serves.
+ * A back-end's Ebb choices, unless named: on a network, the native stack and the Messenger, and
+ * the GlobalIdMap and FileSystem the front-end serves (it is linked on a network in real time
+ * through host sockets and under the virtual clock through the gateway bridge).
  */
 export function backendChoices(config: AppConfig, onNetwork: boolean): Partial<Record<SystemInterfaceName, EbbChoice>> {
   const named = config.backend?.ebbs ?? {};
   if (!onNetwork) return named;
-  const linked = config.clock === 'realtime' ? { GlobalIdMap: DEFAULT_GLOBAL_ID_MAP, FileSystem: DEFAULT_FILE_SYSTEM } : {};
-  return { NetworkManager: NATIVE_NETWORK_MANAGER, Messenger: DEFAULT_MESSENGER, ...linked, ...named };
+  return { NetworkManager: NATIVE_NETWORK_MANAGER, Messenger: DEFAULT_MESSENGER, GlobalIdMap: DEFAULT_GLOBAL_ID_MAP, FileSystem: DEFAULT_FILE_SYSTEM, ...named };
 }
 
 /**
@@ -51,7 +51,7 @@ export function bootBackend(deps: BackendBootDeps, id: number, machine: Machine,
     numCores: machine.cores.length,
     section: 'backend',
     choices,
-    implied: network === undefined ? implied : { ...implied, NetworkManager: network.impliedOptions(id) },
+    implied: { ...implied, ...offloadFaultOptions(config, choices), ...(network === undefined ? {} : { NetworkManager: network.impliedOptions(id) }) },
     machine,
     simulation: deps.simulation,
     output: deps.output,
@@ -82,4 +82,31 @@ function gatewayStackOptions(config: AppConfig): Record<string, unknown> {
   if (typeof choice !== 'object' || choice.package !== NATIVE_NETWORK_MANAGER) return {};
   const { address: _address, mac: _mac, ...rest } = choice.options ?? {};
   return rest;
+}
+
+/**
+ * `faults.offload.<service>` as the back-ends' FileSystem / GlobalIdMap `faults` option. The
+ * faults are this repo's packages' (they draw per request): another implementation is refused
+ * naming the field, rather than the fault being silently ignored.
+ */
+function offloadFaultOptions(config: AppConfig, choices: Partial<Record<SystemInterfaceName, EbbChoice>>): Implied {
+  const offload = config.faults?.offload;
+  if (offload === undefined) return {};
+  const out: Implied = {};
+  const services = [
+    ['fileSystem', 'FileSystem', DEFAULT_FILE_SYSTEM],
+    ['globalIdMap', 'GlobalIdMap', DEFAULT_GLOBAL_ID_MAP],
+  ] as const;
+  for (const [key, kind, pkg] of services) {
+    const plan = offload[key];
+    // A plan the seed runner emptied (every fault switched off) asks for nothing.
+    if (plan === undefined || (plan.fail === undefined && plan.delay === undefined)) continue;
+    const choice = choices[kind];
+    const name = choice === undefined ? undefined : typeof choice === 'string' ? choice : choice.package;
+    if (name !== pkg) {
+      throw new ConfigError(`config.faults.offload.${key}`, `injects faults into ${pkg} on the back-ends, but their ${kind} is ${name ?? 'not installed (no network)'}`);
+    }
+    out[kind] = { faults: plan };
+  }
+  return out;
 }

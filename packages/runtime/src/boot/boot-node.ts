@@ -1,10 +1,11 @@
-import { NodeContext, StaticSharedEbb } from '@ebbrt/core-translation';
+import { NodeContext, StaticSharedEbb, cpu } from '@ebbrt/core-translation';
 import {
   PackageResolutionError,
   SystemEbbIds,
   type EbbChoice,
   type EventFn,
   type EventManagerRoot,
+  type FaultSink,
   type NodePlatform,
   type SystemInterfaceName,
   type SystemRootTypes,
@@ -12,7 +13,7 @@ import {
 } from '@ebbrt/interfaces';
 import type { Machine, Simulation } from '@ebbrt/hw-x86sim';
 import type { ResolveOptions } from '../resolve/load-manifest.js';
-import { installSystemEbbs, type InstalledEbb } from './install-ebbs.js';
+import { installSystemEbbs, type InstallRequest, type InstalledEbb } from './install-ebbs.js';
 import { NodeConsole } from './node-console.js';
 import { verifyInterfaces } from './verify-interfaces.js';
 
@@ -33,6 +34,8 @@ export interface NodeSpec {
   /** Where console lines go once formatted. */
   output(line: string): void;
   resolve: ResolveOptions;
+  /** Roots the runtime provides for a kind instead of a package (see InstallRequest.provided). */
+  provided?: InstallRequest['provided'];
 }
 
 /** A node with its system Ebbs installed and its cores' event loops running. */
@@ -105,6 +108,8 @@ export async function bootNode(spec: NodeSpec): Promise<BootedNode> {
     machine: spec.machine,
     simulation: spec.simulation,
     ...(spec.platform !== undefined ? { platform: spec.platform } : {}),
+    ...(spec.provided !== undefined ? { provided: spec.provided } : {}),
+    ...(spec.machine !== undefined && spec.simulation !== undefined ? { faults: faultSink(context, spec.machine, spec.simulation) } : {}),
     log: (kind, line) => console.ebbLog(kind, line),
     resolve: spec.resolve,
   });
@@ -120,4 +125,22 @@ export async function bootNode(spec: NodeSpec): Promise<BootedNode> {
 /** Verifies every installed Ebb from core 0 of `node`. */
 export function verifyNode(node: BootedNode): Promise<void> {
   return node.runOn(0, () => verifyInterfaces(node.installed));
+}
+
+/**
+ * Where a simulated node's Ebbs draw and count the faults they inject: a stream per label forked
+ * from the simulation's PRNG for this node (so one Ebb's draws never shift another's), and the
+ * simulation's fault log at this machine and the calling core.
+ */
+function faultSink(node: NodeContext, machine: Machine, simulation: Simulation): FaultSink {
+  return {
+    stream(label) {
+      const prng = simulation.prng.fork(`${label}:node${node.id}`);
+      return { next: () => prng.nextFloat() };
+    },
+    record(kind, args) {
+      const core = cpu.current;
+      simulation.faults.record(kind, { pid: machine.tracePid, tid: core !== undefined && core.node === node ? core.index : 0 }, args);
+    },
+  };
 }

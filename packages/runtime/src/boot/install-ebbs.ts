@@ -7,6 +7,8 @@ import {
   missingRootMembers,
   parseOrThrow,
   type EbbChoice,
+  type EbbRoot,
+  type FaultSink,
   type NodePlatform,
   type SystemInterfaceName,
   type SystemRootTypes,
@@ -46,6 +48,13 @@ export interface InstallRequest {
   /** Where an Ebb's lines go (through its install context's `log`), with the kind that wrote them. */
   log(kind: SystemInterfaceName, line: string): void;
   resolve: ResolveOptions;
+  /**
+   * Roots the runtime builds itself for a kind instead of loading a package (the virtual-clock
+   * front-end's NetworkManager, the gateway bridge): `name` labels it where a package name would.
+   */
+  /** Simulated nodes: where Ebbs draw and count injected faults (EbbInstallContext.faults). */
+  faults?: FaultSink;
+  provided?: Partial<Record<SystemInterfaceName, { readonly name: string; readonly root: EbbRoot<unknown> }>>;
 }
 
 /**
@@ -55,6 +64,13 @@ export interface InstallRequest {
 export async function installSystemEbbs(request: InstallRequest): Promise<InstalledEbb[]> {
   const installed: InstalledEbb[] = [];
   for (const kind of SystemInterfaces) {
+    const own = request.provided?.[kind];
+    if (own !== undefined) {
+      const ebb = installedEbb(kind, own.name, own.root);
+      request.node.install(SystemEbbIds[kind], own.root);
+      installed.push(ebb);
+      continue;
+    }
     const choice = request.choices[kind] ?? DEFAULT_EBBS[request.target][kind];
     if (choice === undefined) continue;
     const packageName = typeof choice === 'string' ? choice : choice.package;
@@ -73,6 +89,7 @@ export async function installSystemEbbs(request: InstallRequest): Promise<Instal
         machine: request.machine,
         ...(request.platform !== undefined ? { platform: request.platform } : {}),
         simulation: request.simulation,
+        ...(request.faults !== undefined ? { faults: request.faults } : {}),
         log: (line: string) => request.log(kind, line),
       },
       options,

@@ -82,7 +82,7 @@ export class LocalNodes implements LocalNodeHost {
     const link = await this.linkDecided;
     if (link?.active && !node.released) {
       await link.link(booted);
-      booted.events.post(0, () => MessengerLink.warmUp());
+      if (link.reportsOverNetwork) booted.events.post(0, () => MessengerLink.warmUp());
     }
     return node;
   }
@@ -170,7 +170,8 @@ export class LocalNodes implements LocalNodeHost {
     if (link !== undefined && !link.isLinked(node.networkId)) await link.link(node.booted);
     // With a Messenger the node reports back over the network, from its own core; without one
     // (a virtual-clock app with no front-end link) its agent event running is the report.
-    const reportedOverNetwork = link?.reported(node.networkId);
+    const reporting = link?.reportsOverNetwork === true ? link : undefined;
+    const reportedOverNetwork = reporting?.reported(node.networkId);
     let reportFailed!: (error: unknown) => void;
     const reportFailure = new Promise<never>((_, reject) => (reportFailed = reject));
     reportFailure.catch(() => undefined);
@@ -184,7 +185,7 @@ export class LocalNodes implements LocalNodeHost {
         }
         this.deps.reportStarted(node.booted);
         resolve();
-        if (link !== undefined) MessengerLink.report().catch((error: unknown) => reportFailed(error));
+        if (reporting !== undefined) MessengerLink.report().catch((error: unknown) => reportFailed(error));
         return this.deps.startMain(node.booted, main, info);
       });
     });

@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { loadInvariants } from '../seed-runner/invariants.js';
 import { WorkerPool } from '../seed-runner/pool.js';
 import { SeedRunner, type FaultChoice } from '../seed-runner/run-seed.js';
 import { search, type Progress, type SearchReport } from '../seed-runner/search.js';
@@ -16,6 +17,8 @@ export const TEST_USAGE = `usage: ebbrt test [app-dir] [--seeds A..B | --budget 
   --seeds A..B       the seeds to run (default 1..100); with --budget, where to start
   --budget T         run seeds until T has passed (e.g. 90s, 5m, 1500ms)
   --workers N        worker processes (default 2)
+  --own-sessions     start each worker in a session of its own, so Linux's autogroup scheduler gives
+                     each its own share of a machine busy with other sessions (see the README)
   --swarm            each seed switches on a random subset of the config's faults (drawn from the seed)
   --max-failures N   stop after N failing seeds
   --no-shrink        do not shrink failures' fault sets
@@ -31,6 +34,7 @@ export interface TestCommand {
   last: number | undefined;
   budgetMs: number | undefined;
   workers: number;
+  ownSessions: boolean;
   swarm: boolean;
   shrink: boolean;
   maxFailures: number | undefined;
@@ -44,9 +48,12 @@ function seedNumber(flag: string, text: string): number {
 }
 
 function duration(text: string): number {
+  if (/^-/.test(text)) throw new Error(`--budget must be a positive duration, got "${text}" (negative)`);
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text);
   if (m === null) throw new Error(`--budget must be a duration such as 90s, 5m or 1500ms, got "${text}"`);
-  return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000);
+  const ms = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000);
+  if (ms <= 0) throw new Error(`--budget must be a positive duration, got "${text}" (no time to run a seed)`);
+  return ms;
 }
 
 export function parseTest(argv: readonly string[]): TestCommand {
@@ -58,6 +65,7 @@ export function parseTest(argv: readonly string[]): TestCommand {
       seed: { type: 'string' },
       budget: { type: 'string' },
       workers: { type: 'string', default: '2' },
+      'own-sessions': { type: 'boolean', default: false },
       swarm: { type: 'boolean', default: false },
       faults: { type: 'string' },
       'max-failures': { type: 'string' },
@@ -95,7 +103,7 @@ export function parseTest(argv: readonly string[]): TestCommand {
   } else if (values.faults !== undefined || values.trace !== undefined) {
     throw new Error('--faults and --trace replay one seed: they need --seed N');
   }
-  return { appDir, config: values.config, invariants: values.invariants, first, last, budgetMs, workers, swarm: values.swarm, shrink: !values['no-shrink'], maxFailures, replay };
+  return { appDir, config: values.config, invariants: values.invariants, first, last, budgetMs, workers, ownSessions: values['own-sessions'], swarm: values.swarm, shrink: !values['no-shrink'], maxFailures, replay };
 }
 
 /** The command that replays one seed with exactly these faults. */
@@ -141,7 +149,9 @@ export async function testCommand(argv: readonly string[], out: NodeJS.WriteStre
     out.write(`digest ${r.digest}\n`);
     return r.violation === undefined ? 0 : 1;
   }
-  const pool = new WorkerPool(cmd.workers);
+  // A missing or malformed checker is said once, here, not as every seed's failure in the workers.
+  await loadInvariants(cmd.appDir, cmd.invariants);
+  const pool = new WorkerPool(cmd.workers, { ownSessions: cmd.ownSessions });
   let lastPlain = 0;
   const tty = out.isTTY === true;
   try {

@@ -2,12 +2,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, parseAppConfig, type AppConfig } from '@ebbrt/interfaces';
+import { loadOnce, type ModuleCache } from '../resolve/module-cache.js';
 
 /** Config file names looked for in an app directory, in order. */
 export const CONFIG_FILES = ['ebbrt.config.ts', 'ebbrt.config.mts', 'ebbrt.config.mjs', 'ebbrt.config.js', 'ebbrt.config.json'] as const;
 
-/** Finds, loads and validates an app's config. Errors name the file and the field. */
-export async function loadConfig(appDir: string, configFile?: string): Promise<{ config: AppConfig; file: string }> {
+/**
+ * Finds, loads and validates an app's config. Errors name the file and the field. `modules` keeps
+ * the imported module for its owner's later loads (a seed runner's next seed).
+ */
+export async function loadConfig(appDir: string, configFile?: string, modules?: ModuleCache): Promise<{ config: AppConfig; file: string }> {
   const dir = resolve(appDir);
   const file =
     configFile !== undefined
@@ -27,7 +31,8 @@ export async function loadConfig(appDir: string, configFile?: string): Promise<{
   } else {
     let module: { default?: unknown };
     try {
-      module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+      const url = pathToFileURL(file).href;
+      module = await loadOnce(modules, url, () => import(url) as Promise<{ default?: unknown }>);
     } catch (error) {
       throw commonJsConfigError(file, error) ?? error;
     }

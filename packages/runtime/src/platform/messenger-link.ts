@@ -35,7 +35,19 @@ export class MessengerLink implements FrontendLink {
     /** The simulated network in this process (in-process nodes); undefined when nodes run elsewhere. */
     private readonly network: AppNetwork | undefined,
     private readonly frontend: BootedNode,
+    /**
+     * Virtual clock: the front-end's Messenger is on the simulated network through the gateway
+     * bridge. Its directory then holds the nodes' own addresses (no host forwards), and nodes do
+     * not report over the network (their agent event running is the report, as before the link):
+     * a node's traffic to the front-end is only what the app offloads.
+     */
+    readonly bridged = false,
   ) {}
+
+  /** Whether nodes report READY (and warm up) over the Messenger: only through host sockets. */
+  get reportsOverNetwork(): boolean {
+    return !this.bridged;
+  }
 
   /** The front-end Messenger's directory (after {@link start}). */
   get frontendPeers(): MessengerDirectory {
@@ -83,8 +95,9 @@ export class MessengerLink implements FrontendLink {
     const id = node.context.id;
     const address = this.network.simulated.subnet.host(id + 1);
     const port = directory.port;
-    const forward = await this.network.forwardToNode(id, port);
-    fe.setPeer(id, '127.0.0.1', forward);
+    const forward = this.bridged ? 0 : await this.network.forwardToNode(id, port);
+    if (this.bridged) fe.setPeer(id, address, port);
+    else fe.setPeer(id, '127.0.0.1', forward);
     directory.setPeer(0, this.network.gatewayAddress, fe.port);
     for (const [otherId, other] of this.linked) {
       directory.setPeer(otherId, other.address, other.port);
@@ -122,7 +135,7 @@ export class MessengerLink implements FrontendLink {
     this.frontendDirectory?.forgetPeer(id);
     if (!this.linked.delete(id)) return;
     for (const other of this.linked.values()) other.directory.forgetPeer(id);
-    this.network?.closeNodeForward(id);
+    if (!this.bridged) this.network?.closeNodeForward(id);
   }
 }
 

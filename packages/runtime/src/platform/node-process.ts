@@ -12,6 +12,7 @@ import { loadEntry } from '../boot/load-entry.js';
 import { verifyInterfaces } from '../boot/verify-interfaces.js';
 import { introspectNode } from '../boot/introspect-node.js';
 import { loadConfig } from '../config/load-config.js';
+import { ModuleCache } from '../resolve/module-cache.js';
 import { AppNetwork } from '@ebbrt/host-network';
 import { agentChannel } from './agent-channel.js';
 import { MessengerLink } from './messenger-link.js';
@@ -34,9 +35,11 @@ export function runNodeProcess(): void {
   let node: { booted: BootedNode; network: AppNetwork; config: AppConfig; appDir: string; simulation: Simulation; stopping: AbortController } | undefined;
   /** Images imported ahead (the config's back-end entry, while dormant) or on activation. */
   const images = new Map<string, ReturnType<typeof loadEntry>>();
+  /** This node process's imports, kept across its boots (a node restarted under its old id boots again). */
+  const modules = new ModuleCache();
   const image = (appDir: string, path: string): ReturnType<typeof loadEntry> => {
     let main = images.get(path);
-    if (main === undefined) images.set(path, (main = loadEntry(appDir, path, 'config.entry.backend')));
+    if (main === undefined) images.set(path, (main = loadEntry(appDir, path, 'config.entry.backend', modules)));
     return main;
   };
   const directory = (): MessengerDirectory => {
@@ -60,7 +63,7 @@ export function runNodeProcess(): void {
 
   async function boot(request: BootRequest): Promise<void> {
     const appDir = resolve(request.appDir);
-    const { config } = await loadConfig(appDir, request.configFile);
+    const { config } = await loadConfig(appDir, request.configFile, modules);
     const simulation = new Simulation({ seed: request.seed, clock: 'realtime', console: 'silent' });
     // The node's own segment: only the node and its gateway (front-end side effects stay in the front-end).
     const network = new AppNetwork(simulation, { ...config.network!, forwards: [], tap: undefined, pcap: undefined }, appDir, true);
@@ -70,7 +73,7 @@ export function runNodeProcess(): void {
       simulation,
       network,
       output,
-      resolve: { appDir, bases: [...request.resolveFrom, appDir, RUNTIME_DIR], preferSource: FROM_SOURCE, cache: new Map() },
+      resolve: { appDir, bases: [...request.resolveFrom, appDir, RUNTIME_DIR], preferSource: FROM_SOURCE, cache: new Map(), modules },
       implied: config.watchdog ? { EventManager: { watchdogBudgetUs: config.watchdog.budgetUs } } : {},
     };
     const machine = simulation.createMachine({ name: `node${request.networkId}`, cores: request.cores, memoryBytes: request.memoryBytes });

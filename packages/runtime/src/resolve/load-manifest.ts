@@ -5,6 +5,7 @@ import {
   type EbbManifest,
   type Target,
 } from '@ebbrt/interfaces';
+import { loadOnce } from './module-cache.js';
 import { resolveModule, type ResolveOptions } from './resolve-module.js';
 
 export type { ResolveOptions };
@@ -27,23 +28,10 @@ export async function loadManifest(
   return manifest;
 }
 
-/**
- * Validated manifests by resolved module URL. Node keeps every imported module for
- * the life of the process anyway; remembering the validated manifest beside it
- * saves a loader round trip (costly under a TypeScript loader) on every later boot.
- */
-const imported = new Map<string, Promise<EbbManifest>>();
-
+/** The manifest at `specifier`'s URL, imported and validated once per `options.modules`. */
 function importManifest(specifier: string, options: ResolveOptions): Promise<EbbManifest> {
   const url = resolveModule(specifier, options);
-  let loading = imported.get(url);
-  if (loading === undefined) {
-    loading = importAndValidate(specifier, url);
-    imported.set(url, loading);
-    // A failed import is not remembered: the file may be fixed and retried.
-    loading.catch(() => imported.delete(url));
-  }
-  return loading;
+  return loadOnce(options.modules, `manifest:${url}`, () => importAndValidate(specifier, url));
 }
 
 async function importAndValidate(specifier: string, url: string): Promise<EbbManifest> {

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PackageResolutionError } from '@ebbrt/interfaces';
+import type { ModuleCache } from './module-cache.js';
 
 export interface ResolveOptions {
   /** The app's directory: path specifiers ("./my-ebb.ts") are relative to it. */
@@ -13,6 +14,8 @@ export interface ResolveOptions {
   preferSource: boolean;
   /** Manifests already loaded in this run, by specifier: 100 nodes resolve each package once. */
   cache?: Map<string, Promise<unknown>>;
+  /** Modules imported for this run, or for all of a seed runner's runs (see ModuleCache). */
+  modules?: ModuleCache;
 }
 
 /** Splits "@scope/name/sub" into the package name and the export subpath "./sub". */

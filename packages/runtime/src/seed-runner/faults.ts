@@ -30,6 +30,8 @@ export const FAULT_FAMILIES: readonly FaultFamily[] = [
   { prefix: 'nic', path: ['network', 'nic', 'faults'] },
   { prefix: 'core', path: ['backend', 'machine', 'faults'], keys: ['interruptDelay', 'stall', 'clock'] },
   { prefix: 'node', path: ['backend', 'faults'], keys: ['crash'] },
+  { prefix: 'offload.fileSystem', path: ['faults', 'offload', 'fileSystem'], keys: ['delay', 'fail'] },
+  { prefix: 'offload.globalIdMap', path: ['faults', 'offload', 'globalIdMap'], keys: ['delay', 'fail'] },
 ];
 
 const on = (v: unknown): boolean => v !== undefined && v !== null && v !== false && v !== 0;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppConfig } from '@ebbrt/interfaces';
+import { ModuleCache } from '../resolve/module-cache.js';
 import { runApp } from '../run-app.js';
 import { faultCatalogue, swarmFaults, withFaults } from './faults.js';
 import { firstViolation, loadInvariants, type Invariants } from './invariants.js';
@@ -17,6 +18,12 @@ export interface SeedJob {
   faults: FaultChoice;
   /** Keep the trace's JSON in the result (replay --trace). */
   keepTrace?: boolean;
+  /**
+   * Record the Chrome trace (default true). Without it the run is the same (tracing only
+   * observes) but cheaper, and its digest covers the console lines alone: the search runs seeds
+   * untraced and re-runs a failing one traced for its replay digest.
+   */
+  trace?: boolean;
 }
 
 export interface SeedResult {
@@ -46,6 +53,8 @@ export function testConfigOf(appDir: string): string | undefined {
 /** Runs one seed of an app and checks its invariants. One process runs seeds one after another. */
 export class SeedRunner {
   private invariants: Invariants | undefined;
+  /** The app's modules, imported once for all the seeds this runner runs. */
+  private readonly modules = new ModuleCache();
 
   async run(job: SeedJob): Promise<SeedResult> {
     const started = performance.now();
@@ -61,12 +70,13 @@ export class SeedRunner {
     const run = await runApp(job.appDir, {
       seed: job.seed,
       clock: 'virtual',
-      trace: true,
+      trace: job.trace ?? true,
       output: (line) => lines.push(line),
       configOverride: pick,
+      modules: this.modules,
       ...(configFile !== undefined ? { configFile } : {}),
     });
-    const trace = run.simulation.trace.toJSON();
+    const trace = job.trace === false ? '' : run.simulation.trace.toJSON();
     const digest = createHash('sha256').update(trace).update(lines.join('\n')).digest('hex');
     let violation: string | undefined;
     if (run.failures.length > 0) {

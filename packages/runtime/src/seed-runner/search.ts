@@ -8,6 +8,8 @@ import type { FaultChoice, SeedJob, SeedResult } from './run-seed.js';
 export interface Executor {
   run(job: SeedJob): Promise<SeedResult>;
   readonly size: number;
+  /** Jobs it takes at once (queued ones included); default `size`. */
+  readonly concurrency?: number;
 }
 
 export interface SearchOptions {
@@ -44,11 +46,12 @@ export interface SearchReport {
   failures: Failure[];
 }
 
-function job(o: SearchOptions, seed: number, faults: FaultChoice): SeedJob {
+function job(o: SearchOptions, seed: number, faults: FaultChoice, trace = true): SeedJob {
   return {
     appDir: o.appDir,
     seed,
     faults,
+    trace,
     ...(o.configFile !== undefined ? { configFile: o.configFile } : {}),
     ...(o.invariantsFile !== undefined ? { invariantsFile: o.invariantsFile } : {}),
   };
@@ -68,15 +71,24 @@ export async function search(pool: Executor, o: SearchOptions): Promise<SearchRe
   const lane = async (): Promise<void> => {
     while (more()) {
       const seed = next++;
-      const result = await pool.run(job(o, seed, o.swarm ? { kind: 'swarm' } : { kind: 'all' }));
+      // Seeds run untraced (tracing only observes, and costs); a failing one runs again traced,
+      // with the faults it had, so its digest is the one its replay command prints.
+      let result = await pool.run(job(o, seed, o.swarm ? { kind: 'swarm' } : { kind: 'all' }, false));
+      if (result.violation !== undefined && result.crashed === undefined) {
+        const traced = await pool.run(job(o, seed, { kind: 'exact', faults: result.faults }));
+        result = traced.violation === result.violation || traced.crashed !== undefined ? traced : { ...traced, violation: `the run is not deterministic: untraced it failed "${result.violation}", traced ${traced.violation === undefined ? 'it passed' : `"${traced.violation}"`}` };
+      }
       done++;
       if (result.violation !== undefined) failures.push({ result, shrunk: undefined });
       o.onProgress?.({ done, total, failures: failures.length, elapsedMs: performance.now() - started });
     }
   };
-  await Promise.all(Array.from({ length: pool.size }, lane));
+  await Promise.all(Array.from({ length: pool.concurrency ?? pool.size }, lane));
   const elapsedMs = performance.now() - started;
   failures.sort((a, b) => a.result.seed - b.result.seed);
+  // Lanes already running when the limit was reached may fail too: the report keeps the lowest
+  // seeds, as many as asked (their runs still count in seedsRun), and shrinks only those.
+  if (o.maxFailures !== undefined) failures.splice(o.maxFailures);
   // A crash's faults are unknown to the parent (a swarm subset drawn in the worker): not shrunk.
   if (o.shrink) for (const f of failures) if (f.result.crashed === undefined) f.shrunk = await shrink(pool, o, f.result);
   return { seedsRun: done, elapsedMs, failures };

@@ -1,0 +1,54 @@
+/**
+ * The distributed counter under `ebbrt test`: the real counter holds its invariants over swarmed
+ * faults; a planted lost update is found, shrunk and replayed byte for byte; and the invariants
+ * themselves reject each way a run can be wrong.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { search, SeedRunner, WorkerPool, type InvariantContext } from '@ebbrt/runtime';
+import { invariants } from '../ebbrt.invariants.js';
+
+const APP = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pool = new WorkerPool(2);
+afterAll(() => pool.close());
+
+describe('the distributed counter under ebbrt test', () => {
+  it('holds every invariant over swarmed faults', async () => {
+    const report = await search(pool, { appDir: APP, first: 1, last: 8, budgetMs: undefined, swarm: true, shrink: false });
+    expect(report.seedsRun).toBe(8);
+    expect(report.failures.map((f) => `${f.result.seed} [${f.result.faults.join(',')}]: ${f.result.violation}`)).toEqual([]);
+  }, 600_000);
+
+  it('finds the planted lost update, shrinks it and replays it byte for byte', async () => {
+    const configFile = 'ebbrt.lost-update.config.ts';
+    const report = await search(pool, { appDir: APP, configFile, first: 1, last: 100, budgetMs: undefined, swarm: true, shrink: true, maxFailures: 1 });
+    expect(report.failures.length).toBeGreaterThan(0);
+    const f = report.failures[0]!;
+    expect(f.result.violation).toMatch(/^each node total is exactly its acked adds \(no lost update\): node \d holds \d+, the driver's acked adds to it sum to \d+/);
+    expect(f.shrunk).toBeDefined();
+    const replay = await new SeedRunner().run({ appDir: APP, configFile, seed: f.result.seed, faults: { kind: 'exact', faults: f.shrunk!.faults } });
+    expect(replay.digest).toBe(f.shrunk!.digest);
+    expect(replay.violation).toBe(f.shrunk!.violation);
+  }, 600_000);
+});
+
+describe('the counter invariants', () => {
+  const check = (lines: string[]): string | undefined => {
+    const ctx = { seed: 1, faults: [], lines, run: undefined as never } satisfies InvariantContext;
+    for (const [name, inv] of Object.entries(invariants)) {
+      const v = inv(ctx);
+      if (v === false || typeof v === 'string') return `${name}: ${v}`;
+    }
+    return undefined;
+  };
+  const good = ['[node 2 core 0] node 2 total 10 applied 2', '[node 3 core 1] node 3 total 5 applied 1', '[node 1 core 0] driver done node 2 acked 10 adds 2, node 3 acked 5 adds 1'];
+  it('a correct run passes', () => expect(check(good)).toBeUndefined());
+  it('reject a hang, a lost or doubled add, and a stale or phantom read', () => {
+    expect(check(good.slice(0, 2))).toMatch(/^the driver finished/);
+    expect(check([good[0]!.replace('total 10', 'total 7'), ...good.slice(1)])).toMatch(/node 2 holds 7, the driver's acked adds to it sum to 10/);
+    expect(check([good[0]!.replace('applied 2', 'applied 3'), ...good.slice(1)])).toMatch(/node 2 applied 3 adds, the driver sent 2/);
+    expect(check([...good, 'read node 3 value 4 acked 5 sent 5'])).toMatch(/outside \[acked 5, sent 5\]/);
+    expect(check([...good, 'read node 3 value 6 acked 5 sent 5'])).toMatch(/outside/);
+  });
+});
