@@ -1,5 +1,6 @@
 import { defineConfig } from '@ebbrt/runtime';
-import base from './ebbrt.config.js';
+import partitioned from './ebbrt.partition.config.js';
 
-// The app's config with one planted bug switched on (see src/bugs.ts).
-export default defineConfig({ ...base, name: 'dst-bugs-stale-read', args: ['--bug', 'stale-read'] });
+// The stale-read bug (see src/client.ts) under the partition it needs: a read the server cannot
+// answer for 200 ms is served from the client's cache.
+export default defineConfig({ ...partitioned, name: 'dst-bugs-stale-read', args: ['--bug', 'stale-read'] });

@@ -6,12 +6,23 @@ import { COUNTER, SERVER, text, type Bug } from './protocol.js';
 /** How long the client waits for a reply before it retries (µs of the node's clock). */
 const TIMEOUT_US = 8_000;
 const OPS = 30;
+/** The adder's pause between two adds: the run lasts long enough for a partition to hit it. */
+const THINK_US = 1_000;
+/** The reader's pause between two reads of the counter. */
+const READ_EVERY_US = 20_000;
+/**
+ * How long a read waits before the `stale-read` client decides the server is partitioned away
+ * and answers from its cache. TCP recovers a lost segment within 20+40+80 ms of retransmissions,
+ * so lost frames alone (three in a row would be needed) do not reach it; a partition does.
+ */
+const STALE_AFTER_US = 200_000;
 
 /**
- * The client: 30 adds (n = 1..30), a read after every fifth, then `done`. Each request is retried
- * on timeout until answered. The planted bugs live here and in the server:
- * - `stale-read`: a read that times out answers the last value read instead of retrying (as a
- *   client that "serves from cache during a partition" does): the read is stale.
+ * The client: an adder makes 30 adds (n = 1..30, one every 1 ms), while a reader (a dashboard)
+ * reads the counter every 20 ms; then `done`. Each request is retried on timeout until answered.
+ * The planted bugs live here and in the server:
+ * - `stale-read`: a read unanswered for 200 ms answers the last value read instead (as a client
+ *   that "serves from cache during a partition" does): the read misses adds acked before it.
  * - `late-timeout`: the reply to a retried request stops its retry timer but not its deadline,
  *   which fires after the reply has come and reports the request failed.
  */
@@ -26,8 +37,12 @@ export async function client(ctx: AppContext, bug: Bug): Promise<void> {
     waiting.delete(id);
     resolve?.(reply);
   });
-  let nextId = 1;
-  /** Sends until answered; `onTimeout` may answer instead (the stale-read bug). */
+  // Which life of the client this is (its clock at start, as the server's boot): a client that
+  // crashed and restarted numbers its requests afresh, so ids carry the life and stay unique for
+  // the server's dedupe. A first life at time 0 numbers them 1, 2, ...
+  const session = Math.floor(timer.now());
+  let nextId = session * 1000 + 1;
+  /** Sends until answered; `onTimeout`, asked at each retry, may answer instead (the stale-read bug). */
   const request = (op: string, arg: string, onTimeout?: () => string | undefined): Promise<string> => {
     const id = nextId++;
     return new Promise<string>((resolve) => {
@@ -77,21 +92,34 @@ export async function client(ctx: AppContext, bug: Bug): Promise<void> {
     if (from !== boot && boot !== '') ctx.log(`server restarted: boot ${boot} -> ${from}`);
     boot = from;
   };
+  ctx.log(`client up session ${session}`);
   answeredBy(await request('ping', ''));
   let acked = 0;
-  let lastRead = 0;
+  let adding = true;
+  // The reader checks each value against the adds acked (by the boot that answers) before the
+  // read was sent: it must see all of them (and may see adds in flight, not yet acked).
+  const reader = (async (): Promise<void> => {
+    let last = { value: 0, boot };
+    while (adding) {
+      const before = new Map(ackedBy);
+      const sentAt = timer.now();
+      const cached = last;
+      const stale = bug === 'stale-read' ? () => (timer.now() - sentAt >= STALE_AFTER_US ? `value 0 ${cached.value} ${cached.boot}` : undefined) : undefined;
+      const [, , value = '', from = ''] = (await request('read', '', stale)).split(' ');
+      ctx.log(`read ${value} after acked total ${before.get(from) ?? 0} (server boot ${from})`);
+      last = { value: Number(value), boot: from };
+      await timer.sleep(READ_EVERY_US);
+    }
+  })();
   for (let n = 1; n <= OPS; n++) {
     answeredBy(await request('add', String(n)));
     acked += n;
     ackedBy.set(boot, (ackedBy.get(boot) ?? 0) + n);
     ctx.log(`acked add ${n} (acked total ${acked})`);
-    if (n % 5 === 0) {
-      const reply = await request('read', '', bug === 'stale-read' ? () => `value 0 ${lastRead} ${boot}` : undefined);
-      answeredBy(reply);
-      lastRead = Number(reply.split(' ')[2]);
-      ctx.log(`read ${lastRead} after acked total ${ackedBy.get(boot) ?? 0}`);
-    }
+    await timer.sleep(THINK_US);
   }
+  adding = false;
+  await reader;
   answeredBy(await request('done', ''));
   for (const [b, sum] of ackedBy) ctx.log(`client acked ${sum} to server boot ${b}`);
   ctx.log(`client done acked total ${acked}`);

@@ -5,7 +5,7 @@
  * rendered by @ebbrt/live-view.
  */
 import { SystemEbbIds, introspectRoots, type SystemInterfaceName } from '@ebbrt/interfaces';
-import type { LiveSnapshot, NodeSnapshot, EdgeSnapshot } from '@ebbrt/live-view';
+import { networkFields, type LiveSnapshot, type NodeSnapshot, type EdgeSnapshot } from '@ebbrt/live-view';
 import type { World } from './world.js';
 
 export type { LiveSnapshot };
@@ -27,9 +27,8 @@ export function takeSnapshot(world: World): LiveSnapshot {
       cores: n.machine.cores.map((c) => ({ index: c.index, state: c.state })),
       events: d.events!,
       memory: { totalBytes: d.memory!.totalBytes, freePageBytes: d.memory!.freePageBytes },
-      nic: { ...net.nic, ...net.drops },
+      ...networkFields(net),
       link: { sent: up.sent, delivered: up.delivered, lost: up.lost },
-      tcp: net.connections.map((c) => ({ local: `${c.localAddress}:${c.localPort}`, remote: `${c.remoteAddress}:${c.remotePort}`, state: c.state, sendQueued: c.sendQueued, receiveQueued: c.receiveQueued })),
       messagesSent: traffic.reduce((a, p) => a + p.messagesSent, 0),
       messagesReceived: traffic.reduce((a, p) => a + p.messagesReceived, 0),
     });

@@ -79,6 +79,19 @@ describe.skipIf(!have)('ebbrt run --ui dashboard in headless Chromium', () => {
       // NIC counters and TCP connections on every back-end; Messenger edges node↔node and from/to node 0.
       await page.waitForFunction((ids) => ids.every((id) => document.querySelector(`.node[data-node="${id}"] .conn[data-tcp="ESTABLISHED"]`) !== null), BACKENDS, { timeout: 15_000 });
       for (const id of BACKENDS) expect(Number(/rxFrames<\/b> (\d+)/.exec(await page.locator(`.node[data-node="${id}"] .nic`).innerHTML())?.[1])).toBeGreaterThan(0);
+      // Node 0's card: the hosted stack's sockets (its Messenger's TCP connections to the
+      // back-ends), the bytes Node moved on them rising, and its drop line; no NIC of its own.
+      const frontKv = (k: string): Promise<number> => front.locator(`.stack .kv[data-k="${k}"]`).textContent().then((t) => Number(/ (\d+)$/.exec(t ?? '')?.[1]));
+      await page.waitForFunction(() => document.querySelector('.node[data-node="0"] .conn[data-tcp="ESTABLISHED"]') !== null, undefined, { timeout: 15_000 });
+      expect(await frontKv('tcp.connections')).toBe(await front.locator('.conn').count());
+      expect(await frontKv('tcp.opened')).toBeGreaterThanOrEqual(await frontKv('tcp.connections'));
+      const frontRead = await frontKv('tcp.bytesRead');
+      expect(frontRead).toBeGreaterThan(0);
+      await page.waitForFunction((b) => Number(/ (\d+)$/.exec(document.querySelector('.node[data-node="0"] .stack .kv[data-k="tcp.bytesRead"]')?.textContent ?? '')?.[1]) > b, frontRead, { timeout: 10_000 });
+      expect(await front.locator('.nic').count()).toBe(0);
+      expect(await front.locator('.drops').count()).toBe(1);
+      // A back-end's stack line carries the lwIP stack's own counters (TCP segments).
+      expect(await page.locator('.node[data-node="1"] .stack').innerHTML()).toMatch(/tcp\./);
       await page.waitForFunction(() => {
         const t = [...document.querySelectorAll('svg.graph line title')].map((e) => e.textContent ?? '');
         return ['1 → 2:', '2 → 3:', '3 → 4:', '4 → 1:', '0 → 1:', '1 → 0:'].every((p) => t.some((x) => x.startsWith(p)));

@@ -4,7 +4,7 @@
  * Lives under test/, which is not published.
  */
 import { EbbRef, NodeContext, cpu } from '@ebbrt/core-translation';
-import { Simulation, type Machine } from '@ebbrt/hw-x86sim';
+import { Simulation, type Machine, type SteppingMode } from '@ebbrt/hw-x86sim';
 import { SystemEbbIds, type EventFn, type EventManager, type EbbRoot, type Timer } from '@ebbrt/interfaces';
 import {
   eventManagerOptionsSchema,
@@ -34,6 +34,8 @@ export interface NativeFixtureOptions {
   trace?: boolean;
   options?: Partial<Record<keyof EventManagerOptions, unknown>>;
   timer?: boolean;
+  /** The simulation's stepping mode (default `chained`). */
+  stepping?: SteppingMode;
 }
 
 /** EbbRefs for use inside events (each deref reads the current core). */
@@ -46,7 +48,7 @@ export function refs(): { em: EbbRef<EventManager>; timer: EbbRef<Timer> } {
 
 export function nativeNode(opts: NativeFixtureOptions = {}): NativeFixture {
   const { seed = 1, cores = 2, trace = false, timer = true } = opts;
-  const sim = new Simulation({ seed, trace });
+  const sim = new Simulation({ seed, trace, stepping: opts.stepping ?? 'chained' });
   const machine = sim.createMachine({ cores, memoryBytes: 1 << 20 });
   const node = new NodeContext({ id: 1, numCores: cores, target: 'native', idSpace: 2 });
   const logs: string[] = [];

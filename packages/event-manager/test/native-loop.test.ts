@@ -454,6 +454,40 @@ describe('native: watchdog', () => {
     expect(reports[0]!.elapsedUs).toBeGreaterThanOrEqual(5000);
     expect(f.logs.some((l) => l.includes('watchdog'))).toBe(true);
   });
+
+  for (const stepping of ['chained', 'macrotask'] as const) {
+    it(`a slow watchdog listener is not billed to the next event (${stepping} stepping)`, async () => {
+      // Back-to-back events share clock reads; the report in between must not count as the
+      // next event's time, or one slow event gets every event after it reported.
+      const f = nativeNode({ timer: false, stepping, options: { watchdogBudgetUs: 2000 } });
+      const reports: WatchdogReport[] = [];
+      f.root.onWatchdog((r) => {
+        reports.push(r);
+        const end = performance.now() + 5;
+        while (performance.now() < end) {
+          /* a listener that takes ~5 ms (a console on a slow pipe, a dashboard push) */
+        }
+      });
+      const ran: string[] = [];
+      f.post(0, function slow() {
+        const end = performance.now() + 5;
+        while (performance.now() < end) {
+          /* spin ~5 ms */
+        }
+        ran.push('slow');
+      });
+      f.post(0, function fast1() {
+        ran.push('fast1');
+      });
+      f.post(0, function fast2() {
+        ran.push('fast2');
+      });
+      await f.sim.run();
+      expect(ran).toEqual(['slow', 'fast1', 'fast2']);
+      expect(reports.map((r) => r.name)).toEqual(['slow']);
+      expect(f.logs.filter((l) => l.includes('watchdog'))).toHaveLength(1);
+    });
+  }
 });
 
 describe('native: idle handles and shutdown', () => {

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { PcapFileWriter } from '@ebbrt/hw-x86sim/node';
 import { DirectNetPort, NetworkFabric, VirtioNetDevice, formatMac, type Link, type Machine, type Simulation, type VirtioNetFaults } from '@ebbrt/hw-x86sim';
 import type { NetworkConfig } from '@ebbrt/interfaces';
+import type { Partitionable } from './partition.js';
 import { Subnet, nodeHost } from './subnet.js';
 
 /**
@@ -11,7 +12,7 @@ import { Subnet, nodeHost } from './subnet.js';
  * uplink brings in from Linux, so both halves of each conversation show. A realtime run's capture
  * is in calendar time; a virtual run's starts at 0 (and stays byte-identical by seed).
  */
-export class SimulatedNetwork {
+export class SimulatedNetwork implements Partitionable {
   readonly fabric: NetworkFabric;
   readonly subnet: Subnet;
   readonly pcap: PcapFileWriter | undefined;
@@ -20,6 +21,8 @@ export class SimulatedNetwork {
   private readonly ports = new Map<string, DirectNetPort>();
   /** Each label's MAC from its first attach: a node restarted on a new machine keeps its address. */
   private readonly macs = new Map<string, string>();
+  /** The labels cut off by a partition now (null: none). */
+  private cut: ReadonlySet<string> | null = null;
 
   constructor(
     private readonly simulation: Simulation,
@@ -51,6 +54,8 @@ export class SimulatedNetwork {
     const link = this.fabric.connect(nic, { name: label, ...this.config.link });
     this.links.set(label, link);
     this.nics.set(label, nic);
+    // A node restarted during a partition is on the side it was on.
+    if (this.cut?.has(label) === true) this.applyCut();
     return nic;
   }
 
@@ -71,6 +76,22 @@ export class SimulatedNetwork {
   /** The direct port of the endpoint attached as `label` with `attachPort` (its counters). */
   port(label: string): DirectNetPort | undefined {
     return this.ports.get(label);
+  }
+
+  /**
+   * Cuts back-ends `nodes` off from everything else on the switch (the other nodes, the gateway),
+   * or heals the partition (`null`). See L2Switch.partition.
+   */
+  partitionNodes(nodes: readonly number[] | null): void {
+    this.cut = nodes === null ? null : new Set(nodes.map((n) => `node${n}`));
+    this.applyCut();
+  }
+
+  private applyCut(): void {
+    const cut = this.cut;
+    if (cut === null) return this.fabric.switch.partition(null);
+    const ports = [...cut].map((label) => this.links.get(label)).flatMap((l) => (l === undefined ? [] : [this.fabric.portOf(l)!]));
+    this.fabric.switch.partition(ports);
   }
 
   /** The NIC of the endpoint attached as `label` (its stats, its faults). */

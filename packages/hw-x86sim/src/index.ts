@@ -4,7 +4,7 @@
  * console, a deterministic scheduler over a virtual or realtime clock, and a Chrome trace.
  */
 export { Simulation, type SimulationOptions } from './simulation.js';
-export type { RunOptions, RunResult, StopReason } from './scheduler.js';
+export type { RunOptions, RunResult, StopReason, SteppingMode } from './scheduler.js';
 export type { ClockKind } from './clock.js';
 export { Machine, type MachineDevice } from './machine.js';
 export { type MachineConfig, MAX_MEMORY_BYTES } from './machine-config.js';

@@ -52,3 +52,33 @@ let chosen: ((fn: Macrotask) => void) | undefined;
 export function queueMacrotask(fn: Macrotask): void {
   (chosen ??= pick())(fn);
 }
+
+/**
+ * Runs every queued microtask and `process.nextTick` callback to completion, synchronously: the
+ * queues are empty when it returns (ticks queued by microtasks and microtasks queued by ticks
+ * included). Node's `processImmediate` calls exactly this between two `setImmediate` callbacks;
+ * `process._tickCallback` is that same function (`runNextTicks`), kept by Node for native addons.
+ * The scheduler calls it between steps so that steps need not each be a macrotask.
+ *
+ * Only valid from a macrotask callback (a `setImmediate`/timer callback), never from inside a
+ * microtask: V8 ignores a checkpoint requested from inside one, and the drain would silently
+ * be partial. Null where the host has no such hook (a browser tab): there every step is a
+ * macrotask of its own.
+ */
+export type DrainJobs = () => void;
+
+function pickDrain(): DrainJobs | null {
+  const proc: unknown = Reflect.get(globalThis, 'process');
+  if (typeof proc !== 'object' || proc === null) return null;
+  const fn: unknown = Reflect.get(proc, '_tickCallback');
+  if (typeof fn !== 'function') return null;
+  const drain: DrainJobs = fn.bind(proc);
+  return drain;
+}
+
+let drainChosen: DrainJobs | null | undefined;
+/** @internal The host's synchronous job drain, or null (see DrainJobs). Chosen once. */
+export function hostDrain(): DrainJobs | null {
+  if (drainChosen === undefined) drainChosen = pickDrain();
+  return drainChosen;
+}

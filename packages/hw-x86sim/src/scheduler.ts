@@ -1,4 +1,4 @@
-import { queueMacrotask } from './macrotask.js';
+import { hostDrain, queueMacrotask, type DrainJobs } from './macrotask.js';
 import type { Clock } from './clock.js';
 import type { Core } from './core.js';
 import type { DeadlineQueue } from './event-queue.js';
@@ -34,11 +34,35 @@ export interface RunResult {
 }
 
 /**
- * How many step macrotasks are queued at once. Each still gets its own microtask drain (Node
- * drains microtasks after every setImmediate callback), but immediates queued together run in one
- * event-loop check phase, which measured ~5x cheaper per step than re-queueing one at a time.
+ * How the scheduler gets from one step to the next.
+ * - `chained` (the default where the host allows it): steps run back to back inside one
+ *   macrotask, with the host's job queues (every microtask and `process.nextTick` callback)
+ *   drained synchronously between two steps, exactly as Node drains them between two
+ *   `setImmediate` callbacks. A chain ends after a bounded number of steps (see CHAIN_STEPS_*),
+ *   so the host loop still serves its I/O and timers.
+ * - `macrotask`: every step is a macrotask of its own (`setImmediate`, or a `MessageChannel`
+ *   message in a browser). What a browser tab gets, since it has no synchronous drain.
+ * Both run the same JS in the same order inside the simulation, so a seed gives the same trace
+ * under either; only where host callbacks (I/O, timers) interleave with steps differs.
+ */
+export type SteppingMode = 'chained' | 'macrotask';
+
+/**
+ * How many step macrotasks are queued at once in `macrotask` mode. Each still gets its own
+ * microtask drain (Node drains microtasks after every setImmediate callback), but immediates
+ * queued together run in one event-loop check phase, which measured ~5x cheaper per step than
+ * re-queueing one at a time.
  */
 const STEP_BATCH = 32;
+
+/**
+ * Steps one macrotask may chain before the host loop gets a turn. Realtime runs keep the 32 steps
+ * per loop iteration that `macrotask` mode gives (STEP_BATCH immediates share one check phase), so
+ * host I/O is served as often as before; virtual runs have no host I/O that simulated time waits
+ * for, so they chain longer.
+ */
+const CHAIN_STEPS_REALTIME = STEP_BATCH;
+const CHAIN_STEPS_VIRTUAL = 256;
 
 /** Realtime waits shorter than this are polled rather than left to a (1 ms) timer. */
 const SHORT_WAIT_NS = 1_000_000;
@@ -46,10 +70,11 @@ const SHORT_WAIT_NS = 1_000_000;
 /**
  * @internal The only thing that enters a core.
  *
- * Each step is one macrotask and does exactly one of: deliver hardware events (posted callbacks
- * and due deadlines), run one core slice, or move time. Between steps Node drains the microtask
- * queue completely, so every async continuation started by a slice runs before any other core
- * is entered — software can keep a process-wide "current core" register set by its runSlice.
+ * Each step does exactly one of: deliver hardware events (posted callbacks and due deadlines), run
+ * one core slice, or move time. Between steps the host's microtask and nextTick queues are drained
+ * completely (by the host between two macrotasks, or by the scheduler itself inside a chain: see
+ * SteppingMode), so every async continuation started by a slice runs before any other core is
+ * entered — software can keep a process-wide "current core" register set by its runSlice.
  */
 export class Scheduler {
   private readonly clock: Clock;
@@ -80,6 +105,8 @@ export class Scheduler {
   private rejectRun: ((e: unknown) => void) | null = null;
 
   private queuedSteps = 0;
+  /** The host's synchronous job drain in `chained` mode; null in `macrotask` mode. */
+  private readonly drain: DrainJobs | null;
   private idleWaiting = false;
   private waitTimer: ReturnType<typeof setTimeout> | null = null;
   /** Slices run over the scheduler's lifetime. */
@@ -98,20 +125,29 @@ export class Scheduler {
     this.queuedSteps--;
     // Leftovers of a batch are no-ops once the run ended, while waiting for time/I/O or parked.
     if (!this.running || this.idleWaiting || this.parked) return;
-    this.step();
+    this.pump();
   };
   private readonly onWaitOver = (): void => {
     this.waitTimer = null;
     this.idleWaiting = false;
-    if (this.running) this.step();
+    if (this.running) this.pump();
   };
   private readonly onAbort = (): void => this.stop();
 
-  constructor(clock: Clock, queue: DeadlineQueue, prng: Prng, trace: TraceRecorder) {
+  constructor(clock: Clock, queue: DeadlineQueue, prng: Prng, trace: TraceRecorder, stepping: SteppingMode = 'chained') {
+    if (stepping !== 'chained' && stepping !== 'macrotask') {
+      throw new RangeError(`stepping must be 'chained' or 'macrotask', got ${String(stepping)}`);
+    }
     this.clock = clock;
     this.queue = queue;
     this.prng = prng;
     this.trace = trace;
+    this.drain = stepping === 'chained' ? hostDrain() : null;
+  }
+
+  /** The mode in effect: `chained` falls back to `macrotask` on a host without a job drain. */
+  get stepping(): SteppingMode {
+    return this.drain === null ? 'macrotask' : 'chained';
   }
 
   get isRunning(): boolean {
@@ -254,25 +290,56 @@ export class Scheduler {
     });
   }
 
-  private step(): void {
+  /**
+   * Runs steps until the run ends, waits, parks or has used its chain budget. In `chained` mode
+   * the host's job queues are drained between two steps, inside this macrotask: every
+   * continuation of a slice (however deep its chain of awaits, ticks and microtasks) has run
+   * before the next step, as it would between two macrotasks, so the "current core" that
+   * software set in runSlice is still right in each of them. A chain never starts from inside a
+   * microtask (only onImmediate and onWaitOver call this), where the drain could not run.
+   */
+  private pump(): void {
+    const drain = this.drain;
+    if (drain === null) {
+      if (this.step()) this.continueLater();
+      return;
+    }
+    let left = this.clock.kind === 'virtual' ? CHAIN_STEPS_VIRTUAL : CHAIN_STEPS_REALTIME;
+    while (this.step()) {
+      if (--left === 0) return this.continueLater();
+      try {
+        drain();
+      } catch (err) {
+        // A throwing nextTick callback: as between two immediates, it is the host's uncaught
+        // exception (not this run's failure), and the rest of the queues drain in later turns.
+        this.continueLater();
+        throw err;
+      }
+      // Only a step ends a run, waits or parks, and those return false: nothing in the drain
+      // can make the next step wrong to take now (stop() and pause() are seen by that step).
+    }
+  }
+
+  /** One step; true when another step should follow (the caller chains it or queues it). */
+  private step(): boolean {
     try {
       this.leaveCpu();
       if (this.stopRequested) return this.finish('stopped');
       if (this.frozen > 0) {
         // Waits like an idle realtime run: post() and the last release step again.
         this.idleWaiting = true;
-        return;
+        return false;
       }
       if (this.paused && this.stepCredits === 0) {
         this.parked = true;
-        return;
+        return false;
       }
       const clock = this.clock;
       const now = clock.now();
       if (now >= this.untilNs) return this.finish('until');
       if (this.runHardwareEvents(now)) {
         this.wakePollers();
-        return this.continueLater();
+        return true;
       }
 
       const n = this.runnable.length;
@@ -280,7 +347,7 @@ export class Scheduler {
         if (this.slices >= this.maxSlices) return this.finish('max-slices');
         const core = n === 1 ? this.runnable[0] : this.runnable[this.prng.nextInt(n)];
         this.runSlice(core, now);
-        return this.continueLater();
+        return true;
       }
 
       const next = this.queue.peekDeadline();
@@ -292,17 +359,20 @@ export class Scheduler {
         }
         if (next === Infinity) {
           if (this.stopWhenIdle && this.holds === 0) return this.finish('quiescent');
-          return this.waitIdle(Infinity);
+          this.waitIdle(Infinity);
+          return false;
         }
         clock.advanceTo(next);
         this.runHardwareEvents(next);
         this.wakePollers();
-        return this.continueLater();
+        return true;
       }
       if (next === Infinity && this.stopWhenIdle && this.holds === 0) return this.finish('quiescent');
       this.waitIdle(Math.min(next, this.untilNs) - now);
+      return false;
     } catch (err) {
       this.fail(err);
+      return false;
     }
   }
 
@@ -396,14 +466,17 @@ export class Scheduler {
 
   private continueLater(): void {
     if (this.queuedSteps > 0) return;
-    for (let k = 0; k < STEP_BATCH; k++) queueMacrotask(this.onImmediate);
-    this.queuedSteps = STEP_BATCH;
+    // A chain does its own batching: one macrotask starts the next chain.
+    const n = this.drain === null ? STEP_BATCH : 1;
+    for (let k = 0; k < n; k++) queueMacrotask(this.onImmediate);
+    this.queuedSteps = n;
   }
 
   private waitIdle(delayNs: number): void {
     // Node's timers have 1 ms granularity, far coarser than a link's latency or a driver's poll
     // period: a realtime wait shorter than that polls instead (Node still serves I/O between
-    // steps), so simulated time keeps up with the wall clock to the microsecond.
+    // steps), so simulated time keeps up with the wall clock to the microsecond. Such a poll
+    // always goes through the host loop, never a chain: the I/O it waits for comes from there.
     if (delayNs < SHORT_WAIT_NS) {
       this.continueLater();
       return;
@@ -448,11 +521,12 @@ export class Scheduler {
     this.rejectRun = null;
   }
 
-  private finish(reason: StopReason): void {
+  private finish(reason: StopReason): false {
     const resolve = this.resolveRun!;
     const result: RunResult = { slices: this.slices, finalTimeNs: this.clock.now(), reason };
     this.cleanup();
     resolve(result);
+    return false;
   }
 
   private fail(err: unknown): void {

@@ -5,7 +5,7 @@ import type { SimulationHost } from './host.js';
 import { Machine } from './machine.js';
 import type { MachineConfig } from './machine-config.js';
 import { Prng } from './prng.js';
-import { Scheduler, type RunOptions, type RunResult } from './scheduler.js';
+import { Scheduler, type RunOptions, type RunResult, type SteppingMode } from './scheduler.js';
 import { TraceRecorder } from './trace.js';
 
 /** Options of `new Simulation(...)`. */
@@ -23,6 +23,13 @@ export interface SimulationOptions {
    * bumps. `false` exists so a bench can measure what they cost.
    */
   coreStats?: boolean;
+  /**
+   * How the scheduler moves between steps (see SteppingMode). Default `chained`: steps run back to
+   * back in one macrotask with the host's job queues drained between them, where the host has such a
+   * drain (Node); otherwise, and with `macrotask`, each step is its own macrotask. Both give the same
+   * trace for a seed; `macrotask` exists to show that, and to measure what chaining saves.
+   */
+  stepping?: SteppingMode;
 }
 
 /**
@@ -59,7 +66,7 @@ export class Simulation {
     if (consoleMode !== 'stdout' && consoleMode !== 'silent') {
       throw new RangeError(`console must be 'stdout' or 'silent', got ${String(consoleMode)}`);
     }
-    this.scheduler = new Scheduler(this.clock, this.queue, this.prng.fork('scheduler'), this.trace);
+    this.scheduler = new Scheduler(this.clock, this.queue, this.prng.fork('scheduler'), this.trace, options.stepping ?? 'chained');
     this.host = {
       clock: this.clock,
       queue: this.queue,
@@ -89,6 +96,11 @@ export class Simulation {
   /** Machines present, in creation order (ids are never reused; destroyed ones are gone). */
   get machines(): readonly Machine[] {
     return this._machines;
+  }
+
+  /** The stepping mode in effect (`chained` asked for on a host without a job drain is `macrotask`). */
+  get stepping(): SteppingMode {
+    return this.scheduler.stepping;
   }
 
   /** Core slices run since the simulation was created. */

@@ -125,9 +125,15 @@ describe('backend.faults.crash and network.partition (node faults)', () => {
     expect(crash({ nodes: [3] }).message).toMatch(/backend\.faults\.crash\.nodes\[0\]: there is no back-end node 3/);
     expect(crash({ nodes: [] }).message).toMatch(/backend\.faults\.crash\.nodes: must list at least one node/);
     expect(rejection(withBackend({ faults: { reboot: {} } })).message).toMatch(/backend\.faults.*reboot/);
-    const partition = (p: Record<string, unknown>) => rejection({ ...valid, network: { ...net.network, partition: { afterNs: { min: 0, max: 1 }, durationNs: { min: 0, max: 1 }, ...p } } });
+    const partition = (p: Record<string, unknown>) => rejection({ ...valid, network: { ...net.network, partition: { afterNs: { min: 0, max: 1 }, durationNs: { min: 1, max: 1 }, ...p } } });
     expect(partition({ durationNs: { min: 0.5, max: 1 } }).message).toMatch(/network\.partition\.durationNs\.min: must be a whole number of ns/);
     expect(partition({ nodes: [9] }).message).toMatch(/network\.partition\.nodes\[0\]: there is no back-end node 9/);
     expect(partition({ afterNs: undefined }).message).toMatch(/network\.partition\.afterNs/);
+    expect(partition({ durationNs: { min: 0, max: 5 } }).message).toMatch(/network\.partition\.durationNs\.min: must be at least 1 ns \(the heal must come after the start\)/);
+    expect(partition({ durationNs: { min: 9, max: 5 } }).message).toMatch(/network\.partition\.durationNs\.max: must be at least min/);
+    expect(partition({ nodes: [1, 1] }).message).toMatch(/network\.partition\.nodes: must not list a node twice/);
+    expect(partition({ nodes: [0] }).message).toMatch(/network\.partition\.nodes\[0\]: must be a back-end node id/);
+    expect(partition({ probability: -1 }).message).toMatch(/network\.partition\.probability: must be in 0\.\.1/);
+    expect(partition({ heal: 5 }).message).toMatch(/network\.partition.*heal/);
   });
 });

@@ -129,9 +129,14 @@ export type NodeFaultsConfig = z.output<typeof nodeFaultsSchema>;
  */
 export const partitionSchema = z.strictObject({
   probability: z.number().min(0, 'must be in 0..1').max(1, 'must be in 0..1').default(1),
-  nodes: z.array(z.number().int('must be a node id').min(1, 'must be a back-end node id (1..)')).min(1, 'must list at least one node').optional(),
+  nodes: z
+    .array(z.number().int('must be a node id').min(1, 'must be a back-end node id (1..)'))
+    .min(1, 'must list at least one node')
+    .refine((ns) => new Set(ns).size === ns.length, 'must not list a node twice')
+    .optional(),
   afterNs: nsWindowSchema,
-  durationNs: nsWindowSchema,
+  // The heal is durationNs after the start: a zero length would heal at (not after) the start.
+  durationNs: nsWindowSchema.refine((w) => w.min >= 1, { path: ['min'], message: 'must be at least 1 ns (the heal must come after the start)' }),
 });
 export type PartitionConfig = z.output<typeof partitionSchema>;
 

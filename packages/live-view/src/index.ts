@@ -4,5 +4,6 @@
  */
 export type { ControlState, CoreSnapshot, EdgeSnapshot, LiveSnapshot, NodeSnapshot, NodeState } from './snapshot.js';
 export { renderLiveView, renderGraph, LIVE_VIEW_CSS } from './render.js';
+export { networkFields } from './panels/network.js';
 export { TraceRing, type TraceBatch, type TraceEntry } from './trace-ring.js';
 export { parseControlRequest, ControlRequestError, MAX_STEPS, type ControlRequest } from './control.js';

@@ -2,16 +2,11 @@
 import type { LiveSnapshot, NodeSnapshot } from './snapshot.js';
 import { renderTcpPanel } from './panels/tcp.js';
 import { renderCoresPanel } from './panels/cores.js';
+import { renderNetworkPanel } from './panels/network.js';
 
 const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 const mib = (b: number): string => `${(b / 1048576).toFixed(1)} MiB`;
 
-function nicCounters(nic: Record<string, number>): string {
-  return Object.entries(nic)
-    .filter(([, v]) => v !== 0)
-    .map(([k, v]) => `<span class="kv"><b>${esc(k)}</b> ${v}</span>`)
-    .join(' ');
-}
 
 /** A node graph of Messenger traffic: nodes on a circle, an arrow per direction with traffic. */
 export function renderGraph(s: LiveSnapshot, size = 260): string {
@@ -46,7 +41,8 @@ function renderNode(n: NodeSnapshot): string {
   }
   if (n.memory !== undefined) rows.push(`<div><b>memory</b> ${mib(n.memory.totalBytes - n.memory.freePageBytes)} used of ${mib(n.memory.totalBytes)}</div>`);
   if (n.link !== undefined) rows.push(`<div><b>link</b> ${n.link.sent} sent, ${n.link.delivered} delivered, ${n.link.lost} lost</div>`);
-  if (n.nic !== undefined) rows.push(`<div class="nic">${nicCounters(n.nic)}</div>`);
+  const network = renderNetworkPanel(n);
+  if (network !== '') rows.push(network);
   if (n.connections !== undefined) rows.push(`<div><b>tcp</b> ${n.connections.map((c) => `${c.outgoing ? '→' : '←'}${c.peer ?? '?'} ${esc(c.state)}`).join(', ') || 'none'}</div>`);
   if (n.tcp !== undefined) rows.push(renderTcpPanel(n));
   if (n.cause !== undefined) rows.push(`<div class="cause"><b>died</b> ${esc(n.cause)}</div>`);
@@ -87,6 +83,8 @@ export const LIVE_VIEW_CSS = `
 .live-view table.cores tr.late td.oldest{background:#e5534b;color:#fff;font-weight:bold}
 .live-view .node.frontend{border-color:#8250df}
 .live-view .kv{display:inline-block;margin-right:6px;font-size:11px;color:#57606a}
+.live-view .nic .label,.live-view .stack .label,.live-view .drops .label{font-size:11px;margin-right:4px}
+.live-view .drops .kv{color:#cf222e}
 .live-view .graph line{stroke:#0969da;opacity:.7}
 .live-view .graph marker path{fill:#0969da}
 .live-view .graph circle{fill:#ddf4ff;stroke:#0969da;stroke-width:2}

@@ -30,8 +30,12 @@ export interface NodeSnapshot {
   /** Events dispatched on the node, when its Event Manager is reachable. */
   events?: number;
   memory?: { totalBytes: number; freePageBytes: number };
-  /** NIC counters (virtio-net stats), drop reasons included. */
+  /** NIC device counters (virtio-net stats); empty for a hosted node (the host kernel's NIC). */
   nic?: Record<string, number>;
+  /** The stack's counters (interface, TCP; a hosted node's sockets and bytes). */
+  stack?: Record<string, number>;
+  /** Drops by reason (`iface.ipBadChecksum`, `nic.rxDroppedNoBuffer`, `tcp.error.ECONNRESET`, ...). */
+  drops?: Record<string, number>;
   link?: { sent: number; delivered: number; lost: number };
   connections?: { peer: number | undefined; outgoing: boolean; state: string; core: number }[];
   /** Live TCP connections of the node's stack. */

@@ -12,4 +12,6 @@ export interface HostContext {
   log(line: string): void;
   /** Drops a socket the NetworkManager tracks for closeAll(). */
   forget(socket: object): void;
+  /** Counts a socket error that ended a connection (the stats' drop reasons). */
+  socketError(error: Error): void;
 }

@@ -13,6 +13,7 @@ import {
   type Ipv4String,
   type NetworkManager,
   type NetworkManagerRoot,
+  type NetworkStats,
   type TcpConnection,
   type TcpHandler,
   type TcpListener,
@@ -20,6 +21,7 @@ import {
 } from '@ebbrt/interfaces';
 import type { HostContext } from './host-context.js';
 import type { HostedNetworkOptions } from './options.js';
+import { HostedCounters, hostedNetworkStats } from './stats.js';
 import { HostedTcpConnection, unmapIpv4 } from './tcp-connection.js';
 
 /**
@@ -35,6 +37,7 @@ export class HostedNetworkManager implements NetworkManager, NetworkManagerRoot,
   private events: EventManagerRoot | undefined;
   private readonly live = new Set<HostedTcpConnection | HostedTcpListener | HostedUdpSocket>();
   private nextAcceptCore = 0;
+  private readonly counters = new HostedCounters();
 
   constructor(
     private readonly node: NodeContext,
@@ -60,7 +63,12 @@ export class HostedNetworkManager implements NetworkManager, NetworkManagerRoot,
   }
 
   forget(socket: object): void {
-    this.live.delete(socket as HostedTcpConnection);
+    if (!this.live.delete(socket as HostedTcpConnection)) return;
+    if (socket instanceof HostedTcpConnection) this.counters.closed(socket);
+  }
+
+  socketError(error: Error): void {
+    this.counters.error(error);
   }
 
   /** The node's EventManagerRoot, found in its LocalIdMap on first use (it may be installed after us). */
@@ -95,6 +103,19 @@ export class HostedNetworkManager implements NetworkManager, NetworkManagerRoot,
       promise,
       settle: (error) => this.post(core, () => (error === undefined ? resolve() : reject(error))),
     };
+  }
+
+  /** What the dashboard shows of this node's sockets (NetworkManagerRoot's optional member). */
+  networkStats(): NetworkStats {
+    const connections: HostedTcpConnection[] = [];
+    let listeners = 0;
+    let udpSockets = 0;
+    for (const s of this.live) {
+      if (s instanceof HostedTcpConnection) connections.push(s);
+      else if (s instanceof HostedTcpListener) listeners++;
+      else udpSockets++;
+    }
+    return hostedNetworkStats(this.counters, { connections, listeners, udpSockets });
   }
 
   // ------------------------------------------------------------ NetworkManager
@@ -132,6 +153,7 @@ export class HostedNetworkManager implements NetworkManager, NetworkManagerRoot,
       const target = this.acceptCore(core);
       const connection = new HostedTcpConnection(this, socket, target, undefined);
       this.live.add(connection);
+      this.counters.opened++;
       connection.arrive({ kind: 'accept', accept });
     });
     server.listen({ port, host: this.options.host });
@@ -150,6 +172,7 @@ export class HostedNetworkManager implements NetworkManager, NetworkManagerRoot,
     const socket = connect({ host: address, port, allowHalfOpen: true, noDelay: this.options.noDelay });
     const connection = new HostedTcpConnection(this, socket, this.callerCore(), handler, address, port);
     this.live.add(connection);
+    this.counters.opened++;
     socket.once('connect', () => connection.arrive({ kind: 'connect' }));
     return connection;
   }

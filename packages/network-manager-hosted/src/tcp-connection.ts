@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { cpu } from '@ebbrt/core-translation';
-import { IOBuf, UsageError, type TcpConnection, type TcpHandler } from '@ebbrt/interfaces';
+import { IOBuf, UsageError, type TcpConnection, type TcpConnectionInfo, type TcpHandler } from '@ebbrt/interfaces';
 import type { HostContext } from './host-context.js';
 
 /** Thrown by {@link TcpConnection.send} when the chain does not fit the send window. */
@@ -72,9 +72,36 @@ export class HostedTcpConnection implements TcpConnection {
     socket.setNoDelay(host.options.noDelay);
     socket.on('data', (bytes: Buffer) => this.arrive({ kind: 'data', bytes }, bytes.length));
     socket.on('end', () => this.arrive({ kind: 'end' }));
-    socket.on('error', (error: Error) => this.arrive({ kind: 'error', error }));
+    socket.on('error', (error: Error) => {
+      host.socketError(error);
+      this.arrive({ kind: 'error', error });
+    });
     socket.on('drain', () => this.arrive({ kind: 'drain' }));
     socket.on('close', () => this.onClose());
+  }
+
+  /** The connection as a tool shows it (the dashboard's TCP panel); read only when asked. */
+  info(): TcpConnectionInfo {
+    const s = this.socket;
+    // Node's socket has no RFC 9293 state: an open one is established once it has a remote.
+    const state = this.state === 'closed' ? 'CLOSED' : this.state === 'shutdown' ? 'FIN-WAIT-1' : s.remoteAddress === undefined ? 'SYN-SENT' : 'ESTABLISHED';
+    let queued = s.writableLength;
+    for (const p of this.pending) queued += p.view.byteLength;
+    return {
+      localAddress: unmapIpv4(s.localAddress ?? '0.0.0.0'),
+      localPort: s.localPort ?? 0,
+      remoteAddress: this.remoteAddress,
+      remotePort: s.remotePort ?? this.requestedPort,
+      state,
+      core: this.coreIndex,
+      sendQueued: queued,
+      receiveQueued: this.inboxBytes,
+    };
+  }
+
+  /** Bytes Node has read from and written to the socket. */
+  get bytes(): { read: number; written: number } {
+    return { read: this.socket.bytesRead, written: this.socket.bytesWritten };
   }
 
   // ------------------------------------------------------------ Node side (no Ebb code here)

@@ -14,10 +14,11 @@ function node(options: Record<string, unknown> = {}): Fixture {
 afterEach(async () => {
   f?.dispose();
   f = undefined;
-  for (const s of plain.splice(0)) {
-    if ('listening' in s) await new Promise<void>((r) => s.close(() => r()));
-    else s.destroy();
-  }
+  // Sockets first: server.close() waits for every connection it accepted, so a server-side socket
+  // a failed test left open would turn the failure into a hook timeout.
+  const left = plain.splice(0);
+  for (const s of left) if (!('listening' in s)) s.destroy();
+  for (const s of left) if ('listening' in s) await new Promise<void>((r) => s.close(() => r()));
 });
 
 const sha = (b: Uint8Array | Buffer[]) => {
@@ -150,6 +151,59 @@ describe('hosted NetworkManager: TCP', () => {
     expect(fx.failures).toEqual([]);
   });
 
+  it('networkStats: each live connection with its addresses, state and core, and the bytes moved; gone once closed', async () => {
+    const fx = node();
+    let serverSide: Socket | undefined;
+    let serverGot = 0;
+    const { port } = await plainServer((s) => {
+      serverSide = s;
+      // Read what arrives: a socket nobody reads never emits 'end', so the client's FIN would
+      // leave it half open for good (and server.close() waiting on it).
+      s.on('data', (b: Buffer) => void (serverGot += b.length));
+      s.write('0123456789');
+    });
+    expect(fx.root.networkStats().connections).toEqual([]);
+    let got = 0;
+    let conn: TcpConnection | undefined;
+    await fx.onCore(1, () => {
+      conn = fx.nm().tcpConnect('127.0.0.1', port, {
+        connected: (c) => c.send(IOBuf.copyOf('abc')),
+        receive: (_c, data) => void (got += data.computeChainDataLength()),
+        closed: (c) => c.close(),
+        aborted: () => undefined,
+      });
+    });
+    await until(() => got === 10 && serverGot === 3, 'bytes both ways');
+    const outgoing = { localAddress: '127.0.0.1', localPort: conn!.localPort, remoteAddress: '127.0.0.1', remotePort: port, state: 'ESTABLISHED', core: 1, sendQueued: 0, receiveQueued: 0 };
+    let stats = fx.root.networkStats();
+    expect(stats.connections).toEqual([outgoing]);
+    expect(stats.stack).toEqual({ 'tcp.connections': 1, 'tcp.opened': 1, 'tcp.bytesRead': 10, 'tcp.bytesWritten': 3, 'host.listeners': 0, 'host.udpSockets': 0 });
+    expect(stats.drops).toEqual({});
+
+    // An accepted connection, and its listener.
+    let acceptedGot = 0;
+    const listener = await listen(fx, 0, () => ({ receive: (_c, data) => void (acceptedGot += data.computeChainDataLength()), closed: (c) => c.close() }));
+    const peer = client(listener.port);
+    await new Promise<void>((r) => peer.once('connect', () => r()));
+    peer.write('12345');
+    await until(() => acceptedGot === 5, 'the accepted connection to receive 5 bytes');
+    stats = fx.root.networkStats();
+    expect(stats.connections).toHaveLength(2);
+    expect(stats.connections).toContainEqual(outgoing);
+    expect(stats.connections).toContainEqual({ localAddress: '127.0.0.1', localPort: listener.port, remoteAddress: '127.0.0.1', remotePort: peer.localPort, state: 'ESTABLISHED', core: 0, sendQueued: 0, receiveQueued: 0 });
+    expect(stats.stack).toEqual({ 'tcp.connections': 2, 'tcp.opened': 2, 'tcp.bytesRead': 15, 'tcp.bytesWritten': 3, 'host.listeners': 1, 'host.udpSockets': 0 });
+    peer.end();
+    await fx.onCore(0, () => listener.close());
+
+    serverSide!.end();
+    await until(() => fx.root.networkStats().connections.length === 0, 'closed connections forgotten');
+    // Closed connections' bytes stay in the totals (counters do not go down).
+    expect(fx.root.networkStats().stack).toEqual({ 'tcp.connections': 0, 'tcp.opened': 2, 'tcp.bytesRead': 15, 'tcp.bytesWritten': 3, 'host.listeners': 0, 'host.udpSockets': 0 });
+    expect(fx.root.networkStats().drops).toEqual({});
+    await until(() => serverSide!.destroyed, 'server side closed by the client FIN');
+    expect(fx.failures).toEqual([]);
+  });
+
   it('connecting to a closed port reports aborted with ECONNREFUSED on the calling core', async () => {
     const fx = node();
     const { server, port } = await plainServer(() => {});
@@ -172,6 +226,10 @@ describe('hosted NetworkManager: TCP', () => {
     expect(log).toEqual(['aborted']);
     expect(reason?.code).toBe('ECONNREFUSED');
     expect(fx.violations).toEqual([]);
+    // The stats count it under its reason, and the failed connection is gone.
+    await until(() => fx.root.networkStats().connections.length === 0, 'the refused connection forgotten');
+    expect(fx.root.networkStats().drops).toEqual({ 'tcp.error.ECONNREFUSED': 1 });
+    expect(fx.root.networkStats().stack).toMatchObject({ 'tcp.connections': 0, 'tcp.opened': 1, 'tcp.bytesRead': 0, 'tcp.bytesWritten': 0 });
   });
 
   it('back-pressure: send beyond the window throws; sendQueued delivers everything and sendWindowIncreased fires', async () => {

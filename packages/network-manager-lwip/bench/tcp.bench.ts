@@ -18,6 +18,7 @@ import { hostedNetworkOptionsSchema, manifest as hostedManifest, type HostedNetw
 import { median, quantile, type BenchReport, type BenchResult } from '@ebbrt/bench-kit';
 import { newEchoStats, startEcho } from '../test/echo-app.js';
 import { netFixture, payloadFor } from '@ebbrt/testkit/net';
+import type { SteppingMode } from '@ebbrt/hw-x86sim';
 
 const MB = 1 << 20;
 const BULK_MB = Number(process.env.EBBRT_BENCH_BULK_MB ?? 32);
@@ -126,8 +127,8 @@ async function settle(cond: () => boolean, timeoutMs = 2000): Promise<void> {
 
 // ---------------------------------------------------------------- native (simulated) stack
 
-export async function lwipBulk(): Promise<{ wallS: number; virtS: number; stats: Record<string, number> }> {
-  const f = netFixture({ seed: 1, memoryBytes: 64 * MB, options: { tcpMslUs: 100_000 } });
+export async function lwipBulk(stepping: SteppingMode = 'chained'): Promise<{ wallS: number; virtS: number; slices: number; stats: Record<string, number> }> {
+  const f = netFixture({ seed: 1, memoryBytes: 64 * MB, options: { tcpMslUs: 100_000 }, stepping });
   const [a, b] = [f.nodes[0]!, f.nodes[1]!];
   let tEnd = 0;
   let vEnd = 0;
@@ -142,6 +143,7 @@ export async function lwipBulk(): Promise<{ wallS: number; virtS: number; stats:
   await f.sim.run({ untilNs: f.sim.now() + 10e6 });
   const t0 = performance.now();
   const v0 = f.sim.now();
+  const s0 = f.sim.totalSlices;
   f.run(0, 0, () => {
     nmRef.deref().tcpConnect('10.0.0.2', 5001, bulkSender(BULK_BYTES, (c) => c.close()));
   });
@@ -149,11 +151,11 @@ export async function lwipBulk(): Promise<{ wallS: number; virtS: number; stats:
   if (tEnd === 0) throw new Error('lwip bulk transfer did not complete');
   const s = a.nm.tcp.stats as unknown as Record<string, number>;
   void b;
-  return { wallS: (tEnd - t0) / 1000, virtS: (vEnd - v0) / 1e9, stats: { retransmits: s.retransmits ?? 0, fastRetransmits: s.fastRetransmits ?? 0 } };
+  return { wallS: (tEnd - t0) / 1000, virtS: (vEnd - v0) / 1e9, slices: f.sim.totalSlices - s0, stats: { retransmits: s.retransmits ?? 0, fastRetransmits: s.fastRetransmits ?? 0 } };
 }
 
-export async function lwipRtt(): Promise<{ wall: number[]; virt: number[] }> {
-  const f = netFixture({ seed: 2, options: { tcpMslUs: 100_000 } });
+export async function lwipRtt(stepping: SteppingMode = 'chained'): Promise<{ wall: number[]; virt: number[]; slicesPerRtt: number }> {
+  const f = netFixture({ seed: 2, options: { tcpMslUs: 100_000 }, stepping });
   const out = { wall: [] as number[], virt: [] as number[] };
   let listener: TcpListener | undefined;
   f.run(1, 0, async () => {
@@ -163,6 +165,7 @@ export async function lwipRtt(): Promise<{ wall: number[]; virt: number[] }> {
   await f.sim.run({ untilNs: f.sim.now() + 10e6 });
   if (listener === undefined) throw new Error('echo did not start');
   let finished = false;
+  const s0 = f.sim.totalSlices;
   f.run(0, 0, () => {
     nmRef.deref().tcpConnect('10.0.0.2', 7, pingClient(wallNs, out, () => {
       finished = true;
@@ -171,7 +174,7 @@ export async function lwipRtt(): Promise<{ wall: number[]; virt: number[] }> {
   });
   await f.sim.run({ untilNs: f.sim.now() + 600e9 });
   if (!finished) throw new Error('lwip rtt did not complete');
-  return out;
+  return { ...out, slicesPerRtt: (f.sim.totalSlices - s0) / (RTT_N + RTT_WARMUP) };
 }
 
 // ---------------------------------------------------------------- hosted stack (loopback)
@@ -379,11 +382,14 @@ function rttResult(name: string, wallNsSamples: number[], virtNsSamples?: number
 export default async function run(): Promise<BenchReport> {
   const lw: number[] = [];
   const lv: number[] = [];
+  const mw: number[] = [];
+  let bulkSlices = 0;
   const hw: number[] = [];
   const pw: number[] = [];
   let rtx = 0;
   for (let i = 0; i < BULK_WARMUP; i++) {
     await lwipBulk();
+    await lwipBulk('macrotask');
     await hostedBulk();
     await plainBulk();
   }
@@ -392,11 +398,14 @@ export default async function run(): Promise<BenchReport> {
     const l = await lwipBulk();
     lw.push(l.wallS);
     lv.push(l.virtS);
+    bulkSlices = l.slices;
+    mw.push((await lwipBulk('macrotask')).wallS);
     rtx += l.stats.retransmits! + l.stats.fastRetransmits!;
     hw.push((await hostedBulk()).wallS);
     pw.push((await plainBulk()).wallS);
   }
   const lr = await lwipRtt();
+  const mr = await lwipRtt('macrotask');
   const hr = await hostedRtt();
   const pr = await plainRtt();
 
@@ -407,6 +416,8 @@ export default async function run(): Promise<BenchReport> {
     rttResult(`rtt ${MSG} B lwip sim<->sim`, lr.wall, lr.virt),
     rttResult(`rtt ${MSG} B hosted loopback`, hr.wall),
     rttResult(`rtt ${MSG} B node:net loopback`, pr.wall),
+    bulkResult(`bulk ${BULK_MB} MB lwip sim->sim, macrotask stepping`, mw),
+    rttResult(`rtt ${MSG} B lwip sim<->sim, macrotask stepping`, mr.wall, mr.virt),
   ];
   const g = (i: number): number => results[i]!.wallGbps as number;
   const ratios: Record<string, number> = {
@@ -416,9 +427,15 @@ export default async function run(): Promise<BenchReport> {
     'lwip/hosted rtt wall median': results[3]!.medianNs / results[4]!.medianNs,
     'lwip/node:net rtt wall median': results[3]!.medianNs / results[5]!.medianNs,
     'hosted/node:net rtt wall median': results[4]!.medianNs / results[5]!.medianNs,
+    // Item 8: the same transfers with every scheduler step a macrotask of its own (the old stepping).
+    'lwip macrotask-stepping/node:net bulk wall throughput': g(6) / g(2),
+    'lwip macrotask-stepping/node:net rtt wall median': results[7]!.medianNs / results[5]!.medianNs,
+    'lwip chained/macrotask stepping bulk wall throughput': g(0) / g(6),
+    'lwip chained/macrotask stepping rtt wall median': results[3]!.medianNs / results[7]!.medianNs,
   };
   const notes = [
     `bulk: ${BULK_MB} MB one way in 64 KiB chunks (IOBuf.copyOf / Buffer copy per chunk), median of ${BULK_RUNS} after ${BULK_WARMUP} untimed warm-up transfers of each case; lwip: two simulated nodes, 10 µs link latency, no loss, ${rtx} retransmissions in all runs; medianNs = wall time of one transfer`,
+    `stepping: lwip rows run chained (steps back to back in one macrotask, job queues drained between them) unless marked macrotask (one setImmediate per step, 32 queued at once); ${bulkSlices} core slices per bulk transfer, ${lr.slicesPerRtt.toFixed(1)} per round trip`,
     `rtt: ${RTT_N} round trips of ${MSG} B after ${RTT_WARMUP} warm-up; responder = startEcho (test/echo-app.ts) for lwip and hosted, a socket.write echo for node:net`,
     'where lwip bulk wall time goes: a full-size segment costs a few µs of wall time across both nodes (TX path, virtio TX, switch, link, virtio RX, RX path, an ACK every second segment); after the per-frame work (no BigInts, closures or copies per descriptor, slab-carved TX frames, numeric TCP demux, a lazy leak registry for SLQB IOBufs) no single hot spot is left: GC, TCP, the device model and IOBuf views each take 5-15% of a profile',
     'hosted bench teardown: disposing a hosted node (closeAll + EventManager shutdown) while a connection close is still in flight left the process spinning at 100% CPU with no syscalls (pnpm bench never exited); the bench therefore waits for the server side to see the FIN and closes the listener first, and destroys the node:net sockets it tracked',

@@ -199,7 +199,7 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
 
   /** The NIC, interface and TCP counters, drops by reason, and the connections (read on demand). */
   networkStats(): NetworkStats {
-    return networkStatsOf(this.nic.device.stats, this.nic.dropCounters, this.iface.counters, this.tcp, this.iface.config.address);
+    return networkStatsOf(this.nic.device.stats, this.nic.dropCounters, this.iface.counters, this.tcp, this.iface.config.address, this.nic.stats, this.nic.driverDropCounters);
   }
 }
 

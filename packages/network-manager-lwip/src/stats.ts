@@ -47,12 +47,24 @@ function connectionsOf(tcp: TcpStack, localAddress: string): TcpConnectionInfo[]
   return out;
 }
 
-/** `nic` is the device's counters, `nicDrops` those of them that count a lost frame. */
-export function networkStatsOf(nic: object, nicDrops: readonly string[], iface: NetCounters, tcp: TcpStack, localAddress: number): NetworkStats {
+/**
+ * `nic` is the device's counters, `nicDrops` those of them that count a lost frame; `driver` the
+ * node-wide driver counters (virtio-net's resets, the direct port's), `driverDrops` its drops.
+ */
+export function networkStatsOf(
+  nic: object,
+  nicDrops: readonly string[],
+  iface: NetCounters,
+  tcp: TcpStack,
+  localAddress: number,
+  driver?: object,
+  driverDrops: readonly string[] = [],
+): NetworkStats {
   const nicOut: Record<string, number> = {};
   const stack: Record<string, number> = {};
   const drops: Record<string, number> = {};
   split(nic, nicDrops, 'nic', nicOut, '', drops);
+  if (driver !== undefined) split(driver, driverDrops, 'driver', nicOut, 'driver.', drops);
   split(iface, DROP_COUNTERS, 'iface', stack, 'iface.', drops);
   split(tcp.stats, TCP_DROP_COUNTERS, 'tcp', stack, 'tcp.', drops);
   return { nic: nicOut, stack, drops, connections: connectionsOf(tcp, ipv4ToString(localAddress)) };

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runApp } from '@ebbrt/runtime';
 import { startSlurmOrSkip, type SlurmCluster } from '@ebbrt/testkit/slurm-cluster';
+import { exactCounterFrontend } from '@ebbrt/testkit/counter-app';
 import { COUNTER_NODE, PACKAGE_DIR, slurmPlatform, tempApp } from './app.js';
 
 let cluster: SlurmCluster | undefined;
@@ -16,32 +17,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => cluster?.stop(), 60_000);
 
-const COUNTER_FRONTEND = `import { SystemEbbIds, IOBuf } from '@ebbrt/interfaces';
-import { EbbRef, staticEbbId } from '@ebbrt/core-translation';
-const COUNTER = 0x434e5452;
-export async function main(ctx) {
-  const ids = await ctx.backends();
-  const messenger = new EbbRef(SystemEbbIds.Messenger).deref();
-  const counterId = staticEbbId('test.distributed-counter');
-  const totals = new Map();
-  let allIn;
-  const gathered = new Promise((resolve) => (allIn = resolve));
-  messenger.register(counterId, (from, type, message) => {
-    totals.set(from, Number(new TextDecoder().decode(message.toUint8Array()).split(' ')[1]));
-    message.releaseChain();
-    if (totals.size === ids.length) allIn();
-  });
-  const expected = new Map(ids.map((id) => [id, 0]));
-  for (let i = 1; i <= 400; i++) {
-    const node = ids[i % ids.length];
-    expected.set(node, expected.get(node) + i);
-    await messenger.send(node, counterId, COUNTER, IOBuf.copyOf('add ' + i));
-  }
-  for (const id of ids) await messenger.send(id, counterId, COUNTER, IOBuf.copyOf('total'));
-  await gathered;
-  for (const id of ids) ctx.log('node ' + id + ' total ' + totals.get(id) + ' expected ' + expected.get(id));
-}
-`;
+const COUNTER_FRONTEND = exactCounterFrontend();
 
 function config(c: SlurmCluster, nodes: number, options: Record<string, unknown> = {}): Record<string, unknown> {
   return {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runApp } from '@ebbrt/runtime';
 import { startSlurmOrSkip, type SlurmCluster } from '@ebbrt/testkit/slurm-cluster';
+import { killMidRunFrontend } from '@ebbrt/testkit/counter-app';
 import { COUNTER_NODE, PACKAGE_DIR, slurmPlatform, tempApp } from './app.js';
 
 let cluster: SlurmCluster | undefined;
@@ -19,44 +20,8 @@ beforeAll(async () => {
 afterAll(() => cluster?.stop(), 60_000);
 
 // A stream of sends to every node; node 2's job is cancelled mid-stream.
-const STREAM_FRONTEND = `import { SystemEbbIds, IOBuf } from '@ebbrt/interfaces';
-import { EbbRef, staticEbbId } from '@ebbrt/core-translation';
-const COUNTER = 0x434e5452;
-export async function main(ctx) {
-  const ids = await ctx.backends();
-  const messenger = new EbbRef(SystemEbbIds.Messenger).deref();
-  const timer = new EbbRef(SystemEbbIds.Timer).deref();
-  const counterId = staticEbbId('test.distributed-counter');
-  const totals = new Map();
-  let allIn;
-  const gathered = new Promise((resolve) => (allIn = resolve));
-  messenger.register(counterId, (from, type, message) => {
-    totals.set(from, Number(new TextDecoder().decode(message.toUint8Array()).split(' ')[1]));
-    message.releaseChain();
-    if (totals.size === 2) allIn();
-  });
-  const delivered = new Map(ids.map((id) => [id, 0]));
-  const errors = [];
-  ctx.log('streaming');
-  for (let i = 1; i <= 300; i++) {
-    for (const id of ids) {
-      try {
-        await messenger.send(id, counterId, COUNTER, IOBuf.copyOf('add ' + i));
-        if (id !== 2) delivered.set(id, delivered.get(id) + i);
-      } catch (e) {
-        errors.push(id + ': ' + e.message);
-      }
-    }
-    if (i % 10 === 0) await timer.sleep(5000);
-  }
-  // Slurm's word on the job comes from polling: give the death a moment to reach the allocator.
-  await timer.sleep(3000000);
-  ctx.log('errors ' + errors.length + ' first ' + errors[0]);
-  for (const id of [1, 3]) await messenger.send(id, counterId, COUNTER, IOBuf.copyOf('total'));
-  await gathered;
-  for (const id of [1, 3]) ctx.log('node ' + id + ' total ' + totals.get(id) + ' expected ' + delivered.get(id));
-}
-`;
+// Slurm's word on the job comes from polling: the stream waits 3 s for the death to reach the allocator.
+const STREAM_FRONTEND = killMidRunFrontend({ killed: 2, pauseUs: 5000, settleUs: 3_000_000 });
 
 function config(c: SlurmCluster, nodes: number, options: Record<string, unknown> = {}): Record<string, unknown> {
   return {

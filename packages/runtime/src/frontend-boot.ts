@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EbbRef } from '@ebbrt/core-translation';
 import { serveGlobalIdMap } from '@ebbrt/global-id-map';
-import { AppNetwork, FrontendBridge } from '@ebbrt/host-network';
+import { AppNetwork, FrontendBridge, schedulePartition } from '@ebbrt/host-network';
 import { Simulation, type ClockKind } from '@ebbrt/hw-x86sim';
 import {
   ConfigError,
@@ -252,6 +252,7 @@ export async function bootFrontEnd(appDir: string, options: FrontEndOptions, sta
       await Promise.race([posted, Promise.all(backendsUp)]);
       backends.push(...(localNodes?.booted ?? []));
     }
+    if (network !== undefined) schedulePartition(simulation, network.config.partition, backends.map((b) => b.context.id), network.simulated);
     if (localNodes !== undefined) {
       scheduleNodeFaults(simulation, config.backend?.faults, backends.map((b) => b.context.id), localNodes, (node, error) => {
         failures.push({ node, core: 0, eventId: 0, error });

@@ -6,41 +6,15 @@
 import { describe, expect, it } from 'vitest';
 import { runApp, type StartedRun } from '../src/index.js';
 import type { NodeIntrospection } from '@ebbrt/interfaces';
-import { counterNodeMain } from '@ebbrt/testkit/counter-app';
+import { counterNodeMain, exactCounterFrontend, killMidRunFrontend } from '@ebbrt/testkit/counter-app';
 import { seeds, tempApp } from './temp-app.js';
 
 // Back-end: the counter's type is registered; its root and reps are made by the first message.
 const nodeMain = counterNodeMain();
 
-const frontendMain = `import { SystemEbbIds, IOBuf } from '@ebbrt/interfaces';
-import { EbbRef, staticEbbId } from '@ebbrt/core-translation';
-const COUNTER = 0x434e5452;
-export async function main(ctx) {
-  const ids = await ctx.backends();
-  const messenger = new EbbRef(SystemEbbIds.Messenger).deref();
-  const counterId = staticEbbId('test.distributed-counter');
-  const totals = new Map();
-  let allIn;
-  const gathered = new Promise((resolve) => (allIn = resolve));
-  messenger.register(counterId, (from, type, message) => {
-    totals.set(from, Number(new TextDecoder().decode(message.toUint8Array()).split(' ')[1]));
-    message.releaseChain();
-    if (totals.size === ids.length) allIn();
-  });
-  const expected = new Map(ids.map((id) => [id, 0]));
-  for (let i = 1; i <= 400; i++) {
-    const node = ids[i % ids.length];
-    expected.set(node, expected.get(node) + i);
-    await messenger.send(node, counterId, COUNTER, IOBuf.copyOf('add ' + i));
-  }
-  for (const id of ids) await messenger.send(id, counterId, COUNTER, IOBuf.copyOf('total'));
-  await gathered;
-  for (const id of ids) ctx.log('node ' + id + ' total ' + totals.get(id) + ' expected ' + expected.get(id));
-  const em = new EbbRef(SystemEbbIds.EventManager).deref();
+const frontendMain = exactCounterFrontend(400, `  const em = new EbbRef(SystemEbbIds.EventManager).deref();
   const whole = await em.getNum();
-  ctx.log('getNum ' + whole + ' frontend ' + em.getNumNode());
-}
-`;
+  ctx.log('getNum ' + whole + ' frontend ' + em.getNumNode());`);
 
 async function runCluster(seed: number, nodes = 4, platform: 'in-process' | 'process' = 'in-process', onStarted?: (run: StartedRun) => void): Promise<string[]> {
   const app = tempApp(
@@ -130,42 +104,7 @@ describe('a per-core counter Ebb across a front-end and 4 back-ends', () => {
 
 describe('a node killed mid-run', () => {
   // The front-end keeps a stream of sends going to every node; node 2 loses power mid-stream.
-  const frontend = `import { SystemEbbIds, IOBuf } from '@ebbrt/interfaces';
-import { EbbRef, staticEbbId } from '@ebbrt/core-translation';
-const COUNTER = 0x434e5452;
-export async function main(ctx) {
-  const ids = await ctx.backends();
-  const messenger = new EbbRef(SystemEbbIds.Messenger).deref();
-  const timer = new EbbRef(SystemEbbIds.Timer).deref();
-  const counterId = staticEbbId('test.distributed-counter');
-  const totals = new Map();
-  let allIn;
-  const gathered = new Promise((resolve) => (allIn = resolve));
-  messenger.register(counterId, (from, type, message) => {
-    totals.set(from, Number(new TextDecoder().decode(message.toUint8Array()).split(' ')[1]));
-    message.releaseChain();
-    if (totals.size === 2) allIn();
-  });
-  const delivered = new Map(ids.map((id) => [id, 0]));
-  const errors = [];
-  ctx.log('streaming');
-  for (let i = 1; i <= 300; i++) {
-    for (const id of ids) {
-      try {
-        await messenger.send(id, counterId, COUNTER, IOBuf.copyOf('add ' + i));
-        if (id !== 2) delivered.set(id, delivered.get(id) + i);
-      } catch (e) {
-        errors.push(id + ': ' + e.message);
-      }
-    }
-    if (i % 10 === 0) await timer.sleep(2000);
-  }
-  ctx.log('errors ' + errors.length + ' first ' + errors[0]);
-  for (const id of [1, 3]) await messenger.send(id, counterId, COUNTER, IOBuf.copyOf('total'));
-  await gathered;
-  for (const id of [1, 3]) ctx.log('node ' + id + ' total ' + totals.get(id) + ' expected ' + delivered.get(id));
-}
-`;
+  const frontend = killMidRunFrontend({ killed: 2, pauseUs: 2000 });
   it('pending sends to it fail naming it, the others keep working, and its machine is freed', async () => {
     const app = tempApp(
       {

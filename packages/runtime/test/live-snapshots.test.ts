@@ -23,7 +23,7 @@ function host(sim: Simulation, sent: Map<number, number>): LocalNodeHost {
           memory: { totalBytes: shape.memoryBytes, freePageBytes: shape.memoryBytes - n * 4096, caches: [] },
           network: {
             nic: { rxFrames: n, txFrames: n },
-            stack: {},
+            stack: { 'tcp.segmentsSent': n * 2 },
             drops: n > 0 ? { 'iface.ipBadChecksum': n } : {},
             connections: [{ localAddress: `10.0.0.${id}`, localPort: 7000, remoteAddress: '10.0.0.9', remotePort: 40000 + id, state: 'ESTABLISHED', core: 0, sendQueued: n, receiveQueued: 0 }],
           },
@@ -60,7 +60,9 @@ describe('RunSnapshots', () => {
     await snaps.refresh();
     s = snaps.snapshot();
     expect(s.edges).toEqual([{ from: 1, to: 2, messages: 4, bytes: 40 }, { from: 2, to: 1, messages: 1, bytes: 10 }]);
-    expect(s.nodes[0]!.nic).toEqual({ rxFrames: 4, txFrames: 4, 'iface.ipBadChecksum': 4 });
+    expect(s.nodes[0]!.nic).toEqual({ rxFrames: 4, txFrames: 4 });
+    expect(s.nodes[0]!.stack).toEqual({ 'tcp.segmentsSent': 8 });
+    expect(s.nodes[0]!.drops).toEqual({ 'iface.ipBadChecksum': 4 });
     expect(s.nodes[0]!.memory).toEqual({ totalBytes: 1 << 20, freePageBytes: (1 << 20) - 4 * 4096 });
     expect(s.nodes[0]!.messagesSent).toBe(4);
 

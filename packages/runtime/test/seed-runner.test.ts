@@ -71,6 +71,23 @@ describe('fault switches', () => {
     expect(faultCatalogue(config)).toHaveLength(4);
     expect(() => withFaults(config, ['link.corrupt'])).toThrow(/"link.corrupt" is not a fault this config turns on \(it has: link.loss, link.reorder, nic.rxNoBuffer, core.stall\)/);
   });
+  it('node faults: node.crash and network.partition switch like the others, keeping the rest of network', () => {
+    const nodes = parseAppConfig({
+      name: 'n',
+      entry: { backend: './main.ts' },
+      backend: { nodes: 2, machine: { cores: 1, memory: '16MiB' }, faults: { crash: { afterNs: { min: 1, max: 2 } } } },
+      network: { link: { loss: 0.1 }, partition: { nodes: [2], afterNs: { min: 1, max: 2 }, durationNs: { min: 5, max: 5 } } },
+    });
+    expect(faultCatalogue(nodes)).toEqual(['link.loss', 'node.crash', 'network.partition']);
+    const partitionOnly = withFaults(nodes, ['network.partition']);
+    expect(partitionOnly.network?.partition).toEqual(nodes.network?.partition);
+    expect(partitionOnly.network?.link.loss).toBeUndefined();
+    expect(partitionOnly.backend?.faults?.crash).toBeUndefined();
+    const off = withFaults(nodes, ['link.loss']);
+    expect(off.network?.partition).toBeUndefined();
+    expect(off.network?.subnet).toBe(nodes.network?.subnet);
+    expect(faultCatalogue(off)).toEqual(['link.loss']);
+  });
   it('a new family of faults plugs in by its path alone', () => {
     const families: FaultFamily[] = [{ prefix: 'app', path: ['args'] }];
     const withArgs = { ...config, args: { a: 1, b: 0 } } as never;

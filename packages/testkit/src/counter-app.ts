@@ -49,3 +49,91 @@ export function main(ctx) {
 }
 `;
 }
+
+/**
+ * A front-end entry for the counter (module source text): `body` runs inside `main(ctx)` with
+ * `ids` (the back-ends), `messenger`, `timer`, `add(id, n)` (a send of `add n`), `askTotal(id)`
+ * (a send of `total`; the answer lands in `totals`), `gather(targets)` (asks each target for its total; resolves with the map of totals once all
+ * answered) and `totals` (every total that came back) in scope.
+ */
+export function counterFrontendMain(body: string): string {
+  return `import { SystemEbbIds, IOBuf } from '@ebbrt/interfaces';
+import { EbbRef, staticEbbId } from '@ebbrt/core-translation';
+const COUNTER = 0x434e5452;
+export async function main(ctx) {
+  const ids = await ctx.backends();
+  const messenger = new EbbRef(SystemEbbIds.Messenger).deref();
+  const timer = new EbbRef(SystemEbbIds.Timer).deref();
+  const counterId = staticEbbId('test.distributed-counter');
+  const totals = new Map();
+  let onTotal = () => {};
+  messenger.register(counterId, (from, type, message) => {
+    totals.set(from, Number(new TextDecoder().decode(message.toUint8Array()).split(' ')[1]));
+    message.releaseChain();
+    onTotal();
+  });
+  const add = (id, n) => messenger.send(id, counterId, COUNTER, IOBuf.copyOf('add ' + n));
+  const askTotal = (id) => messenger.send(id, counterId, COUNTER, IOBuf.copyOf('total'));
+  async function gather(targets) {
+    const all = new Promise((resolve) => (onTotal = () => targets.every((id) => totals.has(id)) && resolve()));
+    for (const id of targets) await askTotal(id);
+    await all;
+    return totals;
+  }
+${body}
+}
+`;
+}
+
+/**
+ * The exact-totals front-end: adds 1..`adds` spread over the back-ends, gathers every total and
+ * logs `node <id> total <t> expected <e>` for each; `tail` (source) runs after that.
+ */
+export function exactCounterFrontend(adds = 400, tail = ''): string {
+  return counterFrontendMain(`  const expected = new Map(ids.map((id) => [id, 0]));
+  for (let i = 1; i <= ${adds}; i++) {
+    const node = ids[i % ids.length];
+    expected.set(node, expected.get(node) + i);
+    await add(node, i);
+  }
+  await gather(ids);
+  for (const id of ids) ctx.log('node ' + id + ' total ' + totals.get(id) + ' expected ' + expected.get(id));
+${tail}`);
+}
+
+export interface KillMidRunOptions {
+  /** The node the test kills once the front-end logs `streaming`; the others are totalled. */
+  killed: number;
+  /** Rounds of `add i` to every back-end (default 300). */
+  rounds?: number;
+  /** Simulation µs slept every 10 rounds. */
+  pauseUs: number;
+  /** Simulation µs slept after the stream (a platform that learns of the death by polling). */
+  settleUs?: number;
+}
+
+/**
+ * The kill-mid-run front-end: streams `add i` to every node, logs `streaming` first (the test's
+ * cue to kill `killed`), counts the sends that failed (`errors <n> first <message>`), then logs
+ * each survivor's total against what was delivered to it.
+ */
+export function killMidRunFrontend(o: KillMidRunOptions): string {
+  return counterFrontendMain(`  const delivered = new Map(ids.map((id) => [id, 0]));
+  const errors = [];
+  ctx.log('streaming');
+  for (let i = 1; i <= ${o.rounds ?? 300}; i++) {
+    for (const id of ids) {
+      try {
+        await add(id, i);
+        if (id !== ${o.killed}) delivered.set(id, delivered.get(id) + i);
+      } catch (e) {
+        errors.push(id + ': ' + e.message);
+      }
+    }
+    if (i % 10 === 0) await timer.sleep(${o.pauseUs});
+  }
+${o.settleUs !== undefined ? `  await timer.sleep(${o.settleUs});\n` : ''}  ctx.log('errors ' + errors.length + ' first ' + errors[0]);
+  const survivors = ids.filter((id) => id !== ${o.killed});
+  await gather(survivors);
+  for (const id of survivors) ctx.log('node ' + id + ' total ' + totals.get(id) + ' expected ' + delivered.get(id));`);
+}

@@ -9,7 +9,7 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { counterNodeMain } from './counter-app.js';
+import { counterFrontendMain, counterNodeMain } from './counter-app.js';
 
 export const DASHBOARD_NODES = 4;
 
@@ -36,21 +36,12 @@ export async function main(ctx) {
 }
 `;
 
-const STREAMING_FRONTEND = `import { SystemEbbIds, IOBuf } from '@ebbrt/interfaces';
-import { EbbRef, staticEbbId } from '@ebbrt/core-translation';
-const COUNTER = 0x434e5452;
-export async function main(ctx) {
-  const ids = await ctx.backends();
-  const messenger = new EbbRef(SystemEbbIds.Messenger).deref();
-  const counterId = staticEbbId('test.distributed-counter');
-  messenger.register(counterId, (from, type, message) => message.releaseChain());
-  const rounds = Number(ctx.args[1]);
+// Bounded: rounds of an add to every node, 10 ms apart; every 50th round asks for totals instead.
+const STREAMING_FRONTEND = counterFrontendMain(`  const rounds = Number(ctx.args[1]);
   for (let i = 1; i <= rounds && !ctx.signal.aborted; i++) {
-    for (const id of ids) await messenger.send(id, counterId, COUNTER, IOBuf.copyOf((i % 50 === 0 ? 'total' : 'add ' + i))).catch(() => undefined);
+    for (const id of ids) await (i % 50 === 0 ? askTotal(id) : add(id, i)).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 10));
-  }
-}
-`;
+  }`);
 
 export interface DashboardApp {
   readonly dir: string;

@@ -4,7 +4,7 @@
  * NetworkFabric (an L2 switch, one impaired Link per NIC).
  */
 import { NodeContext, cpu } from '@ebbrt/core-translation';
-import { DirectNetPort, Link, NetworkFabric, Simulation, type LinkProps, type Machine } from '@ebbrt/hw-x86sim';
+import { DirectNetPort, Link, NetworkFabric, Simulation, type LinkProps, type Machine, type SteppingMode } from '@ebbrt/hw-x86sim';
 import { SystemEbbIds, type EbbRoot, type EventFn, type EventManagerRoot, type Timer } from '@ebbrt/interfaces';
 import { eventManagerOptionsSchema, manifest as emManifest } from '@ebbrt/event-manager';
 import { manifest as timerManifest } from '@ebbrt/event-manager/timer';
@@ -55,6 +55,8 @@ export interface NetFixtureOptions {
    * gateway gets); such a node has 1 core whatever `cores` says. Default: none.
    */
   directPort?: (i: number) => boolean;
+  /** The simulation's stepping mode (default `chained`; see hw-x86sim's SteppingMode). */
+  stepping?: SteppingMode;
 }
 
 /** A native node without a NIC: EventManager, Timer and SLQB. */
@@ -82,7 +84,7 @@ export function bareNode(sim: Simulation, i: number, cores: number, memoryBytes:
 export function netFixture(opts: NetFixtureOptions = {}): NetFixture {
   const { seed = 1, nodes: count = 2, cores = 2, memoryBytes = 32 * 1024 * 1024 } = opts;
   const address = opts.address ?? ((i: number) => `10.0.0.${i + 1}/24`);
-  const sim = new Simulation({ seed, trace: opts.trace ?? false });
+  const sim = new Simulation({ seed, trace: opts.trace ?? false, stepping: opts.stepping ?? 'chained' });
   const fabric = new NetworkFabric(sim);
   const nodes: NetNode[] = [];
   for (let i = 0; i < count; i++) {

@@ -180,6 +180,10 @@ export abstract class LoopRep implements EventManager {
           elapsedUs,
           budgetUs: budget,
         });
+        // The report's log line and listeners are not the next event's time: restart its clock
+        // after them. Otherwise a slow listener (or a cold first report) gets the next event
+        // reported too, however short it was.
+        if (chained) this.clockMark = performance.now();
       }
     }
     this.root.traceEvent(this.core, id, fn);

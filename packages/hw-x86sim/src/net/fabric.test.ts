@@ -51,7 +51,7 @@ describe('L2Switch via NetworkFabric', () => {
         [C, 2],
       ]),
     );
-    expect(fab.switch.stats).toEqual({ received: 4, unicast: 2, flooded: 2, filtered: 0 });
+    expect(fab.switch.stats).toEqual({ received: 4, unicast: 2, flooded: 2, filtered: 0, partitioned: 0 });
     expect(formatMac(b.got[1].frame, 6)).toBe(A);
   });
 

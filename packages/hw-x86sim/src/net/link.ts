@@ -317,6 +317,11 @@ export class NetworkFabric {
     this.switch.captureIngress(writer);
   }
 
+  /** The switch port `link` connects to (undefined once disconnected). */
+  portOf(link: Link): SwitchPort | undefined {
+    return this.ports.get(link);
+  }
+
   /**
    * Removes a link (its endpoint's machine is gone): the link drops what is sent into it, the
    * switch port is unplugged and forgets its addresses, so nothing here keeps the endpoint alive.

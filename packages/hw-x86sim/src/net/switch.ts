@@ -1,3 +1,4 @@
+import { NETWORK_TRACE_PID } from '../fault-log.js';
 import type { Simulation } from '../simulation.js';
 import { ETH_HEADER_BYTES, formatMac, isGroupDestination, type FramePort, type NetworkEndpoint } from './frame.js';
 import type { FrameCapture } from './pcap.js';
@@ -43,6 +44,8 @@ export interface SwitchStats {
   flooded: number;
   /** Frames dropped because the destination was learned on the ingress port, or were runts. */
   filtered: number;
+  /** Frame copies dropped because they would cross a partition (one per egress port cut off). */
+  partitioned: number;
 }
 
 /**
@@ -53,13 +56,15 @@ export interface SwitchStats {
  */
 export class L2Switch {
   readonly name: string;
-  readonly stats: SwitchStats = { received: 0, unicast: 0, flooded: 0, filtered: 0 };
+  readonly stats: SwitchStats = { received: 0, unicast: 0, flooded: 0, filtered: 0, partitioned: 0 };
   private readonly sim: Simulation;
   private readonly ports: SwitchPort[] = [];
   /** Captures of every frame entering any port (see `captureIngress`). */
   private readonly ingressCaptures: FrameCapture[] = [];
   /** MAC (as a 48-bit number: no string per frame) → port. */
   private readonly table = new Map<number, SwitchPort>();
+  /** One side of a partition (null: none): no frame passes between a port in it and one outside. */
+  private cut: ReadonlySet<SwitchPort> | null = null;
 
   constructor(sim: Simulation, options: { name?: string } = {}) {
     this.sim = sim;
@@ -104,6 +109,21 @@ export class L2Switch {
     for (const [mac, p] of this.table) if (p === port) this.table.delete(mac);
   }
 
+  /**
+   * Partitions the switch: from now on a frame entering a port in `side` leaves only through
+   * ports in `side`, and one entering outside leaves only outside; each copy that would cross is
+   * dropped (counted in `stats.partitioned` and as a `network.partition-drop` fault on the
+   * ingress port). Frames within a side pass as before; learning goes on. `null` heals it.
+   */
+  partition(side: Iterable<SwitchPort> | null): void {
+    this.cut = side === null ? null : new Set(side);
+  }
+
+  /** The ports cut off by the current partition (empty when there is none). */
+  get partitionedPorts(): readonly SwitchPort[] {
+    return this.cut === null ? [] : [...this.cut];
+  }
+
   /** Forget every learned address. */
   flushMacTable(): void {
     this.table.clear();
@@ -144,13 +164,23 @@ export class L2Switch {
           this.stats.filtered++;
           return;
         }
+        if (this.crosses(port, dst)) return;
         this.stats.unicast++;
         this.egress(dst, frame);
         return;
       }
     }
     this.stats.flooded++;
-    for (const p of this.ports) if (p !== port) this.egress(p, frame);
+    for (const p of this.ports) if (p !== port && !this.crosses(port, p)) this.egress(p, frame);
+  }
+
+  /** True (and the drop counted) when the partition separates `from` and `to`. */
+  private crosses(from: SwitchPort, to: SwitchPort): boolean {
+    const cut = this.cut;
+    if (cut === null || cut.has(from) === cut.has(to) || to._out === null) return false;
+    this.stats.partitioned++;
+    this.sim.faults.record('network.partition-drop', { pid: NETWORK_TRACE_PID, tid: from.index }, { from: from.index, to: to.index });
+    return true;
   }
 
   private egress(port: SwitchPort, frame: Uint8Array): void {

@@ -100,6 +100,7 @@ export class DirectPortDriver implements NicDriver {
   /** Frames start with the Ethernet header: there is no device header to reserve. */
   readonly headroom = 0;
   readonly dropCounters = DROPS;
+  readonly driverDropCounters: readonly string[] = ['rxNoMemory'];
   readonly stats: DirectPortDriverStats = { interrupts: 0, rxFrames: 0, rxNoMemory: 0, txFrames: 0 };
   readonly cores: (DirectPortCore | undefined)[];
   phases: PhaseTrace | undefined = undefined;

@@ -23,6 +23,9 @@ export interface NicDriver {
   readonly device: { readonly mac: Uint8Array; readonly queuePairs: number; readonly stats: object };
   /** Device counters that count a frame lost in the device (for `networkStats().drops`). */
   readonly dropCounters: readonly string[];
+  /** The driver's own node-wide counters, and those of them that count a lost frame. */
+  readonly stats: object;
+  readonly driverDropCounters: readonly string[];
   /** Per core, once that core's setup ran. */
   readonly cores: readonly (NicTransmitter | undefined)[];
   readonly ready: boolean;

@@ -1,3 +1,4 @@
+import { drawNs } from '@ebbrt/host-network';
 import type { Prng, Simulation } from '@ebbrt/hw-x86sim';
 import type { NodeFaultsConfig } from '@ebbrt/interfaces';
 
@@ -14,11 +15,6 @@ export interface CrashPlan {
   node: number;
   atNs: number;
   downNs: number | undefined;
-}
-
-/** A uniform whole number of ns in [min, max]. */
-export function drawNs(prng: Prng, window: { min: number; max: number }): number {
-  return window.min + Math.floor(prng.nextFloat() * (window.max - window.min + 1));
 }
 
 /**

@@ -20,7 +20,9 @@ function formatMemory(stats: AllocatorStats): string[] {
 const TCP_KEYS = ['segmentsIn', 'segmentsOut', 'dataSegmentsOut', 'retransmits', 'fastRetransmits', 'rtoExpirations', 'timeouts', 'sackRecoveries', 'sackRetransmits', 'outOfOrder', 'duplicateSegments', 'delayedAcks'];
 
 function formatNetwork(net: NetworkStats): string[] {
-  const tcp = TCP_KEYS.filter((k) => net.stack[`tcp.${k}`] !== undefined).map((k) => `${k} ${net.stack[`tcp.${k}`]}`);
+  let tcp = TCP_KEYS.filter((k) => net.stack[`tcp.${k}`] !== undefined).map((k) => `${k} ${net.stack[`tcp.${k}`]}`);
+  // A stack without those (the hosted one: the kernel keeps its segments) says what it has.
+  if (tcp.length === 0) tcp = Object.entries(net.stack).filter(([k]) => k.startsWith('tcp.')).map(([k, v]) => `${k.slice(4)} ${v}`);
   const drops = Object.entries(net.drops).map(([k, v]) => `${k} ${v}`);
   return [`  tcp: ${tcp.join(', ')}`, `  drops: ${drops.length === 0 ? 'none' : drops.join(', ')}`];
 }
@@ -34,11 +36,16 @@ export function formatRunStats(run: AppRun): string {
     const memory = node.root('MemoryAllocator');
     if (memory !== undefined) lines.push(...formatMemory(memory.stats()));
     const nic = run.network?.simulated.nic(`node${node.context.id}`);
+    const net = node.root('NetworkManager')?.networkStats?.();
     if (nic !== undefined && Object.keys(nic.faults).length > 0) {
       const f = nic.stats;
-      lines.push(`  nic faults: rx no buffer ${f.faultRxNoBuffer}, interrupts delayed ${f.faultInterruptsDelayed}, lost ${f.faultInterruptsLost}, tx completions delayed ${f.faultTxCompletionsDelayed}`);
+      // The driver's side of a reset, when its stack reports it (ours does: `driver.resetsRecovered`).
+      const recovered = net?.nic['driver.resetsRecovered'];
+      lines.push(
+        `  nic faults: rx no buffer ${f.faultRxNoBuffer}, interrupts delayed ${f.faultInterruptsDelayed}, lost ${f.faultInterruptsLost}, ` +
+          `tx completions delayed ${f.faultTxCompletionsDelayed}, device resets ${f.faultDeviceResets}${recovered === undefined ? '' : ` (recovered by the driver ${recovered})`}`,
+      );
     }
-    const net = node.root('NetworkManager')?.networkStats?.();
     if (net !== undefined) lines.push(...formatNetwork(net));
   }
   // Every point on the TAP path where a frame can be lost, so a loss can be placed.

@@ -6,7 +6,7 @@
  * page's pause / step / resume buttons drive the simulation (virtual clock only). With `--ui`
  * off nothing here is even loaded.
  */
-import { TraceRing, type ControlRequest, type ControlState, type EdgeSnapshot, type LiveSnapshot, type NodeSnapshot } from '@ebbrt/live-view';
+import { TraceRing, networkFields, type ControlRequest, type ControlState, type EdgeSnapshot, type LiveSnapshot, type NodeSnapshot } from '@ebbrt/live-view';
 import { startLiveViewServer, type LiveViewServer } from '@ebbrt/live-view/node';
 import type { NodeIntrospection, PlatformNode } from '@ebbrt/interfaces';
 import type { Simulation } from '@ebbrt/hw-x86sim';
@@ -145,10 +145,7 @@ function introspected(d: NodeIntrospection): Partial<NodeSnapshot> {
   const out: Partial<NodeSnapshot> = { ebbs: Object.fromEntries(d.ebbs.map((e) => [`${e.kind} #${e.id}`, e.packageName])) };
   if (d.events !== undefined) out.events = d.events;
   if (d.memory !== undefined) out.memory = { totalBytes: d.memory.totalBytes, freePageBytes: d.memory.freePageBytes };
-  if (d.network !== undefined) {
-    out.nic = { ...d.network.nic, ...d.network.drops };
-    out.tcp = d.network.connections.map((c) => ({ local: `${c.localAddress}:${c.localPort}`, remote: `${c.remoteAddress}:${c.remotePort}`, state: c.state, sendQueued: c.sendQueued, receiveQueued: c.receiveQueued }));
-  }
+  if (d.network !== undefined) Object.assign(out, networkFields(d.network));
   if (d.messenger !== undefined) {
     out.messagesSent = d.messenger.peers.reduce((a, p) => a + p.messagesSent, 0);
     out.messagesReceived = d.messenger.peers.reduce((a, p) => a + p.messagesReceived, 0);

@@ -30,6 +30,7 @@ export const FAULT_FAMILIES: readonly FaultFamily[] = [
   { prefix: 'nic', path: ['network', 'nic', 'faults'] },
   { prefix: 'core', path: ['backend', 'machine', 'faults'], keys: ['interruptDelay', 'stall', 'clock'] },
   { prefix: 'node', path: ['backend', 'faults'], keys: ['crash'] },
+  { prefix: 'network', path: ['network'], keys: ['partition'] },
   { prefix: 'offload.fileSystem', path: ['faults', 'offload', 'fileSystem'], keys: ['delay', 'fail'] },
   { prefix: 'offload.globalIdMap', path: ['faults', 'offload', 'globalIdMap'], keys: ['delay', 'fail'] },
 ];
