@@ -8,6 +8,21 @@
  */
 export class ModuleCache {
   private readonly loads = new Map<string, Promise<unknown>>();
+  private readonly files = new Map<string, string>();
+
+  /**
+   * `resolve()`'s answer, found once per key. Resolving a package reads its package.json and, under
+   * a TypeScript loader, `require.resolve` is a synchronous round trip to the loader's thread: a
+   * seed search would pay it for every Ebb of every node of every seed. A throw is not kept.
+   */
+  resolved(key: string, resolve: () => string): string {
+    let file = this.files.get(key);
+    if (file === undefined) {
+      file = resolve();
+      this.files.set(key, file);
+    }
+    return file;
+  }
 
   /** `load()`'s promise, made once per key. */
   once<T>(key: string, load: () => Promise<T>): Promise<T> {
