@@ -24,7 +24,7 @@ export default defineConfig({
   network: {
     subnet: '10.0.0.0/24',
     link: { latencyNs: 20_000, loss: 0.03, duplicate: 0.02, reorder: 0.05, reorderDelayNs: 200_000, corrupt: 0.01 },
-    nic: { faults: { rxNoBuffer: { probability: 0.02, burst: 2 }, interruptDelay: { probability: 0.05, maxNs: 100_000 }, interruptLoss: 0.01, txCompletionDelay: { probability: 0.05, maxNs: 100_000 } } },
+    nic: { faults: { rxNoBuffer: { probability: 0.02, burst: 2 }, interruptDelay: { probability: 0.05, maxNs: 100_000 }, interruptLoss: 0.01, txCompletionDelay: { probability: 0.05, maxNs: 100_000 }, deviceReset: 0.002 } },
   },
   args: [],
 });

@@ -37,7 +37,11 @@ export async function client(ctx: AppContext, bug: Bug): Promise<void> {
     waiting.delete(id);
     resolve?.(reply);
   });
-  let nextId = 1;
+  // Which life of the client this is (its clock at start, as the server's boot): a client that
+  // crashed and restarted numbers its requests afresh, so ids carry the life and stay unique for
+  // the server's dedupe. A first life at time 0 numbers them 1, 2, ...
+  const session = Math.floor(timer.now());
+  let nextId = session * 1000 + 1;
   /** Sends until answered; `onTimeout`, asked at each retry, may answer instead (the stale-read bug). */
   const request = (op: string, arg: string, onTimeout?: () => string | undefined): Promise<string> => {
     const id = nextId++;
@@ -88,6 +92,7 @@ export async function client(ctx: AppContext, bug: Bug): Promise<void> {
     if (from !== boot && boot !== '') ctx.log(`server restarted: boot ${boot} -> ${from}`);
     boot = from;
   };
+  ctx.log(`client up session ${session}`);
   answeredBy(await request('ping', ''));
   let acked = 0;
   let adding = true;

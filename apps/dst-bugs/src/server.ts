@@ -24,8 +24,8 @@ export function serve(ctx: AppContext, bug: Bug): void {
       applied.add(id);
     } else if (op === 'done') ctx.log(`server total ${total} boot ${boot}`);
     const reply = op === 'read' ? `value ${id} ${total} ${boot}` : `ok ${id} _ ${boot}`;
-    // A lost reply is the client's to retry.
-    void messenger.send(from, COUNTER, 0, IOBuf.copyOf(reply)).catch(() => undefined);
+    // A lost reply is the client's to retry; a failed one is logged (a crashed client: the error names it).
+    void messenger.send(from, COUNTER, 0, IOBuf.copyOf(reply)).catch((e: unknown) => ctx.log(`reply ${id} to node ${from} failed: ${e instanceof Error ? e.message : String(e)}`));
   });
   ctx.log(`server up boot ${boot}`);
 }

@@ -47,6 +47,12 @@ const lwipOptionsObject = z.strictObject({
    * Off by default because a periodic timer keeps a virtual-clock run from ever going quiescent.
    */
   interruptWatchdogUs: z.number().min(0).default(0),
+  /**
+   * Recover from a device that needs a reset (DEVICE_NEEDS_RESET and its configuration interrupt):
+   * reset it, negotiate again and set every core's queue pair up again. On by default; off leaves
+   * such a NIC dead (only to see what the recovery buys).
+   */
+  deviceResetRecovery: z.boolean().default(true),
   arpRetries: z.number().int().min(0).max(100).default(3),
   arpRetryUs: z.number().positive().default(1000),
   arpExpiryUs: z.number().positive().default(60_000_000),

@@ -188,7 +188,7 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
 
   /** The NIC, interface and TCP counters, drops by reason, and the connections (read on demand). */
   networkStats(): NetworkStats {
-    return networkStatsOf(this.driver.device.stats, this.iface.counters, this.tcp, this.iface.config.address);
+    return networkStatsOf(this.driver.device.stats, this.iface.counters, this.tcp, this.iface.config.address, this.driver.stats);
   }
 }
 

@@ -8,6 +8,7 @@ import { DROP_COUNTERS, type NetCounters } from './iface/counters.js';
 import type { TcpStats } from './tcp/types.js';
 import type { TcpStack } from './tcp/stack.js';
 import type { VirtioNetStats } from '@ebbrt/hw-x86sim';
+import type { DriverStats } from './driver/virtio-net-driver.js';
 import { ipv4ToString } from './wire/index.js';
 
 /** TCP counters that count a segment or a connection thrown away, by reason. */
@@ -47,11 +48,12 @@ function connectionsOf(tcp: TcpStack, localAddress: string): TcpConnectionInfo[]
   return out;
 }
 
-export function networkStatsOf(nic: VirtioNetStats, iface: NetCounters, tcp: TcpStack, localAddress: number): NetworkStats {
+export function networkStatsOf(nic: VirtioNetStats, iface: NetCounters, tcp: TcpStack, localAddress: number, driver?: DriverStats): NetworkStats {
   const nicOut: Record<string, number> = {};
   const stack: Record<string, number> = {};
   const drops: Record<string, number> = {};
   split(nic, NIC_DROP_COUNTERS, 'nic', nicOut, '', drops);
+  if (driver !== undefined) split(driver, [], 'driver', nicOut, 'driver.', drops);
   split(iface, DROP_COUNTERS, 'iface', stack, 'iface.', drops);
   split(tcp.stats, TCP_DROP_COUNTERS, 'tcp', stack, 'tcp.', drops);
   return { nic: nicOut, stack, drops, connections: connectionsOf(tcp, ipv4ToString(localAddress)) };

@@ -18,7 +18,7 @@ export type { Invariant, Invariants, InvariantContext } from './seed-runner/inva
 export { SeedRunner, type SeedJob, type SeedResult, type FaultChoice } from './seed-runner/run-seed.js';
 export { search, shrink, type SearchOptions, type SearchReport, type Failure } from './seed-runner/search.js';
 export { WorkerPool } from './seed-runner/pool.js';
-export { faultCatalogue, swarmFaults, withFaults, FAULT_FAMILIES, type FaultFamily } from './seed-runner/faults.js';
+export { faultCatalogue, swarmFaults, withFaults, omitKeys, FAULT_FAMILIES, type FaultFamily, type FaultObject } from './seed-runner/faults.js';
 export { startRunUi, RunSnapshots } from './cli/live-ui.js';
 export { testCommand, parseTest, replayCommand } from './cli/test-command.js';
 export { formatRunStats } from './cli/format-stats.js';

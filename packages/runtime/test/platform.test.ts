@@ -108,6 +108,37 @@ describe('NodePlatform packages', () => {
     const noNetwork = await failure(app('process', {}, { clock: 'realtime' }));
     expect(noNetwork!.message).toMatch(/config\.backend\.platform: @ebbrt\/platform-process needs a network section/);
   });
+
+  it('faults only the in-process simulation can inject are refused on the process platform, naming the field and why', async () => {
+    const remote = (backend: Record<string, unknown>, network: Record<string, unknown> = {}) =>
+      failure(
+        app('process', {}, {
+          clock: 'realtime',
+          network,
+          backend: { nodes: 2, machine: { cores: 1, memory: '4MiB', ...((backend.machine as object | undefined) ?? {}) }, platform: 'process', ...(backend.faults !== undefined ? { faults: backend.faults } : {}) },
+        }),
+      );
+    const core = await remote({ machine: { faults: { stall: { probability: 0.1, maxNs: 1000 } } } });
+    expect(core).toBeInstanceOf(ConfigError);
+    expect((core as ConfigError).path).toBe('config.backend.machine.faults');
+    expect(core!.message).toMatch(/core faults are simulated by the in-process platform only: @ebbrt\/platform-process runs each node in a process of its own/);
+    const crash = await remote({ faults: { crash: { afterNs: { min: 1, max: 2 } } } });
+    expect((crash as ConfigError).path).toBe('config.backend.faults.crash');
+    expect(crash!.message).toMatch(/a node crash and restart is injected by the in-process platform only/);
+    const partition = await remote({}, { partition: { afterNs: { min: 1, max: 2 }, durationNs: { min: 5, max: 5 } } });
+    expect((partition as ConfigError).path).toBe('config.network.partition');
+    expect(partition!.message).toMatch(/a partition is made on the in-process platform's switch only/);
+    // The same faults are accepted in-process (and run: the virtual clock, one partition, one crash).
+    const local = await runApp(
+      app('in-process', {}, {
+        network: { partition: { afterNs: { min: 1, max: 2 }, durationNs: { min: 5, max: 5 } } },
+        backend: { nodes: 2, machine: { cores: 1, memory: '4MiB', faults: { stall: { probability: 0.1, maxNs: 1000 } } }, platform: 'in-process', faults: { crash: { nodes: [2], afterNs: { min: 1, max: 2 } } } },
+      }),
+      { output: () => undefined, resolveFrom: [process.cwd()] },
+    );
+    expect(local.simulation.faults.count('network.partition')).toBe(1);
+    expect(local.simulation.faults.count('node.crash')).toBe(1);
+  });
 });
 
 void NOOP_ENTRY;

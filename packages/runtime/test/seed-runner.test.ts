@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseTest, replayCommand } from '../src/cli/test-command.js';
-import { faultCatalogue, swarmFaults, withFaults, type FaultFamily } from '../src/seed-runner/faults.js';
+import { FAULT_FAMILIES, faultCatalogue, omitKeys, swarmFaults, withFaults, type FaultFamily } from '../src/seed-runner/faults.js';
 import { appConfigSchema, parseAppConfig } from '@ebbrt/interfaces';
 import { firstViolation } from '../src/seed-runner/invariants.js';
 
@@ -88,11 +88,53 @@ describe('fault switches', () => {
     expect(off.network?.subnet).toBe(nodes.network?.subnet);
     expect(faultCatalogue(off)).toEqual(['link.loss']);
   });
-  it('a new family of faults plugs in by its path alone', () => {
-    const families: FaultFamily[] = [{ prefix: 'app', path: ['args'] }];
-    const withArgs = { ...config, args: { a: 1, b: 0 } } as never;
-    expect(faultCatalogue(withArgs, families)).toEqual(['app.a']);
-    expect(faultCatalogue(withFaults(withArgs, [], families), families)).toEqual([]);
+  it('a new family of faults plugs in by its getter and remover alone', () => {
+    const families: FaultFamily[] = [
+      { prefix: 'wire', faults: (c) => c.network?.link, keys: ['loss'], remove: (c, off) => (c.network === undefined ? c : { ...c, network: { ...c.network, link: omitKeys(c.network.link, off) } }) },
+    ];
+    expect(faultCatalogue(config, families)).toEqual(['wire.loss']);
+    expect(faultCatalogue(withFaults(config, [], families), families)).toEqual([]);
+    expect(withFaults(config, [], families).network?.link).toMatchObject({ latencyNs: 5000, reorder: 0.2 });
+  });
+});
+
+describe('every fault family', () => {
+  // A config that turns on at least one fault of every family in FAULT_FAMILIES.
+  const all = parseAppConfig({
+    name: 'all',
+    entry: { backend: './main.ts' },
+    backend: {
+      nodes: 2,
+      machine: { cores: 1, memory: '16MiB', faults: { interruptDelay: { probability: 0.1, maxNs: 10 }, stall: { probability: 0.1, maxNs: 10 }, clock: { maxSkewNs: 5, maxDriftPpm: 5 } } },
+      faults: { crash: { nodes: [2], afterNs: { min: 10, max: 20 }, downNs: { min: 1, max: 1 } } },
+    },
+    network: { link: { latencyNs: 7000, loss: 0.1, duplicate: 0.1, reorder: 0.1, corrupt: 0.1 }, nic: { faults: { rxNoBuffer: { probability: 0.1 }, deviceReset: 0.01 } }, partition: { nodes: [2], afterNs: { min: 1, max: 2 }, durationNs: { min: 5, max: 5 } } },
+    faults: { offload: { fileSystem: { delay: { probability: 0.5, maxUs: 100 }, fail: { probability: 0.1 } }, globalIdMap: { fail: { probability: 0.2 }, delay: { probability: 0.1, maxUs: 5 } } } },
+  });
+  const catalogue = faultCatalogue(all);
+
+  it('the test config has every family on', () => {
+    for (const f of FAULT_FAMILIES) expect(catalogue.some((n) => n.startsWith(`${f.prefix}.`)), f.prefix).toBe(true);
+  });
+
+  it('property: any subset switched on is exactly what the catalogue then lists; settings stay; the input is left alone', () => {
+    const before = JSON.stringify(all);
+    fc.assert(
+      fc.property(fc.subarray(catalogue), (on) => {
+        const out = withFaults(all, on);
+        expect(faultCatalogue(out)).toEqual(on);
+        // Each switched-on fault keeps its configured value; settings that are not faults stay.
+        expect(out.network?.link.latencyNs).toBe(7000);
+        expect(out.backend?.nodes).toBe(2);
+        for (const name of on) {
+          const family = FAULT_FAMILIES.find((f) => name.startsWith(`${f.prefix}.`))!;
+          const key = name.slice(family.prefix.length + 1);
+          expect(family.faults(out)?.[key]).toEqual(family.faults(all)?.[key]);
+        }
+        expect(JSON.stringify(all)).toBe(before);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 

@@ -25,6 +25,14 @@ export interface VirtioNetFaults {
    * behind them (used entries stay in order).
    */
   txCompletionDelay?: { probability: number; maxNs: number };
+  /**
+   * Device reset: with this probability per frame the device handles (each arriving frame, each
+   * TX drain), it hits an internal error and needs a reset (virtio 1.x §2.1.1): it sets
+   * DEVICE_NEEDS_RESET, drops its queues (posted RX buffers are never used, TX still in the ring
+   * is never sent, no used entry or interrupt follows) and raises its configuration interrupt.
+   * The driver must reset it (status 0), renegotiate, set the queues up again and re-post.
+   */
+  deviceReset?: number;
 }
 
 /** Fault counters (also in `VirtioNetStats`). */
@@ -33,9 +41,11 @@ export interface VirtioNetFaultStats {
   faultInterruptsDelayed: number;
   faultInterruptsLost: number;
   faultTxCompletionsDelayed: number;
+  /** Times the device entered DEVICE_NEEDS_RESET by the deviceReset fault. */
+  faultDeviceResets: number;
 }
 
-const KEYS = ['rxNoBuffer', 'interruptDelay', 'interruptLoss', 'txCompletionDelay'] as const;
+const KEYS = ['rxNoBuffer', 'interruptDelay', 'interruptLoss', 'txCompletionDelay', 'deviceReset'] as const;
 
 function fail(field: string, what: string, got: unknown): never {
   throw new RangeError(`virtio-net faults${field === '' ? '' : `.${field}`} must be ${what}, got ${typeof got === 'object' ? JSON.stringify(got) : String(got)}`);
@@ -72,6 +82,7 @@ export function validateVirtioNetFaults(faults: unknown): VirtioNetFaults {
   if (o.interruptDelay !== undefined) out.interruptDelay = delay('interruptDelay', o.interruptDelay);
   if (o.interruptLoss !== undefined) out.interruptLoss = probability('interruptLoss', o.interruptLoss);
   if (o.txCompletionDelay !== undefined) out.txCompletionDelay = delay('txCompletionDelay', o.txCompletionDelay);
+  if (o.deviceReset !== undefined) out.deviceReset = probability('deviceReset', o.deviceReset);
   return out;
 }
 
@@ -103,6 +114,12 @@ export class FaultDraws {
     const d = this.faults.interruptDelay;
     if (d !== undefined && this.prng.chance(d.probability)) return 1 + this.prng.nextInt(d.maxNs);
     return 0;
+  }
+
+  /** The device fails and needs a reset while handling a frame (one draw, only when configured). */
+  deviceReset(): boolean {
+    const p = this.faults.deviceReset;
+    return p !== undefined && this.prng.chance(p);
   }
 
   /** A TX drain's completions: 0 on time, > 0 late by that many ns. */

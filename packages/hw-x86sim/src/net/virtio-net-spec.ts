@@ -58,4 +58,6 @@ export interface VirtioNetStats extends VirtioNetFaultStats {
   /** Interrupts raised / not raised because avail.flags had NO_INTERRUPT. */
   interrupts: number;
   interruptsSuppressed: number;
+  /** Configuration-change interrupts raised (on DEVICE_NEEDS_RESET). */
+  configInterrupts: number;
 }

@@ -381,7 +381,8 @@ describe('VirtioNetDevice faults', () => {
       [{ txCompletionDelay: { probability: -1, maxNs: 5 } }, /faults\.txCompletionDelay\.probability/],
       [{ rxNoBuffer: { probability: 0.1, burst: 0 } }, /faults\.rxNoBuffer\.burst must be an integer >= 1/],
       [{ rxNoBuffer: { probability: 0.1, bursts: 2 } }, /faults\.rxNoBuffer\.bursts must be absent/],
-      [{ interuptLoss: 0.1 }, /faults\.interuptLoss must be absent \(known: rxNoBuffer, interruptDelay, interruptLoss, txCompletionDelay\)/],
+      [{ interuptLoss: 0.1 }, /faults\.interuptLoss must be absent \(known: rxNoBuffer, interruptDelay, interruptLoss, txCompletionDelay, deviceReset\)/],
+      [{ deviceReset: 2 }, /faults\.deviceReset must be a probability/],
       [null, /virtio-net faults must be an object/],
     ];
     for (const [faults, message] of cases) {
@@ -451,6 +452,47 @@ describe('VirtioNetDevice faults', () => {
     expect([f.d0.usedEntry(1, 0).id, f.d0.usedEntry(1, 1).id]).toEqual([a.head, b.head]);
     expect(pending(f.m0, 0)).toEqual([TX_VECTOR]);
     expect(f.n0.stats.faultTxCompletionsDelayed).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a device reset: DEVICE_NEEDS_RESET, queues dropped, the configuration interrupt; a reset and a new setup bring it back', async () => {
+    const CONFIG_VECTOR = 0x42;
+    const f = faulty(6, { deviceReset: 1 });
+    expect(() => f.n1.setConfigInterrupt({ vector: CONFIG_VECTOR, core: 1 })).toThrow(/config interrupt core 1 does not exist on machine 'm1'/);
+    f.n1.setConfigInterrupt({ vector: CONFIG_VECTOR, core: 0 });
+    f.d1.postRx(0);
+    f.d0.tx(0, f.frame(1));
+    await f.sim.run();
+    // The frame made the device fail: nothing was used, the configuration vector came up instead.
+    expect(f.d1.usedIdx(0)).toBe(0);
+    expect(f.n1.status & VIRTIO_STATUS.DEVICE_NEEDS_RESET).not.toBe(0);
+    expect(f.n1.queue(0)).toBeUndefined();
+    expect(pending(f.m1, 0)).toEqual([CONFIG_VECTOR]);
+    expect(f.n1.stats).toMatchObject({ faultDeviceResets: 1, configInterrupts: 1, rxDroppedNotReady: 1, rxFrames: 0 });
+    expect(f.sim.faults.count('virtio-net.device-reset')).toBe(1);
+    // Further frames are dropped without another draw or interrupt until the driver resets it.
+    f.d0.tx(0, f.frame(2));
+    await f.sim.run();
+    expect(f.n1.stats).toMatchObject({ faultDeviceResets: 1, configInterrupts: 1, rxDroppedNotReady: 2 });
+    // The reset forgets the queues and the configuration vector; the driver sets both up again.
+    f.n1.setFaults({});
+    f.d1.init();
+    expect(f.n1.status & VIRTIO_STATUS.DEVICE_NEEDS_RESET).toBe(0);
+    expect(f.n1.configInterrupt).toBeUndefined();
+    f.d1.postRx(0);
+    f.d0.tx(0, f.frame(3));
+    await f.sim.run();
+    expect(f.d1.usedIdx(0)).toBe(1);
+    expect(pending(f.m1, 0)).toEqual([RX_VECTOR]);
+    // A TX drain fails the same way: what was queued is not sent and not returned.
+    const g = faulty(6, undefined, { deviceReset: 1 });
+    g.n0.setConfigInterrupt({ vector: CONFIG_VECTOR, core: 0 });
+    g.d1.postRx(0);
+    g.d0.tx(0, g.frame(1));
+    await g.sim.run();
+    expect(g.n0.stats).toMatchObject({ faultDeviceResets: 1, txFrames: 0 });
+    expect(g.d0.usedIdx(1)).toBe(0);
+    expect(g.d1.usedIdx(0)).toBe(0);
+    expect(pending(g.m0, 0)).toEqual([CONFIG_VECTOR]);
   });
 
   it('property: under any faults every frame is delivered or counted, every interrupt raised or counted lost, every TX completed, and a seed replays', async () => {

@@ -62,6 +62,8 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
     faultInterruptsDelayed: 0,
     faultInterruptsLost: 0,
     faultTxCompletionsDelayed: 0,
+    faultDeviceResets: 0,
+    configInterrupts: 0,
   };
   private readonly sim: Simulation;
   private _status = 0;
@@ -85,6 +87,8 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
   /** Fault draws; null (no PRNG stream, no draws) while no fault is configured. */
   private faultDraws: FaultDraws | null = null;
   private faultPrng: Prng | undefined;
+  /** The configuration-change interrupt (virtio's config_msix_vector): vector and core, once the driver set it. */
+  private configVector: { vector: number; core: number } | undefined;
 
   constructor(sim: Simulation, machine: Machine, options: VirtioNetOptions = {}) {
     if (!sim.machines.includes(machine)) throw new Error(`machine '${machine.name}' does not belong to this simulation`);
@@ -163,6 +167,11 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
     if (pending < 0) return;
     if (pending === 0) {
       this.stats.rxDroppedNoBuffer++;
+      return;
+    }
+    if (this.faultDraws !== null && this.faultDraws.deviceReset()) {
+      this.needsReset(q, 'rx');
+      this.stats.rxDroppedNotReady++;
       return;
     }
     if (this.faultDraws !== null && this.faultDraws.rxNoBuffer()) {
@@ -340,11 +349,50 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
     return (this._status & VIRTIO_STATUS.DRIVER_OK) !== 0 && (this._status & VIRTIO_STATUS.FAILED) === 0;
   }
 
+  /**
+   * Where the device raises its configuration-change interrupt (virtio's config_msix_vector), the
+   * notification that DEVICE_NEEDS_RESET is set (virtio 1.x §2.1.2). Like the queues, it is
+   * forgotten on a reset: a driver sets it during each initialisation. `undefined` turns it off.
+   */
+  setConfigInterrupt(target: { vector: number; core: number } | undefined): void {
+    if (target !== undefined) {
+      if (!Number.isInteger(target.vector) || target.vector < 0 || target.vector > 255) throw new RangeError(`config vector must be an integer in 0..255, got ${target.vector}`);
+      if (!Number.isInteger(target.core) || target.core < 0 || target.core >= this.machine.cores.length) {
+        throw new RangeError(`config interrupt core ${target.core} does not exist on machine '${this.machine.name}'`);
+      }
+    }
+    this.configVector = target;
+  }
+
+  /** The configuration interrupt the driver set, if any. */
+  get configInterrupt(): { vector: number; core: number } | undefined {
+    return this.configVector === undefined ? undefined : { ...this.configVector };
+  }
+
+  /**
+   * The device failed (the deviceReset fault, only while DRIVER_OK): DEVICE_NEEDS_RESET is set,
+   * its queues are dropped (nothing more is used, sent or interrupted until the driver resets it
+   * and sets them up again; what is still posted in the rings stays the driver's), and, as the
+   * spec requires once DRIVER_OK is set, the configuration-change interrupt is raised.
+   */
+  private needsReset(q: Virtqueue, where: 'rx' | 'tx'): void {
+    this.stats.faultDeviceResets++;
+    this.sim.faults.record('virtio-net.device-reset', { pid: this.machine.tracePid, tid: q.core }, { queue: q.index, where });
+    this._status |= VIRTIO_STATUS.DEVICE_NEEDS_RESET;
+    this.queues = [];
+    const cfg = this.configVector;
+    if (cfg !== undefined) {
+      this.stats.configInterrupts++;
+      this.machine.cores[cfg.core]!.apic.raise(cfg.vector);
+    }
+  }
+
   private reset(): void {
     this._status = 0;
     this._driverFeatures = 0n;
     this.rss = false;
     this.queues = [];
+    this.configVector = undefined;
   }
 
   private checkRegion(field: string, addr: number, len: number, align: number): void {
@@ -358,6 +406,10 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
   private drainTx(q: Virtqueue): void {
     q.drainPending = false;
     if (this.queues[q.index] !== q || !this.driverOk) return;
+    if (this.faultDraws !== null && this.faultDraws.faults.deviceReset !== undefined && q.pending() > 0 && this.faultDraws.deviceReset()) {
+      this.needsReset(q, 'tx');
+      return;
+    }
     const mem = this.machine.memory;
     let used = 0;
     // A late completion (fault) holds this drain's used entries back, and so do completions still

@@ -46,6 +46,10 @@ export interface QueuePairStats {
   recheckFoundWork: number;
   /** Watchdog ticks (`interruptWatchdogUs`) that found used entries no interrupt announced. */
   watchdogRecoveries: number;
+  /** Times this pair's rings were set up again after a device reset (`restart`). */
+  resets: number;
+  /** TX chains in flight when the device was reset: released unsent or uncompleted (TCP retransmits). */
+  txDroppedReset: number;
 }
 
 /** A ring region: one allocation holding desc, avail and used for one virtqueue. */
@@ -114,6 +118,8 @@ export class QueuePair {
     toInterrupts: 0,
     recheckFoundWork: 0,
     watchdogRecoveries: 0,
+    resets: 0,
+    txDroppedReset: 0,
   };
   readonly rx: Ring;
   readonly tx: Ring;
@@ -136,21 +142,76 @@ export class QueuePair {
     private readonly mem: PhysicalMemory,
     private readonly alloc: MemoryAllocator,
     private readonly config: QueuePairConfig,
-    vector: number,
-    core: number,
+    private readonly vector: number,
+    private readonly core: number,
     numaNode: number | undefined,
   ) {
     this.rx = allocRing(mem, alloc, config.rxRingSize, numaNode);
     this.tx = allocRing(mem, alloc, config.txRingSize, numaNode);
-    device.setupQueue(2 * index, { size: this.rx.size, descAddr: this.rx.desc, availAddr: this.rx.avail, usedAddr: this.rx.used, msixVector: vector, core });
-    device.setupQueue(2 * index + 1, { size: this.tx.size, descAddr: this.tx.desc, availAddr: this.tx.avail, usedAddr: this.tx.used, msixVector: vector, core });
+    this.setupQueues();
     this.rxBufs = new Array<IOBuf | undefined>(this.rx.size).fill(undefined);
     for (let i = 0; i < this.rx.size; i++) this.postRx(i, alloc.allocIOBuf(config.rxBufferSize));
     this.txInFlight = new Array<IOBuf | undefined>(this.tx.size).fill(undefined);
     this.txChainLen = new Int32Array(this.tx.size);
     this.txFree = new Int32Array(this.tx.size);
+    this.txFreeCount = 0;
+    this.resetTxFree();
+  }
+
+  private setupQueues(): void {
+    const { rx, tx, vector, core } = this;
+    this.device.setupQueue(2 * this.index, { size: rx.size, descAddr: rx.desc, availAddr: rx.avail, usedAddr: rx.used, msixVector: vector, core });
+    this.device.setupQueue(2 * this.index + 1, { size: tx.size, descAddr: tx.desc, availAddr: tx.avail, usedAddr: tx.used, msixVector: vector, core });
+  }
+
+  private resetTxFree(): void {
     for (let i = 0; i < this.tx.size; i++) this.txFree[i] = this.tx.size - 1 - i;
     this.txFreeCount = this.tx.size;
+  }
+
+  // ------------------------------------------------------------------ device reset
+
+  /**
+   * Sets the pair up again after the driver reset the device (recovery from DEVICE_NEEDS_RESET,
+   * virtio 1.x §2.1.2 and §3.1.1); runs on this pair's core, between FEATURES_OK and DRIVER_OK.
+   * A device that needs a reset has stopped using its queues, so the rings are the driver's again:
+   * - what the device finished before it failed is still taken: received frames are handed to
+   *   `sink` (after the rings are up again, so an answer they provoke goes to the new ring) and
+   *   completed TX chains are freed;
+   * - TX chains still in flight were never sent or never completed: they are released and counted
+   *   (`txDroppedReset`; TCP retransmits what they carried);
+   * - both rings are zeroed in place and given to the device again, and every RX slot's buffer is
+   *   posted again; interrupt suppression is restored for the core's mode.
+   * The backlog is kept: `resume` (after DRIVER_OK) posts it and rings the doorbell.
+   */
+  restart(sink: FrameSink, interruptsEnabled: boolean): void {
+    const received: IOBuf[] = [];
+    this.receive(Number.POSITIVE_INFINITY, (frame) => received.push(frame));
+    this.reclaimUsedTx();
+    for (let head = 0; head < this.tx.size; head++) {
+      const chain = this.txInFlight[head];
+      if (chain === undefined) continue;
+      this.txInFlight[head] = undefined;
+      this.stats.txDroppedReset++;
+      chain.releaseChain();
+    }
+    this.resetTxFree();
+    for (const ring of [this.rx, this.tx]) {
+      this.mem.bytes.fill(0, ring.base, ring.base + (4096 << ring.order));
+      ring.availIdx = 0;
+      ring.lastUsed = 0;
+    }
+    this.setupQueues();
+    for (let i = 0; i < this.rx.size; i++) this.postRx(i, this.rxBufs[i] ?? this.alloc.allocIOBuf(this.config.rxBufferSize));
+    this.setInterruptsEnabled(interruptsEnabled);
+    this.stats.resets++;
+    for (const frame of received) sink(frame);
+  }
+
+  /** After a restart, once the device is DRIVER_OK again: posts the backlog and rings the doorbell for what waits. */
+  resume(): void {
+    this.flushBacklog();
+    if (this.tx.availIdx !== 0) this.kick();
   }
 
   // ------------------------------------------------------------------ descriptors
@@ -358,6 +419,13 @@ export class QueuePair {
 
   /** Frees descriptors the device is done with, releases their chains, and flushes the backlog. */
   reclaimTx(): number {
+    const n = this.reclaimUsedTx();
+    this.flushBacklog();
+    return n;
+  }
+
+  /** Frees the descriptors of the TX chains the device returned, and releases the chains. */
+  private reclaimUsedTx(): number {
     const dv = this.mem.dataView;
     const ring = this.tx;
     let n = 0;
@@ -378,6 +446,11 @@ export class QueuePair {
       }
       chain.releaseChain();
     }
+    return n;
+  }
+
+  /** Posts what waits in the backlog while descriptors are free, and rings the doorbell if it posted. */
+  private flushBacklog(): void {
     if (this.backlog.length > this.backlogHead) {
       let posted = false;
       while (this.backlogHead < this.backlog.length && this.tryPost(this.backlog[this.backlogHead]!)) {
@@ -390,7 +463,6 @@ export class QueuePair {
       }
       if (posted) this.kick();
     }
-    return n;
   }
 
   /** Frames waiting for TX descriptors. */

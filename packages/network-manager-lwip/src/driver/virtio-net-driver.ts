@@ -15,6 +15,15 @@
 // nothing would look at the rings again until the next interrupt of that queue pair, and a node
 // whose first interrupt is lost never hears anything. With `interruptWatchdogUs` set, a periodic
 // timer per core services rings that hold used entries no interrupt announced.
+//
+// A device may also fail and need a reset (virtio 1.x §2.1.2; a fault the simulated NIC can
+// inject): it sets DEVICE_NEEDS_RESET, stops using its queues and raises its configuration-change
+// interrupt. The driver then does what the spec's recovery asks (§2.1.2, §2.4, §3.1.1): on core 0
+// it resets the device (status 0, re-read until 0), negotiates the same features again and sets
+// FEATURES_OK; each core then sets its queue pair up again on its own core (`QueuePair.restart`:
+// rings zeroed in place and given back, RX buffers re-posted, TX in flight released); DRIVER_OK is
+// written after the last core, and each core then sends what waited. TCP above retransmits what
+// the reset lost.
 
 import { EbbRef } from '@ebbrt/core-translation';
 import { SystemEbbIds, type EventManager, type IdleHandle, type IOBuf, type MemoryAllocator, type Timer, type TimerHandle } from '@ebbrt/interfaces';
@@ -43,6 +52,17 @@ export interface DriverConfig extends QueuePairConfig {
   rxBudget: number;
   /** Lost-interrupt watchdog period in interrupt mode, µs; 0 = off. */
   interruptWatchdogUs?: number;
+  /** Recover from DEVICE_NEEDS_RESET (default true); false leaves a failed device dead. */
+  deviceResetRecovery?: boolean;
+}
+
+/** Node-wide driver counters (the per-core ones are each `QueuePair.stats`). */
+export interface DriverStats {
+  /** Configuration-change interrupts handled (core 0). */
+  configInterrupts: number;
+  /** DEVICE_NEEDS_RESET recoveries begun / finished (DRIVER_OK written again). */
+  resetsStarted: number;
+  resetsRecovered: number;
 }
 
 const emRef = new EbbRef<EventManager>(SystemEbbIds.EventManager);
@@ -161,6 +181,11 @@ export class CoreNetDriver {
     this.pollTimer = undefined;
   }
 
+  /** Device reset recovery, on this core: the queue pair set up again (see `QueuePair.restart`). */
+  restart(): void {
+    this.queue.restart(this.sink, this.mode === 'interrupt');
+  }
+
   transmit(chain: IOBuf): void {
     const phases = this.phases;
     if (phases === undefined) return this.queue.transmit(chain);
@@ -184,6 +209,11 @@ export class VirtioNetDriver {
   readonly cores: (CoreNetDriver | undefined)[];
   private pendingCores: number;
   private readyWaiters: (() => void)[] = [];
+  readonly stats: DriverStats = { configInterrupts: 0, resetsStarted: 0, resetsRecovered: 0 };
+  /** Core 0's configuration-change vector (allocated in its setup), -1 before. */
+  private configVector = -1;
+  /** Cores still to restart their queue pair in the recovery under way; 0 when none is. */
+  private restartsPending = 0;
   /** Driver spans for a latency breakdown; set (before the cores' setup) only when the simulation traces. */
   phases: PhaseTrace | undefined = undefined;
 
@@ -196,8 +226,18 @@ export class VirtioNetDriver {
     this.device = claimOrCreateDevice(sim, machine, numCores, config.mac);
     this.cores = new Array<CoreNetDriver | undefined>(numCores).fill(undefined);
     this.pendingCores = numCores;
+    this.initialise();
+  }
+
+  /**
+   * The spec's initialisation up to FEATURES_OK (§3.1.1): reset, ACKNOWLEDGE, DRIVER, features,
+   * FEATURES_OK and its re-read. Queues and DRIVER_OK follow per core (`setupCore`, `restartCore`).
+   */
+  private initialise(): void {
     const d = this.device;
     d.setStatus(0);
+    // §2.4.2: the driver waits for a read of device_status to return 0 before reinitialising.
+    if (d.status !== 0) throw new Error(`virtio-net: device status ${d.status} after a reset, expected 0`);
     d.setStatus(VIRTIO_STATUS.ACKNOWLEDGE);
     d.setStatus(VIRTIO_STATUS.ACKNOWLEDGE | VIRTIO_STATUS.DRIVER);
     const wanted =
@@ -228,10 +268,42 @@ export class VirtioNetDriver {
     const qp = new QueuePair(core, this.device, this.machine.memory, memRef.deref(), this.config, vector, core, numa);
     driver = new CoreNetDriver(core, qp, this.sim, this.config, sink, this.phases);
     this.cores[core] = driver;
+    if (core === 0) {
+      this.configVector = em.allocateVector(this.onConfigChange);
+      this.device.setConfigInterrupt({ vector: this.configVector, core: 0 });
+    }
     if (--this.pendingCores === 0) {
       this.device.setStatus(this.device.status | VIRTIO_STATUS.DRIVER_OK);
       for (const w of this.readyWaiters.splice(0)) w();
     }
+  }
+
+  /**
+   * Core 0's configuration-change handler. The only change this device reports is
+   * DEVICE_NEEDS_RESET: start the recovery (see the file comment), unless one is under way or the
+   * driver is still coming up (its own initialisation ends in DRIVER_OK, which is all a recovery
+   * would do).
+   */
+  private onConfigChange = (): void => {
+    this.stats.configInterrupts++;
+    if ((this.device.status & VIRTIO_STATUS.DEVICE_NEEDS_RESET) === 0) return;
+    if (this.config.deviceResetRecovery === false || this.restartsPending > 0 || !this.ready) return;
+    this.stats.resetsStarted++;
+    this.initialise();
+    this.device.setConfigInterrupt({ vector: this.configVector, core: 0 });
+    this.restartsPending = this.cores.length;
+    const em = emRef.deref();
+    for (let core = 0; core < this.cores.length; core++) em.spawnRemote(() => this.restartCore(core), core);
+  };
+
+  /** Runs on core `core` during a recovery: its queue pair set up again; DRIVER_OK after the last. */
+  private restartCore(core: number): void {
+    this.on(core).restart();
+    if (--this.restartsPending > 0) return;
+    this.device.setStatus(this.device.status | VIRTIO_STATUS.DRIVER_OK);
+    this.stats.resetsRecovered++;
+    const em = emRef.deref();
+    for (let c = 0; c < this.cores.length; c++) em.spawnRemote(() => this.on(c).queue.resume(), c);
   }
 
   /** The driver of core `core` (throws before that core's setup event ran). */

@@ -36,11 +36,16 @@ export function formatRunStats(run: AppRun): string {
     const memory = node.root('MemoryAllocator');
     if (memory !== undefined) lines.push(...formatMemory(memory.stats()));
     const nic = run.network?.simulated.nic(`node${node.context.id}`);
+    const net = node.root('NetworkManager')?.networkStats?.();
     if (nic !== undefined && Object.keys(nic.faults).length > 0) {
       const f = nic.stats;
-      lines.push(`  nic faults: rx no buffer ${f.faultRxNoBuffer}, interrupts delayed ${f.faultInterruptsDelayed}, lost ${f.faultInterruptsLost}, tx completions delayed ${f.faultTxCompletionsDelayed}`);
+      // The driver's side of a reset, when its stack reports it (ours does: `driver.resetsRecovered`).
+      const recovered = net?.nic['driver.resetsRecovered'];
+      lines.push(
+        `  nic faults: rx no buffer ${f.faultRxNoBuffer}, interrupts delayed ${f.faultInterruptsDelayed}, lost ${f.faultInterruptsLost}, ` +
+          `tx completions delayed ${f.faultTxCompletionsDelayed}, device resets ${f.faultDeviceResets}${recovered === undefined ? '' : ` (recovered by the driver ${recovered})`}`,
+      );
     }
-    const net = node.root('NetworkManager')?.networkStats?.();
     if (net !== undefined) lines.push(...formatNetwork(net));
   }
   // Every point on the TAP path where a frame can be lost, so a loss can be placed.

@@ -8,7 +8,7 @@ import {
   type PlatformChoice,
   type PlatformManifest,
 } from '@ebbrt/interfaces';
-import { loadOnce } from './module-cache.js';
+import { importUrl, loadOnce } from './module-cache.js';
 import { resolveModule, type ResolveOptions } from './resolve-module.js';
 
 const FIELD = 'config.backend.platform';
@@ -32,7 +32,7 @@ export async function loadPlatform(config: AppConfig, choice: PlatformChoice, op
   const url = resolveModule(packageName, options);
   let module: { platform?: unknown };
   try {
-    module = await loadOnce(options.modules, url, () => import(url) as Promise<{ platform?: unknown }>);
+    module = await loadOnce(options.modules, url, () => importUrl<{ platform?: unknown }>(url));
   } catch (error) {
     throw new PackageResolutionError(packageName, `failed to load: ${(error as Error).message}`);
   }
@@ -45,5 +45,25 @@ export async function loadPlatform(config: AppConfig, choice: PlatformChoice, op
   if (manifest.needs?.network && config.network === undefined) {
     throw new ConfigError(FIELD, `${packageName} needs a network section (the nodes talk over it)`);
   }
+  if (manifest.placement === 'remote') refuseSimulatedFaults(config, packageName);
   return { packageName, manifest, options: parsed };
+}
+
+/**
+ * Faults that only this process's simulation can inject: drawn from the run's seed, scheduled on
+ * its clock, counted in its trace and `--stats`. A remote platform's nodes run in processes of
+ * their own, on their own clocks, so these would silently not happen there: refused, naming the
+ * field. (Link and NIC faults do apply: each node process builds its segment from the config.)
+ */
+function refuseSimulatedFaults(config: AppConfig, packageName: string): void {
+  const where = `${packageName} runs each node in a process of its own`;
+  if (config.backend?.machine.faults !== undefined) {
+    throw new ConfigError('config.backend.machine.faults', `core faults are simulated by the in-process platform only: ${where}, whose cores are not the run's simulated ones (remove the faults, or use platform: 'in-process')`);
+  }
+  if (config.backend?.faults?.crash !== undefined) {
+    throw new ConfigError('config.backend.faults.crash', `a node crash and restart is injected by the in-process platform only: ${where}, which this run's seed does not schedule (remove it, or use platform: 'in-process'; to kill a node process, use PlatformNode.kill)`);
+  }
+  if (config.network?.partition !== undefined) {
+    throw new ConfigError('config.network.partition', `a partition is made on the in-process platform's switch only: ${where}, each on a network segment of its own with no shared switch to cut (remove it, or use platform: 'in-process')`);
+  }
 }

@@ -4,17 +4,22 @@
  * fault does is configured (and validated) where it always was, in the config.
  *
  * Where faults live in a config is one table, FAULT_FAMILIES: a family is an object in the config
- * (found by its path) whose keys are faults. A new kind of fault joins the swarm, the shrinker and
- * `--faults` by adding its family here (one line); nothing else in the runner names a fault.
+ * whose keys are faults, read by a typed getter and taken out by a typed remover. A new kind of
+ * fault joins the swarm, the shrinker and `--faults` by adding its family here; nothing else in
+ * the runner names a fault. The removers copy the validated config along the way rather than
+ * re-parse it: the schema's transforms do not round-trip (a parsed config is not valid input).
  */
 import type { AppConfig } from '@ebbrt/interfaces';
 import { Prng } from '@ebbrt/hw-x86sim';
 
+/** A family's object: fault names to their configured values (and, with `keys`, other settings). */
+export type FaultObject = Readonly<Record<string, unknown>>;
+
 export interface FaultFamily {
   /** The switches' prefix: `link` makes `link.loss`. */
   readonly prefix: string;
-  /** Where the family's object is in the validated config, e.g. `['network', 'nic', 'faults']`. */
-  readonly path: readonly string[];
+  /** The family's object in the validated config, if the config has one. */
+  readonly faults: (config: AppConfig) => FaultObject | undefined;
   /**
    * Which of the object's keys are faults, in catalogue order; the rest are settings kept as they
    * are (a link's latency). Without it every key is a fault, in sorted order.
@@ -22,45 +27,84 @@ export interface FaultFamily {
   readonly keys?: readonly string[];
   /** Whether a configured value turns the fault on (default: present, and not 0 or false). */
   readonly isOn?: (value: unknown) => boolean;
+  /** A copy of `config` without the family's faults `off` (only the objects along the way are new). */
+  readonly remove: (config: AppConfig, off: readonly string[]) => AppConfig;
 }
+
+/** A copy of `obj` without the keys `off`. */
+export function omitKeys<T extends Record<string, unknown>>(obj: T, off: readonly string[]): T {
+  const out = { ...obj };
+  for (const k of off) delete out[k];
+  return out;
+}
+
+const offloadFamily = (service: 'fileSystem' | 'globalIdMap'): FaultFamily => ({
+  prefix: `offload.${service}`,
+  faults: (c) => c.faults?.offload?.[service],
+  keys: ['delay', 'fail'],
+  remove: (c, off) => {
+    const offload = c.faults?.offload;
+    const plan = offload?.[service];
+    if (plan === undefined) return c;
+    return { ...c, faults: { ...c.faults, offload: { ...offload, [service]: omitKeys(plan, off) } } };
+  },
+});
 
 /** Every family of swarmable faults, in catalogue order. Add a family here to make it swarmable. */
 export const FAULT_FAMILIES: readonly FaultFamily[] = [
-  { prefix: 'link', path: ['network', 'link'], keys: ['loss', 'duplicate', 'reorder', 'corrupt'] },
-  { prefix: 'nic', path: ['network', 'nic', 'faults'] },
-  { prefix: 'core', path: ['backend', 'machine', 'faults'], keys: ['interruptDelay', 'stall', 'clock'] },
-  { prefix: 'node', path: ['backend', 'faults'], keys: ['crash'] },
-  { prefix: 'network', path: ['network'], keys: ['partition'] },
-  { prefix: 'offload.fileSystem', path: ['faults', 'offload', 'fileSystem'], keys: ['delay', 'fail'] },
-  { prefix: 'offload.globalIdMap', path: ['faults', 'offload', 'globalIdMap'], keys: ['delay', 'fail'] },
+  {
+    prefix: 'link',
+    faults: (c) => c.network?.link,
+    keys: ['loss', 'duplicate', 'reorder', 'corrupt'],
+    remove: (c, off) => (c.network === undefined ? c : { ...c, network: { ...c.network, link: omitKeys(c.network.link, off) } }),
+  },
+  {
+    prefix: 'nic',
+    faults: (c) => c.network?.nic.faults,
+    remove: (c, off) => {
+      const nic = c.network?.nic;
+      if (c.network === undefined || nic?.faults === undefined) return c;
+      return { ...c, network: { ...c.network, nic: { ...nic, faults: omitKeys(nic.faults, off) } } };
+    },
+  },
+  {
+    prefix: 'core',
+    faults: (c) => c.backend?.machine.faults,
+    keys: ['interruptDelay', 'stall', 'clock'],
+    remove: (c, off) => {
+      const b = c.backend;
+      if (b?.machine.faults === undefined) return c;
+      return { ...c, backend: { ...b, machine: { ...b.machine, faults: omitKeys(b.machine.faults, off) } } };
+    },
+  },
+  {
+    prefix: 'node',
+    faults: (c) => c.backend?.faults,
+    keys: ['crash'],
+    remove: (c, off) => {
+      const b = c.backend;
+      if (b?.faults === undefined) return c;
+      return { ...c, backend: { ...b, faults: omitKeys(b.faults, off) } };
+    },
+  },
+  {
+    prefix: 'network',
+    faults: (c) => c.network,
+    keys: ['partition'],
+    remove: (c, off) => (c.network === undefined ? c : { ...c, network: omitKeys(c.network, off) }),
+  },
+  offloadFamily('fileSystem'),
+  offloadFamily('globalIdMap'),
 ];
 
 const on = (v: unknown): boolean => v !== undefined && v !== null && v !== false && v !== 0;
 
-function at(config: unknown, path: readonly string[]): Record<string, unknown> | undefined {
-  let v = config;
-  for (const key of path) {
-    if (typeof v !== 'object' || v === null) return undefined;
-    v = (v as Record<string, unknown>)[key];
-  }
-  return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
-}
-
 /** The family's faults the config turns on, without the prefix. */
 function familyFaults(config: AppConfig, family: FaultFamily): string[] {
-  const obj = at(config, family.path);
+  const obj = family.faults(config);
   if (obj === undefined) return [];
   const keys = family.keys ?? Object.keys(obj).sort();
   return keys.filter((k) => (family.isOn ?? on)(obj[k]));
-}
-
-/** A copy of `value` with the object at `path` replaced (only the objects along the path are copied). */
-function replaced(value: Record<string, unknown>, path: readonly string[], make: (obj: Record<string, unknown>) => Record<string, unknown>): Record<string, unknown> {
-  const [key, ...rest] = path;
-  if (key === undefined) return make(value);
-  const child = value[key];
-  if (typeof child !== 'object' || child === null) return value;
-  return { ...value, [key]: replaced(child as Record<string, unknown>, rest, make) };
 }
 
 /** The fault names the config turns on, in a stable order (`link.loss`, `nic.interruptLoss`, ...). */
@@ -74,13 +118,12 @@ export function withFaults(config: AppConfig, onNames: readonly string[], famili
   for (const name of onNames) {
     if (!known.includes(name)) throw new Error(`--faults: "${name}" is not a fault this config turns on (it has: ${known.join(', ') || 'none'})`);
   }
-  let out = config as unknown as Record<string, unknown>;
+  let out = config;
   for (const family of families) {
     const off = familyFaults(config, family).filter((k) => !onNames.includes(`${family.prefix}.${k}`));
-    if (off.length === 0) continue;
-    out = replaced(out, family.path, (obj) => Object.fromEntries(Object.entries(obj).filter(([k]) => !off.includes(k))));
+    if (off.length > 0) out = family.remove(out, off);
   }
-  return out as unknown as AppConfig;
+  return out;
 }
 
 /**
