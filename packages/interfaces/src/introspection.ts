@@ -81,6 +81,34 @@ export interface CoreIntrospection {
   readonly oldestEvent?: { readonly name: string; readonly ageNs: number };
 }
 
+/** One span or instant of a node's simulation trace, as a live view's trace panel shows it. */
+export interface TraceEventInfo {
+  readonly core: number;
+  readonly ph: 'X' | 'i';
+  readonly name: string;
+  /** On the node's own simulation clock (a node in its own process has its own). */
+  readonly tsNs: number;
+  readonly durNs: number;
+}
+
+/** A node's trace events after a cursor: a page of what the node keeps (a bounded ring). */
+export interface NodeTraceBatch {
+  readonly events: readonly TraceEventInfo[];
+  /** Events after the cursor that are gone (overwritten, or beyond the answer's limit). */
+  readonly skipped: number;
+  /** The cursor to ask with next time. */
+  readonly last: number;
+}
+
+/** What a tool asks of {@link PlatformNode.introspect} beyond the stats. */
+export interface IntrospectOptions {
+  /**
+   * Also send the node's trace events after this cursor (0 the first time). The first ask turns
+   * the node's trace tap on; a node nobody asks keeps none.
+   */
+  readonly traceAfter?: number;
+}
+
 /** A node's state as a tool reads it: plain data (it crosses a process boundary as JSON). */
 export interface NodeIntrospection {
   readonly networkId: number;
@@ -92,6 +120,8 @@ export interface NodeIntrospection {
   readonly messenger?: MessengerTraffic;
   /** Per-core counters, when the node runs on a simulated machine the answerer can read. */
   readonly cores?: readonly CoreIntrospection[];
+  /** The node's trace events after the asked cursor (only a node whose trace the caller cannot tap itself). */
+  readonly trace?: NodeTraceBatch;
 }
 
 /** The roots {@link introspectRoots} reads; whichever the node has. */

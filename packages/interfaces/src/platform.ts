@@ -11,7 +11,7 @@ import { ConfigError, PackageResolutionError } from './errors.js';
 import type { EventFailure } from './ebbs/event-manager.js';
 import type { DormantNode, NodePlatform, NodeRuntimeInfo, NodeShape } from './ebbs/node-allocator.js';
 import { parseOrThrow } from './validation.js';
-import type { NodeIntrospection } from './introspection.js';
+import type { IntrospectOptions, NodeIntrospection } from './introspection.js';
 
 /** A platform's node, as the runtime and tools see it. */
 export interface PlatformNode extends DormantNode {
@@ -24,9 +24,10 @@ export interface PlatformNode extends DormantNode {
   readonly activated?: boolean;
   /**
    * Reads the node's Ebbs' stats on demand (for a tool's snapshot; nothing is collected
-   * otherwise). Absent when the platform cannot reach the node's Ebbs.
+   * otherwise). Absent when the platform cannot reach the node's Ebbs. `traceAfter` asks a node
+   * whose simulation runs elsewhere (its own process) for its trace events too.
    */
-  introspect?(): Promise<NodeIntrospection>;
+  introspect?(options?: IntrospectOptions): Promise<NodeIntrospection>;
 }
 
 /** What the runtime holds of a platform for a run: the allocator's seam plus its nodes. */
@@ -189,8 +190,11 @@ export type AgentToNode =
     }
   | { type: 'peer'; id: number; host: string; port: number }
   | { type: 'forget'; id: number }
-  /** Read the node's Ebbs' stats; answered by an `introspection` with the same `seq`. */
-  | { type: 'introspect'; seq: number };
+  /**
+   * Read the node's Ebbs' stats; answered by an `introspection` with the same `seq`. With
+   * `traceAfter`, the answer carries the node's trace events after that cursor.
+   */
+  | { type: 'introspect'; seq: number; traceAfter?: number };
 
 /** Node agent → front-end. */
 export type AgentFromNode =

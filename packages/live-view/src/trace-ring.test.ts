@@ -16,7 +16,9 @@ describe('TraceRing', () => {
             if ('push' in op) {
               for (let k = 0; k < op.push; k++) {
                 pushed++;
-                ring.push(pushed % 3 === 0 ? 'i' : 'X', 1 + (pushed % 4), pushed % 2, `e${pushed}`, pushed * 10, pushed);
+                // Every 5th comes from a node in another process (its node kept, nodeOf not asked).
+                if (pushed % 5 === 0) ring.pushFrom(1000 + (pushed % 7), pushed % 3 === 0 ? 'i' : 'X', pushed % 2, `e${pushed}`, pushed * 10, pushed);
+                else ring.push(pushed % 3 === 0 ? 'i' : 'X', 1 + (pushed % 4), pushed % 2, `e${pushed}`, pushed * 10, pushed);
               }
               continue;
             }
@@ -27,7 +29,7 @@ describe('TraceRing', () => {
             expect(b.skipped).toBe(pushed - cursor - want);
             b.entries.forEach((e, j) => {
               const seq = pushed - want + 1 + j;
-              expect(e).toEqual({ seq, node: (1 + (seq % 4)) * 100, core: seq % 2, ph: seq % 3 === 0 ? 'i' : 'X', name: `e${seq}`, tsNs: seq * 10, durNs: seq });
+              expect(e).toEqual({ seq, node: seq % 5 === 0 ? 1000 + (seq % 7) : (1 + (seq % 4)) * 100, core: seq % 2, ph: seq % 3 === 0 ? 'i' : 'X', name: `e${seq}`, tsNs: seq * 10, durNs: seq });
             });
             cursor = b.last;
           }
@@ -42,5 +44,7 @@ describe('TraceRing', () => {
     const r = new TraceRing(4);
     expect(() => r.since(-1, 5)).toThrow(/'after' must be an integer >= 0, got -1/);
     expect(() => r.since(0, 1.5)).toThrow(/'max' must be an integer >= 0, got 1.5/);
+    expect(() => r.pushFrom(-1, 'i', 0, 'x', 0, 0)).toThrow(/node must be an integer >= 0, got -1/);
+    expect(r.newest).toBe(0); // a refused event is not kept
   });
 });

@@ -35,6 +35,8 @@ export class TraceRing {
   private readonly ts: Float64Array;
   private readonly dur: Float64Array;
   private readonly names: string[];
+  /** The node an event was pushed for (`pushFrom`), or -1: ask `nodeOf` with its pid. */
+  private readonly node: Int32Array;
   /** Events pushed so far; the newest has seq = count. */
   private count = 0;
 
@@ -47,6 +49,7 @@ export class TraceRing {
     this.ts = new Float64Array(capacity);
     this.dur = new Float64Array(capacity);
     this.names = new Array<string>(capacity).fill('');
+    this.node = new Int32Array(capacity);
   }
 
   /** The newest event's seq (0: none yet). */
@@ -63,8 +66,19 @@ export class TraceRing {
     this.names[i] = name;
     this.ts[i] = tsNs;
     this.dur[i] = durNs;
+    this.node[i] = -1;
     this.count++;
   };
+
+  /**
+   * An event of a node whose trace is not this process's (a node in its own process sends its
+   * events over its control channel): kept with its node, so `nodeOf` is not asked.
+   */
+  pushFrom(node: number, ph: 'X' | 'i', core: number, name: string, tsNs: number, durNs: number): void {
+    if (!Number.isInteger(node) || node < 0) throw new RangeError(`trace: node must be an integer >= 0, got ${String(node)}`);
+    this.push(ph, -1, core, name, tsNs, durNs);
+    this.node[(this.count - 1) % this.capacity] = node;
+  }
 
   /**
    * Events with seq > `after`, oldest first, at most `max` (the newest ones when there are more).
@@ -78,7 +92,8 @@ export class TraceRing {
     const entries: TraceEntry[] = [];
     for (let seq = from + 1; seq <= last; seq++) {
       const i = (seq - 1) % this.capacity;
-      entries.push({ seq, node: nodeOf(this.pid[i]!), core: this.tid[i]!, ph: this.ph[i] === 1 ? 'X' : 'i', name: this.names[i]!, tsNs: this.ts[i]!, durNs: this.dur[i]! });
+      const node = this.node[i]!;
+      entries.push({ seq, node: node >= 0 ? node : nodeOf(this.pid[i]!), core: this.tid[i]!, ph: this.ph[i] === 1 ? 'X' : 'i', name: this.names[i]!, tsNs: this.ts[i]!, durNs: this.dur[i]! });
     }
     return { entries, skipped: Math.max(0, from - after), last };
   }

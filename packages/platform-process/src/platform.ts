@@ -5,6 +5,7 @@ import {
   type AgentToNode as ToNode,
   type FrontendLink,
   type ManagedPlatform,
+  type IntrospectOptions,
   type NodeIntrospection,
   type NodeRuntimeInfo,
   type NodeShape,
@@ -182,7 +183,7 @@ export class ProcessNode implements PlatformNode {
   }
 
   /** Asks the node's agent for its Ebbs' stats over the control channel (a dashboard snapshot). */
-  introspect(): Promise<NodeIntrospection> {
+  introspect(options: IntrospectOptions = {}): Promise<NodeIntrospection> {
     const seq = this.nextSeq++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -198,7 +199,7 @@ export class ProcessNode implements PlatformNode {
         this.introspections.delete(seq);
         reject(cause);
       });
-      this.post({ type: 'introspect', seq });
+      this.post(options.traceAfter !== undefined ? { type: 'introspect', seq, traceAfter: options.traceAfter } : { type: 'introspect', seq });
     });
   }
 

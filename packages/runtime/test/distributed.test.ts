@@ -4,19 +4,55 @@
  * first message reaches a node, over links that lose, duplicate and reorder frames.
  */
 import { describe, expect, it } from 'vitest';
-import { runApp, type StartedRun } from '../src/index.js';
+import { get, type ClientRequest } from 'node:http';
+import type { LiveViewServer } from '@ebbrt/live-view/node';
+import { runApp, startRunUi, type StartedRun } from '../src/index.js';
 import type { NodeIntrospection } from '@ebbrt/interfaces';
 import { counterNodeMain, exactCounterFrontend, killMidRunFrontend } from '@ebbrt/testkit/counter-app';
 import { seeds, tempApp } from './temp-app.js';
 
+/** A trace panel row as the dashboard's SSE stream sends it: [seq, node, core, ph, name, tsNs, durNs]. */
+type TraceRow = [number, number | null, number, string, string, number, number];
+
+/** Reads the dashboard's SSE stream at `url`, appending every trace row to `rows`; `onRows` after each message. */
+function readTraceRows(url: string, rows: TraceRow[], onRows: () => void): ClientRequest {
+  return get(new URL('events', url), (res) => {
+    let buffered = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      buffered += chunk;
+      let end: number;
+      while ((end = buffered.indexOf('\n\n')) >= 0) {
+        const message = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        if (message.startsWith('data: ')) rows.push(...((JSON.parse(message.slice(6)) as { trace?: { entries: TraceRow[] } }).trace?.entries ?? []));
+        onRows();
+      }
+    });
+  }).on('error', () => undefined);
+}
+
 // Back-end: the counter's type is registered; its root and reps are made by the first message.
 const nodeMain = counterNodeMain();
 
-const frontendMain = exactCounterFrontend(400, `  const em = new EbbRef(SystemEbbIds.EventManager).deref();
+const getNumLine = `  const em = new EbbRef(SystemEbbIds.EventManager).deref();
   const whole = await em.getNum();
-  ctx.log('getNum ' + whole + ' frontend ' + em.getNumNode());`);
+  ctx.log('getNum ' + whole + ' frontend ' + em.getNumNode());`;
+const frontendMain = exactCounterFrontend({ after: getNumLine });
+// The process-platform run is watched by a dashboard: before its adds, the front-end pings every
+// node (\`add 0\`, which leaves the totals alone) until the test has seen trace rows from each
+// node process (the front-end runs in this process: the test raises WATCHED on globalThis).
+const WATCHED = '__ebbrtDistributedTestWatched';
+const watchedFrontendMain = exactCounterFrontend({
+  before: `  while (globalThis.${WATCHED} !== true && !ctx.signal.aborted) {
+    for (const id of ids) await add(id, 0);
+    await timer.sleep(20_000);
+  }
+`,
+  after: getNumLine,
+});
 
-async function runCluster(seed: number, nodes = 4, platform: 'in-process' | 'process' = 'in-process', onStarted?: (run: StartedRun) => void): Promise<string[]> {
+async function runCluster(seed: number, nodes = 4, platform: 'in-process' | 'process' = 'in-process', onStarted?: (run: StartedRun) => void, frontend = frontendMain): Promise<string[]> {
   const app = tempApp(
     {
       entry: { frontend: './frontend.mjs', backend: './node.mjs' },
@@ -32,7 +68,7 @@ async function runCluster(seed: number, nodes = 4, platform: 'in-process' | 'pro
       },
       network: { link: { latencyNs: 20_000, loss: 0.02, duplicate: 0.01, reorder: 0.02 } },
     },
-    { 'frontend.mjs': frontendMain, 'node.mjs': nodeMain },
+    { 'frontend.mjs': frontend, 'node.mjs': nodeMain },
   );
   const lines: string[] = [];
   try {
@@ -72,12 +108,32 @@ describe('a per-core counter Ebb across a front-end and 4 back-ends', () => {
     // The dashboard's seam: each node process answers introspect over its control channel.
     const seen: NodeIntrospection[] = [];
     let poll: ReturnType<typeof setInterval> | undefined;
+    // And the dashboard's trace panel: each node process sends its own events with its answers.
+    let ui: Promise<LiveViewServer> | undefined;
+    const rows: TraceRow[] = [];
+    let reader: ClientRequest | undefined;
     const lines = await runCluster(1, 3, 'process', (run) => {
       poll = setInterval(() => {
         for (const n of run.platform.liveNodes) n.introspect?.().then((d) => void seen.push(d), () => undefined);
       }, 20);
-    });
+      ui = startRunUi(run, 0, 'realtime', 'process nodes');
+      void ui.then((u) => (reader = readTraceRows(u.url, rows, () => {
+        if ([1, 2, 3].every((id) => rows.some((r) => r[1] === id))) (globalThis as Record<string, unknown>)[WATCHED] = true;
+      })));
+    }, watchedFrontendMain).finally(() => delete (globalThis as Record<string, unknown>)[WATCHED]);
     clearInterval(poll);
+    reader?.destroy();
+    await (await ui!).close();
+    // Rows from every node process, each event once, in stream order, on the node's 2 cores.
+    for (const id of [1, 2, 3]) {
+      const mine = rows.filter((r) => r[1] === id);
+      expect(mine.length, `trace rows of node ${id}`).toBeGreaterThan(0);
+      expect(mine.every((r) => r[2] === 0 || r[2] === 1)).toBe(true);
+      expect(mine.some((r) => r[4] === 'slice')).toBe(true);
+      const keys = mine.map((r) => `${r[2]}/${r[4]}/${r[5]}/${r[6]}`);
+      expect(new Set(keys).size).toBe(keys.length);
+    }
+    expect(rows.every((r, i) => i === 0 || r[0] > rows[i - 1]![0])).toBe(true);
     checkCluster(1, lines, 3);
     expect(new Set(seen.map((d) => d.networkId))).toEqual(new Set([1, 2, 3]));
     const last = seen.at(-1)!;

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Simulation } from '@ebbrt/hw-x86sim';
 import { InProcessPlatform } from '@ebbrt/platform-in-process';
-import type { LocalNode, LocalNodeHost, NodeIntrospection, NodeShape } from '@ebbrt/interfaces';
+import type { IntrospectOptions, LocalNode, LocalNodeHost, ManagedPlatform, NodeIntrospection, NodeShape } from '@ebbrt/interfaces';
 import { RunSnapshots } from '../src/cli/live-ui.js';
 
 function host(sim: Simulation, sent: Map<number, number>): LocalNodeHost {
@@ -74,5 +74,48 @@ describe('RunSnapshots', () => {
     expect(s.nodes.map((n) => [n.id, n.state])).toEqual([[1, 'allocated'], [2, 'dead'], [3, 'allocated']]);
     expect(s.nodes[1]!.cause).toBe('pulled the plug');
     expect(s.nodes[1]!.cores.every((c) => c.state === 'off')).toBe(true);
+  });
+
+  it("a node in another process is asked for its trace after the last cursor it sent, one trace ask at a time; a node in this simulation is not", async () => {
+    const sim = new Simulation({ seed: 1 });
+    const asked: { id: number; after: number | undefined }[] = [];
+    let answer: (() => void)[] = [];
+    // Node 1's machine is in this simulation (the in-process case); node 7 runs elsewhere.
+    sim.createMachine({ name: 'node1', cores: 1, memoryBytes: 1 << 20 });
+    const node = (networkId: number) => ({
+      networkId,
+      shape: { cores: 2, memoryBytes: 1 << 20 },
+      died: new Promise<Error>(() => undefined),
+      activated: true,
+      kill: () => undefined,
+      introspect: (o?: IntrospectOptions): Promise<NodeIntrospection> => {
+        asked.push({ id: networkId, after: o?.traceAfter });
+        const after = o?.traceAfter ?? 0;
+        // The node has made 3 more events since each cursor.
+        const trace = o?.traceAfter === undefined ? undefined : { events: [1, 2, 3].map((k) => ({ core: k % 2, ph: 'X' as const, name: `e${after + k}`, tsNs: after + k, durNs: 1 })), skipped: 0, last: after + 3 };
+        return new Promise((resolve) => answer.push(() => resolve({ networkId, ebbs: [], ...(trace !== undefined ? { trace } : {}) })));
+      },
+    });
+    const nodes = [node(1), node(7)];
+    const platform = { liveNodes: nodes, node: (id: number) => nodes.find((n) => n.networkId === id), onActivated: () => undefined } as unknown as ManagedPlatform;
+    const got: string[] = [];
+    const snaps = new RunSnapshots({ simulation: sim, platform }, 'realtime', { remoteTrace: (id, b) => got.push(...b.events.map((e) => `${id}:${e.name}`)) });
+    const flush = async () => {
+      const a = answer;
+      answer = [];
+      for (const f of a) f();
+      await new Promise((r) => setTimeout(r, 0));
+    };
+    const p1 = snaps.refresh();
+    void snaps.refresh(); // while node 7's trace ask is out, it is asked for stats only
+    expect(asked).toEqual([{ id: 1, after: undefined }, { id: 7, after: 0 }, { id: 1, after: undefined }, { id: 7, after: undefined }]);
+    await flush();
+    await p1;
+    expect(got).toEqual(['7:e1', '7:e2', '7:e3']);
+    const p2 = snaps.refresh();
+    await flush();
+    await p2;
+    expect(asked.slice(4)).toEqual([{ id: 1, after: undefined }, { id: 7, after: 3 }]);
+    expect(got).toEqual(['7:e1', '7:e2', '7:e3', '7:e4', '7:e5', '7:e6']);
   });
 });

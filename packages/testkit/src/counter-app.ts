@@ -85,12 +85,21 @@ ${body}
 `;
 }
 
+export interface ExactCounterOptions {
+  /** Adds 1..adds (default 400). */
+  adds?: number;
+  /** Source run after the front-end learns its back-ends, before the first add. */
+  before?: string;
+  /** Source run after the totals are logged. */
+  after?: string;
+}
+
 /**
  * The exact-totals front-end: adds 1..`adds` spread over the back-ends, gathers every total and
- * logs `node <id> total <t> expected <e>` for each; `tail` (source) runs after that.
+ * logs `node <id> total <t> expected <e>` for each.
  */
-export function exactCounterFrontend(adds = 400, tail = ''): string {
-  return counterFrontendMain(`  const expected = new Map(ids.map((id) => [id, 0]));
+export function exactCounterFrontend({ adds = 400, before = '', after = '' }: ExactCounterOptions = {}): string {
+  return counterFrontendMain(`${before}  const expected = new Map(ids.map((id) => [id, 0]));
   for (let i = 1; i <= ${adds}; i++) {
     const node = ids[i % ids.length];
     expected.set(node, expected.get(node) + i);
@@ -98,7 +107,7 @@ export function exactCounterFrontend(adds = 400, tail = ''): string {
   }
   await gather(ids);
   for (const id of ids) ctx.log('node ' + id + ' total ' + totals.get(id) + ' expected ' + expected.get(id));
-${tail}`);
+${after}`);
 }
 
 export interface KillMidRunOptions {

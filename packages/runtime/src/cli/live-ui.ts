@@ -8,7 +8,7 @@
  */
 import { TraceRing, networkFields, type ControlRequest, type ControlState, type EdgeSnapshot, type LiveSnapshot, type NodeSnapshot } from '@ebbrt/live-view';
 import { startLiveViewServer, type LiveViewServer } from '@ebbrt/live-view/node';
-import type { NodeIntrospection, PlatformNode } from '@ebbrt/interfaces';
+import type { NodeIntrospection, NodeTraceBatch, PlatformNode } from '@ebbrt/interfaces';
 import type { Simulation } from '@ebbrt/hw-x86sim';
 import type { StartedRun } from '../run-app.js';
 import { coresOf, introspectNode } from '../boot/introspect-node.js';
@@ -25,6 +25,11 @@ export interface RunSnapshotOptions {
   watchdogMs?: number;
   /** Called when a tracked node dies (the dashboard pushes a snapshot at once rather than at its next tick). */
   onNodeDied?: () => void;
+  /**
+   * Receives the trace events of nodes whose simulation is not this process's (process-platform
+   * nodes answer them with their introspection). Absent: their trace is not asked for.
+   */
+  remoteTrace?: (node: number, batch: NodeTraceBatch) => void;
 }
 
 /** Reads a StartedRun as a live-view snapshot; remembers nodes that died so they show as dead. */
@@ -34,6 +39,11 @@ export class RunSnapshots {
   private readonly data = new Map<number, { d: NodeIntrospection; atMs: number }>();
   private readonly rates: CoreRates;
   private readonly onNodeDied: (() => void) | undefined;
+  private readonly remoteTrace: RunSnapshotOptions['remoteTrace'];
+  /** Per remote node: the cursor of its trace (the last event it sent). */
+  private readonly traceCursors = new Map<number, number>();
+  /** Nodes with a trace ask in flight: asked for stats only until it answers (a cursor is used once). */
+  private readonly tracing = new Set<number>();
 
   constructor(
     private readonly run: Pick<StartedRun, 'simulation' | 'platform'> & Partial<Pick<StartedRun, 'frontend'>>,
@@ -42,6 +52,7 @@ export class RunSnapshots {
   ) {
     this.rates = new CoreRates(options.watchdogMs ?? 100);
     this.onNodeDied = options.onNodeDied;
+    this.remoteTrace = options.remoteTrace;
     // The configured back-ends were activated before the run started (onStarted comes after
     // boot): they are allocated. Nodes booted later are dormant until their image starts.
     // A platform that declares `activated` says which of them are still dormant (a pool).
@@ -69,9 +80,25 @@ export class RunSnapshots {
 
   /** Asks every live node that can be introspected for its Ebbs' stats; resolves once all answered. */
   refresh(): Promise<void> {
-    const asks = this.run.platform.liveNodes.map((n) =>
-      n.introspect?.().then((d) => void this.data.set(n.networkId, { d, atMs: performance.now() }), () => undefined),
-    );
+    const local = new Set(this.run.simulation.machines.map((m) => m.name));
+    const asks = this.run.platform.liveNodes.map((n) => {
+      const id = n.networkId;
+      // A node whose machine is in this simulation is traced by this process's tap already.
+      const traced = this.remoteTrace !== undefined && !local.has(`node${id}`) && !this.tracing.has(id);
+      if (traced) this.tracing.add(id);
+      return n
+        .introspect?.(traced ? { traceAfter: this.traceCursors.get(id) ?? 0 } : undefined)
+        .then((d) => {
+          this.data.set(id, { d, atMs: performance.now() });
+          if (d.trace !== undefined && this.remoteTrace !== undefined) {
+            this.traceCursors.set(id, d.trace.last);
+            this.remoteTrace(id, d.trace);
+          }
+        }, () => undefined)
+        .finally(() => {
+          if (traced) this.tracing.delete(id);
+        });
+    });
     return Promise.all(asks).then(() => undefined);
   }
 
@@ -113,7 +140,10 @@ export class RunSnapshots {
       const got = this.data.get(id);
       // A machine in this process is read now; one elsewhere through its agent's last answer.
       const counted = dead ? undefined : m !== undefined ? { cores: coresOf(m, simulation.now()), atMs: now } : got?.d.cores !== undefined ? { cores: got.d.cores, atMs: got.atMs } : undefined;
-      if (dead) this.rates.forget(id);
+      if (dead) {
+        this.rates.forget(id);
+        this.traceCursors.delete(id);
+      }
       const cores = counted !== undefined
         ? counted.cores.map((c) => this.rates.snapshot(id, c, counted.atMs))
         : Array.from({ length: t.node.shape.cores }, (_, index) => ({ index, state: dead ? 'off' : 'unknown' }));
@@ -188,9 +218,16 @@ export interface RunUiOptions extends RunSnapshotOptions {
 /** Starts the dashboard for a run; the caller closes it when the run ends. */
 export async function startRunUi(run: StartedRun, port: number, clock: 'virtual' | 'realtime', title: string, options: RunUiOptions = {}): Promise<LiveViewServer> {
   let server: LiveViewServer | undefined;
-  const snapshots = new RunSnapshots(run, clock, { ...options, onNodeDied: () => server?.push() });
-  const { simulation } = run;
   const ring = new TraceRing(options.traceCapacity ?? 4096);
+  const snapshots = new RunSnapshots(run, clock, {
+    ...options,
+    onNodeDied: () => server?.push(),
+    // A process-platform node's events come with its answers, on its own clock.
+    remoteTrace: (node, batch) => {
+      for (const e of batch.events) ring.pushFrom(node, e.ph, e.core, e.name, e.tsNs, e.durNs);
+    },
+  });
+  const { simulation } = run;
   const nodeOf = tracePids(simulation);
   server = await startLiveViewServer({
     port,

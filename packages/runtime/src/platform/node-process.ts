@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Simulation } from '@ebbrt/hw-x86sim';
+import { Simulation, type Machine } from '@ebbrt/hw-x86sim';
 import { UsageError, type AgentFromNode as FromNode, type AgentToNode as ToNode, type AppConfig, type MessengerDirectory } from '@ebbrt/interfaces';
 
 type BootRequest = Extract<ToNode, { type: 'boot' }>;
@@ -17,6 +17,7 @@ import { AppNetwork } from '@ebbrt/host-network';
 import { agentChannel } from './agent-channel.js';
 import { MessengerLink } from './messenger-link.js';
 import { PeerRelays } from './peer-relay.js';
+import type { NodeTrace } from './node-trace.js';
 
 /** Where a node agent's forward to its Messenger listens (a cluster node: an address other hosts reach). */
 export const AGENT_BIND_ENV = 'EBBRT_AGENT_BIND';
@@ -32,7 +33,9 @@ export function runNodeProcess(): void {
   const relays = new PeerRelays();
   const bindHost = process.env[AGENT_BIND_ENV] || '127.0.0.1';
   const send = (message: FromNode): void => channel.send(message);
-  let node: { booted: BootedNode; network: AppNetwork; config: AppConfig; appDir: string; simulation: Simulation; stopping: AbortController } | undefined;
+  let node: { booted: BootedNode; network: AppNetwork; config: AppConfig; appDir: string; simulation: Simulation; machine: Machine; stopping: AbortController } | undefined;
+  /** This node's trace for a dashboard: loaded and tapped at the first introspect that asks. */
+  let trace: Promise<NodeTrace> | undefined;
   /** Images imported ahead (the config's back-end entry, while dormant) or on activation. */
   const images = new Map<string, ReturnType<typeof loadEntry>>();
   /** This node process's imports, kept across its boots (a node restarted under its old id boots again). */
@@ -88,7 +91,9 @@ export function runNodeProcess(): void {
     const stopping = new AbortController();
     void simulation.run().then(() => process.exit(0));
     await network.open(output);
-    node = { booted, network, config, appDir, simulation, stopping };
+    node = { booted, network, config, appDir, simulation, machine, stopping };
+    // A boot again (the node restarted under its id) has a new simulation: its trace is tapped afresh.
+    trace = undefined;
     const forwardPort = await network.forwardToNode(request.networkId, directory().port, bindHost);
     // Dormant, but ready to be handed out at once: the likely image imported, the connection to
     // the front-end open.
@@ -142,9 +147,16 @@ export function runNodeProcess(): void {
         case 'introspect':
           // Read between events from this process's own machine: the dashboard's data for this node.
           if (node !== undefined) {
+            const n = node;
             // A watched node samples its cores' host time (idle %): off until a tool first asks.
-            node.simulation.sampleCores = true;
-            send({ type: 'introspection', seq: message.seq, data: introspectNode(node.booted, node.simulation) });
+            n.simulation.sampleCores = true;
+            const after = message.traceAfter;
+            if (after === undefined) {
+              send({ type: 'introspection', seq: message.seq, data: introspectNode(n.booted, n.simulation) });
+              return Promise.resolve();
+            }
+            trace ??= import('./node-trace.js').then(({ NodeTrace }) => new NodeTrace(n.simulation, n.machine));
+            return trace.then((t) => send({ type: 'introspection', seq: message.seq, data: { ...introspectNode(n.booted, n.simulation), trace: t.since(after) } }));
           }
           return Promise.resolve();
         case 'forget': {
