@@ -33,6 +33,21 @@ describe('the distributed counter under ebbrt test', () => {
   }, 600_000);
 });
 
+describe('one SeedRunner, seed after seed', () => {
+  it('recycles machine memory and module imports without changing a run: seed 1 after seed 2 is byte-exact', async () => {
+    const runner = new SeedRunner();
+    const job = (seed: number) => ({ appDir: APP, seed, faults: { kind: 'all' } as const });
+    const first = await runner.run(job(1));
+    const other = await runner.run(job(2));
+    const again = await runner.run(job(1));
+    const fresh = await new SeedRunner().run(job(1));
+    expect(other.digest).not.toBe(first.digest);
+    expect(again.digest).toBe(first.digest);
+    expect(fresh.digest).toBe(first.digest);
+    expect([first.violation, other.violation, again.violation]).toEqual([undefined, undefined, undefined]);
+  }, 600_000);
+});
+
 describe('the counter invariants', () => {
   const check = (lines: string[]): string | undefined => {
     const ctx = { seed: 1, faults: [], lines, run: undefined as never } satisfies InvariantContext;

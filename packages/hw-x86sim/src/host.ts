@@ -1,3 +1,4 @@
+import type { MemoryRecycler } from './memory-recycler.js';
 import type { Clock } from './clock.js';
 import type { DeadlineQueue } from './event-queue.js';
 import type { FaultLog } from './fault-log.js';
@@ -19,4 +20,6 @@ export interface SimulationHost {
   readonly coreStats: boolean;
   readonly faults: FaultLog;
   readonly prng: Prng;
+  /** Where machines' memories come from when the simulation was given one (SimulationOptions.memory). */
+  readonly memory: MemoryRecycler | undefined;
 }

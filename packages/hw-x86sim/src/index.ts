@@ -13,6 +13,7 @@ export { Core, type CoreProgram, type CoreState, type SliceResult } from './core
 export { LocalApic } from './apic.js';
 export { type CoreFaults, validateCoreFaults } from './core-faults.js';
 export { PhysicalMemory, type NumaRegion } from './memory.js';
+export { MemoryRecycler } from './memory-recycler.js';
 export { SerialConsole, type LineListener, SERIAL_HISTORY_LINES } from './serial.js';
 export { TraceRecorder, type TraceArgs, type TraceTap } from './trace.js';
 export { Prng } from './prng.js';

@@ -43,7 +43,7 @@ export class Machine {
     this.id = id;
     this.name = c.name ?? `machine${id}`;
     this.numaNodes = c.numaNodes;
-    this.memory = new PhysicalMemory(c.memoryBytes, c.numaNodes);
+    this.memory = new PhysicalMemory(c.memoryBytes, c.numaNodes, host.memory?.take(c.memoryBytes));
     this.serial = new SerialConsole();
     if (host.consoleToStdout) {
       const prefix = `[${this.name}] `;

@@ -25,8 +25,9 @@ export class PhysicalMemory {
   /**
    * @param size bytes; positive multiple of 4096.
    * @param numaNodes number of equal regions to split memory into (each a multiple of 4096).
+   * @param buffer a zero-filled buffer of exactly `size` bytes to use (a MemoryRecycler's); default a new one.
    */
-  constructor(size: number, numaNodes = 1) {
+  constructor(size: number, numaNodes = 1, buffer?: ArrayBuffer) {
     if (!Number.isInteger(size) || size <= 0 || size % 4096 !== 0) {
       throw new RangeError(`memoryBytes must be a positive multiple of 4096, got ${size}`);
     }
@@ -35,7 +36,10 @@ export class PhysicalMemory {
         `numaNodes must be an integer >= 1 dividing memoryBytes (${size}) into 4096-byte multiples, got ${numaNodes}`,
       );
     }
-    const buffer = new ArrayBuffer(size);
+    if (buffer !== undefined && buffer.byteLength !== size) {
+      throw new RangeError(`a recycled memory buffer must be ${size} bytes, got ${buffer.byteLength}`);
+    }
+    buffer ??= new ArrayBuffer(size);
     this.size = size;
     this.bytes = new Uint8Array(buffer);
     this.dataView = new DataView(buffer);

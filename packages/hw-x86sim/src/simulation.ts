@@ -3,6 +3,8 @@ import { DeadlineQueue, type DeadlineEntry } from './event-queue.js';
 import { FaultLog } from './fault-log.js';
 import type { SimulationHost } from './host.js';
 import { Machine } from './machine.js';
+import type { PhysicalMemory } from './memory.js';
+import type { MemoryRecycler } from './memory-recycler.js';
 import type { MachineConfig } from './machine-config.js';
 import { Prng } from './prng.js';
 import { Scheduler, type RunOptions, type RunResult, type SteppingMode } from './scheduler.js';
@@ -23,6 +25,11 @@ export interface SimulationOptions {
    * bumps. `false` exists so a bench can measure what they cost.
    */
   coreStats?: boolean;
+  /**
+   * Take machines' memory from this recycler, and give it all back with `recycleMemory()` once
+   * the simulation is over (a seed runner's next seed boots on it). Default: fresh buffers.
+   */
+  memory?: MemoryRecycler;
   /**
    * How the scheduler moves between steps (see SteppingMode). Default `chained`: steps run back to
    * back in one macrotask with the host's job queues drained between them, where the host has such a
@@ -53,6 +60,9 @@ export class Simulation {
   private readonly host: SimulationHost;
   private readonly _machines: Machine[] = [];
   private nextMachineId = 0;
+  /** Every machine memory taken from options.memory, destroyed machines' too: recycleMemory() returns them. */
+  private readonly memories: PhysicalMemory[] = [];
+  private recycled = false;
 
   constructor(options: SimulationOptions = {}) {
     const seed = options.seed ?? 1;
@@ -76,6 +86,7 @@ export class Simulation {
       coreStats: options.coreStats ?? true,
       faults: this.faults,
       prng: this.prng,
+      memory: options.memory,
     };
   }
 
@@ -110,9 +121,25 @@ export class Simulation {
 
   /** Build a machine. Throws naming the field if the config is invalid. */
   createMachine(config: MachineConfig): Machine {
+    if (this.recycled) throw new Error('createMachine: this simulation gave its memory back (recycleMemory): it is over');
     const m = new Machine(this.nextMachineId++, config, this.host);
     this._machines.push(m);
+    if (this.host.memory !== undefined) this.memories.push(m.memory);
     return m;
+  }
+
+  /**
+   * The simulation is over: every machine's memory goes back to the recycler it came from
+   * (SimulationOptions.memory), for another simulation's machines. Nothing may read or write this
+   * simulation's memory afterwards (the buffers are zeroed and reused); machines can no longer be
+   * created. Does nothing without a recycler; idempotent.
+   */
+  recycleMemory(): void {
+    const recycler = this.host.memory;
+    if (recycler === undefined || this.recycled) return;
+    this.recycled = true;
+    for (const m of this._machines) m.powerOff();
+    for (const memory of this.memories.splice(0)) recycler.give(memory.bytes.buffer as ArrayBuffer);
   }
 
   /**

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { EbbRef } from '@ebbrt/core-translation';
 import { serveGlobalIdMap } from '@ebbrt/global-id-map';
 import { AppNetwork, FrontendBridge, schedulePartition } from '@ebbrt/host-network';
-import { Simulation, type ClockKind } from '@ebbrt/hw-x86sim';
+import { Simulation, type ClockKind, type MemoryRecycler } from '@ebbrt/hw-x86sim';
 import {
   ConfigError,
   NodeAllocationError,
@@ -51,6 +51,8 @@ export interface FrontEndOptions {
   configOverride?: (config: AppConfig) => AppConfig;
   /** Modules imported once for this run (the default) or, given, kept for the owner's later runs. */
   modules?: ModuleCache;
+  /** Machines' memory from this recycler (the seed runner's; it recycles the run's memory after). */
+  memory?: MemoryRecycler;
 }
 
 /** A booted front-end: its node, the simulation, the network and platform, and the back-ends it allocated. */
@@ -101,7 +103,7 @@ export async function bootFrontEnd(appDir: string, options: FrontEndOptions, sta
   const resolveOptions: ResolveOptions = { appDir: dir, bases: [...(options.resolveFrom ?? []), dir, RUNTIME_DIR], preferSource: FROM_SOURCE, cache: new Map(), modules };
   const resolvedPlatform = await loadPlatform(config, config.backend?.platform ?? 'in-process', resolveOptions);
   const local = resolvedPlatform.manifest.placement === 'local';
-  const simulation = new Simulation({ seed, clock, trace: options.trace ?? false, console: 'silent' });
+  const simulation = new Simulation({ seed, clock, trace: options.trace ?? false, console: 'silent', ...(options.memory !== undefined ? { memory: options.memory } : {}) });
   const implied = impliedOptions(config);
   // On a realtime network the front-end joins the back-ends' Messengers (through the gateway);
   // a virtual clock cannot wait for real sockets, so there only the back-ends talk.

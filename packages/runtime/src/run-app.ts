@@ -1,6 +1,6 @@
 import { NodeAllocationError, type AppConfig, type EventFailure, type ManagedPlatform } from '@ebbrt/interfaces';
 import type { AppNetwork } from '@ebbrt/host-network';
-import type { ClockKind, RunResult, Simulation } from '@ebbrt/hw-x86sim';
+import type { ClockKind, MemoryRecycler, RunResult, Simulation } from '@ebbrt/hw-x86sim';
 import type { AppMain } from './app-context.js';
 import type { BackendProvider } from './boot/backend-provider.js';
 import type { BootedNode } from './boot/boot-node.js';
@@ -29,6 +29,11 @@ export interface RunAppOptions {
   configOverride?: (config: AppConfig) => AppConfig;
   /** Modules imported once for this run (the default) or, given, kept for the owner's later runs. */
   modules?: ModuleCache;
+  /**
+   * Machines take their memory from this recycler. The caller gives it back with
+   * `run.simulation.recycleMemory()` once it is done with the run (the seed runner does).
+   */
+  memory?: MemoryRecycler;
   /** Called once the simulation runs, with what tools and tests may poke at (kill a node, change a link). */
   onStarted?(run: StartedRun): void;
 }

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '@ebbrt/interfaces';
 import type { AppMain } from '../app-context.js';
-import { loadOnce, type ModuleCache } from '../resolve/module-cache.js';
+import { importUrl, loadOnce, type ModuleCache } from '../resolve/module-cache.js';
 
 /**
  * Imports an entry module and returns its `main` (or default) function; errors name the field.
@@ -13,7 +13,7 @@ export async function loadEntry(appDir: string, path: string, field: string, mod
   const file = resolve(appDir, path);
   if (!existsSync(file)) throw new ConfigError(field, `entry module ${file} does not exist`);
   const url = pathToFileURL(file).href;
-  const module = await loadOnce(modules, url, () => import(url) as Promise<{ main?: unknown; default?: unknown }>);
+  const module = await loadOnce(modules, url, () => importUrl<{ main?: unknown; default?: unknown }>(url));
   const main = module.main ?? module.default;
   if (typeof main !== 'function') {
     throw new ConfigError(field, `entry module ${file} exports no main function (export function main(ctx) {...})`);

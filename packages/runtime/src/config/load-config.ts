@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, parseAppConfig, type AppConfig } from '@ebbrt/interfaces';
-import { loadOnce, type ModuleCache } from '../resolve/module-cache.js';
+import { importUrl, loadOnce, type ModuleCache } from '../resolve/module-cache.js';
 
 /** Config file names looked for in an app directory, in order. */
 export const CONFIG_FILES = ['ebbrt.config.ts', 'ebbrt.config.mts', 'ebbrt.config.mjs', 'ebbrt.config.js', 'ebbrt.config.json'] as const;
@@ -32,7 +32,7 @@ export async function loadConfig(appDir: string, configFile?: string, modules?: 
     let module: { default?: unknown };
     try {
       const url = pathToFileURL(file).href;
-      module = await loadOnce(modules, url, () => import(url) as Promise<{ default?: unknown }>);
+      module = await loadOnce(modules, url, () => importUrl<{ default?: unknown }>(url));
     } catch (error) {
       throw commonJsConfigError(file, error) ?? error;
     }

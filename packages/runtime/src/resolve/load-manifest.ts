@@ -5,7 +5,7 @@ import {
   type EbbManifest,
   type Target,
 } from '@ebbrt/interfaces';
-import { loadOnce } from './module-cache.js';
+import { importUrl, loadOnce } from './module-cache.js';
 import { resolveModule, type ResolveOptions } from './resolve-module.js';
 
 export type { ResolveOptions };
@@ -37,7 +37,7 @@ function importManifest(specifier: string, options: ResolveOptions): Promise<Ebb
 async function importAndValidate(specifier: string, url: string): Promise<EbbManifest> {
   let module: { manifest?: unknown };
   try {
-    module = (await import(url)) as { manifest?: unknown };
+    module = await importUrl<{ manifest?: unknown }>(url);
   } catch (error) {
     throw new PackageResolutionError(specifier, `failed to load: ${(error as Error).message}`);
   }

@@ -8,7 +8,7 @@ import {
   type PlatformChoice,
   type PlatformManifest,
 } from '@ebbrt/interfaces';
-import { loadOnce } from './module-cache.js';
+import { importUrl, loadOnce } from './module-cache.js';
 import { resolveModule, type ResolveOptions } from './resolve-module.js';
 
 const FIELD = 'config.backend.platform';
@@ -32,7 +32,7 @@ export async function loadPlatform(config: AppConfig, choice: PlatformChoice, op
   const url = resolveModule(packageName, options);
   let module: { platform?: unknown };
   try {
-    module = await loadOnce(options.modules, url, () => import(url) as Promise<{ platform?: unknown }>);
+    module = await loadOnce(options.modules, url, () => importUrl<{ platform?: unknown }>(url));
   } catch (error) {
     throw new PackageResolutionError(packageName, `failed to load: ${(error as Error).message}`);
   }

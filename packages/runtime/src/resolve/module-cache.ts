@@ -1,13 +1,47 @@
 /**
- * Modules imported (and what was made of them: a validated manifest, an entry's main) by key,
- * for as long as its owner keeps it: one run by default, or all the seeds a seed runner runs.
- * Node keeps every imported module for the life of the process anyway, so this changes nothing a
- * caller sees; but each `import()` still crosses a TypeScript loader's hooks (a thread hop, about
- * a millisecond), which a seed search would pay for every module of every seed. An owner holds
- * one; nothing here is shared between owners. A failed load is not kept (the file may be fixed).
+ * The namespaces this process imported, by URL. Node keeps every module it imported for the life
+ * of the process under its URL, so a second `import(url)` can only give the same namespace (or the
+ * same evaluation error): this table hands it back without the import. Under a TypeScript loader
+ * (tsx, `pnpm ebbrt`, the benches) each `import()` crosses the loader's hooks on their own thread,
+ * about a millisecond of waiting per module, so a warm boot paid more for re-importing its ~15
+ * modules than for building its node. It keeps nothing Node does not keep anyway. A failed import
+ * is not kept (a missing file may be created, as Node would then load it).
+ */
+const imported = new Map<string, Promise<unknown>>();
+
+/** `import(url)`, once per process (see `imported`). */
+export function importUrl<T>(url: string): Promise<T> {
+  let loading = imported.get(url) as Promise<T> | undefined;
+  if (loading === undefined) {
+    loading = import(url) as Promise<T>;
+    imported.set(url, loading);
+    loading.catch(() => imported.delete(url));
+  }
+  return loading;
+}
+
+/**
+ * What was made of imported modules (a validated manifest, say) by key, for as long as its owner
+ * keeps it: one run by default, or all the seeds a seed runner runs. An owner holds one; nothing
+ * here is shared between owners. A failed load is not kept (the file may be fixed).
  */
 export class ModuleCache {
   private readonly loads = new Map<string, Promise<unknown>>();
+  private readonly files = new Map<string, string>();
+
+  /**
+   * `resolve()`'s answer, found once per key. Resolving a package reads its package.json and, under
+   * a TypeScript loader, `require.resolve` is a synchronous round trip to the loader's thread: a
+   * seed search would pay it for every Ebb of every node of every seed. A throw is not kept.
+   */
+  resolved(key: string, resolve: () => string): string {
+    let file = this.files.get(key);
+    if (file === undefined) {
+      file = resolve();
+      this.files.set(key, file);
+    }
+    return file;
+  }
 
   /** `load()`'s promise, made once per key. */
   once<T>(key: string, load: () => Promise<T>): Promise<T> {

@@ -61,9 +61,17 @@ function exportEntry(pkg: PackageJson, subpath: string, conditions: readonly str
  * Finds the file an Ebb module specifier names, searching from each base
  * directory in turn (the app first, then the runtime, which carries the default
  * implementations). Reads the package's `exports` map itself so that, when the
- * runtime runs from TypeScript sources, workspace packages load from `source`.
+ * runtime runs from TypeScript sources, workspace packages load from `source`. With
+ * `options.modules`, a specifier is resolved once for that cache's owner.
  */
 export function resolveModule(specifier: string, options: ResolveOptions): string {
+  const { modules } = options;
+  if (modules === undefined) return resolveNow(specifier, options);
+  const key = [specifier, options.appDir, options.preferSource ? 'source' : 'built', ...options.bases].join('\0');
+  return modules.resolved(key, () => resolveNow(specifier, options));
+}
+
+function resolveNow(specifier: string, options: ResolveOptions): string {
   const { bases, preferSource } = options;
   if (isPathSpecifier(specifier)) return resolvePath(specifier, options.appDir);
   const { packageName, subpath } = splitSpecifier(specifier);

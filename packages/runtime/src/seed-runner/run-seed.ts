@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { MemoryRecycler } from '@ebbrt/hw-x86sim';
 import type { AppConfig } from '@ebbrt/interfaces';
 import { ModuleCache } from '../resolve/module-cache.js';
 import { runApp } from '../run-app.js';
@@ -55,6 +56,11 @@ export class SeedRunner {
   private invariants: Invariants | undefined;
   /** The app's modules, imported once for all the seeds this runner runs. */
   private readonly modules = new ModuleCache();
+  /**
+   * Machine memories passed from each seed's run to the next (recycled once its invariants are
+   * checked): a fresh 32 MiB buffer per machine per seed made V8 collect ~8 times a seed.
+   */
+  private readonly memory = new MemoryRecycler();
 
   async run(job: SeedJob): Promise<SeedResult> {
     const started = performance.now();
@@ -74,6 +80,7 @@ export class SeedRunner {
       output: (line) => lines.push(line),
       configOverride: pick,
       modules: this.modules,
+      memory: this.memory,
       ...(configFile !== undefined ? { configFile } : {}),
     });
     const trace = job.trace === false ? '' : run.simulation.trace.toJSON();
@@ -83,6 +90,7 @@ export class SeedRunner {
       const first = run.failures[0]!;
       violation = `run has no failed events: node ${first.node} core ${first.core}: ${first.error instanceof Error ? first.error.message : String(first.error)}`;
     } else violation = firstViolation(this.invariants, { seed: job.seed, faults, lines, run });
+    run.simulation.recycleMemory();
     return { seed: job.seed, faults, digest, violation, ms: performance.now() - started, ...(job.keepTrace ? { trace } : {}) };
   }
 }
