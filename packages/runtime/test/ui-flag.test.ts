@@ -38,8 +38,8 @@ describe('ebbrt run --ui-paused on an app whose config says realtime', () => {
     const app = tempApp(baseConfig({ clock: 'realtime', entry: { frontend: './front.mjs', backend: './main.mjs' } }), { 'front.mjs': front, 'main.mjs': NOOP_ENTRY });
     const out: string[] = [];
     const err: string[] = [];
-    const so = vi.spyOn(process.stdout, 'write').mockImplementation((s) => void out.push(String(s)) || true);
-    const se = vi.spyOn(process.stderr, 'write').mockImplementation((s) => void err.push(String(s)) || true);
+    const so = vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out.push(String(s)); return true; });
+    const se = vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err.push(String(s)); return true; });
     try {
       const t0 = performance.now();
       const code = await cli(['run', app.dir, '--ui-paused']);
