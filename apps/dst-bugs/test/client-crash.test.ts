@@ -10,8 +10,9 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { formatRunStats, runApp, SeedRunner, type InvariantContext } from '@ebbrt/runtime';
+import { formatRunStats, runApp, type InvariantContext } from '@ebbrt/runtime';
 import { invariants } from '../ebbrt.invariants.js';
+import { expectFaultReplaysAndMatters } from './fixtures/fault-digest.js';
 
 const APP = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLIENT_CRASH = 'ebbrt.client-crash.config.ts';
@@ -62,12 +63,7 @@ describe('a client node that crashes and restarts', () => {
     const b = await run(2);
     expect(b.trace).toBe(a.trace);
     expect(b.lines).toEqual(a.lines);
-    const runner = new SeedRunner();
-    const on = await runner.run({ appDir: APP, configFile: CLIENT_CRASH, seed: 2, faults: { kind: 'exact', faults: ['link.loss', 'node.crash'] } });
-    const off = await runner.run({ appDir: APP, configFile: CLIENT_CRASH, seed: 2, faults: { kind: 'exact', faults: ['link.loss'] } });
-    expect(off.digest).not.toBe(on.digest);
-    expect(on.violation).toBeUndefined();
-    expect(off.violation).toBeUndefined();
+    await expectFaultReplaysAndMatters(APP, CLIENT_CRASH, 2, ['link.loss'], 'node.crash');
   }, 300_000);
 
   it('the invariant allows only the in-flight add of a crashed session, and catches a doubled one', () => {

@@ -9,7 +9,8 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { formatRunStats, runApp, SeedRunner } from '@ebbrt/runtime';
+import { formatRunStats, runApp } from '@ebbrt/runtime';
+import { expectFaultReplaysAndMatters } from './fixtures/fault-digest.js';
 
 const APP = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CRASH = 'ebbrt.crash.config.ts';
@@ -69,14 +70,7 @@ describe('a node that crashes and restarts', () => {
     const b = await run(2);
     expect(b.trace).toBe(a.trace);
     expect(b.lines).toEqual(a.lines);
-    const runner = new SeedRunner();
-    const on = await runner.run({ appDir: APP, configFile: CRASH, seed: 2, faults: { kind: 'exact', faults: ['link.loss', 'node.crash'] } });
-    const again = await runner.run({ appDir: APP, configFile: CRASH, seed: 2, faults: { kind: 'exact', faults: ['link.loss', 'node.crash'] } });
-    const off = await runner.run({ appDir: APP, configFile: CRASH, seed: 2, faults: { kind: 'exact', faults: ['link.loss'] } });
-    expect(again.digest).toBe(on.digest);
-    expect(off.digest).not.toBe(on.digest);
-    expect(on.violation).toBeUndefined();
-    expect(off.violation).toBeUndefined();
+    await expectFaultReplaysAndMatters(APP, CRASH, 2, ['link.loss'], 'node.crash');
   }, 300_000);
 
   it('a node that stays down: the peer’s pending sends reject with an error naming it', async () => {

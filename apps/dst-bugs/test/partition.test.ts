@@ -1,8 +1,8 @@
 /**
  * The "counter read during a partition" bug, on a real partition (issue 18 item 3): the switch
- * cuts the server (node 2) off for 250..400 ms while the client is adding. The fixed client's
+ * cuts the server (node 2) off for 600..800 ms while the client is adding. The fixed client's
  * reads wait it out; the `stale-read` client answers a read the server has not answered for
- * 200 ms from its cache. The runner finds it in swarm mode, shrinks it to the partition alone
+ * 500 ms from its cache. The runner finds it in swarm mode, shrinks it to the partition alone
  * (also from every fault on), the link faults alone never trigger it, and the printed replay
  * command gives the same digest and writes the same trace byte for byte.
  */
