@@ -113,6 +113,13 @@ describe('virtio-net faults under TCP', () => {
       expect(a.ok, ctx).toBe(true);
       expect(a.trace, ctx).toContain(name);
       expect(a.trace === clean.trace, ctx).toBe(false);
+      // The simulation's fault account agrees with the NICs' own counters, kind for kind.
+      const sum = (k: keyof (typeof a.nic)[number]) => a.nic[0]![k] + a.nic[1]![k];
+      expect(a.f.sim.faults.count('virtio-net.rx-no-buffer'), ctx).toBe(sum('faultRxNoBuffer'));
+      expect(a.f.sim.faults.count('virtio-net.interrupt-late'), ctx).toBe(sum('faultInterruptsDelayed'));
+      expect(a.f.sim.faults.count('virtio-net.interrupt-lost'), ctx).toBe(sum('faultInterruptsLost'));
+      expect(a.f.sim.faults.count('virtio-net.tx-completion-late'), ctx).toBe(sum('faultTxCompletionsDelayed'));
+      expect(a.f.sim.faults.count(name.slice('fault: '.length)), ctx).toBeGreaterThan(0);
       const b = await exchange(7, fault, 256 * KB);
       expect(b.trace === a.trace, ctx).toBe(true); // byte for byte
       expect(b.capture.equals(a.capture), ctx).toBe(true);

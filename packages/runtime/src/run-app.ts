@@ -39,6 +39,8 @@ export interface RunAppOptions {
 }
 
 export interface StartedRun {
+  /** The validated config the run boots from (after any `configOverride`). */
+  readonly config: AppConfig;
   readonly simulation: Simulation;
   readonly frontend: BootedNode;
   readonly platform: ManagedPlatform;
@@ -100,7 +102,7 @@ async function runFrontEnd(fe: FrontEnd, options: RunAppOptions, started: number
     ...(options.untilNs !== undefined ? { untilNs: options.untilNs } : {}),
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
   });
-  options.onStarted?.({ simulation, frontend, platform, network });
+  options.onStarted?.({ config, simulation, frontend, platform, network });
   // The host side of the network needs the gateway's stack up, so it opens once the run is going.
   const networkOpen = network?.open(fe.output).then(() => {
     for (const line of network.describe(fe.backends.length)) fe.output(line);

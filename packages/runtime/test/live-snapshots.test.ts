@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Simulation } from '@ebbrt/hw-x86sim';
 import { InProcessPlatform } from '@ebbrt/platform-in-process';
-import type { IntrospectOptions, LocalNode, LocalNodeHost, ManagedPlatform, NodeIntrospection, NodeShape } from '@ebbrt/interfaces';
+import type { AppConfig, IntrospectOptions, LocalNode, LocalNodeHost, ManagedPlatform, NodeIntrospection, NodeShape } from '@ebbrt/interfaces';
 import { RunSnapshots } from '../src/cli/live-ui.js';
 
 function host(sim: Simulation, sent: Map<number, number>): LocalNodeHost {
@@ -117,5 +117,32 @@ describe('RunSnapshots', () => {
     await p2;
     expect(asked.slice(4)).toEqual([{ id: 1, after: undefined }, { id: 7, after: 3 }]);
     expect(got).toEqual(['7:e1', '7:e2', '7:e3', '7:e4', '7:e5', '7:e6']);
+  });
+
+  it("an unfinished event is late past the config's watchdog budget (100 ms without one; the option wins)", async () => {
+    const sim = new Simulation({ seed: 1 });
+    // Node 5 runs elsewhere: its cores come with its answer, one event 30 ms old on core 1.
+    const n = {
+      networkId: 5,
+      shape: { cores: 2, memoryBytes: 1 << 20 },
+      died: new Promise<Error>(() => undefined),
+      activated: true,
+      kill: () => undefined,
+      introspect: async (): Promise<NodeIntrospection> => ({
+        networkId: 5,
+        ebbs: [],
+        cores: [0, 1].map((index) => ({ index, state: 'halted', slices: 1, busyHostMs: 0, ...(index === 1 ? { oldestEvent: { name: 'slowCheck', ageNs: 30e6 } } : {}) })),
+      }),
+    };
+    const platform = { liveNodes: [n], node: () => n, onActivated: () => undefined } as unknown as ManagedPlatform;
+    const lateWith = async (config: unknown, watchdogMs?: number): Promise<boolean | undefined> => {
+      const snaps = new RunSnapshots({ simulation: sim, platform, config: config as AppConfig }, 'virtual', watchdogMs !== undefined ? { watchdogMs } : {});
+      await snaps.refresh();
+      return snaps.snapshot().nodes[0]!.cores[1]!.oldest?.late;
+    };
+    expect(await lateWith(undefined)).toBe(false);
+    expect(await lateWith({ watchdog: { budgetUs: 20_000 } })).toBe(true);
+    expect(await lateWith({ watchdog: { budgetUs: 40_000 } })).toBe(false);
+    expect(await lateWith({ watchdog: { budgetUs: 20_000 } }, 50)).toBe(false);
   });
 });

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { cli } from '../src/cli/main.js';
 import { parseCli } from '../src/cli/parse-args.js';
+import { NOOP_ENTRY, baseConfig, tempApp } from './temp-app.js';
 
 describe('ebbrt run --ui [port]', () => {
   it('takes an optional port; bare --ui is port 0 (any free one); off by default', () => {
@@ -27,4 +29,31 @@ describe('ebbrt run --ui-paused', () => {
     expect(() => parseCli(['run', 'app', '--ui-paused', '--clock', 'realtime'], {})).toThrow(/--ui-paused needs the virtual clock/);
     expect(() => parseCli(['run', 'app', '--ui-paused'], { EBBRT_CLOCK: 'realtime' })).toThrow(/--ui-paused needs the virtual clock/);
   });
+});
+
+describe('ebbrt run --ui-paused on an app whose config says realtime', () => {
+  it('is refused with exit code 2 and the reason, before any live view starts', async () => {
+    // The front-end would run for 20 s unless the refusal stops the run.
+    const front = "export async function main(ctx) { await new Promise((r) => { if (ctx.signal.aborted) r(); ctx.signal.addEventListener('abort', r); setTimeout(r, 20000); }); ctx.log('front-end ran to its end'); }\n";
+    const app = tempApp(baseConfig({ clock: 'realtime', entry: { frontend: './front.mjs', backend: './main.mjs' } }), { 'front.mjs': front, 'main.mjs': NOOP_ENTRY });
+    const out: string[] = [];
+    const err: string[] = [];
+    const so = vi.spyOn(process.stdout, 'write').mockImplementation((s) => { out.push(String(s)); return true; });
+    const se = vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err.push(String(s)); return true; });
+    try {
+      const t0 = performance.now();
+      const code = await cli(['run', app.dir, '--ui-paused']);
+      so.mockRestore();
+      se.mockRestore();
+      expect(code).toBe(2);
+      expect(err.join('')).toContain("--ui-paused needs the virtual clock, and this app's config says realtime");
+      expect(out.join('')).not.toContain('live view at');
+      // Stopped by the refusal, not by the front-end's 20 s timer.
+      expect(performance.now() - t0).toBeLessThan(15_000);
+    } finally {
+      so.mockRestore();
+      se.mockRestore();
+      app.remove();
+    }
+  }, 30_000);
 });

@@ -21,7 +21,10 @@ interface Tracked {
 }
 
 export interface RunSnapshotOptions {
-  /** A blocked event older than this many simulation ms is highlighted (default 100: the EM watchdog's scale). */
+  /**
+   * A blocked event older than this many simulation ms is highlighted. Default: the config's
+   * `watchdog.budgetUs` (the Event Manager's watchdog budget) when it has one, else 100.
+   */
   watchdogMs?: number;
   /** Called when a tracked node dies (the dashboard pushes a snapshot at once rather than at its next tick). */
   onNodeDied?: () => void;
@@ -46,11 +49,12 @@ export class RunSnapshots {
   private readonly tracing = new Set<number>();
 
   constructor(
-    private readonly run: Pick<StartedRun, 'simulation' | 'platform'> & Partial<Pick<StartedRun, 'frontend'>>,
+    private readonly run: Pick<StartedRun, 'simulation' | 'platform'> & Partial<Pick<StartedRun, 'frontend' | 'config'>>,
     private readonly clock: 'virtual' | 'realtime',
     options: RunSnapshotOptions = {},
   ) {
-    this.rates = new CoreRates(options.watchdogMs ?? 100);
+    const budgetUs = run.config?.watchdog?.budgetUs;
+    this.rates = new CoreRates(options.watchdogMs ?? (budgetUs !== undefined ? budgetUs / 1000 : 100));
     this.onNodeDied = options.onNodeDied;
     this.remoteTrace = options.remoteTrace;
     // The configured back-ends were activated before the run started (onStarted comes after
