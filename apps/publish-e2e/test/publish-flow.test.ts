@@ -141,6 +141,11 @@ describe('publishing to a real registry (verdaccio, loopback, uplinks off)', () 
     const { dir: home, env } = userDir('ebb-author');
     const hello = join(work, 'hello-app');
     const ebbrt = join(hello, 'node_modules/.bin/ebbrt');
+    // A bad name through the installed bin: refused with npm's rule, and nothing written.
+    expect(() => run(ebbrt, ['new', 'ebb', 'My-Ebb', '--dir', join(home, 'bad')], { cwd: home, env, what: 'ebbrt new ebb My-Ebb' })).toThrow(
+      /ebbrt new ebb My-Ebb failed \(exit code \d+\)[\s\S]*"My-Ebb" is not a valid npm package name: it has uppercase letters/,
+    );
+    expect(existsSync(join(home, 'bad'))).toBe(false);
     run(ebbrt, ['new', 'ebb', '@acme/idmap', '--dir', join(home, 'idmap')], { cwd: home, env, what: 'ebbrt new ebb @acme/idmap' });
     const ebbDir = join(home, 'idmap');
     const pkg = JSON.parse(readFileSync(join(ebbDir, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };

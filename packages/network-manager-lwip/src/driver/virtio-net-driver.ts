@@ -44,6 +44,8 @@ import {
 } from '@ebbrt/hw-x86sim';
 import { QueuePair, type FrameSink, type QueuePairConfig } from './queue-pair.js';
 import type { PhaseTrace } from '../phase-trace.js';
+import { NIC_DROP_COUNTERS } from '../stats.js';
+import type { NicDriver } from './nic-driver.js';
 
 export interface DriverConfig extends QueuePairConfig {
   mac?: string;
@@ -216,12 +218,14 @@ export class CoreNetDriver {
  * Node-wide part of the driver: the device and the per-core drivers. `bringUp` negotiates
  * features; `setupCore` runs on each core (as an event) and writes DRIVER_OK after the last one.
  */
-export class VirtioNetDriver {
+export class VirtioNetDriver implements NicDriver {
   /**
    * Bytes every transmitted chain must reserve in front of its Ethernet header: the virtio-net
    * header, which `transmit` zeroes. The interface lays its headers out after this.
    */
   readonly headroom = VIRTIO_NET_HDR_BYTES;
+  readonly dropCounters: readonly string[] = NIC_DROP_COUNTERS;
+  readonly driverDropCounters: readonly string[] = [];
   readonly device: VirtioNetDevice;
   readonly cores: (CoreNetDriver | undefined)[];
   private pendingCores: number;
