@@ -15,15 +15,15 @@ export default defineConfig({
       faults: { interruptDelay: { probability: 0.05, maxNs: 200_000 }, stall: { probability: 0.005, maxNs: 2_000_000 }, clock: { maxSkewNs: 1_000_000_000, maxDriftPpm: 20_000 } },
     },
     ebbs: {
-      // In virtual time the front-end does not join the nodes' Messengers, so the directory is
-      // static: node k is host k + 1 of the subnet.
+      // Node k is host k + 1 of the subnet. The runtime fills the nodes' directories itself (and
+      // adds node 0 at the gateway); this static list names the same addresses.
       Messenger: { package: '@ebbrt/messenger', options: { peers: { '1': '10.0.0.2:7000', '2': '10.0.0.3:7000', '3': '10.0.0.4:7000' } } },
       NetworkManager: { package: '@ebbrt/network-manager-lwip', options: { tcpRtoMinUs: 20_000, tcpRtoInitialUs: 100_000 } },
     },
   },
   network: {
     link: { latencyNs: 20_000, loss: 0.03, duplicate: 0.02, reorder: 0.05, reorderDelayNs: 200_000, corrupt: 0.01 },
-    nic: { faults: { rxNoBuffer: { probability: 0.02, burst: 2 }, interruptDelay: { probability: 0.05, maxNs: 100_000 }, interruptLoss: 0.01, txCompletionDelay: { probability: 0.05, maxNs: 100_000 } } },
+    nic: { faults: { rxNoBuffer: { probability: 0.02, burst: 2 }, interruptDelay: { probability: 0.05, maxNs: 100_000 }, interruptLoss: 0.01, txCompletionDelay: { probability: 0.05, maxNs: 100_000 }, deviceReset: 0.002 } },
   },
   args: [],
 });

@@ -11,8 +11,8 @@ export default defineConfig({
     nodes: 2,
     machine: { cores: 1, memory: '32MiB' },
     ebbs: {
-      // In virtual time the front-end does not join the nodes' Messengers, so the directory is
-      // static: node k is host k + 1 of the subnet.
+      // Node k is host k + 1 of the subnet. The runtime fills the nodes' directories itself (and
+      // adds node 0 at the gateway); this static list names the same addresses.
       Messenger: { package: '@ebbrt/messenger', options: { peers: { '1': '10.0.0.2:7000', '2': '10.0.0.3:7000' } } },
       NetworkManager: { package: '@ebbrt/network-manager-lwip', options: { tcpRtoMinUs: 20_000, tcpRtoInitialUs: 100_000 } },
     },

@@ -8,6 +8,10 @@
  * Writes docs/figures/memcached-latency-breakdown.svg (stacked bars: the server node, the
  * gateway, the client's round trip) and, in the JSON, every part's median and p99.
  *
+ * On the port forward a second traced run puts the gateway on a virtio-net NIC
+ * (`network.gateway.nic: 'virtio'`) instead of the default direct port: the two gateways' bars
+ * side by side, and their ratio.
+ *
  * Path: the port forward (127.0.0.1, no root needed), or the TAP with EBBRT_BENCH_BD_TAP=1 (root
  * + socat; then there is no gateway). Environment: EBBRT_BENCH_BD_GETS (3000 GETs after 300 of
  * warm-up).
@@ -72,14 +76,18 @@ async function tapUnavailable(): Promise<string | undefined> {
   return undefined;
 }
 
-async function withServer<T>(traced: boolean, f: (at: Endpoint, s: LibosServer) => Promise<T>): Promise<{ value: T; server: LibosServer }> {
-  const tracePath = join(TMP_DIR, 'memcached-get.trace.json');
+async function withServer<T>(
+  traced: string | undefined,
+  f: (at: Endpoint, s: LibosServer) => Promise<T>,
+  gatewayNic?: 'virtio',
+): Promise<{ value: T; server: LibosServer }> {
   const server = await startLibos({
     memory: MEMORY,
     forward: !VIA_TAP,
     ...(VIA_TAP ? { tap: { name: TAP_NAME, subnet: SUBNET } } : {}),
-    ...(traced ? { tracePath } : {}),
-    label: traced ? 'libos-traced' : 'libos-untraced',
+    ...(traced !== undefined ? { tracePath: traced } : {}),
+    ...(gatewayNic !== undefined ? { gatewayNic } : {}),
+    label: `libos-${traced !== undefined ? 'traced' : 'untraced'}${gatewayNic ?? ''}`,
   });
   try {
     return { value: await f((VIA_TAP ? server.tap : server.forward)!, server), server };
@@ -101,7 +109,7 @@ export default async function run(): Promise<BenchReport> {
   const path = VIA_TAP ? 'TAP' : 'port forward';
   const tracePath = join(TMP_DIR, 'memcached-get.trace.json');
   try {
-    const traced = await withServer(true, (at) => closedLoopGets(at, WARMUP, GETS));
+    const traced = await withServer(tracePath, (at) => closedLoopGets(at, WARMUP, GETS));
     if (!existsSync(tracePath)) throw new Error(`no trace written: ${traced.server.lines.slice(-5).join(' | ')}`);
     const machines: [string, string][] = [['node1', 'server node'], ...(VIA_TAP ? [] : ([['gateway', 'gateway node']] as [string, string][]))];
     const per = new Map<string, MachineBreakdown>();
@@ -116,7 +124,18 @@ export default async function run(): Promise<BenchReport> {
     const rtts = traced.value;
     const rtt = median(rtts);
     results.push({ name: `GET round trip, closed loop, 1 conn (${path}), traced`, medianNs: rtt, p99Ns: quantileOf(rtts, 0.99), opsPerSec: 1e9 / rtt, n: rtts.length });
-    const untraced = (await withServer(false, (at) => closedLoopGets(at, WARMUP, GETS))).value;
+    const untraced = (await withServer(undefined, (at) => closedLoopGets(at, WARMUP, GETS))).value;
+    // The same forward with the gateway on virtio-net: only its gateway's split is new.
+    let gwVirtio: MachineBreakdown | undefined;
+    if (!VIA_TAP) {
+      const virtioTrace = join(TMP_DIR, 'memcached-get-virtio-gw.trace.json');
+      await withServer(virtioTrace, (at) => closedLoopGets(at, WARMUP, GETS), 'virtio');
+      gwVirtio = summarise(await machineGets(virtioTrace, 'gateway'));
+      for (const p of PHASES) results.push({ name: `GET (${path}), gateway node on virtio-net: ${p}`, medianNs: gwVirtio.phase[p], p99Ns: gwVirtio.p99[p] });
+      results.push({ name: `GET (${path}), gateway node on virtio-net: total`, medianNs: gwVirtio.total, p99Ns: gwVirtio.totalP99, framesIn: gwVirtio.framesIn, framesOut: gwVirtio.framesOut });
+      log(`gateway node on virtio-net: ${PHASES.map((p) => `${p} ${(gwVirtio!.phase[p] / 1000).toFixed(2)}`).join(' + ')} µs; total ${(gwVirtio.total / 1000).toFixed(2)} µs`);
+      summary.gatewayVirtio = gwVirtio;
+    }
     const rttU = median(untraced);
     results.push({ name: `GET round trip, closed loop, 1 conn (${path}), untraced`, medianNs: rttU, p99Ns: quantileOf(untraced, 0.99), opsPerSec: 1e9 / rttU, n: untraced.length });
 
@@ -128,6 +147,10 @@ export default async function run(): Promise<BenchReport> {
     if (gw !== undefined) {
       ratios['gateway total / server node total'] = gw.total / node.total;
       ratios['gateway total / client round trip'] = gw.total / rtt;
+      if (gwVirtio !== undefined) {
+        ratios['gateway total: direct port / virtio-net'] = gw.total / gwVirtio.total;
+        ratios['gateway driver: direct port / virtio-net'] = gw.phase.driver / gwVirtio.phase.driver;
+      }
     }
     ratios['GET round trip traced / untraced'] = rtt / rttU;
     summary.rttNs = { traced: rtt, untraced: rttU };
@@ -140,6 +163,7 @@ export default async function run(): Promise<BenchReport> {
     const bars = [
       { label: 'server node', parts: parts(node) },
       ...(gw !== undefined ? [{ label: 'gateway node', parts: parts(gw) }] : []),
+      ...(gwVirtio !== undefined ? [{ label: 'gateway on virtio-net', parts: parts(gwVirtio) }] : []),
       {
         label: 'client round trip',
         parts: [...parts(node), ...(gw !== undefined ? [{ name: 'gateway node (all)', value: us(gw.total) }] : []), { name: 'outside the nodes', value: us(Math.max(0, rtt - inMachines)) }],

@@ -75,7 +75,7 @@ const CONNECTIONS = 64;
 const MEMORY = '256MiB';
 const RESULTS_DIR = join(REPO_ROOT, 'bench-results');
 
-type TargetKey = 'hosted' | 'tap' | 'forward' | 'memcached' | 'naive';
+type TargetKey = 'hosted' | 'tap' | 'forward' | 'forwardVirtio' | 'memcached' | 'naive';
 interface Target {
   key: TargetKey;
   label: string;
@@ -87,6 +87,7 @@ const LABELS: Record<TargetKey, string> = {
   hosted: 'app, hosted (node:net)',
   tap: 'app, library OS via TAP',
   forward: 'app, library OS via port forward',
+  forwardVirtio: 'app, library OS via port forward, gateway on virtio-net',
   memcached: 'memcached -t 1',
   naive: 'naive node:net server',
 };
@@ -168,6 +169,12 @@ export default async function run(): Promise<BenchReport> {
     libos ??= await start('library OS', () => startLibos({ memory: MEMORY, forward: true }));
     if (libos?.tap) targets.push({ key: 'tap', label: LABELS.tap, endpoint: libos.tap, server: libos });
     if (libos?.forward) targets.push({ key: 'forward', label: LABELS.forward, endpoint: libos.forward, server: libos });
+    // The same forward with the gateway on a virtio-net NIC (network.gateway.nic), for the ratio
+    // of the two gateways in one run; only the main part measures it.
+    if (PARTS.has('main')) {
+      const v = await start('library OS, virtio gateway', () => startLibos({ memory: MEMORY, forward: true, gatewayNic: 'virtio', label: 'libos-virtio-gw' }));
+      if (v?.forward) targets.push({ key: 'forwardVirtio', label: LABELS.forwardVirtio, endpoint: v.forward, server: v });
+    }
     if (haveMemcached) {
       const mc = await start('memcached -t 1', () => startMemcached(256));
       if (mc) targets.push({ key: 'memcached', label: LABELS.memcached, endpoint: mc.endpoint, server: mc });
@@ -231,6 +238,8 @@ export default async function run(): Promise<BenchReport> {
       ratio('hosted/memcached_t1 ops/s (aim >= 1.0)', 'hosted', mc);
       ratio('tap/memcached_t1 ops/s (aim >= 0.5)', 'tap', mc);
       ratio('forward/memcached_t1 ops/s', 'forward', mc);
+      ratio('forward, gateway on virtio-net/memcached_t1 ops/s', 'forwardVirtio', mc);
+      ratio('forward: direct-port gateway / virtio-net gateway ops/s', 'forward', medians.get('forwardVirtio'));
       ratio('naive/memcached_t1 ops/s', 'naive', mc);
       ratio('hosted/naive ops/s', 'hosted', medians.get('naive'));
       ratio('tap/hosted ops/s', 'tap', medians.get('hosted'));
@@ -240,7 +249,7 @@ export default async function run(): Promise<BenchReport> {
     }
 
     // ------------------------------------------------ 2. sweeps and figures
-    const sweepTargets = targets.filter((t) => t.key !== 'forward' || !targets.some((x) => x.key === 'tap'));
+    const sweepTargets = targets.filter((t) => t.key !== 'forwardVirtio' && (t.key !== 'forward' || !targets.some((x) => x.key === 'tap')));
     const sweep = async (xs: readonly number[], point: (t: Target, x: number) => Promise<MemcaslapResult>): Promise<PlotSeries[]> => {
       const series = new Map<TargetKey, { x: number; y: number }[]>(sweepTargets.map((t) => [t.key, []]));
       for (const x of xs) {

@@ -221,7 +221,7 @@ export default defineConfig({
 export interface LibosOptions {
   memory: string;
   /** Linux TAP name and subnet; undefined: no TAP. */
-  tap?: { name: string; subnet: string; socketBufferBytes?: number; mtu?: number };
+  tap?: { name: string; subnet: string; socketBufferBytes?: number; mtu?: number; relay?: 'socat' | 'helper' };
   /** A port forward from 127.0.0.1 (port picked by the kernel, read from the output). */
   forward: boolean;
   /** Write a Chrome trace here when the run ends (`ebbrt run --trace`). */
@@ -231,8 +231,12 @@ export interface LibosOptions {
   cores?: number;
   /** Options of the node's native NetworkManager (e.g. { mtu: 9000, rxBufferSize: 9216 }). */
   nicOptions?: Record<string, unknown>;
+  /** Node flags for the server process, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] (not allowed in NODE_OPTIONS). */
+  nodeArgs?: readonly string[];
   /** More `ebbrt run` flags, e.g. ['--stats'] (the counters print when the server stops). */
   runArgs?: readonly string[];
+  /** The gateway's NIC (config `network.gateway.nic`); default: the config's default ('direct'). */
+  gatewayNic?: 'direct' | 'virtio';
 }
 
 export interface LibosServer extends ServerProcess {
@@ -245,10 +249,14 @@ export async function startLibos(o: LibosOptions): Promise<LibosServer> {
   const label = o.label ?? 'libos';
   const network: string[] = [`subnet: '${o.tap?.subnet ?? '10.0.0.0/24'}'`];
   if (o.forward) network.push(`forwards: [{ listen: '127.0.0.1:0', node: 1, port: 11211 }]`);
+  if (o.gatewayNic !== undefined) network.push(`gateway: { nic: '${o.gatewayNic}' }`);
   if (o.tap !== undefined) {
     const buffer = o.tap.socketBufferBytes === undefined ? '' : `, socketBufferBytes: ${o.tap.socketBufferBytes}`;
     const mtu = o.tap.mtu === undefined ? '' : `, mtu: ${o.tap.mtu}`;
-    network.push(`tap: { name: '${o.tap.name}', required: true${buffer}${mtu} }`);
+    const relay = o.tap.relay === undefined ? '' : `, relay: '${o.tap.relay}'`;
+    // The app config's TAP options (its MTU, its relay) unless the bench names them: the node's
+    // NIC runs at the app's MTU, so a TAP left at 1500 would make every TAP row an MTU-1500 figure.
+    network.push(`tap: { ...(base.network?.tap ?? {}), name: '${o.tap.name}', required: true${buffer}${mtu}${relay} }`);
   }
   // The app's own ebbrt.config.ts, with the bench's TAP name/subnet, a free forward port and memory.
   const config = tmpFile(
@@ -262,7 +270,7 @@ export default { ...base, backend, network: { ${network.join(', ')} }, args: ['-
   const forwardRe = /^network: 127\.0\.0\.1:(\d+) → (\d+\.\d+\.\d+\.\d+):11211/;
   const tapRe = /^network: TAP \S+ at /;
   const listening = (l: readonly string[]): boolean => l.some((x) => x.includes('memcached: listening on port'));
-  const p = await startProcess(label, process.execPath, ebbrtCommand(config, extra), (l) => {
+  const p = await startProcess(label, process.execPath, [...(o.nodeArgs ?? []), ...ebbrtCommand(config, extra)], (l) => {
     if (!listening(l) || !l.some((x) => x.startsWith('network: '))) return false;
     if (o.forward && !l.some((x) => forwardRe.test(x))) return false;
     if (o.tap !== undefined && !l.some((x) => tapRe.test(x))) return false;

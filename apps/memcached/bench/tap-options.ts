@@ -8,7 +8,9 @@
  * - `default buffers`: both UDP sockets of the bridge at the system default (~208 KiB): what the
  *   path was before socat's socket got a buffer;
  * - `4 MiB buffers`: the default now (`network.tap.socketBufferBytes`);
- * - `4 MiB, MTU 9000`: plus jumbo frames (`network.tap.mtu` and the node's NetworkManager `mtu`).
+ * - `4 MiB, MTU 9000`: plus jumbo frames (`network.tap.mtu` and the node's NetworkManager `mtu`);
+ * - `helper` at MTU 1500 and 9000: the same, with host-network's C relay (`network.tap.relay:
+ *   'helper'`) in place of socat: the frames of a burst share one UDP datagram each way.
  *
  * Rounds interleave every (variant, size) point, so drift hits all alike; medians of `runs`.
  * When the servers stop, each prints its counters (`ebbrt run --stats`): retransmits, RTOs and
@@ -23,12 +25,15 @@ export interface TapVariant {
   label: string;
   socketBufferBytes: number;
   mtu: number;
+  relay: 'socat' | 'helper';
 }
 
 export const TAP_VARIANTS: readonly TapVariant[] = [
-  { key: 'sysbuf', label: 'TAP, default socket buffers', socketBufferBytes: 0, mtu: 1500 },
-  { key: 'buf4m', label: 'TAP, 4 MiB socket buffers', socketBufferBytes: 4 << 20, mtu: 1500 },
-  { key: 'jumbo', label: 'TAP, 4 MiB, MTU 9000 (the app default)', socketBufferBytes: 4 << 20, mtu: 9000 },
+  { key: 'sysbuf', label: 'TAP, default socket buffers', socketBufferBytes: 0, mtu: 1500, relay: 'socat' },
+  { key: 'buf4m', label: 'TAP, 4 MiB socket buffers', socketBufferBytes: 4 << 20, mtu: 1500, relay: 'socat' },
+  { key: 'jumbo', label: 'TAP, 4 MiB, MTU 9000, socat', socketBufferBytes: 4 << 20, mtu: 9000, relay: 'socat' },
+  { key: 'helper1500', label: 'TAP, 4 MiB, MTU 1500, helper', socketBufferBytes: 4 << 20, mtu: 1500, relay: 'helper' },
+  { key: 'helper', label: 'TAP, 4 MiB, MTU 9000, helper (the app default)', socketBufferBytes: 4 << 20, mtu: 9000, relay: 'helper' },
 ];
 
 export interface TapPartOptions {
@@ -82,7 +87,7 @@ export async function tapPart(o: TapPartOptions): Promise<TapPartResult> {
       const server = await startLibos({
         memory: o.memory,
         forward: false,
-        tap: { name: `${o.tapPrefix}${i}`, subnet: `10.${80 + i}.0.0/24`, socketBufferBytes: v.socketBufferBytes, mtu: v.mtu },
+        tap: { name: `${o.tapPrefix}${i}`, subnet: `10.${80 + i}.0.0/24`, socketBufferBytes: v.socketBufferBytes, mtu: v.mtu, relay: v.relay },
         nicOptions: { mtu: v.mtu, rxBufferSize: Math.max(2048, v.mtu + 216) },
         label: `libos-${v.key}`,
         runArgs: ['--stats'],
@@ -130,7 +135,16 @@ export async function tapPart(o: TapPartOptions): Promise<TapPartResult> {
     const mc32 = o.memcached ? med('memcached', o.sizes[0]!) : NaN;
     if (p.key !== 'memcached' && Number.isFinite(mc32)) ratios[`tap part: ${p.label} / memcached_t1, ${o.sizes[0]} B (aim >= 0.5)`] = ops[o.sizes[0]!]! / mc32;
   }
+  // The relay's own gain, in the same run: helper ÷ socat at the same MTU and buffers.
+  for (const [helper, socat] of [['helper1500', 'buf4m'], ['helper', 'jumbo']] as const) {
+    for (const size of o.sizes) {
+      const h = med(helper, size);
+      const s = med(socat, size);
+      if (Number.isFinite(h) && Number.isFinite(s) && s > 0) ratios[`tap part: helper / socat, MTU ${helper === 'helper' ? 9000 : 1500}, ${size} B`] = h / s;
+    }
+  }
   for (const s of started) {
+    if (s.v.relay === 'helper' && s.server.lines.some((l) => l.includes('socat relays instead'))) notes.push(`tap part: ${s.v.label}: the helper could not be built, socat relayed (its figures are socat's)`);
     const before = s.server.lines.length;
     await s.server.stop(15_000);
     o.servers.splice(o.servers.indexOf(s.server), 1); // stopped on purpose: not "exited during the bench"
@@ -138,11 +152,11 @@ export async function tapPart(o: TapPartOptions): Promise<TapPartResult> {
     figures[s.v.key]!.counters = counters;
     const c = (k: string): number => counters[k] ?? NaN;
     notes.push(
-      `tap part: ${s.v.label}: over all its runs the node sent ${c('dataSegmentsOut')} data segments, retransmitted ${c('retransmits')} (fast ${c('fastRetransmits')}, RTO expiries ${c('rtoExpirations')}, SACK recoveries ${c('sackRecoveries')}); drops at socat's UDP socket ${c('socatSocketDrops')}, at ours ${c('bridgeSocketDrops')}, TAP tx ${c('tapTxDropped')}, bridge send ${c('bridgeTxDropped')}`,
+      `tap part: ${s.v.label}: over all its runs the node sent ${c('dataSegmentsOut')} data segments, retransmitted ${c('retransmits')} (fast ${c('fastRetransmits')}, RTO expiries ${c('rtoExpirations')}, SACK recoveries ${c('sackRecoveries')}); drops at socat's UDP socket ${c('socatSocketDrops')}, at ours ${c('bridgeSocketDrops')}, TAP tx ${c('tapTxDropped')}, bridge send ${c('bridgeTxDropped')}; packed datagrams out ${c('bridgePackedDatagramsOut')} for ${c('bridgeTxDatagrams')} frames, in ${c('bridgePackedDatagramsIn')} for ${c('bridgeRxDatagrams')}, rejected ${c('bridgeRxBadPacked')}`,
     );
   }
   notes.push(
-    `tap part: memcaslap -B -T ${o.threads} -c ${o.connections}, ${o.keyBytes} B keys, 9:1 get:set, ${o.seconds} s per point, median of ${o.runs} interleaved rounds; variants: ${TAP_VARIANTS.map((v) => `${v.label} (socketBufferBytes ${v.socketBufferBytes}, mtu ${v.mtu})`).join('; ')}`,
+    `tap part: memcaslap -B -T ${o.threads} -c ${o.connections}, ${o.keyBytes} B keys, 9:1 get:set, ${o.seconds} s per point, median of ${o.runs} interleaved rounds; variants: ${TAP_VARIANTS.map((v) => `${v.label} (socketBufferBytes ${v.socketBufferBytes}, mtu ${v.mtu}, relay ${v.relay})`).join('; ')}`,
   );
   return { results, ratios, notes, figures };
 }

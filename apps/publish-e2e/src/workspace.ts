@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { exportTargets } from './check-published.js';
 import { cleanEnv, run } from './tools.js';
 
 export interface WorkspacePackage {
@@ -103,16 +104,49 @@ export function versionCopy(dest: string, summary: string): Map<string, string> 
 }
 
 /**
+ * Each public package's exports/bin/main/types targets that are not on disk in `dest`, as
+ * "<name>: <file>, <file>" (empty when every package is built). Publishing skips scripts, so a
+ * package whose build did not run or wrote elsewhere would otherwise go out without its dist/.
+ */
+export function unbuiltPackages(dest: string): string[] {
+  const problems: string[] = [];
+  for (const p of publicPackages(dest)) {
+    const missing = exportTargets(p.manifest).filter((t) => !existsSync(join(p.dir, t)));
+    if (missing.length > 0) problems.push(`${p.name}: ${missing.join(', ')}`);
+  }
+  return problems;
+}
+
+/**
  * `pnpm publish -r` of every public package to `registry`, authenticated by the token in
  * `userconfig`. Scripts are skipped because buildCopy has just built everything (each
- * package's prepack would build it again, one at a time).
+ * package's prepack would build it again, one at a time), so it first refuses, publishing
+ * nothing, when a package's build output is missing. Afterwards every package must have been
+ * published: `pnpm publish -r` exits 0 and publishes nothing for a version the registry already
+ * holds ("There are no new packages that should be published").
  */
 export function publishCopy(dest: string, registry: string, env: NodeJS.ProcessEnv): string {
-  return run('pnpm', ['publish', '-r', '--registry', registry, '--no-git-checks', '--ignore-scripts', '--report-summary'], {
+  const unbuilt = unbuiltPackages(dest);
+  if (unbuilt.length > 0) {
+    throw new Error(`nothing was published to ${registry}: ${unbuilt.length} package(s) are not built (run turbo run build first); missing files:\n  ${unbuilt.join('\n  ')}`);
+  }
+  const out = run('pnpm', ['publish', '-r', '--registry', registry, '--no-git-checks', '--ignore-scripts', '--report-summary'], {
     cwd: dest,
     env,
     registry,
     what: `pnpm publish -r to ${registry}`,
     timeoutMs: 300_000,
   });
+  // --report-summary writes what was really published to pnpm-publish-summary.json.
+  const summary = JSON.parse(readFileSync(join(dest, 'pnpm-publish-summary.json'), 'utf8')) as { publishedPackages: { name: string; version: string }[] };
+  const published = new Set(summary.publishedPackages.map((p) => `${p.name}@${p.version}`));
+  const skipped = publicPackages(dest)
+    .map((p) => `${p.name}@${p.version}`)
+    .filter((id) => !published.has(id));
+  if (skipped.length > 0) {
+    throw new Error(
+      `pnpm publish -r to ${registry} did not publish ${skipped.join(', ')}: that version is already on the registry (pnpm skips it and exits 0); bump it with a changeset and changeset version\n--- output ---\n${out.trim()}`,
+    );
+  }
+  return out;
 }

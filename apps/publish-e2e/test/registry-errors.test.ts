@@ -2,15 +2,16 @@
 // version already there), a package the registry does not hold (uplinks are off), a registry that
 // is not running. Also the pieces the end-to-end test relies on, checked on their own.
 import { execFileSync } from 'node:child_process';
-import { linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishedProblems, tarballEntries, workspaceRanges } from '../src/check-published.js';
 import { addUser, packument, publishTarball, startRegistry, type Registry } from '../src/registry.js';
 import { compareVersions, packInstalled, thirdPartyClosure } from '../src/third-party.js';
+import { npmLogin } from '../src/npm-login.js';
 import { diagnose, npmEnv, run } from '../src/tools.js';
-import { workspaceRoot } from '../src/workspace.js';
+import { publishCopy, unbuiltPackages, workspaceRoot } from '../src/workspace.js';
 
 const work = mkdtempSync(join(tmpdir(), 'ebbrt-registry-errors-'));
 let registry: Registry;
@@ -26,13 +27,21 @@ function tinyPackage(name: string, version: string): { manifest: { name: string;
   return { manifest, tarball: packInstalled(dir) };
 }
 
-/** A pnpm workspace of one public package, @acme/p. */
-function tinyWorkspace(name: string): string {
+/** A pnpm workspace of public packages (default: one, @acme/p), each with `fields` and the `files` given. */
+function tinyWorkspace(name: string, packages: { name: string; fields?: Record<string, unknown>; files?: Record<string, string> }[] = [{ name: '@acme/p' }]): string {
   const ws = join(work, name);
-  mkdirSync(join(ws, 'packages', 'p'), { recursive: true });
+  mkdirSync(ws, { recursive: true });
   writeFileSync(join(ws, 'pnpm-workspace.yaml'), 'packages: [packages/*]\n');
   writeFileSync(join(ws, 'package.json'), JSON.stringify({ name: 'root', private: true }));
-  writeFileSync(join(ws, 'packages', 'p', 'package.json'), JSON.stringify({ name: '@acme/p', version: '1.0.0' }));
+  packages.forEach((p, i) => {
+    const dir = join(ws, 'packages', `p${i}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: p.name, version: '1.0.0', ...p.fields }));
+    for (const [file, text] of Object.entries(p.files ?? {})) {
+      mkdirSync(join(dir, file, '..'), { recursive: true });
+      writeFileSync(join(dir, file), text);
+    }
+  });
   return ws;
 }
 
@@ -74,12 +83,50 @@ describe('the registry refuses, and the flow says why', () => {
     expect(await registry.waitForLog(/404.*GET \/left-pad/)).toBe(true);
   }, 120_000);
 
+  it('npm login with a wrong password for an existing user fails naming the user and the registry, and stores no token', async () => {
+    const first = npmEnv(join(work, 'login-first'), registry.url);
+    await npmLogin(registry.url, { env: first, cwd: work, user: 'carol', password: 'carol-password' });
+    expect(run('npm', ['whoami'], { cwd: work, env: first, what: 'npm whoami' }).trim()).toBe('carol');
+    const second = npmEnv(join(work, 'login-second'), registry.url);
+    await expect(npmLogin(registry.url, { env: second, cwd: work, user: 'carol', password: 'not-carols' })).rejects.toThrow(
+      /npm login --registry http:\/\/127\.0\.0\.1:\d+\/ as carol failed: http:\/\/127\.0\.0\.1:\d+\/ refused the password for carol \(E401/,
+    );
+    expect(readFileSync(second.npm_config_userconfig!, 'utf8')).not.toMatch(/_authToken/);
+  }, 60_000);
+
   it('pnpm publish without a token fails saying it is not logged in', () => {
     const ws = tinyWorkspace('ws-anon');
     const env = npmEnv(join(work, 'npm-anon'), registry.url);
     expect(() => run('pnpm', ['publish', '-r', '--registry', registry.url, '--no-git-checks'], { cwd: ws, env, what: 'pnpm publish -r', registry: registry.url })).toThrow(
       /pnpm publish -r failed \(exit code 1\): the publish was refused by http:\/\/127\.0\.0\.1:\d+\/: not logged in/,
     );
+  }, 120_000);
+
+  it('pnpm publish -r of a version the registry already holds fails naming it (pnpm itself skips it and exits 0)', async () => {
+    const ws = tinyWorkspace('ws-republish', [{ name: '@acme/republish' }, { name: '@acme/republish-b' }]);
+    const env = npmEnv(join(work, 'npm-republish'), registry.url, token);
+    publishCopy(ws, registry.url, env);
+    // Bump one of the two: the other is still 1.0.0, which is already there.
+    const b = join(ws, 'packages', 'p1', 'package.json');
+    writeFileSync(b, JSON.stringify({ name: '@acme/republish-b', version: '1.0.1' }));
+    expect(() => publishCopy(ws, registry.url, env)).toThrow(/pnpm publish -r to http:\/\/127\.0\.0\.1:\d+\/ did not publish @acme\/republish@1\.0\.0: that version is already on the registry/);
+    expect(Object.keys((await packument(registry.url, '@acme/republish')).versions)).toEqual(['1.0.0']);
+    expect(Object.keys((await packument(registry.url, '@acme/republish-b')).versions).sort()).toEqual(['1.0.0', '1.0.1']);
+  }, 120_000);
+
+  it('a package missing its build output is refused before anything is published, naming it and its missing files', async () => {
+    const exports = { '.': { source: './src/index.ts', types: './dist/index.d.ts', import: './dist/index.js' } };
+    const ws = tinyWorkspace('ws-unbuilt', [
+      { name: '@acme/built', fields: { exports }, files: { 'src/index.ts': 'export {};\n', 'dist/index.js': 'export {};\n', 'dist/index.d.ts': 'export {};\n' } },
+      { name: '@acme/unbuilt', fields: { exports, bin: { unbuilt: './dist/bin.js' } }, files: { 'src/index.ts': 'export {};\n' } },
+    ]);
+    expect(unbuiltPackages(ws)).toEqual(['@acme/unbuilt: dist/bin.js, dist/index.d.ts, dist/index.js']);
+    const env = npmEnv(join(work, 'npm-unbuilt'), registry.url, token);
+    expect(() => publishCopy(ws, registry.url, env)).toThrow(
+      /nothing was published to http:\/\/127\.0\.0\.1:\d+\/: 1 package\(s\) are not built \(run turbo run build first\); missing files:\n {2}@acme\/unbuilt: dist\/bin\.js, dist\/index\.d\.ts, dist\/index\.js/,
+    );
+    // The built one was not published either: a release goes out whole or not at all.
+    for (const name of ['@acme/built', '@acme/unbuilt']) await expect(packument(registry.url, name)).rejects.toThrow(/HTTP 404/);
   }, 120_000);
 
   it('a registry that is not running is reported unreachable by npm, pnpm and the HTTP publish', async () => {

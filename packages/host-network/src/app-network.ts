@@ -14,6 +14,7 @@ import { PortForward } from './port-forward.js';
 import { SimulatedNetwork } from './simulated-network.js';
 import { GATEWAY_HOST, nodeHost } from './subnet.js';
 import { TapUplink, tapUnavailableReason, type TapPathCounters } from './tap-uplink.js';
+import { tapHelperBinary } from './tap-helper.js';
 
 /** The native NetworkManager the gateway runs, and the default for back-ends on a network. */
 export const NATIVE_NETWORK_MANAGER = '@ebbrt/network-manager-lwip';
@@ -51,6 +52,8 @@ export class AppNetwork {
   tapCounters: TapPathCounters | undefined;
   /** Why the TAP was not set up, when it was asked for but is not `required`. */
   tapSkipped: string | undefined;
+  /** Why socat relays the TAP although `network.tap.relay` asked for the helper (it could not be built). */
+  tapRelayFallback: string | undefined;
   /** Forwards to each node's Messenger, for the front-end (see {@link forwardToNode}). */
   private readonly nodeForwards = new Map<number, PortForward>();
   private log: (line: string) => void = () => undefined;
@@ -154,7 +157,8 @@ export class AppNetwork {
   async prepare(bootGateway: GatewayBooter): Promise<void> {
     if (this.config.forwards.length === 0 && !this.hostAccess && !this.bridged) return;
     const machine = this.simulation.createMachine({ name: 'gateway', cores: 1, memoryBytes: 32 * 1024 * 1024 });
-    this.simulated.attach(machine, 'gateway');
+    if (this.config.gateway.nic === 'direct') this.simulated.attachPort(machine, 'gateway');
+    else this.simulated.attach(machine, 'gateway');
     this.gateway = await bootGateway(machine, this.simulated.subnet.hostWithPrefix(GATEWAY_HOST));
   }
 
@@ -212,7 +216,25 @@ export class AppNetwork {
       log(`network: no TAP device (${reason}); the port forwards still work`);
       return;
     }
-    this.tap = await TapUplink.open(this.simulation, this.simulated.fabric, { name: tap.name, address: `${address}/${subnet.prefixLength}`, socketBufferBytes: tap.socketBufferBytes, mtu: tap.mtu });
+    let relay = tap.relay;
+    if (relay === 'helper') {
+      // Never required: socat does the same job one frame per datagram, so a machine without a C
+      // compiler still gets its TAP (`required` is about the TAP, not about the helper).
+      try {
+        await tapHelperBinary();
+      } catch (e) {
+        this.tapRelayFallback = e instanceof Error ? e.message : String(e);
+        log(`network: the TAP helper is unavailable (${this.tapRelayFallback}); socat relays instead`);
+        relay = 'socat';
+      }
+    }
+    this.tap = await TapUplink.open(this.simulation, this.simulated.fabric, {
+      name: tap.name,
+      address: `${address}/${subnet.prefixLength}`,
+      socketBufferBytes: tap.socketBufferBytes,
+      mtu: tap.mtu,
+      relay,
+    });
   }
 
   /** Lines telling a user where to connect. */

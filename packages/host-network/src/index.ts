@@ -5,5 +5,6 @@ export { SimulatedNetwork } from './simulated-network.js';
 export { SocketRelay, newRelayStats, type RelayStats } from './socket-relay.js';
 export { Subnet, GATEWAY_HOST, nodeHost } from './subnet.js';
 export { TapUplink, tapUnavailableReason, type TapPathCounters, type TapUplinkOptions } from './tap-uplink.js';
+export { tapHelperBinary, type TapHelperBuild } from './tap-helper.js';
 export { BridgedNetworkManagerRoot, FrontendBridge } from './frontend-bridge.js';
 export { drawNs, planPartition, schedulePartition, type Partitionable, type PartitionPlan } from './partition.js';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { PcapFileWriter } from '@ebbrt/hw-x86sim/node';
-import { NetworkFabric, VirtioNetDevice, formatMac, type Link, type Machine, type Simulation, type VirtioNetFaults } from '@ebbrt/hw-x86sim';
+import { DirectNetPort, NetworkFabric, VirtioNetDevice, formatMac, type Link, type Machine, type Simulation, type VirtioNetFaults } from '@ebbrt/hw-x86sim';
 import type { NetworkConfig } from '@ebbrt/interfaces';
 import type { Partitionable } from './partition.js';
 import { Subnet, nodeHost } from './subnet.js';
@@ -18,6 +18,7 @@ export class SimulatedNetwork implements Partitionable {
   readonly pcap: PcapFileWriter | undefined;
   private readonly links = new Map<string, Link>();
   private readonly nics = new Map<string, VirtioNetDevice>();
+  private readonly ports = new Map<string, DirectNetPort>();
   /** Each label's MAC from its first attach: a node restarted on a new machine keeps its address. */
   private readonly macs = new Map<string, string>();
   /** The labels cut off by a partition now (null: none). */
@@ -59,6 +60,25 @@ export class SimulatedNetwork implements Partitionable {
   }
 
   /**
+   * Plugs a ring-less direct port (no virtio-net: for the gateway, which only relays) into
+   * `machine` and connects it to the switch through a link with the configured properties.
+   */
+  attachPort(machine: Machine, label: string): DirectNetPort {
+    const mac = this.macs.get(label);
+    const port = new DirectNetPort(this.simulation, machine, mac !== undefined ? { mac } : {});
+    if (mac === undefined) this.macs.set(label, formatMac(port.mac));
+    machine.attachDevice(port);
+    this.links.set(label, this.fabric.connect(port, { name: label, ...this.config.link }));
+    this.ports.set(label, port);
+    return port;
+  }
+
+  /** The direct port of the endpoint attached as `label` with `attachPort` (its counters). */
+  port(label: string): DirectNetPort | undefined {
+    return this.ports.get(label);
+  }
+
+  /**
    * Cuts back-ends `nodes` off from everything else on the switch (the other nodes, the gateway),
    * or heals the partition (`null`). See L2Switch.partition.
    */
@@ -86,6 +106,7 @@ export class SimulatedNetwork implements Partitionable {
     this.fabric.disconnect(link);
     this.links.delete(label);
     this.nics.delete(label);
+    this.ports.delete(label);
   }
 
   /** The link of the endpoint attached as `label` (e.g. to change its properties mid-run). */

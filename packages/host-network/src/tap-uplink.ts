@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { type NetworkFabric, type Simulation } from '@ebbrt/hw-x86sim';
 import { UdpTapBridge } from '@ebbrt/hw-x86sim/node';
+import { tapHelperBinary } from './tap-helper.js';
 
 export interface TapUplinkOptions {
   /** Linux interface name. */
@@ -15,6 +16,12 @@ export interface TapUplinkOptions {
   socketBufferBytes?: number;
   /** The TAP's MTU (default 1500). */
   mtu?: number;
+  /**
+   * What joins the TAP to the bridge: 'socat' (default, one frame per datagram) or 'helper'
+   * (host-network's ebbrt-tap-bridge, built with the C compiler on first use: several frames
+   * per datagram each way). See `network.tap.relay`.
+   */
+  relay?: 'socat' | 'helper';
 }
 
 const DEFAULT_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -42,7 +49,7 @@ export class TapUplink {
   private constructor(
     readonly options: TapUplinkOptions,
     private readonly bridge: UdpTapBridge,
-    private readonly socat: ChildProcess,
+    private readonly relay: ChildProcess,
     private readonly exited: Promise<void>,
     private readonly log: () => string,
   ) {}
@@ -51,34 +58,66 @@ export class TapUplink {
     if ((await run('ip', ['link', 'show', options.name])).code === 0) {
       throw new Error(`a network interface named ${options.name} already exists (another run? pick network.tap.name)`);
     }
-    // The bridge listens before socat starts: socat exits on its first refused datagram.
+    const helper = options.relay === 'helper' ? await tapHelperBinary() : undefined;
+    // The bridge listens before the relay starts: socat exits on its first refused datagram.
     const buffer = options.socketBufferBytes ?? DEFAULT_SOCKET_BUFFER_BYTES;
     const mtu = options.mtu ?? 1500;
-    const bridge = await UdpTapBridge.open(simulation, { port: 0, host: '127.0.0.1', recvBufferBytes: buffer, sendBufferBytes: buffer });
+    const bridge = await UdpTapBridge.open(simulation, {
+      port: 0,
+      host: '127.0.0.1',
+      recvBufferBytes: buffer,
+      sendBufferBytes: buffer,
+      framing: helper === undefined ? 'frame' : 'packed',
+    });
     fabric.connect(bridge, { name: 'tap' });
     let output = '';
-    const socat = spawn(
-      'socat',
-      // -b: socat's transfer buffer (8192 by default) must hold a whole frame of the MTU.
-      ['-d', '-b', String(Math.max(8192, mtu + 64)), `TUN:${options.address},tun-type=tap,tun-name=${options.name},iff-up,iff-no-pi`, `UDP:127.0.0.1:${bridge.port}${buffer > 0 ? `,rcvbuf=${buffer},sndbuf=${buffer}` : ''}`],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const exited = new Promise<void>((done) => socat.once('close', () => done()));
-    socat.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    socat.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    socat.on('error', (e) => (output += String(e)));
-    const uplink = new TapUplink(options, bridge, socat, exited, () => output.trim());
+    const relay =
+      helper === undefined
+        ? spawn(
+            'socat',
+            // -b: socat's transfer buffer (8192 by default) must hold a whole frame of the MTU.
+            ['-d', '-b', String(Math.max(8192, mtu + 64)), `TUN:${options.address},tun-type=tap,tun-name=${options.name},iff-up,iff-no-pi`, `UDP:127.0.0.1:${bridge.port}${buffer > 0 ? `,rcvbuf=${buffer},sndbuf=${buffer}` : ''}`],
+            { stdio: ['ignore', 'pipe', 'pipe'] },
+          )
+        : // stdin a pipe: the helper exits when it closes, so it never outlives this process.
+          spawn(helper, [options.name, String(bridge.port), String(buffer)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const exited = new Promise<void>((done) => relay.once('close', () => done()));
+    relay.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    relay.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    relay.on('error', (e) => (output += String(e)));
+    const uplink = new TapUplink(options, bridge, relay, exited, () => output.trim());
+    const what = helper === undefined ? 'socat' : 'the TAP helper';
     const deadline = Date.now() + 5_000;
+    let configured = helper === undefined;
     for (;;) {
-      if (socat.exitCode !== null || socat.signalCode !== null) {
+      if (relay.exitCode !== null || relay.signalCode !== null) {
         await uplink.close();
-        throw new Error(`socat exited before the TAP came up: ${output.trim() || `code ${socat.exitCode}`}`);
+        throw new Error(`${what} exited before the TAP came up: ${output.trim() || `code ${relay.exitCode}`}`);
+      }
+      if (!configured) {
+        // The helper only creates the device; the address, MTU and UP are ours to set, once it
+        // said which port it sends from.
+        const ready = /^ready (\S+) (\d+)$/m.exec(output);
+        if (ready !== null) {
+          bridge.setPeer({ address: '127.0.0.1', port: Number(ready[2]) });
+          const steps = [
+            ['addr', 'add', options.address, 'dev', options.name],
+            ['link', 'set', 'dev', options.name, 'mtu', String(mtu), 'up'],
+          ];
+          for (const step of steps) {
+            if ((await run('ip', step)).code !== 0) {
+              await uplink.close();
+              throw new Error(`ip ${step.join(' ')} failed for the helper's TAP`);
+            }
+          }
+          configured = true;
+        }
       }
       // socat creates the device before it assigns the address and brings it up; until then the
       // host routes the subnet out of its default route (traffic would leave the machine), so
       // the uplink is open only once the address is on an UP device.
-      if (await tapConfigured(options)) {
-        if (mtu !== 1500 && (await run('ip', ['link', 'set', 'dev', options.name, 'mtu', String(mtu)])).code !== 0) {
+      if (configured && (await tapConfigured(options))) {
+        if (helper === undefined && mtu !== 1500 && (await run('ip', ['link', 'set', 'dev', options.name, 'mtu', String(mtu)])).code !== 0) {
           await uplink.close();
           throw new Error(`could not set the MTU of TAP ${options.name} to ${mtu}`);
         }
@@ -92,7 +131,7 @@ export class TapUplink {
     }
   }
 
-  /** socat's diagnostics so far. */
+  /** The relay's diagnostics so far (socat's, or the helper's counters once it exited). */
   get socatLog(): string {
     return this.log();
   }
@@ -113,6 +152,9 @@ export class TapUplink {
       bridgeTxDropped: b.txDropped,
       bridgeRxDatagrams: b.rxDatagrams,
       bridgeRxIgnored: b.rxIgnored,
+      bridgePackedDatagramsOut: b.txPackedDatagrams,
+      bridgePackedDatagramsIn: b.rxPackedDatagrams,
+      bridgeRxBadPacked: Object.values(b.rxBadPacked).reduce((x, y) => x + y, 0),
       bridgeSocketDrops: udpSocketDrops(this.bridge.port),
       socatSocketDrops: peer === null ? 0 : udpSocketDrops(peer.port),
       tapRxPackets: tap('rx_packets'),
@@ -124,8 +166,8 @@ export class TapUplink {
 
   async close(): Promise<void> {
     this.final ??= this.counters();
-    if (this.socat.exitCode === null && this.socat.signalCode === null) this.socat.kill('SIGTERM');
-    const force = setTimeout(() => this.socat.kill('SIGKILL'), 2_000);
+    if (this.relay.exitCode === null && this.relay.signalCode === null) this.relay.kill('SIGTERM');
+    const force = setTimeout(() => this.relay.kill('SIGKILL'), 2_000);
     await this.exited;
     clearTimeout(force);
     await this.bridge.close();
@@ -140,9 +182,17 @@ export interface TapPathCounters {
   /** Datagrams from socat posted into the simulation, and ignored ones (runts, strangers). */
   bridgeRxDatagrams: number;
   bridgeRxIgnored: number;
+  /**
+   * With the helper (packed framing, `network.tap.relay: 'helper'`): datagrams each way (each
+   * carries several frames), and malformed datagrams rejected whole (the bridge's
+   * `stats.rxBadPacked` has them by reason). All 0 with socat.
+   */
+  bridgePackedDatagramsOut: number;
+  bridgePackedDatagramsIn: number;
+  bridgeRxBadPacked: number;
   /** Datagrams the kernel dropped at our socket (its receive buffer was full). */
   bridgeSocketDrops: number;
-  /** Datagrams the kernel dropped at socat's socket: frames from the nodes that never reached the TAP. */
+  /** Datagrams the kernel dropped at the relay's socket (socat's or the helper's): frames from the nodes that never reached the TAP. */
   socatSocketDrops: number;
   /** Frames socat wrote into the TAP (Linux received them), and those Linux dropped. */
   tapRxPackets: number;

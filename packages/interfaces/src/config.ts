@@ -226,6 +226,13 @@ export const networkSchema = z.strictObject({
        * and every frame crosses socat as one datagram and two syscalls.
        */
       mtu: z.number().int().min(576).max(9000).default(1500),
+      /**
+       * What joins the TAP to the switch: 'socat' (one frame per UDP datagram) or 'helper'
+       * (@ebbrt/host-network's ebbrt-tap-bridge, built with the system C compiler on first use:
+       * the frames of a burst share one datagram each way, so a burst costs one send, not one
+       * per frame). Without a compiler the run uses socat, or fails when `required`.
+       */
+      relay: z.enum(['socat', 'helper']).default('socat'),
     })
     .optional(),
   /**
@@ -236,6 +243,14 @@ export const networkSchema = z.strictObject({
   nic: z.strictObject({ faults: z.record(z.string(), z.unknown()).optional() }).default({}),
   /** A partition of the back-ends that heals (see partitionSchema). */
   partition: partitionSchema.optional(),
+  /**
+   * The runtime's gateway node (port forwards, host access): a 1-core machine running the native
+   * NetworkManager. `nic: 'direct'` (the default) plugs it into the switch with a ring-less port
+   * (frames handed over as byte arrays, no descriptor rings, no TX-completion interrupt);
+   * `'virtio'` gives it a virtio-net NIC like every back-end's. Either way the client's bytes reach
+   * the back-end through the gateway's TCP/IP stack and then the back-end's own.
+   */
+  gateway: z.strictObject({ nic: z.enum(['direct', 'virtio']).default('direct') }).default({ nic: 'direct' }),
   /** Host ports carried into the simulated network through the runtime's gateway node. */
   forwards: z.array(forwardSchema).default([]),
   /**

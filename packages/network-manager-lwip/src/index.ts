@@ -1,4 +1,4 @@
-// @ebbrt/network-manager-lwip: the wire layer, the virtio-net driver, the interface layer and TCP (README.md).
+// @ebbrt/network-manager-lwip: the wire layer, the virtio-net and direct-port drivers, the interface layer and TCP (README.md).
 export * from './wire/index.js';
 // Driver and interface layer (native NetworkManager).
 export { manifest } from './manifest.js';
@@ -6,6 +6,8 @@ export { lwipOptionsSchema, type LwipOptions } from './options.js';
 export { LwipNetworkManagerRoot } from './root.js';
 export { LwipNetworkManager, type PingOptions } from './rep.js';
 export { VirtioNetDriver, CoreNetDriver, type DriverConfig } from './driver/virtio-net-driver.js';
+export { DirectPortDriver, type DirectPortDriverStats } from './driver/direct-port-driver.js';
+export { nicDriverFor, type NicDriver, type NicTransmitter } from './driver/nic-driver.js';
 export { QueuePair, type QueuePairStats, type QueuePairConfig } from './driver/queue-pair.js';
 export { NetInterface, type IfaceConfig, type IfaceEnv, type NetLink } from './iface/net-interface.js';
 export { UdpSocketImpl } from './iface/udp.js';

@@ -11,6 +11,7 @@ import {
 } from '@ebbrt/interfaces';
 import { rssHashOf, type Machine, type Simulation } from '@ebbrt/hw-x86sim';
 import { VirtioNetDriver } from './driver/virtio-net-driver.js';
+import { nicDriverFor, type NicDriver } from './driver/nic-driver.js';
 import { NetInterface, type IfaceConfig } from './iface/net-interface.js';
 import { chainChecksumAdd } from './wire/checksum.js';
 import { totalDrops } from './iface/counters.js';
@@ -28,9 +29,13 @@ import { EbbRef } from '@ebbrt/core-translation';
 const timerRef = new EbbRef<Timer>(SystemEbbIds.Timer);
 const memRef = new EbbRef<MemoryAllocator>(SystemEbbIds.MemoryAllocator);
 
-/** Node-wide part of the native NetworkManager: the virtio-net driver and the eth0 interface. */
+/**
+ * Node-wide part of the native NetworkManager: the NIC driver (virtio-net, or the ring-less direct
+ * port when the platform plugged one in: a gateway) and the eth0 interface.
+ */
 export class LwipNetworkManagerRoot implements NetworkManagerRoot {
-  readonly driver: VirtioNetDriver;
+  /** The driver of whichever NIC the machine has. */
+  readonly nic: NicDriver;
   readonly iface: NetInterface;
   readonly tcp: TcpStack;
   /** The stack accepts on any port (listenAnyPort), so this node can be a network's gateway. */
@@ -50,10 +55,10 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
     const useDhcp = options.address === 'dhcp';
     // The schema checked the addressing; DHCP starts unconfigured (0.0.0.0/0) until a lease is bound.
     const { address, netmask, gateway } = addressingOf(options);
-    this.driver = new VirtioNetDriver(simulation, machine, this.node.numCores, { ...options });
+    this.nic = nicDriverFor(simulation, machine, this.node.numCores, { ...options });
     const cfg: IfaceConfig = {
       name: 'eth0',
-      mac: options.mac === undefined ? macNumber(this.driver.device.mac) : parseMac(options.mac),
+      mac: options.mac === undefined ? macNumber(this.nic.device.mac) : parseMac(options.mac),
       address,
       netmask,
       gateway,
@@ -72,7 +77,7 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
     };
     const transmit = (chain: IOBuf): void => {
       const core = this.node.numCores === 1 ? 0 : NetInterface.currentCoreIndex();
-      const d = this.driver.cores[core];
+      const d = this.nic.cores[core];
       if (d === undefined) {
         this.iface.counters.txFrames--;
         this.iface.counters.txNotReady++;
@@ -88,7 +93,7 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
         startTimer: (fn, delayUs) => timerRef.deref().start(fn, delayUs),
         allocIOBuf: (size) => memRef.deref().allocIOBuf(size),
       },
-      { headroom: this.driver.headroom, transmit },
+      { headroom: this.nic.headroom, transmit },
     );
     this.reps = new Array<LwipNetworkManager | undefined>(this.node.numCores).fill(undefined);
     // Queue setup must happen on each core (its MemoryAllocator rep) and before DRIVER_OK.
@@ -136,14 +141,14 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
         randomU32: realtime ? () => globalThis.crypto.getRandomValues(new Uint32Array(1))[0]! : () => secrets.nextU32(),
         secureIsn: realtime,
         rxCoreOf: (remote, remotePort, localPort) =>
-          rssHashOf(remote, iface.config.address, IpProtocol.Tcp, remotePort, localPort) % this.driver.device.queuePairs,
+          rssHashOf(remote, iface.config.address, IpProtocol.Tcp, remotePort, localPort) % this.nic.device.queuePairs,
       },
     );
     this.gateway = this.tcp;
     iface.tcpInput = (frame, bytes, off, len, src, dst) => this.tcp.input(frame, bytes, off, len, src, dst);
     // Driver/stack/app spans for a latency breakdown, only when the simulation records a trace.
     const phases = PhaseTrace.create(simulation, machine.tracePid);
-    this.driver.phases = phases;
+    this.nic.phases = phases;
     iface.phases = phases;
     this.tcp.phases = phases;
     if (useDhcp) {
@@ -158,16 +163,22 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
         { retryInitialUs: options.dhcpRetryInitialUs, retryMaxUs: options.dhcpRetryMaxUs, maxAttempts: options.dhcpMaxAttempts },
       );
       // The ready callback runs in the last core's setup event, so the client's timers have a core.
-      this.driver.whenReady(() => this.dhcp!.start());
+      this.nic.whenReady(() => this.dhcp!.start());
     }
     for (let core = 0; core < this.node.numCores; core++) {
-      em.post(core, () => this.driver.setupCore(core, this.iface.input));
+      em.post(core, () => this.nic.setupCore(core, this.iface.input));
     }
+  }
+
+  /** The virtio-net driver (tests and tools that look at rings); throws on a node with a direct port. */
+  get driver(): VirtioNetDriver {
+    if (!(this.nic instanceof VirtioNetDriver)) throw new Error('@ebbrt/network-manager-lwip: this node\'s NIC is a direct port, not virtio-net (use .nic)');
+    return this.nic;
   }
 
   /** `ok` once the driver is up and, with DHCP, a lease is bound; `fail` if the DHCP client gives up. */
   whenReady(ok: () => void, fail: (e: Error) => void): void {
-    this.driver.whenReady(() => (this.dhcp === undefined ? ok() : this.dhcp.whenBound(ok, fail)));
+    this.nic.whenReady(() => (this.dhcp === undefined ? ok() : this.dhcp.whenBound(ok, fail)));
   }
 
   handleFault(core: CoreInfo): LwipNetworkManager {
@@ -178,7 +189,7 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
 
   /** True once every queue pair is set up and the device is DRIVER_OK (and, with DHCP, a lease is bound). */
   get ready(): boolean {
-    return this.driver.ready && (this.dhcp === undefined || this.dhcp.bound);
+    return this.nic.ready && (this.dhcp === undefined || this.dhcp.bound);
   }
 
   /** Sum of every drop counter of the interface layer. */
@@ -188,7 +199,7 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
 
   /** The NIC, interface and TCP counters, drops by reason, and the connections (read on demand). */
   networkStats(): NetworkStats {
-    return networkStatsOf(this.driver.device.stats, this.iface.counters, this.tcp, this.iface.config.address, this.driver.stats);
+    return networkStatsOf(this.nic.device.stats, this.nic.dropCounters, this.iface.counters, this.tcp, this.iface.config.address, this.nic.stats, this.nic.driverDropCounters);
   }
 }
 

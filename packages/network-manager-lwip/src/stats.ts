@@ -8,7 +8,6 @@ import { DROP_COUNTERS, type NetCounters } from './iface/counters.js';
 import type { TcpStats } from './tcp/types.js';
 import type { TcpStack } from './tcp/stack.js';
 import type { VirtioNetStats } from '@ebbrt/hw-x86sim';
-import type { DriverStats } from './driver/virtio-net-driver.js';
 import { ipv4ToString } from './wire/index.js';
 
 /** TCP counters that count a segment or a connection thrown away, by reason. */
@@ -22,8 +21,8 @@ export const NIC_DROP_COUNTERS: readonly (keyof VirtioNetStats)[] = [
 ];
 
 /** Copies `counters` into `out` (keys prefixed by `outPrefix`), except drops: the non-zero ones go to `drops` as `prefix.key`. */
-function split<T extends object>(counters: T, dropKeys: readonly (keyof T)[], prefix: string, out: Record<string, number>, outPrefix: string, drops: Record<string, number>): void {
-  const isDrop = new Set<keyof T>(dropKeys);
+function split<T extends object>(counters: T, dropKeys: readonly (keyof T | string)[], prefix: string, out: Record<string, number>, outPrefix: string, drops: Record<string, number>): void {
+  const isDrop = new Set<keyof T | string>(dropKeys);
   for (const [k, v] of Object.entries(counters) as [keyof T & string, unknown][]) {
     if (typeof v !== 'number') continue;
     if (!isDrop.has(k)) out[outPrefix + k] = v;
@@ -48,12 +47,24 @@ function connectionsOf(tcp: TcpStack, localAddress: string): TcpConnectionInfo[]
   return out;
 }
 
-export function networkStatsOf(nic: VirtioNetStats, iface: NetCounters, tcp: TcpStack, localAddress: number, driver?: DriverStats): NetworkStats {
+/**
+ * `nic` is the device's counters, `nicDrops` those of them that count a lost frame; `driver` the
+ * node-wide driver counters (virtio-net's resets, the direct port's), `driverDrops` its drops.
+ */
+export function networkStatsOf(
+  nic: object,
+  nicDrops: readonly string[],
+  iface: NetCounters,
+  tcp: TcpStack,
+  localAddress: number,
+  driver?: object,
+  driverDrops: readonly string[] = [],
+): NetworkStats {
   const nicOut: Record<string, number> = {};
   const stack: Record<string, number> = {};
   const drops: Record<string, number> = {};
-  split(nic, NIC_DROP_COUNTERS, 'nic', nicOut, '', drops);
-  if (driver !== undefined) split(driver, [], 'driver', nicOut, 'driver.', drops);
+  split(nic, nicDrops, 'nic', nicOut, '', drops);
+  if (driver !== undefined) split(driver, driverDrops, 'driver', nicOut, 'driver.', drops);
   split(iface, DROP_COUNTERS, 'iface', stack, 'iface.', drops);
   split(tcp.stats, TCP_DROP_COUNTERS, 'tcp', stack, 'tcp.', drops);
   return { nic: nicOut, stack, drops, connections: connectionsOf(tcp, ipv4ToString(localAddress)) };

@@ -92,9 +92,10 @@ describe('network config', () => {
     expect(await bad({ clock: 'realtime', network: { hostAccess: [80, 0] } })).toMatch(/config\.network\.hostAccess\[1\]: must be a port in 1\.\.65535/);
     expect(await bad({ clock: 'realtime', network: { hostAccess: [80, 80] } })).toMatch(/config\.network\.hostAccess: lists a port twice/);
     expect(await bad({ network: { hostAccess: [80] } })).toMatch(/config\.network\.hostAccess: host access needs clock: 'realtime'/);
+    expect(await bad({ network: { gateway: { nic: 'e1000' } } })).toMatch(/config\.network\.gateway\.nic/);
   });
 
-  it('forwards a host port into the simulated network through a gateway running our own stack', async () => {
+  it.each(['direct', 'virtio'] as const)('forwards a host port into the simulated network through a gateway running our own stack (gateway NIC: %s)', async (nic) => {
     const lines: string[] = [];
     let announce: (line: string) => void = () => undefined;
     const announced = new Promise<string>((resolve) => (announce = resolve));
@@ -102,7 +103,7 @@ describe('network config', () => {
     const dir = app({
       clock: 'realtime',
       backend: { nodes: 1, machine: { cores: 2, memory: '32MiB' } },
-      network: { forwards: [{ listen: '127.0.0.1:0', node: 1, port: 7 }, { listen: '127.0.0.1:0', node: 1, port: 9 }] },
+      network: { gateway: { nic }, forwards: [{ listen: '127.0.0.1:0', node: 1, port: 7 }, { listen: '127.0.0.1:0', node: 1, port: 9 }] },
     });
     const running = runApp(dir, {
       output: (l) => {
@@ -148,6 +149,11 @@ describe('network config', () => {
     const [echo, closed] = run.network!.forwards;
     expect(echo!.stats).toMatchObject({ accepted: 1, active: 0, bytesIn: 1 << 20, bytesOut: 1 << 20, failed: 0 });
     expect(closed!.stats).toMatchObject({ accepted: 1, active: 0, failed: 1 });
+    // The gateway sat on the switch with the NIC the config named, and the bytes crossed it.
+    const simulated = run.network!.simulated;
+    const frames = nic === 'direct' ? simulated.port('gateway')?.stats.rxFrames : simulated.nic('gateway')?.stats.rxFrames;
+    expect(frames).toBeGreaterThan(100);
+    expect(nic === 'direct' ? simulated.nic('gateway') : simulated.port('gateway')).toBeUndefined();
   }, 60_000);
 
   it('hostAccess: a node reaches a listed host loopback port through the gateway address, and a refused port resets it', async () => {

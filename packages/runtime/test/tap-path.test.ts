@@ -3,12 +3,14 @@
 // `ebbrt run --stats` prints (issue 17 items 3 and 5). Needs root + socat; skips with a reason
 // without them, and fails under CI=true.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runApp } from '../src/index.js';
 import { formatRunStats } from '../src/cli/format-stats.js';
-import { tapUnavailableReason } from '@ebbrt/host-network';
+import { tapHelperBinary, tapUnavailableReason } from '@ebbrt/host-network';
 import { baseConfig, tempApp } from './temp-app.js';
 
 const cleanup: (() => void)[] = [];
@@ -54,15 +56,26 @@ function echo(host: string, port: number, data: Buffer): Promise<Buffer> {
   });
 }
 
+/** Why the TAP helper cannot be built here (no C compiler), or undefined. */
+async function noCompiler(): Promise<string | undefined> {
+  try {
+    await tapHelperBinary();
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 describe('TAP path', () => {
-  it('carries jumbo frames at network.tap.mtu, applies socketBufferBytes to socat, and counts every frame at each point', async (ctx) => {
-    const reason = await tapUnavailableReason();
+  it.for<'socat' | 'helper'>(['socat', 'helper'])('carries jumbo frames at network.tap.mtu, applies socketBufferBytes to the relay, and counts every frame at each point (relay: %s)', { timeout: 90_000 }, async (relay, ctx) => {
+    const reason = (await tapUnavailableReason()) ?? (relay === 'helper' ? await noCompiler() : undefined);
     if (reason !== undefined) {
       if (process.env.CI) throw new Error(`TAP test cannot run under CI: ${reason}`);
+      console.log(`skipped: ${reason}`);
       ctx.skip();
       return;
     }
-    const name = 'ebbrt-tapmtu';
+    const name = relay === 'socat' ? 'ebbrt-tapmtu' : 'ebbrt-tapmth';
     let up: () => void = () => undefined;
     const ready = new Promise<void>((resolve) => (up = resolve));
     const lines: string[] = [];
@@ -74,7 +87,7 @@ describe('TAP path', () => {
         machine: { cores: 1, memory: '32MiB' },
         ebbs: { NetworkManager: { package: '@ebbrt/network-manager-lwip', options: { mtu: 9000, rxBufferSize: 9216 } } },
       },
-      network: { subnet: '10.213.58.0/24', tap: { name, required: true, mtu: 9000, socketBufferBytes: 1 << 20 } },
+      network: { subnet: relay === 'socat' ? '10.213.58.0/24' : '10.213.59.0/24', tap: { name, required: true, mtu: 9000, socketBufferBytes: 1 << 20, relay } },
     });
     const running = runApp(dir, {
       output: (l) => {
@@ -91,12 +104,15 @@ describe('TAP path', () => {
     try {
       await ready;
       expect(readFileSync(`/sys/class/net/${name}/mtu`, 'utf8').trim()).toBe('9000');
-      // socat's UDP socket got the buffer (Linux doubles what is set: rb2097152).
+      // The relay's UDP socket got the buffer (Linux doubles what is set: rb2097152). The
+      // helper's command name is its file name cut to 15 characters.
       const ss = await output('ss', ['-uanpm']);
-      const socat = ss.split('\n').findIndex((l) => l.includes('"socat"'));
-      expect(socat).toBeGreaterThanOrEqual(0);
-      expect(Number(/rb(\d+)/.exec(ss.split('\n')[socat + 1] ?? '')?.[1])).toBeGreaterThanOrEqual(1 << 20);
-      const back = await echo('10.213.58.2', 7, data);
+      const proc = relay === 'socat' ? '"socat"' : '"ebbrt-tap-bridg"';
+      const lines = ss.split('\n');
+      const rbs = lines.flatMap((l, i) => (l.includes(proc) ? [Number(/rb(\d+)/.exec(lines[i + 1] ?? '')?.[1])] : []));
+      expect(rbs.length).toBeGreaterThan(0);
+      expect(Math.max(...rbs)).toBeGreaterThanOrEqual(1 << 20);
+      const back = await echo(relay === 'socat' ? '10.213.58.2' : '10.213.59.2', 7, data);
       expect(back.length).toBe(data.length);
       expect(back.equals(data)).toBe(true);
       const rxBytes = Number(readFileSync(`/sys/class/net/${name}/statistics/rx_bytes`, 'utf8'));
@@ -121,10 +137,70 @@ describe('TAP path', () => {
     // ... and every frame Linux sent out of the TAP reached the bridge or was dropped on the way.
     expect(c.bridgeRxDatagrams + c.bridgeRxIgnored + c.bridgeSocketDrops).toBeLessThanOrEqual(c.tapTxPackets);
     expect(c.bridgeRxDatagrams).toBeGreaterThan(0);
+    if (relay === 'helper') {
+      // Packed: the node's bursts left in fewer datagrams than frames, Linux's came packed too,
+      // and nothing was malformed.
+      expect(c.bridgePackedDatagramsOut).toBeGreaterThan(0);
+      expect(c.bridgePackedDatagramsOut).toBeLessThan(c.bridgeTxDatagrams);
+      expect(c.bridgePackedDatagramsIn).toBeGreaterThan(0);
+      expect(c.bridgePackedDatagramsIn).toBeLessThanOrEqual(c.bridgeRxDatagrams);
+      expect(c.bridgeRxBadPacked).toBe(0);
+      expect(run.network!.tapRelayFallback).toBeUndefined();
+    } else {
+      expect(c.bridgePackedDatagramsOut + c.bridgePackedDatagramsIn).toBe(0);
+    }
     const stats = formatRunStats(run);
     expect(stats).toMatch(/TAP path: bridgeTxDatagrams \d+, .*socatSocketDrops \d+/);
     expect(stats).toMatch(/ {2}tcp: segmentsIn \d+, .*rtoExpirations \d+/);
-  }, 90_000);
+  });
+
+  it("relay 'helper' without a C compiler: socat relays instead, saying why, and the TAP still works", async (ctx) => {
+    const reason = await tapUnavailableReason();
+    if (reason !== undefined) {
+      if (process.env.CI) throw new Error(`TAP test cannot run under CI: ${reason}`);
+      ctx.skip();
+      return;
+    }
+    const cacheDir = mkdtempSync(join(tmpdir(), 'ebbrt-nohelper-'));
+    const saved = { CC: process.env.CC, dir: process.env.EBBRT_TAP_HELPER_DIR };
+    process.env.CC = '/nonexistent/cc';
+    process.env.EBBRT_TAP_HELPER_DIR = cacheDir;
+    const name = 'ebbrt-tapnocc';
+    let up: () => void = () => undefined;
+    const ready = new Promise<void>((resolve) => (up = resolve));
+    const lines: string[] = [];
+    const abort = new AbortController();
+    const dir = app({
+      clock: 'realtime',
+      backend: { nodes: 1, machine: { cores: 1, memory: '32MiB' } },
+      network: { subnet: '10.213.60.0/24', tap: { name, required: true, relay: 'helper' } },
+    });
+    const running = runApp(dir, {
+      output: (l) => {
+        lines.push(l);
+        if (lines.some((x) => x.includes(`TAP ${name}`)) && lines.some((x) => x.includes('echo up'))) up();
+      },
+      signal: abort.signal,
+      resolveFrom: [process.cwd()],
+    });
+    try {
+      await ready;
+      const data = Buffer.from('through socat after all');
+      expect((await echo('10.213.60.2', 7, data)).equals(data)).toBe(true);
+    } finally {
+      abort.abort();
+      process.env.CC = saved.CC;
+      process.env.EBBRT_TAP_HELPER_DIR = saved.dir;
+      if (saved.CC === undefined) delete process.env.CC;
+      if (saved.dir === undefined) delete process.env.EBBRT_TAP_HELPER_DIR;
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+    const run = await running;
+    expect(run.failures).toEqual([]);
+    expect(lines.join('\n')).toMatch(/the TAP helper is unavailable \(could not build the TAP helper with \/nonexistent\/cc .*\); socat relays instead/);
+    expect(run.network!.tapRelayFallback).toMatch(/\/nonexistent\/cc/);
+    expect(run.network!.tapCounters!.bridgePackedDatagramsOut).toBe(0);
+  }, 60_000);
 
   it('rejects a TAP MTU or socket buffer out of range, naming the field', async () => {
     const bad = (tap: Record<string, unknown>) =>
@@ -135,5 +211,6 @@ describe('TAP path', () => {
     expect(await bad({ mtu: 9001 })).toMatch(/config\.network\.tap\.mtu/);
     expect(await bad({ mtu: 100 })).toMatch(/config\.network\.tap\.mtu/);
     expect(await bad({ socketBufferBytes: -1 })).toMatch(/config\.network\.tap\.socketBufferBytes/);
+    expect(await bad({ relay: 'tun-addon' })).toMatch(/config\.network\.tap\.relay/);
   });
 });

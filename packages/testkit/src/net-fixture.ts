@@ -4,7 +4,7 @@
  * NetworkFabric (an L2 switch, one impaired Link per NIC).
  */
 import { NodeContext, cpu } from '@ebbrt/core-translation';
-import { Link, NetworkFabric, Simulation, type LinkProps, type Machine, type SteppingMode } from '@ebbrt/hw-x86sim';
+import { DirectNetPort, Link, NetworkFabric, Simulation, type LinkProps, type Machine, type SteppingMode } from '@ebbrt/hw-x86sim';
 import { SystemEbbIds, type EbbRoot, type EventFn, type EventManagerRoot, type Timer } from '@ebbrt/interfaces';
 import { eventManagerOptionsSchema, manifest as emManifest } from '@ebbrt/event-manager';
 import { manifest as timerManifest } from '@ebbrt/event-manager/timer';
@@ -50,6 +50,11 @@ export interface NetFixtureOptions {
   trace?: boolean;
   /** Node i's address and prefix. Default `10.0.0.<i+1>/24` (so at most 254 nodes). */
   address?: (i: number) => string;
+  /**
+   * Nodes plugged in with a ring-less DirectNetPort instead of virtio-net (what the runtime's
+   * gateway gets); such a node has 1 core whatever `cores` says. Default: none.
+   */
+  directPort?: (i: number) => boolean;
   /** The simulation's stepping mode (default `chained`; see hw-x86sim's SteppingMode). */
   stepping?: SteppingMode;
 }
@@ -83,7 +88,10 @@ export function netFixture(opts: NetFixtureOptions = {}): NetFixture {
   const fabric = new NetworkFabric(sim);
   const nodes: NetNode[] = [];
   for (let i = 0; i < count; i++) {
-    const { machine, node, em, logs } = bareNode(sim, i, cores, memoryBytes);
+    const direct = opts.directPort?.(i) ?? false;
+    const { machine, node, em, logs } = bareNode(sim, i, direct ? 1 : cores, memoryBytes);
+    const port = direct ? new DirectNetPort(sim, machine) : undefined;
+    if (port !== undefined) machine.attachDevice(port);
     const log = (line: string) => logs.push(line);
     const ctx = (id: number) => ({ id, node, target: 'native' as const, machine, simulation: sim, log });
     const nm = manifest.create(
@@ -91,7 +99,7 @@ export function netFixture(opts: NetFixtureOptions = {}): NetFixture {
       lwipOptionsSchema.parse({ address: address(i), ...opts.options }),
     ) as LwipNetworkManagerRoot;
     node.install(SystemEbbIds.NetworkManager, nm);
-    const link = fabric.connect(nm.driver.device, { name: `link${i}`, latencyNs: 10_000, ...opts.link });
+    const link = fabric.connect(port ?? nm.driver.device, { name: `link${i}`, latencyNs: 10_000, ...opts.link });
     nodes.push({
       machine,
       node,

@@ -1,4 +1,4 @@
-/** Networking hardware: virtio-net, L2 switch, links, pcap capture (the UDP TAP bridge and pcap files are in `@ebbrt/hw-x86sim/node`). */
+/** Networking hardware: virtio-net, a ring-less direct port, L2 switch, links, pcap capture (the UDP TAP bridge and pcap files are in `@ebbrt/hw-x86sim/node`). */
 export {
   type FramePort,
   type NetworkEndpoint,
@@ -9,6 +9,7 @@ export {
   buildEthernetFrame,
 } from './frame.js';
 export { VirtioNetDevice, type VirtioNetOptions } from './virtio-net.js';
+export { DirectNetPort, type DirectNetPortOptions, type DirectNetPortStats } from './direct-port.js';
 export {
   type VirtioNetStats,
   VIRTIO_NET_F,
