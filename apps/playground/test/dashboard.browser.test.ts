@@ -32,7 +32,10 @@ const TMP = join(__dirname, '.tmp');
 const BACKENDS = Array.from({ length: DASHBOARD_NODES }, (_, i) => i + 1);
 
 const slices = (page: Page): Promise<number> => page.locator('.counter[data-counter="slices"]').textContent().then(Number);
-const lastSeq = (page: Page): Promise<number> => page.evaluate(() => Number(document.querySelector('#trace-rows .ev:last-child')?.getAttribute('data-seq') ?? 0));
+/** The newest event on screen by stream order (rows are ordered by time, so not always the last row). */
+const lastSeq = (page: Page): Promise<number> => page.evaluate(() => Math.max(0, ...[...document.querySelectorAll('#trace-rows .ev')].map((r) => Number(r.getAttribute('data-seq')))));
+/** The rows on screen as [node, ts]. */
+const traceRows = (page: Page): Promise<[string, number][]> => page.locator('#trace-rows .ev').evaluateAll((rs) => rs.map((r) => [r.getAttribute('data-node') ?? '', Number(r.getAttribute('data-ts'))] as [string, number]));
 const sliceRows = (page: Page): Promise<number> => page.locator('#trace-rows .ev[data-name="slice"]').count();
 const edgeTitles = (page: Page): Promise<string[]> => page.locator('svg.graph line title').allTextContents();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -72,10 +75,18 @@ describe.skipIf(!have)('ebbrt run --ui dashboard in headless Chromium', () => {
           expect(Number(await r.getAttribute('data-queued'))).toBeGreaterThanOrEqual(0);
         }
       }
-      // Counters rise: world slices, and a node's events.
+      // Counters rise while the app runs: world slices, and every back-end's events and core slices.
       const first = await slices(page);
-      const events1 = Number(await page.locator('.node[data-node="1"] .events').textContent());
-      await page.waitForFunction(([n, e]) => Number(document.querySelector('.counter[data-counter="slices"]')?.textContent) > n! && Number(document.querySelector('.node[data-node="1"] .events')?.textContent) > e!, [first, events1], { timeout: 10_000 });
+      const nodeCounts = (): Promise<number[][]> => page.evaluate((ids) => ids.map((id) => [Number(document.querySelector(`.node[data-node="${id}"] .events`)?.textContent), ...[...document.querySelectorAll(`.node[data-node="${id}"] tr.core`)].map((r) => Number(r.getAttribute('data-slices')))]), BACKENDS);
+      const before = await nodeCounts();
+      for (const counts of before) expect(counts.every((c) => Number.isFinite(c))).toBe(true);
+      await page.waitForFunction(
+        ([n, b, ids]) => Number(document.querySelector('.counter[data-counter="slices"]')?.textContent) > (n as number) &&
+          (ids as number[]).every((id, i) => Number(document.querySelector(`.node[data-node="${id}"] .events`)?.textContent) > (b as number[][])[i]![0]! &&
+            [...document.querySelectorAll(`.node[data-node="${id}"] tr.core`)].reduce((a, r) => a + Number(r.getAttribute('data-slices')), 0) > (b as number[][])[i]!.slice(1).reduce((a, x) => a + x, 0)),
+        [first, before, BACKENDS] as const,
+        { timeout: 15_000 },
+      );
       // NIC counters and TCP connections on every back-end; Messenger edges node↔node and from/to node 0.
       await page.waitForFunction((ids) => ids.every((id) => document.querySelector(`.node[data-node="${id}"] .conn[data-tcp="ESTABLISHED"]`) !== null), BACKENDS, { timeout: 15_000 });
       for (const id of BACKENDS) expect(Number(/rxFrames<\/b> (\d+)/.exec(await page.locator(`.node[data-node="${id}"] .nic`).innerHTML())?.[1])).toBeGreaterThan(0);
@@ -101,6 +112,14 @@ describe.skipIf(!have)('ebbrt run --ui dashboard in headless Chromium', () => {
 
       // Trace panel: rows stream in; filtering by node, then core, shows only those.
       await page.waitForFunction(() => document.querySelectorAll('#trace-rows .ev').length > 20, undefined, { timeout: 10_000 });
+      // One timeline: the rows on screen are ordered by time. The network's gateway machine is
+      // named, not "node ?", and can be picked in the node filter.
+      await page.waitForSelector('#trace-rows .ev[data-node="gateway"]', { timeout: 10_000 });
+      const timeline = await traceRows(page);
+      expect(timeline.every(([, ts], i) => i === 0 || ts >= timeline[i - 1]![1])).toBe(true);
+      expect(await page.locator('#trace-rows').textContent()).not.toContain('node ?');
+      expect(await page.locator('#trace-rows .ev[data-node="gateway"]').first().textContent()).toMatch(/ms {2}gateway +core 0 /);
+      expect(await page.locator('#trace-node option[value="gateway"]').textContent()).toBe('gateway');
       await page.selectOption('#trace-node', '3');
       await page.waitForFunction(() => document.querySelectorAll('#trace-rows .ev').length > 0, undefined, { timeout: 5000 });
       expect(new Set(await page.locator('#trace-rows .ev').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-node'))))).toEqual(new Set(['3']));
@@ -168,6 +187,9 @@ describe.skipIf(!have)('ebbrt run --ui dashboard in headless Chromium', () => {
       expect(out).toContain('paused before the first slice');
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       await page.goto(url!);
+      // Titled by the app's name, not the temp dir's absolute path.
+      expect(await page.title()).toBe('ebbrt run dashboard-demo');
+      expect(await page.locator('h1').textContent()).toBe('ebbrt run dashboard-demo');
       await page.waitForSelector('#controls[data-available="true"][data-paused="true"]', { timeout: 30_000 });
       expect(await page.locator('.live-view .node').count()).toBe(DASHBOARD_NODES + 1);
       // Waiting for the page: nothing has run, and nothing runs while it waits.
