@@ -6,6 +6,8 @@
  *   rising, and a blocked event shown late by the watchdog; NIC counters, live TCP connections and graph edges (node↔node and node 0's); the
  *   trace panel streams rows, filters by node and core, and freezes; pause is refused with a
  *   reason; a node killed from outside turns dead on the page within a second.
+ * - The trace panel's one timeline, on a scripted server: rows that arrive late (a remote node's)
+ *   are shown among the earlier ones by time; the gateway is named; a node's dropped events show.
  * - Virtual clock, the real CLI with `--ui-paused`: the run waits before its first slice; Step n
  *   advances the slice counter and the trace by exactly n slices; bad input is refused on the
  *   page; Resume runs on; Pause stops the counters and the trace again.
@@ -18,6 +20,8 @@ import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { runApp, startRunUi, type StartedRun } from '@ebbrt/runtime';
+import { TraceRing, type LiveSnapshot } from '@ebbrt/live-view';
+import { startLiveViewServer } from '@ebbrt/live-view/node';
 import { DASHBOARD_NODES, writeDashboardApp } from '@ebbrt/testkit/dashboard-app';
 
 const CHROMIUM = process.env.EBBRT_CHROMIUM ?? '/usr/bin/chromium-headless-shell';
@@ -249,4 +253,40 @@ describe.skipIf(!have)('ebbrt run --ui dashboard in headless Chromium', () => {
       app.remove();
     }
   }, 180_000);
+
+  it("the trace panel is one timeline: late rows of a remote node land by time among the others; the gateway is named; a node's dropped events show", async () => {
+    // A scripted run: this process's rows (node 1, the gateway) first, then node 2's rows, which
+    // come later in the stream (with its introspect answer) but happened in between.
+    const ring = new TraceRing(64);
+    const snapshot = (): LiveSnapshot => ({
+      timeNs: 9e6,
+      clock: 'realtime',
+      nodes: [1, 2].map((id) => ({ id, name: `node ${id}`, state: 'allocated' as const, cores: [{ index: 0, state: 'halted' }], ...(id === 2 ? { traceSkipped: 340 } : {}) })),
+      edges: [],
+    });
+    const gatewayPid = 77;
+    const ui = await startLiveViewServer({ port: 0, snapshot, intervalMs: 50, title: 'timeline', trace: (after, max) => ring.since(after, max, (pid) => (pid === gatewayPid ? 'gateway' : 1)) });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(ui.url);
+      for (const ms of [1, 3, 5, 7]) ring.push('X', ms === 5 ? gatewayPid : 1, 0, `local${ms}`, ms * 1e6, 1000);
+      await page.waitForFunction(() => document.querySelectorAll('#trace-rows .ev').length === 4, undefined, { timeout: 10_000 });
+      for (const ms of [2, 6, 4]) ring.pushFrom(2, 'i', 0, `remote${ms}`, ms * 1e6, 0);
+      await page.waitForFunction(() => document.querySelectorAll('#trace-rows .ev').length === 7, undefined, { timeout: 10_000 });
+      const names = await page.locator('#trace-rows .ev').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-name')));
+      expect(names).toEqual(['local1', 'remote2', 'local3', 'remote4', 'local5', 'remote6', 'local7']);
+      expect(await page.locator('#trace-rows .ev[data-name="local5"]').textContent()).toMatch(/^ +5\.000000 ms {2}gateway core 0 {2}local5/);
+      expect(await page.locator('#trace-rows .ev[data-name="remote4"]').textContent()).toMatch(/^ +4\.000000 ms {2}node 2 {2}core 0 {2}remote4$/);
+      expect(await page.locator('#trace-rows').textContent()).not.toContain('node ?');
+      await page.selectOption('#trace-node', 'gateway');
+      expect(await page.locator('#trace-rows .ev').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-name')))).toEqual(['local5']);
+      const dropped = page.locator('#trace-count .node-skipped[data-node="2"]');
+      expect(await dropped.getAttribute('data-skipped')).toBe('340');
+      expect(await dropped.textContent()).toBe('node 2 dropped 340 at the node');
+    } finally {
+      await browser.close();
+      await ui.close();
+    }
+  }, 60_000);
 });
