@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishedProblems, tarballEntries } from '../src/check-published.js';
 import { addUser, download, packument, publishTarball, startRegistry, verdaccioVersion, type Registry } from '../src/registry.js';
 import { packInstalled, thirdPartyClosure } from '../src/third-party.js';
+import { npmLogin } from '../src/npm-login.js';
 import { npmEnv, run } from '../src/tools.js';
 import { helloApp, swapApp } from '../src/user-apps.js';
 import { buildCopy, copyWorkspace, installCopy, publicPackages, publishCopy, turboCacheDir, versionCopy, workspaceRoot } from '../src/workspace.js';
@@ -158,8 +159,11 @@ describe('publishing to a real registry (verdaccio, loopback, uplinks off)', () 
     expect(tested).toMatch(/# fail 0\b/);
     await timed('scaffold: npm run build', () => npm(['run', 'build'], ebbDir, env));
     for (const f of ['dist/index.js', 'dist/index.d.ts']) expect(existsSync(join(ebbDir, f)), f).toBe(true);
-    const authorEnv = { ...publishEnv };
-    await timed('scaffold: npm publish', () => npm(['publish'], ebbDir, authorEnv));
+    // The author logs in as the README says (npm login --registry, npm's own prompts), a user of
+    // their own, not the release's token.
+    await timed('scaffold: npm login', () => npmLogin(registry.url, { env, cwd: ebbDir, user: 'acme-author', password: 'acme-password' }));
+    expect(npm(['whoami'], ebbDir, env).trim()).toBe('acme-author');
+    await timed('scaffold: npm publish', () => npm(['publish'], ebbDir, env));
     const published = await packument(registry.url, '@acme/idmap');
     expect(published['dist-tags'].latest).toBe('0.1.0');
     expect(publishedProblems(published.versions['0.1.0']!, tarballEntries(await download(published.versions['0.1.0']!.dist.tarball)))).toEqual([]);

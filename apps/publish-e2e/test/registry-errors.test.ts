@@ -2,13 +2,14 @@
 // version already there), a package the registry does not hold (uplinks are off), a registry that
 // is not running. Also the pieces the end-to-end test relies on, checked on their own.
 import { execFileSync } from 'node:child_process';
-import { linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishedProblems, tarballEntries, workspaceRanges } from '../src/check-published.js';
 import { addUser, packument, publishTarball, startRegistry, type Registry } from '../src/registry.js';
 import { compareVersions, packInstalled, thirdPartyClosure } from '../src/third-party.js';
+import { npmLogin } from '../src/npm-login.js';
 import { diagnose, npmEnv, run } from '../src/tools.js';
 import { publishCopy, unbuiltPackages, workspaceRoot } from '../src/workspace.js';
 
@@ -81,6 +82,17 @@ describe('the registry refuses, and the flow says why', () => {
     );
     expect(await registry.waitForLog(/404.*GET \/left-pad/)).toBe(true);
   }, 120_000);
+
+  it('npm login with a wrong password for an existing user fails naming the user and the registry, and stores no token', async () => {
+    const first = npmEnv(join(work, 'login-first'), registry.url);
+    await npmLogin(registry.url, { env: first, cwd: work, user: 'carol', password: 'carol-password' });
+    expect(run('npm', ['whoami'], { cwd: work, env: first, what: 'npm whoami' }).trim()).toBe('carol');
+    const second = npmEnv(join(work, 'login-second'), registry.url);
+    await expect(npmLogin(registry.url, { env: second, cwd: work, user: 'carol', password: 'not-carols' })).rejects.toThrow(
+      /npm login --registry http:\/\/127\.0\.0\.1:\d+\/ as carol failed: http:\/\/127\.0\.0\.1:\d+\/ refused the password for carol \(E401/,
+    );
+    expect(readFileSync(second.npm_config_userconfig!, 'utf8')).not.toMatch(/_authToken/);
+  }, 60_000);
 
   it('pnpm publish without a token fails saying it is not logged in', () => {
     const ws = tinyWorkspace('ws-anon');
