@@ -1,8 +1,9 @@
 import { defineConfig } from '@ebbrt/runtime';
 
 // The distributed counter under `ebbrt test`: node 1 drives, nodes 2 and 3 hold per-core counter
-// reps; their Messengers run over our lwIP stack. Every fault below is a switch that
-// `ebbrt test --swarm` turns on or off per seed; ebbrt.invariants.ts says what must hold.
+// reps, checkpointed to the front-end's GlobalIdMap; their Messengers run over our lwIP stack.
+// Every fault below is a switch that `ebbrt test --swarm` turns on or off per seed;
+// ebbrt.invariants.ts says what must hold.
 export default defineConfig({
   name: 'counter',
   entry: { backend: './src/main.ts' },
@@ -25,5 +26,8 @@ export default defineConfig({
     link: { latencyNs: 20_000, loss: 0.03, duplicate: 0.02, reorder: 0.05, reorderDelayNs: 200_000, corrupt: 0.01 },
     nic: { faults: { rxNoBuffer: { probability: 0.02, burst: 2 }, interruptDelay: { probability: 0.05, maxNs: 100_000 }, interruptLoss: 0.01, txCompletionDelay: { probability: 0.05, maxNs: 100_000 }, deviceReset: 0.002 } },
   },
+  // The front-end's GlobalIdMap holds each core's checkpoint (src/checkpoint.ts); every set and
+  // get a back-end sends may be refused (never sent) or sent up to 3 ms late.
+  faults: { offload: { globalIdMap: { fail: { probability: 0.1 }, delay: { probability: 0.2, maxUs: 3_000 } } } },
   args: [],
 });

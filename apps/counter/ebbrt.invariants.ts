@@ -22,6 +22,13 @@ export const invariants: Invariants = {
     }
     return true;
   },
+  "each node's checkpoint in the GlobalIdMap is its total (nothing acked is lost to a refused or delayed set)": ({ lines }) => {
+    for (const [, node, acked] of driverDone(lines)!.matchAll(/node (\d+) acked (\d+)/g)) {
+      const saved = lines.map((l) => new RegExp(`checkpoint node ${node} sum (\\d+)`).exec(l)?.[1]).find((t) => t !== undefined);
+      if (saved !== acked) return `node ${node}'s checkpoints sum to ${saved ?? 'nothing'}, the driver's acked adds to it sum to ${acked}`;
+    }
+    return true;
+  },
   'a read sees every acked add and nothing unsent': ({ lines }) => {
     for (const l of lines) {
       const m = /read node (\d+) value (\d+) acked (\d+) sent (\d+)/.exec(l);

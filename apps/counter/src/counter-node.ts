@@ -1,11 +1,8 @@
 import { EbbRef, MulticoreEbb } from '@ebbrt/core-translation';
 import { IOBuf, SystemEbbIds, type EventManager, type Messenger } from '@ebbrt/interfaces';
 import type { AppContext } from '@ebbrt/runtime';
+import { CheckpointWriter, durableCount, type DurableCount, type RetryCounts } from './checkpoint.js';
 import { COUNTER, text, type Bug } from './protocol.js';
-
-interface Rep {
-  count: number;
-}
 
 /**
  * A counter node: the distributed counter's per-core reps (EbbRT's MulticoreEbb: each core adds
@@ -14,15 +11,23 @@ interface Rep {
  * answers the sum once a marker has run on every core (a core's mailbox is FIFO, so every add
  * before the read is in); `done <id>` logs the node's total for the invariants.
  *
+ * An add is acked only once it is durable: each core's count is checkpointed to the front-end's
+ * GlobalIdMap (checkpoint.ts), and the ack waits for the set that holds it. A retried add that
+ * was applied but is not yet durable gets no ack (the original's ack follows, or the next retry).
+ *
  * The planted `lost-update` bug reads the rep's count on the receiving core and writes count + n
  * back on the rep's core later: two adds for one core in flight at once lose one of them.
  */
 export function serveCounter(ctx: AppContext, bug: Bug): void {
   const messenger = new EbbRef<Messenger>(SystemEbbIds.Messenger).deref();
   const em = new EbbRef<EventManager>(SystemEbbIds.EventManager);
-  const counter = MulticoreEbb.create<Rep>(() => ({ count: 0 }), { node: ctx.node });
+  const counter = MulticoreEbb.create<DurableCount>(durableCount, { node: ctx.node });
   const root = MulticoreEbb.rootOf(counter, ctx.node);
   const applied = new Set<number>();
+  /** Adds whose checkpoint the front-end holds: only these are acked again when retried. */
+  const durable = new Set<number>();
+  const retries: RetryCounts = { refused: 0, unavailable: 0 };
+  const checkpoints = new CheckpointWriter(ctx.node.id, retries, bug === 'stale-checkpoint');
   const reply = (to: number, body: string): void => void messenger.send(to, COUNTER, 0, IOBuf.copyOf(body)).catch(() => undefined);
   /** Runs `then` once every core has run everything queued on it before now. */
   const afterEveryCore = (then: (sum: number) => void): void => {
@@ -40,27 +45,36 @@ export function serveCounter(ctx: AppContext, bug: Bug): void {
     const [op, idText, arg] = text(message).split(' ');
     const id = Number(idText);
     if (op === 'add') {
-      if (applied.has(id)) return reply(from, `ok ${id}`);
+      if (applied.has(id)) {
+        if (durable.has(id)) reply(from, `ok ${id}`);
+        return;
+      }
       applied.add(id);
       const n = Number(arg);
       const core = id % ctx.node.numCores;
+      const acked = (): void => {
+        durable.add(id);
+        reply(from, `ok ${id}`);
+      };
       if (bug === 'lost-update') {
         const before = root.repOn(core)?.count ?? 0;
         em.deref().spawnRemote(() => {
-          counter.deref().count = before + n;
-          reply(from, `ok ${id}`);
+          const rep = counter.deref();
+          rep.count = before + n;
+          checkpoints.afterAdd(core, rep, acked);
         }, core);
       } else {
         em.deref().spawnRemote(() => {
-          counter.deref().count += n;
-          reply(from, `ok ${id}`);
+          const rep = counter.deref();
+          rep.count += n;
+          checkpoints.afterAdd(core, rep, acked);
         }, core);
       }
     } else if (op === 'read') afterEveryCore((sum) => reply(from, `value ${id} ${sum}`));
     else if (op === 'done') {
       afterEveryCore((sum) => {
-        ctx.log(`node ${ctx.node.id} total ${sum} applied ${applied.size}`);
-        reply(from, `ok ${id}`);
+        ctx.log(`node ${ctx.node.id} total ${sum} applied ${applied.size} checkpoint retries refused ${retries.refused} unavailable ${retries.unavailable}`);
+        reply(from, `ok ${id} cores ${ctx.node.numCores}`);
       });
     }
   });

@@ -1,6 +1,7 @@
 import { EbbRef } from '@ebbrt/core-translation';
 import { IOBuf, SystemEbbIds, type Messenger, type Timer } from '@ebbrt/interfaces';
 import type { AppContext } from '@ebbrt/runtime';
+import { readCheckpoint, type RetryCounts } from './checkpoint.js';
 import { COUNTER, COUNTER_NODES, text } from './protocol.js';
 
 /** How long the driver waits for a reply before it resends (µs of the node's clock). */
@@ -13,7 +14,8 @@ const WINDOW = 4;
  * The driver: 60 adds (n = 1..60) spread over the counter nodes, 4 in flight at a time, each resent
  * until acked; a read of every node after every 10th add; then `done`. It logs what the
  * invariants check: every read with the sums acked and sent to that node so far, and at the end
- * each node's acked sum and add count.
+ * each node's acked sum and add count, and what each node's checkpoints in the front-end's
+ * GlobalIdMap add up to (read once every node is done: every add was acked, so durable).
  */
 export async function drive(ctx: AppContext): Promise<void> {
   const messenger = new EbbRef<Messenger>(SystemEbbIds.Messenger).deref();
@@ -63,6 +65,14 @@ export async function drive(ctx: AppContext): Promise<void> {
     }
   }
   await Promise.all(inflight);
-  for (const node of COUNTER_NODES) await request(node, 'done');
+  const cores = new Map<number, number>();
+  for (const node of COUNTER_NODES) cores.set(node, Number((await request(node, 'done')).split(' ')[3]));
+  const retries: RetryCounts = { refused: 0, unavailable: 0 };
+  for (const node of COUNTER_NODES) {
+    let sum = 0;
+    for (let core = 0; core < cores.get(node)!; core++) sum += await readCheckpoint(node, core, retries);
+    ctx.log(`checkpoint node ${node} sum ${sum}`);
+  }
+  ctx.log(`checkpoint reads retried: refused ${retries.refused} unavailable ${retries.unavailable}`);
   ctx.log(`driver done ${COUNTER_NODES.map((node) => `node ${node} acked ${acked.get(node)} adds ${count.get(node)}`).join(', ')}`);
 }

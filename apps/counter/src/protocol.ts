@@ -7,14 +7,14 @@ export const COUNTER = staticEbbId('app.counter');
 export const DRIVER = 1;
 export const COUNTER_NODES = [2, 3] as const;
 
-/** The planted bug; `--planted-bug lost-update` in the config's args switches it on. */
-export type Bug = 'lost-update' | 'none';
+/** The planted bug; `--planted-bug <name>` in the config's args switches it on. */
+export type Bug = 'lost-update' | 'stale-checkpoint' | 'none';
 
 export function bugOf(args: readonly string[]): Bug {
   const i = args.indexOf('--planted-bug');
   if (i < 0) return 'none';
   const bug = args[i + 1];
-  if (bug !== 'lost-update') throw new Error(`--planted-bug must be lost-update, got "${bug ?? ''}"`);
+  if (bug !== 'lost-update' && bug !== 'stale-checkpoint') throw new Error(`--planted-bug must be lost-update or stale-checkpoint, got "${bug ?? ''}"`);
   return bug;
 }
 

@@ -6,6 +6,8 @@
  *   rising, and a blocked event shown late by the watchdog; NIC counters, live TCP connections and graph edges (node↔node and node 0's); the
  *   trace panel streams rows, filters by node and core, and freezes; pause is refused with a
  *   reason; a node killed from outside turns dead on the page within a second.
+ * - The trace panel's one timeline, on a scripted server: rows that arrive late (a remote node's)
+ *   are shown among the earlier ones by time; the gateway is named; a node's dropped events show.
  * - Virtual clock, the real CLI with `--ui-paused`: the run waits before its first slice; Step n
  *   advances the slice counter and the trace by exactly n slices; bad input is refused on the
  *   page; Resume runs on; Pause stops the counters and the trace again.
@@ -18,6 +20,8 @@ import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { runApp, startRunUi, type StartedRun } from '@ebbrt/runtime';
+import { TraceRing, type LiveSnapshot } from '@ebbrt/live-view';
+import { startLiveViewServer } from '@ebbrt/live-view/node';
 import { DASHBOARD_NODES, writeDashboardApp } from '@ebbrt/testkit/dashboard-app';
 
 const CHROMIUM = process.env.EBBRT_CHROMIUM ?? '/usr/bin/chromium-headless-shell';
@@ -32,7 +36,10 @@ const TMP = join(__dirname, '.tmp');
 const BACKENDS = Array.from({ length: DASHBOARD_NODES }, (_, i) => i + 1);
 
 const slices = (page: Page): Promise<number> => page.locator('.counter[data-counter="slices"]').textContent().then(Number);
-const lastSeq = (page: Page): Promise<number> => page.evaluate(() => Number(document.querySelector('#trace-rows .ev:last-child')?.getAttribute('data-seq') ?? 0));
+/** The newest event on screen by stream order (rows are ordered by time, so not always the last row). */
+const lastSeq = (page: Page): Promise<number> => page.evaluate(() => Math.max(0, ...[...document.querySelectorAll('#trace-rows .ev')].map((r) => Number(r.getAttribute('data-seq')))));
+/** The rows on screen as [node, ts]. */
+const traceRows = (page: Page): Promise<[string, number][]> => page.locator('#trace-rows .ev').evaluateAll((rs) => rs.map((r) => [r.getAttribute('data-node') ?? '', Number(r.getAttribute('data-ts'))] as [string, number]));
 const sliceRows = (page: Page): Promise<number> => page.locator('#trace-rows .ev[data-name="slice"]').count();
 const edgeTitles = (page: Page): Promise<string[]> => page.locator('svg.graph line title').allTextContents();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -72,10 +79,18 @@ describe.skipIf(!have)('ebbrt run --ui dashboard in headless Chromium', () => {
           expect(Number(await r.getAttribute('data-queued'))).toBeGreaterThanOrEqual(0);
         }
       }
-      // Counters rise: world slices, and a node's events.
+      // Counters rise while the app runs: world slices, and every back-end's events and core slices.
       const first = await slices(page);
-      const events1 = Number(await page.locator('.node[data-node="1"] .events').textContent());
-      await page.waitForFunction(([n, e]) => Number(document.querySelector('.counter[data-counter="slices"]')?.textContent) > n! && Number(document.querySelector('.node[data-node="1"] .events')?.textContent) > e!, [first, events1], { timeout: 10_000 });
+      const nodeCounts = (): Promise<number[][]> => page.evaluate((ids) => ids.map((id) => [Number(document.querySelector(`.node[data-node="${id}"] .events`)?.textContent), ...[...document.querySelectorAll(`.node[data-node="${id}"] tr.core`)].map((r) => Number(r.getAttribute('data-slices')))]), BACKENDS);
+      const before = await nodeCounts();
+      for (const counts of before) expect(counts.every((c) => Number.isFinite(c))).toBe(true);
+      await page.waitForFunction(
+        ([n, b, ids]) => Number(document.querySelector('.counter[data-counter="slices"]')?.textContent) > (n as number) &&
+          (ids as number[]).every((id, i) => Number(document.querySelector(`.node[data-node="${id}"] .events`)?.textContent) > (b as number[][])[i]![0]! &&
+            [...document.querySelectorAll(`.node[data-node="${id}"] tr.core`)].reduce((a, r) => a + Number(r.getAttribute('data-slices')), 0) > (b as number[][])[i]!.slice(1).reduce((a, x) => a + x, 0)),
+        [first, before, BACKENDS] as const,
+        { timeout: 15_000 },
+      );
       // NIC counters and TCP connections on every back-end; Messenger edges node↔node and from/to node 0.
       await page.waitForFunction((ids) => ids.every((id) => document.querySelector(`.node[data-node="${id}"] .conn[data-tcp="ESTABLISHED"]`) !== null), BACKENDS, { timeout: 15_000 });
       for (const id of BACKENDS) expect(Number(/rxFrames<\/b> (\d+)/.exec(await page.locator(`.node[data-node="${id}"] .nic`).innerHTML())?.[1])).toBeGreaterThan(0);
@@ -101,6 +116,14 @@ describe.skipIf(!have)('ebbrt run --ui dashboard in headless Chromium', () => {
 
       // Trace panel: rows stream in; filtering by node, then core, shows only those.
       await page.waitForFunction(() => document.querySelectorAll('#trace-rows .ev').length > 20, undefined, { timeout: 10_000 });
+      // One timeline: the rows on screen are ordered by time. The network's gateway machine is
+      // named, not "node ?", and can be picked in the node filter.
+      await page.waitForSelector('#trace-rows .ev[data-node="gateway"]', { timeout: 10_000 });
+      const timeline = await traceRows(page);
+      expect(timeline.every(([, ts], i) => i === 0 || ts >= timeline[i - 1]![1])).toBe(true);
+      expect(await page.locator('#trace-rows').textContent()).not.toContain('node ?');
+      expect(await page.locator('#trace-rows .ev[data-node="gateway"]').first().textContent()).toMatch(/ms {2}gateway +core 0 /);
+      expect(await page.locator('#trace-node option[value="gateway"]').textContent()).toBe('gateway');
       await page.selectOption('#trace-node', '3');
       await page.waitForFunction(() => document.querySelectorAll('#trace-rows .ev').length > 0, undefined, { timeout: 5000 });
       expect(new Set(await page.locator('#trace-rows .ev').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-node'))))).toEqual(new Set(['3']));
@@ -168,6 +191,9 @@ describe.skipIf(!have)('ebbrt run --ui dashboard in headless Chromium', () => {
       expect(out).toContain('paused before the first slice');
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       await page.goto(url!);
+      // Titled by the app's name, not the temp dir's absolute path.
+      expect(await page.title()).toBe('ebbrt run dashboard-demo');
+      expect(await page.locator('h1').textContent()).toBe('ebbrt run dashboard-demo');
       await page.waitForSelector('#controls[data-available="true"][data-paused="true"]', { timeout: 30_000 });
       expect(await page.locator('.live-view .node').count()).toBe(DASHBOARD_NODES + 1);
       // Waiting for the page: nothing has run, and nothing runs while it waits.
@@ -227,4 +253,40 @@ describe.skipIf(!have)('ebbrt run --ui dashboard in headless Chromium', () => {
       app.remove();
     }
   }, 180_000);
+
+  it("the trace panel is one timeline: late rows of a remote node land by time among the others; the gateway is named; a node's dropped events show", async () => {
+    // A scripted run: this process's rows (node 1, the gateway) first, then node 2's rows, which
+    // come later in the stream (with its introspect answer) but happened in between.
+    const ring = new TraceRing(64);
+    const snapshot = (): LiveSnapshot => ({
+      timeNs: 9e6,
+      clock: 'realtime',
+      nodes: [1, 2].map((id) => ({ id, name: `node ${id}`, state: 'allocated' as const, cores: [{ index: 0, state: 'halted' }], ...(id === 2 ? { traceSkipped: 340 } : {}) })),
+      edges: [],
+    });
+    const gatewayPid = 77;
+    const ui = await startLiveViewServer({ port: 0, snapshot, intervalMs: 50, title: 'timeline', trace: (after, max) => ring.since(after, max, (pid) => (pid === gatewayPid ? 'gateway' : 1)) });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(ui.url);
+      for (const ms of [1, 3, 5, 7]) ring.push('X', ms === 5 ? gatewayPid : 1, 0, `local${ms}`, ms * 1e6, 1000);
+      await page.waitForFunction(() => document.querySelectorAll('#trace-rows .ev').length === 4, undefined, { timeout: 10_000 });
+      for (const ms of [2, 6, 4]) ring.pushFrom(2, 'i', 0, `remote${ms}`, ms * 1e6, 0);
+      await page.waitForFunction(() => document.querySelectorAll('#trace-rows .ev').length === 7, undefined, { timeout: 10_000 });
+      const names = await page.locator('#trace-rows .ev').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-name')));
+      expect(names).toEqual(['local1', 'remote2', 'local3', 'remote4', 'local5', 'remote6', 'local7']);
+      expect(await page.locator('#trace-rows .ev[data-name="local5"]').textContent()).toMatch(/^ +5\.000000 ms {2}gateway core 0 {2}local5/);
+      expect(await page.locator('#trace-rows .ev[data-name="remote4"]').textContent()).toMatch(/^ +4\.000000 ms {2}node 2 {2}core 0 {2}remote4$/);
+      expect(await page.locator('#trace-rows').textContent()).not.toContain('node ?');
+      await page.selectOption('#trace-node', 'gateway');
+      expect(await page.locator('#trace-rows .ev').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-name')))).toEqual(['local5']);
+      const dropped = page.locator('#trace-count .node-skipped[data-node="2"]');
+      expect(await dropped.getAttribute('data-skipped')).toBe('340');
+      expect(await dropped.textContent()).toBe('node 2 dropped 340 at the node');
+    } finally {
+      await browser.close();
+      await ui.close();
+    }
+  }, 60_000);
 });

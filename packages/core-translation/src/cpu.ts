@@ -30,10 +30,10 @@ export interface CoreCache {
  * reads it in one compare. A core that was left is not reachable through any ref, module-level
  * refs included, and no ref carries one node's rep to another.
  *
- * A ref that caches on one core while `cpu.current` was written directly (not
- * through `setCurrentCore`) stays listed until the next core entry clears the
- * list; deref stays correct either way, as it compares the cached core with
- * `cpu.current` on every call.
+ * Every write of the register goes through `setCurrentCore` (it is the
+ * `current` setter too), so a ref that holds a rep is listed here and the list is
+ * the current core's: that invariant is what lets deref's hit path test only its
+ * own cached rep, without reading the register.
  */
 interface RefCacheList {
   cachedFor: CoreContext | undefined;
@@ -43,12 +43,42 @@ interface RefCacheList {
 
 const KEY = Symbol.for('@ebbrt/core-translation/cpu');
 const LIST_KEY = Symbol.for('@ebbrt/core-translation/ref-caches');
-type WithCpu = typeof globalThis & { [KEY]?: CpuRegister; [LIST_KEY]?: RefCacheList };
-
-/** Which core is current. Enter a core with `runOnCore` or `setCurrentCore`, not by writing `current`. */
-export const cpu: CpuRegister = ((globalThis as WithCpu)[KEY] ??= { current: undefined });
+/** Where the register keeps the core behind its `current` accessor (shared by every copy of this package). */
+const CORE_KEY = Symbol.for('@ebbrt/core-translation/cpu-core');
+type Register = CpuRegister & { [CORE_KEY]?: CoreContext | undefined };
+type WithCpu = typeof globalThis & { [KEY]?: Register; [LIST_KEY]?: RefCacheList };
 
 const list: RefCacheList = ((globalThis as WithCpu)[LIST_KEY] ??= { cachedFor: undefined, caches: [], cached: 0 });
+
+/**
+ * Gives the register a `current` accessor whose setter is `setCurrentCore`, so no write to the
+ * register can skip clearing the refs' caches: EbbRef's hit path trusts that a cached rep belongs
+ * to the current core and does not read the register at all. A register made by an older copy of
+ * this package (a plain data property) is converted in place, keeping its value.
+ */
+function withAccessor(reg: Register): Register {
+  const desc = Object.getOwnPropertyDescriptor(reg, 'current');
+  if (desc?.set !== undefined) return reg;
+  reg[CORE_KEY] = desc?.value as CoreContext | undefined;
+  Object.defineProperty(reg, 'current', {
+    get(this: Register) {
+      return this[CORE_KEY];
+    },
+    set(core: CoreContext | undefined) {
+      setCurrentCore(core);
+    },
+    enumerable: true,
+    configurable: true,
+  });
+  return reg;
+}
+
+/**
+ * Which core is current. Enter a core with `runOnCore` or `setCurrentCore`; writing `current`
+ * does the same as `setCurrentCore`.
+ */
+export const cpu: CpuRegister = withAccessor(((globalThis as WithCpu)[KEY] ??= {} as Register));
+const register = cpu as Register;
 
 /** Makes every cached translation in refs forget its core. */
 export function forgetCachedTranslations(): void {
@@ -84,7 +114,7 @@ export function cacheForCore(cache: CoreCache, core: CoreContext): void {
  * so nothing outside its node keeps that node reachable.
  */
 export function setCurrentCore(core: CoreContext | undefined): void {
-  cpu.current = core;
+  register[CORE_KEY] = core;
   if (list.cached !== 0 && (list.cachedFor !== core || list.cached >= MAX_CACHED)) forgetCachedTranslations();
 }
 

@@ -151,6 +151,48 @@ describe('EbbRef translation', () => {
     expect(cpu.current).toBeUndefined();
   });
 
+  it('a direct write of cpu.current clears cached reps too (deref trusts its cache without reading the register)', () => {
+    const nodeA = makeNode(1, 2);
+    const nodeB = makeNode(2, 1);
+    for (const n of [nodeA, nodeB]) n.install(0x100, new CountingRoot());
+    const ref = new EbbRef<{ core: number }>(0x100);
+    const repOf = (core: (typeof nodeA.cores)[number]) => runOnCore(core, () => ref.deref());
+    const reps = [repOf(nodeA.core(0)), repOf(nodeA.core(1)), repOf(nodeB.core(0))];
+    expect(new Set(reps).size).toBe(3);
+    try {
+      cpu.current = nodeA.core(0);
+      expect(ref.deref()).toBe(reps[0]);
+      cpu.current = nodeA.core(1);
+      expect(ref.deref()).toBe(reps[1]);
+      // Another node's core, then none: the ref must never answer with the last core's rep.
+      cpu.current = nodeB.core(0);
+      expect(ref.deref()).toBe(reps[2]);
+      cpu.current = undefined;
+      expect(() => ref.deref()).toThrow(NoCurrentCoreError);
+    } finally {
+      cpu.current = undefined;
+    }
+    expect(nodeA.cores.map((c) => c.faults)).toEqual([1, 1]);
+  });
+
+  it('a fault handler that answers undefined is asked again on every deref (nothing cached)', () => {
+    const node = makeNode(1, 1);
+    let asked = 0;
+    const root: EbbRoot<undefined> = {
+      handleFault: () => {
+        asked++;
+        return undefined;
+      },
+    };
+    node.install(0x100, root);
+    const ref = new EbbRef<unknown>(0x100);
+    runOnCore(node.core(0), () => {
+      expect(ref.deref()).toBeUndefined();
+      expect(ref.deref()).toBeUndefined();
+    });
+    expect(asked).toBe(2);
+  });
+
   it('LocalIdMap and EbbAllocator are translated on every core without a fault', () => {
     const node = makeNode(1, 3);
     for (const core of node.cores) {

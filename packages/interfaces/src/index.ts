@@ -9,3 +9,4 @@ export * from './validation.js';
 export * from './iobuf/index.js';
 export * from './platform.js';
 export * from './introspection.js';
+export * from './introspect-asks.js';

@@ -122,6 +122,11 @@ export interface NodeIntrospection {
   readonly cores?: readonly CoreIntrospection[];
   /** The node's trace events after the asked cursor (only a node whose trace the caller cannot tap itself). */
   readonly trace?: NodeTraceBatch;
+  /**
+   * The answerer's simulation clock (ns) when it answered: a node with its own clock (its own
+   * process) sends it, so a tool can map that node's trace times onto its own clock.
+   */
+  readonly nowNs?: number;
 }
 
 /** The roots {@link introspectRoots} reads; whichever the node has. */

@@ -7,3 +7,4 @@ export { renderLiveView, renderGraph, LIVE_VIEW_CSS } from './render.js';
 export { networkFields } from './panels/network.js';
 export { TraceRing, type TraceBatch, type TraceEntry } from './trace-ring.js';
 export { parseControlRequest, ControlRequestError, MAX_STEPS, type ControlRequest } from './control.js';
+export { mergeTraceRows, type TraceRow } from './trace-order.js';

@@ -44,6 +44,11 @@ export interface NodeSnapshot {
   messagesReceived?: number;
   /** Why a dead node died. */
   cause?: string;
+  /**
+   * A node that keeps its own trace (its own process): events its ring dropped before the
+   * dashboard read them, so far.
+   */
+  traceSkipped?: number;
 }
 
 /** Messenger traffic from one node to another (an arrow in the graph). */

@@ -9,8 +9,11 @@
 export interface TraceEntry {
   /** Position in the whole stream (1, 2, ...): gaps mean events were overwritten before being read. */
   seq: number;
-  /** The node (network id) whose machine made it, when known. */
-  node: number | undefined;
+  /**
+   * The node (network id) whose machine made it; a machine that is no node (the network's
+   * gateway) by its name; undefined when unknown.
+   */
+  node: number | string | undefined;
   core: number;
   ph: 'X' | 'i';
   name: string;
@@ -82,9 +85,9 @@ export class TraceRing {
 
   /**
    * Events with seq > `after`, oldest first, at most `max` (the newest ones when there are more).
-   * `nodeOf` maps a trace pid to its node (a machine's tracePid to its network id).
+   * `nodeOf` maps a trace pid to its node (a machine's tracePid to its network id, or a name).
    */
-  since(after: number, max: number, nodeOf: (pid: number) => number | undefined = () => undefined): TraceBatch {
+  since(after: number, max: number, nodeOf: (pid: number) => number | string | undefined = () => undefined): TraceBatch {
     if (!Number.isInteger(after) || after < 0) throw new RangeError(`trace: 'after' must be an integer >= 0, got ${String(after)}`);
     if (!Number.isInteger(max) || max < 0) throw new RangeError(`trace: 'max' must be an integer >= 0, got ${String(max)}`);
     const last = this.count;

@@ -99,7 +99,7 @@ describe('native only', () => {
     const EBB = 0x8700;
     const got = new Map<number, number[]>([[2, []], [3, []]]);
     for (const i of [1, 2]) {
-      await c.run(i, 0, () => messengerRef.deref().register(EBB, (from, t, m) => (m.releaseChain(), void got.get(c.id(i))!.push(t))));
+      await c.run(i, 0, () => messengerRef.deref().register(EBB, (_from, t, m) => (m.releaseChain(), void got.get(c.id(i))!.push(t))));
     }
     // Connections to both peers are up.
     await c.run(0, 0, () => Promise.all([2, 3].map((p) => messengerRef.deref().send(p, EBB, 0, IOBuf.copyOf('hi')))));

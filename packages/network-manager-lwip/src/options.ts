@@ -53,6 +53,12 @@ const lwipOptionsObject = z.strictObject({
    * such a NIC dead (only to see what the recovery buys).
    */
   deviceResetRecovery: z.boolean().default(true),
+  /**
+   * Core 0 also reads the device status on its watchdog (`interruptWatchdogUs`) and polling-mode
+   * ticks, so a device whose DEVICE_NEEDS_RESET interrupt was lost is still recovered. On by
+   * default; it costs a register read per tick and no timer of its own.
+   */
+  deviceStatusPolling: z.boolean().default(true),
   arpRetries: z.number().int().min(0).max(100).default(3),
   arpRetryUs: z.number().positive().default(1000),
   arpExpiryUs: z.number().positive().default(60_000_000),

@@ -13,7 +13,7 @@ import { rssHashOf, type Machine, type Simulation } from '@ebbrt/hw-x86sim';
 import { VirtioNetDriver } from './driver/virtio-net-driver.js';
 import { nicDriverFor, type NicDriver } from './driver/nic-driver.js';
 import { NetInterface, type IfaceConfig } from './iface/net-interface.js';
-import { chainChecksumAdd } from './wire/checksum.js';
+import { chainChecksumAdd, ChecksumWords } from './wire/checksum.js';
 import { totalDrops } from './iface/counters.js';
 import { IpProtocol } from './wire/ipv4.js';
 import { mac as parseMac } from './wire/mac-address.js';
@@ -105,6 +105,7 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
     // SYN-cookie / ISN key: unpredictable on realtime runs; seeded (reproducible) under the virtual clock.
     const realtime = simulation.clockKind === 'realtime';
     const secrets = simulation.prng.fork(`tcp-secret:${cfg.mac}`);
+    const txWords = new ChecksumWords();
     this.tcp = new TcpStack(
       {
         mss: options.mtu - 40,
@@ -132,7 +133,7 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
         allocFrame: (size) => iface.allocFrame(size),
         l4Offset: iface.l4Offset,
         ipOutput: (chain, dst, len) => iface.tcpOutput(chain, dst, len),
-        chainChecksumAdd,
+        chainChecksumAdd: (sum, chain) => chainChecksumAdd(sum, chain, txWords),
         startTimer: (fn, delayUs) => timerRef.deref().start(fn, delayUs),
         post: (core, fn) => em.post(core, fn),
         numCores: this.node.numCores,

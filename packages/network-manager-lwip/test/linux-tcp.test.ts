@@ -51,7 +51,7 @@ function bulkTests(env: () => LinuxNetns, listeners: () => TcpListener[], label:
     const frx0 = env().nm.tcp.stats.fastRetransmits;
     await env().onNode(0, (rep) => {
       listeners().push(
-        rep.tcpListen(7, (c) => ({
+        rep.tcpListen(7, () => ({
           receive: (conn, buf) => conn.sendQueued(buf), // zero-copy echo: ownership passes to send
           closed: (conn) => conn.close(), // FIN after the queued echo
           aborted: (_c, e) => void aborted.push(e),

@@ -47,7 +47,12 @@ const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('he
  * Node 1 sends `bytes` to node 2, which sends `bytes` back, both at once; both NICs get `faults`
  * once the drivers are up. Returns what each side got, and the run's capture (its trace of frames).
  */
-async function exchange(seed: number, faults: VirtioNetFaults, bytes: number, opts: { untilNs?: number; cores?: number; options?: Record<string, unknown> } = {}) {
+async function exchange(
+  seed: number,
+  faults: VirtioNetFaults,
+  bytes: number,
+  opts: { untilNs?: number; cores?: number; options?: Record<string, unknown>; during?: (f: NetFixture) => void } = {},
+) {
   const untilNs = opts.untilNs ?? 120e9;
   const f: NetFixture = netFixture({ seed, cores: opts.cores ?? 1, trace: true, options: { tcpMslUs: 100_000, ...opts.options } });
   const pcap = new PcapWriter();
@@ -69,6 +74,7 @@ async function exchange(seed: number, faults: VirtioNetFaults, bytes: number, op
   f.run(0, 0, () => {
     f.nodes[0]!.rep().tcpConnect('10.0.0.2', 80, client);
   });
+  opts.during?.(f);
   const r = await f.sim.run({ untilNs: f.sim.now() + untilNs });
   const ok = (side: Sink, sent: Uint8Array): boolean => side.finished && side.error === undefined && side.bytes === sent.length && side.hash.digest('hex') === sha(sent);
   return {
@@ -204,6 +210,88 @@ describe('virtio-net device reset under TCP', () => {
     for (const n of failed) {
       expect(n.nm.driver.stats.configInterrupts).toBeGreaterThan(0);
       expect(n.nm.driver.stats.resetsRecovered).toBe(0);
+    }
+  });
+});
+
+describe('virtio-net DEVICE_NEEDS_RESET without its interrupt', () => {
+  /** Per node: resets the device needed (fault or ring error), config interrupts lost, and the driver's side. */
+  const account = (x: Awaited<ReturnType<typeof exchange>>) =>
+    x.f.nodes.map((n) => ({
+      resets: n.nm.driver.device.stats.faultDeviceResets,
+      lost: n.nm.driver.device.stats.faultConfigInterruptsLost,
+      configInterrupts: n.nm.driver.stats.configInterrupts,
+      recovered: n.nm.driver.stats.resetsRecovered,
+      polled: n.nm.driver.stats.resetsNoticedByPolling,
+    }));
+
+  it('every configuration interrupt lost: core 0 reads the status on its watchdog tick, resets the device, and TCP arrives byte-exact (1 and 2 cores, several seeds)', async () => {
+    for (const cores of [1, 2]) {
+      for (const seed of seeds(3)) {
+        const ctx = `cores ${cores} seed ${seed}`;
+        const x = await exchange(seed, { deviceReset: 0.003, configInterruptLoss: 1 }, 256 * KB, { cores, untilNs: 10e9, options: { interruptWatchdogUs: 1000 } });
+        expect(x.ok, ctx).toBe(true);
+        const a = account(x);
+        const total = a[0]!.resets + a[1]!.resets;
+        expect(total, ctx).toBeGreaterThan(0);
+        // No interrupt ever came; every reset was found by the status poll and recovered.
+        for (const n of a) expect(n, ctx).toEqual({ resets: n.resets, lost: n.resets, configInterrupts: 0, recovered: n.resets, polled: n.resets });
+        for (const n of x.f.nodes) expect(n.nm.driver.device.status & VIRTIO_STATUS.DEVICE_NEEDS_RESET, ctx).toBe(0);
+        expect(x.f.sim.faults.count('virtio-net.config-interrupt-lost'), ctx).toBe(total);
+        expect(x.trace.split('fault: virtio-net.config-interrupt-lost').length - 1, ctx).toBe(total);
+      }
+    }
+  }, 300_000);
+
+  it('the same seed replays the lost interrupts and the polled recoveries byte for byte; the loss changes the trace', async () => {
+    // The watchdog is a periodic timer: the run never goes quiescent, so it is bounded.
+    const opts = { cores: 2, untilNs: 10e9, options: { interruptWatchdogUs: 1000 } };
+    const heard = await exchange(5, { deviceReset: 0.003 }, 256 * KB, opts);
+    const a = await exchange(5, { deviceReset: 0.003, configInterruptLoss: 0.5 }, 256 * KB, opts);
+    const b = await exchange(5, { deviceReset: 0.003, configInterruptLoss: 0.5 }, 256 * KB, opts);
+    expect(heard.ok && a.ok && b.ok).toBe(true);
+    expect(a.f.sim.faults.count('virtio-net.config-interrupt-lost')).toBeGreaterThan(0);
+    expect(a.trace === heard.trace).toBe(false);
+    expect(b.trace === a.trace).toBe(true);
+    expect(b.capture.equals(a.capture)).toBe(true);
+    expect(account(b)).toEqual(account(a));
+  }, 300_000);
+
+  it('without the status poll a lost configuration interrupt leaves the device dead: the transfer stalls', async () => {
+    const x = await exchange(1, { deviceReset: 0.002, configInterruptLoss: 1 }, 512 * KB, {
+      untilNs: 30e9,
+      options: { interruptWatchdogUs: 1000, deviceStatusPolling: false },
+    });
+    expect(x.ok).toBe(false);
+    const failed = x.f.nodes.filter((n) => (n.nm.driver.device.status & VIRTIO_STATUS.DEVICE_NEEDS_RESET) !== 0);
+    expect(failed.length).toBeGreaterThan(0);
+    for (const n of failed) expect(n.nm.driver.stats).toMatchObject({ configInterrupts: 0, resetsStarted: 0, resetsRecovered: 0 });
+  });
+
+  it('a ring error (an avail index corrupted in guest memory) now raises the configuration interrupt: the driver resets the device and TCP arrives byte-exact', async () => {
+    for (const seed of seeds(3)) {
+      const ctx = `seed ${seed}`;
+      // Corrupt node 2's RX avail index every 20 µs until the device reads it once: the driver
+      // rewrites the index whenever it posts, so only a write that lands between a post and the
+      // next arriving frame is seen. Bounded: at most 5000 tries.
+      const corrupt = (f: NetFixture): void => {
+        const dev = f.nodes[1]!.nm.driver.device;
+        let tries = 0;
+        const tryOnce = (): void => {
+          if (dev.stats.ringErrors > 0 || ++tries > 5000) return;
+          const q = dev.queue(0);
+          if (q !== undefined) f.nodes[1]!.machine.memory.writeU16(q.availAddr + 2, (q.lastAvailIdx + q.size + 1) & 0xffff);
+          f.sim.scheduleAfter(20_000, tryOnce);
+        };
+        f.sim.scheduleAfter(20_000, tryOnce);
+      };
+      const x = await exchange(seed, {}, 256 * KB, { during: corrupt });
+      expect(x.ok, ctx).toBe(true);
+      const n = x.f.nodes[1]!.nm.driver;
+      expect(n.device.stats.ringErrors, ctx).toBe(1);
+      expect(n.device.stats.configInterrupts, ctx).toBe(1);
+      expect(n.stats, ctx).toMatchObject({ configInterrupts: 1, resetsStarted: 1, resetsRecovered: 1, resetsNoticedByPolling: 0 });
+      expect(n.device.status & VIRTIO_STATUS.DEVICE_NEEDS_RESET, ctx).toBe(0);
     }
   });
 });

@@ -39,14 +39,6 @@ function talk(port: number, word: string, end: boolean): Promise<{ data: string;
   });
 }
 
-async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('uncaught exceptions of an app', () => {
   it("go to the app's 'uncaughtException' listener, and the app goes on serving", async () => {
     const n = start(1);

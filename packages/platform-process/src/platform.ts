@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import {
+  IntrospectAsks,
   UsageError,
   type AgentFromNode as FromNode,
   type AgentToNode as ToNode,
@@ -115,8 +116,7 @@ export class ProcessNode implements PlatformNode {
   /** Resolves with the cause when the process exits, expectedly or not. */
   readonly exited: Promise<Error>;
   private readonly waiters = new Map<FromNode['type'], (message: FromNode) => void>();
-  private readonly introspections = new Map<number, (data: NodeIntrospection) => void>();
-  private nextSeq = 1;
+  private readonly asks: IntrospectAsks;
 
   constructor(
     readonly networkId: number,
@@ -129,6 +129,8 @@ export class ProcessNode implements PlatformNode {
       child.once('exit', (code, signal) => resolve(new Error(`node ${networkId}'s process exited (${signal ?? `code ${code}`})`)));
       child.once('error', (e) => resolve(new Error(`node ${networkId}'s process failed: ${e.message}`)));
     });
+    this.asks = new IntrospectAsks(`node ${networkId}`, (m) => this.post(m));
+    void this.exited.then((cause) => this.asks.fail(cause));
     this.died = this.exited.then((cause) => {
       if (!this.destroyed) platform.release(this);
       return cause;
@@ -145,8 +147,7 @@ export class ProcessNode implements PlatformNode {
           host.requestExit(message.code);
           return;
         case 'introspection':
-          this.introspections.get(message.seq)?.(message.data);
-          this.introspections.delete(message.seq);
+          this.asks.answer(message.seq, message.data);
           return;
         case 'error':
           if (this.waiters.size === 0) host.reportFailure({ node: networkId, core: 0, eventId: 0, error: new Error(message.message) });
@@ -184,23 +185,7 @@ export class ProcessNode implements PlatformNode {
 
   /** Asks the node's agent for its Ebbs' stats over the control channel (a dashboard snapshot). */
   introspect(options: IntrospectOptions = {}): Promise<NodeIntrospection> {
-    const seq = this.nextSeq++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.introspections.delete(seq);
-        reject(new Error(`node ${this.networkId} did not answer introspect within 2000 ms`));
-      }, 2_000);
-      this.introspections.set(seq, (data) => {
-        clearTimeout(timer);
-        resolve(data);
-      });
-      void this.exited.then((cause) => {
-        clearTimeout(timer);
-        this.introspections.delete(seq);
-        reject(cause);
-      });
-      this.post(options.traceAfter !== undefined ? { type: 'introspect', seq, traceAfter: options.traceAfter } : { type: 'introspect', seq });
-    });
+    return this.asks.ask(options);
   }
 
   /** Simulates a crash: the node's process is killed outright. */

@@ -1,4 +1,4 @@
-import type { AgentFromNode as FromNode, AgentToNode as ToNode, NodeRuntimeInfo, NodeShape, PlatformNode } from '@ebbrt/interfaces';
+import { IntrospectAsks, type AgentFromNode as FromNode, type AgentToNode as ToNode, type IntrospectOptions, type NodeIntrospection, type NodeRuntimeInfo, type NodeShape, type PlatformNode } from '@ebbrt/interfaces';
 import type { ControlConnection } from './control-server.js';
 import type { SlurmPlatform } from './platform.js';
 import { describeJob, type JobState } from './slurm.js';
@@ -12,6 +12,8 @@ export class SlurmNode implements PlatformNode {
   readonly died: Promise<Error>;
   private die!: (cause: Error) => void;
   private readonly waiters = new Map<FromNode['type'], (message: FromNode) => void>();
+  /** Dashboard asks: the job runs the same node agent as platform-process, so it answers them on its control connection. */
+  private readonly asks: IntrospectAsks;
 
   constructor(
     readonly networkId: number,
@@ -20,6 +22,8 @@ export class SlurmNode implements PlatformNode {
     private readonly platform: SlurmPlatform,
   ) {
     this.died = new Promise((resolve) => (this.die = resolve));
+    this.asks = new IntrospectAsks(`node ${networkId} (slurm job ${jobId})`, (m) => this.post(m));
+    void this.died.then((cause) => this.asks.fail(cause));
     void this.died.then(() => {
       if (!this.destroyed) platform.release(this);
     });
@@ -82,6 +86,9 @@ export class SlurmNode implements PlatformNode {
         case 'exit':
           host.requestExit(message.code);
           return;
+        case 'introspection':
+          this.asks.answer(message.seq, message.data);
+          return;
         case 'error':
           if (this.waiters.size === 0) host.reportFailure({ node: id, core: 0, eventId: 0, error: new Error(message.message) });
           break;
@@ -110,6 +117,15 @@ export class SlurmNode implements PlatformNode {
 
   activate(info: NodeRuntimeInfo): Promise<void> {
     return this.platform.activate(this, info);
+  }
+
+  /**
+   * Reads the node's Ebbs' stats, cores and (with `traceAfter`) trace from its agent, over the
+   * control connection. Before the job has dialled in there is nobody to ask: it rejects at once.
+   */
+  introspect(options: IntrospectOptions = {}): Promise<NodeIntrospection> {
+    if (this.connection === undefined) return Promise.reject(new Error(`node ${this.networkId} (slurm job ${this.jobId}) has not dialled the control port yet`));
+    return this.asks.ask(options);
   }
 
   /** A crash as the cluster would cause it: the job is cancelled under the node. */

@@ -2,10 +2,12 @@
  * Back-end nodes as real Slurm jobs (a one-host cluster from @ebbrt/testkit/slurm-cluster): the
  * distributed counter is exact over 4 job nodes; a job cancelled mid-run fails the sends to it by
  * name while the others stay exact; a node that never reports fails allocation and its job is
- * cancelled; nothing is left in squeue after a run.
+ * cancelled; nothing is left in squeue after a run. The dashboard sees job nodes as it sees
+ * process nodes: their agents answer introspect (cores, Ebbs, trace, clock) on the control port.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runApp } from '@ebbrt/runtime';
+import { RunSnapshots, runApp, type StartedRun } from '@ebbrt/runtime';
+import type { NodeIntrospection, NodeTraceBatch } from '@ebbrt/interfaces';
 import { startSlurmOrSkip, type SlurmCluster } from '@ebbrt/testkit/slurm-cluster';
 import { exactCounterFrontend } from '@ebbrt/testkit/counter-app';
 import { COUNTER_NODE, PACKAGE_DIR, slurmPlatform, tempApp } from './app.js';
@@ -99,4 +101,61 @@ export async function main(ctx) {
       app.remove();
     }
   }, 90_000);
+
+  it("the dashboard's introspection reaches job nodes over the control port: cores, Ebbs, clock and trace", async (ctx) => {
+    if (cluster === undefined) return ctx.skip(reason);
+    // The front-end (in this process) pings both nodes until the test has what it asks for.
+    const DONE = '__ebbrtSlurmIntrospected';
+    const frontend = exactCounterFrontend({
+      adds: 20,
+      before: `  while (globalThis.${DONE} !== true && !ctx.signal.aborted) {
+    for (const id of ids) await add(id, 0);
+    await timer.sleep(20_000);
+  }
+`,
+    });
+    const app = tempApp(config(cluster, 2), { 'frontend.mjs': frontend, 'node.mjs': COUNTER_NODE });
+    const lines: string[] = [];
+    const answers: NodeIntrospection[] = [];
+    const traces = new Map<number, NodeTraceBatch['events'][number][]>();
+    let snaps: RunSnapshots | undefined;
+    let shown: ReturnType<RunSnapshots['snapshot']> | undefined;
+    let poll: ReturnType<typeof setInterval> | undefined;
+    const g = globalThis as Record<string, unknown>;
+    try {
+      const run = await runApp(app.dir, {
+        output: (l) => lines.push(l),
+        resolveFrom: [PACKAGE_DIR],
+        signal: AbortSignal.timeout(120_000),
+        onStarted: (r: StartedRun) => {
+          // What `ebbrt run --ui` does: RunSnapshots asks every node, with its trace cursor.
+          snaps = new RunSnapshots(r, 'realtime', { remoteTrace: (id, b) => traces.set(id, [...(traces.get(id) ?? []), ...b.events]) });
+          poll = setInterval(() => {
+            shown = snaps!.snapshot();
+            for (const n of r.platform.liveNodes) n.introspect?.().then((d) => void answers.push(d), () => undefined);
+            const jobs = shown.nodes.filter((n) => n.role === 'backend');
+            const ready = jobs.length === 2 && jobs.every((n) => n.cores.every((c) => (c.slices ?? 0) > 0)) && [1, 2].every((id) => (traces.get(id) ?? []).some((e) => e.name === 'slice'));
+            if (ready) g[DONE] = true;
+          }, 100);
+        },
+      });
+      expect(run.failures, lines.join('\n')).toEqual([]);
+      expect(g[DONE], 'the dashboard saw both job nodes').toBe(true);
+      for (const id of [1, 2]) {
+        const card = shown!.nodes.find((n) => n.id === id)!;
+        expect(card.cores.map((c) => c.index)).toEqual([0, 1]);
+        expect(card.cores.every((c) => c.eventsPerSec !== undefined && c.idlePct !== undefined)).toBe(true);
+        expect(Object.keys(card.ebbs ?? {}).some((k) => k.startsWith('Messenger #'))).toBe(true);
+        const mine = answers.filter((d) => d.networkId === id);
+        expect(mine.every((d) => d.cores?.length === 2 && typeof d.nowNs === 'number')).toBe(true);
+        expect(mine.at(-1)!.memory!.totalBytes).toBeGreaterThan(0);
+        const events = traces.get(id)!;
+        expect(events.every((e) => e.core === 0 || e.core === 1)).toBe(true);
+      }
+    } finally {
+      clearInterval(poll);
+      delete g[DONE];
+      app.remove();
+    }
+  }, 180_000);
 });

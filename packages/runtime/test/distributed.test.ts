@@ -12,7 +12,7 @@ import { counterNodeMain, exactCounterFrontend, killMidRunFrontend } from '@ebbr
 import { seeds, tempApp } from './temp-app.js';
 
 /** A trace panel row as the dashboard's SSE stream sends it: [seq, node, core, ph, name, tsNs, durNs]. */
-type TraceRow = [number, number | null, number, string, string, number, number];
+type TraceRow = [number, number | string | null, number, string, string, number, number];
 
 /** Reads the dashboard's SSE stream at `url`, appending every trace row to `rows`; `onRows` after each message. */
 function readTraceRows(url: string, rows: TraceRow[], onRows: () => void): ClientRequest {
@@ -136,6 +136,8 @@ describe('a per-core counter Ebb across a front-end and 4 back-ends', () => {
     expect(rows.every((r, i) => i === 0 || r[0] > rows[i - 1]![0])).toBe(true);
     checkCluster(1, lines, 3);
     expect(new Set(seen.map((d) => d.networkId))).toEqual(new Set([1, 2, 3]));
+    // Every answer carries the node's own clock reading: the dashboard maps its trace times with it.
+    expect(seen.every((d) => typeof d.nowNs === 'number' && d.nowNs > 0)).toBe(true);
     const last = seen.at(-1)!;
     expect(last.ebbs.find((e) => e.kind === 'NetworkManager')?.packageName).toBe('@ebbrt/network-manager-lwip');
     expect(last.memory!.totalBytes).toBeGreaterThan(0);

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Simulation } from '@ebbrt/hw-x86sim';
 import { InProcessPlatform } from '@ebbrt/platform-in-process';
 import type { AppConfig, IntrospectOptions, LocalNode, LocalNodeHost, ManagedPlatform, NodeIntrospection, NodeShape } from '@ebbrt/interfaces';
-import { RunSnapshots } from '../src/cli/live-ui.js';
+import { RunSnapshots, tracePids } from '../src/cli/live-ui.js';
 
 function host(sim: Simulation, sent: Map<number, number>): LocalNodeHost {
   return {
@@ -33,6 +33,16 @@ function host(sim: Simulation, sent: Map<number, number>): LocalNodeHost {
       return { activate: async (_info, posted) => posted(), powerOff: () => machine.powerOff(), release: () => sim.destroyMachine(machine), introspect };
     },
   };
+}
+
+/** A node that runs elsewhere (its own process): a live, activated node with 2 cores, answering with `introspect`. */
+function remoteNode(networkId: number, introspect: (o?: IntrospectOptions) => Promise<NodeIntrospection>) {
+  return { networkId, shape: { cores: 2, memoryBytes: 1 << 20 }, died: new Promise<Error>(() => undefined), activated: true, kill: () => undefined, introspect };
+}
+
+/** A platform holding `nodes` only. */
+function platformOf(...nodes: ReturnType<typeof remoteNode>[]): ManagedPlatform {
+  return { liveNodes: nodes, node: (id: number) => nodes.find((n) => n.networkId === id), onActivated: () => undefined } as unknown as ManagedPlatform;
 }
 
 describe('RunSnapshots', () => {
@@ -82,22 +92,15 @@ describe('RunSnapshots', () => {
     let answer: (() => void)[] = [];
     // Node 1's machine is in this simulation (the in-process case); node 7 runs elsewhere.
     sim.createMachine({ name: 'node1', cores: 1, memoryBytes: 1 << 20 });
-    const node = (networkId: number) => ({
-      networkId,
-      shape: { cores: 2, memoryBytes: 1 << 20 },
-      died: new Promise<Error>(() => undefined),
-      activated: true,
-      kill: () => undefined,
-      introspect: (o?: IntrospectOptions): Promise<NodeIntrospection> => {
+    const node = (networkId: number) =>
+      remoteNode(networkId, (o?: IntrospectOptions): Promise<NodeIntrospection> => {
         asked.push({ id: networkId, after: o?.traceAfter });
         const after = o?.traceAfter ?? 0;
         // The node has made 3 more events since each cursor.
         const trace = o?.traceAfter === undefined ? undefined : { events: [1, 2, 3].map((k) => ({ core: k % 2, ph: 'X' as const, name: `e${after + k}`, tsNs: after + k, durNs: 1 })), skipped: 0, last: after + 3 };
         return new Promise((resolve) => answer.push(() => resolve({ networkId, ebbs: [], ...(trace !== undefined ? { trace } : {}) })));
-      },
-    });
-    const nodes = [node(1), node(7)];
-    const platform = { liveNodes: nodes, node: (id: number) => nodes.find((n) => n.networkId === id), onActivated: () => undefined } as unknown as ManagedPlatform;
+      });
+    const platform = platformOf(node(1), node(7));
     const got: string[] = [];
     const snaps = new RunSnapshots({ simulation: sim, platform }, 'realtime', { remoteTrace: (id, b) => got.push(...b.events.map((e) => `${id}:${e.name}`)) });
     const flush = async () => {
@@ -119,22 +122,69 @@ describe('RunSnapshots', () => {
     expect(got).toEqual(['7:e1', '7:e2', '7:e3', '7:e4', '7:e5', '7:e6']);
   });
 
+  it("a remote node's trace times are moved onto this simulation's clock, within the asks' round trip; its dropped events are counted", async () => {
+    const sim = new Simulation({ seed: 1, clock: 'realtime' });
+    // Node 6's process started 5 s after this one: its clock reads 5 s less. After its restart, 1 s less.
+    let behindNs = 5e9;
+    let made: { local: number; name: string }[] = [];
+    let skipped = 7;
+    let cursor = 0;
+    const n = remoteNode(6, async (o?: IntrospectOptions): Promise<NodeIntrospection> => {
+      const events = o?.traceAfter === undefined ? [] : made.map((e) => ({ core: 0, ph: 'i' as const, name: e.name, tsNs: e.local - behindNs, durNs: 0 }));
+      if (o?.traceAfter !== undefined) made = [];
+      cursor += events.length;
+      const trace = o?.traceAfter !== undefined ? { events, skipped, last: cursor } : undefined;
+      if (trace !== undefined) skipped = 0; // dropped once, reported once
+      return { networkId: 6, ebbs: [], nowNs: sim.now() - behindNs, ...(trace !== undefined ? { trace } : {}) };
+    });
+    const platform = platformOf(n);
+    const got: { name: string; ts: number }[] = [];
+    const snaps = new RunSnapshots({ simulation: sim, platform }, 'realtime', {
+      remoteTrace: (_id, b, offsetNs) => got.push(...b.events.map((e) => ({ name: e.name, ts: e.tsNs + offsetNs }))),
+    });
+    const at = new Map<string, number>();
+    const round = async (names: string[]): Promise<{ from: number; to: number }> => {
+      // A snapshot's own refresh (its trace ask) is done first.
+      await new Promise((r) => setTimeout(r, 0));
+      for (const name of names) {
+        at.set(name, sim.now());
+        made.push({ local: at.get(name)!, name });
+      }
+      const from = sim.now();
+      await snaps.refresh();
+      return { from, to: sim.now() };
+    };
+    // The estimate's error is at most half of every round trip so far (the answer came in between).
+    const check = (names: string[], made: Map<string, number>, bound: number): void => {
+      for (const name of names) {
+        const e = got.find((g) => g.name === name)!;
+        expect(Math.abs(e.ts - made.get(name)!), name).toBeLessThanOrEqual(bound);
+      }
+    };
+    const r1 = await round(['a', 'b']);
+    check(['a', 'b'], at, (r1.to - r1.from) / 2 + 1);
+    expect(snaps.snapshot().nodes[0]!.traceSkipped).toBe(7);
+    skipped = 3;
+    const r2 = await round(['c']);
+    check(['c'], at, Math.min(r1.to - r1.from, r2.to - r2.from) / 2 + 1);
+    expect(snaps.snapshot().nodes[0]!.traceSkipped).toBe(10);
+    // The node's process restarted (its clock is 4 s ahead of where it was): followed at once.
+    behindNs = 1e9;
+    skipped = 0;
+    const r3 = await round(['d']);
+    check(['d'], at, (r3.to - r3.from) / 2 + 1);
+    expect(snaps.snapshot().nodes[0]!.traceSkipped).toBe(10);
+  });
+
   it("an unfinished event is late past the config's watchdog budget (100 ms without one; the option wins)", async () => {
     const sim = new Simulation({ seed: 1 });
     // Node 5 runs elsewhere: its cores come with its answer, one event 30 ms old on core 1.
-    const n = {
+    const n = remoteNode(5, async (): Promise<NodeIntrospection> => ({
       networkId: 5,
-      shape: { cores: 2, memoryBytes: 1 << 20 },
-      died: new Promise<Error>(() => undefined),
-      activated: true,
-      kill: () => undefined,
-      introspect: async (): Promise<NodeIntrospection> => ({
-        networkId: 5,
-        ebbs: [],
-        cores: [0, 1].map((index) => ({ index, state: 'halted', slices: 1, busyHostMs: 0, ...(index === 1 ? { oldestEvent: { name: 'slowCheck', ageNs: 30e6 } } : {}) })),
-      }),
-    };
-    const platform = { liveNodes: [n], node: () => n, onActivated: () => undefined } as unknown as ManagedPlatform;
+      ebbs: [],
+      cores: [0, 1].map((index) => ({ index, state: 'halted', slices: 1, busyHostMs: 0, ...(index === 1 ? { oldestEvent: { name: 'slowCheck', ageNs: 30e6 } } : {}) })),
+      }));
+    const platform = platformOf(n);
     const lateWith = async (config: unknown, watchdogMs?: number): Promise<boolean | undefined> => {
       const snaps = new RunSnapshots({ simulation: sim, platform, config: config as AppConfig }, 'virtual', watchdogMs !== undefined ? { watchdogMs } : {});
       await snaps.refresh();
@@ -144,5 +194,15 @@ describe('RunSnapshots', () => {
     expect(await lateWith({ watchdog: { budgetUs: 20_000 } })).toBe(true);
     expect(await lateWith({ watchdog: { budgetUs: 40_000 } })).toBe(false);
     expect(await lateWith({ watchdog: { budgetUs: 20_000 } }, 50)).toBe(false);
+  });
+
+  it("trace pids name their node, and a machine that is no node (the gateway) by its name; a machine's name stays after it is gone", () => {
+    const sim = new Simulation({ seed: 1 });
+    const n1 = sim.createMachine({ name: 'node1', cores: 1, memoryBytes: 1 << 20 });
+    const gw = sim.createMachine({ name: 'gateway', cores: 1, memoryBytes: 1 << 20 });
+    const nodeOf = tracePids(sim);
+    expect([nodeOf(n1.tracePid), nodeOf(gw.tracePid), nodeOf(9999)]).toEqual([1, 'gateway', undefined]);
+    sim.destroyMachine(gw);
+    expect(nodeOf(gw.tracePid)).toBe('gateway');
   });
 });

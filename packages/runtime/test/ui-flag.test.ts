@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { cli } from '../src/cli/main.js';
 import { parseCli } from '../src/cli/parse-args.js';
+import { uiTitle } from '../src/cli/live-ui.js';
 import { NOOP_ENTRY, baseConfig, tempApp } from './temp-app.js';
 
 describe('ebbrt run --ui [port]', () => {
@@ -10,6 +11,15 @@ describe('ebbrt run --ui [port]', () => {
     expect(parseCli(['run', '--ui', 'app'], {})).toMatchObject({ ui: 0, appDir: 'app' });
     expect(parseCli(['run', 'app', '--ui', '8080', '--stats'], {})).toMatchObject({ ui: 8080, stats: true });
     expect(parseCli(['run', 'app', '--ui=9000'], {})).toMatchObject({ ui: 9000 });
+  });
+
+  it("the page's title names the app, never by an absolute path", () => {
+    expect(uiTitle('dashboard-demo', '/tmp/dash-virtual-x1Y2', '/work/repo')).toBe('ebbrt run dashboard-demo');
+    expect(uiTitle('app', 'apps/memcached', '/work/repo')).toBe('ebbrt run apps/memcached');
+    expect(uiTitle('app', '/work/repo/apps/memcached/', '/work/repo')).toBe('ebbrt run apps/memcached');
+    expect(uiTitle('app', '/tmp/ebbrt-app-123/counter', '/work/repo')).toBe('ebbrt run counter');
+    expect(uiTitle('app', '../elsewhere/hello', '/work/repo')).toBe('ebbrt run hello');
+    expect(uiTitle('app', '.', '/work/repo/apps/hello')).toBe('ebbrt run hello');
   });
 
   it('a bad port is an error naming it', () => {

@@ -52,6 +52,8 @@ export interface DashboardApp {
 export function writeDashboardApp(parent: string, clock: 'virtual' | 'realtime', rounds = 3000): DashboardApp {
   const dir = mkdtempSync(join(parent, `dash-${clock}-`));
   const config = {
+    // The dashboard's title (`ebbrt run dashboard-demo`), not the temp dir's path.
+    name: 'dashboard-demo',
     entry: { ...(clock === 'realtime' ? { frontend: './frontend.mjs' } : {}), backend: './node.mjs' },
     clock,
     args: [String(DASHBOARD_NODES), String(rounds)],

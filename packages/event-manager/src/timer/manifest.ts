@@ -16,9 +16,9 @@ export const manifest = defineEbbManifest<Record<string, never>, Timer>({
     // The rep is made on its own core, so the Event Manager ref resolves to that core's loop.
     const events = new EbbRef<EventManager>(SystemEbbIds.EventManager);
     if (context.target === 'hosted') return { handleFault: () => new HostedTimer(events.deref()) };
-    const { machine, simulation } = nativeHardware(context);
+    const { machine } = nativeHardware(context);
     return {
-      handleFault: (core) => new NativeTimer(events.deref(), machine.cores[core.index]!, simulation),
+      handleFault: (core) => new NativeTimer(events.deref(), machine.cores[core.index]!),
     };
   },
 });

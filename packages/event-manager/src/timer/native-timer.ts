@@ -1,5 +1,5 @@
 import type { EventManager } from '@ebbrt/interfaces';
-import type { Core, Simulation } from '@ebbrt/hw-x86sim';
+import type { Core } from '@ebbrt/hw-x86sim';
 import { TimerRep } from './timer-rep.js';
 
 /** Timers on a simulated core, over its local APIC's one-shot timer. */
@@ -9,7 +9,6 @@ export class NativeTimer extends TimerRep {
   constructor(
     events: EventManager,
     private readonly hw: Core,
-    private readonly simulation: Simulation,
   ) {
     super(events);
     this.vector = events.allocateVector(() => this.expire());

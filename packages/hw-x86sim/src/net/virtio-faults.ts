@@ -33,6 +33,12 @@ export interface VirtioNetFaults {
    * The driver must reset it (status 0), renegotiate, set the queues up again and re-post.
    */
   deviceReset?: number;
+  /**
+   * With this probability per configuration-change interrupt (the DEVICE_NEEDS_RESET
+   * notification), the interrupt is never raised; the status bit is still set. A driver that
+   * waits only for the interrupt never recovers; one that also reads the status recovers.
+   */
+  configInterruptLoss?: number;
 }
 
 /** Fault counters (also in `VirtioNetStats`). */
@@ -43,9 +49,11 @@ export interface VirtioNetFaultStats {
   faultTxCompletionsDelayed: number;
   /** Times the device entered DEVICE_NEEDS_RESET by the deviceReset fault. */
   faultDeviceResets: number;
+  /** Configuration-change interrupts the configInterruptLoss fault swallowed. */
+  faultConfigInterruptsLost: number;
 }
 
-const KEYS = ['rxNoBuffer', 'interruptDelay', 'interruptLoss', 'txCompletionDelay', 'deviceReset'] as const;
+const KEYS = ['rxNoBuffer', 'interruptDelay', 'interruptLoss', 'txCompletionDelay', 'deviceReset', 'configInterruptLoss'] as const;
 
 function fail(field: string, what: string, got: unknown): never {
   throw new RangeError(`virtio-net faults${field === '' ? '' : `.${field}`} must be ${what}, got ${typeof got === 'object' ? JSON.stringify(got) : String(got)}`);
@@ -83,6 +91,7 @@ export function validateVirtioNetFaults(faults: unknown): VirtioNetFaults {
   if (o.interruptLoss !== undefined) out.interruptLoss = probability('interruptLoss', o.interruptLoss);
   if (o.txCompletionDelay !== undefined) out.txCompletionDelay = delay('txCompletionDelay', o.txCompletionDelay);
   if (o.deviceReset !== undefined) out.deviceReset = probability('deviceReset', o.deviceReset);
+  if (o.configInterruptLoss !== undefined) out.configInterruptLoss = probability('configInterruptLoss', o.configInterruptLoss);
   return out;
 }
 
@@ -119,6 +128,12 @@ export class FaultDraws {
   /** The device fails and needs a reset while handling a frame (one draw, only when configured). */
   deviceReset(): boolean {
     const p = this.faults.deviceReset;
+    return p !== undefined && this.prng.chance(p);
+  }
+
+  /** The configuration-change interrupt is lost (one draw, only when configured). */
+  configInterruptLost(): boolean {
+    const p = this.faults.configInterruptLoss;
     return p !== undefined && this.prng.chance(p);
   }
 

@@ -381,8 +381,9 @@ describe('VirtioNetDevice faults', () => {
       [{ txCompletionDelay: { probability: -1, maxNs: 5 } }, /faults\.txCompletionDelay\.probability/],
       [{ rxNoBuffer: { probability: 0.1, burst: 0 } }, /faults\.rxNoBuffer\.burst must be an integer >= 1/],
       [{ rxNoBuffer: { probability: 0.1, bursts: 2 } }, /faults\.rxNoBuffer\.bursts must be absent/],
-      [{ interuptLoss: 0.1 }, /faults\.interuptLoss must be absent \(known: rxNoBuffer, interruptDelay, interruptLoss, txCompletionDelay, deviceReset\)/],
+      [{ interuptLoss: 0.1 }, /faults\.interuptLoss must be absent \(known: rxNoBuffer, interruptDelay, interruptLoss, txCompletionDelay, deviceReset, configInterruptLoss\)/],
       [{ deviceReset: 2 }, /faults\.deviceReset must be a probability/],
+      [{ configInterruptLoss: -0.5 }, /faults\.configInterruptLoss must be a probability in \[0, 1\], got -0\.5/],
       [null, /virtio-net faults must be an object/],
     ];
     for (const [faults, message] of cases) {
@@ -493,6 +494,54 @@ describe('VirtioNetDevice faults', () => {
     expect(g.d0.usedIdx(1)).toBe(0);
     expect(g.d1.usedIdx(0)).toBe(0);
     expect(pending(g.m0, 0)).toEqual([CONFIG_VECTOR]);
+  });
+
+  it('a ring error (avail index past the queue size) sets DEVICE_NEEDS_RESET and raises the configuration interrupt once (virtio 1.x §2.1.2)', async () => {
+    const CONFIG_VECTOR = 0x42;
+    const f = faulty(6);
+    f.n1.setConfigInterrupt({ vector: CONFIG_VECTOR, core: 0 });
+    f.d1.postRx(0);
+    f.m1.memory.writeU16(f.d1.q[0].avail + 2, 1000);
+    f.d0.tx(0, f.frame(1));
+    await f.sim.run();
+    expect(f.n1.stats).toMatchObject({ ringErrors: 1, configInterrupts: 1, rxFrames: 0 });
+    expect(f.n1.status & VIRTIO_STATUS.DEVICE_NEEDS_RESET).not.toBe(0);
+    expect(pending(f.m1, 0)).toEqual([CONFIG_VECTOR]);
+    // The broken queue is dead until a reset, and the bit already set raises nothing more.
+    f.d0.tx(0, f.frame(2));
+    await f.sim.run();
+    expect(f.n1.stats).toMatchObject({ ringErrors: 1, configInterrupts: 1, rxDroppedNotReady: 1 });
+    expect(pending(f.m1, 0)).toEqual([]);
+    // A TX ring error does the same on the sender.
+    f.n0.setConfigInterrupt({ vector: CONFIG_VECTOR, core: 0 });
+    f.m0.memory.writeU16(f.d0.q[1].avail + 2, 3000);
+    f.n0.notify(1);
+    await f.sim.run();
+    expect(f.n0.stats).toMatchObject({ ringErrors: 1, configInterrupts: 1 });
+    expect(pending(f.m0, 0)).toContain(CONFIG_VECTOR);
+    // No fault was drawn or recorded: a ring error is the driver's bug, not an injected fault.
+    expect(f.sim.faults.counts()).toEqual({});
+  });
+
+  it('a lost configuration interrupt: DEVICE_NEEDS_RESET is set, no vector is raised, the loss is counted and traced', async () => {
+    const CONFIG_VECTOR = 0x42;
+    const f = faulty(6, { deviceReset: 1, configInterruptLoss: 1 });
+    f.n1.setConfigInterrupt({ vector: CONFIG_VECTOR, core: 0 });
+    f.d1.postRx(0);
+    f.d0.tx(0, f.frame(1));
+    await f.sim.run();
+    expect(f.n1.status & VIRTIO_STATUS.DEVICE_NEEDS_RESET).not.toBe(0);
+    expect(pending(f.m1, 0)).toEqual([]);
+    expect(f.n1.stats).toMatchObject({ faultDeviceResets: 1, faultConfigInterruptsLost: 1, configInterrupts: 0 });
+    expect(f.sim.faults.count('virtio-net.config-interrupt-lost')).toBe(1);
+    expect(f.sim.trace.toJSON()).toContain('fault: virtio-net.config-interrupt-lost');
+    // Without the reset fault the loss is never drawn: a device that never fails draws nothing for it.
+    const g = faulty(6, { configInterruptLoss: 1 });
+    await stream(g, 5);
+    expect(g.n1.stats.faultConfigInterruptsLost).toBe(0);
+    const h = faulty(6);
+    await stream(h, 5);
+    expect(g.sim.trace.toJSON()).toBe(h.sim.trace.toJSON());
   });
 
   it('property: under any faults every frame is delivered or counted, every interrupt raised or counted lost, every TX completed, and a seed replays', async () => {

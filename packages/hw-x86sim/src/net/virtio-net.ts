@@ -63,6 +63,7 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
     faultInterruptsLost: 0,
     faultTxCompletionsDelayed: 0,
     faultDeviceResets: 0,
+    faultConfigInterruptsLost: 0,
     configInterrupts: 0,
   };
   private readonly sim: Simulation;
@@ -372,19 +373,33 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
   /**
    * The device failed (the deviceReset fault, only while DRIVER_OK): DEVICE_NEEDS_RESET is set,
    * its queues are dropped (nothing more is used, sent or interrupted until the driver resets it
-   * and sets them up again; what is still posted in the rings stays the driver's), and, as the
-   * spec requires once DRIVER_OK is set, the configuration-change interrupt is raised.
+   * and sets them up again; what is still posted in the rings stays the driver's), and the
+   * configuration-change interrupt follows.
    */
   private needsReset(q: Virtqueue, where: 'rx' | 'tx'): void {
     this.stats.faultDeviceResets++;
     this.sim.faults.record('virtio-net.device-reset', { pid: this.machine.tracePid, tid: q.core }, { queue: q.index, where });
     this._status |= VIRTIO_STATUS.DEVICE_NEEDS_RESET;
     this.queues = [];
+    this.configChanged(q);
+  }
+
+  /**
+   * The configuration-change notification, after DEVICE_NEEDS_RESET was set while DRIVER_OK
+   * (virtio 1.x §2.1.2: "If DRIVER_OK is set, after it sets DEVICE_NEEDS_RESET, the device MUST
+   * send a device configuration change notification to the driver"). Raised on the vector the
+   * driver set, unless the configInterruptLoss fault swallows it.
+   */
+  private configChanged(q: Virtqueue): void {
     const cfg = this.configVector;
-    if (cfg !== undefined) {
-      this.stats.configInterrupts++;
-      this.machine.cores[cfg.core]!.apic.raise(cfg.vector);
+    if (cfg === undefined) return;
+    if (this.faultDraws !== null && this.faultDraws.configInterruptLost()) {
+      this.stats.faultConfigInterruptsLost++;
+      this.traceFault(q, 'virtio-net.config-interrupt-lost');
+      return;
     }
+    this.stats.configInterrupts++;
+    this.machine.cores[cfg.core]!.apic.raise(cfg.vector);
   }
 
   private reset(): void {
@@ -500,7 +515,11 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
     const pending = q.pending();
     if (pending < 0) {
       this.stats.ringErrors++;
-      this._status |= VIRTIO_STATUS.DEVICE_NEEDS_RESET;
+      // Only the first error announces itself: the status bit is the state, the interrupt its edge.
+      if ((this._status & VIRTIO_STATUS.DEVICE_NEEDS_RESET) === 0) {
+        this._status |= VIRTIO_STATUS.DEVICE_NEEDS_RESET;
+        this.configChanged(q);
+      }
     }
     return pending;
   }

@@ -1,10 +1,12 @@
 /**
  * The dashboard page: the server-rendered view (swapped whole every tick), and, outside it so the
  * swaps leave them alone, the pause / step / resume bar and the trace panel. The trace is kept
- * by the page (the newest TRACE_KEEP events) so it can be frozen and filtered by node and core
- * without asking the server; the simulation's pause is the server's (POST ./control).
+ * by the page (the newest TRACE_KEEP events by time) so it can be frozen and filtered by node and
+ * core without asking the server; its rows are on one timeline (mergeTraceRows), remote nodes'
+ * included. The simulation's pause is the server's (POST ./control).
  */
 import { LIVE_VIEW_CSS } from '../render.js';
+import { mergeTraceRows } from '../trace-order.js';
 
 const TRACE_KEEP = 2000;
 const TRACE_SHOW = 200;
@@ -22,14 +24,15 @@ const SCRIPT = `
 const $ = (id) => document.getElementById(id);
 const view = $('view'), status = $('status'), rows = $('trace-rows');
 const KEEP = ${TRACE_KEEP}, SHOW = ${TRACE_SHOW};
-let trace = [], traceFrozen = false, skipped = 0;
+let trace = [], traceFrozen = false, skipped = 0, nodeSkipped = '';
+${mergeTraceRows.toString()}
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => '&#' + c.charCodeAt(0) + ';');
 function setOptions(sel, values, label) {
   const want = ['', ...values.map(String)];
   const have = [...sel.options].map((o) => o.value);
   if (want.join() === have.join()) return;
   const cur = sel.value;
-  sel.innerHTML = want.map((v) => '<option value="' + v + '">' + (v === '' ? 'all ' + label : label + ' ' + v) + '</option>').join('');
+  sel.innerHTML = want.map((v) => '<option value="' + esc(v) + '">' + (v === '' ? 'all ' + label : /^\\d+$/.test(v) ? label + ' ' + v : esc(v)) + '</option>').join('');
   sel.value = want.includes(cur) ? cur : '';
 }
 function renderTrace() {
@@ -42,15 +45,18 @@ function renderTrace() {
     shown.push(e);
   }
   shown.reverse();
-  rows.innerHTML = shown.map((e) => '<div class="ev ' + e[3] + '" data-seq="' + e[0] + '" data-node="' + (e[1] ?? '') + '" data-core="' + e[2] + '" data-name="' + esc(e[4]) + '">' +
-    (e[5] / 1e6).toFixed(6).padStart(14) + ' ms  node ' + String(e[1] ?? '?').padEnd(2) + ' core ' + e[2] + '  ' + esc(e[4]) + (e[3] === 'X' ? '  (' + (e[6] / 1e3).toFixed(1) + ' µs)' : '') + '</div>').join('');
+  // A node by its id; a machine that is no node (the gateway) by its name.
+  rows.innerHTML = shown.map((e) => '<div class="ev ' + e[3] + '" data-seq="' + e[0] + '" data-ts="' + e[5] + '" data-node="' + esc(e[1] ?? '') + '" data-core="' + e[2] + '" data-name="' + esc(e[4]) + '">' +
+    (e[5] / 1e6).toFixed(6).padStart(14) + ' ms  ' + (typeof e[1] === 'string' ? esc(e[1]).padEnd(7) : 'node ' + String(e[1] ?? '?').padEnd(2)) + ' core ' + e[2] + '  ' + esc(e[4]) + (e[3] === 'X' ? '  (' + (e[6] / 1e3).toFixed(1) + ' µs)' : '') + '</div>').join('');
   rows.scrollTop = rows.scrollHeight;
-  $('trace-count').textContent = trace.length + ' kept' + (skipped > 0 ? ', ' + skipped + ' not sent (ring overwrote them)' : '');
+  $('trace-count').innerHTML = trace.length + ' kept' + (skipped > 0 ? ', ' + skipped + ' not sent (ring overwrote them)' : '') + nodeSkipped;
 }
 function onSnapshot(s) {
   window.ebbrtSnapshot = s;
   if (s === null) return;
-  setOptions($('trace-node'), s.nodes.map((n) => n.id), 'node');
+  setOptions($('trace-node'), [...s.nodes.map((n) => n.id), ...new Set(trace.filter((e) => typeof e[1] === 'string').map((e) => e[1]))], 'node');
+  // Events a node in its own process dropped before the dashboard read them (its ring overwrote them).
+  nodeSkipped = s.nodes.filter((n) => n.traceSkipped > 0).map((n) => '; <span class="node-skipped" data-node="' + n.id + '" data-skipped="' + n.traceSkipped + '">node ' + n.id + ' dropped ' + n.traceSkipped + ' at the node</span>').join('');
   setOptions($('trace-core'), [...new Set(s.nodes.flatMap((n) => n.cores.map((c) => c.index)))].sort((a, b) => a - b), 'core');
   const c = s.control;
   const bar = $('controls');
@@ -83,13 +89,13 @@ es.onerror = () => { status.textContent = 'disconnected (the run ended?)'; };
 es.onmessage = (e) => {
   const m = JSON.parse(e.data);
   view.innerHTML = m.html;
-  onSnapshot(m.snapshot);
-  if (m.trace !== undefined && !traceFrozen) {
+  if (m.trace !== undefined) {
+    // Kept while frozen too (only the rows on screen hold still), so unfreezing catches up.
     skipped += m.trace.skipped;
-    for (const t of m.trace.entries) trace.push(t);
-    if (trace.length > KEEP) trace = trace.slice(trace.length - KEEP);
-    renderTrace();
+    trace = mergeTraceRows(trace, m.trace.entries, KEEP);
   }
+  onSnapshot(m.snapshot);
+  if (m.trace !== undefined && !traceFrozen) renderTrace();
 };
 `;
 

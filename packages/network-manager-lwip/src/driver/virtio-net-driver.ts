@@ -24,6 +24,12 @@
 // rings zeroed in place and given back, RX buffers re-posted, TX in flight released); DRIVER_OK is
 // written after the last core, and each core then sends what waited. TCP above retransmits what
 // the reset lost.
+//
+// The configuration interrupt is an edge, the status bit the state: an interrupt that never
+// comes (a fault the simulated NIC can inject) would leave the device dead. So core 0 also reads
+// the status from the timers it already runs (the lost-interrupt watchdog, and the polling-mode
+// tick), and starts the same recovery when it finds DEVICE_NEEDS_RESET with none under way
+// (`deviceStatusPolling`, on by default; it adds no timer and no event of its own).
 
 import { EbbRef } from '@ebbrt/core-translation';
 import { SystemEbbIds, type EventManager, type IdleHandle, type IOBuf, type MemoryAllocator, type Timer, type TimerHandle } from '@ebbrt/interfaces';
@@ -56,6 +62,11 @@ export interface DriverConfig extends QueuePairConfig {
   interruptWatchdogUs?: number;
   /** Recover from DEVICE_NEEDS_RESET (default true); false leaves a failed device dead. */
   deviceResetRecovery?: boolean;
+  /**
+   * Core 0 reads the device status on its watchdog and polling ticks and recovers a device that
+   * needs a reset even if its configuration interrupt was lost (default true).
+   */
+  deviceStatusPolling?: boolean;
 }
 
 /** Node-wide driver counters (the per-core ones are each `QueuePair.stats`). */
@@ -65,6 +76,8 @@ export interface DriverStats {
   /** DEVICE_NEEDS_RESET recoveries begun / finished (DRIVER_OK written again). */
   resetsStarted: number;
   resetsRecovered: number;
+  /** Recoveries begun because core 0 read DEVICE_NEEDS_RESET on a tick, no configuration interrupt having started one. */
+  resetsNoticedByPolling: number;
 }
 
 const emRef = new EbbRef<EventManager>(SystemEbbIds.EventManager);
@@ -88,6 +101,8 @@ export class CoreNetDriver {
     private readonly sink: FrameSink,
     /** Driver spans for a latency breakdown (only when the simulation traces). */
     private readonly phases?: PhaseTrace,
+    /** Reads the device status on this core's ticks (core 0 only, see the file comment). */
+    private readonly pollStatus?: () => void,
   ) {
     const watchdogUs = config.interruptWatchdogUs ?? 0;
     if (watchdogUs > 0) timerRef.deref().start(this.watchdog, watchdogUs, true);
@@ -109,6 +124,7 @@ export class CoreNetDriver {
 
   /** Interrupt mode: used entries sit on the rings with no interrupt announcing them (one was lost). */
   private watchdog = (): void => {
+    this.pollStatus?.();
     if (this.mode !== 'interrupt' || !this.queue.hasUsed()) return;
     this.queue.stats.watchdogRecoveries++;
     this.service();
@@ -157,6 +173,7 @@ export class CoreNetDriver {
 
   private tick = (): void => {
     if (this.mode !== 'polling') return;
+    this.pollStatus?.();
     if (this.framesSinceTick > 0 || this.queue.backlogLength > 0) {
       this.framesSinceTick = 0;
       return;
@@ -213,7 +230,7 @@ export class VirtioNetDriver implements NicDriver {
   readonly cores: (CoreNetDriver | undefined)[];
   private pendingCores: number;
   private readyWaiters: (() => void)[] = [];
-  readonly stats: DriverStats = { configInterrupts: 0, resetsStarted: 0, resetsRecovered: 0 };
+  readonly stats: DriverStats = { configInterrupts: 0, resetsStarted: 0, resetsRecovered: 0, resetsNoticedByPolling: 0 };
   /** Core 0's configuration-change vector (allocated in its setup), -1 before. */
   private configVector = -1;
   /** Cores still to restart their queue pair in the recovery under way; 0 when none is. */
@@ -270,7 +287,8 @@ export class VirtioNetDriver implements NicDriver {
     const vector = em.allocateVector(() => driver?.onInterrupt());
     const numa = this.machine.nodeOfCore(core);
     const qp = new QueuePair(core, this.device, this.machine.memory, memRef.deref(), this.config, vector, core, numa);
-    driver = new CoreNetDriver(core, qp, this.sim, this.config, sink, this.phases);
+    const poll = core === 0 && this.config.deviceStatusPolling !== false ? this.pollStatus : undefined;
+    driver = new CoreNetDriver(core, qp, this.sim, this.config, sink, this.phases, poll);
     this.cores[core] = driver;
     if (core === 0) {
       this.configVector = em.allocateVector(this.onConfigChange);
@@ -290,15 +308,26 @@ export class VirtioNetDriver implements NicDriver {
    */
   private onConfigChange = (): void => {
     this.stats.configInterrupts++;
-    if ((this.device.status & VIRTIO_STATUS.DEVICE_NEEDS_RESET) === 0) return;
-    if (this.config.deviceResetRecovery === false || this.restartsPending > 0 || !this.ready) return;
+    this.startRecovery();
+  };
+
+  /** Core 0's status read on a tick: the recovery a lost configuration interrupt did not start. */
+  private pollStatus = (): void => {
+    if (this.startRecovery()) this.stats.resetsNoticedByPolling++;
+  };
+
+  /** Starts the recovery if the device needs one and none is under way; true if it started. */
+  private startRecovery(): boolean {
+    if ((this.device.status & VIRTIO_STATUS.DEVICE_NEEDS_RESET) === 0) return false;
+    if (this.config.deviceResetRecovery === false || this.restartsPending > 0 || !this.ready) return false;
     this.stats.resetsStarted++;
     this.initialise();
     this.device.setConfigInterrupt({ vector: this.configVector, core: 0 });
     this.restartsPending = this.cores.length;
     const em = emRef.deref();
     for (let core = 0; core < this.cores.length; core++) em.spawnRemote(() => this.restartCore(core), core);
-  };
+    return true;
+  }
 
   /** Runs on core `core` during a recovery: its queue pair set up again; DRIVER_OK after the last. */
   private restartCore(core: number): void {

@@ -7,7 +7,7 @@ import { IOBuf, type TimerHandle } from '@ebbrt/interfaces';
 import { checksumAdd, checksumFinish } from '../wire/checksum.js';
 import { ETHERNET_HEADER_LEN, EtherType } from '../wire/ethernet.js';
 import { IPV4_BROADCAST, inSubnet, isIpv4Broadcast, isIpv4Loopback, isIpv4Multicast, maskToPrefix, type Ipv4Address } from '../wire/ipv4-address.js';
-import { IPV4_MIN_HEADER_LEN, IpProtocol, Ipv4Packet, emitIpv4 } from '../wire/ipv4.js';
+import { IPV4_MIN_HEADER_LEN, IpProtocol, Ipv4Packet, writeIpv4Header, type Ipv4Repr } from '../wire/ipv4.js';
 import { Ipv4Reassembler } from '../wire/ipv4-reassembly.js';
 import { MAC_BROADCAST } from '../wire/mac-address.js';
 import { writeU16 } from '../wire/result.js';
@@ -37,6 +37,20 @@ export class Ipv4Layer {
   readonly current: InputContext = { linkBroadcast: false, ipBroadcast: false, reassembled: false };
   private readonly reassembler: Ipv4Reassembler;
   private readonly view = new Ipv4Packet(new Uint8Array(0), 0, 0);
+  private readonly repr: Ipv4Repr = {
+    src: 0,
+    dst: 0,
+    protocol: 0,
+    ttl: 64,
+    payloadLength: 0,
+    identification: 0,
+    dontFragment: true,
+    moreFragments: false,
+    fragmentOffset: 0,
+    dscp: 0,
+    ecn: 0,
+    options: NO_OPTIONS,
+  };
   private expiryTimer: TimerHandle | undefined = undefined;
   private ipId = 1;
 
@@ -183,24 +197,18 @@ export class Ipv4Layer {
   }
 
   private emitHeader(chain: IOBuf, dst: Ipv4Address, protocol: number, payloadLength: number, id: number, df: boolean, more: boolean, fragOffset: number): void {
-    emitIpv4(
-      {
-        src: this.config.address,
-        dst,
-        protocol,
-        ttl: 64,
-        payloadLength,
-        identification: id,
-        dontFragment: df,
-        moreFragments: more,
-        fragmentOffset: fragOffset,
-        dscp: 0,
-        ecn: 0,
-        options: NO_OPTIONS,
-      },
-      chain.bytes,
-      chain.offset + this.eth.ipOffset,
-    );
+    // One repr reused for every datagram: no object per frame. Valid by construction (our address,
+    // a 16-bit id, a length output() bounded by the MTU), so the unchecked writer.
+    const r = this.repr;
+    r.src = this.config.address;
+    r.dst = dst;
+    r.protocol = protocol;
+    r.payloadLength = payloadLength;
+    r.identification = id;
+    r.dontFragment = df;
+    r.moreFragments = more;
+    r.fragmentOffset = fragOffset;
+    writeIpv4Header(r, chain.bytes, chain.offset + this.eth.ipOffset);
   }
 
   /** RFC 791 fragmentation: pieces of a multiple of 8 bytes, one identification, MF on all but the last. */

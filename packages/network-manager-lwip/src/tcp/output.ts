@@ -3,7 +3,7 @@
 // ACKs, deferred end-of-batch ACKs, RSTs; `emit` builds the header and chains the payload views.
 
 import type { IOBuf } from '@ebbrt/interfaces';
-import { checksumAdd, checksumFinish, pseudoHeaderSum } from '../wire/checksum.js';
+import { checksumAdd, checksumAddWide, checksumFinish, pseudoHeaderSum } from '../wire/checksum.js';
 import { IpProtocol } from '../wire/ipv4.js';
 import type { Ipv4Address } from '../wire/ipv4-address.js';
 import { writeU16, writeU32 } from '../wire/result.js';
@@ -215,7 +215,13 @@ export function sendRstFor(stack: TcpStack, pcb: TcpPcb): void {
   emit(stack, pcb.localPort, pcb.remoteIp, pcb.remotePort, pcb.sndMax, pcb.rcvNxt, TcpFlags.RST | TcpFlags.ACK, 0, EMPTY_OPTIONS, undefined, 0);
 }
 
-/** Builds and sends one segment: a header buffer with the payload views chained behind it. */
+/**
+ * Builds and sends one segment. Payload in physical memory goes out as views chained behind the
+ * header buffer (zero copy). Payload on the JS heap (what applications usually send) has to be
+ * copied into physical memory for the device anyway: it is copied here, into the header's own
+ * buffer behind the header, and checksummed there, so a segment is one buffer and one descriptor
+ * instead of a header, a view per element and the driver's copy of each.
+ */
 export function emit(
   stack: TcpStack,
   srcPort: number,
@@ -232,7 +238,9 @@ export function emit(
   const env = stack.env;
   const optLen = options === EMPTY_OPTIONS ? 0 : tcpOptionsLength(options);
   const hl = TCP_MIN_HEADER_LEN + optLen;
-  const head = env.allocFrame(env.l4Offset + hl);
+  const withData = payload !== undefined && payloadLen > 0;
+  const inline = withData && onHeap(payload);
+  const head = env.allocFrame(env.l4Offset + hl + (inline ? payloadLen : 0));
   if (head === null) return false; // counted as noMemory; retransmission recovers
   const b = head.bytes;
   const o = head.offset + env.l4Offset;
@@ -248,14 +256,43 @@ export function emit(
   writeU16(b, o + 18, 0);
   const len = hl + payloadLen;
   let sum = pseudoHeaderSum(env.localAddress(), dst, IpProtocol.Tcp, len);
-  sum = checksumAdd(sum, b, o, hl);
-  if (payload !== undefined && payloadLen > 0) {
-    const views = payload.cloneChain(); // the driver releases what it sends
-    sum = env.chainChecksumAdd(sum, views);
-    head.appendChain(views);
+  if (inline) {
+    copyChain(payload, payloadLen, b, o + hl);
+    sum = checksumAddWide(sum, b, o, len, stack.words); // header and payload are one range now
+  } else {
+    sum = checksumAdd(sum, b, o, hl);
+    if (withData) {
+      const views = payload.cloneChain(); // the driver releases what it sends
+      sum = env.chainChecksumAdd(sum, views);
+      head.appendChain(views);
+    }
   }
   writeU16(b, o + 16, checksumFinish(sum));
   stack.stats.segmentsOut++;
   env.ipOutput(head, dst, len);
   return true;
+}
+
+/** True when some element of the chain is not in physical memory (the device could not read it). */
+function onHeap(chain: IOBuf): boolean {
+  let e = chain;
+  do {
+    if (e.length > 0 && e.physAddr() < 0) return true;
+    e = e.next;
+  } while (e !== chain);
+  return false;
+}
+
+/** Copies the first `n` bytes of a chain to out[at...]. */
+function copyChain(chain: IOBuf, n: number, out: Uint8Array, at: number): void {
+  let e = chain;
+  do {
+    const k = Math.min(e.length, n);
+    if (k > 0) {
+      out.set(k === e.length && e.offset === 0 && e.bytes.length === k ? e.bytes : e.bytes.subarray(e.offset, e.offset + k), at);
+      at += k;
+      n -= k;
+    }
+    e = e.next;
+  } while (e !== chain && n > 0);
 }

@@ -13,6 +13,7 @@
 
 import { UsageError, type IOBuf, type TcpConnection, type TcpHandler } from '@ebbrt/interfaces';
 import { ipv4ToString, type Ipv4Address } from '../wire/ipv4-address.js';
+import { ChecksumWords } from '../wire/checksum.js';
 import { TcpFlags, TcpSegment } from '../wire/tcp.js';
 import { emptyTcpOptions, resetTcpOptions, TCP_MAX_WINDOW_SCALE, type TcpOptions } from '../wire/tcp-options.js';
 import type { PhaseTrace } from '../phase-trace.js';
@@ -47,6 +48,8 @@ export class TcpStack {
   /** The options our SYNs carry (reused). */
   readonly synOpts: TcpOptions = emptyTcpOptions();
   readonly deferredAcks = new DeferredAcks(this);
+  /** The 32-bit view output checksums segments through (frames of this node share one buffer). */
+  readonly words = new ChecksumWords();
   private nextEphemeral = 49152;
   private issCounter = 0x1234567;
   /** Keyed hash for SYN cookies and RFC 6528 ISNs (key from env.randomU32). */

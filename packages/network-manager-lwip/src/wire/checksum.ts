@@ -28,6 +28,78 @@ export function checksumAdd(sum: number, bytes: Uint8Array, offset: number, leng
   return sum + acc;
 }
 
+/** True on little-endian hosts: a Uint32Array then reads each 16-bit word byte-swapped. Fixed at load. */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/**
+ * Ranges shorter than this are summed byte-wise: a 32-bit view would not pay for itself, and
+ * reading `.buffer` of a small heap array makes V8 move it off the JS heap.
+ */
+const WIDE_MIN_BYTES = 128;
+
+/**
+ * A one-entry cache of a 32-bit view over the buffer last summed, for `checksumAddWide`. Frames of
+ * one node live in one guest-memory ArrayBuffer, so the view is made once per node, not per call.
+ * Each owner (a stack, a wire view) keeps its own: no shared mutable state.
+ */
+export class ChecksumWords {
+  private buffer: ArrayBufferLike | null = null;
+  private u32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+
+  /** A Uint32Array over all of `bytes.buffer` (whole words). */
+  of(bytes: Uint8Array): Uint32Array<ArrayBufferLike> {
+    const b = bytes.buffer;
+    if (b !== this.buffer) {
+      this.buffer = b;
+      this.u32 = new Uint32Array(b, 0, b.byteLength >>> 2);
+    }
+    return this.u32;
+  }
+}
+
+/**
+ * `checksumAdd` reading 32 bits at a time (about half the time per byte in V8). RFC 1071 2(B):
+ * the one's-complement sum does not depend on byte order, so the words are summed in the host's
+ * order and the folded sum swapped back once. Each word's halves are summed separately, so every
+ * addend is a small integer (a u32 above 2^31 would make V8 add doubles). The range must lie
+ * inside `bytes` (callers have checked it). Same result as `checksumAdd` on any range.
+ */
+export function checksumAddWide(sum: number, bytes: Uint8Array, offset: number, length: number, words: ChecksumWords): number {
+  let i = offset;
+  const abs = bytes.byteOffset + i;
+  // An odd address puts the stream's words across the view's: rare, so the byte loop takes it.
+  if (length < WIDE_MIN_BYTES || (abs & 1) !== 0) return checksumAdd(sum, bytes, offset, length);
+  if ((abs & 2) !== 0) {
+    sum += (bytes[i]! << 8) | bytes[i + 1]!;
+    i += 2;
+  }
+  const u32 = words.of(bytes);
+  const end = offset + length;
+  let w = (bytes.byteOffset + i) >>> 2;
+  const n = (end - i) >>> 2;
+  const wEnd = w + n;
+  const w4 = w + (n & ~3);
+  let lo = 0;
+  let hi = 0;
+  for (; w < w4; w += 4) {
+    const a = u32[w]!;
+    const b = u32[w + 1]!;
+    const c = u32[w + 2]!;
+    const d = u32[w + 3]!;
+    lo += (a & 0xffff) + (b & 0xffff) + (c & 0xffff) + (d & 0xffff);
+    hi += (a >>> 16) + (b >>> 16) + (c >>> 16) + (d >>> 16);
+  }
+  for (; w < wEnd; w++) {
+    const a = u32[w]!;
+    lo += a & 0xffff;
+    hi += a >>> 16;
+  }
+  let host = checksumFold(lo + hi);
+  if (LITTLE_ENDIAN) host = ((host & 0xff) << 8) | (host >>> 8);
+  i += 4 * n;
+  return checksumAdd(sum + host, bytes, i, end - i);
+}
+
 /** Adds one 16-bit word to a running sum. */
 export function checksumAddWord(sum: number, word: number): number {
   return sum + (word & 0xffff);
@@ -81,13 +153,14 @@ export function checksumUpdate16(oldChecksum: number, oldWord: number, newWord: 
 }
 
 /** Sum of a TCP/UDP segment under its IPv4 pseudo-header (RFC 768, RFC 9293 3.1), not yet folded. */
-function transportSum(src: number, dst: number, protocol: number, bytes: Uint8Array, offset: number, length: number): number {
-  return checksumAdd(pseudoHeaderSum(src, dst, protocol, length), bytes, offset, length);
+function transportSum(src: number, dst: number, protocol: number, bytes: Uint8Array, offset: number, length: number, words?: ChecksumWords): number {
+  const ph = pseudoHeaderSum(src, dst, protocol, length);
+  return words === undefined ? checksumAdd(ph, bytes, offset, length) : checksumAddWide(ph, bytes, offset, length, words);
 }
 
 /** True when a TCP/UDP segment's checksum (in place) verifies under its pseudo-header. */
-export function transportChecksumValid(src: number, dst: number, protocol: number, bytes: Uint8Array, offset: number, length: number): boolean {
-  return checksumFold(transportSum(src, dst, protocol, bytes, offset, length)) === 0xffff;
+export function transportChecksumValid(src: number, dst: number, protocol: number, bytes: Uint8Array, offset: number, length: number, words?: ChecksumWords): boolean {
+  return checksumFold(transportSum(src, dst, protocol, bytes, offset, length, words)) === 0xffff;
 }
 
 /** The checksum to store in a TCP/UDP header whose checksum field is zero. */
@@ -100,7 +173,7 @@ export function transportChecksum(src: number, dst: number, protocol: number, by
  * left over from one element is the high byte of a word finished by the next one's first byte.
  * Structurally typed (bytes/offset/length/next) so the wire layer needs no IOBuf import.
  */
-export function chainChecksumAdd(sum: number, chain: ChecksumChain): number {
+export function chainChecksumAdd(sum: number, chain: ChecksumChain, words?: ChecksumWords): number {
   let odd = false;
   let e: ChecksumChain = chain;
   do {
@@ -113,7 +186,7 @@ export function chainChecksumAdd(sum: number, chain: ChecksumChain): number {
       len--;
       odd = false;
     }
-    sum = checksumAdd(sum, b, off, len);
+    sum = words === undefined ? checksumAdd(sum, b, off, len) : checksumAddWide(sum, b, off, len, words);
     if ((len & 1) === 1) odd = true;
     e = e.next;
   } while (e !== chain);

@@ -220,6 +220,17 @@ export function emitIpv4(repr: Ipv4Repr, bytes: Uint8Array, offset: number): num
     badField('fragmentOffset', repr.fragmentOffset, 'must be a multiple of 8 in [0, 65528]');
   }
   checkSpace(bytes, offset, hl);
+  return writeIpv4Header(repr, bytes, offset);
+}
+
+/**
+ * `emitIpv4` without its checks: for a caller whose repr is valid by construction (the interface's
+ * own output, once per frame, where the checks were a visible part of the transmit path). Returns
+ * the header length.
+ */
+export function writeIpv4Header(repr: Ipv4Repr, bytes: Uint8Array, offset: number): number {
+  const opts = repr.options;
+  const hl = IPV4_MIN_HEADER_LEN + opts.length;
   bytes[offset] = 0x40 | (hl >> 2);
   bytes[offset + 1] = (repr.dscp << 2) | repr.ecn;
   writeU16(bytes, offset + 2, hl + repr.payloadLength);
@@ -234,7 +245,7 @@ export function emitIpv4(repr: Ipv4Repr, bytes: Uint8Array, offset: number): num
   writeU16(bytes, offset + 10, 0);
   writeU32(bytes, offset + 12, repr.src);
   writeU32(bytes, offset + 16, repr.dst);
-  bytes.set(opts, offset + IPV4_MIN_HEADER_LEN);
+  if (opts.length > 0) bytes.set(opts, offset + IPV4_MIN_HEADER_LEN);
   writeU16(bytes, offset + 10, internetChecksum(bytes, offset, hl));
   return hl;
 }

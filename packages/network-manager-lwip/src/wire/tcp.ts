@@ -2,7 +2,7 @@
 // destination, zero, protocol 6, TCP length), the header, options and data.
 
 import { PacketView } from './packet-view.js';
-import { transportChecksum, transportChecksumValid } from './checksum.js';
+import { ChecksumWords, transportChecksum, transportChecksumValid } from './checksum.js';
 import { IpProtocol } from './ipv4.js';
 import { isIpv4Address, type Ipv4Address } from './ipv4-address.js';
 import { badField, checkSpace, checkUint, failure, rangeOk, readU16, readU32, writeU16, writeU32, type ParseFailure, type ReprResult } from './result.js';
@@ -44,6 +44,9 @@ export interface TcpRepr {
 export class TcpSegment extends PacketView {
   // `length`: Segment length: header + options + data (the IPv4 payload length).
 
+  /** The 32-bit view `wrap` verifies checksums through (a reused view is re-pointed per segment). */
+  private readonly words = new ChecksumWords();
+
   /**
    * `length` is the IPv4 payload length; `src`/`dst` the IPv4 addresses for the
    * pseudo-header. `verifyChecksum` false skips the check (device-validated). Options are not
@@ -61,7 +64,7 @@ export class TcpSegment extends PacketView {
   }
 
   wrap(bytes: Uint8Array, offset: number, length: number, src: Ipv4Address, dst: Ipv4Address, verifyChecksum = true): ParseFailure<TcpParseReason> | null {
-    const f = TcpSegment.check(bytes, offset, length, src, dst, verifyChecksum);
+    const f = TcpSegment.check(bytes, offset, length, src, dst, verifyChecksum, this.words);
     return f ?? this.rebind(bytes, offset, length);
   }
 
@@ -72,13 +75,14 @@ export class TcpSegment extends PacketView {
     src: Ipv4Address,
     dst: Ipv4Address,
     verifyChecksum: boolean,
+    words?: ChecksumWords,
   ): ParseFailure<TcpParseReason> | null {
     if (!rangeOk(b, o, length) || length < TCP_MIN_HEADER_LEN) return F_TRUNC;
     const hl = (b[o + 12] >> 4) * 4;
     if (hl < TCP_MIN_HEADER_LEN) return F_DOFF;
     if (hl > length) return F_DOFF;
     if (length > 0xffff) return F_TRUNC; // pseudo-header length is 16 bits
-    if (verifyChecksum && !transportChecksumValid(src, dst, IpProtocol.Tcp, b, o, length)) {
+    if (verifyChecksum && !transportChecksumValid(src, dst, IpProtocol.Tcp, b, o, length, words)) {
       return F_CSUM;
     }
     return null;

@@ -22,7 +22,8 @@ export function ebbImplementations(node: BootedNode): EbbImplementation[] {
 
 /**
  * `clock` given (a node agent answering for its own machine): the node's per-core counters too,
- * with blocked events' ages against its simulation time.
+ * with blocked events' ages against its simulation time, and that clock's reading (`nowNs`), so
+ * the asker can put this node's trace on its own timeline.
  */
 export function introspectNode(node: BootedNode, clock?: { now(): number }): NodeIntrospection {
   const data = introspectRoots(node.context.id, ebbImplementations(node), {
@@ -31,7 +32,9 @@ export function introspectNode(node: BootedNode, clock?: { now(): number }): Nod
     network: node.root('NetworkManager'),
     messenger: node.root('Messenger'),
   });
-  return clock !== undefined && node.machine !== undefined ? { ...data, cores: coresOf(node.machine, clock.now()) } : data;
+  if (clock === undefined || node.machine === undefined) return data;
+  const nowNs = clock.now();
+  return { ...data, cores: coresOf(node.machine, nowNs), nowNs };
 }
 
 /**

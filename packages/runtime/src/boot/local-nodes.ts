@@ -63,7 +63,7 @@ export class LocalNodes implements LocalNodeHost {
     // Booting is the hypervisor's work, not the caller's: leave the front-end's event first (its
     // watchdog budget is for application code), keeping boots in id order.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    const { simulation, provider, network } = this.deps;
+    const { simulation, network } = this.deps;
     const machine = this.provision(networkId, shape);
     network?.attachBackend(machine, networkId);
     let booted: BootedNode;

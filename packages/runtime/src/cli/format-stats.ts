@@ -41,9 +41,12 @@ export function formatRunStats(run: AppRun): string {
       const f = nic.stats;
       // The driver's side of a reset, when its stack reports it (ours does: `driver.resetsRecovered`).
       const recovered = net?.nic['driver.resetsRecovered'];
+      // A reset whose interrupt was lost is recovered only if the driver read the status itself.
+      const polled = net?.nic['driver.resetsNoticedByPolling'];
       lines.push(
         `  nic faults: rx no buffer ${f.faultRxNoBuffer}, interrupts delayed ${f.faultInterruptsDelayed}, lost ${f.faultInterruptsLost}, ` +
-          `tx completions delayed ${f.faultTxCompletionsDelayed}, device resets ${f.faultDeviceResets}${recovered === undefined ? '' : ` (recovered by the driver ${recovered})`}`,
+          `tx completions delayed ${f.faultTxCompletionsDelayed}, device resets ${f.faultDeviceResets}${recovered === undefined ? '' : ` (recovered by the driver ${recovered})`}, ` +
+          `config interrupts lost ${f.faultConfigInterruptsLost}${polled === undefined ? '' : ` (found by the driver's status poll ${polled})`}`,
       );
     }
     if (net !== undefined) lines.push(...formatNetwork(net));

@@ -8,11 +8,13 @@
  */
 import { TraceRing, networkFields, type ControlRequest, type ControlState, type EdgeSnapshot, type LiveSnapshot, type NodeSnapshot } from '@ebbrt/live-view';
 import { startLiveViewServer, type LiveViewServer } from '@ebbrt/live-view/node';
+import { basename, isAbsolute, relative, resolve } from 'node:path';
 import type { NodeIntrospection, NodeTraceBatch, PlatformNode } from '@ebbrt/interfaces';
 import type { Simulation } from '@ebbrt/hw-x86sim';
 import type { StartedRun } from '../run-app.js';
 import { coresOf, introspectNode } from '../boot/introspect-node.js';
 import { CoreRates } from './live-cores.js';
+import { ClockOffset } from './clock-offset.js';
 
 interface Tracked {
   node: PlatformNode;
@@ -30,9 +32,10 @@ export interface RunSnapshotOptions {
   onNodeDied?: () => void;
   /**
    * Receives the trace events of nodes whose simulation is not this process's (process-platform
-   * nodes answer them with their introspection). Absent: their trace is not asked for.
+   * and Slurm nodes answer them with their introspection), with `offsetNs`: added to an event's
+   * `tsNs` (the node's own clock), it gives this simulation's time. Absent: their trace is not asked for.
    */
-  remoteTrace?: (node: number, batch: NodeTraceBatch) => void;
+  remoteTrace?: (node: number, batch: NodeTraceBatch, offsetNs: number) => void;
 }
 
 /** Reads a StartedRun as a live-view snapshot; remembers nodes that died so they show as dead. */
@@ -47,6 +50,10 @@ export class RunSnapshots {
   private readonly traceCursors = new Map<number, number>();
   /** Nodes with a trace ask in flight: asked for stats only until it answers (a cursor is used once). */
   private readonly tracing = new Set<number>();
+  /** Per remote node: its clock against this simulation's, from each answer's timing. */
+  private readonly clocks = new Map<number, ClockOffset>();
+  /** Per remote node: trace events it dropped before they were read (its ring overwrote them, or a batch's limit). */
+  private readonly traceSkipped = new Map<number, number>();
 
   constructor(
     private readonly run: Pick<StartedRun, 'simulation' | 'platform'> & Partial<Pick<StartedRun, 'frontend' | 'config'>>,
@@ -90,13 +97,21 @@ export class RunSnapshots {
       // A node whose machine is in this simulation is traced by this process's tap already.
       const traced = this.remoteTrace !== undefined && !local.has(`node${id}`) && !this.tracing.has(id);
       if (traced) this.tracing.add(id);
+      const sentNs = this.run.simulation.now();
       return n
         .introspect?.(traced ? { traceAfter: this.traceCursors.get(id) ?? 0 } : undefined)
         .then((d) => {
           this.data.set(id, { d, atMs: performance.now() });
+          let clock = this.clocks.get(id);
+          if (d.nowNs !== undefined) {
+            if (clock === undefined) this.clocks.set(id, (clock = new ClockOffset()));
+            clock.sample(sentNs, this.run.simulation.now(), d.nowNs);
+          }
           if (d.trace !== undefined && this.remoteTrace !== undefined) {
             this.traceCursors.set(id, d.trace.last);
-            this.remoteTrace(id, d.trace);
+            if (d.trace.skipped > 0) this.traceSkipped.set(id, (this.traceSkipped.get(id) ?? 0) + d.trace.skipped);
+            // A node that sends no clock (an older agent) keeps its own times.
+            this.remoteTrace(id, d.trace, clock?.offsetNs ?? 0);
           }
         }, () => undefined)
         .finally(() => {
@@ -147,6 +162,7 @@ export class RunSnapshots {
       if (dead) {
         this.rates.forget(id);
         this.traceCursors.delete(id);
+        this.clocks.delete(id);
       }
       const cores = counted !== undefined
         ? counted.cores.map((c) => this.rates.snapshot(id, c, counted.atMs))
@@ -160,6 +176,7 @@ export class RunSnapshots {
         cores,
         ...(got !== undefined ? introspected(got.d) : {}),
         ...(t.dead !== undefined ? { cause: t.dead } : {}),
+        ...(this.traceSkipped.has(id) ? { traceSkipped: this.traceSkipped.get(id)! } : {}),
       });
       addEdges(id, got?.d);
     }
@@ -198,20 +215,36 @@ export function controlSimulation(sim: Simulation, request: ControlRequest): { p
   return { paused: sim.paused, slices: sim.totalSlices };
 }
 
-/** Maps trace pids to node ids, remembering machines that are gone so their last events keep a node. */
-function tracePids(sim: Simulation): (pid: number) => number | undefined {
-  const known = new Map<number, number | undefined>();
+/**
+ * Maps trace pids to node ids, remembering machines that are gone so their last events keep a
+ * node. A machine that is no node (the network's gateway) is named by its machine name.
+ */
+export function tracePids(sim: Simulation): (pid: number) => number | string | undefined {
+  const known = new Map<number, number | string | undefined>();
   return (pid) => {
     if (!known.has(pid)) {
-      // A pid is in the trace only once its machine exists: look once, remember misses too (a gateway).
+      // A pid is in the trace only once its machine exists: look once, remember misses too.
       known.set(pid, undefined);
       for (const m of sim.machines) {
+        if (m.tracePid !== pid) continue;
         const id = /^node(\d+)$/.exec(m.name);
-        if (m.tracePid === pid && id !== null) known.set(pid, Number(id[1]));
+        known.set(pid, id !== null ? Number(id[1]) : m.name);
       }
     }
     return known.get(pid);
   };
+}
+
+/**
+ * The page's title for `ebbrt run <appDir>`: the app's configured name, or (an app left with the
+ * default name) its directory as typed relative to `cwd`, or its basename when it is elsewhere:
+ * never an absolute path (a temp dir's, a home directory's).
+ */
+export function uiTitle(configName: string, appDir: string, cwd: string): string {
+  if (configName !== 'app') return `ebbrt run ${configName}`;
+  const rel = relative(cwd, resolve(cwd, appDir));
+  if (rel === '') return `ebbrt run ${basename(cwd) || '.'}`;
+  return `ebbrt run ${rel.startsWith('..') || isAbsolute(rel) ? basename(resolve(cwd, appDir)) : rel}`;
 }
 
 export interface RunUiOptions extends RunSnapshotOptions {
@@ -226,9 +259,9 @@ export async function startRunUi(run: StartedRun, port: number, clock: 'virtual'
   const snapshots = new RunSnapshots(run, clock, {
     ...options,
     onNodeDied: () => server?.push(),
-    // A process-platform node's events come with its answers, on its own clock.
-    remoteTrace: (node, batch) => {
-      for (const e of batch.events) ring.pushFrom(node, e.ph, e.core, e.name, e.tsNs, e.durNs);
+    // A remote node's events come with its answers, on its own clock: moved onto this one's.
+    remoteTrace: (node, batch, offsetNs) => {
+      for (const e of batch.events) ring.pushFrom(node, e.ph, e.core, e.name, e.tsNs + offsetNs, e.durNs);
     },
   });
   const { simulation } = run;

@@ -73,8 +73,8 @@ export async function cli(argv: readonly string[]): Promise<number> {
                 // Before the first slice: run() never enters a core synchronously.
                 started.simulation.pause();
               }
-              ui = import('./live-ui.js').then(async ({ startRunUi }) => {
-                const server = await startRunUi(started, uiPort, clock, `ebbrt run ${command.appDir}`);
+              ui = import('./live-ui.js').then(async ({ startRunUi, uiTitle }) => {
+                const server = await startRunUi(started, uiPort, clock, uiTitle(started.config.name, command.appDir, process.cwd()));
                 process.stdout.write(`ebbrt: live view at ${server.url}\n`);
                 if (command.uiPaused) process.stdout.write('ebbrt: paused before the first slice; press Resume or Step on the page\n');
                 return server;

@@ -125,6 +125,9 @@ function progressLine(p: Progress): string {
 export function formatReport(cmd: TestCommand, report: SearchReport): string {
   const rate = report.seedsRun / Math.max(report.elapsedMs / 1000, 1e-3);
   const lines = [`ebbrt test: ${report.seedsRun} seeds in ${(report.elapsedMs / 1000).toFixed(1)}s (${rate.toFixed(1)} seeds/s, ${cmd.workers} workers), ${report.failures.length} failing`];
+  // What the seeds exercised: a fault that never fired tested nothing.
+  const fired = Object.entries(report.fired);
+  lines.push(`  faults fired: ${fired.length === 0 ? 'none' : fired.map(([kind, f]) => `${kind} ${f.count} (${f.seeds} seeds)`).join(', ')}`);
   for (const f of report.failures) {
     const r = f.result;
     if (r.crashed !== undefined) {

@@ -38,6 +38,8 @@ export interface SeedResult {
   trace?: string;
   /** The worker died running this seed (unhandled rejection, OOM, exit): its cause. No digest then. */
   crashed?: string;
+  /** The faults that fired in the run, by kind (`sim.faults.counts()`); absent when the worker crashed. */
+  fired?: Record<string, number>;
 }
 
 /**
@@ -90,7 +92,8 @@ export class SeedRunner {
       const first = run.failures[0]!;
       violation = `run has no failed events: node ${first.node} core ${first.core}: ${first.error instanceof Error ? first.error.message : String(first.error)}`;
     } else violation = firstViolation(this.invariants, { seed: job.seed, faults, lines, run });
+    const fired = run.simulation.faults.counts();
     run.simulation.recycleMemory();
-    return { seed: job.seed, faults, digest, violation, ms: performance.now() - started, ...(job.keepTrace ? { trace } : {}) };
+    return { seed: job.seed, faults, digest, violation, ms: performance.now() - started, fired, ...(job.keepTrace ? { trace } : {}) };
   }
 }

@@ -44,6 +44,8 @@ export interface SearchReport {
   seedsRun: number;
   elapsedMs: number;
   failures: Failure[];
+  /** Over the seeds run (not the shrinking runs): each fault kind's total count and the seeds it fired in. */
+  fired: Record<string, { count: number; seeds: number }>;
 }
 
 function job(o: SearchOptions, seed: number, faults: FaultChoice, trace = true): SeedJob {
@@ -60,6 +62,7 @@ function job(o: SearchOptions, seed: number, faults: FaultChoice, trace = true):
 export async function search(pool: Executor, o: SearchOptions): Promise<SearchReport> {
   const started = performance.now();
   const failures: Failure[] = [];
+  const fired: SearchReport['fired'] = {};
   let next = o.first;
   let done = 0;
   const total = o.last === undefined ? undefined : o.last - o.first + 1;
@@ -79,6 +82,11 @@ export async function search(pool: Executor, o: SearchOptions): Promise<SearchRe
         result = traced.violation === result.violation || traced.crashed !== undefined ? traced : { ...traced, violation: `the run is not deterministic: untraced it failed "${result.violation}", traced ${traced.violation === undefined ? 'it passed' : `"${traced.violation}"`}` };
       }
       done++;
+      for (const [kind, count] of Object.entries(result.fired ?? {})) {
+        const f = (fired[kind] ??= { count: 0, seeds: 0 });
+        f.count += count;
+        f.seeds++;
+      }
       if (result.violation !== undefined) failures.push({ result, shrunk: undefined });
       o.onProgress?.({ done, total, failures: failures.length, elapsedMs: performance.now() - started });
     }
@@ -91,7 +99,9 @@ export async function search(pool: Executor, o: SearchOptions): Promise<SearchRe
   if (o.maxFailures !== undefined) failures.splice(o.maxFailures);
   // A crash's faults are unknown to the parent (a swarm subset drawn in the worker): not shrunk.
   if (o.shrink) for (const f of failures) if (f.result.crashed === undefined) f.shrunk = await shrink(pool, o, f.result);
-  return { seedsRun: done, elapsedMs, failures };
+  // Sorted by kind, so the report does not depend on which lane finished first.
+  const sorted = Object.fromEntries(Object.entries(fired).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return { seedsRun: done, elapsedMs, failures, fired: sorted };
 }
 
 /** Turns faults off one at a time; a removal is kept when the same seed still fails without it. */
