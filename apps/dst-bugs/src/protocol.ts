@@ -16,6 +16,13 @@ export function bugOf(args: readonly string[]): Bug {
   return bug;
 }
 
+/**
+ * `--announce`: the server tells the client it is up at each boot (unasked), so a restarted
+ * server opens the connection to the client itself, while the client may still hold one to the
+ * server's previous life.
+ */
+export const announces = (args: readonly string[]): boolean => args.includes('--announce');
+
 export const text = (message: IOBuf): string => {
   const s = new TextDecoder().decode(message.toUint8Array());
   message.releaseChain();

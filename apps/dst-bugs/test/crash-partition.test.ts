@@ -4,7 +4,8 @@
  * fresh memory still inside the partition (the switch cuts its new life off too), and the
  * partition heals. The client's old connection then meets the restarted node: the client's
  * Messenger logs the loss naming node 2, hears the new incarnation and replaces the stale
- * connection, and what the restarted server holds is exactly what it acked. The same seed replays
+ * connection (dropping it, naming node 2, when it was still up), and what the restarted server
+ * holds is exactly what it acked. The same seed replays
  * byte for byte.
  */
 import { dirname, join } from 'node:path';
@@ -49,6 +50,7 @@ function violation(text: string[], r: InvariantContext['run']): string | undefin
 describe('a node restarted during a partition', () => {
   it('over 8 seeds: crash and restart inside the cut; after the heal the client gets an error naming node 2, replaces the stale connection, and the totals are exact', async () => {
     let stale = 0;
+    let dropped = 0;
     for (let seed = 1; seed <= 8; seed++) {
       const { r, lines, text, at, counts } = await run(seed);
       const ctx = `seed ${seed}\n${text.filter((l) => !l.includes('] read ') && !l.includes('acked add')).join('\n')}`;
@@ -73,18 +75,28 @@ describe('a node restarted during a partition', () => {
       expect(held?.[2], ctx).toBe(boots[1]);
       expect(text.find((l) => l.includes(`client acked ${held?.[1]} to server boot ${boots[1]}`)), ctx).toBeDefined();
       // A client that had used the first life before the cut holds a stale connection to it.
-      if (text.some((l) => /client acked [1-9]\d* to server boot 0$/.test(l))) {
+      // (It heard the first life if boot 0 answered anything: the client then logs the change of boot.)
+      if (text.some((l) => l.includes(`server restarted: boot 0 -> ${boots[1]}`))) {
         stale++;
         const lost = lines.find((l) => /messenger node 1: connection to node 2 \(10\.0\.0\.3:7000\) (was lost|could not be opened)/.test(l.text));
         const replaced = lines.find((l) => l.text.includes('messenger node 1: node 2 restarted (incarnation 0 -> 1): replacing its stale connections'));
         expect(lost, ctx).toBeDefined();
         expect(replaced, ctx).toBeDefined();
         expect(lost!.ns, ctx).toBeGreaterThan(heal!);
-        expect(text.some((l) => l.includes(`server restarted: boot 0 -> ${boots[1]}`)), ctx).toBe(true);
+      }
+      // Where the restarted server's own connection (it announces itself) was greeted while the
+      // client still held one to the old life, the client's Messenger dropped that one, naming it.
+      const drop = lines.find((l) => /messenger node 1: dropping the connection to node 2 \(10\.0\.0\.3:\d+\): node 2: it restarted \(incarnation 1\): the connection to its previous life is stale$/.test(l.text));
+      if (drop !== undefined) {
+        dropped++;
+        expect(drop.ns, ctx).toBeGreaterThan(heal!);
       }
     }
     // Most seeds have the connection up before the cut (a lost first SYN waits out a 100 ms RTO).
     expect(stale).toBeGreaterThanOrEqual(4);
+    // More often the client's old connection is reset first (the restarted node's stack answers
+    // its retransmission, or a SYN from the same ephemeral port, with a RST): 1 seed of 8 here.
+    expect(dropped).toBeGreaterThanOrEqual(1);
   }, 600_000);
 
   it('the same seed replays the crash inside the partition byte for byte; without the crash the trace differs', async () => {

@@ -18,6 +18,8 @@
  *    values, 9:1, binary, 64 connections) on another node of the same simulation, in this
  *    process (sim-load.ts). Ops per wall second and per virtual second, median of RUNS runs of
  *    SIM_SECONDS, and the ratio to `memcached -t 1` when part 1 ran.
+ * 6. `simsizes`: as `sim`, 512 B against 16 KiB values at each of SIM_MTUS, interleaved; the
+ *    ratio 512 B ÷ 16 KiB per MTU and frames per op (sim-sizes.ts).
  *
  * Every server runs in its own child process (servers.ts says why); all of them are stopped, and
  * the TAP removed, even when a step fails. Parts whose prerequisites are missing are skipped with
@@ -25,7 +27,8 @@
  *
  * Environment: EBBRT_BENCH_MC_SECONDS (3), EBBRT_BENCH_MC_RUNS (3), EBBRT_BENCH_MC_SWEEP_SECONDS (2),
  * EBBRT_BENCH_MC_CONNS (1,4,16,64,256), EBBRT_BENCH_MC_SIZES (32,128,512,2048,8192,16384),
- * EBBRT_BENCH_MC_PARTS (main,conns,sizes,tap,sim), EBBRT_BENCH_MC_TAP_SIZES (32,512,16384),
+ * EBBRT_BENCH_MC_PARTS (main,conns,sizes,tap,sim,simsizes), EBBRT_BENCH_MC_TAP_SIZES (32,512,16384),
+ * EBBRT_BENCH_MC_SIM_MTUS (1500,9000: the simsizes part's MTUs, 512 B vs 16 KiB values sim to sim),
  * EBBRT_BENCH_MC_SIM_SECONDS (3 wall seconds per sim run, after 1 s of warm-up),
  * EBBRT_BENCH_MC_TAP (TAP name, ebbmcb0) and EBBRT_BENCH_MC_SUBNET (10.77.0.0/24).
  */
@@ -34,6 +37,7 @@ import { join } from 'node:path';
 import { lineChart, median, type BenchReport, type BenchResult, type PlotSeries } from '@ebbrt/bench-kit';
 import { runMemcaslap, type MemcaslapResult } from './memcaslap.js';
 import { runSimLoad, type SimLoadResult } from './sim-load.js';
+import { simSizesPart } from './sim-sizes.js';
 import { tapPart } from './tap-options.js';
 import {
   REPO_ROOT,
@@ -62,7 +66,8 @@ const SWEEP_SECONDS = num('EBBRT_BENCH_MC_SWEEP_SECONDS', 2);
 const CONNS = list('EBBRT_BENCH_MC_CONNS', [1, 4, 16, 64, 256]);
 const SIZES = list('EBBRT_BENCH_MC_SIZES', [32, 128, 512, 2048, 8192, 16384]);
 const SIM_SECONDS = num('EBBRT_BENCH_MC_SIM_SECONDS', 3);
-const PARTS = new Set((process.env.EBBRT_BENCH_MC_PARTS ?? 'main,conns,sizes,tap,sim').split(','));
+const PARTS = new Set((process.env.EBBRT_BENCH_MC_PARTS ?? 'main,conns,sizes,tap,sim,simsizes').split(','));
+const SIM_MTUS = list('EBBRT_BENCH_MC_SIM_MTUS', [1500, 9000]);
 const TAP_SIZES = list('EBBRT_BENCH_MC_TAP_SIZES', [32, 512, 16384]);
 const TAP_NAME = process.env.EBBRT_BENCH_MC_TAP ?? 'ebbmcb0';
 const SUBNET = process.env.EBBRT_BENCH_MC_SUBNET ?? '10.77.0.0/24';
@@ -141,6 +146,7 @@ export default async function run(): Promise<BenchReport> {
   try {
     if (!haveMemcaslap || !(PARTS.has('main') || PARTS.has('conns') || PARTS.has('sizes') || PARTS.has('tap'))) {
       if (PARTS.has('sim')) await simPart(notes, ratios, results, mainMedians);
+      if (PARTS.has('simsizes')) await simSizesPart({ runs: RUNS, seconds: SIM_SECONDS, mtus: SIM_MTUS, log }, notes, ratios, results);
       return { name: 'memcached: app (hosted, library OS) vs memcached -t 1 vs naive node:net', results, ratios, notes };
     }
 
@@ -340,6 +346,7 @@ export default async function run(): Promise<BenchReport> {
   }
   // After the servers stopped: the sim runs in this process and wants the cores to itself.
   if (PARTS.has('sim')) await simPart(notes, ratios, results, mainMedians);
+  if (PARTS.has('simsizes')) await simSizesPart({ runs: RUNS, seconds: SIM_SECONDS, mtus: SIM_MTUS, log }, notes, ratios, results);
   const report: BenchReport & { figures: Record<string, unknown> } = {
     name: 'memcached: app (hosted, library OS) vs memcached -t 1 vs naive node:net',
     results,

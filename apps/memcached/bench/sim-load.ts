@@ -30,6 +30,8 @@ export interface SimLoadOptions {
   seed?: number;
   /** Wall seconds of untimed load before measuring (JIT warm-up). */
   warmupSeconds?: number;
+  /** Both nodes' NIC MTU (default 1500; the app's own config runs 9000). */
+  mtu?: number;
 }
 
 export interface SimLoadResult {
@@ -43,6 +45,10 @@ export interface SimLoadResult {
   sets: number;
   /** Frames each NIC sent during the timed window, per op. */
   framesPerOp: number;
+  /** Frames both NICs dropped for want of a posted RX buffer (a burst larger than the ring), whole run. */
+  rxNoBuffer: number;
+  /** Retransmission timeouts on both nodes, whole run (a lost tail waits for one: 200 ms virtual). */
+  rtoExpirations: number;
   errors: string[];
 }
 
@@ -83,7 +89,10 @@ export async function runSimLoad(o: SimLoadOptions = {}): Promise<SimLoadResult>
   const errors: string[] = [];
 
   // Node 1 (10.0.0.2) serves; node 0 (10.0.0.1) loads. 2 cores each, as the runtime's back-end.
-  const f = netFixture({ seed: o.seed ?? 1, nodes: 2, cores: 2, memoryBytes: 256 * 1024 * 1024, link: { latencyNs: 10_000 } });
+  const mtu = o.mtu ?? 1500;
+  // A receive buffer holds the virtio-net header, the Ethernet header and the frame (options.ts).
+  const nic = mtu === 1500 ? {} : { mtu, rxBufferSize: mtu + 26 };
+  const f = netFixture({ seed: o.seed ?? 1, nodes: 2, cores: 2, memoryBytes: 256 * 1024 * 1024, link: { latencyNs: 10_000 }, options: nic });
   const sim = f.sim;
   let serverUp = false;
   f.run(1, 0, async () => {
@@ -242,6 +251,8 @@ export async function runSimLoad(o: SimLoadOptions = {}): Promise<SimLoadResult>
     getMisses,
     sets: setCount,
     framesPerOp: frames / Math.max(1, ops),
+    rxNoBuffer: f.nodes.reduce((a, n) => a + n.nm.driver.device.stats.rxDroppedNoBuffer, 0),
+    rtoExpirations: f.nodes.reduce((a, n) => a + n.nm.tcp.stats.rtoExpirations, 0),
     errors,
   };
 }

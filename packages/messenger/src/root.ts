@@ -325,6 +325,8 @@ export class MessengerRoot implements MessengerRootContract, ChannelHost {
       this.coreStats().peer(id).staleConnections++;
       this.onCore(c.core, () => {
         if (c.state === 'dead') return;
+        // Said once per connection, naming the node: its waiting sends reject with `reason`.
+        this.log(`dropping the connection to ${c.label}: ${reason.message}`);
         c.conn.abort();
         c.die(reason, true);
       });

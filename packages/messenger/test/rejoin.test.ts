@@ -72,6 +72,11 @@ describe('a restarted peer rejoins under its old identity', () => {
     });
     await c.until(() => a.stats().peers[B]!.staleConnections === 1, 'stale connection replaced');
     expect(c.logs[0]!.some((l) => l.includes(`node ${B} restarted (incarnation 0 -> 1): replacing its stale connections`))).toBe(true);
+    // The connection dropped is named, with why (logged on the connection's core).
+    await c.until(() => c.logs[0]!.some((l) => l.includes('dropping the connection')), 'the drop logged');
+    expect(c.logs[0]!.filter((l) => l.includes(`dropping the connection to node ${B} (`))).toEqual([
+      expect.stringMatching(new RegExp(`dropping the connection to node ${B} \\(.+\\): node ${B}: it restarted \\(incarnation 1\\): the connection to its previous life is stale$`)),
+    ]);
 
     // A's next sends to B reach the new life, none the dead one.
     await c.run(0, 0, () => Promise.all([1, 2, 3].map((k) => messengerRef.deref().send(B, EBB, k, IOBuf.copyOf(`after rejoin ${k}`)))));

@@ -3,12 +3,13 @@
 // ACKs, deferred end-of-batch ACKs, RSTs; `emit` builds the header and chains the payload views.
 
 import type { IOBuf } from '@ebbrt/interfaces';
-import { checksumAdd, checksumAddWide, checksumFinish, pseudoHeaderSum } from '../wire/checksum.js';
+import { checksumAddWide, checksumFinish, checksumFold, pseudoHeaderSum } from '../wire/checksum.js';
 import { IpProtocol } from '../wire/ipv4.js';
 import type { Ipv4Address } from '../wire/ipv4-address.js';
 import { writeU16, writeU32 } from '../wire/result.js';
 import { TCP_MIN_HEADER_LEN, TcpFlags } from '../wire/tcp.js';
 import { emitTcpOptions, tcpOptionsLength, type TcpOptions } from '../wire/tcp-options.js';
+import { sliceChain } from './chain.js';
 import type { TcpPcb } from './pcb.js';
 import { seqAdd, seqDiff, seqGt, seqLeq } from './seq.js';
 import type { TcpStack } from './stack.js';
@@ -217,10 +218,11 @@ export function sendRstFor(stack: TcpStack, pcb: TcpPcb): void {
 
 /**
  * Builds and sends one segment. Payload in physical memory goes out as views chained behind the
- * header buffer (zero copy). Payload on the JS heap (what applications usually send) has to be
- * copied into physical memory for the device anyway: it is copied here, into the header's own
- * buffer behind the header, and checksummed there, so a segment is one buffer and one descriptor
- * instead of a header, a view per element and the driver's copy of each.
+ * header buffer (zero copy). Payload on the JS heap has to be copied into physical memory for the
+ * device anyway: the heap bytes that lead the payload (all of a plain send; a reply's header
+ * before its stored value) are copied here, into the header's own buffer, and checksummed there.
+ * So a heap segment is one buffer and one descriptor instead of a header, a view per element and
+ * the driver's copy of each, and a physical value is never copied.
  */
 export function emit(
   stack: TcpStack,
@@ -238,9 +240,8 @@ export function emit(
   const env = stack.env;
   const optLen = options === EMPTY_OPTIONS ? 0 : tcpOptionsLength(options);
   const hl = TCP_MIN_HEADER_LEN + optLen;
-  const withData = payload !== undefined && payloadLen > 0;
-  const inline = withData && onHeap(payload);
-  const head = env.allocFrame(env.l4Offset + hl + (inline ? payloadLen : 0));
+  const lead = payload === undefined || payloadLen <= 0 ? 0 : heapLead(payload, payloadLen);
+  const head = env.allocFrame(env.l4Offset + hl + lead);
   if (head === null) return false; // counted as noMemory; retransmission recovers
   const b = head.bytes;
   const o = head.offset + env.l4Offset;
@@ -256,16 +257,16 @@ export function emit(
   writeU16(b, o + 18, 0);
   const len = hl + payloadLen;
   let sum = pseudoHeaderSum(env.localAddress(), dst, IpProtocol.Tcp, len);
-  if (inline) {
-    copyChain(payload, payloadLen, b, o + hl);
-    sum = checksumAddWide(sum, b, o, len, stack.words); // header and payload are one range now
-  } else {
-    sum = checksumAdd(sum, b, o, hl);
-    if (withData) {
-      const views = payload.cloneChain(); // the driver releases what it sends
-      sum = env.chainChecksumAdd(sum, views);
-      head.appendChain(views);
-    }
+  if (lead > 0) copyChain(payload!, lead, b, o + hl);
+  sum = checksumAddWide(sum, b, o, hl + lead, stack.words); // header and copied bytes: one range
+  if (lead < payloadLen) {
+    // The rest as views (the driver releases what it sends).
+    const views = lead === 0 ? payload!.cloneChain() : sliceChain(payload!, lead, payloadLen - lead);
+    let rest = checksumFold(env.chainChecksumAdd(0, views));
+    // Bytes that start at an odd offset of the segment sum byte-swapped (RFC 1071 2(B)).
+    if ((lead & 1) === 1) rest = ((rest & 0xff) << 8) | (rest >>> 8);
+    sum += rest;
+    head.appendChain(views);
   }
   writeU16(b, o + 16, checksumFinish(sum));
   stack.stats.segmentsOut++;
@@ -273,14 +274,16 @@ export function emit(
   return true;
 }
 
-/** True when some element of the chain is not in physical memory (the device could not read it). */
-function onHeap(chain: IOBuf): boolean {
+/** Bytes at the front of the first `n` of a chain that are on the JS heap (up to its first physical element). */
+function heapLead(chain: IOBuf, n: number): number {
+  let lead = 0;
   let e = chain;
   do {
-    if (e.length > 0 && e.physAddr() < 0) return true;
+    if (e.length > 0 && e.physAddr() >= 0) break;
+    lead += e.length;
     e = e.next;
-  } while (e !== chain);
-  return false;
+  } while (e !== chain && lead < n);
+  return Math.min(lead, n);
 }
 
 /** Copies the first `n` bytes of a chain to out[at...]. */
