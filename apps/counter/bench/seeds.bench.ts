@@ -26,6 +26,12 @@ const SEEDS = Number(process.env.SEEDS_BENCH_SEEDS ?? 40);
 const ROUNDS = Number(process.env.SEEDS_BENCH_ROUNDS ?? 3);
 /** Ceiling jobs a round (each ~10 ms of CPU on an idle core). */
 const LOOPS = 100;
+/**
+ * Seeds each worker runs before the rounds: V8 needs tens of seeds to tier the simulation's hot
+ * code up (measured, one worker at load 5: 18.2 seeds/s over the 40 seeds after a 4-seed warm-up,
+ * 31.5 over the next 40), and a cold pool's figure measures compilation, not the runner.
+ */
+const WARM = Number(process.env.SEEDS_BENCH_WARM ?? 40);
 
 async function round(pool: WorkerPool): Promise<number> {
   const report = await search(pool, { appDir: APP, first: 1, last: SEEDS, budgetMs: undefined, swarm: false, shrink: false });
@@ -67,7 +73,7 @@ export default async function run(): Promise<BenchReport> {
   const rates = new Map<Setup, number[]>(names.map((n) => [n, []]));
   try {
     for (const p of pools.values()) {
-      if (p.kind === 'seeds') await search(p.pool, { appDir: APP, first: 100_000, last: 100_000 + 4 * p.pool.size - 1, budgetMs: undefined, swarm: false, shrink: false });
+      if (p.kind === 'seeds') await search(p.pool, { appDir: APP, first: 100_000, last: 100_000 + WARM * p.pool.size - 1, budgetMs: undefined, swarm: false, shrink: false });
       else await p.pool.rate(4 * p.pool.size);
     }
     for (let r = 0; r < ROUNDS; r++) {
@@ -77,7 +83,7 @@ export default async function run(): Promise<BenchReport> {
   } finally {
     for (const p of pools.values()) p.pool.close();
   }
-  await inProcess(); // warm this process's modules too
+  await inProcess(); // warm this process's modules and code too (the same 40 seeds as a pool's warm-up)
   const local = await inProcess();
   loads.push(loadavg()[0]!);
   const m = (n: Setup): number => median(rates.get(n)!);
