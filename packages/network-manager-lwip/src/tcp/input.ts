@@ -348,6 +348,6 @@ export function maybeWindowIncreased(pcb: TcpPcb): void {
   if (!pcb.wantWindow || pcb.appQueue.length > 0 || pcb.silenced) return;
   if (pcb.sendWindowRemaining() <= 0) return;
   pcb.wantWindow = false;
-  pcb.callback((h) => h.sendWindowIncreased?.(pcb));
+  pcb.windowIncreasedCallback();
 }
 

@@ -437,6 +437,24 @@ export class TcpPcb implements TcpConnection {
     if (phases !== undefined) phases.end('app', this.coreIndex, t0);
   }
 
+  /** `callback(h => h.sendWindowIncreased?.(this))` without a closure per ACK when on the pcb's core. */
+  windowIncreasedCallback(): void {
+    const h = this.handler;
+    if (h === undefined || this.silenced || h.sendWindowIncreased === undefined) return;
+    if (currentCore() !== this.coreIndex) {
+      this.callback((x) => x.sendWindowIncreased?.(this));
+      return;
+    }
+    const phases = this.stack.phases;
+    const t0 = phases === undefined ? 0 : phases.now();
+    try {
+      h.sendWindowIncreased(this);
+    } catch {
+      this.stack.stats.handlerErrors++;
+    }
+    if (phases !== undefined) phases.end('app', this.coreIndex, t0);
+  }
+
   /**
    * `callback(h => h.receive(this, data), () => data.release())` without its three closures
    * per delivered segment when already on the pcb's core (the per-request path).
