@@ -445,7 +445,7 @@ export default async function run(): Promise<BenchReport> {
     'lwip/hosted bulk wall throughput': g(0) / g(1),
     'lwip/node:net bulk wall throughput': g(0) / g(2),
     'hosted/node:net bulk wall throughput': g(1) / g(2),
-    'lwip/node:net bulk CPU throughput (CPU s per transfer, inverse)': median(pc) / median(lc),
+    'lwip/node:net bulk CPU throughput (inverse CPU s per transfer)': median(pc) / median(lc),
     'lwip/hosted rtt wall median': results[3]!.medianNs / results[4]!.medianNs,
     'lwip/node:net rtt wall median': results[3]!.medianNs / results[5]!.medianNs,
     'hosted/node:net rtt wall median': results[4]!.medianNs / results[5]!.medianNs,
@@ -460,7 +460,7 @@ export default async function run(): Promise<BenchReport> {
     `stepping: lwip rows run chained (steps back to back in one macrotask, job queues drained between them) unless marked macrotask (one setImmediate per step, 32 queued at once); ${bulkSlices} core slices per bulk transfer, ${lr.slicesPerRtt.toFixed(1)} per round trip`,
     `rtt: ${RTT_N} round trips of ${MSG} B after ${RTT_WARMUP} warm-up; responder = startEcho (test/echo-app.ts) for lwip and hosted, a socket.write echo for node:net`,
     'where lwip bulk wall time goes: a full-size segment costs a few µs of wall time across both nodes (TX path, virtio TX, switch, link, virtio RX, RX path, an ACK every second segment); after the per-frame work (no BigInts, closures or copies per descriptor, slab-carved TX frames, numeric TCP demux, a lazy leak registry for SLQB IOBufs, 32-bit checksum loads, a heap payload copied into its header buffer) no single hot spot is left: GC, TCP, the device model and IOBuf views each take 5-15% of a profile',
-    `cpuMs: CPU time (user + system, all threads) of the process during one transfer, median; the CPU ratio is robust to other processes' load where the wall ratio is not (load average at the end: ${loadavg()[0]!.toFixed(1)})`,
+    `cpuMs: CPU time (user + system, all threads) of the process during one transfer, median; the CPU ratio is less stretched by other processes' load than the wall ratio (node:net's figure counts the kernel's loopback work done in this process's syscalls) (load average at the end: ${loadavg()[0]!.toFixed(1)})`,
     'hosted bench teardown: disposing a hosted node (closeAll + EventManager shutdown) while a connection close is still in flight left the process spinning at 100% CPU with no syscalls (pnpm bench never exited); the bench therefore waits for the server side to see the FIN and closes the listener first, and destroys the node:net sockets it tracked',
   ];
   return { name: 'TCP: native lwIP stack (simulated) vs hosted vs node:net', results, ratios, notes };
