@@ -11,7 +11,7 @@ import type { TcpPcb } from './pcb.js';
 import { seqAdd, seqDiff, seqGeq, seqGt, seqLeq, seqLt } from './seq.js';
 import type { TcpStack } from './stack.js';
 import { updateScoreboard } from './sack.js';
-import { armKeepalive, armTimer } from './timers.js';
+import { armKeepalive, armTailLossProbe, armTimer } from './timers.js';
 import { EMPTY_OPTIONS, isClosed, segEnd, TcpState, type SendSeg } from './types.js';
 
 export function pcbInput(stack: TcpStack, pcb: TcpPcb, frame: IOBuf, seg: TcpSegment): boolean {
@@ -283,6 +283,7 @@ export function ackReceived(stack: TcpStack, pcb: TcpPcb, ack: number, now: numb
   const timed = pcb.rttStartNs >= 0 && seqGt(ack, pcb.rttSeq);
   // RTT sample (Karn: only segments sent once).
   pcb.retries = 0;
+  pcb.tlpActive = false; // progress: a later tail may be probed again
   pcb.sndUna = ack;
   if (seqLt(pcb.sndNxt, ack)) pcb.sndNxt = ack;
   // Function calls, not a closure per ACK (this runs for every ACK that acknowledges data).
@@ -323,6 +324,7 @@ export function ackReceived(stack: TcpStack, pcb: TcpPcb, ack: number, now: numb
   }
   pcb.flushAppQueue();
   output(stack, pcb);
+  armTailLossProbe(stack, pcb, now);
   armTimer(stack, pcb);
   maybeWindowIncreased(pcb);
 }

@@ -84,6 +84,11 @@ export class TcpPcb implements TcpConnection {
   rttStartNs = -1;
   retries = 0;
   rtoDeadline = -1;
+  /** When the tail loss probe is due (ns; -1: none). */
+  tlpDeadline = -1;
+  /** A probe was sent and no new ACK came since; `tlpSeq` is the probed segment's sequence number. */
+  tlpActive = false;
+  tlpSeq = 0;
   persistDeadline = -1;
   timeWaitDeadline = -1;
   /** Keepalive idle time (ns), or -1 when keepalive is off. */
