@@ -126,7 +126,7 @@ export function armTailLossProbe(stack: TcpStack, pcb: TcpPcb, now: number): voi
 /** Linux's floor for the probe timeout: a probe sooner than this would race ordinary ACKs. */
 const TLP_MIN_PTO_NS = 10e6;
 
-/** The probe (RFC 8985 7.3): the last unSACKed unacknowledged segment again, then the RTO re-armed. */
+/** The probe (RFC 8985 7.3): the last unSACKed unacknowledged segment again. */
 function tailLossProbe(stack: TcpStack, pcb: TcpPcb, now: number): void {
   if (pcb.inRecovery || pcb.tlpActive) return;
   const q = pcb.unacked;
@@ -137,8 +137,9 @@ function tailLossProbe(stack: TcpStack, pcb: TcpPcb, now: number): void {
   stack.stats.tailLossProbes++;
   pcb.tlpActive = true;
   pcb.tlpSeq = s.seq;
+  // The RTO keeps its deadline (RFC 8985 7.3 re-arms it): a probe that repairs nothing must not
+  // make the recovery later than it would have been without it.
   transmitSeg(stack, pcb, s, now);
-  pcb.rtoDeadline = now + pcb.rto.rto;
 }
 
 /** Zero-window probe: one byte of the first unsent segment, beyond the window. */
