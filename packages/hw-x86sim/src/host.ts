@@ -1,3 +1,4 @@
+import type { GuestMemoryKind } from './memory.js';
 import type { MemoryRecycler } from './memory-recycler.js';
 import type { Clock } from './clock.js';
 import type { DeadlineQueue } from './event-queue.js';
@@ -22,4 +23,6 @@ export interface SimulationHost {
   readonly prng: Prng;
   /** Where machines' memories come from when the simulation was given one (SimulationOptions.memory). */
   readonly memory: MemoryRecycler | undefined;
+  /** Where new guest memory buffers live (SimulationOptions.guestMemory). */
+  readonly guestMemory: GuestMemoryKind;
 }

@@ -43,7 +43,12 @@ export class Machine {
     this.id = id;
     this.name = c.name ?? `machine${id}`;
     this.numaNodes = c.numaNodes;
-    this.memory = new PhysicalMemory(c.memoryBytes, c.numaNodes, host.memory?.take(c.memoryBytes));
+    try {
+      this.memory = new PhysicalMemory(c.memoryBytes, c.numaNodes, host.memory?.take(c.memoryBytes, host.guestMemory), host.guestMemory);
+    } catch (e) {
+      // The host ran out (too many machines, or too large ones): say which machine asked.
+      throw e instanceof RangeError && e.message.startsWith('could not allocate') ? new RangeError(`machine ${this.name}: ${e.message}`, { cause: e }) : e;
+    }
     this.serial = new SerialConsole();
     if (host.consoleToStdout) {
       const prefix = `[${this.name}] `;

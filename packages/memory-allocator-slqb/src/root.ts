@@ -20,8 +20,9 @@ export interface SlqbRootOptions extends SlqbOptions {
 }
 
 export class SlqbRoot extends MulticoreRoot<SlqbAllocator> implements MemoryAllocatorRoot {
-  readonly mem: NodeMemory;
-  readonly iobufs: IOBufTracker;
+  private _mem: NodeMemory | undefined;
+  private _iobufs: IOBufTracker | undefined;
+  private readonly options: SlqbRootOptions;
 
   constructor(
     node: NodeContext,
@@ -33,8 +34,27 @@ export class SlqbRoot extends MulticoreRoot<SlqbAllocator> implements MemoryAllo
     if (machine.cores.length < node.numCores) {
       throw new RangeError(`node ${node.id} has ${node.numCores} cores but its machine has ${machine.cores.length}`);
     }
-    this.mem = new NodeMemory(machine.memory, node.numCores, options.reserveBytes, options);
-    this.iobufs = new IOBufTracker(machine.memory, (addr) => this.freeFromCurrentCore(addr), options.onLeak);
+    this.options = options;
+  }
+
+  /**
+   * The node-wide tables (page allocator, page map, slab descriptors, live bitmap): made on the
+   * first allocation, not at boot. An idle node never pays for them: for 16 MiB they are ~500 KiB
+   * of typed arrays (~190 KiB of it written at once), which made them most of an idle node's
+   * boot time and memory.
+   */
+  get mem(): NodeMemory {
+    return (this._mem ??= new NodeMemory(this.machine.memory, this.node.numCores, this.options.reserveBytes, this.options));
+  }
+
+  /** Whether the node-wide tables exist yet (they are made on first use; for tests and stats). */
+  get tablesMade(): boolean {
+    return this._mem !== undefined;
+  }
+
+  /** IOBuf bookkeeping, made with the first IOBuf. */
+  get iobufs(): IOBufTracker {
+    return (this._iobufs ??= new IOBufTracker(this.machine.memory, (addr) => this.freeFromCurrentCore(addr), this.options.onLeak));
   }
 
   /** The rep of core `index`, made (and cached in that core's translation table) if needed. */

@@ -15,6 +15,20 @@ function cacheStats(h: Harness, core: number, objectSize: number): SlqbCacheStat
 }
 
 describe('SLQB per-core caches', () => {
+  it('makes its node-wide tables on first use, not at boot, and allocates the same either way', () => {
+    const lazy = makeHarness();
+    expect(slqbRoot(lazy).tablesMade).toBe(false);
+    const eager = makeHarness();
+    const free0 = slqbRoot(eager).stats().freePageBytes; // stats make the tables before any malloc
+    expect(slqbRoot(eager).tablesMade).toBe(true);
+    const work = (h: Harness) => h.on(0, (a) => [a.malloc(64), a.malloc(5000), a.allocPages(2), a.malloc(64)]);
+    const got = work(lazy);
+    expect(slqbRoot(lazy).tablesMade).toBe(true);
+    expect(got).toEqual(work(eager));
+    expect(slqbRoot(lazy).stats().totalBytes).toBe(slqbRoot(eager).stats().totalBytes);
+    expect(free0).toBe(slqbRoot(eager).stats().totalBytes);
+  });
+
   it('frees from another core go to its pending batch, then the owner\'s remote list, and are reused there', () => {
     const h = makeHarness({ options: { batchSize: 4 } });
     const objs = h.on(0, (a) => [a.malloc(64), a.malloc(64), a.malloc(64), a.malloc(64)]);

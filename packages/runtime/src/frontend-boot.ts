@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { EbbRef } from '@ebbrt/core-translation';
 import { serveGlobalIdMap } from '@ebbrt/global-id-map';
 import { AppNetwork, FrontendBridge, schedulePartition } from '@ebbrt/host-network';
-import { Simulation, type ClockKind, type MemoryRecycler } from '@ebbrt/hw-x86sim';
+import { Simulation, type ClockKind, type GuestMemoryKind, type MemoryRecycler } from '@ebbrt/hw-x86sim';
 import {
   ConfigError,
   NodeAllocationError,
@@ -53,6 +53,8 @@ export interface FrontEndOptions {
   modules?: ModuleCache;
   /** Machines' memory from this recycler (the seed runner's; it recycles the run's memory after). */
   memory?: MemoryRecycler;
+  /** Where machines' guest memory lives (SimulationOptions.guestMemory; default shared on Node). */
+  guestMemory?: GuestMemoryKind;
 }
 
 /** A booted front-end: its node, the simulation, the network and platform, and the back-ends it allocated. */
@@ -103,7 +105,7 @@ export async function bootFrontEnd(appDir: string, options: FrontEndOptions, sta
   const resolveOptions: ResolveOptions = { appDir: dir, bases: [...(options.resolveFrom ?? []), dir, RUNTIME_DIR], preferSource: FROM_SOURCE, cache: new Map(), modules };
   const resolvedPlatform = await loadPlatform(config, config.backend?.platform ?? 'in-process', resolveOptions);
   const local = resolvedPlatform.manifest.placement === 'local';
-  const simulation = new Simulation({ seed, clock, trace: options.trace ?? false, console: 'silent', ...(options.memory !== undefined ? { memory: options.memory } : {}) });
+  const simulation = new Simulation({ seed, clock, trace: options.trace ?? false, console: 'silent', ...(options.memory !== undefined ? { memory: options.memory } : {}), ...(options.guestMemory !== undefined ? { guestMemory: options.guestMemory } : {}) });
   const implied = impliedOptions(config);
   // On a realtime network the front-end joins the back-ends' Messengers (through the gateway);
   // a virtual clock cannot wait for real sockets, so there only the back-ends talk.

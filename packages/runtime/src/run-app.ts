@@ -1,6 +1,6 @@
 import { NodeAllocationError, type AppConfig, type EventFailure, type ManagedPlatform } from '@ebbrt/interfaces';
 import type { AppNetwork } from '@ebbrt/host-network';
-import type { ClockKind, MemoryRecycler, RunResult, Simulation } from '@ebbrt/hw-x86sim';
+import type { ClockKind, GuestMemoryKind, MemoryRecycler, RunResult, Simulation } from '@ebbrt/hw-x86sim';
 import type { AppMain } from './app-context.js';
 import type { BackendProvider } from './boot/backend-provider.js';
 import type { BootedNode } from './boot/boot-node.js';
@@ -34,6 +34,8 @@ export interface RunAppOptions {
    * `run.simulation.recycleMemory()` once it is done with the run (the seed runner does).
    */
   memory?: MemoryRecycler;
+  /** Where machines' guest memory lives: `shared` (SharedArrayBuffer, the default on Node) or `private` (ArrayBuffer). */
+  guestMemory?: GuestMemoryKind;
   /** Called once the simulation runs, with what tools and tests may poke at (kill a node, change a link). */
   onStarted?(run: StartedRun): void;
 }

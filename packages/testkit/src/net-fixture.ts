@@ -4,7 +4,7 @@
  * NetworkFabric (an L2 switch, one impaired Link per NIC).
  */
 import { NodeContext, cpu } from '@ebbrt/core-translation';
-import { DirectNetPort, Link, NetworkFabric, Simulation, type LinkProps, type Machine, type SteppingMode } from '@ebbrt/hw-x86sim';
+import { DirectNetPort, Link, NetworkFabric, Simulation, type LinkProps, type Machine, type SteppingMode, type GuestMemoryKind } from '@ebbrt/hw-x86sim';
 import { SystemEbbIds, type EbbRoot, type EventFn, type EventManagerRoot, type Timer } from '@ebbrt/interfaces';
 import { eventManagerOptionsSchema, manifest as emManifest } from '@ebbrt/event-manager';
 import { manifest as timerManifest } from '@ebbrt/event-manager/timer';
@@ -57,6 +57,8 @@ export interface NetFixtureOptions {
   directPort?: (i: number) => boolean;
   /** The simulation's stepping mode (default `chained`; see hw-x86sim's SteppingMode). */
   stepping?: SteppingMode;
+  /** Where machines' guest memory lives (hw-x86sim's SimulationOptions.guestMemory). */
+  guestMemory?: GuestMemoryKind;
 }
 
 /** A native node without a NIC: EventManager, Timer and SLQB. */
@@ -84,7 +86,7 @@ export function bareNode(sim: Simulation, i: number, cores: number, memoryBytes:
 export function netFixture(opts: NetFixtureOptions = {}): NetFixture {
   const { seed = 1, nodes: count = 2, cores = 2, memoryBytes = 32 * 1024 * 1024 } = opts;
   const address = opts.address ?? ((i: number) => `10.0.0.${i + 1}/24`);
-  const sim = new Simulation({ seed, trace: opts.trace ?? false, stepping: opts.stepping ?? 'chained' });
+  const sim = new Simulation({ seed, trace: opts.trace ?? false, stepping: opts.stepping ?? 'chained', ...(opts.guestMemory !== undefined ? { guestMemory: opts.guestMemory } : {}) });
   const fabric = new NetworkFabric(sim);
   const nodes: NetNode[] = [];
   for (let i = 0; i < count; i++) {

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { allocateGuestMemory, defaultGuestMemoryKind, PhysicalMemory } from './memory.js';
+import { MemoryRecycler } from './memory-recycler.js';
+import { Simulation } from './simulation.js';
+
+describe('guest memory kinds', () => {
+  it('on Node the default is shared (a SharedArrayBuffer); private is an ArrayBuffer; both read back alike', () => {
+    expect(defaultGuestMemoryKind()).toBe('shared');
+    const shared = new Simulation().createMachine({ cores: 1, memoryBytes: 8192 });
+    const priv = new Simulation({ guestMemory: 'private' }).createMachine({ cores: 1, memoryBytes: 8192 });
+    expect(shared.memory.bytes.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(shared.memory.kind).toBe('shared');
+    expect(priv.memory.bytes.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(priv.memory.kind).toBe('private');
+    for (const m of [shared.memory, priv.memory]) {
+      expect(m.bytes.every((b) => b === 0)).toBe(true);
+      m.writeU64(0x1ff8, 0x0102030405060708n);
+      m.copyIn(16, new Uint8Array([1, 2, 3]));
+      expect(m.readU32(0x1ffc)).toBe(0x01020304);
+      expect(Array.from(m.copyOut(16, 3))).toEqual([1, 2, 3]);
+      // Text decoding straight from guest memory (the messenger and file system do it) works on Node.
+      m.copyIn(32, new TextEncoder().encode('hé'));
+      expect(new TextDecoder('utf-8', { fatal: true }).decode(m.view(32, 3))).toBe('hé');
+    }
+  });
+
+  it('a bad kind is refused naming the option; a failed allocation names the machine and size', () => {
+    expect(() => new Simulation({ guestMemory: 'heap' as never })).toThrow(/guestMemory must be 'shared' or 'private', got heap/);
+    expect(() => allocateGuestMemory(2 ** 45, 'shared')).toThrow(/could not allocate 33554432 MiB of shared guest memory: /);
+    expect(() => allocateGuestMemory(2 ** 45, 'private')).toThrow(/could not allocate 33554432 MiB of private guest memory: /);
+    expect(() => new PhysicalMemory(4096, 1, undefined, 'none' as never)).toThrow(/guestMemory must be 'shared' or 'private'/);
+  });
+
+  it('a recycler hands a buffer back only to a machine asking for the same kind', () => {
+    const recycler = new MemoryRecycler();
+    const sim = new Simulation({ memory: recycler, guestMemory: 'shared' });
+    const buffer = sim.createMachine({ cores: 1, memoryBytes: 4096 }).memory.bytes.buffer;
+    sim.recycleMemory();
+    expect(new Simulation({ memory: recycler, guestMemory: 'private' }).createMachine({ cores: 1, memoryBytes: 4096 }).memory.bytes.buffer).not.toBe(buffer);
+    expect(recycler.reused).toBe(0);
+    expect(new Simulation({ memory: recycler }).createMachine({ cores: 1, memoryBytes: 4096 }).memory.bytes.buffer).toBe(buffer);
+    expect(recycler.reused).toBe(1);
+  });
+
+  it('many machines of untouched shared memory cost no resident memory for it', () => {
+    // 64 machines of 64 MiB = 4 GiB reserved; the OS backs only touched pages.
+    const sim = new Simulation();
+    const before = process.memoryUsage().rss;
+    const machines = Array.from({ length: 64 }, () => sim.createMachine({ cores: 1, memoryBytes: 64 << 20 }));
+    for (const m of machines) m.memory.writeU8(m.memory.size - 1, 1);
+    expect(process.memoryUsage().rss - before).toBeLessThan(512 << 20);
+  });
+});
