@@ -16,10 +16,11 @@
  * + socat; then there is no gateway). Environment: EBBRT_BENCH_BD_GETS (3000 GETs after 300 of
  * warm-up).
  */
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { median, quantileOf, stackedBarChart, type BenchReport, type BenchResult } from '@ebbrt/bench-kit';
 import { closedLoopGets, PHASES, perRequest, readNodeSpans, type Phase, type RequestBreakdown } from './breakdown.js';
+import { writeDocsFigure } from './figures.js';
 import { REPO_ROOT, TMP_DIR, removeTmp, runCommand, startLibos, type Endpoint, type LibosServer } from './servers.js';
 
 const num = (name: string, dflt: number): number => {
@@ -112,13 +113,17 @@ export default async function run(): Promise<BenchReport> {
     const traced = await withServer(tracePath, (at) => closedLoopGets(at, WARMUP, GETS));
     if (!existsSync(tracePath)) throw new Error(`no trace written: ${traced.server.lines.slice(-5).join(' | ')}`);
     const machines: [string, string][] = [['node1', 'server node'], ...(VIA_TAP ? [] : ([['gateway', 'gateway node']] as [string, string][]))];
+    // One machine's split: a row per phase, its total, and a log line.
+    const record = (label: string, b: MachineBreakdown): void => {
+      for (const p of PHASES) results.push({ name: `GET (${path}), ${label}: ${p}`, medianNs: b.phase[p], p99Ns: b.p99[p] });
+      results.push({ name: `GET (${path}), ${label}: total`, medianNs: b.total, p99Ns: b.totalP99, framesIn: b.framesIn, framesOut: b.framesOut });
+      log(`${label}: ${PHASES.map((p) => `${p} ${(b.phase[p] / 1000).toFixed(2)}`).join(' + ')} µs; total ${(b.total / 1000).toFixed(2)} µs; frames in/out ${b.framesIn}/${b.framesOut}`);
+    };
     const per = new Map<string, MachineBreakdown>();
     for (const [m, label] of machines) {
       const b = summarise(await machineGets(tracePath, m));
       per.set(m, b);
-      for (const p of PHASES) results.push({ name: `GET (${path}), ${label}: ${p}`, medianNs: b.phase[p], p99Ns: b.p99[p] });
-      results.push({ name: `GET (${path}), ${label}: total`, medianNs: b.total, p99Ns: b.totalP99, framesIn: b.framesIn, framesOut: b.framesOut });
-      log(`${label}: ${PHASES.map((p) => `${p} ${(b.phase[p] / 1000).toFixed(2)}`).join(' + ')} µs; total ${(b.total / 1000).toFixed(2)} µs; frames in/out ${b.framesIn}/${b.framesOut}`);
+      record(label, b);
       summary[m] = b;
     }
     const rtts = traced.value;
@@ -131,9 +136,7 @@ export default async function run(): Promise<BenchReport> {
       const virtioTrace = join(TMP_DIR, 'memcached-get-virtio-gw.trace.json');
       await withServer(virtioTrace, (at) => closedLoopGets(at, WARMUP, GETS), 'virtio');
       gwVirtio = summarise(await machineGets(virtioTrace, 'gateway'));
-      for (const p of PHASES) results.push({ name: `GET (${path}), gateway node on virtio-net: ${p}`, medianNs: gwVirtio.phase[p], p99Ns: gwVirtio.p99[p] });
-      results.push({ name: `GET (${path}), gateway node on virtio-net: total`, medianNs: gwVirtio.total, p99Ns: gwVirtio.totalP99, framesIn: gwVirtio.framesIn, framesOut: gwVirtio.framesOut });
-      log(`gateway node on virtio-net: ${PHASES.map((p) => `${p} ${(gwVirtio!.phase[p] / 1000).toFixed(2)}`).join(' + ')} µs; total ${(gwVirtio.total / 1000).toFixed(2)} µs`);
+      record('gateway node on virtio-net', gwVirtio);
       summary.gatewayVirtio = gwVirtio;
     }
     const rttU = median(untraced);
@@ -169,11 +172,8 @@ export default async function run(): Promise<BenchReport> {
         parts: [...parts(node), ...(gw !== undefined ? [{ name: 'gateway node (all)', value: us(gw.total) }] : []), { name: 'outside the nodes', value: us(Math.max(0, rtt - inMachines)) }],
       },
     ];
-    const dir = join(REPO_ROOT, 'docs', 'figures');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, 'memcached-latency-breakdown.svg');
-    writeFileSync(
-      file,
+    const file = writeDocsFigure(
+      'memcached-latency-breakdown.svg',
       stackedBarChart(bars, {
         title: `memcached GET on the library OS via the ${path}: median µs per request (${node.requests} GETs, 1 connection, traced)`,
         unit: 'µs per GET (median of each part)',

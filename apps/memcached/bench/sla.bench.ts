@@ -16,11 +16,11 @@
  * the same offered loads), EBBRT_BENCH_SLA_QUICK=1 (0.4 s per point, 3 steps). Run it with
  * `pnpm bench sla.bench` (plain `sla` also matches core-translation's bench).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { lineChart, type BenchReport, type BenchResult, type PlotSeries } from '@ebbrt/bench-kit';
 import { runTcpLoad, searchMaxRate, type LoadMode, type LoadResult } from '@ebbrt/bench-kit/loadgen';
-import { REPO_ROOT, removeTmp, runCommand, startHosted, startLibos, startMemcached, startNaive, type Endpoint, type ServerProcess } from './servers.js';
+import { writeDocsFigure } from './figures.js';
+import { removeTmp, runCommand, startHosted, startLibos, startMemcached, startNaive, type Endpoint, type ServerProcess } from './servers.js';
 
 const quick = process.env.EBBRT_BENCH_SLA_QUICK === '1' || process.argv.includes('--quick');
 const num = (name: string, dflt: number): number => {
@@ -145,11 +145,8 @@ export default async function run(): Promise<BenchReport> {
     removeTmp();
   }
   if (series.length > 0) {
-    const dir = join(REPO_ROOT, 'docs', 'figures');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, 'memcached-p99-vs-load.svg');
-    writeFileSync(
-      file,
+    const file = writeDocsFigure(
+      'memcached-p99-vs-load.svg',
       lineChart(series, {
         title: `memcached p99 latency vs offered load (open loop, ${CONNECTIONS} conns, ${VALUE} B values, 9:1)`,
         xLabel: 'offered load (requests/s)',

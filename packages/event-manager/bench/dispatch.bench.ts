@@ -5,12 +5,11 @@
  * the hosted loop (Node's event loop), and plain queueMicrotask / setImmediate
  * chains of N hops as yardsticks. Median over REPS runs, after one warm-up run.
  */
-import { NodeContext } from '@ebbrt/core-translation';
-import { Simulation } from '@ebbrt/hw-x86sim';
+import { EbbRef, NodeContext } from '@ebbrt/core-translation';
 import { SystemEbbIds, type EventManager } from '@ebbrt/interfaces';
-import { EbbRef } from '@ebbrt/core-translation';
-import { eventManagerOptionsSchema, manifest, type HostedEventManagerRoot, type NativeEventManagerRoot } from '../src/index.js';
-import { median, type BenchReport, type BenchResult } from '@ebbrt/bench-kit';
+import { eventManagerOptionsSchema, manifest, type HostedEventManagerRoot } from '../src/index.js';
+import { hopChain, median, sampleRounds, type BenchReport, type BenchResult } from '@ebbrt/bench-kit';
+import { bootNativeEventManager } from './native-node.js';
 
 const N = 100_000;
 const REPS = 7;
@@ -30,14 +29,7 @@ function spawner(n: number, state: { left: number; t0: number; t1: number }): ()
 }
 
 async function nativeRun(cores: number, options: Record<string, unknown> = {}): Promise<number> {
-  const sim = new Simulation({ seed: 1 });
-  const machine = sim.createMachine({ cores, memoryBytes: 1 << 20 });
-  const node = new NodeContext({ id: 1, numCores: cores, target: 'native', idSpace: 2 });
-  const root = (await manifest.create(
-    { id: SystemEbbIds.EventManager, node, target: 'native', machine, simulation: sim, log: () => {} },
-    eventManagerOptionsSchema.parse(options),
-  )) as NativeEventManagerRoot;
-  node.install(SystemEbbIds.EventManager, root);
+  const { sim, root } = await bootNativeEventManager(cores, options);
   const state = { left: N * cores, t0: 0, t1: 0 };
   for (let k = 0; k < cores; k++) root.post(k, spawner(N, state));
   await sim.run();
@@ -63,30 +55,6 @@ async function hostedRun(cores: number): Promise<number> {
   return ((state.t1 - state.t0) * 1e6) / (N * cores);
 }
 
-function microtaskChain(): Promise<number> {
-  return new Promise((resolve) => {
-    let i = 0;
-    const t0 = performance.now();
-    const hop = () => {
-      if (++i < N) queueMicrotask(hop);
-      else resolve(((performance.now() - t0) * 1e6) / N);
-    };
-    queueMicrotask(hop);
-  });
-}
-
-function immediateChain(): Promise<number> {
-  return new Promise((resolve) => {
-    let i = 0;
-    const t0 = performance.now();
-    const hop = () => {
-      if (++i < N) setImmediate(hop);
-      else resolve(((performance.now() - t0) * 1e6) / N);
-    };
-    setImmediate(hop);
-  });
-}
-
 export default async function run(): Promise<BenchReport> {
   const cases: [string, () => Promise<number>][] = [
     ['native 1 core', () => nativeRun(1)],
@@ -94,15 +62,10 @@ export default async function run(): Promise<BenchReport> {
     ['native 1 core, watchdog on', () => nativeRun(1, { watchdogBudgetUs: 50_000 })],
     ['hosted 1 core', () => hostedRun(1)],
     ['hosted 2 cores', () => hostedRun(2)],
-    ['queueMicrotask chain', microtaskChain],
-    ['setImmediate chain', immediateChain],
+    ['queueMicrotask chain', async () => (await hopChain(queueMicrotask, N)).wallNs],
+    ['setImmediate chain', async () => (await hopChain((fn) => void setImmediate(fn), N)).wallNs],
   ];
-  const samples = new Map<string, number[]>(cases.map(([name]) => [name, []]));
-  for (const [, fn] of cases) await fn(); // warm-up
-  // Rounds interleave the cases so drift (GC, CPU clock) hits them alike.
-  for (let r = 0; r < REPS; r++) {
-    for (const [name, fn] of cases) samples.get(name)!.push(await fn());
-  }
+  const samples = await sampleRounds(cases, REPS);
   const results: BenchResult[] = cases.map(([name]) => {
     const xs = samples.get(name)!;
     return { name, medianNs: median(xs), minNs: Math.min(...xs), maxNs: Math.max(...xs), reps: xs.length, events: N };

@@ -12,32 +12,15 @@
  * Per slice wall ns and host CPU ns (user + system, steadier than wall on a shared machine),
  * median of REPS after one warm-up. Timings never fail the run.
  */
-import { EbbRef, NodeContext } from '@ebbrt/core-translation';
-import { Simulation, type SteppingMode } from '@ebbrt/hw-x86sim';
+import { EbbRef } from '@ebbrt/core-translation';
+import type { Simulation, SteppingMode } from '@ebbrt/hw-x86sim';
 import { SystemEbbIds, type EventManager } from '@ebbrt/interfaces';
-import { median, type BenchReport, type BenchResult } from '@ebbrt/bench-kit';
-import { eventManagerOptionsSchema, manifest, type NativeEventManagerRoot } from '../src/index.js';
+import { hopChain, median, sampleRounds, type BenchReport, type BenchResult, type TimedSample as Sample } from '@ebbrt/bench-kit';
+import { bootNativeEventManager } from './native-node.js';
 
 const N = Number(process.env.EBBRT_BENCH_STEPPING_N ?? 50_000);
 const REPS = Number(process.env.EBBRT_BENCH_STEPPING_REPS ?? 5);
 const emRef = new EbbRef<EventManager>(SystemEbbIds.EventManager);
-
-interface Sample {
-  wallNs: number;
-  cpuNs: number;
-}
-
-async function boot(cores: number, stepping: SteppingMode, options: Record<string, unknown> = {}) {
-  const sim = new Simulation({ seed: 1, stepping });
-  const machine = sim.createMachine({ cores, memoryBytes: 1 << 20 });
-  const node = new NodeContext({ id: 1, numCores: cores, target: 'native', idSpace: 2 });
-  const root = (await manifest.create(
-    { id: SystemEbbIds.EventManager, node, target: 'native', machine, simulation: sim, log: () => {} },
-    eventManagerOptionsSchema.parse(options),
-  )) as NativeEventManagerRoot;
-  node.install(SystemEbbIds.EventManager, root);
-  return { sim, root };
-}
 
 /** Times `sim.run()` per slice. */
 async function timed(sim: Simulation): Promise<Sample> {
@@ -52,7 +35,7 @@ async function timed(sim: Simulation): Promise<Sample> {
 }
 
 async function pingPong(stepping: SteppingMode): Promise<Sample> {
-  const { sim, root } = await boot(2, stepping);
+  const { sim, root } = await bootNativeEventManager(2, {}, stepping);
   let left = N;
   const hop = (): void => {
     if (--left > 0) {
@@ -67,7 +50,7 @@ async function pingPong(stepping: SteppingMode): Promise<Sample> {
 }
 
 async function awaitChain(stepping: SteppingMode): Promise<Sample> {
-  const { sim, root } = await boot(1, stepping, { sliceBudget: 1 });
+  const { sim, root } = await bootNativeEventManager(1, { sliceBudget: 1 }, stepping);
   let left = N;
   // The continuation after the await spawns the next event (through this core's rep, so it needs
   // the current core right): every slice leaves one continuation that the drain must run.
@@ -81,33 +64,16 @@ async function awaitChain(stepping: SteppingMode): Promise<Sample> {
   return s;
 }
 
-function hop(queue: (fn: () => void) => void): Promise<Sample> {
-  return new Promise((resolve) => {
-    let i = 0;
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    const next = (): void => {
-      if (++i < N) return queue(next);
-      const wall = performance.now() - t0;
-      const c = process.cpuUsage(c0);
-      resolve({ wallNs: (wall * 1e6) / N, cpuNs: ((c.user + c.system) * 1e3) / N });
-    };
-    queue(next);
-  });
-}
-
 export default async function run(): Promise<BenchReport> {
   const cases: [string, () => Promise<Sample>][] = [
     ['ping-pong 2 cores, chained', () => pingPong('chained')],
     ['ping-pong 2 cores, macrotask', () => pingPong('macrotask')],
     ['await per slice, chained', () => awaitChain('chained')],
     ['await per slice, macrotask', () => awaitChain('macrotask')],
-    ['queueMicrotask hop', () => hop(queueMicrotask)],
-    ['setImmediate hop', () => hop((fn) => void setImmediate(fn))],
+    ['queueMicrotask hop', () => hopChain(queueMicrotask, N)],
+    ['setImmediate hop', () => hopChain((fn) => void setImmediate(fn), N)],
   ];
-  const samples = new Map<string, Sample[]>(cases.map(([name]) => [name, []]));
-  for (const [, fn] of cases) await fn();
-  for (let r = 0; r < REPS; r++) for (const [name, fn] of cases) samples.get(name)!.push(await fn());
+  const samples = await sampleRounds(cases, REPS);
   const results: BenchResult[] = cases.map(([name]) => {
     const xs = samples.get(name)!;
     return {

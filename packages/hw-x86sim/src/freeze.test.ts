@@ -1,12 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { CoreProgram } from './core.js';
 import { Simulation } from './simulation.js';
-
-const hop = (): Promise<void> => new Promise((r) => setImmediate(r));
-const hops = async (n: number): Promise<void> => {
-  for (let i = 0; i < n; i++) await hop();
-};
+import { hostHops as hops, startRandomCores } from '../test/random-cores.js';
 
 /**
  * Two cores that keep drawing, yielding and arming timers (so every scheduling choice shows in
@@ -18,22 +13,7 @@ function world(seed: number, hostHops: number | undefined): { sim: Simulation; a
   const machine = sim.createMachine({ cores: 2, memoryBytes: 4096 });
   const answeredAt: number[] = [];
   const frozenSlices: number[] = [];
-  for (const core of machine.cores) {
-    const prng = sim.prng.fork(`c${core.index}`);
-    let left = 30;
-    const program: CoreProgram = {
-      runSlice(c) {
-        while (c.apic.nextPending() >= 0);
-        const roll = prng.nextInt(3);
-        sim.trace.instant(c.machine.tracePid, c.index, `work${roll}`, sim.now(), { left });
-        if (--left <= 0) return 'halt';
-        if (roll === 0) return 'yield';
-        sim.scheduleAfter(500 + prng.nextInt(2000), () => c.apic.raise(0x41));
-        return 'halt';
-      },
-    };
-    core.start(program);
-  }
+  startRandomCores(sim, machine, { slices: 30, streamPrefix: '', ipi: false, timerMinNs: 500, timerSpreadNs: 2000 });
   if (hostHops !== undefined) {
     sim.schedule(3000, () => {
       const release = sim.freeze();

@@ -1,12 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { CoreProgram } from './core.js';
 import { Simulation } from './simulation.js';
-
-const hop = (): Promise<void> => new Promise((r) => setImmediate(r));
-const hops = async (n: number): Promise<void> => {
-  for (let i = 0; i < n; i++) await hop();
-};
+import { hostHops as hops, startRandomCores } from '../test/random-cores.js';
 
 /**
  * A world whose trace depends on every scheduling choice: two machines of two cores; each slice
@@ -17,26 +12,7 @@ function world(seed: number, budget = 25): Simulation {
   const sim = new Simulation({ seed, trace: true });
   for (let m = 0; m < 2; m++) {
     const machine = sim.createMachine({ cores: 2, memoryBytes: 4096 });
-    for (const core of machine.cores) {
-      const prng = sim.prng.fork(`m${m}c${core.index}`);
-      let left = budget;
-      const program: CoreProgram = {
-        runSlice(c) {
-          while (c.apic.nextPending() >= 0);
-          const roll = prng.nextInt(3);
-          sim.trace.instant(c.machine.tracePid, c.index, `work${roll}`, sim.now(), { left });
-          if (--left <= 0) return 'halt';
-          if (roll === 0) return 'yield';
-          if (roll === 1) {
-            c.apic.sendIpi(1 - c.index, 0x40);
-            return 'halt';
-          }
-          sim.scheduleAfter(1000 + prng.nextInt(5000), () => c.apic.raise(0x41));
-          return 'halt';
-        },
-      };
-      core.start(program);
-    }
+    startRandomCores(sim, machine, { slices: budget, streamPrefix: `m${m}`, ipi: true, timerMinNs: 1000, timerSpreadNs: 5000 });
   }
   return sim;
 }

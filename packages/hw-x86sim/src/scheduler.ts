@@ -185,13 +185,7 @@ export class Scheduler {
    */
   hold(): () => void {
     this.holds++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.holds--;
-      if (this.holds === 0 && this.idleWaiting) this.endIdleWait();
-    };
+    return this.releaseOnce(() => --this.holds);
   }
 
   /**
@@ -202,12 +196,19 @@ export class Scheduler {
    */
   freeze(): () => void {
     this.frozen++;
+    return this.releaseOnce(() => --this.frozen);
+  }
+
+  /**
+   * The release of a hold or a freeze: idempotent; `decrement` drops its count and returns what
+   * is left. The last one out ends an idle wait, so the run looks again at once.
+   */
+  private releaseOnce(decrement: () => number): () => void {
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.frozen--;
-      if (this.frozen === 0 && this.idleWaiting) this.endIdleWait();
+      if (decrement() === 0 && this.idleWaiting) this.endIdleWait();
     };
   }
 

@@ -3,7 +3,7 @@ import { VIRTIO_NET_F, VIRTIO_STATUS, featureBit } from '@ebbrt/hw-x86sim';
 import { IOBuf, SystemEbbIds, UsageError, type MemoryAllocator, type UdpSocket } from '@ebbrt/interfaces';
 import { describe, expect, it } from 'vitest';
 import { emitIpv4, emitUdp, ipv4, totalDrops } from '../src/index.js';
-import { netFixture, payloadFor, seeds, type NetFixture } from '@ebbrt/testkit/net';
+import { netFixture, payloadFor, seeds, liveIOBufs, type NetFixture } from '@ebbrt/testkit/net';
 
 const memRef = new EbbRef<MemoryAllocator>(SystemEbbIds.MemoryAllocator);
 const LAT = 10_000;
@@ -200,8 +200,7 @@ describe('UDP', () => {
     for (const d of f.nodes[1]!.nm.driver.cores) expect(d!.queue.stats.txCopiedElements).toBe(0);
     // No leak: after quiescence the only live IOBufs are the posted RX buffers (2 cores × 256).
     for (const node of f.nodes) {
-      const slqb = node.node.localIdMap.get(SystemEbbIds.MemoryAllocator) as unknown as { liveIOBufs(): unknown[] };
-      expect(slqb.liveIOBufs().length).toBe(2 * 256);
+      expect(liveIOBufs(node.node).length).toBe(2 * 256);
     }
   });
 

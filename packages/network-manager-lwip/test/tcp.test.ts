@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { cpu } from '@ebbrt/core-translation';
-import { IOBuf, SystemEbbIds, type TcpConnection, type TcpHandler } from '@ebbrt/interfaces';
+import { IOBuf, type TcpConnection, type TcpHandler } from '@ebbrt/interfaces';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ReassemblyQueue, RtoEstimator, seqLt } from '../src/index.js';
-import { netFixture, payloadFor, seeds, type NetFixture } from '@ebbrt/testkit/net';
+import { netFixture, payloadFor, seeds, liveIOBufs, type NetFixture } from '@ebbrt/testkit/net';
 
 const MB = 1024 * 1024;
 const FAULTS = { loss: 0.03, duplicate: 0.03, reorder: 0.05, reorderDelayNs: 30_000, corrupt: 0.03 };
@@ -105,8 +105,7 @@ describe('TCP', () => {
     expect(f.nodes[0]!.nm.tcp.stats.pcbsFreed).toBe(1);
     // No leak: every segment view and RX buffer was released; only the posted RX buffers remain.
     for (const node of f.nodes) {
-      const slqb = node.node.localIdMap.get(SystemEbbIds.MemoryAllocator) as unknown as { liveIOBufs(): unknown[] };
-      expect(slqb.liveIOBufs().length).toBe(2 * 256);
+      expect(liveIOBufs(node.node).length).toBe(2 * 256);
       expect(node.nm.iface.counters.internalErrors).toBe(0);
       expect(node.nm.tcp.stats.handlerErrors).toBe(0);
     }
@@ -147,8 +146,7 @@ describe('TCP', () => {
       expect(client.closed && server.closed, ctx).toBe(true);
       for (const n of f.nodes) expect(n.nm.tcp.pcbs.size, ctx).toBe(0);
       for (const n of f.nodes) {
-        const slqb = n.node.localIdMap.get(SystemEbbIds.MemoryAllocator) as unknown as { liveIOBufs(): unknown[] };
-        expect(slqb.liveIOBufs().length, ctx).toBe(2 * 256);
+        expect(liveIOBufs(n.node).length, ctx).toBe(2 * 256);
         expect(n.nm.iface.counters.internalErrors, ctx).toBe(0);
         expect(n.nm.tcp.stats.handlerErrors, ctx).toBe(0);
       }

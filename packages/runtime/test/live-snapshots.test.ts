@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Simulation } from '@ebbrt/hw-x86sim';
 import { InProcessPlatform } from '@ebbrt/platform-in-process';
-import type { AppConfig, IntrospectOptions, LocalNode, LocalNodeHost, ManagedPlatform, NodeIntrospection, NodeShape } from '@ebbrt/interfaces';
+import type { AppConfig, IntrospectOptions, LocalNode, LocalNodeHost, ManagedPlatform, NodeIntrospection, NodeShape, PlatformNode } from '@ebbrt/interfaces';
 import { RunSnapshots, tracePids } from '../src/cli/live-ui.js';
 
 function host(sim: Simulation, sent: Map<number, number>): LocalNodeHost {
@@ -36,13 +36,29 @@ function host(sim: Simulation, sent: Map<number, number>): LocalNodeHost {
 }
 
 /** A node that runs elsewhere (its own process): a live, activated node with 2 cores, answering with `introspect`. */
-function remoteNode(networkId: number, introspect: (o?: IntrospectOptions) => Promise<NodeIntrospection>) {
-  return { networkId, shape: { cores: 2, memoryBytes: 1 << 20 }, died: new Promise<Error>(() => undefined), activated: true, kill: () => undefined, introspect };
+function remoteNode(networkId: number, introspect: (o?: IntrospectOptions) => Promise<NodeIntrospection>): PlatformNode {
+  return {
+    networkId,
+    shape: { cores: 2, memoryBytes: 1 << 20 },
+    died: new Promise<Error>(() => undefined),
+    activated: true,
+    // Already activated: the snapshot code only reads it.
+    activate: () => Promise.reject(new Error(`node ${networkId} is already active`)),
+    destroy: async () => undefined,
+    kill: () => undefined,
+    introspect,
+  };
 }
 
-/** A platform holding `nodes` only. */
-function platformOf(...nodes: ReturnType<typeof remoteNode>[]): ManagedPlatform {
-  return { liveNodes: nodes, node: (id: number) => nodes.find((n) => n.networkId === id), onActivated: () => undefined } as unknown as ManagedPlatform;
+/** A platform holding `nodes` only (it boots none). */
+function platformOf(...nodes: PlatformNode[]): ManagedPlatform {
+  return {
+    kind: 'remote-test',
+    boot: () => Promise.reject(new Error('remote-test platform: boots no node')),
+    liveNodes: nodes,
+    node: (id: number) => nodes.find((n) => n.networkId === id),
+    onActivated: () => undefined,
+  };
 }
 
 describe('RunSnapshots', () => {

@@ -59,7 +59,8 @@ export class DirectNetPort implements NetworkEndpoint, MachineDevice {
   private tx: FramePort | null = null;
   private vector = -1;
   private core = 0;
-  private readonly rxQueue: Uint8Array[] = [];
+  /** Taken slots hold undefined (the frame is let go at once) until the queue empties and resets. */
+  private readonly rxQueue: (Uint8Array | undefined)[] = [];
   private rxHead = 0;
   private txSlab = new Uint8Array(TX_SLAB_BYTES);
   private txSlabOff = 0;
@@ -128,7 +129,7 @@ export class DirectNetPort implements NetworkEndpoint, MachineDevice {
   take(): Uint8Array | undefined {
     if (this.rxHead === this.rxQueue.length) return undefined;
     const f = this.rxQueue[this.rxHead]!;
-    this.rxQueue[this.rxHead++] = undefined as unknown as Uint8Array;
+    this.rxQueue[this.rxHead++] = undefined;
     if (this.rxHead === this.rxQueue.length) {
       this.rxQueue.length = 0;
       this.rxHead = 0;
