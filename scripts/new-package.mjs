@@ -35,6 +35,8 @@ const pkg = {
   files: ['dist', 'src', '!src/**/*.test.ts', 'README.md'],
   scripts: {
     build: 'tsup',
+    // dist/ from turbo's cache when this package was built before, else a build (scripts/prepack-build.mjs)
+    prepack: 'node ../../scripts/prepack-build.mjs',
     typecheck: 'tsc -p tsconfig.json',
     lint: 'tsc -p tsconfig.json --noUnusedLocals --noUnusedParameters',
   },

@@ -1,5 +1,5 @@
 // What `pnpm pack:all` and `pnpm pack:smoke` share: which packages are publishable, and packing
-// them (each package's prepack builds it, so no build is needed first).
+// them (each package's prepack builds it, or restores dist/ from turbo's cache, so no build is needed first).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

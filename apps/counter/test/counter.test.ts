@@ -52,7 +52,7 @@ describe('the distributed counter under ebbrt test', () => {
 });
 
 describe('one SeedRunner, seed after seed', () => {
-  it('recycles machine memory and module imports without changing a run: seed 1 after seed 2 is byte-exact', async () => {
+  it('reuses module imports (and machine memory where guest memory is private) without changing a run: seed 1 after seed 2 is byte-exact', async () => {
     const runner = new SeedRunner();
     const job = (seed: number) => ({ appDir: APP, seed, faults: { kind: 'all' } as const });
     const first = await runner.run(job(1));
