@@ -32,6 +32,8 @@ export interface SimLoadOptions {
   warmupSeconds?: number;
   /** Both nodes' NIC MTU (default 1500; the app's own config runs 9000). */
   mtu?: number;
+  /** Both nodes' TCP tail loss probe (the lwIP option `tcpTailLossProbe`; default off). */
+  tailLossProbe?: boolean;
 }
 
 export interface SimLoadResult {
@@ -91,7 +93,7 @@ export async function runSimLoad(o: SimLoadOptions = {}): Promise<SimLoadResult>
   // Node 1 (10.0.0.2) serves; node 0 (10.0.0.1) loads. 2 cores each, as the runtime's back-end.
   const mtu = o.mtu ?? 1500;
   // A receive buffer holds the virtio-net header, the Ethernet header and the frame (options.ts).
-  const nic = mtu === 1500 ? {} : { mtu, rxBufferSize: mtu + 26 };
+  const nic = { ...(mtu === 1500 ? {} : { mtu, rxBufferSize: mtu + 26 }), ...(o.tailLossProbe === true ? { tcpTailLossProbe: true } : {}) };
   const f = netFixture({ seed: o.seed ?? 1, nodes: 2, cores: 2, memoryBytes: 256 * 1024 * 1024, link: { latencyNs: 10_000 }, options: nic });
   const sim = f.sim;
   let serverUp = false;

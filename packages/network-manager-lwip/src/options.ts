@@ -97,6 +97,12 @@ const lwipOptionsObject = z.strictObject({
   tcpSack: z.boolean().default(true),
   /** Timestamps (RFC 7323) for RTT samples after retransmissions, when the peer offers them too (opt-in). */
   tcpTimestamps: z.boolean().default(false),
+  /**
+   * Tail loss probe (RFC 8985 7, with SACK): after max(2 SRTT, 10 ms) without an ACK, resend the
+   * last segment; its SACK then marks the holes below it lost and SACK recovery repairs them, where
+   * a lost tail otherwise waits for the retransmission timeout (200 ms minimum). Default off.
+   */
+  tcpTailLossProbe: z.boolean().default(false),
   /** Keepalive on every connection (setKeepAlive changes it per connection). */
   tcpKeepalive: z.boolean().default(false),
   tcpKeepaliveIdleUs: z.number().positive().default(7_200_000_000),

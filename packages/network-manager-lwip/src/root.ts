@@ -121,6 +121,7 @@ export class LwipNetworkManagerRoot implements NetworkManagerRoot {
         noDelay: options.tcpNoDelay,
         sack: options.tcpSack,
         timestamps: options.tcpTimestamps,
+        tailLossProbe: options.tcpTailLossProbe,
         keepalive: options.tcpKeepalive,
         keepaliveIdleNs: options.tcpKeepaliveIdleUs * 1000,
         keepaliveIntervalNs: options.tcpKeepaliveIntervalUs * 1000,

@@ -98,12 +98,13 @@ class Lane implements FramePort {
    * last one queued here (reordered, or after a latency decrease) gets its own closure as before.
    * The (deadline, sequence) of every entry is unchanged, and so is the order of events.
    */
-  private readonly fifo: Uint8Array[] = [];
+  /** Delivered slots hold undefined (the frame is let go at once) until the FIFO empties and resets. */
+  private readonly fifo: (Uint8Array | undefined)[] = [];
   private fifoHead = 0;
   private lastFifoArriveNs = -Infinity;
   private readonly deliverNext = (): void => {
     const f = this.fifo[this.fifoHead]!;
-    this.fifo[this.fifoHead++] = undefined as unknown as Uint8Array;
+    this.fifo[this.fifoHead++] = undefined;
     if (this.fifoHead === this.fifo.length) {
       this.fifo.length = 0;
       this.fifoHead = 0;

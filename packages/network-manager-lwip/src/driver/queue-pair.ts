@@ -130,7 +130,8 @@ export class QueuePair {
   private readonly txChainLen: Int32Array;
   private readonly txFree: Int32Array;
   private txFreeCount: number;
-  private readonly backlog: TxPending[] = [];
+  /** Posted slots hold undefined (let go at once) until the backlog empties and resets. */
+  private readonly backlog: (TxPending | undefined)[] = [];
   private backlogHead = 0;
   /** For tests: the last RX descriptor consumed and its buffer's physical address. */
   lastRxDesc = -1;
@@ -454,7 +455,7 @@ export class QueuePair {
     if (this.backlog.length > this.backlogHead) {
       let posted = false;
       while (this.backlogHead < this.backlog.length && this.tryPost(this.backlog[this.backlogHead]!)) {
-        this.backlog[this.backlogHead++] = undefined as unknown as TxPending;
+        this.backlog[this.backlogHead++] = undefined;
         posted = true;
       }
       if (this.backlogHead === this.backlog.length) {

@@ -10,8 +10,8 @@ import { ackData, emit, output, sendAck, sendRstFor, transmitSeg, tsNow } from '
 import type { TcpPcb } from './pcb.js';
 import { seqAdd, seqDiff, seqGeq, seqGt, seqLeq, seqLt } from './seq.js';
 import type { TcpStack } from './stack.js';
-import { updateScoreboard } from './sack.js';
-import { armKeepalive, armTimer } from './timers.js';
+import { firstIsLost, updateScoreboard } from './sack.js';
+import { armKeepalive, armTailLossProbe, armTimer } from './timers.js';
 import { EMPTY_OPTIONS, isClosed, segEnd, TcpState, type SendSeg } from './types.js';
 
 export function pcbInput(stack: TcpStack, pcb: TcpPcb, frame: IOBuf, seg: TcpSegment): boolean {
@@ -127,6 +127,9 @@ export function pcbInput(stack: TcpStack, pcb: TcpPcb, frame: IOBuf, seg: TcpSeg
     } else {
       ackReceived(stack, pcb, ack, now);
       if (pcb.state === TcpState.Closed) return false;
+      // The probe's ACK may also be a new cumulative one (it carried a delayed ACK along): its
+      // SACK still shows the holes below the probe lost, so recovery starts on it too.
+      if (pcb.tlpActive && pcb.sackOk && !pcb.inRecovery && pcb.unacked.length > 0 && firstIsLost(pcb)) congestionOnDupAck(stack, pcb);
     }
     // Window update (RFC 9293 3.10.7.4).
     if (seqLt(pcb.sndWl1, segSeq) || (pcb.sndWl1 === segSeq && seqLeq(pcb.sndWl2, ack))) {
@@ -283,6 +286,9 @@ export function ackReceived(stack: TcpStack, pcb: TcpPcb, ack: number, now: numb
   const timed = pcb.rttStartNs >= 0 && seqGt(ack, pcb.rttSeq);
   // RTT sample (Karn: only segments sent once).
   pcb.retries = 0;
+  // Once the probed segment is acknowledged no hole below it is left: a later tail may be probed.
+  // (A partial ACK in the recovery it started keeps it: the holes above that ACK are still lost.)
+  if (pcb.tlpActive && seqGt(ack, pcb.tlpSeq)) pcb.tlpActive = false;
   pcb.sndUna = ack;
   if (seqLt(pcb.sndNxt, ack)) pcb.sndNxt = ack;
   // Function calls, not a closure per ACK (this runs for every ACK that acknowledges data).
@@ -323,6 +329,7 @@ export function ackReceived(stack: TcpStack, pcb: TcpPcb, ack: number, now: numb
   }
   pcb.flushAppQueue();
   output(stack, pcb);
+  armTailLossProbe(stack, pcb, now);
   armTimer(stack, pcb);
   maybeWindowIncreased(pcb);
 }
@@ -348,6 +355,6 @@ export function maybeWindowIncreased(pcb: TcpPcb): void {
   if (!pcb.wantWindow || pcb.appQueue.length > 0 || pcb.silenced) return;
   if (pcb.sendWindowRemaining() <= 0) return;
   pcb.wantWindow = false;
-  pcb.callback((h) => h.sendWindowIncreased?.(pcb));
+  pcb.windowIncreasedCallback();
 }
 

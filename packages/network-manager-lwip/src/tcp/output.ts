@@ -13,7 +13,7 @@ import { sliceChain } from './chain.js';
 import type { TcpPcb } from './pcb.js';
 import { seqAdd, seqDiff, seqGt, seqLeq } from './seq.js';
 import type { TcpStack } from './stack.js';
-import { armTimer } from './timers.js';
+import { armTailLossProbe, armTimer } from './timers.js';
 import { EMPTY_OPTIONS, isSynchronized, segEnd, TcpState, type SendSeg } from './types.js';
 
 /** Sends what the windows allow from `unsent`. */
@@ -21,6 +21,7 @@ export function output(stack: TcpStack, pcb: TcpPcb): void {
   if (pcb.state === TcpState.Closed) return;
   if (pcb.state === TcpState.SynRcvd && !pcb.active && pcb.unacked.length > 0) return;
   const now = stack.env.nowNs();
+  let sentNew = false;
   while (pcb.unsent.length > 0) {
     const s = pcb.unsent[0]!;
     if (pcb.state === TcpState.SynSent && !s.syn) break;
@@ -43,7 +44,9 @@ export function output(stack: TcpStack, pcb: TcpPcb): void {
     const e = segEnd(s);
     if (seqGt(e, pcb.sndNxt)) pcb.sndNxt = e;
     if (seqGt(e, pcb.sndMax)) pcb.sndMax = e;
+    sentNew = true;
   }
+  if (sentNew) armTailLossProbe(stack, pcb, now);
 }
 
 export function transmitSeg(stack: TcpStack, pcb: TcpPcb, s: SendSeg, now: number): void {

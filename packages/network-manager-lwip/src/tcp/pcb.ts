@@ -84,6 +84,11 @@ export class TcpPcb implements TcpConnection {
   rttStartNs = -1;
   retries = 0;
   rtoDeadline = -1;
+  /** When the tail loss probe is due (ns; -1: none). */
+  tlpDeadline = -1;
+  /** A probe was sent and no new ACK came since; `tlpSeq` is the probed segment's sequence number. */
+  tlpActive = false;
+  tlpSeq = 0;
   persistDeadline = -1;
   timeWaitDeadline = -1;
   /** Keepalive idle time (ns), or -1 when keepalive is off. */
@@ -431,6 +436,24 @@ export class TcpPcb implements TcpConnection {
     const t0 = phases === undefined ? 0 : phases.now();
     try {
       fn(h);
+    } catch {
+      this.stack.stats.handlerErrors++;
+    }
+    if (phases !== undefined) phases.end('app', this.coreIndex, t0);
+  }
+
+  /** `callback(h => h.sendWindowIncreased?.(this))` without a closure per ACK when on the pcb's core. */
+  windowIncreasedCallback(): void {
+    const h = this.handler;
+    if (h === undefined || this.silenced || h.sendWindowIncreased === undefined) return;
+    if (currentCore() !== this.coreIndex) {
+      this.callback((x) => x.sendWindowIncreased?.(this));
+      return;
+    }
+    const phases = this.stack.phases;
+    const t0 = phases === undefined ? 0 : phases.now();
+    try {
+      h.sendWindowIncreased(this);
     } catch {
       this.stack.stats.handlerErrors++;
     }

@@ -59,14 +59,17 @@ export function scanScoreboard(pcb: TcpPcb): number {
   let pipe = 0;
   let nextLost = -1;
   const lossBytes = (DUP_THRESH - 1) * pcb.mss;
+  // A SACKed tail loss probe: everything unSACKed below it was sent before it (RFC 8985 6.2).
+  let probeSacked = false;
   for (let i = q.length - 1; i >= 0; i--) {
     const s = q[i]!;
     if (s.sacked) {
       sackedBytes += s.len;
       sackedSegs++;
+      if (pcb.tlpActive && s.seq === pcb.tlpSeq) probeSacked = true;
       continue;
     }
-    const lost = sackedBytes > lossBytes || sackedSegs >= DUP_THRESH;
+    const lost = probeSacked || sackedBytes > lossBytes || sackedSegs >= DUP_THRESH;
     if (!lost) pipe += s.len + (s.syn ? 1 : 0) + (s.fin ? 1 : 0);
     else if (s.rexmit) pipe += s.len;
     else nextLost = i;

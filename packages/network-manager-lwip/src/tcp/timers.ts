@@ -5,7 +5,7 @@
 import { TcpFlags } from '../wire/tcp.js';
 import { sliceChain } from './chain.js';
 import { congestionOnTimeout } from './congestion.js';
-import { advertisedWindow, emit, output, segOptions, sendAck } from './output.js';
+import { advertisedWindow, emit, output, segOptions, sendAck, transmitSeg } from './output.js';
 import type { TcpPcb } from './pcb.js';
 import { seqAdd, seqGt } from './seq.js';
 import type { TcpStack } from './stack.js';
@@ -26,6 +26,8 @@ export function armTimer(stack: TcpStack, pcb: TcpPcb): void {
   if (u >= 0 && u < at) at = u;
   if (r >= 0 && r < at) at = r;
   if (p >= 0 && p < at) at = p;
+  const t = pcb.tlpDeadline;
+  if (t >= 0 && t < at) at = t;
   if (w >= 0 && w < at) at = w;
   if (at === Infinity) return;
   if (pcb.timer !== undefined && pcb.timer.active && pcb.timerAt <= at) return;
@@ -61,6 +63,10 @@ export function onTimer(stack: TcpStack, pcb: TcpPcb): void {
       sendAck(stack, pcb);
     }
   }
+  if (pcb.tlpDeadline >= 0 && now >= pcb.tlpDeadline) {
+    pcb.tlpDeadline = -1;
+    tailLossProbe(stack, pcb, now);
+  }
   if (pcb.rtoDeadline >= 0 && now >= pcb.rtoDeadline) {
     pcb.rtoDeadline = -1;
     if (pcb.unacked.length > 0) onRto(stack, pcb, now);
@@ -87,6 +93,8 @@ export function onRto(stack: TcpStack, pcb: TcpPcb, now: number): void {
     return;
   }
   stack.stats.rtoExpirations++;
+  pcb.tlpActive = false;
+  pcb.tlpDeadline = -1;
   pcb.rto.backoff();
   congestionOnTimeout(pcb);
   pcb.rttStartNs = -1;
@@ -96,6 +104,42 @@ export function onRto(stack: TcpStack, pcb: TcpPcb, now: number): void {
   pcb.sndNxt = pcb.sndUna;
   output(stack, pcb);
   if (pcb.rtoDeadline < 0 && pcb.unacked.length > 0) pcb.rtoDeadline = now + pcb.rto.rto;
+}
+
+/**
+ * Arms the tail loss probe after data was sent or an ACK left data in flight (RFC 8985 7.2), when
+ * enabled and eligible: SACK on, an RTT sample, not in recovery, no probe outstanding, and the
+ * probe would come before the retransmission timeout.
+ */
+export function armTailLossProbe(stack: TcpStack, pcb: TcpPcb, now: number): void {
+  if (stack.config.tailLossProbe !== true) return;
+  pcb.tlpDeadline = -1;
+  if (!pcb.sackOk || pcb.tlpActive || pcb.inRecovery || pcb.unacked.length === 0 || !pcb.rto.hasSample || !isSynchronized(pcb.state)) return;
+  let pto = Math.max(2 * pcb.rto.srtt, TLP_MIN_PTO_NS);
+  // One segment in flight: the peer may be holding its ACK for the delayed-ACK time (RFC 8985 7.2).
+  if (pcb.unacked.length === 1) pto += stack.config.delayedAckNs ?? 40e6;
+  if (pcb.rtoDeadline >= 0 && now + pto >= pcb.rtoDeadline) return;
+  pcb.tlpDeadline = now + pto;
+  armTimer(stack, pcb);
+}
+
+/** Linux's floor for the probe timeout: a probe sooner than this would race ordinary ACKs. */
+const TLP_MIN_PTO_NS = 10e6;
+
+/** The probe (RFC 8985 7.3): the last unSACKed unacknowledged segment again. */
+function tailLossProbe(stack: TcpStack, pcb: TcpPcb, now: number): void {
+  if (pcb.inRecovery || pcb.tlpActive) return;
+  const q = pcb.unacked;
+  let i = q.length - 1;
+  while (i >= 0 && q[i]!.sacked) i--;
+  if (i < 0) return;
+  const s = q[i]!;
+  stack.stats.tailLossProbes++;
+  pcb.tlpActive = true;
+  pcb.tlpSeq = s.seq;
+  // The RTO keeps its deadline (RFC 8985 7.3 re-arms it): a probe that repairs nothing must not
+  // make the recovery later than it would have been without it.
+  transmitSeg(stack, pcb, s, now);
 }
 
 /** Zero-window probe: one byte of the first unsent segment, beyond the window. */

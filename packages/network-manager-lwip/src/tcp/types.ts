@@ -63,6 +63,14 @@ export interface TcpConfig {
    * (the 20-seed fault test then misses its time bound).
    */
   timestamps?: boolean;
+  /**
+   * Tail loss probe (RFC 8985 7; needs SACK): with data in flight and no ACK for
+   * PTO = max(2 SRTT, 10 ms) (plus the delayed-ACK time when one segment is in flight), resend the
+   * last unacknowledged segment. When the peer SACKs the probe, the unSACKed segments below it were
+   * sent earlier and count as lost (RFC 8985 6.2's rule, applied to the probe only), so SACK
+   * recovery starts at once instead of after the RTO. Default false.
+   */
+  tailLossProbe?: boolean;
   /** Keepalive on every connection from the start (default false; setKeepAlive per connection). */
   keepalive?: boolean;
   /** Idle time before the first keepalive probe (default 7200 s, RFC 1122 4.2.3.6 / Linux). */
@@ -139,6 +147,8 @@ export interface TcpStats {
   keepaliveTimeouts: number;
   /** Connections aborted by the user timeout. */
   userTimeouts: number;
+  /** Tail loss probes sent (tailLossProbe). */
+  tailLossProbes: number;
 }
 
 export function newTcpStats(): TcpStats {
@@ -180,6 +190,7 @@ export function newTcpStats(): TcpStats {
     keepaliveProbes: 0,
     keepaliveTimeouts: 0,
     userTimeouts: 0,
+    tailLossProbes: 0,
   };
 }
 
