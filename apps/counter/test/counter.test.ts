@@ -13,6 +13,23 @@ const APP = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pool = new WorkerPool(2);
 afterAll(() => pool.close());
 
+/**
+ * A planted bug's whole path under `ebbrt test`: swarm seeds 1..last until one fails, shrink its
+ * faults, and replay the shrunk seed in a fresh runner, which must give the same digest and the
+ * same violation. Returns the failure (with its shrunk faults) and the runner that replayed it.
+ */
+async function findShrinkAndReplay(configFile: string, last: number) {
+  const report = await search(pool, { appDir: APP, configFile, first: 1, last, budgetMs: undefined, swarm: true, shrink: true, maxFailures: 1 });
+  expect(report.failures.length, `no seed of 1..${last} failed under ${configFile}`).toBeGreaterThan(0);
+  const failure = report.failures[0]!;
+  expect(failure.shrunk).toBeDefined();
+  const runner = new SeedRunner();
+  const replay = await runner.run({ appDir: APP, configFile, seed: failure.result.seed, faults: { kind: 'exact', faults: failure.shrunk!.faults } });
+  expect(replay.digest).toBe(failure.shrunk!.digest);
+  expect(replay.violation).toBe(failure.shrunk!.violation);
+  return { failure, runner };
+}
+
 describe('the distributed counter under ebbrt test', () => {
   it('holds every invariant over swarmed faults', async () => {
     const report = await search(pool, { appDir: APP, first: 1, last: 8, budgetMs: undefined, swarm: true, shrink: false });
@@ -25,29 +42,17 @@ describe('the distributed counter under ebbrt test', () => {
 
   it('finds the planted stale checkpoint (a set per add, none waiting for the last), shrinks it to the offload delay and replays it', async () => {
     const configFile = 'ebbrt.stale-checkpoint.config.ts';
-    const report = await search(pool, { appDir: APP, configFile, first: 1, last: 200, budgetMs: undefined, swarm: true, shrink: true, maxFailures: 1 });
-    expect(report.failures.length).toBeGreaterThan(0);
-    const f = report.failures[0]!;
+    const { failure: f, runner } = await findShrinkAndReplay(configFile, 200);
     expect(f.result.violation).toMatch(/^each node's checkpoint in the GlobalIdMap is its total .*: node \d's checkpoints sum to \d+, the driver's acked adds to it sum to \d+$/);
-    expect(f.shrunk?.faults).toEqual(['offload.globalIdMap.delay']);
-    const replay = await new SeedRunner().run({ appDir: APP, configFile, seed: f.result.seed, faults: { kind: 'exact', faults: f.shrunk!.faults } });
-    expect(replay.digest).toBe(f.shrunk!.digest);
-    expect(replay.violation).toBe(f.shrunk!.violation);
+    expect(f.shrunk!.faults).toEqual(['offload.globalIdMap.delay']);
     // The same seed with the delay off holds: the concurrent sets are only wrong when one is late.
-    const noDelay = await new SeedRunner().run({ appDir: APP, configFile, seed: f.result.seed, faults: { kind: 'exact', faults: [] } });
+    const noDelay = await runner.run({ appDir: APP, configFile, seed: f.result.seed, faults: { kind: 'exact', faults: [] } });
     expect(noDelay.violation).toBeUndefined();
   }, 600_000);
 
   it('finds the planted lost update, shrinks it and replays it byte for byte', async () => {
-    const configFile = 'ebbrt.lost-update.config.ts';
-    const report = await search(pool, { appDir: APP, configFile, first: 1, last: 100, budgetMs: undefined, swarm: true, shrink: true, maxFailures: 1 });
-    expect(report.failures.length).toBeGreaterThan(0);
-    const f = report.failures[0]!;
+    const { failure: f } = await findShrinkAndReplay('ebbrt.lost-update.config.ts', 100);
     expect(f.result.violation).toMatch(/^each node total is exactly its acked adds \(no lost update\): node \d holds \d+, the driver's acked adds to it sum to \d+/);
-    expect(f.shrunk).toBeDefined();
-    const replay = await new SeedRunner().run({ appDir: APP, configFile, seed: f.result.seed, faults: { kind: 'exact', faults: f.shrunk!.faults } });
-    expect(replay.digest).toBe(f.shrunk!.digest);
-    expect(replay.violation).toBe(f.shrunk!.violation);
   }, 600_000);
 });
 
