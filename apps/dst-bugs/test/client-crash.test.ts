@@ -59,10 +59,6 @@ describe('a client node that crashes and restarts', () => {
   }, 300_000);
 
   it('the same seed replays byte for byte; without the crash the digest differs', async () => {
-    const a = await run(2);
-    const b = await run(2);
-    expect(b.trace).toBe(a.trace);
-    expect(b.lines).toEqual(a.lines);
     await expectFaultReplaysAndMatters(APP, CLIENT_CRASH, 2, ['link.loss'], 'node.crash');
   }, 300_000);
 

@@ -100,10 +100,6 @@ describe('a node restarted during a partition', () => {
   }, 600_000);
 
   it('the same seed replays the crash inside the partition byte for byte; without the crash the trace differs', async () => {
-    const a = await run(2);
-    const b = await run(2);
-    expect(b.trace).toBe(a.trace);
-    expect(b.text).toEqual(a.text);
     await expectFaultReplaysAndMatters(APP, CONFIG, 2, ['link.loss', 'network.partition'], 'node.crash');
   }, 300_000);
 });

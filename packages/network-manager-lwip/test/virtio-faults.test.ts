@@ -90,6 +90,23 @@ async function exchange(
   };
 }
 
+/** Per node: the device's resets, the driver's recoveries, and the queue pairs' restarts (summed over cores). */
+const resets = (x: Awaited<ReturnType<typeof exchange>>) =>
+  x.f.nodes.map((n) => ({
+    device: n.nm.driver.device.stats.faultDeviceResets,
+    recovered: n.nm.driver.stats.resetsRecovered,
+    restarts: n.nm.driver.cores.reduce((s, c) => s + (c?.queue.stats.resets ?? 0), 0),
+  }));
+/** Per node: resets the device needed (fault or ring error), config interrupts lost, and the driver's side. */
+const account = (x: Awaited<ReturnType<typeof exchange>>) =>
+  x.f.nodes.map((n) => ({
+    resets: n.nm.driver.device.stats.faultDeviceResets,
+    lost: n.nm.driver.device.stats.faultConfigInterruptsLost,
+    configInterrupts: n.nm.driver.stats.configInterrupts,
+    recovered: n.nm.driver.stats.resetsRecovered,
+    polled: n.nm.driver.stats.resetsNoticedByPolling,
+  }));
+
 describe('virtio-net faults under TCP', () => {
   it('RX ring exhaustion: the NIC counts the drops and TCP recovers byte-exact (several seeds)', async () => {
     for (const seed of seeds(5)) {
@@ -160,14 +177,6 @@ describe('virtio-net faults under TCP', () => {
 });
 
 describe('virtio-net device reset under TCP', () => {
-  /** Per node: the device's resets, the driver's recoveries, and the queue pairs' restarts (summed over cores). */
-  const resets = (x: Awaited<ReturnType<typeof exchange>>) =>
-    x.f.nodes.map((n) => ({
-      device: n.nm.driver.device.stats.faultDeviceResets,
-      recovered: n.nm.driver.stats.resetsRecovered,
-      restarts: n.nm.driver.cores.reduce((s, c) => s + (c?.queue.stats.resets ?? 0), 0),
-    }));
-
   it('the driver resets the device, sets its queues up again and TCP completes byte-exact (1 and 2 cores, several seeds)', async () => {
     for (const cores of [1, 2]) {
       for (const seed of seeds(3)) {
@@ -189,18 +198,6 @@ describe('virtio-net device reset under TCP', () => {
     }
   });
 
-  it('the same seed replays the resets byte for byte; the fault changes the trace', async () => {
-    const clean = await exchange(5, {}, 256 * KB, { cores: 2 });
-    const a = await exchange(5, { deviceReset: 0.003 }, 256 * KB, { cores: 2 });
-    const b = await exchange(5, { deviceReset: 0.003 }, 256 * KB, { cores: 2 });
-    expect(a.ok && b.ok && clean.ok).toBe(true);
-    expect(a.f.sim.faults.count('virtio-net.device-reset')).toBeGreaterThan(0);
-    expect(a.trace === clean.trace).toBe(false);
-    expect(b.trace === a.trace).toBe(true);
-    expect(b.capture.equals(a.capture)).toBe(true);
-    expect(resets(b)).toEqual(resets(a));
-  });
-
   it('without the driver recovery a reset NIC stays dead and the transfer never completes', async () => {
     const x = await exchange(1, { deviceReset: 0.002 }, 512 * KB, { untilNs: 30e9, options: { deviceResetRecovery: false } });
     expect(x.ok).toBe(false);
@@ -215,16 +212,6 @@ describe('virtio-net device reset under TCP', () => {
 });
 
 describe('virtio-net DEVICE_NEEDS_RESET without its interrupt', () => {
-  /** Per node: resets the device needed (fault or ring error), config interrupts lost, and the driver's side. */
-  const account = (x: Awaited<ReturnType<typeof exchange>>) =>
-    x.f.nodes.map((n) => ({
-      resets: n.nm.driver.device.stats.faultDeviceResets,
-      lost: n.nm.driver.device.stats.faultConfigInterruptsLost,
-      configInterrupts: n.nm.driver.stats.configInterrupts,
-      recovered: n.nm.driver.stats.resetsRecovered,
-      polled: n.nm.driver.stats.resetsNoticedByPolling,
-    }));
-
   it('every configuration interrupt lost: core 0 reads the status on its watchdog tick, resets the device, and TCP arrives byte-exact (1 and 2 cores, several seeds)', async () => {
     for (const cores of [1, 2]) {
       for (const seed of seeds(3)) {
@@ -241,20 +228,6 @@ describe('virtio-net DEVICE_NEEDS_RESET without its interrupt', () => {
         expect(x.trace.split('fault: virtio-net.config-interrupt-lost').length - 1, ctx).toBe(total);
       }
     }
-  }, 300_000);
-
-  it('the same seed replays the lost interrupts and the polled recoveries byte for byte; the loss changes the trace', async () => {
-    // The watchdog is a periodic timer: the run never goes quiescent, so it is bounded.
-    const opts = { cores: 2, untilNs: 10e9, options: { interruptWatchdogUs: 1000 } };
-    const heard = await exchange(5, { deviceReset: 0.003 }, 256 * KB, opts);
-    const a = await exchange(5, { deviceReset: 0.003, configInterruptLoss: 0.5 }, 256 * KB, opts);
-    const b = await exchange(5, { deviceReset: 0.003, configInterruptLoss: 0.5 }, 256 * KB, opts);
-    expect(heard.ok && a.ok && b.ok).toBe(true);
-    expect(a.f.sim.faults.count('virtio-net.config-interrupt-lost')).toBeGreaterThan(0);
-    expect(a.trace === heard.trace).toBe(false);
-    expect(b.trace === a.trace).toBe(true);
-    expect(b.capture.equals(a.capture)).toBe(true);
-    expect(account(b)).toEqual(account(a));
   }, 300_000);
 
   it('without the status poll a lost configuration interrupt leaves the device dead: the transfer stalls', async () => {
@@ -294,4 +267,27 @@ describe('virtio-net DEVICE_NEEDS_RESET without its interrupt', () => {
       expect(n.device.status & VIRTIO_STATUS.DEVICE_NEEDS_RESET, ctx).toBe(0);
     }
   });
+});
+
+describe('virtio-net reset faults replay', () => {
+  // The watchdog is a periodic timer: a run with it never goes quiescent, so it is bounded.
+  const watchdog = { cores: 2, untilNs: 10e9, options: { interruptWatchdogUs: 1000 } };
+
+  it.each([
+    ['the resets', { without: {}, faults: { deviceReset: 0.003 }, opts: { cores: 2 }, fault: 'virtio-net.device-reset', counters: resets }],
+    [
+      'the lost interrupts and the polled recoveries',
+      { without: { deviceReset: 0.003 }, faults: { deviceReset: 0.003, configInterruptLoss: 0.5 }, opts: watchdog, fault: 'virtio-net.config-interrupt-lost', counters: account },
+    ],
+  ] as const)('the same seed replays %s byte for byte; the fault changes the trace', async (_, { without, faults, opts, fault, counters }) => {
+    const off = await exchange(5, without, 256 * KB, opts);
+    const a = await exchange(5, faults, 256 * KB, opts);
+    const b = await exchange(5, faults, 256 * KB, opts);
+    expect(off.ok && a.ok && b.ok).toBe(true);
+    expect(a.f.sim.faults.count(fault)).toBeGreaterThan(0);
+    expect(a.trace === off.trace).toBe(false);
+    expect(b.trace === a.trace).toBe(true);
+    expect(b.capture.equals(a.capture)).toBe(true);
+    expect(counters(b)).toEqual(counters(a));
+  }, 300_000);
 });
