@@ -41,8 +41,10 @@ export interface VirtioNetStats extends VirtioNetFaultStats {
   rxBytes: number;
   txFrames: number;
   txBytes: number;
-  /** Frames dropped because the RX queue had no posted buffer. */
+  /** Frames dropped because the RX queue had no posted buffer (and its backlog, if any, was full). */
   rxDroppedNoBuffer: number;
+  /** Frames held in an RX queue's backlog because no buffer was posted (delivered later, in order). */
+  rxBacklogged: number;
   /** Frames dropped because the device was not DRIVER_OK, the RX queue not set up, or the frame a runt/too long. */
   rxDroppedNotReady: number;
   /** RX chains the device could not use (bad address, loop, not device-writable, too small): frame dropped, buffer returned with len 0. */

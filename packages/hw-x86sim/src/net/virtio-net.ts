@@ -23,7 +23,19 @@ export interface VirtioNetOptions {
   queuePairs?: number;
   /** Hardware faults drawn from the seeded PRNG (see virtio-faults.ts); none by default. */
   faults?: VirtioNetFaults;
+  /**
+   * Frames each RX queue holds while the driver has no buffer posted: the host side's queue (a
+   * real backend stops reading its tap device when the ring is empty, and the kernel queues up to
+   * txqueuelen frames meanwhile). They are delivered, in order, once the driver posts buffers and
+   * rings the RX doorbell (which the device asks for through used.flags while it holds frames).
+   * Beyond this bound frames are dropped (`rxDroppedNoBuffer`). Default 500, Linux's tap queue
+   * (TUN_READQ_SIZE); 0 drops at once, as a NIC without a host queue would.
+   */
+  rxBacklogFrames?: number;
 }
+
+/** The host's queue in front of an empty RX ring: Linux's tun/tap TUN_READQ_SIZE. */
+const DEFAULT_RX_BACKLOG_FRAMES = 500;
 
 /** Size of the slabs transmitted frames are carved from; larger frames get their own array. */
 const TX_SLAB_BYTES = 256 * 1024;
@@ -50,6 +62,7 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
     txFrames: 0,
     txBytes: 0,
     rxDroppedNoBuffer: 0,
+    rxBacklogged: 0,
     rxDroppedNotReady: 0,
     rxErrors: 0,
     txErrors: 0,
@@ -88,6 +101,8 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
   /** Fault draws; null (no PRNG stream, no draws) while no fault is configured. */
   private faultDraws: FaultDraws | null = null;
   private faultPrng: Prng | undefined;
+  /** Frames an RX queue may hold while its ring is empty (VirtioNetOptions.rxBacklogFrames). */
+  readonly rxBacklogFrames: number;
   /** The configuration-change interrupt (virtio's config_msix_vector): vector and core, once the driver set it. */
   private configVector: { vector: number; core: number } | undefined;
 
@@ -100,6 +115,9 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
       throw new RangeError(`virtio-net queuePairs must be an integer in 1..32768, got ${String(pairs)}`);
     }
     this.queuePairs = pairs;
+    const backlog = options.rxBacklogFrames ?? DEFAULT_RX_BACKLOG_FRAMES;
+    if (!Number.isInteger(backlog) || backlog < 0) throw new RangeError(`virtio-net rxBacklogFrames must be an integer >= 0, got ${String(backlog)}`);
+    this.rxBacklogFrames = backlog;
     if (options.mac !== undefined) {
       this.mac = parseMac(options.mac);
       if ((this.mac[0] & 1) !== 0) throw new RangeError(`virtio-net MAC must be unicast, got ${options.mac}`);
@@ -163,12 +181,57 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
       this.stats.rxDroppedNotReady++;
       return;
     }
-    const mem = this.machine.memory;
+    // Frames already waiting go first (in order); an empty ring makes this one wait too.
+    if (q.rxBacklog.length > 0) {
+      this.holdRx(q, frame);
+      return;
+    }
     const pending = this.pendingAvail(q);
     if (pending < 0) return;
     if (pending === 0) {
+      this.holdRx(q, frame);
+      return;
+    }
+    this.deliverRx(q, frame);
+  }
+
+  /** The RX ring is empty: keep the frame in the queue's backlog if there is room, else drop it. */
+  private holdRx(q: Virtqueue, frame: Uint8Array): void {
+    if (q.rxBacklog.length >= this.rxBacklogFrames) {
       this.stats.rxDroppedNoBuffer++;
       return;
+    }
+    // Ask for the RX doorbell: the driver rings it after posting buffers while flags are clear.
+    if (q.rxQuiet) {
+      q.rxQuiet = false;
+      q.writeUsedFlags(0);
+    }
+    q.rxBacklog.push(frame);
+    this.stats.rxBacklogged++;
+  }
+
+  /** The driver posted RX buffers (its doorbell, posted as a hardware event): deliver what waits. */
+  private drainRx(q: Virtqueue): void {
+    q.drainPending = false;
+    if (this.queues[q.index] !== q || !this.driverOk) return;
+    const b = q.rxBacklog;
+    let i = 0;
+    while (i < b.length) {
+      const pending = this.pendingAvail(q);
+      if (pending <= 0) break;
+      this.deliverRx(q, b[i++]!);
+      if (this.queues[q.index] !== q) return; // a device-reset fault dropped the queue (and its backlog)
+    }
+    if (i > 0) b.splice(0, i);
+  }
+
+  /** DMA-writes one frame into the next posted buffer chain of RX queue `q` (there is one). */
+  private deliverRx(q: Virtqueue, frame: Uint8Array): void {
+    const mem = this.machine.memory;
+    if (!q.rxQuiet && q.rxBacklog.length === 0) {
+      // Nothing waits: no RX doorbells wanted (VIRTQ_USED_F_NO_NOTIFY on the RX used ring).
+      q.rxQuiet = true;
+      q.writeUsedFlags(VIRTQ_USED_F_NO_NOTIFY);
     }
     if (this.faultDraws !== null && this.faultDraws.deviceReset()) {
       this.needsReset(q, 'rx');
@@ -320,7 +383,7 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
       throw new RangeError(`queue ${index}: core ${core} does not exist on machine '${this.machine.name}'`);
     }
     const q = new Virtqueue(this.machine.memory, index, size, descAddr, availAddr, usedAddr, msixVector, core);
-    q.drain = () => this.drainTx(q);
+    q.drain = (index & 1) === 0 ? () => this.drainRx(q) : () => this.drainTx(q);
     this.queues[index] = q;
   }
 
@@ -338,7 +401,14 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
   notify(index: number): void {
     this.stats.notifications++;
     const q = this.queues[index];
-    if (q === undefined || !this.driverOk || (index & 1) === 0 || q.drainPending || q.broken) return;
+    if (q === undefined || !this.driverOk || q.drainPending || q.broken) return;
+    if ((index & 1) === 0) {
+      // RX: only frames held for want of buffers make a doorbell matter.
+      if (q.rxBacklog.length === 0) return;
+      q.drainPending = true;
+      this.sim.post(q.drain);
+      return;
+    }
     q.drainPending = true;
     q.writeUsedFlags(VIRTQ_USED_F_NO_NOTIFY);
     this.sim.post(q.drain);
