@@ -4,7 +4,7 @@ import { ETH_HEADER_BYTES, parseMac, formatMac, type FramePort, type NetworkEndp
 import { VIRTIO_NET_MAX_FRAME } from './virtio-net-spec.js';
 
 /** Counters of a `DirectNetPort`. */
-export interface DirectNetPortStats {
+export type DirectNetPortStats = {
   rxFrames: number;
   rxBytes: number;
   txFrames: number;
@@ -17,7 +17,7 @@ export interface DirectNetPortStats {
   txDroppedNoLink: number;
   /** Interrupts raised (one per empty → non-empty transition of the receive queue). */
   interrupts: number;
-}
+};
 
 export interface DirectNetPortOptions {
   mac?: string;

@@ -35,8 +35,8 @@ export const VIRTIO_NET_S_LINK_UP = 1;
 export const VIRTIO_NET_HDR_BYTES = 12;
 /** Largest frame the device transmits or receives (bytes after the virtio header). */
 export const VIRTIO_NET_MAX_FRAME = 65535;
-/** Device counters. */
-export interface VirtioNetStats extends VirtioNetFaultStats {
+/** Device counters (a type alias, so that it is a `Counters`). */
+export type VirtioNetStats = VirtioNetFaultStats & {
   rxFrames: number;
   rxBytes: number;
   txFrames: number;
@@ -60,4 +60,4 @@ export interface VirtioNetStats extends VirtioNetFaultStats {
   interruptsSuppressed: number;
   /** Configuration-change interrupts raised (on DEVICE_NEEDS_RESET). */
   configInterrupts: number;
-}
+};
