@@ -17,7 +17,7 @@
  * `pnpm bench sla.bench` (plain `sla` also matches core-translation's bench).
  */
 import { existsSync } from 'node:fs';
-import { lineChart, type BenchReport, type BenchResult, type PlotSeries } from '@ebbrt/bench-kit';
+import { lineChart, serverStarter, type BenchReport, type BenchResult, type PlotSeries } from '@ebbrt/bench-kit';
 import { runTcpLoad, searchMaxRate, type LoadMode, type LoadResult } from '@ebbrt/bench-kit/loadgen';
 import { writeDocsFigure } from './figures.js';
 import { removeTmp, runCommand, startHosted, startLibos, startMemcached, startNaive, type Endpoint, type ServerProcess } from './servers.js';
@@ -63,16 +63,7 @@ export default async function run(): Promise<BenchReport> {
   const targets: Target[] = [];
   const series: PlotSeries[] = [];
   const summary: Record<string, unknown> = {};
-  const start = async <S extends ServerProcess>(what: string, f: () => Promise<S>): Promise<S | undefined> => {
-    try {
-      const s = await f();
-      servers.push(s);
-      return s;
-    } catch (e) {
-      notes.push(`${what} did not start: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-      return undefined;
-    }
-  };
+  const start = serverStarter(servers, notes);
   try {
     if (SERVERS.has('memcached')) {
       const mc = await start('memcached -t 1', () => startMemcached(256));
