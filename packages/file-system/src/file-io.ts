@@ -9,10 +9,20 @@ export interface FileIoHandle {
   close(): Promise<void>;
 }
 
+/** What LocalFiles reads of a stat (a node:fs Stats has it). */
+export interface FileIoStats {
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly mode: number;
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+}
+
 /** The node:fs calls LocalFiles makes, promise-shaped whichever way they are carried out. */
 export interface FileIo {
-  stat(path: string): Promise<fs.Stats>;
-  lstat(path: string): Promise<fs.Stats>;
+  stat(path: string): Promise<FileIoStats>;
+  lstat(path: string): Promise<FileIoStats>;
   realpath(path: string): Promise<string>;
   readFile(path: string): Promise<Uint8Array>;
   readdir(path: string): Promise<string[]>;

@@ -1,7 +1,7 @@
-import { constants, type Stats } from 'node:fs';
+import { constants } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { FileSystemError, type FileStat } from '@ebbrt/interfaces';
-import { asyncIo, type FileIo } from './file-io.js';
+import { asyncIo, type FileIo, type FileIoStats } from './file-io.js';
 import type { Op } from './protocol.js';
 
 const DESCRIPTIONS: Readonly<Record<string, string>> = {
@@ -265,6 +265,6 @@ export function osError(op: Op, path: string, e: unknown): FileSystemError {
   return new FileSystemError('EIO', op, path, e instanceof Error ? e.message : String(e));
 }
 
-function fileStat(s: Stats, l: Stats): FileStat {
+function fileStat(s: FileIoStats, l: FileIoStats): FileStat {
   return { size: s.size, isFile: s.isFile(), isDirectory: s.isDirectory(), isSymbolicLink: l.isSymbolicLink(), mtimeMs: s.mtimeMs, mode: s.mode };
 }

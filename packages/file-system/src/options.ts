@@ -23,9 +23,11 @@ export const fileSystemOptionsSchema = z.strictObject({
    * How the home does its file I/O: `async` (node:fs/promises, the default) or `sync` (each call
    * completes inside the event that serves it). The runtime implies `sync` under the virtual clock,
    * where the front-end answers a node while the simulation is frozen and only work done inside its
-   * events is replayable by seed.
+   * events is replayable by seed. `memory` is a copy-on-write view of the root private to this
+   * node's FileSystem: reads see the disk, writes stay in memory and vanish with the run (the
+   * runtime implies it for `ebbrt test` seeds, which run side by side in one app directory).
    */
-  io: z.enum(['async', 'sync']).default('async'),
+  io: z.enum(['async', 'sync', 'memory']).default('async'),
   /** Injected faults of this node's requests to the home (the runtime implies `faults.offload.fileSystem`). */
   faults: offloadFaultSchema.optional(),
 });

@@ -2,6 +2,7 @@ import { OffloadFaults, type NodeContext } from '@ebbrt/core-translation';
 import type { CoreInfo, EbbId, EbbRoot, FaultSink } from '@ebbrt/interfaces';
 import { asyncIo, syncIo } from './file-io.js';
 import { LocalFiles } from './local-files.js';
+import { MemoryIo } from './memory-io.js';
 import type { FileSystemOptions } from './options.js';
 import { FileSystemRep } from './rep.js';
 
@@ -59,7 +60,8 @@ export class FileSystemRoot implements EbbRoot<FileSystemRep> {
   ) {
     this.faults = new OffloadFaults('fileSystem', node.id === options.home ? undefined : options.faults, faultSink);
     this.isHome = node.id === options.home && node.target === 'hosted';
-    this.files = this.isHome ? new LocalFiles(options.root ?? process.cwd(), options.maxFileBytes, options.io === 'sync' ? syncIo : asyncIo) : undefined;
+    const root = options.root ?? process.cwd();
+    this.files = this.isHome ? new LocalFiles(root, options.maxFileBytes, options.io === 'sync' ? syncIo : options.io === 'memory' ? new MemoryIo(root) : asyncIo) : undefined;
     this.reps = new Array<FileSystemRep | undefined>(node.numCores).fill(undefined);
   }
 

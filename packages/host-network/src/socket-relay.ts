@@ -28,7 +28,7 @@ export class SocketRelay implements TcpHandler {
   private hostEnded = false;
   private nodeClosed = false;
   private finished = false;
-  /** Node → host chunks of this step, written together at the step's nextTick (see receive). */
+  /** Node → host chunks of this scheduler chain, written together in the next check phase (see receive). */
   private readonly outbox: Buffer[] = [];
   private flushQueued = false;
   /** Host chunks not yet handed to the stack (see the 'data' handler). */
@@ -104,14 +104,16 @@ export class SocketRelay implements TcpHandler {
     this.stats.bytesOut += bytes.length;
     if (this.socket.destroyed) return;
     // A profile of the port forward under memcaslap put ~40 % of the busy time in node:net's
-    // writeBuffer (one loopback write syscall per segment, the kernel delivering each inline). A
-    // reply of several segments arrives in one scheduler step: they leave together at the step's
-    // nextTick, as one write. Not through cork/uncork: with the usual one reply per step, that
-    // machinery (a buffered entry, clearBuffer) was pure overhead on every write.
+    // writeBuffer (one loopback write syscall per segment, the kernel delivering each inline,
+    // and waking the client, which then often preempts us on these 2 cores). The chunks of a
+    // whole chain of scheduler steps leave together in the next check phase (setImmediate, not
+    // nextTick: the chained scheduler drains ticks after every step, which spread the writes,
+    // and so the client's wake-ups, between the steps). Not through cork/uncork: with the usual
+    // one reply per connection, that machinery (a buffered entry, clearBuffer) was overhead.
     this.outbox.push(bytes);
     if (!this.flushQueued) {
       this.flushQueued = true;
-      process.nextTick(this.flushLater);
+      setImmediate(this.flushLater);
     }
   }
 

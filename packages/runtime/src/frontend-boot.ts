@@ -55,6 +55,14 @@ export interface FrontEndOptions {
   memory?: MemoryRecycler;
   /** Where machines' guest memory lives (SimulationOptions.guestMemory; default shared on Node). */
   guestMemory?: GuestMemoryKind;
+  /**
+   * The front-end's files (the FileSystem the back-ends offload to): `disk`, the app's directory
+   * itself (the default), or `memory`, a copy-on-write view of it private to this run (reads see
+   * the disk, writes vanish with the run). The seed runner asks for `memory`: its seeds run side by
+   * side in one app directory and each must depend on its seed alone. It overrides the config's
+   * `io` for the default FileSystem package.
+   */
+  files?: 'disk' | 'memory';
 }
 
 /** A booted front-end: its node, the simulation, the network and platform, and the back-ends it allocated. */
@@ -196,6 +204,11 @@ export async function bootFrontEnd(appDir: string, options: FrontEndOptions, sta
     ...(bridged ? { Messenger: DEFAULT_MESSENGER } : {}),
     ...config.frontend.ebbs,
   };
+  const memoryFiles = options.files === 'memory';
+  const fsChoice = frontendChoices.FileSystem;
+  if (memoryFiles && fsChoice !== undefined && typeof fsChoice !== 'string' && fsChoice.package === DEFAULT_FILE_SYSTEM) {
+    frontendChoices.FileSystem = { ...fsChoice, options: { ...fsChoice.options, io: 'memory' } };
+  }
   const machineShape = config.backend === undefined ? undefined : { cores: config.backend.machine.cores, memoryBytes: config.backend.machine.memory };
   const frontend = await bootNode({
     id: 0,
@@ -212,7 +225,8 @@ export async function bootFrontEnd(appDir: string, options: FrontEndOptions, sta
       // Back-ends' files are the app's: the front-end's FileSystem is confined to its directory.
       // Under the virtual clock it answers inside its events (synchronous I/O) while the world
       // is frozen, so what a node reads replays by seed.
-      FileSystem: { root: dir, ...(bridged ? { io: 'sync' } : {}) },
+      // A seed's files are its own (FrontEndOptions.files): a memory view of the directory.
+      FileSystem: { root: dir, ...(memoryFiles ? { io: 'memory' } : bridged ? { io: 'sync' } : {}) },
     },
     platform: gated,
     output,

@@ -36,6 +36,14 @@ export interface RunAppOptions {
   memory?: MemoryRecycler;
   /** Where machines' guest memory lives: `shared` (SharedArrayBuffer, the default on Node) or `private` (ArrayBuffer). */
   guestMemory?: GuestMemoryKind;
+  /**
+   * The front-end's files (the FileSystem the back-ends offload to): `disk`, the app's directory
+   * itself (the default), or `memory`, a copy-on-write view of it private to this run (reads see
+   * the disk, writes vanish with the run). The seed runner asks for `memory`: its seeds run side by
+   * side in one app directory and each must depend on its seed alone. It overrides the config's
+   * `io` for the default FileSystem package.
+   */
+  files?: 'disk' | 'memory';
   /** Called once the simulation runs, with what tools and tests may poke at (kill a node, change a link). */
   onStarted?(run: StartedRun): void;
 }

@@ -87,6 +87,8 @@ export class SeedRunner {
       output: (line) => lines.push(line),
       configOverride: pick,
       modules: this.modules,
+      // Seeds run side by side in one app directory: each gets its own copy-on-write view of it.
+      files: 'memory',
       ...(this.memory !== undefined ? { memory: this.memory } : {}),
       ...(configFile !== undefined ? { configFile } : {}),
     });
