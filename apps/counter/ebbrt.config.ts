@@ -1,7 +1,8 @@
 import { defineConfig } from '@ebbrt/runtime';
 
 // The distributed counter under `ebbrt test`: node 1 drives, nodes 2 and 3 hold per-core counter
-// reps, checkpointed to the front-end's GlobalIdMap; their Messengers run over our lwIP stack.
+// reps, checkpointed to the front-end's GlobalIdMap and journaled to a file on the front-end;
+// their Messengers run over our lwIP stack.
 // Every fault below is a switch that `ebbrt test --swarm` turns on or off per seed;
 // ebbrt.invariants.ts says what must hold.
 export default defineConfig({
@@ -28,6 +29,13 @@ export default defineConfig({
   },
   // The front-end's GlobalIdMap holds each core's checkpoint (src/checkpoint.ts); every set and
   // get a back-end sends may be refused (never sent) or sent up to 3 ms late.
-  faults: { offload: { globalIdMap: { fail: { probability: 0.1 }, delay: { probability: 0.2, maxUs: 3_000 } } } },
+  // Each node's journal (src/journal.ts) is a file on the front-end: its appends and reads may be
+  // refused or delayed the same way.
+  faults: {
+    offload: {
+      globalIdMap: { fail: { probability: 0.1 }, delay: { probability: 0.2, maxUs: 3_000 } },
+      fileSystem: { fail: { probability: 0.1 }, delay: { probability: 0.2, maxUs: 3_000 } },
+    },
+  },
   args: [],
 });

@@ -29,6 +29,14 @@ export const invariants: Invariants = {
     }
     return true;
   },
+  "each node's journal file holds every acked add, once (nothing acked is lost to a refused or delayed append)": ({ lines }) => {
+    for (const [, node, acked, adds] of driverDone(lines)!.matchAll(/node (\d+) acked (\d+) adds (\d+)/g)) {
+      const m = lines.map((l) => new RegExp(`journal node ${node} sum (\\d+) distinct (\\d+)`).exec(l)).find((x) => x !== null);
+      if (m === undefined) return `node ${node}'s journal was not read`;
+      if (m[1] !== acked || m[2] !== adds) return `node ${node}'s journal holds ${m[2]} adds summing to ${m[1]}, the driver's ${adds} acked adds to it sum to ${acked}`;
+    }
+    return true;
+  },
   'a read sees every acked add and nothing unsent': ({ lines }) => {
     for (const l of lines) {
       const m = /read node (\d+) value (\d+) acked (\d+) sent (\d+)/.exec(l);

@@ -2,6 +2,7 @@ import { EbbRef } from '@ebbrt/core-translation';
 import { IOBuf, SystemEbbIds, type Messenger, type Timer } from '@ebbrt/interfaces';
 import type { AppContext } from '@ebbrt/runtime';
 import { readCheckpoint, type RetryCounts } from './checkpoint.js';
+import { readJournal } from './journal.js';
 import { COUNTER, COUNTER_NODES, text } from './protocol.js';
 
 /** How long the driver waits for a reply before it resends (µs of the node's clock). */
@@ -74,5 +75,11 @@ export async function drive(ctx: AppContext): Promise<void> {
     ctx.log(`checkpoint node ${node} sum ${sum}`);
   }
   ctx.log(`checkpoint reads retried: refused ${retries.refused} unavailable ${retries.unavailable}`);
+  const fileRetries = { refused: 0 };
+  for (const node of COUNTER_NODES) {
+    const j = await readJournal(node, fileRetries);
+    ctx.log(`journal node ${node} sum ${j.sum} distinct ${j.distinct} records ${j.records}`);
+  }
+  ctx.log(`journal reads retried ${fileRetries.refused}`);
   ctx.log(`driver done ${COUNTER_NODES.map((node) => `node ${node} acked ${acked.get(node)} adds ${count.get(node)}`).join(', ')}`);
 }

@@ -8,13 +8,13 @@ export const DRIVER = 1;
 export const COUNTER_NODES = [2, 3] as const;
 
 /** The planted bug; `--planted-bug <name>` in the config's args switches it on. */
-export type Bug = 'lost-update' | 'stale-checkpoint' | 'none';
+export type Bug = 'lost-update' | 'stale-checkpoint' | 'lost-journal' | 'none';
 
 export function bugOf(args: readonly string[]): Bug {
   const i = args.indexOf('--planted-bug');
   if (i < 0) return 'none';
   const bug = args[i + 1];
-  if (bug !== 'lost-update' && bug !== 'stale-checkpoint') throw new Error(`--planted-bug must be lost-update or stale-checkpoint, got "${bug ?? ''}"`);
+  if (bug !== 'lost-update' && bug !== 'stale-checkpoint' && bug !== 'lost-journal') throw new Error(`--planted-bug must be lost-update, stale-checkpoint or lost-journal, got "${bug ?? ''}"`);
   return bug;
 }
 

@@ -7,7 +7,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { search, SeedRunner, WorkerPool, type InvariantContext } from '@ebbrt/runtime';
+import fc from 'fast-check';
 import { invariants } from '../ebbrt.invariants.js';
+import { journalSum } from '../src/journal.js';
 
 const APP = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pool = new WorkerPool(2);
@@ -38,6 +40,33 @@ describe('the distributed counter under ebbrt test', () => {
     // The checkpoints' front-end requests were refused and delayed, and nothing was lost.
     expect(report.fired['offload.globalIdMap.fail']?.count).toBeGreaterThan(0);
     expect(report.fired['offload.globalIdMap.delay']?.count).toBeGreaterThan(0);
+    // So were the journal's file requests (each seed has its own files), and no journal lost an add.
+    expect(report.fired['offload.fileSystem.fail']?.count).toBeGreaterThan(0);
+    expect(report.fired['offload.fileSystem.delay']?.count).toBeGreaterThan(0);
+  }, 600_000);
+
+  it('finds the planted lost journal (a failed append acked anyway), shrinks it to the FileSystem fail fault, and replays it with the fault in the trace and --stats', async () => {
+    const configFile = 'ebbrt.lost-journal.config.ts';
+    const report = await search(pool, { appDir: APP, configFile, first: 1, last: 200, budgetMs: undefined, swarm: true, shrink: true, maxFailures: 1 });
+    expect(report.failures.length).toBeGreaterThan(0);
+    const f = report.failures[0]!;
+    expect(f.result.violation).toMatch(/^each node's journal file holds every acked add, once .*: node \d's journal holds \d+ adds summing to \d+, the driver's 30 acked adds to it sum to \d+$/);
+    expect(f.shrunk?.faults).toEqual(['offload.fileSystem.fail']);
+    const replay = await new SeedRunner().run({ appDir: APP, configFile, seed: f.result.seed, faults: { kind: 'exact', faults: f.shrunk!.faults }, keepTrace: true, stats: true });
+    expect(replay.digest).toBe(f.shrunk!.digest);
+    expect(replay.violation).toBe(f.shrunk!.violation);
+    // Every refused append is one counted fault, one trace instant and one --stats count.
+    const fails = replay.fired?.['offload.fileSystem.fail'] ?? 0;
+    expect(fails).toBeGreaterThan(0);
+    const instants = (JSON.parse(replay.trace!) as { traceEvents: { ph: string; name: string }[] }).traceEvents.filter((e) => e.ph === 'i' && e.name === 'fault: offload.fileSystem.fail');
+    expect(instants).toHaveLength(fails);
+    expect(replay.stats).toContain(`ebbrt: faults: offload.fileSystem.fail ${fails}`);
+    // The same seed with the fault off holds, and so does the real journal with it on.
+    const noFault = await new SeedRunner().run({ appDir: APP, configFile, seed: f.result.seed, faults: { kind: 'exact', faults: [] } });
+    expect(noFault.violation).toBeUndefined();
+    const real = await new SeedRunner().run({ appDir: APP, seed: f.result.seed, faults: { kind: 'exact', faults: ['offload.fileSystem.fail'] } });
+    expect(real.violation).toBeUndefined();
+    expect(real.fired?.['offload.fileSystem.fail']).toBeGreaterThan(0);
   }, 600_000);
 
   it('finds the planted stale checkpoint (a set per add, none waiting for the last), shrinks it to the offload delay and replays it', async () => {
@@ -85,16 +114,33 @@ describe('the counter invariants', () => {
     '[node 3 core 1] node 3 total 5 applied 1 checkpoint retries refused 0 unavailable 0',
     '[node 1 core 0] checkpoint node 2 sum 10',
     '[node 1 core 0] checkpoint node 3 sum 5',
+    '[node 1 core 0] journal node 2 sum 10 distinct 2 records 3',
+    '[node 1 core 0] journal node 3 sum 5 distinct 1 records 1',
     '[node 1 core 0] driver done node 2 acked 10 adds 2, node 3 acked 5 adds 1',
   ];
   it('a correct run passes', () => expect(check(good)).toBeUndefined());
-  it('reject a hang, a lost or doubled add, a stale or missing checkpoint, and a stale or phantom read', () => {
+  it('reject a hang, a lost or doubled add, a stale or missing checkpoint, a short or unread journal, and a stale or phantom read', () => {
     expect(check(good.slice(0, 4))).toMatch(/^the driver finished/);
     expect(check(good.map((l) => l.replace('node 2 sum 10', 'node 2 sum 7')))).toMatch(/node 2's checkpoints sum to 7, the driver's acked adds to it sum to 10/);
     expect(check(good.filter((l) => !l.includes('checkpoint node 3')))).toMatch(/node 3's checkpoints sum to nothing/);
     expect(check([good[0]!.replace('total 10', 'total 7'), ...good.slice(1)])).toMatch(/node 2 holds 7, the driver's acked adds to it sum to 10/);
     expect(check([good[0]!.replace('applied 2', 'applied 3'), ...good.slice(1)])).toMatch(/node 2 applied 3 adds, the driver sent 2/);
+    expect(check(good.map((l) => l.replace('journal node 2 sum 10 distinct 2', 'journal node 2 sum 7 distinct 1')))).toMatch(/node 2's journal holds 1 adds summing to 7, the driver's 2 acked adds to it sum to 10/);
+    expect(check(good.filter((l) => !l.includes('journal node 3')))).toMatch(/node 3's journal was not read/);
     expect(check([...good, 'read node 3 value 4 acked 5 sent 5'])).toMatch(/outside \[acked 5, sent 5\]/);
     expect(check([...good, 'read node 3 value 6 acked 5 sent 5'])).toMatch(/outside/);
+  });
+});
+
+describe('journalSum', () => {
+  it('property: counts each add once, however often its record was appended, and skips torn lines', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ id: fc.nat(30), n: fc.nat(100) }), { maxLength: 40 }), fc.array(fc.nat(39), { maxLength: 10 }), (adds, repeats) => {
+        const unique = [...new Map(adds.map((a) => [a.id, a])).values()];
+        const records = [...unique, ...repeats.filter((i) => i < unique.length).map((i) => unique[i]!)];
+        const text = records.map((a) => `add ${a.id} ${a.n}\n`).join('') + 'add 99';
+        expect(journalSum(text)).toEqual({ sum: unique.reduce((s, a) => s + a.n, 0), distinct: unique.length, records: records.length });
+      }),
+    );
   });
 });

@@ -150,7 +150,7 @@ export async function tapPart(o: TapPartOptions): Promise<TapPartResult> {
     figures[s.v.key]!.counters = counters;
     const c = (k: string): number => counters[k] ?? NaN;
     notes.push(
-      `tap part: ${s.v.label}: over all its runs the node sent ${c('dataSegmentsOut')} data segments, retransmitted ${c('retransmits')} (fast ${c('fastRetransmits')}, RTO expiries ${c('rtoExpirations')}, SACK recoveries ${c('sackRecoveries')}); drops at socat's UDP socket ${c('socatSocketDrops')}, at ours ${c('bridgeSocketDrops')}, TAP tx ${c('tapTxDropped')}, bridge send ${c('bridgeTxDropped')}; packed datagrams out ${c('bridgePackedDatagramsOut')} for ${c('bridgeTxDatagrams')} frames, in ${c('bridgePackedDatagramsIn')} for ${c('bridgeRxDatagrams')}, rejected ${c('bridgeRxBadPacked')}`,
+      `tap part: ${s.v.label}: over all its runs the node sent ${c('dataSegmentsOut')} data segments, retransmitted ${c('retransmits')} (fast ${c('fastRetransmits')}, RTO expiries ${c('rtoExpirations')}, SACK recoveries ${c('sackRecoveries')}); drops at socat's UDP socket ${c('socatSocketDrops')}, at ours ${c('bridgeSocketDrops')}, TAP tx ${c('tapTxDropped')}, bridge send ${c('bridgeTxDropped')}; frames written into the TAP by the node's process ${c('tapWrites')} (failed ${c('tapWriteErrors')}; the helper's way out), packed datagrams out ${c('bridgePackedDatagramsOut')} for ${c('bridgeTxDatagrams')} frames, in ${c('bridgePackedDatagramsIn')} for ${c('bridgeRxDatagrams')}, rejected ${c('bridgeRxBadPacked')}`,
     );
   }
   notes.push(

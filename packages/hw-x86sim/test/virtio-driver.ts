@@ -141,13 +141,13 @@ export function pending(m: Machine, core: number): number[] {
   return out;
 }
 
-/** Two 2-core machines on a fabric, each NIC set up by its TestDriver (all features, QSIZE entries a queue). */
-export function twoMachines(latencyNs = 1_000) {
+/** Two 2-core machines on a fabric; their NICs drop at once on an empty RX ring unless `rxBacklogFrames` says otherwise. */
+export function twoMachines(latencyNs = 1_000, rxBacklogFrames = 0) {
   const sim = new Simulation({ seed: 3 });
   const m0 = sim.createMachine({ name: 'm0', cores: 2, memoryBytes: 1 << 20 });
   const m1 = sim.createMachine({ name: 'm1', cores: 2, memoryBytes: 1 << 20 });
-  const n0 = new VirtioNetDevice(sim, m0);
-  const n1 = new VirtioNetDevice(sim, m1);
+  const n0 = new VirtioNetDevice(sim, m0, { rxBacklogFrames });
+  const n1 = new VirtioNetDevice(sim, m1, { rxBacklogFrames });
   const fab = new NetworkFabric(sim);
   fab.connect(n0, { latencyNs });
   fab.connect(n1, { latencyNs });

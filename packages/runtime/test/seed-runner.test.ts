@@ -14,6 +14,8 @@ describe('ebbrt test arguments', () => {
     expect(() => parseTest(['--budget', 'soon'])).toThrow(/--budget must be a duration/);
     expect(() => parseTest(['--workers', '0'])).toThrow(/--workers must be an integer/);
     expect(() => parseTest(['--faults', 'link.loss'])).toThrow(/need --seed/);
+    expect(() => parseTest(['--stats'])).toThrow(/--stats replay one seed: they need --seed/);
+    expect(parseTest(['--seed', '3', '--stats']).replay).toEqual({ seed: 3, faults: { kind: 'all' }, trace: undefined, stats: true });
   });
   it('prints a replay command that parses back to the same seed and faults', () => {
     const cmd = parseTest(['apps/x', '--config', 'c.ts']);

@@ -31,7 +31,7 @@ describe('ebbrt test rejects bad input, naming what was wrong', () => {
     [['--max-failures', '0'], /--max-failures must be a positive integer, got "0"/],
     [['--seed', '-1'], /--seed/],
     [['--seed=x'], /--seed must be a seed in \[0, 2\^32\), got "x"/],
-    [['--faults', 'link.loss'], /--faults and --trace replay one seed: they need --seed N/],
+    [['--faults', 'link.loss'], /--faults, --trace and --stats replay one seed: they need --seed N/],
     [['app', 'extra'], /unexpected argument "extra"/],
     [['--bogus'], /Unknown option '--bogus'/],
   ])('%j', (argv, message) => {

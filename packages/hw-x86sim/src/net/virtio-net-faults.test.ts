@@ -13,8 +13,9 @@ describe('VirtioNetDevice faults', () => {
     const sim = new Simulation({ seed, trace: true });
     const m0 = sim.createMachine({ name: 'm0', cores: 1, memoryBytes: 1 << 20 });
     const m1 = sim.createMachine({ name: 'm1', cores: 1, memoryBytes: 1 << 20 });
-    const n0 = new VirtioNetDevice(sim, m0, txFaults === undefined ? {} : { faults: txFaults });
-    const n1 = new VirtioNetDevice(sim, m1, faults === undefined ? {} : { faults });
+    // No host queue: an empty RX ring drops at once (the exhaustion test counts those drops).
+    const n0 = new VirtioNetDevice(sim, m0, txFaults === undefined ? { rxBacklogFrames: 0 } : { faults: txFaults, rxBacklogFrames: 0 });
+    const n1 = new VirtioNetDevice(sim, m1, faults === undefined ? { rxBacklogFrames: 0 } : { faults, rxBacklogFrames: 0 });
     const fab = new NetworkFabric(sim);
     fab.connect(n0, { latencyNs: 1_000 });
     fab.connect(n1, { latencyNs: 1_000 });

@@ -1,4 +1,4 @@
-/** The virtio-net device against the split-ring TestDriver: feature negotiation and status, a frame round trip, RSS, notification suppression, and malformed chains counted, never thrown. */
+/** The virtio-net device against the split-ring TestDriver: feature negotiation and status, a frame round trip, RSS, notification suppression, the host RX backlog, and malformed chains counted, never thrown. */
 import { describe, expect, it } from 'vitest';
 import { Simulation } from '../simulation.js';
 import { buildEthernetFrame } from './frame.js';
@@ -124,6 +124,55 @@ describe('VirtioNetDevice', () => {
     expect(n0.stats.notifications).toBe(2);
   });
 
+  it('holds frames that find no RX buffer (the host queue) in order, asks for the RX doorbell, delivers them once buffers are posted, and drops beyond rxBacklogFrames', async () => {
+    const { sim, m1, n0, n1, d0, d1 } = twoMachines(1_000, 2);
+    // ARP-like frames (no IPv4: RX queue 0), told apart by their first payload byte.
+    const frames = [1, 2, 3, 4].map((k) => buildEthernetFrame(n1.mac, n0.mac, 0x0806, new Uint8Array(28).fill(k)));
+    const usedFlags = () => m1.memory.readU16(d1.q[0].used);
+    // A buffer posted and used: nothing waits, so the device wants no RX doorbell.
+    d1.postRx(0);
+    d0.tx(0, frames[0]);
+    await sim.run();
+    expect(d1.usedIdx(0)).toBe(1);
+    expect(usedFlags() & VIRTQ_USED_F_NO_NOTIFY).toBe(VIRTQ_USED_F_NO_NOTIFY);
+    // Three more with the ring empty: two are held, the third is beyond the bound and dropped.
+    for (const f of frames.slice(1)) d0.tx(0, f);
+    await sim.run();
+    expect(n1.stats).toMatchObject({ rxFrames: 1, rxBacklogged: 2, rxDroppedNoBuffer: 1 });
+    expect(d1.usedIdx(0)).toBe(1);
+    expect(usedFlags() & VIRTQ_USED_F_NO_NOTIFY).toBe(0); // held frames: ring the doorbell after posting
+    // Posting without the doorbell delivers nothing (the device is not polling the ring).
+    const b1 = d1.postRx(0);
+    await sim.run();
+    expect(d1.usedIdx(0)).toBe(1);
+    n1.notify(0);
+    await sim.run();
+    expect(d1.usedIdx(0)).toBe(2);
+    expect(d1.usedEntry(0, 1)).toEqual({ id: b1.head, len: VIRTIO_NET_HDR_BYTES + frames[1].length });
+    expect(m1.memory.copyOut(b1.bufs[0] + VIRTIO_NET_HDR_BYTES, frames[1].length)).toEqual(frames[1]);
+    // A frame arriving while one is still held queues behind it, even with a buffer posted meanwhile.
+    const b2 = d1.postRx(0);
+    d0.tx(0, frames[0]);
+    await sim.run();
+    expect(n1.stats.rxBacklogged).toBe(3);
+    n1.notify(0);
+    await sim.run();
+    expect(d1.usedIdx(0)).toBe(3);
+    expect(m1.memory.copyOut(b2.bufs[0] + VIRTIO_NET_HDR_BYTES, frames[2].length)).toEqual(frames[2]);
+    const b3 = d1.postRx(0);
+    n1.notify(0);
+    await sim.run();
+    expect(m1.memory.copyOut(b3.bufs[0] + VIRTIO_NET_HDR_BYTES, frames[0].length)).toEqual(frames[0]);
+    expect(n1.stats).toMatchObject({ rxFrames: 4, rxBacklogged: 3, rxDroppedNoBuffer: 1 });
+    // Drained: the next frame with a buffer posted goes straight in and the device goes quiet again.
+    d1.postRx(0);
+    d0.tx(0, frames[3]);
+    await sim.run();
+    expect(d1.usedIdx(0)).toBe(5);
+    expect(usedFlags() & VIRTQ_USED_F_NO_NOTIFY).toBe(VIRTQ_USED_F_NO_NOTIFY);
+    expect(() => new VirtioNetDevice(sim, m1, { rxBacklogFrames: -1 })).toThrow(/rxBacklogFrames must be an integer >= 0, got -1/);
+  });
+
   it('counts malformed descriptor chains and never throws out of the simulation', async () => {
     const sim = new Simulation();
     const m = sim.createMachine({ cores: 1, memoryBytes: 1 << 16 });
@@ -182,4 +231,3 @@ describe('VirtioNetDevice', () => {
     expect(dev.status & VIRTIO_STATUS.DEVICE_NEEDS_RESET).toBe(0);
   });
 });
-

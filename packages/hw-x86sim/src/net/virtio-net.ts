@@ -12,7 +12,7 @@ import { ETH_HEADER_BYTES, formatMac, nicMac, type FramePort, type NetworkEndpoi
 import { FrameSlab } from './frame-slab.js';
 import { rssHash } from './rss.js';
 import { FaultDraws, validateVirtioNetFaults, type VirtioNetFaults } from './virtio-faults.js';
-import { VIRTIO_NET_F, VIRTIO_NET_HDR_BYTES, VIRTIO_NET_MAX_FRAME, VIRTIO_NET_S_LINK_UP, VIRTIO_STATUS, featureBit, type VirtioNetStats } from './virtio-net-spec.js';
+import { VIRTIO_NET_F, VIRTIO_NET_HDR_BYTES, VIRTIO_NET_MAX_FRAME, VIRTIO_NET_S_LINK_UP, VIRTIO_STATUS, featureBit, newVirtioNetStats, type VirtioNetStats } from './virtio-net-spec.js';
 import { readTxFrame, writeRxFrame } from './virtio-net-dma.js';
 import { Chain, VIRTQ_USED_F_NO_NOTIFY, Virtqueue, checkVirtqueueConfig, type VirtqueueConfig, type VirtqueueState } from './virtqueue.js';
 
@@ -26,7 +26,19 @@ export interface VirtioNetOptions {
   queuePairs?: number;
   /** Hardware faults drawn from the seeded PRNG (see virtio-faults.ts); none by default. */
   faults?: VirtioNetFaults;
+  /**
+   * Frames each RX queue holds while the driver has no buffer posted: the host side's queue (a
+   * real backend stops reading its tap device when the ring is empty, and the kernel queues up to
+   * txqueuelen frames meanwhile). They are delivered, in order, once the driver posts buffers and
+   * rings the RX doorbell (which the device asks for through used.flags while it holds frames).
+   * Beyond this bound frames are dropped (`rxDroppedNoBuffer`). Default 500, Linux's tap queue
+   * (TUN_READQ_SIZE); 0 drops at once, as a NIC without a host queue would.
+   */
+  rxBacklogFrames?: number;
 }
+
+/** The host's queue in front of an empty RX ring: Linux's tun/tap TUN_READQ_SIZE. */
+const DEFAULT_RX_BACKLOG_FRAMES = 500;
 
 /** Size of the slabs transmitted frames are carved from; larger frames get their own array. */
 const TX_SLAB_BYTES = 256 * 1024;
@@ -47,28 +59,7 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
   readonly queuePairs: number;
   /** Features the device offers. */
   readonly offeredFeatures: bigint;
-  readonly stats: VirtioNetStats = {
-    rxFrames: 0,
-    rxBytes: 0,
-    txFrames: 0,
-    txBytes: 0,
-    rxDroppedNoBuffer: 0,
-    rxDroppedNotReady: 0,
-    rxErrors: 0,
-    txErrors: 0,
-    txDroppedNoLink: 0,
-    ringErrors: 0,
-    notifications: 0,
-    interrupts: 0,
-    interruptsSuppressed: 0,
-    faultRxNoBuffer: 0,
-    faultInterruptsDelayed: 0,
-    faultInterruptsLost: 0,
-    faultTxCompletionsDelayed: 0,
-    faultDeviceResets: 0,
-    faultConfigInterruptsLost: 0,
-    configInterrupts: 0,
-  };
+  readonly stats: VirtioNetStats = newVirtioNetStats();
   private readonly sim: Simulation;
   private _status = 0;
   private _driverFeatures = 0n;
@@ -83,6 +74,8 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
   /** Fault draws; null (no PRNG stream, no draws) while no fault is configured. */
   private faultDraws: FaultDraws | null = null;
   private faultPrng: Prng | undefined;
+  /** Frames an RX queue may hold while its ring is empty (VirtioNetOptions.rxBacklogFrames). */
+  readonly rxBacklogFrames: number;
   /** The configuration-change interrupt (virtio's config_msix_vector): vector and core, once the driver set it. */
   private configVector: { vector: number; core: number } | undefined;
 
@@ -95,6 +88,9 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
       throw new RangeError(`virtio-net queuePairs must be an integer in 1..32768, got ${String(pairs)}`);
     }
     this.queuePairs = pairs;
+    const backlog = options.rxBacklogFrames ?? DEFAULT_RX_BACKLOG_FRAMES;
+    if (!Number.isInteger(backlog) || backlog < 0) throw new RangeError(`virtio-net rxBacklogFrames must be an integer >= 0, got ${String(backlog)}`);
+    this.rxBacklogFrames = backlog;
     this.mac = nicMac('virtio-net', machine.id, options.mac);
     let f = featureBit(VIRTIO_NET_F.CSUM) | featureBit(VIRTIO_NET_F.MAC) | featureBit(VIRTIO_NET_F.STATUS);
     f |= featureBit(VIRTIO_NET_F.VERSION_1);
@@ -152,12 +148,57 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
       this.stats.rxDroppedNotReady++;
       return;
     }
-    const mem = this.machine.memory;
+    // Frames already waiting go first (in order); an empty ring makes this one wait too.
+    if (q.rxBacklog.length > 0) {
+      this.holdRx(q, frame);
+      return;
+    }
     const pending = this.pendingAvail(q);
     if (pending < 0) return;
     if (pending === 0) {
+      this.holdRx(q, frame);
+      return;
+    }
+    this.deliverRx(q, frame);
+  }
+
+  /** The RX ring is empty: keep the frame in the queue's backlog if there is room, else drop it. */
+  private holdRx(q: Virtqueue, frame: Uint8Array): void {
+    if (q.rxBacklog.length >= this.rxBacklogFrames) {
       this.stats.rxDroppedNoBuffer++;
       return;
+    }
+    // Ask for the RX doorbell: the driver rings it after posting buffers while flags are clear.
+    if (q.rxQuiet) {
+      q.rxQuiet = false;
+      q.writeUsedFlags(0);
+    }
+    q.rxBacklog.push(frame);
+    this.stats.rxBacklogged++;
+  }
+
+  /** The driver posted RX buffers (its doorbell, posted as a hardware event): deliver what waits. */
+  private drainRx(q: Virtqueue): void {
+    q.drainPending = false;
+    if (this.queues[q.index] !== q || !this.driverOk) return;
+    const b = q.rxBacklog;
+    let i = 0;
+    while (i < b.length) {
+      const pending = this.pendingAvail(q);
+      if (pending <= 0) break;
+      this.deliverRx(q, b[i++]!);
+      if (this.queues[q.index] !== q) return; // a device-reset fault dropped the queue (and its backlog)
+    }
+    if (i > 0) b.splice(0, i);
+  }
+
+  /** DMA-writes one frame into the next posted buffer chain of RX queue `q` (there is one). */
+  private deliverRx(q: Virtqueue, frame: Uint8Array): void {
+    const mem = this.machine.memory;
+    if (!q.rxQuiet && q.rxBacklog.length === 0) {
+      // Nothing waits: no RX doorbells wanted (VIRTQ_USED_F_NO_NOTIFY on the RX used ring).
+      q.rxQuiet = true;
+      q.writeUsedFlags(VIRTQ_USED_F_NO_NOTIFY);
     }
     if (this.faultDraws !== null && this.faultDraws.deviceReset()) {
       this.needsReset(q, 'rx');
@@ -270,7 +311,7 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
       throw new RangeError(`queue ${index}: core ${core} does not exist on machine '${this.machine.name}'`);
     }
     const q = new Virtqueue(this.machine.memory, index, cfg.size, cfg.descAddr, cfg.availAddr, cfg.usedAddr, cfg.msixVector, core);
-    q.drain = () => this.drainTx(q);
+    q.drain = (index & 1) === 0 ? () => this.drainRx(q) : () => this.drainTx(q);
     this.queues[index] = q;
   }
 
@@ -288,7 +329,14 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
   notify(index: number): void {
     this.stats.notifications++;
     const q = this.queues[index];
-    if (q === undefined || !this.driverOk || (index & 1) === 0 || q.drainPending || q.broken) return;
+    if (q === undefined || !this.driverOk || q.drainPending || q.broken) return;
+    if ((index & 1) === 0) {
+      // RX: only frames held for want of buffers make a doorbell matter.
+      if (q.rxBacklog.length === 0) return;
+      q.drainPending = true;
+      this.sim.post(q.drain);
+      return;
+    }
     q.drainPending = true;
     q.writeUsedFlags(VIRTQ_USED_F_NO_NOTIFY);
     this.sim.post(q.drain);

@@ -110,8 +110,12 @@ export class Virtqueue implements VirtqueueState {
   lastAvailIdx = 0;
   usedIdx = 0;
   broken = false;
-  /** A TX drain is posted and not yet run. */
+  /** A drain (TX: the avail ring; RX: the backlog) is posted and not yet run. */
   drainPending = false;
+  /** RX: frames held while no buffer was posted (VirtioNetOptions.rxBacklogFrames), oldest first. */
+  readonly rxBacklog: Uint8Array[] = [];
+  /** RX: used.flags is NO_NOTIFY (nothing held; the first delivered frame sets it). */
+  rxQuiet = false;
   /** The posted TX drain, made once per queue (not a closure per doorbell). */
   drain: () => void = () => {};
   /** Used entries (chain heads) the device holds back: a late-completion fault. */

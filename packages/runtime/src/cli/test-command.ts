@@ -12,7 +12,7 @@ import { SeedRunner, type FaultChoice } from '../seed-runner/run-seed.js';
 import { search, type Progress, type SearchReport } from '../seed-runner/search.js';
 
 export const TEST_USAGE = `usage: ebbrt test [app-dir] [--seeds A..B | --budget 60s] [--workers N] [--swarm] [options]
-       ebbrt test [app-dir] --seed N [--faults a,b | --faults none] [--trace out.json]   (replay one seed)
+       ebbrt test [app-dir] --seed N [--faults a,b | --faults none] [--trace out.json] [--stats]   (replay one seed)
 
   --seeds A..B       the seeds to run (default 1..100); with --budget, where to start
   --budget T         run seeds until T has passed (e.g. 90s, 5m, 1500ms)
@@ -22,7 +22,8 @@ export const TEST_USAGE = `usage: ebbrt test [app-dir] [--seeds A..B | --budget 
   --swarm            each seed switches on a random subset of the config's faults (drawn from the seed)
   --max-failures N   stop after N failing seeds
   --no-shrink        do not shrink failures' fault sets
-  --seed N           replay one seed; --faults names the faults that were on (default: all the config's)
+  --seed N           replay one seed; --faults names the faults that were on (default: all the config's);
+                     --stats prints the replay's run report (events, NICs, every fault fired by kind)
   --config FILE      a config other than ebbrt.config.*, relative to app-dir
   --invariants FILE  an invariants module other than ebbrt.invariants.*`;
 
@@ -38,7 +39,7 @@ export interface TestCommand {
   swarm: boolean;
   shrink: boolean;
   maxFailures: number | undefined;
-  replay: { seed: number; faults: FaultChoice; trace: string | undefined } | undefined;
+  replay: { seed: number; faults: FaultChoice; trace: string | undefined; stats?: boolean } | undefined;
 }
 
 function seedNumber(flag: string, text: string): number {
@@ -71,6 +72,7 @@ export function parseTest(argv: readonly string[]): TestCommand {
       'max-failures': { type: 'string' },
       'no-shrink': { type: 'boolean', default: false },
       trace: { type: 'string' },
+      stats: { type: 'boolean', default: false },
       config: { type: 'string' },
       invariants: { type: 'string' },
     },
@@ -99,9 +101,9 @@ export function parseTest(argv: readonly string[]): TestCommand {
   if (values.seed !== undefined) {
     const f = values.faults;
     const faults: FaultChoice = f === undefined ? { kind: 'all' } : { kind: 'exact', faults: f === 'none' || f === '' ? [] : f.split(',') };
-    replay = { seed: seedNumber('--seed', values.seed), faults, trace: values.trace };
-  } else if (values.faults !== undefined || values.trace !== undefined) {
-    throw new Error('--faults and --trace replay one seed: they need --seed N');
+    replay = { seed: seedNumber('--seed', values.seed), faults, trace: values.trace, ...(values.stats ? { stats: true } : {}) };
+  } else if (values.faults !== undefined || values.trace !== undefined || values.stats) {
+    throw new Error('--faults, --trace and --stats replay one seed: they need --seed N');
   }
   return { appDir, config: values.config, invariants: values.invariants, first, last, budgetMs, workers, ownSessions: values['own-sessions'], swarm: values.swarm, shrink: !values['no-shrink'], maxFailures, replay };
 }
@@ -146,10 +148,11 @@ export async function testCommand(argv: readonly string[], out: NodeJS.WriteStre
   const cmd = parseTest(argv);
   const where = { appDir: cmd.appDir, ...(cmd.config !== undefined ? { configFile: cmd.config } : {}), ...(cmd.invariants !== undefined ? { invariantsFile: cmd.invariants } : {}) };
   if (cmd.replay !== undefined) {
-    const r = await new SeedRunner().run({ ...where, seed: cmd.replay.seed, faults: cmd.replay.faults, keepTrace: cmd.replay.trace !== undefined });
+    const r = await new SeedRunner().run({ ...where, seed: cmd.replay.seed, faults: cmd.replay.faults, keepTrace: cmd.replay.trace !== undefined, stats: cmd.replay.stats === true });
     if (cmd.replay.trace !== undefined) writeFileSync(cmd.replay.trace, r.trace!);
     out.write(`ebbrt test: seed ${r.seed}, faults ${r.faults.join(',') || 'none'}: ${r.violation === undefined ? 'all invariants hold' : `VIOLATED ${r.violation}`}\n`);
     out.write(`digest ${r.digest}\n`);
+    if (r.stats !== undefined) out.write(r.stats.endsWith('\n') ? r.stats : r.stats + '\n');
     return r.violation === undefined ? 0 : 1;
   }
   // A missing or malformed checker is said once, here, not as every seed's failure in the workers.

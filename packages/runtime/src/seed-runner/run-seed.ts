@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { defaultGuestMemoryKind, MemoryRecycler } from '@ebbrt/hw-x86sim';
 import type { AppConfig } from '@ebbrt/interfaces';
 import { ModuleCache } from '../resolve/module-cache.js';
+import { formatRunStats } from '../cli/format-stats.js';
 import { runApp } from '../run-app.js';
 import { faultCatalogue, swarmFaults, withFaults } from './faults.js';
 import { firstViolation, loadInvariants, type Invariants } from './invariants.js';
@@ -25,6 +26,8 @@ export interface SeedJob {
    * untraced and re-runs a failing one traced for its replay digest.
    */
   trace?: boolean;
+  /** Keep the run's `--stats` report (replay --stats). */
+  stats?: boolean;
 }
 
 export interface SeedResult {
@@ -40,6 +43,8 @@ export interface SeedResult {
   crashed?: string;
   /** The faults that fired in the run, by kind (`sim.faults.counts()`); absent when the worker crashed. */
   fired?: Record<string, number>;
+  /** The run's `--stats` report, when the job asked for it. */
+  stats?: string;
 }
 
 /**
@@ -100,7 +105,8 @@ export class SeedRunner {
       violation = `run has no failed events: node ${first.node} core ${first.core}: ${first.error instanceof Error ? first.error.message : String(first.error)}`;
     } else violation = firstViolation(this.invariants, { seed: job.seed, faults, lines, run });
     const fired = run.simulation.faults.counts();
+    const stats = job.stats === true ? formatRunStats(run) : undefined;
     run.simulation.recycleMemory();
-    return { seed: job.seed, faults, digest, violation, ms: performance.now() - started, fired, ...(job.keepTrace ? { trace } : {}) };
+    return { seed: job.seed, faults, digest, violation, ms: performance.now() - started, fired, ...(job.keepTrace ? { trace } : {}), ...(stats !== undefined ? { stats } : {}) };
   }
 }
