@@ -26,7 +26,7 @@
  * `pnpm bench sla.bench` (plain `sla` also matches core-translation's bench).
  */
 import { existsSync } from 'node:fs';
-import { lineChart, type BenchReport, type BenchResult, type PlotSeries } from '@ebbrt/bench-kit';
+import { lineChart, serverStarter, type BenchReport, type BenchResult, type PlotSeries } from '@ebbrt/bench-kit';
 import { runTcpLoad, searchMaxRate, type LoadMode, type TcpLoadResult } from '@ebbrt/bench-kit/loadgen';
 import { writeDocsFigure } from './figures.js';
 import { removeTmp, runCommand, startHosted, startLibos, startMemcached, startNaive, type Endpoint, type ServerProcess } from './servers.js';
@@ -92,19 +92,14 @@ export default async function run(): Promise<BenchReport> {
   const targets: Target[] = [];
   const series: PlotSeries[] = [];
   const summary: Record<string, unknown> = {};
+  const started = serverStarter(servers, notes);
   const start = async <S extends ServerProcess>(what: string, f: () => Promise<S>): Promise<S | undefined> => {
-    try {
-      const s = await f();
-      servers.push(s);
-      if (SERVER_RT > 0 && s.child.pid !== undefined) {
-        const why = await realtimeGroup(s.child.pid, SERVER_RT);
-        if (why !== undefined) notes.push(`${what}: SCHED_FIFO ${SERVER_RT} not applied: ${why}`);
-      }
-      return s;
-    } catch (e) {
-      notes.push(`${what} did not start: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-      return undefined;
+    const s = await started(what, f);
+    if (s !== undefined && SERVER_RT > 0 && s.child.pid !== undefined) {
+      const why = await realtimeGroup(s.child.pid, SERVER_RT);
+      if (why !== undefined) notes.push(`${what}: SCHED_FIFO ${SERVER_RT} not applied: ${why}`);
     }
+    return s;
   };
   const rt = await realtimeChoice();
   const uptime = async (): Promise<string> => (await runCommand('uptime', [])).output.trim();
