@@ -80,9 +80,12 @@ export class WorkerPool {
     // Apps' configs and entry points are TypeScript: every worker gets tsx's loader.
     // From source (the workspace), packages resolve to their .ts through the 'source' condition.
     const child = fork(WORKER, [], {
-      // With a worker per core, V8's parallel GC helper threads only fight the other workers for
-      // the cores: measured on 2 cores, two processes reached 1.21x of one with them, 1.47x without.
-      execArgv: [...(FROM_SOURCE ? ['--conditions=source'] : []), ...(this.size > 1 ? ['--single-threaded-gc'] : []), '--import', TSX, ...this.execArgv],
+      // V8's own GC threads are kept at every pool size. `--single-threaded-gc` (which pools of 2+
+      // had) made a counter seed cost 1.16-1.20x the CPU of a lone default worker in each of three
+      // `pnpm bench seeds` runs (incremental marking and sweeping all on the main thread), and
+      // side by side, 1 worker: 34.8 ms CPU a seed default, 44.5 with it; 2 workers 40.8 without,
+      // 44.8 with, at 13.5 against 9.0 seeds/s (load ~33). `execArgv` can still ask for it.
+      execArgv: [...(FROM_SOURCE ? ['--conditions=source'] : []), '--import', TSX, ...this.execArgv],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       detached: this.ownSessions,
     });
