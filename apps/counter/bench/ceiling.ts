@@ -20,7 +20,7 @@ export class CeilingPool {
 
   constructor(readonly size: number, ownSessions = false) {
     this.children = Array.from({ length: size }, () =>
-      fork(WORKER, [], { execArgv: ['--conditions=source', '--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: ownSessions }),
+      fork(WORKER, [], { execArgv: ['--conditions=source', ...(size > 1 && ownSessions ? ['--single-threaded-gc'] : []), '--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: ownSessions }),
     );
   }
 
