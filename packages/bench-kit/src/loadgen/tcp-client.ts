@@ -29,7 +29,19 @@ const nowNs = (): number => performance.now() * 1e6;
 const SPIN_NS = 200_000;
 
 /** Connects, fills the key space, runs one open- or closed-loop measurement, closes. */
-export async function runTcpLoad(o: TcpLoadOptions): Promise<LoadResult & { realtimeError?: string }> {
+export interface TcpLoadResult extends LoadResult {
+  /** The generator's process CPU (user + sys, every thread) from start to done, per request sent. */
+  cpuNsPerRequest: number;
+  realtimeError?: string;
+}
+
+/** Adds the generator's CPU per request since `from` (the warm-up and drain included, as sent). */
+function withCpu(r: LoadResult, from: NodeJS.CpuUsage): TcpLoadResult {
+  const d = process.cpuUsage(from);
+  return { ...r, cpuNsPerRequest: ((d.user + d.system) * 1000) / Math.max(1, r.sent) };
+}
+
+export async function runTcpLoad(o: TcpLoadOptions): Promise<TcpLoadResult> {
   const engine = new LoadEngine({ clock: nowNs, ...o });
   const sockets: Socket[] = [];
   const setupMs = o.setupTimeoutMs ?? 10_000;
@@ -57,8 +69,9 @@ export async function runTcpLoad(o: TcpLoadOptions): Promise<LoadResult & { real
       `connecting ${o.connections} connections to ${o.host}:${o.port}`,
     );
     await withTimeout(new Promise<void>((resolve) => engine.fill(nowNs(), resolve)), setupMs, `filling ${engine.workload.options.keys} keys`);
-    if (engine.done) return engine.result();
+    if (engine.done) return { ...engine.result(), cpuNsPerRequest: Number.NaN };
     if (o.pacing === 'spin') {
+      const cpu0 = process.cpuUsage();
       engine.start(nowNs());
       await new Promise<void>((resolve) => {
         const spin = (): void => {
@@ -67,7 +80,7 @@ export async function runTcpLoad(o: TcpLoadOptions): Promise<LoadResult & { real
         };
         setImmediate(spin);
       });
-      return engine.result();
+      return withCpu(engine.result(), cpu0);
     }
     let finished: () => void = () => undefined;
     const over = new Promise<void>((r) => (finished = r));
@@ -95,6 +108,7 @@ export async function runTcpLoad(o: TcpLoadOptions): Promise<LoadResult & { real
     await pacer.ready;
     // A backstop: the drain phase has no deadline to arm, and a lost wake-up costs at most 1 ms.
     const backstop = setInterval(pump, 1);
+    const cpu0 = process.cpuUsage();
     try {
       engine.start(nowNs());
       pump();
@@ -102,7 +116,7 @@ export async function runTcpLoad(o: TcpLoadOptions): Promise<LoadResult & { real
     } finally {
       clearInterval(backstop);
     }
-    return { ...engine.result(), ...(pacer.realtimeError !== undefined ? { realtimeError: pacer.realtimeError } : {}) };
+    return { ...withCpu(engine.result(), cpu0), ...(pacer.realtimeError !== undefined ? { realtimeError: pacer.realtimeError } : {}) };
   } finally {
     await pacerRef?.stop();
     for (const s of sockets) {
