@@ -37,15 +37,30 @@ const SPIN_NS_NORMAL = 200_000;
 
 /** Connects, fills the key space, runs one open- or closed-loop measurement, closes. */
 export interface TcpLoadResult extends LoadResult {
-  /** The generator's process CPU (user + sys, every thread) from start to done, per request sent. */
+  /** The generator's process CPU (user + sys, every thread) during the window, per request of it. */
   cpuNsPerRequest: number;
   realtimeError?: string;
 }
 
-/** Adds the generator's CPU per request since `from` (the warm-up and drain included, as sent). */
-function withCpu(r: LoadResult, from: NodeJS.CpuUsage): TcpLoadResult {
-  const d = process.cpuUsage(from);
-  return { ...r, cpuNsPerRequest: ((d.user + d.system) * 1000) / Math.max(1, r.sent) };
+/**
+ * The generator's process CPU over the measured window: snapshots when a pump first sees the
+ * window open and close (a pump runs at least every ms), divided by the window's requests.
+ */
+class WindowCpu {
+  private at: NodeJS.CpuUsage | undefined;
+  private usedUs = Number.NaN;
+  constructor(private readonly engine: LoadEngine) {}
+  tick(now: number): void {
+    const w = this.engine.windowNs;
+    if (this.at === undefined && now >= w.startNs) this.at = process.cpuUsage();
+    else if (this.at !== undefined && Number.isNaN(this.usedUs) && now >= w.endNs) {
+      const d = process.cpuUsage(this.at);
+      this.usedUs = d.user + d.system;
+    }
+  }
+  result(r: LoadResult): TcpLoadResult {
+    return { ...r, cpuNsPerRequest: (this.usedUs * 1000) / Math.max(1, r.requests) };
+  }
 }
 
 export async function runTcpLoad(o: TcpLoadOptions): Promise<TcpLoadResult> {
@@ -78,16 +93,18 @@ export async function runTcpLoad(o: TcpLoadOptions): Promise<TcpLoadResult> {
     await withTimeout(new Promise<void>((resolve) => engine.fill(nowNs(), resolve)), setupMs, `filling ${engine.workload.options.keys} keys`);
     if (engine.done) return { ...engine.result(), cpuNsPerRequest: Number.NaN };
     if (o.pacing === 'spin') {
-      const cpu0 = process.cpuUsage();
+      const cpu = new WindowCpu(engine);
       engine.start(nowNs());
       await new Promise<void>((resolve) => {
         const spin = (): void => {
-          if (engine.pump(nowNs())) setImmediate(spin);
+          const now = nowNs();
+          cpu.tick(now);
+          if (engine.pump(now)) setImmediate(spin);
           else resolve();
         };
         setImmediate(spin);
       });
-      return withCpu(engine.result(), cpu0);
+      return cpu.result(engine.result());
     }
     let finished: () => void = () => undefined;
     const over = new Promise<void>((r) => (finished = r));
@@ -96,8 +113,10 @@ export async function runTcpLoad(o: TcpLoadOptions): Promise<TcpLoadResult> {
     const spinNs = o.spinNs ?? (o.realtime !== undefined ? 0 : SPIN_NS_NORMAL);
     if (!(Number.isFinite(spinNs) && spinNs >= 0)) throw new RangeError(`spinNs must be a non-negative number of ns, got ${spinNs}`);
     let spinQueued = false;
+    const cpu = new WindowCpu(engine);
     const pump = (): void => {
       const now = nowNs();
+      cpu.tick(now);
       if (!engine.pump(now)) return finished();
       const next = engine.nextDueNs();
       if (Number.isNaN(next)) pacer.arm(Number.NaN);
@@ -117,7 +136,6 @@ export async function runTcpLoad(o: TcpLoadOptions): Promise<TcpLoadResult> {
     await pacer.ready;
     // A backstop: the drain phase has no deadline to arm, and a lost wake-up costs at most 1 ms.
     const backstop = setInterval(pump, 1);
-    const cpu0 = process.cpuUsage();
     try {
       engine.start(nowNs());
       pump();
@@ -125,7 +143,7 @@ export async function runTcpLoad(o: TcpLoadOptions): Promise<TcpLoadResult> {
     } finally {
       clearInterval(backstop);
     }
-    return { ...withCpu(engine.result(), cpu0), ...(pacer.realtimeError !== undefined ? { realtimeError: pacer.realtimeError } : {}) };
+    return { ...cpu.result(engine.result()), ...(pacer.realtimeError !== undefined ? { realtimeError: pacer.realtimeError } : {}) };
   } finally {
     await pacerRef?.stop();
     for (const s of sockets) {
