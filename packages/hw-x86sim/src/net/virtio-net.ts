@@ -12,6 +12,7 @@ import { rssHash } from './rss.js';
 import { FaultDraws, validateVirtioNetFaults, type VirtioNetFaults } from './virtio-faults.js';
 import { VIRTIO_NET_F, VIRTIO_NET_HDR_BYTES, VIRTIO_NET_MAX_FRAME, VIRTIO_NET_S_LINK_UP, VIRTIO_STATUS, featureBit, type VirtioNetStats } from './virtio-net-spec.js';
 import { Chain, VIRTQ_MAX_SIZE, VIRTQ_USED_F_NO_NOTIFY, Virtqueue, virtqueueLayout, type VirtqueueConfig, type VirtqueueState } from './virtqueue.js';
+import { allocateHostTable } from '../memory.js';
 
 /** Largest chain the device walks (header + largest frame + slack). */
 const MAX_CHAIN_BYTES = VIRTIO_NET_HDR_BYTES + VIRTIO_NET_MAX_FRAME + 65536;
@@ -40,6 +41,10 @@ const DEFAULT_RX_BACKLOG_FRAMES = 500;
 /** Size of the slabs transmitted frames are carved from; larger frames get their own array. */
 const TX_SLAB_BYTES = 256 * 1024;
 const TX_SLAB_MAX_FRAME = 16 * 1024;
+
+function newTxSlab(): Uint8Array {
+  return new Uint8Array(allocateHostTable(TX_SLAB_BYTES), 0, TX_SLAB_BYTES);
+}
 
 /**
  * A virtio-net 1.x device with split virtqueues living in the machine's guest physical memory.
@@ -96,7 +101,8 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
    * last frame is), so a frame still held by a link, a capture or an async socket send keeps
    * its content.
    */
-  private txSlab = new Uint8Array(TX_SLAB_BYTES);
+  // Page-mapped: an idle NIC's slab holds a few frames, so one page of it is resident, not 256 KiB.
+  private txSlab = newTxSlab();
   private txSlabOff = 0;
   /** Fault draws; null (no PRNG stream, no draws) while no fault is configured. */
   private faultDraws: FaultDraws | null = null;
@@ -572,7 +578,7 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
     if (len > TX_SLAB_MAX_FRAME) return new Uint8Array(len);
     let off = this.txSlabOff;
     if (off + len > TX_SLAB_BYTES) {
-      this.txSlab = new Uint8Array(TX_SLAB_BYTES);
+      this.txSlab = newTxSlab();
       off = 0;
     }
     // Keep views 8-byte aligned (cheap, and friendlier to anyone making a wider view).
