@@ -26,8 +26,8 @@
  * `pnpm bench sla.bench` (plain `sla` also matches core-translation's bench).
  */
 import { existsSync } from 'node:fs';
-import { lineChart, type BenchReport, type BenchResult, type PlotSeries } from '@ebbrt/bench-kit';
-import { runTcpLoad, searchMaxRate, type LoadMode, type LoadResult } from '@ebbrt/bench-kit/loadgen';
+import { lineChart, serverStarter, type BenchReport, type BenchResult, type PlotSeries } from '@ebbrt/bench-kit';
+import { runTcpLoad, searchMaxRate, type LoadMode, type TcpLoadResult } from '@ebbrt/bench-kit/loadgen';
 import { writeDocsFigure } from './figures.js';
 import { removeTmp, runCommand, startHosted, startLibos, startMemcached, startNaive, type Endpoint, type ServerProcess } from './servers.js';
 
@@ -74,7 +74,7 @@ async function realtimeGroup(pgid: number, priority: number): Promise<string | u
   return r.code === 0 ? undefined : r.output.trim().slice(0, 200) || `exit ${r.code}`;
 }
 
-const lateMark = (r: LoadResult): string => (r.lateness.p99Ns > LATE_LIMIT_NS ? ' [generator-limited]' : '');
+const lateMark = (r: TcpLoadResult): string => (r.lateness.p99Ns > LATE_LIMIT_NS ? ' [generator-limited]' : '');
 
 async function tapReason(name = TAP_NAME): Promise<string | undefined> {
   if (process.getuid?.() !== 0) return 'needs root';
@@ -92,19 +92,14 @@ export default async function run(): Promise<BenchReport> {
   const targets: Target[] = [];
   const series: PlotSeries[] = [];
   const summary: Record<string, unknown> = {};
+  const started = serverStarter(servers, notes);
   const start = async <S extends ServerProcess>(what: string, f: () => Promise<S>): Promise<S | undefined> => {
-    try {
-      const s = await f();
-      servers.push(s);
-      if (SERVER_RT > 0 && s.child.pid !== undefined) {
-        const why = await realtimeGroup(s.child.pid, SERVER_RT);
-        if (why !== undefined) notes.push(`${what}: SCHED_FIFO ${SERVER_RT} not applied: ${why}`);
-      }
-      return s;
-    } catch (e) {
-      notes.push(`${what} did not start: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-      return undefined;
+    const s = await started(what, f);
+    if (s !== undefined && SERVER_RT > 0 && s.child.pid !== undefined) {
+      const why = await realtimeGroup(s.child.pid, SERVER_RT);
+      if (why !== undefined) notes.push(`${what}: SCHED_FIFO ${SERVER_RT} not applied: ${why}`);
     }
+    return s;
   };
   const rt = await realtimeChoice();
   const uptime = async (): Promise<string> => (await runCommand('uptime', [])).output.trim();
@@ -134,10 +129,10 @@ export default async function run(): Promise<BenchReport> {
       if (libos?.tap) targets.push({ key: 'tap', label: 'library OS via TAP', endpoint: libos.tap });
     }
 
-    const measure = async (t: Target, mode: LoadMode): Promise<LoadResult> => {
+    const measure = async (t: Target, mode: LoadMode): Promise<TcpLoadResult> => {
       const r = await runTcpLoad({ host: t.endpoint.host, port: t.endpoint.port, connections: CONNECTIONS, mode, durationNs: SECONDS * 1e9, warmupNs: 0.2e9, drainNs: 0.5e9, workload: { valueBytes: VALUE }, ...(rt.priority !== undefined ? { realtime: rt.priority } : {}) });
       const what = mode.kind === 'open' ? `${Math.round(mode.rate)}/s` : 'closed loop';
-      const late = mode.kind === 'open' ? `; generator late p50 ${us(r.lateness.p50Ns)} / p99 ${us(r.lateness.p99Ns)} µs, p99 from the actual send ${us(r.uncorrected.p99Ns)} µs${lateMark(r)}` : '';
+      const late = mode.kind === 'open' ? `; generator late p50 ${us(r.lateness.p50Ns)} / p99 ${us(r.lateness.p99Ns)} µs, p99 from the actual send ${us(r.uncorrected.p99Ns)} µs, generator CPU ${(r.cpuNsPerRequest / 1000).toFixed(1)} µs/request${lateMark(r)}` : '';
       if (mode.kind === 'open') {
         probes++;
         if (lateMark(r) !== '') generatorLimited++;
@@ -161,8 +156,8 @@ export default async function run(): Promise<BenchReport> {
       for (const f of [0.25, 0.5, 0.75]) {
         const r = await measure(t, { kind: 'open', rate: peak * f });
         points.push({ x: peak * f, y: r.p99Ns / 1000 });
-        results.push({ name: `${t.label} @ ${f * 100}% of peak${lateMark(r)}`, medianNs: r.p50Ns, p99Ns: r.p99Ns, p999Ns: r.p999Ns, lateP99Ns: r.lateness.p99Ns, uncorrectedP99Ns: r.uncorrected.p99Ns, opsPerSec: r.achievedOpsPerSec, offered: peak * f, unanswered: r.unanswered });
-        at[`${f * 100}%`] = { offered: peak * f, p50Ns: r.p50Ns, p99Ns: r.p99Ns, p999Ns: r.p999Ns, achieved: r.achievedOpsPerSec, lateness: r.lateness, uncorrectedP99Ns: r.uncorrected.p99Ns };
+        results.push({ name: `${t.label} @ ${f * 100}% of peak${lateMark(r)}`, medianNs: r.p50Ns, p99Ns: r.p99Ns, p999Ns: r.p999Ns, lateP99Ns: r.lateness.p99Ns, uncorrectedP99Ns: r.uncorrected.p99Ns, genCpuNsPerReq: r.cpuNsPerRequest, opsPerSec: r.achievedOpsPerSec, offered: peak * f, unanswered: r.unanswered });
+        at[`${f * 100}%`] = { offered: peak * f, p50Ns: r.p50Ns, p99Ns: r.p99Ns, p999Ns: r.p999Ns, achieved: r.achievedOpsPerSec, lateness: r.lateness, uncorrectedP99Ns: r.uncorrected.p99Ns, genCpuNsPerReq: r.cpuNsPerRequest };
       }
       const lateAt = new Map<number, number>();
       const search = await searchMaxRate(
@@ -225,7 +220,7 @@ export default async function run(): Promise<BenchReport> {
  * Started one at a time so the two never share the machine.
  */
 async function coresPart(
-  measure: (t: Target, mode: LoadMode) => Promise<LoadResult>,
+  measure: (t: Target, mode: LoadMode) => Promise<TcpLoadResult>,
   results: BenchResult[],
   ratios: Record<string, number>,
   summary: Record<string, unknown>,

@@ -55,6 +55,8 @@ describe('runTcpLoad over node:net', () => {
       // Corrected latency = uncorrected + lateness, request by request: never below it.
       expect(r.maxNs).toBeGreaterThanOrEqual(r.uncorrected.maxNs);
       expect(r.getMisses).toBe(0);
+      expect(r.sent).toBeGreaterThanOrEqual(500);
+      expect(r.cpuNsPerRequest).toBeGreaterThan(0);
     });
   }
 });

@@ -61,6 +61,8 @@ export interface LoadResult extends LatencySummary {
   windowSeconds: number;
   /** Requests whose intended time fell in the window. */
   requests: number;
+  /** Requests sent from start to done (warm-up and window; the fill not counted). */
+  sent: number;
   /** Of those, still unanswered at the drain deadline (recorded at their age then). */
   unanswered: number;
   getMisses: number;
@@ -116,6 +118,7 @@ export class LoadEngine {
   private windowStartNs = 0;
   private windowEndNs = 0;
   private requests = 0;
+  private issued = 0;
   private completed = 0;
   private unanswered = 0;
   private getMisses = 0;
@@ -257,6 +260,7 @@ export class LoadEngine {
       connections: this.conns.length,
       windowSeconds: window,
       requests: this.requests,
+      sent: this.issued,
       unanswered: this.unanswered,
       getMisses: this.getMisses,
       setErrors: this.setErrors,
@@ -306,6 +310,7 @@ export class LoadEngine {
     const at = this.room(i, slot);
     this.outLen[i] = at + this.workload.write(this.out[i]!, at, opaque);
     this.isGet[slot] = this.workload.lastOp === OP_GET ? 1 : 0;
+    this.issued++;
     if (intendedNs >= this.windowStartNs && intendedNs < this.windowEndNs) this.requests++;
   }
 

@@ -7,9 +7,9 @@
  * message (an eventfd write: epoll returns at once). The main thread sleeps in epoll between
  * requests, and wakes early for replies as it always did.
  *
- * Optionally both threads run SCHED_FIFO (`chrt`, root only), so other processes on a shared
- * machine cannot delay a send by a time slice; the generator then sleeps between sends, so it takes
- * only the CPU it uses. The previous policy is restored by `stop()`.
+ * Optionally every thread of the process runs SCHED_FIFO (`chrt -a`, root only), so other
+ * processes on a shared machine cannot delay a send by a time slice; the generator then sleeps
+ * between sends, so it takes only the CPU it uses. Normal scheduling is restored by `stop()`.
  */
 import { spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
@@ -87,17 +87,15 @@ export class Pacer {
     await this.worker.terminate();
   }
 
+  /**
+   * Every thread of the process, not only the two that pace and send: the main thread waits for
+   * V8's GC helper threads in each scavenge, and at normal priority on a loaded machine those wait
+   * for a CPU for tens of ms (seen with `perf sched timehist`: main and pacer both asleep 35 ms).
+   */
   private setRealtime(priority: number, workerTid: number): void {
-    const tids = [process.pid, ...(workerTid > 0 ? [workerTid] : [])];
-    for (const tid of tids) {
-      const r = spawnSync('chrt', ['-f', '-p', String(priority), String(tid)], { encoding: 'utf8' });
-      if (r.status !== 0) {
-        this.realtimeError = `chrt -f -p ${priority} ${tid}: ${(r.error?.message ?? r.stderr).trim() || `exit ${r.status}`}`;
-        break;
-      }
-    }
-    this.restore = () => {
-      for (const tid of tids) spawnSync('chrt', ['-o', '-p', '0', String(tid)]);
-    };
+    const r = spawnSync('chrt', ['-a', '-f', '-p', String(priority), String(process.pid)], { encoding: 'utf8' });
+    if (r.status !== 0) this.realtimeError = `chrt -a -f -p ${priority} ${process.pid}: ${(r.error?.message ?? r.stderr).trim() || `exit ${r.status}`}`;
+    else if (workerTid <= 0) this.realtimeError = 'the pacer thread could not name its thread id (/proc/thread-self)';
+    this.restore = () => void spawnSync('chrt', ['-a', '-o', '-p', '0', String(process.pid)]);
   }
 }

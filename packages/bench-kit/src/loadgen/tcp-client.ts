@@ -16,6 +16,8 @@ export interface TcpLoadOptions extends EngineOptions {
   setupTimeoutMs?: number;
   /** 'pacer' (default): sleep until the next request is due; 'spin': a setImmediate loop. */
   pacing?: 'pacer' | 'spin';
+  /** Pacer: wake this long before a request is due and spin the rest (default 200 µs; 0 with realtime). */
+  spinNs?: number;
   /**
    * SCHED_FIFO priority (1-99, via `chrt`, needs root) for the generator's threads while it runs,
    * so a loaded machine cannot delay its sends by a time slice. Pacer only. If it cannot be set,
@@ -25,11 +27,28 @@ export interface TcpLoadOptions extends EngineOptions {
 }
 
 const nowNs = (): number => performance.now() * 1e6;
-/** How early the pacer wakes the loop, which then spins until the request is due. */
-const SPIN_NS = 200_000;
+/**
+ * How early the pacer wakes the loop, which then spins until the request is due: without
+ * realtime, 200 µs (a normal thread's wake-up is late by ~80 µs median, ~300 µs p99 on a loaded
+ * machine); with realtime, 0 (the wake-up is ~35 µs late, and a SCHED_FIFO thread that spins
+ * continuously at high rates is throttled by the kernel for ~50 ms a second).
+ */
+const SPIN_NS_NORMAL = 200_000;
 
 /** Connects, fills the key space, runs one open- or closed-loop measurement, closes. */
-export async function runTcpLoad(o: TcpLoadOptions): Promise<LoadResult & { realtimeError?: string }> {
+export interface TcpLoadResult extends LoadResult {
+  /** The generator's process CPU (user + sys, every thread) from start to done, per request sent. */
+  cpuNsPerRequest: number;
+  realtimeError?: string;
+}
+
+/** Adds the generator's CPU per request since `from` (the warm-up and drain included, as sent). */
+function withCpu(r: LoadResult, from: NodeJS.CpuUsage): TcpLoadResult {
+  const d = process.cpuUsage(from);
+  return { ...r, cpuNsPerRequest: ((d.user + d.system) * 1000) / Math.max(1, r.sent) };
+}
+
+export async function runTcpLoad(o: TcpLoadOptions): Promise<TcpLoadResult> {
   const engine = new LoadEngine({ clock: nowNs, ...o });
   const sockets: Socket[] = [];
   const setupMs = o.setupTimeoutMs ?? 10_000;
@@ -57,8 +76,9 @@ export async function runTcpLoad(o: TcpLoadOptions): Promise<LoadResult & { real
       `connecting ${o.connections} connections to ${o.host}:${o.port}`,
     );
     await withTimeout(new Promise<void>((resolve) => engine.fill(nowNs(), resolve)), setupMs, `filling ${engine.workload.options.keys} keys`);
-    if (engine.done) return engine.result();
+    if (engine.done) return { ...engine.result(), cpuNsPerRequest: Number.NaN };
     if (o.pacing === 'spin') {
+      const cpu0 = process.cpuUsage();
       engine.start(nowNs());
       await new Promise<void>((resolve) => {
         const spin = (): void => {
@@ -67,19 +87,21 @@ export async function runTcpLoad(o: TcpLoadOptions): Promise<LoadResult & { real
         };
         setImmediate(spin);
       });
-      return engine.result();
+      return withCpu(engine.result(), cpu0);
     }
     let finished: () => void = () => undefined;
     const over = new Promise<void>((r) => (finished = r));
     // The pacer's wake-up costs tens of µs (a futex timeout, a message, epoll): it wakes the loop
-    // SPIN_NS early and the loop spins the rest, so sends are on time and a core spins only then.
+    // spinNs early and the loop spins the rest, so sends are on time and a core spins only then.
+    const spinNs = o.spinNs ?? (o.realtime !== undefined ? 0 : SPIN_NS_NORMAL);
+    if (!(Number.isFinite(spinNs) && spinNs >= 0)) throw new RangeError(`spinNs must be a non-negative number of ns, got ${spinNs}`);
     let spinQueued = false;
     const pump = (): void => {
       const now = nowNs();
       if (!engine.pump(now)) return finished();
       const next = engine.nextDueNs();
       if (Number.isNaN(next)) pacer.arm(Number.NaN);
-      else if (next - now > SPIN_NS) pacer.arm((next - SPIN_NS) / 1e6);
+      else if (next - now > spinNs) pacer.arm((next - spinNs) / 1e6);
       else if (!spinQueued) {
         // One spin chain at most, whoever (pacer, backstop, the chain itself) pumped.
         spinQueued = true;
@@ -95,6 +117,7 @@ export async function runTcpLoad(o: TcpLoadOptions): Promise<LoadResult & { real
     await pacer.ready;
     // A backstop: the drain phase has no deadline to arm, and a lost wake-up costs at most 1 ms.
     const backstop = setInterval(pump, 1);
+    const cpu0 = process.cpuUsage();
     try {
       engine.start(nowNs());
       pump();
@@ -102,7 +125,7 @@ export async function runTcpLoad(o: TcpLoadOptions): Promise<LoadResult & { real
     } finally {
       clearInterval(backstop);
     }
-    return { ...engine.result(), ...(pacer.realtimeError !== undefined ? { realtimeError: pacer.realtimeError } : {}) };
+    return { ...withCpu(engine.result(), cpu0), ...(pacer.realtimeError !== undefined ? { realtimeError: pacer.realtimeError } : {}) };
   } finally {
     await pacerRef?.stop();
     for (const s of sockets) {
