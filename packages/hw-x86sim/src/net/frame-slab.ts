@@ -1,3 +1,5 @@
+import { allocateHostTable } from '../memory.js';
+
 /**
  * Where a NIC model gets the arrays for the frames it transmits. A small ArrayBuffer of its own
  * costs a malloc'd backing store plus GC bookkeeping (Uint8Array#slice of a 100 B frame measured
@@ -8,8 +10,6 @@
  * holds a few frames, so a page or two of it is resident rather than all of it (calloc'd, 1,000
  * idle networked nodes kept 801 MB of RSS after they were dropped; mapped, 299 MB).
  */
-import { allocateHostTable } from '../memory.js';
-
 export class FrameSlab {
   private slab: Uint8Array;
   private off = 0;
