@@ -35,8 +35,8 @@ export const VIRTIO_NET_S_LINK_UP = 1;
 export const VIRTIO_NET_HDR_BYTES = 12;
 /** Largest frame the device transmits or receives (bytes after the virtio header). */
 export const VIRTIO_NET_MAX_FRAME = 65535;
-/** Device counters. */
-export interface VirtioNetStats extends VirtioNetFaultStats {
+/** Device counters (a type alias, so that it is a `Counters`). */
+export type VirtioNetStats = VirtioNetFaultStats & {
   rxFrames: number;
   rxBytes: number;
   txFrames: number;
@@ -62,4 +62,31 @@ export interface VirtioNetStats extends VirtioNetFaultStats {
   interruptsSuppressed: number;
   /** Configuration-change interrupts raised (on DEVICE_NEEDS_RESET). */
   configInterrupts: number;
+};
+
+/** All-zero device counters (in the order `--stats` prints them). */
+export function newVirtioNetStats(): VirtioNetStats {
+  return {
+    rxFrames: 0,
+    rxBytes: 0,
+    txFrames: 0,
+    txBytes: 0,
+    rxDroppedNoBuffer: 0,
+    rxBacklogged: 0,
+    rxDroppedNotReady: 0,
+    rxErrors: 0,
+    txErrors: 0,
+    txDroppedNoLink: 0,
+    ringErrors: 0,
+    notifications: 0,
+    interrupts: 0,
+    interruptsSuppressed: 0,
+    faultRxNoBuffer: 0,
+    faultInterruptsDelayed: 0,
+    faultInterruptsLost: 0,
+    faultTxCompletionsDelayed: 0,
+    faultDeviceResets: 0,
+    faultConfigInterruptsLost: 0,
+    configInterrupts: 0,
+  };
 }
