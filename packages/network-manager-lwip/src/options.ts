@@ -100,7 +100,9 @@ const lwipOptionsObject = z.strictObject({
   /**
    * Tail loss probe (RFC 8985 7, with SACK): after max(2 SRTT, 10 ms) without an ACK, resend the
    * last segment; its SACK then marks the holes below it lost and SACK recovery repairs them, where
-   * a lost tail otherwise waits for the retransmission timeout (200 ms minimum). Default off.
+   * a lost tail otherwise waits for the retransmission timeout (200 ms minimum). Default off: it
+   * changes ACK and retransmission timing, so every seeded digest. Measured on: the 20-seed fault
+   * test (10 MB each way) spends 746 s virtual instead of 3741 s, still byte-exact.
    */
   tcpTailLossProbe: z.boolean().default(false),
   /** Keepalive on every connection (setKeepAlive changes it per connection). */
