@@ -59,6 +59,10 @@ export class CeilingPool {
     return jobs / ((performance.now() - started) / 1000);
   }
 
+  get pids(): number[] {
+    return this.children.flatMap((c) => (c.pid === undefined ? [] : [c.pid]));
+  }
+
   close(): void {
     for (const c of this.children) if (c.connected) c.disconnect();
   }

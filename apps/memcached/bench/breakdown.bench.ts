@@ -14,7 +14,9 @@
  *
  * Path: the port forward (127.0.0.1, no root needed), or the TAP with EBBRT_BENCH_BD_TAP=1 (root
  * + socat; then there is no gateway). Environment: EBBRT_BENCH_BD_GETS (3000 GETs after 300 of
- * warm-up).
+ * warm-up), EBBRT_BENCH_BD_ROUNDS (3: the traced, untraced and virtio-gateway runs take turns that
+ * many times; every figure, the SVG's included, is the median of the rounds' medians, so one
+ * round disturbed by the machine's load does not set it).
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,6 +30,7 @@ const num = (name: string, dflt: number): number => {
   return Number.isFinite(v) && v > 0 ? v : dflt;
 };
 const GETS = num('EBBRT_BENCH_BD_GETS', 3000);
+const ROUNDS = Math.round(num('EBBRT_BENCH_BD_ROUNDS', 3));
 const WARMUP = 300;
 const MEMORY = '256MiB';
 const VIA_TAP = process.env.EBBRT_BENCH_BD_TAP === '1';
@@ -58,6 +61,21 @@ function summarise(gets: readonly RequestBreakdown[]): MachineBreakdown {
     framesIn: median(gets.map((r) => r.framesIn)),
     framesOut: median(gets.map((r) => r.framesOut)),
     requests: gets.length,
+  };
+}
+
+/** Field by field, the median of several rounds' breakdowns. */
+function medianOfRounds(bs: readonly MachineBreakdown[]): MachineBreakdown {
+  const of = (f: (b: MachineBreakdown) => number): number => median(bs.map(f));
+  const phases = (f: (b: MachineBreakdown, p: Phase) => number): Record<Phase, number> => Object.fromEntries(PHASES.map((p) => [p, of((b) => f(b, p))])) as Record<Phase, number>;
+  return {
+    phase: phases((b, p) => b.phase[p]),
+    p99: phases((b, p) => b.p99[p]),
+    total: of((b) => b.total),
+    totalP99: of((b) => b.totalP99),
+    framesIn: of((b) => b.framesIn),
+    framesOut: of((b) => b.framesOut),
+    requests: of((b) => b.requests),
   };
 }
 
@@ -110,8 +128,6 @@ export default async function run(): Promise<BenchReport> {
   const path = VIA_TAP ? 'TAP' : 'port forward';
   const tracePath = join(TMP_DIR, 'memcached-get.trace.json');
   try {
-    const traced = await withServer(tracePath, (at) => closedLoopGets(at, WARMUP, GETS));
-    if (!existsSync(tracePath)) throw new Error(`no trace written: ${traced.server.lines.slice(-5).join(' | ')}`);
     const machines: [string, string][] = [['node1', 'server node'], ...(VIA_TAP ? [] : ([['gateway', 'gateway node']] as [string, string][]))];
     // One machine's split: a row per phase, its total, and a log line.
     const record = (label: string, b: MachineBreakdown): void => {
@@ -119,28 +135,48 @@ export default async function run(): Promise<BenchReport> {
       results.push({ name: `GET (${path}), ${label}: total`, medianNs: b.total, p99Ns: b.totalP99, framesIn: b.framesIn, framesOut: b.framesOut });
       log(`${label}: ${PHASES.map((p) => `${p} ${(b.phase[p] / 1000).toFixed(2)}`).join(' + ')} µs; total ${(b.total / 1000).toFixed(2)} µs; frames in/out ${b.framesIn}/${b.framesOut}`);
     };
+    const rounds = new Map<string, MachineBreakdown[]>();
+    const push = (key: string, b: MachineBreakdown): void => void (rounds.get(key) ?? rounds.set(key, []).get(key)!).push(b);
+    const rttRounds: { traced: number[]; untraced: number[]; p99: number[]; p99U: number[]; n: number; nU: number } = { traced: [], untraced: [], p99: [], p99U: [], n: 0, nU: 0 };
+    for (let round = 1; round <= ROUNDS; round++) {
+      const traced = await withServer(tracePath, (at) => closedLoopGets(at, WARMUP, GETS));
+      if (!existsSync(tracePath)) throw new Error(`no trace written: ${traced.server.lines.slice(-5).join(' | ')}`);
+      for (const [m] of machines) push(m, summarise(await machineGets(tracePath, m)));
+      rttRounds.traced.push(median(traced.value));
+      rttRounds.p99.push(quantileOf(traced.value, 0.99));
+      rttRounds.n += traced.value.length;
+      const untraced = (await withServer(undefined, (at) => closedLoopGets(at, WARMUP, GETS))).value;
+      rttRounds.untraced.push(median(untraced));
+      rttRounds.p99U.push(quantileOf(untraced, 0.99));
+      rttRounds.nU += untraced.length;
+      // The same forward with the gateway on virtio-net: only its gateway's split is new.
+      if (!VIA_TAP) {
+        const virtioTrace = join(TMP_DIR, 'memcached-get-virtio-gw.trace.json');
+        await withServer(virtioTrace, (at) => closedLoopGets(at, WARMUP, GETS), 'virtio');
+        push('gatewayVirtio', summarise(await machineGets(virtioTrace, 'gateway')));
+      }
+      const n1 = rounds.get('node1')!.at(-1)!;
+      log(`round ${round}/${ROUNDS}: server node total ${(n1.total / 1000).toFixed(2)} µs, round trip ${(rttRounds.traced.at(-1)! / 1000).toFixed(0)} µs traced / ${(rttRounds.untraced.at(-1)! / 1000).toFixed(0)} µs untraced`);
+    }
     const per = new Map<string, MachineBreakdown>();
     for (const [m, label] of machines) {
-      const b = summarise(await machineGets(tracePath, m));
+      const b = medianOfRounds(rounds.get(m)!);
       per.set(m, b);
       record(label, b);
       summary[m] = b;
+      summary[`${m}Rounds`] = rounds.get(m);
     }
-    const rtts = traced.value;
-    const rtt = median(rtts);
-    results.push({ name: `GET round trip, closed loop, 1 conn (${path}), traced`, medianNs: rtt, p99Ns: quantileOf(rtts, 0.99), opsPerSec: 1e9 / rtt, n: rtts.length });
-    const untraced = (await withServer(undefined, (at) => closedLoopGets(at, WARMUP, GETS))).value;
-    // The same forward with the gateway on virtio-net: only its gateway's split is new.
     let gwVirtio: MachineBreakdown | undefined;
     if (!VIA_TAP) {
-      const virtioTrace = join(TMP_DIR, 'memcached-get-virtio-gw.trace.json');
-      await withServer(virtioTrace, (at) => closedLoopGets(at, WARMUP, GETS), 'virtio');
-      gwVirtio = summarise(await machineGets(virtioTrace, 'gateway'));
+      gwVirtio = medianOfRounds(rounds.get('gatewayVirtio')!);
       record('gateway node on virtio-net', gwVirtio);
       summary.gatewayVirtio = gwVirtio;
     }
-    const rttU = median(untraced);
-    results.push({ name: `GET round trip, closed loop, 1 conn (${path}), untraced`, medianNs: rttU, p99Ns: quantileOf(untraced, 0.99), opsPerSec: 1e9 / rttU, n: untraced.length });
+    const rtt = median(rttRounds.traced);
+    const rttU = median(rttRounds.untraced);
+    results.push({ name: `GET round trip, closed loop, 1 conn (${path}), traced`, medianNs: rtt, p99Ns: median(rttRounds.p99), opsPerSec: 1e9 / rtt, n: rttRounds.n });
+    results.push({ name: `GET round trip, closed loop, 1 conn (${path}), untraced`, medianNs: rttU, p99Ns: median(rttRounds.p99U), opsPerSec: 1e9 / rttU, n: rttRounds.nU });
+    const uptime = (await runCommand('uptime', [])).output.trim();
 
     const node = per.get('node1')!;
     const gw = per.get('gateway');
@@ -175,7 +211,7 @@ export default async function run(): Promise<BenchReport> {
     const file = writeDocsFigure(
       'memcached-latency-breakdown.svg',
       stackedBarChart(bars, {
-        title: `memcached GET on the library OS via the ${path}: median µs per request (${node.requests} GETs, 1 connection, traced)`,
+        title: `memcached GET on the library OS via the ${path}: median µs per request (${node.requests} GETs, 1 connection, traced; median of ${ROUNDS} rounds)`,
         unit: 'µs per GET (median of each part)',
         width: 920,
       }),
@@ -185,7 +221,8 @@ export default async function run(): Promise<BenchReport> {
     summary.bars = bars;
     notes.push(
       `figure: ${file}; trace: bench-results/memcached-get.trace.json (open in Perfetto)`,
-      `method (breakdown.ts): the library OS runs with --trace on the realtime clock; @ebbrt/network-manager-lwip records nested spans driver ⊃ stack ⊃ app (TcpHandler callbacks: memcached on the server, the port forward's relay on the gateway); a phase's time is its spans' self time; "event loop" is the rest of the scheduler slices that did request work. 1 connection, binary GET of a 16 B key / 32 B value, ${GETS} GETs after ${WARMUP} of warm-up; medians per GET`,
+      `method (breakdown.ts): the library OS runs with --trace on the realtime clock; @ebbrt/network-manager-lwip records nested spans driver ⊃ stack ⊃ app (TcpHandler callbacks: memcached on the server, the port forward's relay on the gateway); a phase's time is its spans' self time; "event loop" is the rest of the scheduler slices that did request work. 1 connection, binary GET of a 16 B key / 32 B value, ${GETS} GETs after ${WARMUP} of warm-up; medians per GET, then the median of ${ROUNDS} rounds (traced, untraced and virtio-gateway runs taking turns)`,
+      `uptime at the end: ${uptime}`,
       `"outside the nodes" = round trip - the nodes' totals: ${VIA_TAP ? 'Linux TCP, the TAP, socat and the UDP bridge' : 'Linux TCP and node:net on both sides of the host socket'}, the simulated NICs and switch (hardware events, outside any core's slice) and the client; tracing itself costs the traced/untraced ratio`,
     );
   } finally {

@@ -34,7 +34,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lineChart, median, type BenchReport, type BenchResult, type PlotSeries } from '@ebbrt/bench-kit';
+import { lineChart, median, serverStarter, type BenchReport, type BenchResult, type PlotSeries } from '@ebbrt/bench-kit';
 import { runMemcaslap, type MemcaslapResult } from './memcaslap.js';
 import { runSimLoad, type SimLoadResult } from './sim-load.js';
 import { simSizesPart } from './sim-sizes.js';
@@ -152,16 +152,7 @@ export default async function run(): Promise<BenchReport> {
 
     // ------------------------------------------------ the servers under test
     const targets: Target[] = [];
-    const start = async <S extends ServerProcess>(what: string, f: () => Promise<S>): Promise<S | undefined> => {
-      try {
-        const s = await f();
-        servers.push(s);
-        return s;
-      } catch (e) {
-        notes.push(`${what} did not start: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-        return undefined;
-      }
-    };
+    const start = serverStarter(servers, notes);
     const hosted = await start('hosted app', () => startHosted(MEMORY));
     if (hosted) targets.push({ key: 'hosted', label: LABELS.hosted, endpoint: hosted.endpoint, server: hosted });
     let libos: LibosServer | undefined;

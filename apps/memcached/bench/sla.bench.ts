@@ -8,17 +8,26 @@
  * Per server: the peak (closed loop, one request in flight per connection), p50/p99/p99.9 at 25,
  * 50 and 75 % of that peak, and the highest rate with p99 under the SLA (a bisection from 5 % of
  * the peak). Every probe is a point of docs/figures/memcached-p99-vs-load.svg (p99 against
- * offered load, log y, the SLA line). The generator runs in this process and spins one core.
+ * offered load, log y, the SLA line). The generator runs in this process; it sleeps between
+ * requests and a pacer thread wakes it when the next is due (no spinning core). Its own lateness
+ * (actual send - intended send, an HDR histogram) is printed beside every p99 with the latency from
+ * the actual send (what coordinated omission would report); a probe whose lateness p99 is over a
+ * fifth of the SLA is marked generator-limited. As root the generator runs SCHED_FIFO while it
+ * measures (EBBRT_BENCH_SLA_RT, priority 20; 0 = off), so other processes on a shared machine do
+ * not delay its sends by a time slice; it sleeps between sends, so it takes only the CPU it uses.
  *
  * Environment: EBBRT_BENCH_SLA_SECONDS (1 s per point), EBBRT_BENCH_SLA_US (500),
  * EBBRT_BENCH_SLA_STEPS (5), EBBRT_BENCH_SLA_VALUE (32), EBBRT_BENCH_SLA_SERVERS
  * (memcached,naive,hosted,forward,tap,cores; cores = item 6, a 1-core vs a 2-core library-OS node at
- * the same offered loads), EBBRT_BENCH_SLA_QUICK=1 (0.4 s per point, 3 steps). Run it with
+ * the same offered loads), EBBRT_BENCH_SLA_QUICK=1 (0.4 s per point, 3 steps),
+ * EBBRT_BENCH_SLA_RT (20; 0 = normal scheduling), EBBRT_BENCH_SLA_SERVER_RT (0 = off; P runs every
+ * server's process group SCHED_FIFO P, below the generator: on a machine other people load, the
+ * servers then compete only with each other and the generator; off by default). Run it with
  * `pnpm bench sla.bench` (plain `sla` also matches core-translation's bench).
  */
 import { existsSync } from 'node:fs';
-import { lineChart, type BenchReport, type BenchResult, type PlotSeries } from '@ebbrt/bench-kit';
-import { runTcpLoad, searchMaxRate, type LoadMode, type LoadResult } from '@ebbrt/bench-kit/loadgen';
+import { lineChart, serverStarter, type BenchReport, type BenchResult, type PlotSeries } from '@ebbrt/bench-kit';
+import { runTcpLoad, searchMaxRate, type LoadMode, type TcpLoadResult } from '@ebbrt/bench-kit/loadgen';
 import { writeDocsFigure } from './figures.js';
 import { removeTmp, runCommand, startHosted, startLibos, startMemcached, startNaive, type Endpoint, type ServerProcess } from './servers.js';
 
@@ -33,6 +42,10 @@ const STEPS = num('EBBRT_BENCH_SLA_STEPS', quick ? 3 : 5);
 const VALUE = num('EBBRT_BENCH_SLA_VALUE', 32);
 const SERVERS = new Set((process.env.EBBRT_BENCH_SLA_SERVERS ?? 'memcached,naive,hosted,forward,tap,cores').split(','));
 const CONNECTIONS = 64;
+const RT = process.env.EBBRT_BENCH_SLA_RT === undefined ? 20 : Number(process.env.EBBRT_BENCH_SLA_RT);
+const SERVER_RT = Number(process.env.EBBRT_BENCH_SLA_SERVER_RT ?? 0);
+/** A probe whose generator lateness p99 is over this measured the generator as much as the server. */
+const LATE_LIMIT_NS = SLA_NS / 5;
 const TAP_NAME = process.env.EBBRT_BENCH_SLA_TAP ?? 'ebbslab0';
 const SUBNET = '10.78.0.0/24';
 /** The cores part's own TAP: the main library OS (and its TAP) is still up then. */
@@ -46,6 +59,22 @@ interface Target {
   label: string;
   endpoint: Endpoint;
 }
+
+/** SCHED_FIFO for the generator when asked for, root and chrt exist; else why not. */
+async function realtimeChoice(): Promise<{ priority?: number; why: string }> {
+  if (!(RT > 0)) return { why: 'EBBRT_BENCH_SLA_RT=0: normal scheduling' };
+  if (process.getuid?.() !== 0) return { why: 'not root: normal scheduling' };
+  if ((await runCommand('sh', ['-c', 'command -v chrt'])).code !== 0) return { why: 'no chrt (util-linux): normal scheduling' };
+  return { priority: RT, why: `SCHED_FIFO ${RT} while measuring` };
+}
+
+/** Every thread of every process in group `pgid` (a server, its socat or TAP helper) SCHED_FIFO. */
+async function realtimeGroup(pgid: number, priority: number): Promise<string | undefined> {
+  const r = await runCommand('sh', ['-c', `for p in $(pgrep -g ${pgid}); do chrt -a -f -p ${priority} $p || exit 1; done`]);
+  return r.code === 0 ? undefined : r.output.trim().slice(0, 200) || `exit ${r.code}`;
+}
+
+const lateMark = (r: TcpLoadResult): string => (r.lateness.p99Ns > LATE_LIMIT_NS ? ' [generator-limited]' : '');
 
 async function tapReason(name = TAP_NAME): Promise<string | undefined> {
   if (process.getuid?.() !== 0) return 'needs root';
@@ -63,16 +92,20 @@ export default async function run(): Promise<BenchReport> {
   const targets: Target[] = [];
   const series: PlotSeries[] = [];
   const summary: Record<string, unknown> = {};
+  const started = serverStarter(servers, notes);
   const start = async <S extends ServerProcess>(what: string, f: () => Promise<S>): Promise<S | undefined> => {
-    try {
-      const s = await f();
-      servers.push(s);
-      return s;
-    } catch (e) {
-      notes.push(`${what} did not start: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-      return undefined;
+    const s = await started(what, f);
+    if (s !== undefined && SERVER_RT > 0 && s.child.pid !== undefined) {
+      const why = await realtimeGroup(s.child.pid, SERVER_RT);
+      if (why !== undefined) notes.push(`${what}: SCHED_FIFO ${SERVER_RT} not applied: ${why}`);
     }
+    return s;
   };
+  const rt = await realtimeChoice();
+  const uptime = async (): Promise<string> => (await runCommand('uptime', [])).output.trim();
+  notes.push(`uptime at start: ${await uptime()}`);
+  let generatorLimited = 0;
+  let probes = 0;
   try {
     if (SERVERS.has('memcached')) {
       const mc = await start('memcached -t 1', () => startMemcached(256));
@@ -96,11 +129,17 @@ export default async function run(): Promise<BenchReport> {
       if (libos?.tap) targets.push({ key: 'tap', label: 'library OS via TAP', endpoint: libos.tap });
     }
 
-    const measure = async (t: Target, mode: LoadMode): Promise<LoadResult> => {
-      const r = await runTcpLoad({ host: t.endpoint.host, port: t.endpoint.port, connections: CONNECTIONS, mode, durationNs: SECONDS * 1e9, warmupNs: 0.2e9, drainNs: 0.5e9, workload: { valueBytes: VALUE } });
+    const measure = async (t: Target, mode: LoadMode): Promise<TcpLoadResult> => {
+      const r = await runTcpLoad({ host: t.endpoint.host, port: t.endpoint.port, connections: CONNECTIONS, mode, durationNs: SECONDS * 1e9, warmupNs: 0.2e9, drainNs: 0.5e9, workload: { valueBytes: VALUE }, ...(rt.priority !== undefined ? { realtime: rt.priority } : {}) });
       const what = mode.kind === 'open' ? `${Math.round(mode.rate)}/s` : 'closed loop';
-      log(`${t.label}: ${what}: ${Math.round(r.achievedOpsPerSec)} ops/s, p50 ${us(r.p50Ns)} µs, p99 ${us(r.p99Ns)} µs, p99.9 ${us(r.p999Ns)} µs${r.unanswered ? `, ${r.unanswered} unanswered` : ''}${r.errors.length ? ` (${r.errors[0]})` : ''}`);
+      const late = mode.kind === 'open' ? `; generator late p50 ${us(r.lateness.p50Ns)} / p99 ${us(r.lateness.p99Ns)} µs, p99 from the actual send ${us(r.uncorrected.p99Ns)} µs, generator CPU ${(r.cpuNsPerRequest / 1000).toFixed(1)} µs/request${lateMark(r)}` : '';
+      if (mode.kind === 'open') {
+        probes++;
+        if (lateMark(r) !== '') generatorLimited++;
+      }
+      log(`${t.label}: ${what}: ${Math.round(r.achievedOpsPerSec)} ops/s, p50 ${us(r.p50Ns)} µs, p99 ${us(r.p99Ns)} µs, p99.9 ${us(r.p999Ns)} µs${late}${r.unanswered ? `, ${r.unanswered} unanswered` : ''}${r.errors.length ? ` (${r.errors[0]})` : ''}`);
       if (r.errors.length > 0) notes.push(`${t.label} ${what}: ${r.errors.join(' | ').slice(0, 300)}`);
+      if (r.realtimeError !== undefined && !notes.some((n) => n.startsWith('realtime'))) notes.push(`realtime not applied: ${r.realtimeError}`);
       return r;
     };
     const best = new Map<string, number>();
@@ -117,21 +156,29 @@ export default async function run(): Promise<BenchReport> {
       for (const f of [0.25, 0.5, 0.75]) {
         const r = await measure(t, { kind: 'open', rate: peak * f });
         points.push({ x: peak * f, y: r.p99Ns / 1000 });
-        results.push({ name: `${t.label} @ ${f * 100}% of peak`, medianNs: r.p50Ns, p99Ns: r.p99Ns, p999Ns: r.p999Ns, opsPerSec: r.achievedOpsPerSec, offered: peak * f, unanswered: r.unanswered });
-        at[`${f * 100}%`] = { offered: peak * f, p50Ns: r.p50Ns, p99Ns: r.p99Ns, p999Ns: r.p999Ns, achieved: r.achievedOpsPerSec, sendLagP99Ns: r.sendLagP99Ns };
+        results.push({ name: `${t.label} @ ${f * 100}% of peak${lateMark(r)}`, medianNs: r.p50Ns, p99Ns: r.p99Ns, p999Ns: r.p999Ns, lateP99Ns: r.lateness.p99Ns, uncorrectedP99Ns: r.uncorrected.p99Ns, genCpuNsPerReq: r.cpuNsPerRequest, opsPerSec: r.achievedOpsPerSec, offered: peak * f, unanswered: r.unanswered });
+        at[`${f * 100}%`] = { offered: peak * f, p50Ns: r.p50Ns, p99Ns: r.p99Ns, p999Ns: r.p999Ns, achieved: r.achievedOpsPerSec, lateness: r.lateness, uncorrectedP99Ns: r.uncorrected.p99Ns, genCpuNsPerReq: r.cpuNsPerRequest };
       }
+      const lateAt = new Map<number, number>();
       const search = await searchMaxRate(
         async (rate) => {
           const r = await measure(t, { kind: 'open', rate });
           points.push({ x: rate, y: r.p99Ns / 1000 });
+          lateAt.set(rate, r.lateness.p99Ns);
           return { rate, p99Ns: r.p99Ns, ok: r.p99Ns < SLA_NS && r.unanswered === 0 && r.errors.length === 0 };
         },
         { lo: peak * 0.05, hi: peak * 1.05, steps: STEPS },
       );
       best.set(t.key, search.bestRate);
       at.slaRate = search.bestRate;
+      // The generator's lateness at the failing probe just above the answer: if it was late
+      // there, the answer is the generator's limit as much as the server's.
+      const failAbove = search.probes.filter((p) => !p.ok && p.rate > search.bestRate).sort((a, b) => a.rate - b.rate)[0];
+      const lateAtBest = lateAt.get(search.bestRate) ?? Number.NaN;
+      const lateAbove = failAbove === undefined ? Number.NaN : (lateAt.get(failAbove.rate) ?? Number.NaN);
+      at.slaProbes = search.probes.map((p) => ({ ...p, lateP99Ns: lateAt.get(p.rate) }));
       summary[t.key] = at;
-      results.push({ name: `${t.label}: highest rate with p99 < ${SLA_NS / 1000} µs`, medianNs: NaN, opsPerSec: search.bestRate, probes: search.probes.length });
+      results.push({ name: `${t.label}: highest rate with p99 < ${SLA_NS / 1000} µs${lateAbove > LATE_LIMIT_NS ? ' [generator-limited above]' : ''}`, medianNs: NaN, opsPerSec: search.bestRate, lateP99Ns: lateAtBest, lateP99NsAbove: lateAbove, probes: search.probes.length });
       series.push({ name: t.label, points });
     }
     // Item 6: the library OS on a 1-core vs a 2-core node, at the same offered loads.
@@ -158,9 +205,11 @@ export default async function run(): Promise<BenchReport> {
     );
     notes.push(`figure: ${file}`);
   }
+  ratios['generator-limited open-loop probes (lateness p99 > SLA/5) / all'] = probes > 0 ? generatorLimited / probes : 0;
   notes.push(
-    `open-loop generator (@ebbrt/bench-kit/loadgen) in the bench process, spinning one core on a 2-core machine shared by ~8 engineers: the generator's own lateness counts (latency from the intended send time); ${SECONDS} s per point after 0.2 s warm-up; peak = closed loop, one request in flight per connection`,
+    `open-loop generator (@ebbrt/bench-kit/loadgen) in the bench process, paced by a sleeping thread (no spinning), ${rt.why}; servers ${SERVER_RT > 0 ? `SCHED_FIFO ${SERVER_RT}` : 'normal scheduling'}; latency from the intended send time, so the generator's own lateness counts in it and is printed beside every p99 (late p99); ${generatorLimited} of ${probes} open-loop probes had lateness p99 over ${LATE_LIMIT_NS / 1000} µs (SLA/5: generator-limited); ${SECONDS} s per point after 0.2 s warm-up; peak = closed loop, one request in flight per connection`,
   );
+  notes.push(`uptime at end: ${await uptime()}`);
   return { name: 'sla: p99 at offered load, highest rate under the SLA', results, ratios, notes, ...{ summary } };
 }
 
@@ -171,7 +220,7 @@ export default async function run(): Promise<BenchReport> {
  * Started one at a time so the two never share the machine.
  */
 async function coresPart(
-  measure: (t: Target, mode: LoadMode) => Promise<LoadResult>,
+  measure: (t: Target, mode: LoadMode) => Promise<TcpLoadResult>,
   results: BenchResult[],
   ratios: Record<string, number>,
   summary: Record<string, unknown>,
@@ -198,8 +247,8 @@ async function coresPart(
       const row: Record<string, unknown> = { peak };
       for (const rate of rates) {
         const r = await measure(t, { kind: 'open', rate });
-        results.push({ name: `${t.label} @ ${Math.round(rate)}/s`, medianNs: r.p50Ns, p99Ns: r.p99Ns, p999Ns: r.p999Ns, opsPerSec: r.achievedOpsPerSec, offered: rate });
-        row[String(Math.round(rate))] = { achieved: r.achievedOpsPerSec, p50Ns: r.p50Ns, p99Ns: r.p99Ns };
+        results.push({ name: `${t.label} @ ${Math.round(rate)}/s${lateMark(r)}`, medianNs: r.p50Ns, p99Ns: r.p99Ns, p999Ns: r.p999Ns, lateP99Ns: r.lateness.p99Ns, uncorrectedP99Ns: r.uncorrected.p99Ns, opsPerSec: r.achievedOpsPerSec, offered: rate });
+        row[String(Math.round(rate))] = { achieved: r.achievedOpsPerSec, p50Ns: r.p50Ns, p99Ns: r.p99Ns, lateP99Ns: r.lateness.p99Ns };
         p99s.set(`${cores}:${Math.round(rate)}`, r.p99Ns);
       }
       out[`${cores}`] = row;

@@ -16,7 +16,7 @@
  * When the servers stop, each prints its counters (`ebbrt run --stats`): retransmits, RTOs and
  * the drops at each point of the TAP path go into the report as evidence for the ratios.
  */
-import { median, type BenchResult } from '@ebbrt/bench-kit';
+import { median, serverStarter, type BenchResult } from '@ebbrt/bench-kit';
 import { runMemcaslap } from './memcaslap.js';
 import { startLibos, type Endpoint, type LibosServer, type ServerProcess } from './servers.js';
 
@@ -82,21 +82,19 @@ export async function tapPart(o: TapPartOptions): Promise<TapPartResult> {
   const ratios: Record<string, number> = {};
   const figures: TapPartResult['figures'] = {};
   const started: { v: TapVariant; server: LibosServer }[] = [];
+  const start = serverStarter(o.servers, notes);
   for (const [i, v] of TAP_VARIANTS.entries()) {
-    try {
-      const server = await startLibos({
+    const server = await start(`tap part: ${v.label}`, () =>
+      startLibos({
         memory: o.memory,
         forward: false,
         tap: { name: `${o.tapPrefix}${i}`, subnet: `10.${80 + i}.0.0/24`, socketBufferBytes: v.socketBufferBytes, mtu: v.mtu, relay: v.relay },
         nicOptions: { mtu: v.mtu, rxBufferSize: Math.max(2048, v.mtu + 216) },
         label: `libos-${v.key}`,
         runArgs: ['--stats'],
-      });
-      o.servers.push(server);
-      started.push({ v, server });
-    } catch (e) {
-      notes.push(`tap part: ${v.label} did not start: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-    }
+      }),
+    );
+    if (server !== undefined) started.push({ v, server });
   }
   const points = [...started.map((s) => ({ label: s.v.label, key: s.v.key, at: s.server.tap! })), ...(o.memcached ? [{ label: 'memcached -t 1', key: 'memcached', at: o.memcached }] : [])];
   const tps = new Map<string, number[]>();
@@ -152,7 +150,7 @@ export async function tapPart(o: TapPartOptions): Promise<TapPartResult> {
     figures[s.v.key]!.counters = counters;
     const c = (k: string): number => counters[k] ?? NaN;
     notes.push(
-      `tap part: ${s.v.label}: over all its runs the node sent ${c('dataSegmentsOut')} data segments, retransmitted ${c('retransmits')} (fast ${c('fastRetransmits')}, RTO expiries ${c('rtoExpirations')}, SACK recoveries ${c('sackRecoveries')}); drops at socat's UDP socket ${c('socatSocketDrops')}, at ours ${c('bridgeSocketDrops')}, TAP tx ${c('tapTxDropped')}, bridge send ${c('bridgeTxDropped')}; packed datagrams out ${c('bridgePackedDatagramsOut')} for ${c('bridgeTxDatagrams')} frames, in ${c('bridgePackedDatagramsIn')} for ${c('bridgeRxDatagrams')}, rejected ${c('bridgeRxBadPacked')}`,
+      `tap part: ${s.v.label}: over all its runs the node sent ${c('dataSegmentsOut')} data segments, retransmitted ${c('retransmits')} (fast ${c('fastRetransmits')}, RTO expiries ${c('rtoExpirations')}, SACK recoveries ${c('sackRecoveries')}); drops at socat's UDP socket ${c('socatSocketDrops')}, at ours ${c('bridgeSocketDrops')}, TAP tx ${c('tapTxDropped')}, bridge send ${c('bridgeTxDropped')}; frames written into the TAP by the node's process ${c('tapWrites')} (failed ${c('tapWriteErrors')}; the helper's way out), packed datagrams out ${c('bridgePackedDatagramsOut')} for ${c('bridgeTxDatagrams')} frames, in ${c('bridgePackedDatagramsIn')} for ${c('bridgeRxDatagrams')}, rejected ${c('bridgeRxBadPacked')}`,
     );
   }
   notes.push(

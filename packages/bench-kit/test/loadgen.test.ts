@@ -239,3 +239,165 @@ describe('searchMaxRate', () => {
     expect(r).toEqual({ bestRate: 0, probes: [{ rate: 10, p99Ns: 1e9, ok: false }] });
   });
 });
+
+describe('OpenLoopSchedule is independent of when the generator wakes', () => {
+  it('any sequence of wake-ups takes the same intended times, each once, in order, only when due (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<'uniform' | 'poisson'>('uniform', 'poisson'),
+        fc.integer({ min: 1000, max: 200_000 }),
+        fc.integer(),
+        fc.array(fc.integer({ min: 0, max: 3_000_000 }), { minLength: 1, maxLength: 200 }),
+        (arrivals, rate, seed, gaps) => {
+          const ref = new OpenLoopSchedule({ rate, startNs: 1e6, arrivals, seed });
+          const s = new OpenLoopSchedule({ rate, startNs: 1e6, arrivals, seed });
+          let now = 1e6;
+          for (const g of gaps) {
+            now += g;
+            let t: number;
+            while (!Number.isNaN((t = s.take(now)))) {
+              // The same intended time as a generator that was never late, and due by now.
+              expect(t).toBe(ref.take(Infinity));
+              expect(t).toBeLessThanOrEqual(now);
+            }
+            // Whatever is left is not due yet.
+            expect(s.peek()).toBeGreaterThan(now);
+            expect(s.peek()).toBe(ref.peek());
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
+/**
+ * A fake transport with a clock that each write advances (a generator whose sends cost time),
+ * a server that answers `delayNs` after the bytes arrive, and pumps at the given gaps (stalls
+ * included). A negative gap is a stall of the whole generator: nothing is received either, and the
+ * replies that arrived meanwhile are read after it. It records, independently of the engine, when
+ * each opaque was sent and answered.
+ */
+function timedHarness(o: { connections: number; rate: number; writeNs: number; delayNs: number; gaps: number[] }) {
+  let now = 0;
+  const sentAt = new Map<number, number>();
+  const doneAt = new Map<number, number>();
+  const queue: { at: number; conn: number; bytes: Uint8Array; opaque: number }[] = [];
+  const engine = new LoadEngine({ mode: { kind: 'open', rate: o.rate, arrivals: 'uniform' }, connections: o.connections, warmupNs: 1e6, durationNs: 5e6, drainNs: 20e6, workload: { keys: 20 }, clock: () => now });
+  for (let i = 0; i < o.connections; i++) {
+    engine.attach(i, {
+      write(buf, len) {
+        // Requests are whole in each write; the bytes leave now, then the write costs writeNs.
+        for (let off = 0; off < len; ) {
+          const dv = new DataView(buf.buffer, buf.byteOffset + off);
+          const opaque = dv.getUint32(12);
+          sentAt.set(opaque, now);
+          const op = buf[off + 1]!;
+          queue.push({ at: now + o.delayNs, conn: i, bytes: response(op, 0, opaque, op === OP_GET ? 32 : 0), opaque });
+          off += 24 + dv.getUint32(8);
+        }
+        now += o.writeNs;
+      },
+    });
+  }
+  const deliverUntil = (t: number): void => {
+    queue.sort((a, b) => a.at - b.at);
+    while (queue.length > 0 && queue[0]!.at <= t) {
+      const r = queue.shift()!;
+      if (r.at > now) now = r.at;
+      doneAt.set(r.opaque, now);
+      engine.receive(r.conn, r.bytes, 0, r.bytes.length, now);
+      queue.sort((a, b) => a.at - b.at);
+    }
+    if (t > now) now = t;
+  };
+  engine.fill(0, () => undefined);
+  deliverUntil(1e6);
+  const startNs = now;
+  engine.start(startNs);
+  let g = 0;
+  while (!engine.done) {
+    const gap = o.gaps[g++ % o.gaps.length]!;
+    if (gap < 0) now += -gap;
+    deliverUntil(now + Math.max(gap, 0));
+    engine.pump(now);
+  }
+  return { engine, startNs, sentAt, doneAt };
+}
+
+/** The value an HDR histogram (3 digits) reports at percentile p of `xs`: within 0.1 %. */
+function expectPercentile(actual: number, xs: number[], p: number): void {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const exact = sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  expect(Math.abs(actual - exact)).toBeLessThanOrEqual(exact * 0.001 + 1);
+}
+
+describe('LoadEngine: lateness and the correction', () => {
+  it('lateness = actual send - intended, latency = response - intended, uncorrected = response - actual send, per request (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 20_000, max: 400_000 }),
+        fc.integer({ min: 0, max: 20_000 }),
+        fc.integer({ min: 1_000, max: 300_000 }),
+        fc.array(fc.oneof(fc.integer({ min: 1_000, max: 50_000 }), fc.integer({ min: 200_000, max: 2_000_000 }), fc.integer({ min: -2_000_000, max: -1 })), { minLength: 1, maxLength: 30 }),
+        (connections, rate, writeNs, delayNs, gaps) => {
+          const h = timedHarness({ connections, rate, writeNs, delayNs, gaps });
+          const r = h.engine.result();
+          expect(r.errors).toEqual([]);
+          // Request k of the schedule (uniform) is opaque keys + k, intended at start + k / rate.
+          const interval = 1e9 / rate;
+          const late: number[] = [];
+          const corrected: number[] = [];
+          const uncorrected: number[] = [];
+          for (let k = 0; ; k++) {
+            const intended = h.startNs + k * interval;
+            if (intended >= h.startNs + 6e6) break;
+            if (intended < h.startNs + 1e6) continue;
+            const sent = h.sentAt.get(20 + k);
+            const done = h.doneAt.get(20 + k);
+            expect(sent).toBeDefined();
+            expect(done).toBeDefined();
+            expect(sent!).toBeGreaterThanOrEqual(intended);
+            late.push(sent! - intended);
+            corrected.push(done! - intended);
+            uncorrected.push(done! - sent!);
+          }
+          expect(r.requests).toBe(late.length);
+          expect(r.lateness.count).toBe(late.length);
+          expect(r.count).toBe(late.length);
+          expect(r.unanswered).toBe(0);
+          for (const p of [50, 99, 100]) {
+            expectPercentile(h.engine.lateness.percentile(p), late, p);
+            expectPercentile(h.engine.latency.percentile(p), corrected, p);
+            expectPercentile(h.engine.uncorrected.percentile(p), uncorrected, p);
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('a generator stalled for 1 ms shows as lateness and in the corrected tail, which the uncorrected latency hides', () => {
+    // 100k/s, replies 30 µs after the send, pumps every 5 µs, and one 1 ms stall 1 ms into the 5 ms window.
+    const gaps = [...Array<number>(400).fill(5_000), -1_000_000, ...Array<number>(4000).fill(5_000)];
+    const h = timedHarness({ connections: 4, rate: 100_000, writeNs: 0, delayNs: 30_000, gaps });
+    const r = h.engine.result();
+    expect(r.requests).toBe(500);
+    // ~100 of the 500 requests fell due in the stall: 20 % were sent late, by up to 1 ms.
+    expect(r.lateness.maxNs).toBeGreaterThan(0.95e6);
+    expect(h.engine.lateness.percentile(90)).toBeGreaterThan(0.4e6);
+    expect(h.engine.latency.percentile(90)).toBeGreaterThan(0.4e6);
+    // From the actual send, only the few replies that arrived during the stall look slow.
+    expect(r.uncorrected.p99Ns).toBeLessThan(36_000);
+    expect(r.uncorrected.p50Ns).toBeLessThan(36_000);
+  });
+
+  it('sends what fell due while replies were being received, without waiting for the next pump', () => {
+    // Pumps only every 3 ms, but replies arrive every 30 µs: the receive path sends on time.
+    const h = timedHarness({ connections: 2, rate: 50_000, writeNs: 0, delayNs: 30_000, gaps: [3_000_000] });
+    const r = h.engine.result();
+    expect(r.errors).toEqual([]);
+    expect(r.lateness.p50Ns).toBeLessThan(31_000);
+  });
+});

@@ -3,7 +3,13 @@
  * Ethernet frames into one UDP datagram each way (socat carries one frame per datagram, so every
  * frame costs a datagram, a wake-up and two syscalls on each side).
  *
- *   ebbrt-tap-bridge <tap-name> <bridge-udp-port> <socket-buffer-bytes>
+ *   ebbrt-tap-bridge <tap-name> <bridge-udp-port> <socket-buffer-bytes> [inherit]
+ *
+ * With `inherit`, fd 3 is an open /dev/net/tun that the parent passed (Node opens it): the helper
+ * attaches that shared open file to the TAP (TUNSETIFF acts on the file, not the descriptor), so
+ * the parent can write the nodes' frames into the TAP itself, one write per frame, with no
+ * datagram and no wake-up of this process on the way out. The helper still reads the TAP (and
+ * still relays any datagram it gets to it).
  *
  * Creates the TAP (IFF_TAP | IFF_NO_PI; the caller assigns the address, MTU and brings it up),
  * prints "ready <ifname> <its udp port>" on stdout, then relays until SIGTERM or its stdin closes (its parent
@@ -39,10 +45,11 @@ static volatile sig_atomic_t stop = 0;
 static void on_signal(int sig) { (void)sig; stop = 1; }
 
 int main(int argc, char **argv) {
-  if (argc != 4) {
-    fprintf(stderr, "usage: %s <tap-name> <bridge-udp-port> <socket-buffer-bytes>\n", argv[0]);
+  if (argc != 4 && !(argc == 5 && strcmp(argv[4], "inherit") == 0)) {
+    fprintf(stderr, "usage: %s <tap-name> <bridge-udp-port> <socket-buffer-bytes> [inherit]\n", argv[0]);
     return 2;
   }
+  int inherit = argc == 5;
   const char *name = argv[1];
   int port = atoi(argv[2]);
   int sockbuf = atoi(argv[3]);
@@ -57,8 +64,11 @@ int main(int argc, char **argv) {
   sigaction(SIGINT, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  int tap = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  int tap = inherit ? 3 : open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (tap < 0) { perror("open /dev/net/tun"); return 1; }
+  /* Non-blocking reads (the status flag is the shared file's: the parent's writes to a TAP never
+     wait anyway). */
+  if (inherit && fcntl(tap, F_SETFL, fcntl(tap, F_GETFL) | O_NONBLOCK) < 0) { perror("fcntl fd 3 (inherit: the parent must pass /dev/net/tun as fd 3)"); return 1; }
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
   ifr.ifr_flags = IFF_TAP | IFF_NO_PI;

@@ -40,5 +40,11 @@ describe('the TAP helper build', () => {
     const bad = spawnSync(bin, ['x', '70000', '0'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/bad arguments: name x port 70000/);
+    // A fifth argument other than `inherit` is a usage error; `inherit` without a /dev/net/tun
+    // on fd 3 names what the parent must pass.
+    expect(spawnSync(bin, ['x', '9', '0', 'nope'], { encoding: 'utf8' }).status).toBe(2);
+    const noFd = spawnSync(bin, ['x', '9', '0', 'inherit'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(noFd.status).toBe(1);
+    expect(noFd.stderr).toMatch(/inherit: the parent must pass \/dev\/net\/tun as fd 3/);
   });
 });

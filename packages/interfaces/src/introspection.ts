@@ -29,13 +29,19 @@ export interface TcpConnectionInfo {
 }
 
 /** A stack's counters, by layer; every drop is counted under one reason in `drops`. */
+/**
+ * A set of named counts (a device's, a driver's, a stack's): what a tool prints by name. Counter
+ * records are declared as type aliases (not interfaces) so that they are assignable to it.
+ */
+export type Counters = { readonly [name: string]: number };
+
 export interface NetworkStats {
   /** The NIC's device counters (virtio-net: frames, bytes, interrupts, fault injections). */
-  readonly nic: Readonly<Record<string, number>>;
+  readonly nic: Counters;
   /** Interface and transport traffic counters (frames, segments, retransmits, ...). */
-  readonly stack: Readonly<Record<string, number>>;
+  readonly stack: Counters;
   /** Drops by reason (`ipv4.badChecksum`, `tcp.backlogDrops`, `nic.rxDroppedNoBuffer`, ...): the non-zero ones. */
-  readonly drops: Readonly<Record<string, number>>;
+  readonly drops: Counters;
   readonly connections: readonly TcpConnectionInfo[];
 }
 
@@ -51,7 +57,7 @@ export interface PeerTraffic {
 export interface MessengerTraffic {
   readonly peers: readonly PeerTraffic[];
   /** Messages dropped (no handler), handler errors, protocol errors. */
-  readonly errors: Readonly<Record<string, number>>;
+  readonly errors: Counters;
 }
 
 /** Which implementation an Ebb id resolved to on a node. */

@@ -1,5 +1,5 @@
 import { SharedRoot, type NodeContext } from '@ebbrt/core-translation';
-import type { AllocatorStats, EbbId, MemoryAllocatorRoot } from '@ebbrt/interfaces';
+import type { AllocatorStats, EbbId, LiveIOBuf, MemoryAllocatorRoot } from '@ebbrt/interfaces';
 import type { Machine } from '@ebbrt/hw-x86sim';
 import { SimpleAllocator } from './simple-allocator.js';
 
@@ -18,5 +18,9 @@ export class SimpleRoot extends SharedRoot<SimpleAllocator> implements MemoryAll
 
   stats(): AllocatorStats {
     return this.allocator.stats();
+  }
+
+  liveIOBufs(): LiveIOBuf[] {
+    return this.allocator.liveIOBufs();
   }
 }

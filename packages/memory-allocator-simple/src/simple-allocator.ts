@@ -11,6 +11,7 @@ import {
   OutOfMemoryError,
   type AllocatorStats,
   type IOBufReleaseHook,
+  type LiveIOBuf,
   type MemoryAllocator,
 } from '@ebbrt/interfaces';
 import type { Machine } from '@ebbrt/hw-x86sim';
@@ -119,7 +120,7 @@ export class SimpleAllocator implements MemoryAllocator {
   }
 
   /** IOBufs allocated and not yet released. */
-  liveIOBufs(): { address: number; size: number }[] {
+  liveIOBufs(): LiveIOBuf[] {
     return [...this.liveBufs].map(([address, size]) => ({ address, size }));
   }
 

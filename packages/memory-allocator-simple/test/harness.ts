@@ -13,7 +13,7 @@ export function makeHarness(spec: AllocatorMachineSpec = {}): AllocatorHarness &
     on,
     drain: () => root.drain(),
     snapshot: () => root.allocator.freeSnapshot(),
-    liveIOBufs: () => root.allocator.liveIOBufs(),
+    liveIOBufs: () => root.liveIOBufs(),
     alignmentOf: () => GRANULE,
     footprint: (size) => Math.max(GRANULE, Math.ceil(size / GRANULE) * GRANULE),
   };

@@ -21,12 +21,11 @@
  * only until then; they never read the simulation's clock or post simulation
  * events, so runs stay deterministic.
  */
-import { IOBuf, IOBufStorage, type IOBufReleaseHook } from '@ebbrt/interfaces';
+import { IOBuf, IOBufStorage, type IOBufReleaseHook, type LiveIOBuf } from '@ebbrt/interfaces';
 import type { PhysicalMemory } from '@ebbrt/hw-x86sim';
 
-export interface LeakReport {
-  readonly address: number;
-  readonly size: number;
+/** A live (or leaked) IOBuf: SLQB always knows the allocating core. */
+export interface LeakReport extends LiveIOBuf {
   readonly core: number;
 }
 

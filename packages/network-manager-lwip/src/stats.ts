@@ -3,7 +3,7 @@
  * counters, the interface and TCP counters, the drops by reason and the connections. Built only
  * when asked (from the counters the stack keeps anyway), never on the data path.
  */
-import type { NetworkStats, TcpConnectionInfo } from '@ebbrt/interfaces';
+import type { Counters, NetworkStats, TcpConnectionInfo } from '@ebbrt/interfaces';
 import { DROP_COUNTERS, type NetCounters } from './iface/counters.js';
 import type { TcpStats } from './tcp/types.js';
 import type { TcpStack } from './tcp/stack.js';
@@ -21,10 +21,9 @@ export const NIC_DROP_COUNTERS: readonly (keyof VirtioNetStats)[] = [
 ];
 
 /** Copies `counters` into `out` (keys prefixed by `outPrefix`), except drops: the non-zero ones go to `drops` as `prefix.key`. */
-function split<T extends object>(counters: T, dropKeys: readonly (keyof T | string)[], prefix: string, out: Record<string, number>, outPrefix: string, drops: Record<string, number>): void {
-  const isDrop = new Set<keyof T | string>(dropKeys);
-  for (const [k, v] of Object.entries(counters) as [keyof T & string, unknown][]) {
-    if (typeof v !== 'number') continue;
+function split(counters: Counters, dropKeys: readonly string[], prefix: string, out: Record<string, number>, outPrefix: string, drops: Record<string, number>): void {
+  const isDrop = new Set(dropKeys);
+  for (const [k, v] of Object.entries(counters)) {
     if (!isDrop.has(k)) out[outPrefix + k] = v;
     else if (v !== 0) drops[`${prefix}.${k}`] = v;
   }
@@ -52,12 +51,12 @@ function connectionsOf(tcp: TcpStack, localAddress: string): TcpConnectionInfo[]
  * node-wide driver counters (virtio-net's resets, the direct port's), `driverDrops` its drops.
  */
 export function networkStatsOf(
-  nic: object,
+  nic: Counters,
   nicDrops: readonly string[],
   iface: NetCounters,
   tcp: TcpStack,
   localAddress: number,
-  driver?: object,
+  driver?: Counters,
   driverDrops: readonly string[] = [],
 ): NetworkStats {
   const nicOut: Record<string, number> = {};

@@ -6,7 +6,7 @@
  */
 import { EbbRef, NodeContext, runOnCore } from '@ebbrt/core-translation';
 import { Simulation, type Machine } from '@ebbrt/hw-x86sim';
-import { SystemEbbIds, type EbbInstallContext, type EbbManifest, type EbbRoot, type MemoryAllocator } from '@ebbrt/interfaces';
+import { SystemEbbIds, type EbbInstallContext, type EbbManifest, type EbbRoot, type LiveIOBuf, type MemoryAllocator } from '@ebbrt/interfaces';
 
 export interface AllocatorMachineSpec {
   cores?: number;
@@ -25,7 +25,7 @@ export interface AllocatorHarness {
   drain(): void;
   /** Comparable picture of all free memory. */
   snapshot(): unknown;
-  liveIOBufs(): { address: number; size: number }[];
+  liveIOBufs(): readonly LiveIOBuf[];
   /** Alignment the allocator promises for a request of `size` bytes. */
   alignmentOf(size: number): number;
   /** Bytes an allocation of `size` really occupies (for overlap checks). */

@@ -1,15 +1,13 @@
 import type { NodeContext } from '@ebbrt/core-translation';
-import { SystemEbbIds } from '@ebbrt/interfaces';
-import { SlqbRoot, type LeakReport } from '@ebbrt/memory-allocator-slqb';
+import { isRootOf, SystemEbbIds, type LiveIOBuf } from '@ebbrt/interfaces';
 
 /**
- * The IOBufs still alive on `node` (a leak check after quiescence). Only the SLQB allocator (the
- * one the fixtures install) tracks them, so any other allocator is an error naming the node.
+ * The IOBufs still alive on `node` (a leak check after quiescence), through the allocator root's
+ * declared `liveIOBufs()`. An allocator that does not track them is an error naming the node.
  */
-export function liveIOBufs(node: NodeContext): readonly LeakReport[] {
+export function liveIOBufs(node: NodeContext): readonly LiveIOBuf[] {
   const root = node.localIdMap.get(SystemEbbIds.MemoryAllocator);
-  if (!(root instanceof SlqbRoot)) {
-    throw new TypeError(`liveIOBufs: node ${node.id}'s MemoryAllocator is not @ebbrt/memory-allocator-slqb's SlqbRoot (only it tracks live IOBufs)`);
-  }
+  if (!isRootOf('MemoryAllocator', root)) throw new TypeError(`liveIOBufs: node ${node.id} has no MemoryAllocator root`);
+  if (root.liveIOBufs === undefined) throw new TypeError(`liveIOBufs: node ${node.id}'s MemoryAllocator does not track live IOBufs (its root has no liveIOBufs())`);
   return root.liveIOBufs();
 }

@@ -6,7 +6,8 @@
  *   ... --search 500                  the highest rate with p99 under 500 µs (from the closed-loop peak)
  *
  * Options: --connections N (64), --seconds S (2), --warmup S (0.5), --key-bytes (16),
- * --value-bytes (32), --get-ratio (0.9), --keys (10000), --arrivals poisson|uniform, --seed.
+ * --value-bytes (32), --get-ratio (0.9), --keys (10000), --arrivals poisson|uniform, --seed,
+ * --spin (a setImmediate loop instead of the pacer thread), --realtime P (SCHED_FIFO P while it runs, root).
  * Prints one JSON object per measurement (latencies in ns).
  */
 import { pathToFileURL } from 'node:url';
@@ -39,6 +40,8 @@ export async function main(argv: readonly string[]): Promise<LoadResult[]> {
       keys: { type: 'string' },
       arrivals: { type: 'string' },
       seed: { type: 'string' },
+      spin: { type: 'boolean' },
+      realtime: { type: 'string' },
     },
     strict: true,
   });
@@ -51,6 +54,8 @@ export async function main(argv: readonly string[]): Promise<LoadResult[]> {
     host: m[1]!,
     port: Number(m[2]),
     connections: positive('connections', values.connections, 64),
+    pacing: values.spin === true ? ('spin' as const) : ('pacer' as const),
+    ...(values.realtime !== undefined ? { realtime: positive('realtime', values.realtime, 1) } : {}),
     durationNs: positive('seconds', values.seconds, 2) * 1e9,
     warmupNs: positive('warmup', values.warmup, 0.5) * 1e9,
     workload: {

@@ -7,7 +7,12 @@
  *
  * Open loop: intended send times come from an OpenLoopSchedule at the offered rate, requests go
  * round-robin over the connections (several may be outstanding on one: memcached pipelines), and
- * a latency is response time minus *intended* time. Closed loop (for finding a server's peak):
+ * a latency is response time minus *intended* time. The generator's own lateness (actual send -
+ * intended, the actual send read from `clock` at each connection's write) has its own histogram,
+ * and so has the latency from the actual send (what a generator with coordinated omission would
+ * report): a run whose lateness is of the SLA's size measured the generator, not the server.
+ * Due requests also go out from `receive`, so one busy poll phase of many connections' replies
+ * does not hold them back until the next `pump`. Closed loop (for finding a server's peak):
  * each connection keeps `depth` requests outstanding and sends the next on each response; its
  * latency is from the actual send.
  *
@@ -39,6 +44,11 @@ export interface EngineOptions {
   drainNs?: number;
   /** Outstanding requests the engine can track (power of two, default 2^20). Beyond: `saturated`. */
   maxOutstanding?: number;
+  /**
+   * The transport's clock (ns), read just before each connection's write: the actual send time.
+   * Default: the `nowNs` of the pump or receive that sent the request.
+   */
+  clock?: () => number;
 }
 
 export interface LoadResult extends LatencySummary {
@@ -51,6 +61,8 @@ export interface LoadResult extends LatencySummary {
   windowSeconds: number;
   /** Requests whose intended time fell in the window. */
   requests: number;
+  /** Requests sent from start to done (warm-up and window; the fill not counted). */
+  sent: number;
   /** Of those, still unanswered at the drain deadline (recorded at their age then). */
   unanswered: number;
   getMisses: number;
@@ -60,6 +72,10 @@ export interface LoadResult extends LatencySummary {
   saturated: boolean;
   /** Open loop: p99 of (actual send - intended send), the generator's own lateness. */
   sendLagP99Ns: number;
+  /** Open loop: the whole lateness distribution (actual send - intended), requests of the window. */
+  lateness: LatencySummary;
+  /** Latency from the actual send instead of the intended one (coordinated omission, for comparison). */
+  uncorrected: LatencySummary;
   errors: string[];
 }
 
@@ -68,15 +84,23 @@ type Phase = 'idle' | 'filling' | 'running' | 'draining' | 'done';
 export class LoadEngine {
   readonly workload: Workload;
   readonly latency = new LatencyHistogram();
-  private readonly sendLag = new LatencyHistogram();
+  /** Actual send - intended send, open loop, requests of the window. */
+  readonly lateness = new LatencyHistogram();
+  /** Response - actual send, requests of the window. */
+  readonly uncorrected = new LatencyHistogram();
   private readonly conns: (LoadConnection | undefined)[];
   private readonly parsers: ResponseParser[];
   private readonly out: Uint8Array[];
   private readonly outLen: Int32Array;
+  /** Per connection: the tracking slots of the requests in `out`, not yet written. */
+  private readonly outSlots: Int32Array[];
+  private readonly outCount: Int32Array;
+  private readonly clock: (() => number) | undefined;
   private readonly dirty: number[] = [];
   private readonly mask: number;
   /** Per tracking slot: intended time, the opaque that owns it, whether it is outstanding. */
   private readonly intended: Float64Array;
+  private readonly sent: Float64Array;
   private readonly owner: Uint32Array;
   private readonly pending: Uint8Array;
   private readonly isGet: Uint8Array;
@@ -94,6 +118,7 @@ export class LoadEngine {
   private windowStartNs = 0;
   private windowEndNs = 0;
   private requests = 0;
+  private issued = 0;
   private completed = 0;
   private unanswered = 0;
   private getMisses = 0;
@@ -124,8 +149,12 @@ export class LoadEngine {
     // Room for a burst of requests per connection between flushes; grown on demand.
     this.out = Array.from({ length: connections }, () => new Uint8Array(Math.max(4096, this.workload.maxRequestBytes * 8)));
     this.outLen = new Int32Array(connections);
+    this.outSlots = Array.from({ length: connections }, () => new Int32Array(64));
+    this.outCount = new Int32Array(connections);
+    this.clock = options.clock;
     this.mask = slots - 1;
     this.intended = new Float64Array(slots);
+    this.sent = new Float64Array(slots);
     this.owner = new Uint32Array(slots);
     this.pending = new Uint8Array(slots);
     this.isGet = new Uint8Array(slots);
@@ -153,6 +182,7 @@ export class LoadEngine {
     } catch (e) {
       this.fail(`connection ${i}: ${e instanceof Error ? e.message : String(e)}`);
     }
+    if (this.phase === 'running') this.sendDue(nowNs);
     this.flush();
   }
 
@@ -171,9 +201,12 @@ export class LoadEngine {
     const keys = this.workload.options.keys;
     this.fillLeft = keys;
     for (let k = 0; k < keys; k++) {
+      const opaque = this.seq;
       const slot = this.track(nowNs, false);
       if (slot < 0) break;
-      this.append(k % this.conns.length, (buf, at) => this.workload.writeSet(buf, at, k, this.seq - 1));
+      const i = k % this.conns.length;
+      const at = this.room(i, slot);
+      this.outLen[i] = at + this.workload.writeSet(this.out[i]!, at, k, opaque);
     }
     this.flush();
   }
@@ -190,7 +223,7 @@ export class LoadEngine {
       this.schedule = new OpenLoopSchedule({ rate: mode.rate, startNs: nowNs, arrivals: mode.arrivals ?? 'poisson', seed: this.workload.options.seed });
     } else {
       const depth = mode.depth ?? 1;
-      for (let d = 0; d < depth; d++) for (let i = 0; i < this.conns.length; i++) this.issue(i, nowNs, nowNs);
+      for (let d = 0; d < depth; d++) for (let i = 0; i < this.conns.length; i++) this.issue(i, nowNs);
     }
     this.pump(nowNs);
   }
@@ -199,20 +232,26 @@ export class LoadEngine {
   pump(nowNs: number): boolean {
     this.nowNs = nowNs;
     if (this.phase === 'running') {
-      const sched = this.schedule;
-      if (sched !== undefined) {
-        const until = Math.min(nowNs, this.windowEndNs);
-        let t: number;
-        while (!this.saturated && !Number.isNaN((t = sched.take(until)))) {
-          this.issue(this.rr, t, nowNs);
-          this.rr = this.rr + 1 === this.conns.length ? 0 : this.rr + 1;
-        }
-      }
+      this.sendDue(nowNs);
       if (nowNs >= this.windowEndNs) this.phase = 'draining';
     }
     if (this.phase === 'draining' && (this.outstanding === 0 || nowNs >= this.windowEndNs + this.drainNs)) this.finish(nowNs);
     this.flush();
     return this.phase !== 'done';
+  }
+
+  /** The measured window [startNs, endNs) on the transport's clock; both 0 before `start`. */
+  get windowNs(): { startNs: number; endNs: number } {
+    return { startNs: this.windowStartNs, endNs: this.windowEndNs };
+  }
+
+  /**
+   * When the next open-loop request is due (ns), so a transport can sleep instead of spinning
+   * while nothing is due; NaN in closed loop or outside the window.
+   */
+  nextDueNs(): number {
+    const sched = this.schedule;
+    return this.phase === 'running' && sched !== undefined ? Math.min(sched.peek(), this.windowEndNs) : Number.NaN;
   }
 
   result(): LoadResult {
@@ -226,11 +265,14 @@ export class LoadEngine {
       connections: this.conns.length,
       windowSeconds: window,
       requests: this.requests,
+      sent: this.issued,
       unanswered: this.unanswered,
       getMisses: this.getMisses,
       setErrors: this.setErrors,
       saturated: this.saturated,
-      sendLagP99Ns: this.sendLag.percentile(99),
+      sendLagP99Ns: this.lateness.percentile(99),
+      lateness: this.lateness.summary(),
+      uncorrected: this.uncorrected.summary(),
       errors: [...this.errors],
       ...s,
     };
@@ -254,19 +296,31 @@ export class LoadEngine {
     return slot;
   }
 
-  private issue(i: number, intendedNs: number, nowNs: number): void {
-    const opaque = this.seq;
-    const slot = this.track(intendedNs, false);
-    if (slot < 0) return;
-    this.append(i, (buf, at) => this.workload.write(buf, at, opaque));
-    this.isGet[slot] = this.workload.lastOp === OP_GET ? 1 : 0;
-    if (intendedNs >= this.windowStartNs && intendedNs < this.windowEndNs) {
-      this.requests++;
-      if (this.schedule !== undefined) this.sendLag.record(nowNs - intendedNs);
+  /** Open loop: issues every request intended by `nowNs` (and before the window's end). */
+  private sendDue(nowNs: number): void {
+    const sched = this.schedule;
+    if (sched === undefined) return;
+    const until = nowNs < this.windowEndNs ? nowNs : this.windowEndNs;
+    let t: number;
+    while (!this.saturated && !Number.isNaN((t = sched.take(until)))) {
+      this.issue(this.rr, t);
+      this.rr = this.rr + 1 === this.conns.length ? 0 : this.rr + 1;
     }
   }
 
-  private append(i: number, write: (buf: Uint8Array, at: number) => number): void {
+  private issue(i: number, intendedNs: number): void {
+    const opaque = this.seq;
+    const slot = this.track(intendedNs, false);
+    if (slot < 0) return;
+    const at = this.room(i, slot);
+    this.outLen[i] = at + this.workload.write(this.out[i]!, at, opaque);
+    this.isGet[slot] = this.workload.lastOp === OP_GET ? 1 : 0;
+    this.issued++;
+    if (intendedNs >= this.windowStartNs && intendedNs < this.windowEndNs) this.requests++;
+  }
+
+  /** Makes room for one more request on connection `i` (tracked in `slot`); returns where it goes. */
+  private room(i: number, slot: number): number {
     let buf = this.out[i]!;
     const at = this.outLen[i]!;
     if (at + this.workload.maxRequestBytes > buf.length) {
@@ -274,16 +328,36 @@ export class LoadEngine {
       bigger.set(buf.subarray(0, at));
       this.out[i] = buf = bigger;
     }
+    let slots = this.outSlots[i]!;
+    const n = this.outCount[i]!;
+    if (n === slots.length) {
+      const more = new Int32Array(n * 2);
+      more.set(slots);
+      this.outSlots[i] = slots = more;
+    }
+    slots[n] = slot;
+    this.outCount[i] = n + 1;
     if (at === 0) this.dirty.push(i);
-    this.outLen[i] = at + write(buf, at);
+    return at;
   }
 
   private flush(): void {
+    const open = this.schedule !== undefined;
     for (let d = 0; d < this.dirty.length; d++) {
       const i = this.dirty[d]!;
       const conn = this.conns[i];
+      // The actual send time: just before this connection's bytes go to the transport.
+      const sentNs = this.clock !== undefined ? this.clock() : this.nowNs;
+      const slots = this.outSlots[i]!;
+      for (let k = 0, n = this.outCount[i]!; k < n; k++) {
+        const slot = slots[k]!;
+        this.sent[slot] = sentNs;
+        const t = this.intended[slot]!;
+        if (open && this.phase !== 'filling' && t >= this.windowStartNs && t < this.windowEndNs) this.lateness.record(sentNs - t);
+      }
       if (conn !== undefined) conn.write(this.out[i]!, this.outLen[i]!);
       this.outLen[i] = 0;
+      this.outCount[i] = 0;
     }
     this.dirty.length = 0;
   }
@@ -313,11 +387,12 @@ export class LoadEngine {
     const inWindow = t >= this.windowStartNs && t < this.windowEndNs;
     if (inWindow) {
       this.latency.record(this.nowNs - t);
+      this.uncorrected.record(this.nowNs - this.sent[slot]!);
       this.completed++;
       if (wasGet && status === STATUS_KEY_NOT_FOUND) this.getMisses++;
       else if (status !== 0) this.setErrors++;
     }
-    if (this.options.mode.kind === 'closed' && this.phase === 'running' && this.nowNs < this.windowEndNs) this.issue(i, this.nowNs, this.nowNs);
+    if (this.options.mode.kind === 'closed' && this.phase === 'running' && this.nowNs < this.windowEndNs) this.issue(i, this.nowNs);
   }
 
   private finish(nowNs: number): void {
@@ -327,6 +402,7 @@ export class LoadEngine {
         const t = this.intended[s]!;
         if (t >= this.windowStartNs && t < this.windowEndNs) {
           this.latency.record(nowNs - t);
+          this.uncorrected.record(nowNs - this.sent[s]!);
           this.unanswered++;
         }
       }

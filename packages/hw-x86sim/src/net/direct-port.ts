@@ -1,10 +1,11 @@
 import type { Machine, MachineDevice } from '../machine.js';
 import type { Simulation } from '../simulation.js';
-import { ETH_HEADER_BYTES, parseMac, formatMac, type FramePort, type NetworkEndpoint } from './frame.js';
+import { ETH_HEADER_BYTES, formatMac, nicMac, type FramePort, type NetworkEndpoint } from './frame.js';
+import { FrameSlab } from './frame-slab.js';
 import { VIRTIO_NET_MAX_FRAME } from './virtio-net-spec.js';
 
 /** Counters of a `DirectNetPort`. */
-export interface DirectNetPortStats {
+export type DirectNetPortStats = {
   rxFrames: number;
   rxBytes: number;
   txFrames: number;
@@ -17,7 +18,7 @@ export interface DirectNetPortStats {
   txDroppedNoLink: number;
   /** Interrupts raised (one per empty → non-empty transition of the receive queue). */
   interrupts: number;
-}
+};
 
 export interface DirectNetPortOptions {
   mac?: string;
@@ -62,8 +63,7 @@ export class DirectNetPort implements NetworkEndpoint, MachineDevice {
   /** Taken slots hold undefined (the frame is let go at once) until the queue empties and resets. */
   private readonly rxQueue: (Uint8Array | undefined)[] = [];
   private rxHead = 0;
-  private txSlab = new Uint8Array(TX_SLAB_BYTES);
-  private txSlabOff = 0;
+  private readonly txSlab = new FrameSlab(TX_SLAB_BYTES, TX_SLAB_BYTES / 4);
 
   constructor(sim: Simulation, machine: Machine, options: DirectNetPortOptions = {}) {
     if (!sim.machines.includes(machine)) throw new Error(`machine '${machine.name}' does not belong to this simulation`);
@@ -71,14 +71,7 @@ export class DirectNetPort implements NetworkEndpoint, MachineDevice {
     const limit = options.rxQueueLimit ?? 4096;
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`direct port rxQueueLimit must be a positive integer, got ${String(limit)}`);
     this.rxQueueLimit = limit;
-    if (options.mac !== undefined) {
-      this.mac = parseMac(options.mac);
-      if ((this.mac[0] & 1) !== 0) throw new RangeError(`direct port MAC must be unicast, got ${options.mac}`);
-    } else {
-      // Same locally administered pattern as virtio-net's default, so the switch table reads alike.
-      const id = machine.id;
-      this.mac = Uint8Array.of(0x52, 0x54, 0x00, (id >>> 16) & 0xff, (id >>> 8) & 0xff, id & 0xff);
-    }
+    this.mac = nicMac('direct port', machine.id, options.mac);
   }
 
   get macString(): string {
@@ -147,14 +140,7 @@ export class DirectNetPort implements NetworkEndpoint, MachineDevice {
    * 256 KiB, not per frame). Once sent it belongs to the fabric, so a slab is never reused.
    */
   txBuffer(length: number): Uint8Array {
-    if (length > TX_SLAB_BYTES / 4) return new Uint8Array(length);
-    if (this.txSlabOff + length > TX_SLAB_BYTES) {
-      this.txSlab = new Uint8Array(TX_SLAB_BYTES);
-      this.txSlabOff = 0;
-    }
-    const f = this.txSlab.subarray(this.txSlabOff, this.txSlabOff + length);
-    this.txSlabOff += length;
-    return f;
+    return this.txSlab.frame(length);
   }
 
   /** Sends one frame into the link (synchronously: the link schedules its arrival). */

@@ -39,6 +39,18 @@ export function parseMac(mac: string): Uint8Array {
   return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
 }
 
+/**
+ * A NIC's MAC: `mac` parsed (it must be unicast; `what` names the device in the error), or by
+ * default the locally administered 52:54:00:xx:yy:zz from the machine id, so every NIC model's
+ * switch-table entries read alike.
+ */
+export function nicMac(what: string, machineId: number, mac: string | undefined): Uint8Array {
+  if (mac === undefined) return Uint8Array.of(0x52, 0x54, 0x00, (machineId >>> 16) & 0xff, (machineId >>> 8) & 0xff, machineId & 0xff);
+  const bytes = parseMac(mac);
+  if ((bytes[0]! & 1) !== 0) throw new RangeError(`${what} MAC must be unicast, got ${mac}`);
+  return bytes;
+}
+
 /** Format 6 bytes at `offset` of `bytes` as 'aa:bb:cc:dd:ee:ff'. */
 export function formatMac(bytes: Uint8Array, offset = 0): string {
   let s = '';

@@ -41,8 +41,8 @@ export interface VirtioNetFaults {
   configInterruptLoss?: number;
 }
 
-/** Fault counters (also in `VirtioNetStats`). */
-export interface VirtioNetFaultStats {
+/** Fault counters (also in `VirtioNetStats`). A type alias, so that it is a `Counters`. */
+export type VirtioNetFaultStats = {
   faultRxNoBuffer: number;
   faultInterruptsDelayed: number;
   faultInterruptsLost: number;
@@ -51,7 +51,7 @@ export interface VirtioNetFaultStats {
   faultDeviceResets: number;
   /** Configuration-change interrupts the configInterruptLoss fault swallowed. */
   faultConfigInterruptsLost: number;
-}
+};
 
 const KEYS = ['rxNoBuffer', 'interruptDelay', 'interruptLoss', 'txCompletionDelay', 'deviceReset', 'configInterruptLoss'] as const;
 

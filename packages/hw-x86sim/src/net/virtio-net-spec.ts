@@ -35,14 +35,16 @@ export const VIRTIO_NET_S_LINK_UP = 1;
 export const VIRTIO_NET_HDR_BYTES = 12;
 /** Largest frame the device transmits or receives (bytes after the virtio header). */
 export const VIRTIO_NET_MAX_FRAME = 65535;
-/** Device counters. */
-export interface VirtioNetStats extends VirtioNetFaultStats {
+/** Device counters (a type alias, so that it is a `Counters`). */
+export type VirtioNetStats = VirtioNetFaultStats & {
   rxFrames: number;
   rxBytes: number;
   txFrames: number;
   txBytes: number;
-  /** Frames dropped because the RX queue had no posted buffer. */
+  /** Frames dropped because the RX queue had no posted buffer (and its backlog, if any, was full). */
   rxDroppedNoBuffer: number;
+  /** Frames held in an RX queue's backlog because no buffer was posted (delivered later, in order). */
+  rxBacklogged: number;
   /** Frames dropped because the device was not DRIVER_OK, the RX queue not set up, or the frame a runt/too long. */
   rxDroppedNotReady: number;
   /** RX chains the device could not use (bad address, loop, not device-writable, too small): frame dropped, buffer returned with len 0. */
@@ -60,4 +62,31 @@ export interface VirtioNetStats extends VirtioNetFaultStats {
   interruptsSuppressed: number;
   /** Configuration-change interrupts raised (on DEVICE_NEEDS_RESET). */
   configInterrupts: number;
+};
+
+/** All-zero device counters (in the order `--stats` prints them). */
+export function newVirtioNetStats(): VirtioNetStats {
+  return {
+    rxFrames: 0,
+    rxBytes: 0,
+    txFrames: 0,
+    txBytes: 0,
+    rxDroppedNoBuffer: 0,
+    rxBacklogged: 0,
+    rxDroppedNotReady: 0,
+    rxErrors: 0,
+    txErrors: 0,
+    txDroppedNoLink: 0,
+    ringErrors: 0,
+    notifications: 0,
+    interrupts: 0,
+    interruptsSuppressed: 0,
+    faultRxNoBuffer: 0,
+    faultInterruptsDelayed: 0,
+    faultInterruptsLost: 0,
+    faultTxCompletionsDelayed: 0,
+    faultDeviceResets: 0,
+    faultConfigInterruptsLost: 0,
+    configInterrupts: 0,
+  };
 }

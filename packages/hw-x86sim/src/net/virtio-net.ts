@@ -1,17 +1,20 @@
 /**
  * The virtio-net 1.x device: feature negotiation, the status register, and the data path between
  * the wire and the guest's queues (RX DMA into posted buffers, TX drains out of guest memory). The
- * rings themselves are in virtqueue.ts, the RX queue choice in rss.ts, the spec's constants in
- * virtio-net-spec.ts, the faults in virtio-faults.ts.
+ * rings themselves are in virtqueue.ts, the copies into and out of their chains in
+ * virtio-net-dma.ts, the RX queue choice in rss.ts, the spec's constants in virtio-net-spec.ts,
+ * the faults in virtio-faults.ts.
  */
 import type { Machine, MachineDevice } from '../machine.js';
 import type { Prng } from '../prng.js';
 import type { Simulation } from '../simulation.js';
-import { ETH_HEADER_BYTES, parseMac, formatMac, type FramePort, type NetworkEndpoint } from './frame.js';
+import { ETH_HEADER_BYTES, formatMac, nicMac, type FramePort, type NetworkEndpoint } from './frame.js';
+import { FrameSlab } from './frame-slab.js';
 import { rssHash } from './rss.js';
 import { FaultDraws, validateVirtioNetFaults, type VirtioNetFaults } from './virtio-faults.js';
-import { VIRTIO_NET_F, VIRTIO_NET_HDR_BYTES, VIRTIO_NET_MAX_FRAME, VIRTIO_NET_S_LINK_UP, VIRTIO_STATUS, featureBit, type VirtioNetStats } from './virtio-net-spec.js';
-import { Chain, VIRTQ_MAX_SIZE, VIRTQ_USED_F_NO_NOTIFY, Virtqueue, virtqueueLayout, type VirtqueueConfig, type VirtqueueState } from './virtqueue.js';
+import { VIRTIO_NET_F, VIRTIO_NET_HDR_BYTES, VIRTIO_NET_MAX_FRAME, VIRTIO_NET_S_LINK_UP, VIRTIO_STATUS, featureBit, newVirtioNetStats, type VirtioNetStats } from './virtio-net-spec.js';
+import { readTxFrame, writeRxFrame } from './virtio-net-dma.js';
+import { Chain, VIRTQ_USED_F_NO_NOTIFY, Virtqueue, checkVirtqueueConfig, type VirtqueueConfig, type VirtqueueState } from './virtqueue.js';
 
 /** Largest chain the device walks (header + largest frame + slack). */
 const MAX_CHAIN_BYTES = VIRTIO_NET_HDR_BYTES + VIRTIO_NET_MAX_FRAME + 65536;
@@ -23,7 +26,19 @@ export interface VirtioNetOptions {
   queuePairs?: number;
   /** Hardware faults drawn from the seeded PRNG (see virtio-faults.ts); none by default. */
   faults?: VirtioNetFaults;
+  /**
+   * Frames each RX queue holds while the driver has no buffer posted: the host side's queue (a
+   * real backend stops reading its tap device when the ring is empty, and the kernel queues up to
+   * txqueuelen frames meanwhile). They are delivered, in order, once the driver posts buffers and
+   * rings the RX doorbell (which the device asks for through used.flags while it holds frames).
+   * Beyond this bound frames are dropped (`rxDroppedNoBuffer`). Default 500, Linux's tap queue
+   * (TUN_READQ_SIZE); 0 drops at once, as a NIC without a host queue would.
+   */
+  rxBacklogFrames?: number;
 }
+
+/** The host's queue in front of an empty RX ring: Linux's tun/tap TUN_READQ_SIZE. */
+const DEFAULT_RX_BACKLOG_FRAMES = 500;
 
 /** Size of the slabs transmitted frames are carved from; larger frames get their own array. */
 const TX_SLAB_BYTES = 256 * 1024;
@@ -44,28 +59,7 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
   readonly queuePairs: number;
   /** Features the device offers. */
   readonly offeredFeatures: bigint;
-  readonly stats: VirtioNetStats = {
-    rxFrames: 0,
-    rxBytes: 0,
-    txFrames: 0,
-    txBytes: 0,
-    rxDroppedNoBuffer: 0,
-    rxDroppedNotReady: 0,
-    rxErrors: 0,
-    txErrors: 0,
-    txDroppedNoLink: 0,
-    ringErrors: 0,
-    notifications: 0,
-    interrupts: 0,
-    interruptsSuppressed: 0,
-    faultRxNoBuffer: 0,
-    faultInterruptsDelayed: 0,
-    faultInterruptsLost: 0,
-    faultTxCompletionsDelayed: 0,
-    faultDeviceResets: 0,
-    faultConfigInterruptsLost: 0,
-    configInterrupts: 0,
-  };
+  readonly stats: VirtioNetStats = newVirtioNetStats();
   private readonly sim: Simulation;
   private _status = 0;
   private _driverFeatures = 0n;
@@ -75,19 +69,13 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
   /** MQ negotiated with more than one pair (checked per frame: no BigInt test there). */
   private rss = false;
   private readonly chain = new Chain();
-  /**
-   * Transmitted frames are views carved from this slab, not arrays of their own: a small
-   * ArrayBuffer costs a malloc'd backing store plus GC bookkeeping (Uint8Array#slice of a 100 B
-   * frame measured ~550 ns against ~150 ns for a copy into a slab view). Slab bytes are written
-   * once and never reused (a full slab is dropped for a new one and freed by the GC once its
-   * last frame is), so a frame still held by a link, a capture or an async socket send keeps
-   * its content.
-   */
-  private txSlab = new Uint8Array(TX_SLAB_BYTES);
-  private txSlabOff = 0;
+  /** Transmitted frames: 8-byte aligned views (cheap, and friendlier to anyone making a wider view). */
+  private readonly txSlab = new FrameSlab(TX_SLAB_BYTES, TX_SLAB_MAX_FRAME, 8);
   /** Fault draws; null (no PRNG stream, no draws) while no fault is configured. */
   private faultDraws: FaultDraws | null = null;
   private faultPrng: Prng | undefined;
+  /** Frames an RX queue may hold while its ring is empty (VirtioNetOptions.rxBacklogFrames). */
+  readonly rxBacklogFrames: number;
   /** The configuration-change interrupt (virtio's config_msix_vector): vector and core, once the driver set it. */
   private configVector: { vector: number; core: number } | undefined;
 
@@ -100,13 +88,10 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
       throw new RangeError(`virtio-net queuePairs must be an integer in 1..32768, got ${String(pairs)}`);
     }
     this.queuePairs = pairs;
-    if (options.mac !== undefined) {
-      this.mac = parseMac(options.mac);
-      if ((this.mac[0] & 1) !== 0) throw new RangeError(`virtio-net MAC must be unicast, got ${options.mac}`);
-    } else {
-      const id = machine.id;
-      this.mac = Uint8Array.of(0x52, 0x54, 0x00, (id >>> 16) & 0xff, (id >>> 8) & 0xff, id & 0xff);
-    }
+    const backlog = options.rxBacklogFrames ?? DEFAULT_RX_BACKLOG_FRAMES;
+    if (!Number.isInteger(backlog) || backlog < 0) throw new RangeError(`virtio-net rxBacklogFrames must be an integer >= 0, got ${String(backlog)}`);
+    this.rxBacklogFrames = backlog;
+    this.mac = nicMac('virtio-net', machine.id, options.mac);
     let f = featureBit(VIRTIO_NET_F.CSUM) | featureBit(VIRTIO_NET_F.MAC) | featureBit(VIRTIO_NET_F.STATUS);
     f |= featureBit(VIRTIO_NET_F.VERSION_1);
     if (pairs > 1) f |= featureBit(VIRTIO_NET_F.MQ);
@@ -163,12 +148,57 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
       this.stats.rxDroppedNotReady++;
       return;
     }
-    const mem = this.machine.memory;
+    // Frames already waiting go first (in order); an empty ring makes this one wait too.
+    if (q.rxBacklog.length > 0) {
+      this.holdRx(q, frame);
+      return;
+    }
     const pending = this.pendingAvail(q);
     if (pending < 0) return;
     if (pending === 0) {
+      this.holdRx(q, frame);
+      return;
+    }
+    this.deliverRx(q, frame);
+  }
+
+  /** The RX ring is empty: keep the frame in the queue's backlog if there is room, else drop it. */
+  private holdRx(q: Virtqueue, frame: Uint8Array): void {
+    if (q.rxBacklog.length >= this.rxBacklogFrames) {
       this.stats.rxDroppedNoBuffer++;
       return;
+    }
+    // Ask for the RX doorbell: the driver rings it after posting buffers while flags are clear.
+    if (q.rxQuiet) {
+      q.rxQuiet = false;
+      q.writeUsedFlags(0);
+    }
+    q.rxBacklog.push(frame);
+    this.stats.rxBacklogged++;
+  }
+
+  /** The driver posted RX buffers (its doorbell, posted as a hardware event): deliver what waits. */
+  private drainRx(q: Virtqueue): void {
+    q.drainPending = false;
+    if (this.queues[q.index] !== q || !this.driverOk) return;
+    const b = q.rxBacklog;
+    let i = 0;
+    while (i < b.length) {
+      const pending = this.pendingAvail(q);
+      if (pending <= 0) break;
+      this.deliverRx(q, b[i++]!);
+      if (this.queues[q.index] !== q) return; // a device-reset fault dropped the queue (and its backlog)
+    }
+    if (i > 0) b.splice(0, i);
+  }
+
+  /** DMA-writes one frame into the next posted buffer chain of RX queue `q` (there is one). */
+  private deliverRx(q: Virtqueue, frame: Uint8Array): void {
+    const mem = this.machine.memory;
+    if (!q.rxQuiet && q.rxBacklog.length === 0) {
+      // Nothing waits: no RX doorbells wanted (VIRTQ_USED_F_NO_NOTIFY on the RX used ring).
+      q.rxQuiet = true;
+      q.writeUsedFlags(VIRTQ_USED_F_NO_NOTIFY);
     }
     if (this.faultDraws !== null && this.faultDraws.deviceReset()) {
       this.needsReset(q, 'rx');
@@ -190,36 +220,7 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
       this.interrupt(q);
       return;
     }
-    // Header: all zero (no offloads applied) except num_buffers = 1; then the frame, scattered.
-    // walk() bounds-checked every segment against guest memory, so write its bytes directly.
-    const bytes = mem.bytes;
-    const a0 = chain.addr[0]!;
-    if (chain.len[0]! >= need) {
-      // The usual case (one posted buffer holds header + frame): no views, one copy.
-      bytes.fill(0, a0, a0 + VIRTIO_NET_HDR_BYTES);
-      bytes[a0 + 10] = 1;
-      bytes.set(frame, a0 + VIRTIO_NET_HDR_BYTES);
-    } else {
-      let srcOff = 0; // offset in header ++ frame
-      for (let i = 0; i < chain.count && srcOff < need; i++) {
-        let dst = chain.addr[i]!;
-        let n = Math.min(chain.len[i]!, need - srcOff);
-        while (n > 0) {
-          if (srcOff < VIRTIO_NET_HDR_BYTES) {
-            const k = Math.min(n, VIRTIO_NET_HDR_BYTES - srcOff);
-            for (let j = 0; j < k; j++) bytes[dst + j] = srcOff + j === 10 ? 1 : 0;
-            srcOff += k;
-            dst += k;
-            n -= k;
-          } else {
-            const o = srcOff - VIRTIO_NET_HDR_BYTES;
-            bytes.set(frame.subarray(o, o + n), dst);
-            srcOff += n;
-            n = 0;
-          }
-        }
-      }
-    }
+    writeRxFrame(mem.bytes, chain, frame);
     this.stats.rxFrames++;
     this.stats.rxBytes += frame.length;
     q.pushUsed(head, need);
@@ -303,24 +304,14 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
     if ((this._status & VIRTIO_STATUS.FEATURES_OK) === 0 || this.driverOk) {
       throw new Error('virtio-net: setupQueue() must come after FEATURES_OK and before DRIVER_OK');
     }
-    const { size, descAddr, availAddr, usedAddr, msixVector } = cfg;
-    if (!Number.isInteger(size) || size < 1 || size > VIRTQ_MAX_SIZE || (size & (size - 1)) !== 0) {
-      throw new RangeError(`virtqueue size must be a power of two in 1..${VIRTQ_MAX_SIZE}, got ${size}`);
-    }
-    const lay = virtqueueLayout(size);
-    this.checkRegion('descAddr', descAddr, lay.descBytes, 16);
-    this.checkRegion('availAddr', availAddr, lay.availBytes, 2);
-    this.checkRegion('usedAddr', usedAddr, lay.usedBytes, 4);
-    if (!Number.isInteger(msixVector) || msixVector < 0 || msixVector > 255) {
-      throw new RangeError(`msixVector must be an integer in 0..255, got ${msixVector}`);
-    }
+    checkVirtqueueConfig(cfg, this.machine.memory.size);
     const pair = index >> 1;
     const core = cfg.core ?? pair % this.machine.cores.length;
     if (!Number.isInteger(core) || core < 0 || core >= this.machine.cores.length) {
       throw new RangeError(`queue ${index}: core ${core} does not exist on machine '${this.machine.name}'`);
     }
-    const q = new Virtqueue(this.machine.memory, index, size, descAddr, availAddr, usedAddr, msixVector, core);
-    q.drain = () => this.drainTx(q);
+    const q = new Virtqueue(this.machine.memory, index, cfg.size, cfg.descAddr, cfg.availAddr, cfg.usedAddr, cfg.msixVector, core);
+    q.drain = (index & 1) === 0 ? () => this.drainRx(q) : () => this.drainTx(q);
     this.queues[index] = q;
   }
 
@@ -338,7 +329,14 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
   notify(index: number): void {
     this.stats.notifications++;
     const q = this.queues[index];
-    if (q === undefined || !this.driverOk || (index & 1) === 0 || q.drainPending || q.broken) return;
+    if (q === undefined || !this.driverOk || q.drainPending || q.broken) return;
+    if ((index & 1) === 0) {
+      // RX: only frames held for want of buffers make a doorbell matter.
+      if (q.rxBacklog.length === 0) return;
+      q.drainPending = true;
+      this.sim.post(q.drain);
+      return;
+    }
     q.drainPending = true;
     q.writeUsedFlags(VIRTQ_USED_F_NO_NOTIFY);
     this.sim.post(q.drain);
@@ -410,14 +408,6 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
     this.configVector = undefined;
   }
 
-  private checkRegion(field: string, addr: number, len: number, align: number): void {
-    if (!Number.isInteger(addr) || addr < 0 || addr % align !== 0 || addr + len > this.machine.memory.size) {
-      throw new RangeError(
-        `virtqueue ${field} 0x${Number.isFinite(addr) ? addr.toString(16) : String(addr)} must be ${align}-byte aligned with ${len} bytes inside guest memory (${this.machine.memory.size} bytes)`,
-      );
-    }
-  }
-
   private drainTx(q: Virtqueue): void {
     q.drainPending = false;
     if (this.queues[q.index] !== q || !this.driverOk) return;
@@ -442,26 +432,8 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
       } else {
         // One copy out of guest memory, skipping the virtio_net_hdr (the frame is a fresh array:
         // the fabric and the receiver may hold it after the descriptors are returned).
-        const bytes = mem.bytes;
-        const frame = this.frameArray(frameLen);
-        if (chain.len[0]! >= VIRTIO_NET_HDR_BYTES + frameLen) {
-          const a = chain.addr[0]! + VIRTIO_NET_HDR_BYTES;
-          frame.set(bytes.subarray(a, a + frameLen));
-        } else {
-          let skip = VIRTIO_NET_HDR_BYTES;
-          let o = 0;
-          for (let i = 0; i < chain.count; i++) {
-            const len = chain.len[i]!;
-            const k = Math.min(skip, len);
-            skip -= k;
-            const n = len - k;
-            if (n > 0) {
-              const a = chain.addr[i]! + k;
-              frame.set(bytes.subarray(a, a + n), o);
-              o += n;
-            }
-          }
-        }
+        const frame = this.txSlab.frame(frameLen);
+        readTxFrame(mem.bytes, chain, frame);
         this.stats.txFrames++;
         this.stats.txBytes += frameLen;
         if (this.tx === null) this.stats.txDroppedNoLink++;
@@ -495,19 +467,6 @@ export class VirtioNetDevice implements NetworkEndpoint, MachineDevice {
     for (let i = 0; i < held.length; i++) q.pushUsed(held[i]!, 0);
     held.length = 0;
     this.interrupt(q);
-  }
-
-  /** A fresh (never written) array of `len` bytes for a transmitted frame: a slab view when small. */
-  private frameArray(len: number): Uint8Array {
-    if (len > TX_SLAB_MAX_FRAME) return new Uint8Array(len);
-    let off = this.txSlabOff;
-    if (off + len > TX_SLAB_BYTES) {
-      this.txSlab = new Uint8Array(TX_SLAB_BYTES);
-      off = 0;
-    }
-    // Keep views 8-byte aligned (cheap, and friendlier to anyone making a wider view).
-    this.txSlabOff = (off + len + 7) & ~7;
-    return new Uint8Array(this.txSlab.buffer, off, len);
   }
 
   /** Entries the driver made available and the device has not consumed; -1 (queue broken) on a bogus index. */

@@ -50,6 +50,33 @@ export interface VirtqueueConfig {
   core?: number;
 }
 
+/**
+ * Throws a RangeError naming the field of `cfg` that a device cannot use: a size that is not a
+ * power of two in range, a ring that is misaligned or not inside `memoryBytes` of guest memory,
+ * a vector that is not a byte. (Which core may take the interrupt is the device's to check.)
+ */
+export function checkVirtqueueConfig(cfg: VirtqueueConfig, memoryBytes: number): void {
+  const { size, descAddr, availAddr, usedAddr, msixVector } = cfg;
+  if (!Number.isInteger(size) || size < 1 || size > VIRTQ_MAX_SIZE || (size & (size - 1)) !== 0) {
+    throw new RangeError(`virtqueue size must be a power of two in 1..${VIRTQ_MAX_SIZE}, got ${size}`);
+  }
+  const lay = virtqueueLayout(size);
+  checkRegion('descAddr', descAddr, lay.descBytes, 16, memoryBytes);
+  checkRegion('availAddr', availAddr, lay.availBytes, 2, memoryBytes);
+  checkRegion('usedAddr', usedAddr, lay.usedBytes, 4, memoryBytes);
+  if (!Number.isInteger(msixVector) || msixVector < 0 || msixVector > 255) {
+    throw new RangeError(`msixVector must be an integer in 0..255, got ${msixVector}`);
+  }
+}
+
+function checkRegion(field: string, addr: number, len: number, align: number, memoryBytes: number): void {
+  if (!Number.isInteger(addr) || addr < 0 || addr % align !== 0 || addr + len > memoryBytes) {
+    throw new RangeError(
+      `virtqueue ${field} 0x${Number.isFinite(addr) ? addr.toString(16) : String(addr)} must be ${align}-byte aligned with ${len} bytes inside guest memory (${memoryBytes} bytes)`,
+    );
+  }
+}
+
 /** Read-only view of a configured queue, for tests and debugging. */
 export interface VirtqueueState {
   readonly index: number;
@@ -83,8 +110,12 @@ export class Virtqueue implements VirtqueueState {
   lastAvailIdx = 0;
   usedIdx = 0;
   broken = false;
-  /** A TX drain is posted and not yet run. */
+  /** A drain (TX: the avail ring; RX: the backlog) is posted and not yet run. */
   drainPending = false;
+  /** RX: frames held while no buffer was posted (VirtioNetOptions.rxBacklogFrames), oldest first. */
+  readonly rxBacklog: Uint8Array[] = [];
+  /** RX: used.flags is NO_NOTIFY (nothing held; the first delivered frame sets it). */
+  rxQuiet = false;
   /** The posted TX drain, made once per queue (not a closure per doorbell). */
   drain: () => void = () => {};
   /** Used entries (chain heads) the device holds back: a late-completion fault. */

@@ -45,8 +45,21 @@ export interface MemoryAllocator {
   stats(): AllocatorStats;
 }
 
+/** An IOBuf allocated and not yet released (what a leak check after quiescence lists). */
+export interface LiveIOBuf {
+  readonly address: PhysAddr;
+  readonly size: number;
+  /** The core that allocated it, where the allocator records it. */
+  readonly core?: number;
+}
+
 /** What the runtime may ask a memory allocator's root from outside any event (e.g. `ebbrt run --stats`). */
 export interface MemoryAllocatorRoot extends EbbRoot<MemoryAllocator> {
   /** Node-wide statistics; call only when no core of the node is running. */
   stats(): AllocatorStats;
+  /**
+   * The IOBufs allocated and not yet released, for a leak check once the node is quiescent
+   * (optional: an allocator that does not track them leaves it out).
+   */
+  liveIOBufs?(): readonly LiveIOBuf[];
 }

@@ -18,14 +18,14 @@ const emRef = new EbbRef<EventManager>(SystemEbbIds.EventManager);
 const memRef = new EbbRef<MemoryAllocator>(SystemEbbIds.MemoryAllocator);
 
 /** Driver counters (the device's are `device.stats`). */
-export interface DirectPortDriverStats {
+export type DirectPortDriverStats = {
   /** Interrupt-handler runs. */
   interrupts: number;
   rxFrames: number;
   /** No buffer could be allocated for a received frame: it was dropped. */
   rxNoMemory: number;
   txFrames: number;
-}
+};
 
 /** The port's device counters that count a lost frame. */
 const DROPS: readonly string[] = ['rxDroppedNotReady', 'rxDroppedQueueFull', 'txDroppedNoLink'];

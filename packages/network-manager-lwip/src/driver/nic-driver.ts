@@ -3,7 +3,7 @@
 // ring-less direct port (a gateway on the switch, see direct-port-driver.ts). The machine's
 // attached device decides which one a node gets.
 
-import type { IOBuf } from '@ebbrt/interfaces';
+import type { Counters, IOBuf } from '@ebbrt/interfaces';
 import { DirectNetPort, type Machine, type Simulation } from '@ebbrt/hw-x86sim';
 import type { PhaseTrace } from '../phase-trace.js';
 import type { FrameSink } from './queue-pair.js';
@@ -20,11 +20,11 @@ export interface NicDriver {
   /** Bytes every transmitted chain reserves in front of its Ethernet header. */
   readonly headroom: number;
   /** The device: its MAC, how many receive queues an RSS hash picks among, its counters. */
-  readonly device: { readonly mac: Uint8Array; readonly queuePairs: number; readonly stats: object };
+  readonly device: { readonly mac: Uint8Array; readonly queuePairs: number; readonly stats: Counters };
   /** Device counters that count a frame lost in the device (for `networkStats().drops`). */
   readonly dropCounters: readonly string[];
   /** The driver's own node-wide counters, and those of them that count a lost frame. */
-  readonly stats: object;
+  readonly stats: Counters;
   readonly driverDropCounters: readonly string[];
   /** Per core, once that core's setup ran. */
   readonly cores: readonly (NicTransmitter | undefined)[];

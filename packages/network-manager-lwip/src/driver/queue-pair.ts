@@ -35,6 +35,8 @@ export interface QueuePairStats {
   /** Doorbells rung / skipped because the device said NO_NOTIFY. */
   txNotifies: number;
   txNotifiesSkipped: number;
+  /** RX doorbells rung after posting buffers while the device held frames for want of them. */
+  rxNotifies: number;
   /** Interrupt-handler runs, idle-callback polls, and polls that found work. */
   interrupts: number;
   polls: number;
@@ -111,6 +113,7 @@ export class QueuePair {
     txCopiedElements: 0,
     txNotifies: 0,
     txNotifiesSkipped: 0,
+    rxNotifies: 0,
     interrupts: 0,
     polls: 0,
     pollsWithWork: 0,
@@ -299,6 +302,11 @@ export class QueuePair {
       buf.trimEnd(buf.length - len).advance(VIRTIO_NET_HDR_BYTES);
       this.stats.rxFrames++;
       sink(buf);
+    }
+    // The device holds frames for want of buffers (it cleared NO_NOTIFY): tell it some are posted.
+    if (n > 0 && (dv.getUint16(ring.used, true) & VIRTQ_USED_F_NO_NOTIFY) === 0) {
+      this.stats.rxNotifies++;
+      this.device.notify(2 * this.index);
     }
     return n;
   }

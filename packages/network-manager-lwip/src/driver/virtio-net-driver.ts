@@ -75,7 +75,7 @@ export interface DriverConfig extends QueuePairConfig {
 }
 
 /** Node-wide driver counters (the per-core ones are each `QueuePair.stats`). */
-export interface DriverStats {
+export type DriverStats = {
   /** Configuration-change interrupts handled (core 0). */
   configInterrupts: number;
   /** DEVICE_NEEDS_RESET recoveries begun / finished (DRIVER_OK written again). */
@@ -83,7 +83,7 @@ export interface DriverStats {
   resetsRecovered: number;
   /** Recoveries begun because core 0 read DEVICE_NEEDS_RESET on a tick, no configuration interrupt having started one. */
   resetsNoticedByPolling: number;
-}
+};
 
 const emRef = new EbbRef<EventManager>(SystemEbbIds.EventManager);
 const memRef = new EbbRef<MemoryAllocator>(SystemEbbIds.MemoryAllocator);

@@ -1,5 +1,5 @@
 /** Interface-layer counters: every frame that is dropped is counted under exactly one reason. */
-export interface NetCounters {
+export type NetCounters = {
   rxFrames: number;
   txFrames: number;
   // Ethernet
@@ -70,7 +70,7 @@ export interface NetCounters {
   noMemory: number;
   /** Frames sent on a core whose queue pair is not set up yet (before the driver is ready). */
   txNotReady: number;
-}
+};
 
 export function newCounters(): NetCounters {
   return {

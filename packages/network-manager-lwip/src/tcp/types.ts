@@ -87,7 +87,7 @@ export interface TcpConfig {
   userTimeoutNs?: number;
 }
 
-export interface TcpStats {
+export type TcpStats = {
   segmentsIn: number;
   segmentsOut: number;
   /** Segments sent that carried payload (first sends and retransmissions). */
@@ -149,7 +149,7 @@ export interface TcpStats {
   userTimeouts: number;
   /** Tail loss probes sent (tailLossProbe). */
   tailLossProbes: number;
-}
+};
 
 export function newTcpStats(): TcpStats {
   return {

@@ -34,6 +34,13 @@ function importManifest(specifier: string, options: ResolveOptions): Promise<Ebb
   return loadOnce(options.modules, `manifest:${url}`, () => importAndValidate(specifier, url));
 }
 
+/**
+ * Manifests already validated, by the object the module exports. A module's namespace (and so its
+ * `manifest`) lives as long as the process, and validating the same object again can only give the
+ * same answer: a warm boot spent 0.6 ms re-validating ~15 manifests with zod. A rejected one is not kept.
+ */
+const validated = new WeakMap<object, EbbManifest>();
+
 async function importAndValidate(specifier: string, url: string): Promise<EbbManifest> {
   let module: { manifest?: unknown };
   try {
@@ -41,5 +48,12 @@ async function importAndValidate(specifier: string, url: string): Promise<EbbMan
   } catch (error) {
     throw new PackageResolutionError(specifier, `failed to load: ${(error as Error).message}`);
   }
-  return validateManifest(specifier, module.manifest);
+  const exported = module.manifest;
+  if (typeof exported !== 'object' || exported === null) return validateManifest(specifier, exported);
+  let manifest = validated.get(exported);
+  if (manifest === undefined) {
+    manifest = validateManifest(specifier, exported);
+    validated.set(exported, manifest);
+  }
+  return manifest;
 }

@@ -21,27 +21,32 @@ export function importUrl<T>(url: string): Promise<T> {
 }
 
 /**
+ * Resolved module URLs by key (specifier, app directory, bases, source or built), for the process.
+ * Resolving reads the package's package.json and, under a TypeScript loader, `require.resolve` is a
+ * synchronous round trip to the loader's thread: ~15 of them were 3.2 ms of a 5 ms warm boot
+ * (profile of 300 warm `runApp`s). Node itself keeps its resolutions (and the modules they lead to)
+ * for the life of the process, so an answer kept here is one Node would give again; a throw is not
+ * kept (the package may be installed or built later).
+ */
+const resolvedUrls = new Map<string, string>();
+
+/** `resolve()`'s answer for `key`, found once per process (see `resolvedUrls`). */
+export function resolveOnce(key: string, resolve: () => string): string {
+  let url = resolvedUrls.get(key);
+  if (url === undefined) {
+    url = resolve();
+    resolvedUrls.set(key, url);
+  }
+  return url;
+}
+
+/**
  * What was made of imported modules (a validated manifest, say) by key, for as long as its owner
  * keeps it: one run by default, or all the seeds a seed runner runs. An owner holds one; nothing
  * here is shared between owners. A failed load is not kept (the file may be fixed).
  */
 export class ModuleCache {
   private readonly loads = new Map<string, Promise<unknown>>();
-  private readonly files = new Map<string, string>();
-
-  /**
-   * `resolve()`'s answer, found once per key. Resolving a package reads its package.json and, under
-   * a TypeScript loader, `require.resolve` is a synchronous round trip to the loader's thread: a
-   * seed search would pay it for every Ebb of every node of every seed. A throw is not kept.
-   */
-  resolved(key: string, resolve: () => string): string {
-    let file = this.files.get(key);
-    if (file === undefined) {
-      file = resolve();
-      this.files.set(key, file);
-    }
-    return file;
-  }
 
   /** `load()`'s promise, made once per key. */
   once<T>(key: string, load: () => Promise<T>): Promise<T> {

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PackageResolutionError } from '@ebbrt/interfaces';
-import type { ModuleCache } from './module-cache.js';
+import { resolveOnce, type ModuleCache } from './module-cache.js';
 
 export interface ResolveOptions {
   /** The app's directory: path specifiers ("./my-ebb.ts") are relative to it. */
@@ -61,14 +61,12 @@ function exportEntry(pkg: PackageJson, subpath: string, conditions: readonly str
  * Finds the file an Ebb module specifier names, searching from each base
  * directory in turn (the app first, then the runtime, which carries the default
  * implementations). Reads the package's `exports` map itself so that, when the
- * runtime runs from TypeScript sources, workspace packages load from `source`. With
- * `options.modules`, a specifier is resolved once for that cache's owner.
+ * runtime runs from TypeScript sources, workspace packages load from `source`. A specifier is
+ * resolved once per process for the same app directory and bases (see module-cache's resolveOnce).
  */
 export function resolveModule(specifier: string, options: ResolveOptions): string {
-  const { modules } = options;
-  if (modules === undefined) return resolveNow(specifier, options);
   const key = [specifier, options.appDir, options.preferSource ? 'source' : 'built', ...options.bases].join('\0');
-  return modules.resolved(key, () => resolveNow(specifier, options));
+  return resolveOnce(key, () => resolveNow(specifier, options));
 }
 
 function resolveNow(specifier: string, options: ResolveOptions): string {

@@ -29,6 +29,8 @@ export interface WorkerPoolOptions {
    * takes no more of a shared machine than one process would).
    */
   ownSessions?: boolean;
+  /** Extra Node flags for every worker, after the pool's own (`--cpu-prof`, say, to profile them). */
+  execArgv?: readonly string[];
 }
 
 interface Pending {
@@ -55,6 +57,7 @@ export class WorkerPool {
   private readonly waiting: Array<() => void> = [];
   readonly depth: number;
   private readonly ownSessions: boolean;
+  private readonly execArgv: readonly string[];
 
   /** Workers respawned after a crash. */
   respawned = 0;
@@ -63,6 +66,7 @@ export class WorkerPool {
   constructor(readonly size: number, options: WorkerPoolOptions = {}) {
     this.depth = options.depth ?? 2;
     this.ownSessions = options.ownSessions ?? false;
+    this.execArgv = options.execArgv ?? [];
     if (!Number.isInteger(this.depth) || this.depth < 1) throw new RangeError(`WorkerPool depth must be an integer >= 1, got ${this.depth}`);
     for (let i = 0; i < size; i++) this.workers.push(this.spawn());
   }
@@ -78,7 +82,7 @@ export class WorkerPool {
     const child = fork(WORKER, [], {
       // With a worker per core, V8's parallel GC helper threads only fight the other workers for
       // the cores: measured on 2 cores, two processes reached 1.21x of one with them, 1.47x without.
-      execArgv: [...(FROM_SOURCE ? ['--conditions=source'] : []), ...(this.size > 1 ? ['--single-threaded-gc'] : []), '--import', TSX],
+      execArgv: [...(FROM_SOURCE ? ['--conditions=source'] : []), ...(this.size > 1 ? ['--single-threaded-gc'] : []), '--import', TSX, ...this.execArgv],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       detached: this.ownSessions,
     });
@@ -156,6 +160,11 @@ export class WorkerPool {
       worker = this.freest();
     }
     return new Promise<SeedResult>((resolve, reject) => this.send(worker, { job, started: performance.now(), resolve, reject }));
+  }
+
+  /** The workers' process ids (a bench reads their CPU time from /proc). */
+  get pids(): number[] {
+    return this.workers.flatMap((w) => (w.child.pid === undefined ? [] : [w.child.pid]));
   }
 
   close(): void {
