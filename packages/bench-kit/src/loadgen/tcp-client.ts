@@ -8,6 +8,7 @@
 import { connect, type Socket } from 'node:net';
 import { LoadEngine, type EngineOptions, type LoadResult } from './engine.js';
 import { Pacer } from './pacer.js';
+import { SpinRation } from './spin-ration.js';
 
 export interface TcpLoadOptions extends EngineOptions {
   host: string;
@@ -16,7 +17,7 @@ export interface TcpLoadOptions extends EngineOptions {
   setupTimeoutMs?: number;
   /** 'pacer' (default): sleep until the next request is due; 'spin': a setImmediate loop. */
   pacing?: 'pacer' | 'spin';
-  /** Pacer: wake this long before a request is due and spin the rest (default 200 µs; 0 with realtime). */
+  /** Pacer: wake this long before a request is due and spin the rest, at most 30 % of the time (default 200 µs; 60 µs with realtime). */
   spinNs?: number;
   /**
    * SCHED_FIFO priority (1-99, via `chrt`, needs root) for the generator's threads while it runs,
@@ -28,12 +29,12 @@ export interface TcpLoadOptions extends EngineOptions {
 
 const nowNs = (): number => performance.now() * 1e6;
 /**
- * How early the pacer wakes the loop, which then spins until the request is due: without
- * realtime, 200 µs (a normal thread's wake-up is late by ~80 µs median, ~300 µs p99 on a loaded
- * machine); with realtime, 0 (the wake-up is ~35 µs late, and a SCHED_FIFO thread that spins
- * continuously at high rates is throttled by the kernel for ~50 ms a second).
+ * How early the pacer wakes the loop, which then spins until the request is due (rationed by
+ * SpinRation): without realtime, 200 µs (a normal thread's wake-up is late by ~80 µs median,
+ * ~300 µs p99 on a loaded machine); with realtime, 60 µs (its wake-up is ~35 µs late).
  */
 const SPIN_NS_NORMAL = 200_000;
+const SPIN_NS_REALTIME = 60_000;
 
 /** Connects, fills the key space, runs one open- or closed-loop measurement, closes. */
 export interface TcpLoadResult extends LoadResult {
@@ -110,17 +111,15 @@ export async function runTcpLoad(o: TcpLoadOptions): Promise<TcpLoadResult> {
     const over = new Promise<void>((r) => (finished = r));
     // The pacer's wake-up costs tens of µs (a futex timeout, a message, epoll): it wakes the loop
     // spinNs early and the loop spins the rest, so sends are on time and a core spins only then.
-    const spinNs = o.spinNs ?? (o.realtime !== undefined ? 0 : SPIN_NS_NORMAL);
-    if (!(Number.isFinite(spinNs) && spinNs >= 0)) throw new RangeError(`spinNs must be a non-negative number of ns, got ${spinNs}`);
+    const ration = new SpinRation({ spinNs: o.spinNs ?? (o.realtime !== undefined ? SPIN_NS_REALTIME : SPIN_NS_NORMAL) });
     let spinQueued = false;
     const cpu = new WindowCpu(engine);
     const pump = (): void => {
       const now = nowNs();
       cpu.tick(now);
       if (!engine.pump(now)) return finished();
-      const next = engine.nextDueNs();
-      if (Number.isNaN(next)) pacer.arm(Number.NaN);
-      else if (next - now > spinNs) pacer.arm((next - spinNs) / 1e6);
+      const d = ration.decide(now, engine.nextDueNs());
+      if (d.kind === 'sleep') pacer.arm(d.untilNs / 1e6);
       else if (!spinQueued) {
         // One spin chain at most, whoever (pacer, backstop, the chain itself) pumped.
         spinQueued = true;
