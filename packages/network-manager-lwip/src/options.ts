@@ -44,9 +44,18 @@ const lwipOptionsObject = z.strictObject({
   /**
    * Interrupt-mode safety net against lost used-ring interrupts (0 = off, the default): every this
    * many µs each core looks at its rings and services what it finds, as the handler would have.
-   * Off by default because a periodic timer keeps a virtual-clock run from ever going quiescent.
+   * Off by default because a periodic timer keeps a virtual-clock run from ever going quiescent,
+   * unless it is a background one (`interruptWatchdogBackground`).
    */
   interruptWatchdogUs: z.number().min(0).default(0),
+  /**
+   * Run the watchdog as a background timer (the Timer's `background`): it ticks while anything
+   * else is pending, and a virtual-clock run whose only pending work is watchdog ticks is
+   * quiescent, so an app under `ebbrt test` can have the watchdog (and with it the device status
+   * poll) and still end. Off by default, which keeps existing traces as they were: a foreground
+   * watchdog runs a bounded (`untilNs`) run to its end.
+   */
+  interruptWatchdogBackground: z.boolean().default(false),
   /**
    * Recover from a device that needs a reset (DEVICE_NEEDS_RESET and its configuration interrupt):
    * reset it, negotiate again and set every core's queue pair up again. On by default; off leaves
