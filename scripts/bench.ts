@@ -83,3 +83,11 @@ async function main(): Promise<void> {
 }
 
 await main();
+// A bench that leaves something open (a child process, a socket, a timer) must not keep `pnpm bench`
+// from ending after its report is written (2026-12-07: a process-platform node left by a bench kept
+// the whole run alive for good). Give the loop a moment to drain, then name what is open and exit.
+setTimeout(() => {
+  const open = process.getActiveResourcesInfo().filter((r) => r !== 'Timeout');
+  console.error(`pnpm bench: still open after every bench finished, exiting anyway (a bench leaks them): ${open.join(', ') || '(timers only)'}`);
+  process.exit();
+}, 10_000).unref();

@@ -20,12 +20,18 @@ export default defineConfig({
       // Node k is host k + 1 of the subnet. The runtime fills the nodes' directories itself (and
       // adds node 0 at the gateway); this static list names the same addresses.
       Messenger: { package: '@ebbrt/messenger', options: { peers: { '1': '10.0.0.2:7000', '2': '10.0.0.3:7000', '3': '10.0.0.4:7000' } } },
-      NetworkManager: { package: '@ebbrt/network-manager-lwip', options: { tcpRtoMinUs: 20_000, tcpRtoInitialUs: 100_000 } },
+      // The lost-interrupt watchdog, whose core-0 tick also reads the device status (a reset whose
+      // configuration interrupt was lost is found there), as a background timer: it ticks while
+      // anything else is pending and lets the run end when nothing is.
+      NetworkManager: {
+        package: '@ebbrt/network-manager-lwip',
+        options: { tcpRtoMinUs: 20_000, tcpRtoInitialUs: 100_000, interruptWatchdogUs: 2_000, interruptWatchdogBackground: true },
+      },
     },
   },
   network: {
     link: { latencyNs: 20_000, loss: 0.03, duplicate: 0.02, reorder: 0.05, reorderDelayNs: 200_000, corrupt: 0.01 },
-    nic: { faults: { rxNoBuffer: { probability: 0.02, burst: 2 }, interruptDelay: { probability: 0.05, maxNs: 100_000 }, interruptLoss: 0.01, txCompletionDelay: { probability: 0.05, maxNs: 100_000 }, deviceReset: 0.002 } },
+    nic: { faults: { rxNoBuffer: { probability: 0.02, burst: 2 }, interruptDelay: { probability: 0.05, maxNs: 100_000 }, interruptLoss: 0.01, txCompletionDelay: { probability: 0.05, maxNs: 100_000 }, deviceReset: 0.002, configInterruptLoss: 0.5 } },
   },
   // The front-end's GlobalIdMap holds each core's checkpoint (src/checkpoint.ts); every set and
   // get a back-end sends may be refused (never sent) or sent up to 3 ms late.

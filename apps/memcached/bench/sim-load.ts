@@ -47,8 +47,10 @@ export interface SimLoadResult {
   sets: number;
   /** Frames each NIC sent during the timed window, per op. */
   framesPerOp: number;
-  /** Frames both NICs dropped for want of a posted RX buffer (a burst larger than the ring), whole run. */
+  /** Frames both NICs dropped for want of a posted RX buffer (a burst larger than the ring and its host queue), whole run. */
   rxNoBuffer: number;
+  /** Frames both NICs held in their host-side queue until RX buffers were posted (hw-x86sim `rxBacklogFrames`), whole run. */
+  rxBacklogged: number;
   /** Retransmission timeouts on both nodes, whole run (a lost tail waits for one: 200 ms virtual). */
   rtoExpirations: number;
   errors: string[];
@@ -254,6 +256,7 @@ export async function runSimLoad(o: SimLoadOptions = {}): Promise<SimLoadResult>
     sets: setCount,
     framesPerOp: frames / Math.max(1, ops),
     rxNoBuffer: f.nodes.reduce((a, n) => a + n.nm.driver.device.stats.rxDroppedNoBuffer, 0),
+    rxBacklogged: f.nodes.reduce((a, n) => a + n.nm.driver.device.stats.rxBacklogged, 0),
     rtoExpirations: f.nodes.reduce((a, n) => a + n.nm.tcp.stats.rtoExpirations, 0),
     errors,
   };

@@ -27,7 +27,7 @@ export async function simSizesPart(o: SimSizesOptions, notes: string[], ratios: 
       for (let i = 0; i < o.runs; i++) {
         for (const v of [SMALL, LARGE]) {
           const r = await runSimLoad({ seconds: o.seconds, valueBytes: v, mtu, seed: i + 1, warmupSeconds: 2 });
-          o.log(`sim sizes mtu ${mtu}, ${v} B: ${Math.round(r.opsPerWallSecond)} ops/wall s, ${r.framesPerOp.toFixed(2)} frames/op, ${r.rxNoBuffer} RX-ring drops, ${r.rtoExpirations} RTOs${r.errors.length ? ` (${r.errors[0]})` : ''}`);
+          o.log(`sim sizes mtu ${mtu}, ${v} B: ${Math.round(r.opsPerWallSecond)} ops/wall s, ${r.framesPerOp.toFixed(2)} frames/op, ${r.rxNoBuffer} RX-ring drops, ${r.rxBacklogged} frames held by the host queue, ${r.rtoExpirations} RTOs${r.errors.length ? ` (${r.errors[0]})` : ''}`);
           ops.get(v)!.push(r.opsPerWallSecond);
           frames.get(v)!.push(r.framesPerOp);
           losses.get(v)!.push(r.rtoExpirations);

@@ -9,7 +9,7 @@
  * 50 and 75 % of that peak, and the highest rate with p99 under the SLA (a bisection from 5 % of
  * the peak). Every probe is a point of docs/figures/memcached-p99-vs-load.svg (p99 against
  * offered load, log y, the SLA line). The generator runs in this process; it sleeps between
- * requests and a pacer thread wakes it when the next is due (no spinning core). Its own lateness
+ * requests and a pacer thread wakes it shortly before the next is due (a rationed spin, no spinning core). Its own lateness
  * (actual send - intended send, an HDR histogram) is printed beside every p99 with the latency from
  * the actual send (what coordinated omission would report); a probe whose lateness p99 is over a
  * fifth of the SLA is marked generator-limited. As root the generator runs SCHED_FIFO while it
@@ -207,7 +207,7 @@ export default async function run(): Promise<BenchReport> {
   }
   ratios['generator-limited open-loop probes (lateness p99 > SLA/5) / all'] = probes > 0 ? generatorLimited / probes : 0;
   notes.push(
-    `open-loop generator (@ebbrt/bench-kit/loadgen) in the bench process, paced by a sleeping thread (no spinning), ${rt.why}; servers ${SERVER_RT > 0 ? `SCHED_FIFO ${SERVER_RT}` : 'normal scheduling'}; latency from the intended send time, so the generator's own lateness counts in it and is printed beside every p99 (late p99); ${generatorLimited} of ${probes} open-loop probes had lateness p99 over ${LATE_LIMIT_NS / 1000} µs (SLA/5: generator-limited); ${SECONDS} s per point after 0.2 s warm-up; peak = closed loop, one request in flight per connection`,
+    `open-loop generator (@ebbrt/bench-kit/loadgen) in the bench process, paced by a sleeping thread (a spin of the last 60-200 µs before a send, at most 30 % of the time), ${rt.why}; servers ${SERVER_RT > 0 ? `SCHED_FIFO ${SERVER_RT}` : 'normal scheduling'}; latency from the intended send time, so the generator's own lateness counts in it and is printed beside every p99 (late p99); ${generatorLimited} of ${probes} open-loop probes had lateness p99 over ${LATE_LIMIT_NS / 1000} µs (SLA/5: generator-limited); ${SECONDS} s per point after 0.2 s warm-up; peak = closed loop, one request in flight per connection`,
   );
   notes.push(`uptime at end: ${await uptime()}`);
   return { name: 'sla: p99 at offered load, highest rate under the SLA', results, ratios, notes, ...{ summary } };

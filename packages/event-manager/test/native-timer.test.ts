@@ -43,6 +43,34 @@ describe('native Timer', () => {
     times.forEach((t, i) => expect(t).toBe(t0[0]! + (i + 1) * 250_000));
   });
 
+  it('a background timer ticks while a foreground timer of the core is pending (even a later one), then lets the run end', async () => {
+    const f = nativeNode({ cores: 2 });
+    const ticks: number[] = [];
+    const done: number[] = [];
+    let watchdog: TimerHandle | undefined;
+    f.post(0, () => {
+      watchdog = f.timer().start(() => ticks.push(f.sim.now()), 100, true, { background: true });
+      // The foreground one-shot is later than every tick, so the earliest timer is always the
+      // background one; the core's deadline must still keep the run alive until 450 µs.
+      f.timer().start(() => done.push(f.sim.now()), 450);
+    });
+    const r = await f.sim.run();
+    expect(r).toMatchObject({ reason: 'quiescent', finalTimeNs: 450_000 });
+    expect(done).toEqual([450_000]);
+    expect(ticks).toEqual([100_000, 200_000, 300_000, 400_000]);
+    expect(watchdog!.active).toBe(true);
+    // Stopping the foreground timer early ends the run at that moment, ticks and all.
+    const early: number[] = [];
+    f.post(1, () => {
+      const h = f.timer().start(() => early.push(f.sim.now()), 10_000);
+      f.timer().start(() => h.stop(), 250);
+    });
+    const r2 = await f.sim.run();
+    expect(early).toEqual([]);
+    expect(r2.finalTimeNs).toBe(450_000 + 250_000);
+    expect(ticks.slice(4)).toEqual([500_000, 600_000, 700_000]);
+  });
+
   it('fractional microseconds round to nanoseconds and the period never drifts', async () => {
     const f = nativeNode();
     const times: number[] = [];

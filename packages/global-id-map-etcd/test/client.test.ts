@@ -87,9 +87,8 @@ describe('against a misbehaving gateway', () => {
   it('times out a gateway that never answers', async () => {
     handler = () => {};
     const n = fe({ retries: 0, timeoutMs: 100 });
-    const t0 = performance.now();
     const e = await n.onCore(0, () => n.map().get(1).catch((x: unknown) => x));
-    expect(performance.now() - t0).toBeLessThan(2000);
+    // The message names the client's own timer (not a socket error, not vitest's timeout).
     expect(String(e)).toMatch(/etcd unreachable at .*: range failed after 1 attempt \(.*timed out after 100 ms\)/);
   });
 

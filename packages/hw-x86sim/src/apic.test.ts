@@ -70,6 +70,27 @@ describe('LocalApic', () => {
     expect(log.map(([t]) => t)).toEqual([1, 2, 3, 4, 5].map((k) => k * 1_000_000));
   });
 
+  it('a background timer fires while foreground work is pending, and keeps no virtual run alive', async () => {
+    const sim = new Simulation();
+    const m = sim.createMachine({ cores: 2, memoryBytes: 4096 });
+    const log: [number, number, number][] = [];
+    for (const c of m.cores) c.start(interruptLogger(sim, log));
+    // Alone, a background periodic timer is no work at all: the run is quiescent at once.
+    m.cores[0].apic.timerPeriodic(1_000_000, 0x31, true);
+    expect(await sim.run()).toMatchObject({ reason: 'quiescent', finalTimeNs: 0 });
+    expect(log).toEqual([]);
+    // With a foreground deadline at 3.5 ms on the other core, it ticks until then, and the run ends there.
+    m.cores[1].apic.timerOneShot(3_500_000, 0x40);
+    expect(await sim.run()).toMatchObject({ reason: 'quiescent', finalTimeNs: 3_500_000 });
+    expect(log).toEqual([[1_000_000, 0, 0x31], [2_000_000, 0, 0x31], [3_000_000, 0, 0x31], [3_500_000, 1, 0x40]]);
+    // A run that does not stop when idle still ticks it, up to its end.
+    expect(await sim.run({ untilNs: 6_500_000, stopWhenIdle: false })).toMatchObject({ reason: 'until', finalTimeNs: 6_500_000 });
+    expect(log.slice(4).map(([t]) => t)).toEqual([4_000_000, 5_000_000, 6_000_000]);
+    // Re-armed as foreground, the same timer keeps the run going to its end.
+    m.cores[0].apic.timerPeriodic(1_000_000, 0x31);
+    expect(await sim.run({ untilNs: 8_500_000 })).toMatchObject({ reason: 'until', finalTimeNs: 8_500_000 });
+  });
+
   it('a stopped timer never fires, and re-arming replaces the old deadline', async () => {
     const sim = new Simulation();
     const core = sim.createMachine({ cores: 1, memoryBytes: 4096 }).cores[0];

@@ -90,26 +90,29 @@ export class LocalApic {
     target.apic.raise(vector);
   }
 
-  /** Raise `vector` once, `delayNs` from now (counted by the machine's clock). Replaces any armed timer. */
-  timerOneShot(delayNs: number, vector: number): void {
+  /**
+   * Raise `vector` once, `delayNs` from now (counted by the machine's clock). Replaces any armed
+   * timer. A `background` deadline keeps no virtual-time run alive (see event-queue.ts).
+   */
+  timerOneShot(delayNs: number, vector: number, background = false): void {
     checkDelay(delayNs, 'delayNs', 0);
     checkVector(vector);
     this.timerMode = 'one-shot';
     this.timerVector = vector;
-    this.host.queue.arm(this.timerEntry, this.host.clock.now() + this.core.machine._simDelay(delayNs));
+    this.host.queue.arm(this.timerEntry, this.host.clock.now() + this.core.machine._simDelay(delayNs), background);
   }
 
   /**
    * Raise `vector` every `periodNs`, first one period from now. Deadlines are computed from the
    * previous deadline, not from when it fired, so the timer never drifts. Replaces any armed timer.
    */
-  timerPeriodic(periodNs: number, vector: number): void {
+  timerPeriodic(periodNs: number, vector: number, background = false): void {
     checkDelay(periodNs, 'periodNs', 1);
     checkVector(vector);
     this.timerMode = 'periodic';
     this.timerVector = vector;
     this.timerPeriodNs = this.core.machine._simDelay(periodNs);
-    this.host.queue.arm(this.timerEntry, this.host.clock.now() + this.timerPeriodNs);
+    this.host.queue.arm(this.timerEntry, this.host.clock.now() + this.timerPeriodNs, background);
   }
 
   /** Disarm the timer; an armed deadline will not fire. */

@@ -3,6 +3,10 @@
  * counter so that entries with equal deadlines fire in the order they were scheduled, which keeps
  * virtual-clock runs deterministic. Entries know their heap index, so cancel is O(log n) and
  * cancelled timers do not pile up in the heap.
+ *
+ * An entry may be *background* (a watchdog's tick): it fires like any other, but the queue counts
+ * only the foreground ones, and a virtual-time run whose only pending entries are background ones
+ * is quiescent (the scheduler ends it), as a Node timer that is `unref()`ed keeps no process alive.
  */
 
 /** Opaque handle to a scheduled callback; pass it to `cancel`. */
@@ -10,6 +14,7 @@ export class DeadlineEntry {
   /** @internal */ deadline = 0;
   /** @internal */ seq = 0;
   /** @internal position in the heap, -1 when not queued. */ index = -1;
+  /** @internal keeps no run alive (see the file comment); change it only through `DeadlineQueue.arm`. */ background = false;
   /** @internal */ readonly fn: () => void;
 
   /** @internal */
@@ -36,9 +41,15 @@ function before(a: DeadlineEntry, b: DeadlineEntry): boolean {
 export class DeadlineQueue {
   private readonly heap: DeadlineEntry[] = [];
   private nextSeq = 0;
+  private foregroundCount = 0;
 
   get size(): number {
     return this.heap.length;
+  }
+
+  /** Queued entries that are not background: 0 means only background work is left. */
+  get foreground(): number {
+    return this.foregroundCount;
   }
 
   /** Queue `fn` at `deadline`; returns its handle. */
@@ -48,9 +59,14 @@ export class DeadlineQueue {
     return e;
   }
 
-  /** Re-queue an entry that is not currently queued (lets periodic timers avoid allocation). */
-  arm(e: DeadlineEntry, deadline: number): void {
+  /**
+   * Re-queue an entry (lets periodic timers avoid allocation); `background` (default: as it was)
+   * says whether it keeps a run alive.
+   */
+  arm(e: DeadlineEntry, deadline: number, background = e.background): void {
     if (e.index >= 0) this.remove(e);
+    e.background = background;
+    if (!background) this.foregroundCount++;
     e.deadline = deadline;
     e.seq = this.nextSeq++;
     e.index = this.heap.length;
@@ -84,6 +100,7 @@ export class DeadlineQueue {
     const i = e.index;
     const last = heap.pop()!;
     e.index = -1;
+    if (!e.background) this.foregroundCount--;
     if (last === e) return;
     heap[i] = last;
     last.index = i;

@@ -12,7 +12,7 @@ export { CoreStats, type CoreSoftwareStats, type UnfinishedEvent } from './core-
 export { Core, type CoreProgram, type CoreState, type SliceResult } from './core.js';
 export { LocalApic } from './apic.js';
 export { type CoreFaults, validateCoreFaults } from './core-faults.js';
-export { PhysicalMemory, allocateGuestMemory, defaultGuestMemoryKind, type GuestMemoryKind, type NumaRegion } from './memory.js';
+export { PhysicalMemory, allocateGuestMemory, allocateHostTable, defaultGuestMemoryKind, type GuestMemoryKind, type NumaRegion } from './memory.js';
 export { MemoryRecycler } from './memory-recycler.js';
 export { SerialConsole, type LineListener, SERIAL_HISTORY_LINES } from './serial.js';
 export { TraceRecorder, type TraceArgs, type TraceTap } from './trace.js';

@@ -66,6 +66,20 @@ export function allocateGuestMemory(size: number, kind: GuestMemoryKind): ArrayB
   }
 }
 
+/**
+ * A zero-filled host-side buffer for a table that grows with a machine but is mostly never written
+ * (an allocator's live bitmap, a NIC's transmit slab): mapped like guest memory (see
+ * allocateGuestMemory), so only the pages written become resident, nothing is memset, and the pages
+ * go back when it is collected. Shared outside a browser page, so V8 does not count it as external
+ * memory either (a 64 MiB node's 1 MiB bitmap would otherwise bring collections on). A browser page
+ * gets a plain ArrayBuffer. Views over it must give their length (a length-tracking view of a
+ * resizable buffer has another hidden class).
+ */
+export function allocateHostTable(bytes: number): ArrayBufferLike {
+  if (!pageMapped() || typeof SharedArrayBuffer !== 'function') return new ArrayBuffer(bytes);
+  return new (SharedArrayBuffer as ResizableConstructor<SharedArrayBuffer>)(bytes, { maxByteLength: bytes });
+}
+
 /** A contiguous slice of physical memory local to one NUMA node. */
 export interface NumaRegion {
   readonly node: number;

@@ -358,7 +358,10 @@ export class Scheduler {
           clock.advanceTo(this.untilNs);
           return this.finish('until');
         }
-        if (next === Infinity) {
+        // Only background entries left (watchdog ticks): quiescent if the run stops when idle; with
+        // a hold, wait for the outside work rather than tick through virtual time meanwhile.
+        const onlyBackground = this.queue.foreground === 0 && (this.holds > 0 || this.stopWhenIdle);
+        if (next === Infinity || onlyBackground) {
           if (this.stopWhenIdle && this.holds === 0) return this.finish('quiescent');
           this.waitIdle(Infinity);
           return false;
@@ -368,7 +371,7 @@ export class Scheduler {
         this.wakePollers();
         return true;
       }
-      if (next === Infinity && this.stopWhenIdle && this.holds === 0) return this.finish('quiescent');
+      if ((next === Infinity || this.queue.foreground === 0) && this.stopWhenIdle && this.holds === 0) return this.finish('quiescent');
       this.waitIdle(Math.min(next, this.untilNs) - now);
       return false;
     } catch (err) {

@@ -6,11 +6,11 @@
 import { createHash } from 'node:crypto';
 import { EbbRef } from '@ebbrt/core-translation';
 import { DirectNetPort, type FrameCapture } from '@ebbrt/hw-x86sim';
-import { IOBuf, SystemEbbIds, type NetworkManager } from '@ebbrt/interfaces';
+import { SystemEbbIds, type NetworkManager } from '@ebbrt/interfaces';
 import { describe, expect, it } from 'vitest';
 import { DirectPortDriver, lwipOptionsSchema, manifest } from '../src/index.js';
 import { bareNode, netFixture, payloadFor, seeds, liveIOBufs, type NetFixture } from '@ebbrt/testkit/net';
-import { newEchoStats, startEcho } from './echo-app.js';
+import { newEchoStats, sendAndHash, startEcho } from './echo-app.js';
 
 const nmRef = new EbbRef<NetworkManager>(SystemEbbIds.NetworkManager);
 const FAULTS = { loss: 0.03, duplicate: 0.03, reorder: 0.05, reorderDelayNs: 30_000, corrupt: 0.03 };
@@ -22,31 +22,13 @@ async function echoThroughDirectPort(f: NetFixture) {
   f.run(1, 0, () => startEcho(nmRef.deref(), 7, stats));
   await f.sim.run({ untilNs: f.sim.now() + 1e6 });
   const payload = payloadFor(5, SIZE);
-  const hash = createHash('sha256');
-  let received = 0;
-  let closed = false;
-  let aborted: Error | undefined;
-  f.run(0, 0, async () => {
+  const client = f.run(0, 0, async () => {
     await f.nodes[0]!.rep().whenReady();
-    nmRef.deref().tcpConnect('10.0.0.2', 7, {
-      connected(c) {
-        for (let off = 0; off < SIZE; off += 65536) c.sendQueued(IOBuf.copyOf(payload.subarray(off, off + 65536)));
-        c.shutdown();
-      },
-      receive(_c, buf) {
-        for (let e = buf, first = true; first || e !== buf; e = e.next, first = false) hash.update(e.data());
-        received += buf.computeChainDataLength();
-        buf.releaseChain();
-      },
-      closed(c) {
-        closed = true;
-        c.close();
-      },
-      aborted: (_c, e) => (aborted = e),
-    });
+    return sendAndHash(nmRef.deref(), '10.0.0.2', 7, payload);
   });
   await f.sim.run({ untilNs: f.sim.now() + 120e9 });
-  return { stats, received, closed, aborted, digest: hash.digest('hex'), want: createHash('sha256').update(payload).digest('hex') };
+  const { received, closed, aborted, digest } = client.value!;
+  return { stats, received, closed, aborted, digest: digest(), want: createHash('sha256').update(payload).digest('hex') };
 }
 
 /** Every frame entering the switch, with its time, as one digest. */

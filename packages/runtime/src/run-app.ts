@@ -17,6 +17,8 @@ export interface RunAppOptions {
   output?: (line: string) => void;
   /** Stop the simulation at this virtual/real time (ns). */
   untilNs?: number;
+  /** Stop the simulation after this many core slices (reason `max-slices`). */
+  maxSlices?: number;
   /** Ends a realtime run. */
   signal?: AbortSignal;
   /** How back-end machines are obtained (the NodeAllocator's seam). */
@@ -110,6 +112,7 @@ async function runFrontEnd(fe: FrontEnd, options: RunAppOptions, started: number
   if (frontendMain !== undefined && fe.clock === 'realtime') void frontendDone.then(() => simulation.stop());
   const simulated = simulation.run({
     ...(options.untilNs !== undefined ? { untilNs: options.untilNs } : {}),
+    ...(options.maxSlices !== undefined ? { maxSlices: options.maxSlices } : {}),
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
   });
   options.onStarted?.({ config, simulation, frontend, platform, network });

@@ -15,6 +15,9 @@ describe('ebbrt test arguments', () => {
     expect(() => parseTest(['--workers', '0'])).toThrow(/--workers must be an integer/);
     expect(() => parseTest(['--faults', 'link.loss'])).toThrow(/need --seed/);
     expect(() => parseTest(['--stats'])).toThrow(/--stats replay one seed: they need --seed/);
+    expect(parseTest(['--max-slices', '1000']).maxSlices).toBe(1000);
+    expect(() => parseTest(['--max-slices', '1e3'])).toThrow(/--max-slices must be a positive integer, got "1e3"/);
+    expect(replayCommand(parseTest(['a', '--max-slices', '1000']), 4, [])).toBe('ebbrt test a --max-slices 1000 --seed 4 --faults none');
     expect(parseTest(['--seed', '3', '--stats']).replay).toEqual({ seed: 3, faults: { kind: 'all' }, trace: undefined, stats: true });
   });
   it('prints a replay command that parses back to the same seed and faults', () => {

@@ -44,6 +44,26 @@ const output = (cmd: string, args: string[]): Promise<string> =>
     p.on('error', () => resolve(out));
   });
 
+/**
+ * Runs the echo app (realtime) with `config` on the TAP `name`: `ready` resolves once the run has
+ * said both that the TAP is up and that the echo listens; `abort` ends the run.
+ */
+function runEchoOnTap(name: string, config: Record<string, unknown>) {
+  let up: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (up = resolve));
+  const lines: string[] = [];
+  const abort = new AbortController();
+  const running = runApp(app(config), {
+    output: (l) => {
+      lines.push(l);
+      if (lines.some((x) => x.includes(`TAP ${name}`)) && lines.some((x) => x.includes('echo up'))) up();
+    },
+    signal: abort.signal,
+    resolveFrom: [process.cwd()],
+  });
+  return { ready, lines, abort, running };
+}
+
 /** Sends `data` to host:port and resolves with everything echoed until the peer closes. */
 function echo(host: string, port: number, data: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -76,11 +96,7 @@ describe('TAP path', () => {
       return;
     }
     const name = relay === 'socat' ? 'ebbrt-tapmtu' : 'ebbrt-tapmth';
-    let up: () => void = () => undefined;
-    const ready = new Promise<void>((resolve) => (up = resolve));
-    const lines: string[] = [];
-    const abort = new AbortController();
-    const dir = app({
+    const { ready, abort, running } = runEchoOnTap(name, {
       clock: 'realtime',
       backend: {
         nodes: 1,
@@ -88,14 +104,6 @@ describe('TAP path', () => {
         ebbs: { NetworkManager: { package: '@ebbrt/network-manager-lwip', options: { mtu: 9000, rxBufferSize: 9216 } } },
       },
       network: { subnet: relay === 'socat' ? '10.213.58.0/24' : '10.213.59.0/24', tap: { name, required: true, mtu: 9000, socketBufferBytes: 1 << 20, relay } },
-    });
-    const running = runApp(dir, {
-      output: (l) => {
-        lines.push(l);
-        if (lines.some((x) => x.includes(`TAP ${name}`)) && lines.some((x) => x.includes('echo up'))) up();
-      },
-      signal: abort.signal,
-      resolveFrom: [process.cwd()],
     });
     // Every byte value, in an order no two runs of a short pattern would repeat by accident.
     const data = Buffer.alloc(512 * 1024);
@@ -120,7 +128,6 @@ describe('TAP path', () => {
       // Linux received the node's segments as jumbo frames: far more than 1514 B on average.
       expect(rxBytes / rxPackets).toBeGreaterThan(3000);
     } finally {
-
       abort.abort();
     }
     const run = await running;
@@ -169,22 +176,10 @@ describe('TAP path', () => {
     process.env.CC = '/nonexistent/cc';
     process.env.EBBRT_TAP_HELPER_DIR = cacheDir;
     const name = 'ebbrt-tapnocc';
-    let up: () => void = () => undefined;
-    const ready = new Promise<void>((resolve) => (up = resolve));
-    const lines: string[] = [];
-    const abort = new AbortController();
-    const dir = app({
+    const { ready, lines, abort, running } = runEchoOnTap(name, {
       clock: 'realtime',
       backend: { nodes: 1, machine: { cores: 1, memory: '32MiB' } },
       network: { subnet: '10.213.60.0/24', tap: { name, required: true, relay: 'helper' } },
-    });
-    const running = runApp(dir, {
-      output: (l) => {
-        lines.push(l);
-        if (lines.some((x) => x.includes(`TAP ${name}`)) && lines.some((x) => x.includes('echo up'))) up();
-      },
-      signal: abort.signal,
-      resolveFrom: [process.cwd()],
     });
     try {
       await ready;

@@ -13,12 +13,19 @@ import { EbbRef, NodeContext } from '@ebbrt/core-translation';
 import { manifest as eventManagerManifest } from '@ebbrt/event-manager';
 import type { LinkProps } from '@ebbrt/hw-x86sim';
 import { SystemEbbIds, type EventFailure, type EventManagerRoot, type NetworkManager } from '@ebbrt/interfaces';
-import { manifest, type MessengerRep, type MessengerRoot } from '@ebbrt/messenger';
-import { hostedNetworkOptionsSchema, manifest as hostedManifest, type HostedNetworkManager } from '@ebbrt/network-manager-hosted';
+import { MessengerRoot, manifest, type MessengerRep } from '@ebbrt/messenger';
+import { HostedNetworkManager, manifest as hostedManifest } from '@ebbrt/network-manager-hosted';
+import { installEbb, installEbbAsync, type FixtureContext } from './install-ebb.js';
 import { netFixture, type NetFixture } from './net-fixture.js';
 
 export const messengerRef = new EbbRef<MessengerRep>(SystemEbbIds.Messenger);
 export const nmRef = new EbbRef<NetworkManager>(SystemEbbIds.NetworkManager);
+
+/** @ebbrt/messenger's root (these tests read its own members), or an error saying what was installed instead. */
+function messengerRoot(root: unknown): MessengerRoot {
+  if (!(root instanceof MessengerRoot)) throw new TypeError(`the Messenger is not @ebbrt/messenger's root (got ${String((root as object | null)?.constructor?.name)})`);
+  return root;
+}
 
 export interface Cluster {
   readonly kind: 'native' | 'hosted';
@@ -63,11 +70,7 @@ export async function nativeCluster(opts: NativeOptions = {}): Promise<Cluster> 
   const roots: MessengerRoot[] = [];
   const failures: EventFailure[] = [];
   for (const node of f.nodes) {
-    const root = (await manifest.create(
-      { id: SystemEbbIds.Messenger, node: node.node, target: 'native', log: (l) => node.logs.push(l) },
-      manifest.options!.parse({ peers, ...opts.messenger }),
-    )) as MessengerRoot;
-    node.node.install(SystemEbbIds.Messenger, root);
+    const root = messengerRoot(await installEbbAsync('Messenger', manifest, { node: node.node, target: 'native', log: (l) => node.logs.push(l) }, { peers, ...opts.messenger }));
     node.em.onEventFailure((e) => failures.push(e));
     roots.push(root);
   }
@@ -123,16 +126,12 @@ export async function hostedNode(id: number, opts: { cores?: number; messenger?:
   const node = new NodeContext({ id, numCores: opts.cores ?? 2, target: 'hosted' });
   const logs: string[] = [];
   const log = (l: string): void => void logs.push(l);
-  const em = eventManagerManifest.create({ id: SystemEbbIds.EventManager, node, target: 'hosted', log }, eventManagerManifest.options!.parse({})) as EventManagerRoot;
-  node.install(SystemEbbIds.EventManager, em);
+  const ctx: FixtureContext = { node, target: 'hosted', log };
+  const em = installEbb('EventManager', eventManagerManifest, ctx);
   em.onEventFailure((e) => opts.failures?.push(e));
-  const nm = hostedManifest.create({ id: SystemEbbIds.NetworkManager, node, target: 'hosted', log }, hostedNetworkOptionsSchema.parse({})) as HostedNetworkManager;
-  node.install(SystemEbbIds.NetworkManager, nm);
-  const root = (await manifest.create(
-    { id: SystemEbbIds.Messenger, node, target: 'hosted', log },
-    manifest.options!.parse({ port: 0, ...opts.messenger }),
-  )) as MessengerRoot;
-  node.install(SystemEbbIds.Messenger, root);
+  const nm = installEbb('NetworkManager', hostedManifest, ctx);
+  if (!(nm instanceof HostedNetworkManager)) throw new TypeError('the NetworkManager is not @ebbrt/network-manager-hosted\'s root');
+  const root = messengerRoot(await installEbbAsync('Messenger', manifest, ctx, { port: 0, ...opts.messenger }));
   return { node, em, nm, root, logs };
 }
 

@@ -1,7 +1,8 @@
 import { cpu, NodeContext } from '@ebbrt/core-translation';
 import { manifest as eventManagerManifest } from '@ebbrt/event-manager';
 import { manifest as timerManifest } from '@ebbrt/event-manager/timer';
-import { SystemEbbIds, type EbbRoot, type EventManagerRoot, type Timer } from '@ebbrt/interfaces';
+import type { EventManagerRoot } from '@ebbrt/interfaces';
+import { installEbb } from './install-ebb.js';
 
 /**
  * Runs `fn` as an event on `core` of `em`'s node and resolves with its awaited result. It rejects
@@ -49,8 +50,7 @@ export function hostedNode(options: HostedNodeOptions = {}): HostedNode {
   const { id = 0, cores = 2, idSpace } = options;
   const node = new NodeContext({ id, numCores: cores, target: 'hosted', ...(idSpace === undefined ? {} : { idSpace }) });
   const log = (): void => undefined;
-  const em = eventManagerManifest.create({ id: SystemEbbIds.EventManager, node, target: 'hosted', log }, eventManagerManifest.options!.parse({})) as EventManagerRoot;
-  node.install(SystemEbbIds.EventManager, em);
-  node.install(SystemEbbIds.Timer, timerManifest.create({ id: SystemEbbIds.Timer, node, target: 'hosted', log }, {}) as EbbRoot<Timer>);
+  const em = installEbb('EventManager', eventManagerManifest, { node, target: 'hosted', log });
+  installEbb('Timer', timerManifest, { node, target: 'hosted', log });
   return { node, em, log, on: (core, fn) => onCore(em, core, fn), dispose: () => em.shutdown() };
 }

@@ -21,11 +21,13 @@ import { existsSync } from 'node:fs';
 import { NodeContext, cpu } from '@ebbrt/core-translation';
 import { NetworkFabric, Simulation, type Machine, type RunResult } from '@ebbrt/hw-x86sim';
 import { UdpTapBridge } from '@ebbrt/hw-x86sim/node';
-import { SystemEbbIds, type EbbRoot, type EventManagerRoot, type Timer } from '@ebbrt/interfaces';
-import { eventManagerOptionsSchema, manifest as emManifest } from '@ebbrt/event-manager';
+import { SystemEbbIds, type EventManagerRoot } from '@ebbrt/interfaces';
+import { manifest as emManifest } from '@ebbrt/event-manager';
 import { manifest as timerManifest } from '@ebbrt/event-manager/timer';
-import { manifest as slqbManifest, slqbOptionsSchema } from '@ebbrt/memory-allocator-slqb';
-import { lwipOptionsSchema, manifest, type LwipNetworkManager, type LwipNetworkManagerRoot } from '@ebbrt/network-manager-lwip';
+import { manifest as slqbManifest } from '@ebbrt/memory-allocator-slqb';
+import { manifest as lwipManifest, type LwipNetworkManager, type LwipNetworkManagerRoot } from '@ebbrt/network-manager-lwip';
+import { installEbb, type FixtureContext } from './install-ebb.js';
+import { lwipRoot } from './net-fixture.js';
 
 export const LINUX_ADDRESS = '10.0.3.1';
 export const NODE_ADDRESS = '10.0.3.2';
@@ -176,20 +178,11 @@ export async function startLinuxNetns(opts: LinuxNetnsOptions = {}): Promise<Lin
     const fabric = new NetworkFabric(sim);
     const machine = sim.createMachine({ name: 'linux-peer-node', cores, memoryBytes: 32 * 1024 * 1024 });
     const node = new NodeContext({ id: 1, numCores: cores, target: 'native', idSpace: 2 });
-    const log = (): void => {};
-    const ctx = (id: number) => ({ id, node, target: 'native' as const, machine, simulation: sim, log });
-    const em = emManifest.create(ctx(SystemEbbIds.EventManager), eventManagerOptionsSchema.parse({})) as EventManagerRoot;
-    node.install(SystemEbbIds.EventManager, em);
-    node.install(SystemEbbIds.Timer, timerManifest.create(ctx(SystemEbbIds.Timer), {}) as EbbRoot<Timer>);
-    node.install(
-      SystemEbbIds.MemoryAllocator,
-      slqbManifest.create(ctx(SystemEbbIds.MemoryAllocator), slqbOptionsSchema.parse({})) as EbbRoot<unknown>,
-    );
-    const nm = manifest.create(
-      ctx(SystemEbbIds.NetworkManager),
-      lwipOptionsSchema.parse({ ...options, address: `${NODE_ADDRESS}/24` }),
-    ) as LwipNetworkManagerRoot;
-    node.install(SystemEbbIds.NetworkManager, nm);
+    const ctx: FixtureContext = { node, target: 'native', machine, simulation: sim, log: () => {} };
+    const em = installEbb('EventManager', emManifest, ctx);
+    installEbb('Timer', timerManifest, ctx);
+    installEbb('MemoryAllocator', slqbManifest, ctx);
+    const nm = lwipRoot(installEbb('NetworkManager', lwipManifest, ctx, { ...options, address: `${NODE_ADDRESS}/24` }));
     fabric.connect(nm.driver.device, { name: 'node-link' });
 
     const repOn = (): LwipNetworkManager => {

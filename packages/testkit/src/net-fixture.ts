@@ -5,11 +5,12 @@
  */
 import { NodeContext, cpu } from '@ebbrt/core-translation';
 import { DirectNetPort, Link, NetworkFabric, Simulation, type LinkProps, type Machine, type SteppingMode, type GuestMemoryKind } from '@ebbrt/hw-x86sim';
-import { SystemEbbIds, type EbbRoot, type EventFn, type EventManagerRoot, type Timer } from '@ebbrt/interfaces';
-import { eventManagerOptionsSchema, manifest as emManifest } from '@ebbrt/event-manager';
+import { SystemEbbIds, type EventFn, type EventManagerRoot } from '@ebbrt/interfaces';
+import { manifest as emManifest } from '@ebbrt/event-manager';
 import { manifest as timerManifest } from '@ebbrt/event-manager/timer';
-import { manifest as slqbManifest, slqbOptionsSchema } from '@ebbrt/memory-allocator-slqb';
-import { lwipOptionsSchema, manifest, type LwipNetworkManager, type LwipNetworkManagerRoot } from '@ebbrt/network-manager-lwip';
+import { manifest as slqbManifest } from '@ebbrt/memory-allocator-slqb';
+import { LwipNetworkManagerRoot, manifest as lwipManifest, type LwipNetworkManager } from '@ebbrt/network-manager-lwip';
+import { installEbb, type FixtureContext } from './install-ebb.js';
 
 export interface NetNode {
   machine: Machine;
@@ -75,11 +76,10 @@ export function bareNode(sim: Simulation, i: number, cores: number, memoryBytes:
   const node = new NodeContext({ id: i + 1, numCores: cores, target: 'native', idSpace: 2 });
   const logs: string[] = [];
   const log = (line: string) => logs.push(line);
-  const ctx = (id: number) => ({ id, node, target: 'native' as const, machine, simulation: sim, log });
-  const em = emManifest.create(ctx(SystemEbbIds.EventManager), eventManagerOptionsSchema.parse({})) as EventManagerRoot;
-  node.install(SystemEbbIds.EventManager, em);
-  node.install(SystemEbbIds.Timer, timerManifest.create(ctx(SystemEbbIds.Timer), {}) as EbbRoot<Timer>);
-  node.install(SystemEbbIds.MemoryAllocator, slqbManifest.create(ctx(SystemEbbIds.MemoryAllocator), slqbOptionsSchema.parse({})) as EbbRoot<unknown>);
+  const ctx: FixtureContext = { node, target: 'native', machine, simulation: sim, log };
+  const em = installEbb('EventManager', emManifest, ctx);
+  installEbb('Timer', timerManifest, ctx);
+  installEbb('MemoryAllocator', slqbManifest, ctx);
   return { machine, node, em, logs };
 }
 
@@ -94,13 +94,7 @@ export function netFixture(opts: NetFixtureOptions = {}): NetFixture {
     const { machine, node, em, logs } = bareNode(sim, i, direct ? 1 : cores, memoryBytes);
     const port = direct ? new DirectNetPort(sim, machine) : undefined;
     if (port !== undefined) machine.attachDevice(port);
-    const log = (line: string) => logs.push(line);
-    const ctx = (id: number) => ({ id, node, target: 'native' as const, machine, simulation: sim, log });
-    const nm = manifest.create(
-      ctx(SystemEbbIds.NetworkManager),
-      lwipOptionsSchema.parse({ address: address(i), ...opts.options }),
-    ) as LwipNetworkManagerRoot;
-    node.install(SystemEbbIds.NetworkManager, nm);
+    const nm = lwipRoot(installEbb('NetworkManager', lwipManifest, { node, target: 'native', machine, simulation: sim, log: (line) => logs.push(line) }, { address: address(i), ...opts.options }));
     const link = fabric.connect(port ?? nm.driver.device, { name: `link${i}`, latencyNs: 10_000, ...opts.link });
     nodes.push({
       machine,
@@ -133,6 +127,12 @@ export function netFixture(opts: NetFixtureOptions = {}): NetFixture {
       return out;
     },
   };
+}
+
+/** The lwIP root (this fixture reads its driver and TCP state), or an error naming what was installed instead. */
+export function lwipRoot(root: unknown): LwipNetworkManagerRoot {
+  if (!(root instanceof LwipNetworkManagerRoot)) throw new TypeError(`the NetworkManager is not @ebbrt/network-manager-lwip's root (got ${String((root as object | null)?.constructor?.name)})`);
+  return root;
 }
 
 function currentIndex(): number {

@@ -240,6 +240,11 @@ export class LoadEngine {
     return this.phase !== 'done';
   }
 
+  /** The measured window [startNs, endNs) on the transport's clock; both 0 before `start`. */
+  get windowNs(): { startNs: number; endNs: number } {
+    return { startNs: this.windowStartNs, endNs: this.windowEndNs };
+  }
+
   /**
    * When the next open-loop request is due (ns), so a transport can sleep instead of spinning
    * while nothing is due; NaN in closed loop or outside the window.

@@ -19,5 +19,6 @@ export {
 export { OpenLoopSchedule, type Arrivals, type ScheduleOptions } from './pacing.js';
 export { Xorshift32 } from './prng.js';
 export { searchMaxRate, type Probe, type SearchOptions, type SearchResult } from './rate-search.js';
+export { SpinRation, type PaceDecision, type SpinRationOptions } from './spin-ration.js';
 export { runTcpLoad, type TcpLoadOptions, type TcpLoadResult } from './tcp-client.js';
 export { keyOf, resolveWorkload, Workload, type ResolvedWorkload, type WorkloadOptions } from './workload.js';

@@ -8,6 +8,7 @@
 import { connect, type Socket } from 'node:net';
 import { LoadEngine, type EngineOptions, type LoadResult } from './engine.js';
 import { Pacer } from './pacer.js';
+import { SpinRation } from './spin-ration.js';
 
 export interface TcpLoadOptions extends EngineOptions {
   host: string;
@@ -16,6 +17,8 @@ export interface TcpLoadOptions extends EngineOptions {
   setupTimeoutMs?: number;
   /** 'pacer' (default): sleep until the next request is due; 'spin': a setImmediate loop. */
   pacing?: 'pacer' | 'spin';
+  /** Pacer: wake this long before a request is due and spin the rest, at most 30 % of the time (default 200 µs; 60 µs with realtime). */
+  spinNs?: number;
   /**
    * SCHED_FIFO priority (1-99, via `chrt`, needs root) for the generator's threads while it runs,
    * so a loaded machine cannot delay its sends by a time slice. Pacer only. If it cannot be set,
@@ -25,20 +28,40 @@ export interface TcpLoadOptions extends EngineOptions {
 }
 
 const nowNs = (): number => performance.now() * 1e6;
-/** How early the pacer wakes the loop, which then spins until the request is due. */
-const SPIN_NS = 200_000;
+/**
+ * How early the pacer wakes the loop, which then spins until the request is due (rationed by
+ * SpinRation): without realtime, 200 µs (a normal thread's wake-up is late by ~80 µs median,
+ * ~300 µs p99 on a loaded machine); with realtime, 60 µs (its wake-up is ~35 µs late).
+ */
+const SPIN_NS_NORMAL = 200_000;
+const SPIN_NS_REALTIME = 60_000;
 
 /** Connects, fills the key space, runs one open- or closed-loop measurement, closes. */
 export interface TcpLoadResult extends LoadResult {
-  /** The generator's process CPU (user + sys, every thread) from start to done, per request sent. */
+  /** The generator's process CPU (user + sys, every thread) during the window, per request of it. */
   cpuNsPerRequest: number;
   realtimeError?: string;
 }
 
-/** Adds the generator's CPU per request since `from` (the warm-up and drain included, as sent). */
-function withCpu(r: LoadResult, from: NodeJS.CpuUsage): TcpLoadResult {
-  const d = process.cpuUsage(from);
-  return { ...r, cpuNsPerRequest: ((d.user + d.system) * 1000) / Math.max(1, r.sent) };
+/**
+ * The generator's process CPU over the measured window: snapshots when a pump first sees the
+ * window open and close (a pump runs at least every ms), divided by the window's requests.
+ */
+class WindowCpu {
+  private at: NodeJS.CpuUsage | undefined;
+  private usedUs = Number.NaN;
+  constructor(private readonly engine: LoadEngine) {}
+  tick(now: number): void {
+    const w = this.engine.windowNs;
+    if (this.at === undefined && now >= w.startNs) this.at = process.cpuUsage();
+    else if (this.at !== undefined && Number.isNaN(this.usedUs) && now >= w.endNs) {
+      const d = process.cpuUsage(this.at);
+      this.usedUs = d.user + d.system;
+    }
+  }
+  result(r: LoadResult): TcpLoadResult {
+    return { ...r, cpuNsPerRequest: (this.usedUs * 1000) / Math.max(1, r.requests) };
+  }
 }
 
 export async function runTcpLoad(o: TcpLoadOptions): Promise<TcpLoadResult> {
@@ -71,28 +94,32 @@ export async function runTcpLoad(o: TcpLoadOptions): Promise<TcpLoadResult> {
     await withTimeout(new Promise<void>((resolve) => engine.fill(nowNs(), resolve)), setupMs, `filling ${engine.workload.options.keys} keys`);
     if (engine.done) return { ...engine.result(), cpuNsPerRequest: Number.NaN };
     if (o.pacing === 'spin') {
-      const cpu0 = process.cpuUsage();
+      const cpu = new WindowCpu(engine);
       engine.start(nowNs());
       await new Promise<void>((resolve) => {
         const spin = (): void => {
-          if (engine.pump(nowNs())) setImmediate(spin);
+          const now = nowNs();
+          cpu.tick(now);
+          if (engine.pump(now)) setImmediate(spin);
           else resolve();
         };
         setImmediate(spin);
       });
-      return withCpu(engine.result(), cpu0);
+      return cpu.result(engine.result());
     }
     let finished: () => void = () => undefined;
     const over = new Promise<void>((r) => (finished = r));
     // The pacer's wake-up costs tens of µs (a futex timeout, a message, epoll): it wakes the loop
-    // SPIN_NS early and the loop spins the rest, so sends are on time and a core spins only then.
+    // spinNs early and the loop spins the rest, so sends are on time and a core spins only then.
+    const ration = new SpinRation({ spinNs: o.spinNs ?? (o.realtime !== undefined ? SPIN_NS_REALTIME : SPIN_NS_NORMAL) });
     let spinQueued = false;
+    const cpu = new WindowCpu(engine);
     const pump = (): void => {
       const now = nowNs();
+      cpu.tick(now);
       if (!engine.pump(now)) return finished();
-      const next = engine.nextDueNs();
-      if (Number.isNaN(next)) pacer.arm(Number.NaN);
-      else if (next - now > SPIN_NS) pacer.arm((next - SPIN_NS) / 1e6);
+      const d = ration.decide(now, engine.nextDueNs());
+      if (d.kind === 'sleep') pacer.arm(d.untilNs / 1e6);
       else if (!spinQueued) {
         // One spin chain at most, whoever (pacer, backstop, the chain itself) pumped.
         spinQueued = true;
@@ -108,7 +135,6 @@ export async function runTcpLoad(o: TcpLoadOptions): Promise<TcpLoadResult> {
     await pacer.ready;
     // A backstop: the drain phase has no deadline to arm, and a lost wake-up costs at most 1 ms.
     const backstop = setInterval(pump, 1);
-    const cpu0 = process.cpuUsage();
     try {
       engine.start(nowNs());
       pump();
@@ -116,7 +142,7 @@ export async function runTcpLoad(o: TcpLoadOptions): Promise<TcpLoadResult> {
     } finally {
       clearInterval(backstop);
     }
-    return { ...withCpu(engine.result(), cpu0), ...(pacer.realtimeError !== undefined ? { realtimeError: pacer.realtimeError } : {}) };
+    return { ...cpu.result(engine.result()), ...(pacer.realtimeError !== undefined ? { realtimeError: pacer.realtimeError } : {}) };
   } finally {
     await pacerRef?.stop();
     for (const s of sockets) {

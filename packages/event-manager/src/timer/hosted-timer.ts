@@ -13,11 +13,13 @@ export class HostedTimer extends TimerRep {
     return Math.round(performance.now() * 1e6);
   }
 
-  protected arm(deadlineNs: number): void {
+  protected arm(deadlineNs: number, background: boolean): void {
     if (this.handle !== undefined) clearTimeout(this.handle);
     this.handle = undefined;
     if (deadlineNs === Infinity) return;
     this.handle = setTimeout(this.onTimeout, Math.max(0, Math.ceil((deadlineNs - this.nowNs()) / 1e6)));
+    // Only background timers pending: they keep the front-end process no more alive than the run.
+    if (background) this.handle.unref();
   }
 
   constructor(events: EventManager) {

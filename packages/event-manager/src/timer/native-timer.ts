@@ -19,8 +19,8 @@ export class NativeTimer extends TimerRep {
     return this.hw.machine.clockNs();
   }
 
-  protected arm(deadlineNs: number): void {
+  protected arm(deadlineNs: number, background: boolean): void {
     if (deadlineNs === Infinity) this.hw.apic.timerStop();
-    else this.hw.apic.timerOneShot(Math.max(0, deadlineNs - this.hw.machine.clockNs()), this.vector);
+    else this.hw.apic.timerOneShot(Math.max(0, deadlineNs - this.hw.machine.clockNs()), this.vector, background);
   }
 }

@@ -11,6 +11,8 @@ export class TimerEntry implements TimerHandle {
     readonly hook: () => void,
     readonly periodNs: number,
     private readonly owner: { stop(handle: TimerHandle): void },
+    /** Keeps no virtual-time run alive (TimerStartOptions.background). */
+    readonly background = false,
   ) {}
 
   get active(): boolean {

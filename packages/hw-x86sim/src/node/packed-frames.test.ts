@@ -80,21 +80,36 @@ async function until(what: string, done: () => boolean): Promise<void> {
   }
 }
 
+/**
+ * A packed-framing bridge on a fabric with one host port beside it, and the bridge's UDP peer:
+ * `got` is what the host port hears, `hostTx()` sends from it. Both sockets close after `fn`.
+ */
+async function withPackedBridge(
+  fn: (t: { sim: Simulation; peer: Socket; bridge: UdpTapBridge; got: Uint8Array[]; hostTx: () => FramePort }) => Promise<void>,
+): Promise<void> {
+  const sim = new Simulation();
+  const fab = new NetworkFabric(sim);
+  const peer = await udp();
+  const bridge = await UdpTapBridge.open(sim, { framing: 'packed', peer: { address: '127.0.0.1', port: peer.address().port } });
+  try {
+    fab.connect(bridge);
+    const got: Uint8Array[] = [];
+    let tx: FramePort | null = null;
+    fab.connect({ receive: (f: Uint8Array) => got.push(f), attach: (port: FramePort) => (tx = port) });
+    await fn({ sim, peer, bridge, got, hostTx: () => tx! });
+  } finally {
+    peer.close();
+    await bridge.close();
+  }
+}
+
 describe('UdpTapBridge, packed framing (the TAP helper\'s side of the socket)', () => {
   it('sends the frames of one macrotask as one datagram, and delivers a packed datagram\'s frames in order', async () => {
-    const sim = new Simulation();
-    const fab = new NetworkFabric(sim);
-    const peer = await udp();
-    const bridge = await UdpTapBridge.open(sim, { framing: 'packed', peer: { address: '127.0.0.1', port: peer.address().port } });
-    try {
-      fab.connect(bridge);
-      const got: Uint8Array[] = [];
-      let hostTx: FramePort | null = null;
-      fab.connect({ receive: (f: Uint8Array) => got.push(f), attach: (tx: FramePort) => (hostTx = tx) });
+    await withPackedBridge(async ({ sim, peer, bridge, got, hostTx }) => {
       const out = [1, 2, 3, 4, 5].map((i) => buildEthernetFrame('ff:ff:ff:ff:ff:ff', '02:00:00:00:00:02', 0x0800, new Uint8Array(40 + i).fill(i)));
       const datagrams: Buffer[] = [];
       peer.on('message', (m) => datagrams.push(m));
-      for (const f of out) hostTx!.receive(f);
+      for (const f of out) hostTx().receive(f);
       await sim.run();
       await until('the packed datagram', () => datagrams.length > 0);
       expect(datagrams).toHaveLength(1);
@@ -107,21 +122,11 @@ describe('UdpTapBridge, packed framing (the TAP helper\'s side of the socket)', 
       await sim.run();
       expect(got.map((f) => Array.from(f))).toEqual(inbound.map((f) => Array.from(f)));
       expect(bridge.stats.rxPackedDatagrams).toBe(1);
-    } finally {
-      peer.close();
-      await bridge.close();
-    }
+    });
   });
 
   it('rejects a malformed packed datagram whole, counted by its reason, and delivers nothing of it', async () => {
-    const sim = new Simulation();
-    const fab = new NetworkFabric(sim);
-    const peer = await udp();
-    const bridge = await UdpTapBridge.open(sim, { framing: 'packed', peer: { address: '127.0.0.1', port: peer.address().port } });
-    try {
-      fab.connect(bridge);
-      const got: Uint8Array[] = [];
-      fab.connect({ receive: (f: Uint8Array) => got.push(f), attach: () => undefined });
+    await withPackedBridge(async ({ sim, peer, bridge, got }) => {
       const good = buildEthernetFrame('ff:ff:ff:ff:ff:ff', '02:aa:00:00:00:01', 0x0806, new Uint8Array(28).fill(1));
       const whole = packFrames([good, good]);
       const bad: [string, Uint8Array][] = [
@@ -141,34 +146,21 @@ describe('UdpTapBridge, packed framing (the TAP helper\'s side of the socket)', 
       await until('the stranger ignored', () => bridge.stats.rxIgnored === 1);
       stranger.close();
       expect(got).toEqual([]);
-    } finally {
-      peer.close();
-      await bridge.close();
-    }
+    });
   });
 
   it('splits a burst larger than one datagram into several, none over the UDP limit', async () => {
-    const sim = new Simulation();
-    const fab = new NetworkFabric(sim);
-    const peer = await udp();
-    const bridge = await UdpTapBridge.open(sim, { framing: 'packed', peer: { address: '127.0.0.1', port: peer.address().port } });
-    try {
-      fab.connect(bridge);
-      let hostTx: FramePort | null = null;
-      fab.connect({ receive: () => undefined, attach: (tx: FramePort) => (hostTx = tx) });
+    await withPackedBridge(async ({ sim, peer, hostTx }) => {
       const datagrams: Buffer[] = [];
       peer.on('message', (m) => datagrams.push(m));
       const frames = Array.from({ length: 100 }, (_, i) => buildEthernetFrame('ff:ff:ff:ff:ff:ff', '02:00:00:00:00:02', 0x0800, new Uint8Array(1486).fill(i)));
-      for (const f of frames) hostTx!.receive(f);
+      for (const f of frames) hostTx().receive(f);
       await sim.run();
       await until('every frame', () => datagrams.reduce((a, d) => a + unpackFrames(d).frames.length, 0) === 100);
       expect(datagrams.length).toBe(Math.ceil((100 * 1502) / MAX_PACKED_DATAGRAM));
       for (const d of datagrams) expect(d.length).toBeLessThanOrEqual(MAX_PACKED_DATAGRAM);
       const back = datagrams.flatMap((d) => unpackFrames(d).frames);
       expect(back.map((f) => f[20])).toEqual(frames.map((f) => f[20]));
-    } finally {
-      peer.close();
-      await bridge.close();
-    }
+    });
   });
 });

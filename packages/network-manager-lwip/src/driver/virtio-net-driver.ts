@@ -29,7 +29,10 @@
 // comes (a fault the simulated NIC can inject) would leave the device dead. So core 0 also reads
 // the status from the timers it already runs (the lost-interrupt watchdog, and the polling-mode
 // tick), and starts the same recovery when it finds DEVICE_NEEDS_RESET with none under way
-// (`deviceStatusPolling`, on by default; it adds no timer and no event of its own).
+// (`deviceStatusPolling`, on by default; it adds no timer and no event of its own). Under the
+// virtual clock a periodic watchdog would keep a run from ever ending; as a background timer
+// (`interruptWatchdogBackground`) it ticks only while something else is pending, which is all a
+// device that failed mid-run needs: the peers' retransmissions and the app's retries are pending.
 
 import { EbbRef } from '@ebbrt/core-translation';
 import { SystemEbbIds, type EventManager, type IdleHandle, type IOBuf, type MemoryAllocator, type Timer, type TimerHandle } from '@ebbrt/interfaces';
@@ -60,6 +63,8 @@ export interface DriverConfig extends QueuePairConfig {
   rxBudget: number;
   /** Lost-interrupt watchdog period in interrupt mode, µs; 0 = off. */
   interruptWatchdogUs?: number;
+  /** The watchdog keeps no virtual-time run alive (a background timer; see options.ts). */
+  interruptWatchdogBackground?: boolean;
   /** Recover from DEVICE_NEEDS_RESET (default true); false leaves a failed device dead. */
   deviceResetRecovery?: boolean;
   /**
@@ -83,6 +88,7 @@ export type DriverStats = {
 const emRef = new EbbRef<EventManager>(SystemEbbIds.EventManager);
 const memRef = new EbbRef<MemoryAllocator>(SystemEbbIds.MemoryAllocator);
 const timerRef = new EbbRef<Timer>(SystemEbbIds.Timer);
+const BACKGROUND = { background: true } as const;
 
 /** One core's driver state: its queue pair plus the interrupt/polling state machine. */
 export class CoreNetDriver {
@@ -105,7 +111,7 @@ export class CoreNetDriver {
     private readonly pollStatus?: () => void,
   ) {
     const watchdogUs = config.interruptWatchdogUs ?? 0;
-    if (watchdogUs > 0) timerRef.deref().start(this.watchdog, watchdogUs, true);
+    if (watchdogUs > 0) timerRef.deref().start(this.watchdog, watchdogUs, true, config.interruptWatchdogBackground === true ? BACKGROUND : undefined);
   }
 
   /** The queue's interrupt vector handler. */

@@ -22,6 +22,7 @@ export const TEST_USAGE = `usage: ebbrt test [app-dir] [--seeds A..B | --budget 
   --swarm            each seed switches on a random subset of the config's faults (drawn from the seed)
   --max-failures N   stop after N failing seeds
   --no-shrink        do not shrink failures' fault sets
+  --max-slices N     a seed still busy after N core slices fails (default 5000000): a livelock
   --seed N           replay one seed; --faults names the faults that were on (default: all the config's);
                      --stats prints the replay's run report (events, NICs, every fault fired by kind)
   --config FILE      a config other than ebbrt.config.*, relative to app-dir
@@ -39,6 +40,8 @@ export interface TestCommand {
   swarm: boolean;
   shrink: boolean;
   maxFailures: number | undefined;
+  /** --max-slices. */
+  maxSlices: number | undefined;
   replay: { seed: number; faults: FaultChoice; trace: string | undefined; stats?: boolean } | undefined;
 }
 
@@ -48,12 +51,12 @@ function seedNumber(flag: string, text: string): number {
   return n;
 }
 
-function duration(text: string): number {
-  if (/^-/.test(text)) throw new Error(`--budget must be a positive duration, got "${text}" (negative)`);
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text);
-  if (m === null) throw new Error(`--budget must be a duration such as 90s, 5m or 1500ms, got "${text}"`);
-  const ms = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000);
-  if (ms <= 0) throw new Error(`--budget must be a positive duration, got "${text}" (no time to run a seed)`);
+function duration(text: string, flag = '--budget'): number {
+  if (/^-/.test(text)) throw new Error(`${flag} must be a positive duration, got "${text}" (negative)`);
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text);
+  if (m === null) throw new Error(`${flag} must be a duration such as 90s, 5m or 1500ms, got "${text}"`);
+  const ms = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 3_600_000);
+  if (ms <= 0) throw new Error(`${flag} must be a positive duration, got "${text}" (no time to run a seed)`);
   return ms;
 }
 
@@ -71,6 +74,7 @@ export function parseTest(argv: readonly string[]): TestCommand {
       faults: { type: 'string' },
       'max-failures': { type: 'string' },
       'no-shrink': { type: 'boolean', default: false },
+      'max-slices': { type: 'string' },
       trace: { type: 'string' },
       stats: { type: 'boolean', default: false },
       config: { type: 'string' },
@@ -91,6 +95,11 @@ export function parseTest(argv: readonly string[]): TestCommand {
     if (last < first) throw new Error(`--seeds ${values.seeds}: the range is empty`);
   }
   const budgetMs = values.budget === undefined ? undefined : duration(values.budget);
+  let maxSlices: number | undefined;
+  if (values['max-slices'] !== undefined) {
+    maxSlices = Number(values['max-slices']);
+    if (!/^\d+$/.test(values['max-slices']) || maxSlices < 1) throw new Error(`--max-slices must be a positive integer, got "${values['max-slices']}"`);
+  }
   if (budgetMs !== undefined && values.seeds === undefined) last = undefined;
   let maxFailures: number | undefined;
   if (values['max-failures'] !== undefined) {
@@ -105,7 +114,7 @@ export function parseTest(argv: readonly string[]): TestCommand {
   } else if (values.faults !== undefined || values.trace !== undefined || values.stats) {
     throw new Error('--faults, --trace and --stats replay one seed: they need --seed N');
   }
-  return { appDir, config: values.config, invariants: values.invariants, first, last, budgetMs, workers, ownSessions: values['own-sessions'], swarm: values.swarm, shrink: !values['no-shrink'], maxFailures, replay };
+  return { appDir, config: values.config, invariants: values.invariants, first, last, budgetMs, workers, ownSessions: values['own-sessions'], swarm: values.swarm, shrink: !values['no-shrink'], maxFailures, maxSlices, replay };
 }
 
 /** The command that replays one seed with exactly these faults. */
@@ -113,6 +122,7 @@ export function replayCommand(cmd: TestCommand, seed: number, faults: readonly s
   const parts = ['ebbrt test', cmd.appDir];
   if (cmd.config !== undefined) parts.push('--config', cmd.config);
   if (cmd.invariants !== undefined) parts.push('--invariants', cmd.invariants);
+  if (cmd.maxSlices !== undefined) parts.push('--max-slices', String(cmd.maxSlices));
   parts.push('--seed', String(seed), '--faults', faults.length === 0 ? 'none' : faults.join(','));
   return parts.join(' ');
 }
@@ -148,7 +158,7 @@ export async function testCommand(argv: readonly string[], out: NodeJS.WriteStre
   const cmd = parseTest(argv);
   const where = { appDir: cmd.appDir, ...(cmd.config !== undefined ? { configFile: cmd.config } : {}), ...(cmd.invariants !== undefined ? { invariantsFile: cmd.invariants } : {}) };
   if (cmd.replay !== undefined) {
-    const r = await new SeedRunner().run({ ...where, seed: cmd.replay.seed, faults: cmd.replay.faults, keepTrace: cmd.replay.trace !== undefined, stats: cmd.replay.stats === true });
+    const r = await new SeedRunner().run({ ...where, ...(cmd.maxSlices !== undefined ? { maxSlices: cmd.maxSlices } : {}), seed: cmd.replay.seed, faults: cmd.replay.faults, keepTrace: cmd.replay.trace !== undefined, stats: cmd.replay.stats === true });
     if (cmd.replay.trace !== undefined) writeFileSync(cmd.replay.trace, r.trace!);
     out.write(`ebbrt test: seed ${r.seed}, faults ${r.faults.join(',') || 'none'}: ${r.violation === undefined ? 'all invariants hold' : `VIOLATED ${r.violation}`}\n`);
     out.write(`digest ${r.digest}\n`);
@@ -168,6 +178,7 @@ export async function testCommand(argv: readonly string[], out: NodeJS.WriteStre
       budgetMs: cmd.budgetMs,
       swarm: cmd.swarm,
       shrink: cmd.shrink,
+      ...(cmd.maxSlices !== undefined ? { maxSlices: cmd.maxSlices } : {}),
       ...(cmd.maxFailures !== undefined ? { maxFailures: cmd.maxFailures } : {}),
       onProgress: (p) => {
         if (tty) out.write(`\r${progressLine(p)}\x1b[K`);

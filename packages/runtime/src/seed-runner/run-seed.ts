@@ -28,7 +28,18 @@ export interface SeedJob {
   trace?: boolean;
   /** Keep the run's `--stats` report (replay --stats). */
   stats?: boolean;
+  /** Core slices a seed may run before it counts as never going quiet (default DEFAULT_SEED_MAX_SLICES). */
+  maxSlices?: number;
 }
+
+/**
+ * A seed still busy after this many core slices never goes quiet: a livelock, or a hang with
+ * timers still running (a client resending to a dead node forever). It fails, named, instead of
+ * running without end. Slices, not virtual time: a quiet run may still hold a timer hours ahead
+ * (a TCP keepalive), which a virtual-time limit would take for work. A counter seed runs ~4,400
+ * slices; a livelocked one ~3,200 a virtual second, ~20,000 a wall second here.
+ */
+export const DEFAULT_SEED_MAX_SLICES = 5_000_000;
 
 export interface SeedResult {
   seed: number;
@@ -84,10 +95,12 @@ export class SeedRunner {
       return withFaults(config, faults);
     };
     const lines: string[] = [];
+    const maxSlices = job.maxSlices ?? DEFAULT_SEED_MAX_SLICES;
     const configFile = job.configFile ?? testConfigOf(job.appDir);
     const run = await runApp(job.appDir, {
       seed: job.seed,
       clock: 'virtual',
+      maxSlices,
       trace: job.trace ?? true,
       output: (line) => lines.push(line),
       configOverride: pick,
@@ -103,6 +116,8 @@ export class SeedRunner {
     if (run.failures.length > 0) {
       const first = run.failures[0]!;
       violation = `run has no failed events: node ${first.node} core ${first.core}: ${first.error instanceof Error ? first.error.message : String(first.error)}`;
+    } else if (run.result.reason === 'max-slices') {
+      violation = `the run goes quiet: it was still busy after ${maxSlices} core slices, its limit (a livelock, or a hang with timers still running; --max-slices sets the limit)`;
     } else violation = firstViolation(this.invariants, { seed: job.seed, faults, lines, run });
     const fired = run.simulation.faults.counts();
     const stats = job.stats === true ? formatRunStats(run) : undefined;

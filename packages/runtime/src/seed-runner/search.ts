@@ -24,6 +24,8 @@ export interface SearchOptions {
   /** Stop after this many failures (default: no limit). */
   maxFailures?: number;
   shrink: boolean;
+  /** Each seed's slice limit (SeedJob.maxSlices). */
+  maxSlices?: number;
   onProgress?(p: Progress): void;
 }
 
@@ -55,6 +57,7 @@ function job(o: SearchOptions, seed: number, faults: FaultChoice, trace = true):
     faults,
     trace,
     ...(o.configFile !== undefined ? { configFile: o.configFile } : {}),
+    ...(o.maxSlices !== undefined ? { maxSlices: o.maxSlices } : {}),
     ...(o.invariantsFile !== undefined ? { invariantsFile: o.invariantsFile } : {}),
   };
 }
