@@ -1,6 +1,6 @@
 /**
  * The bare two-process ceiling for `pnpm bench seeds`: the seed pool's harness (child processes
- * forked with the pool's flags, tsx's loader, `--single-threaded-gc` from 2 workers up, each
+ * forked with the pool's flags and tsx's loader, each
  * holding 2 jobs at once) running a fixed CPU-bound loop instead of seeds. Its 2-worker / 1-worker
  * ratio is what the shared machine gives two processes at the moment of the run; the counter's
  * own ratio is read against it.
@@ -20,7 +20,7 @@ export class CeilingPool {
 
   constructor(readonly size: number, ownSessions = false) {
     this.children = Array.from({ length: size }, () =>
-      fork(WORKER, [], { execArgv: ['--conditions=source', ...(size > 1 ? ['--single-threaded-gc'] : []), '--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: ownSessions }),
+      fork(WORKER, [], { execArgv: ['--conditions=source', ...(size > 1 && ownSessions ? ['--single-threaded-gc'] : []), '--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: ownSessions }),
     );
   }
 

@@ -80,9 +80,13 @@ export class WorkerPool {
     // Apps' configs and entry points are TypeScript: every worker gets tsx's loader.
     // From source (the workspace), packages resolve to their .ts through the 'source' condition.
     const child = fork(WORKER, [], {
-      // With a worker per core, V8's parallel GC helper threads only fight the other workers for
-      // the cores: measured on 2 cores, two processes reached 1.21x of one with them, 1.47x without.
-      execArgv: [...(FROM_SOURCE ? ['--conditions=source'] : []), ...(this.size > 1 ? ['--single-threaded-gc'] : []), '--import', TSX, ...this.execArgv],
+      // V8's GC helper threads, in own sessions only off. There each worker has a session's share
+      // of the machine, and one worker's helpers take CPU from the other worker's share: the
+      // counter's 2/1 ratio was 1.85, 1.72, 1.65 with --single-threaded-gc (3 bench runs) and
+      // 0.96, 1.21 without (2 runs). In the caller's session the workers share one slice
+      // anyway, and the flag only made a seed cost more CPU (incremental marking and sweeping on
+      // the main thread): counter/ceiling 0.96, 0.82, 0.76 with it, 1.20, 1.08 without.
+      execArgv: [...(FROM_SOURCE ? ['--conditions=source'] : []), ...(this.size > 1 && this.ownSessions ? ['--single-threaded-gc'] : []), '--import', TSX, ...this.execArgv],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       detached: this.ownSessions,
     });
