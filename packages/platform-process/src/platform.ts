@@ -25,6 +25,12 @@ export class ProcessPlatform implements ManagedPlatform {
   readonly kind = 'process';
   private nextId = 1;
   private readonly nodes = new Map<number, ProcessNode>();
+  /**
+   * Processes spawned but not yet dormant. They count as live: a run that ends while the pool is
+   * refilling destroys them too (2026-12-07: a refill still booting when distributed.bench's app
+   * ended went dormant afterwards, unknown to anyone, and its IPC kept `pnpm bench` alive).
+   */
+  private readonly booting = new Set<ProcessNode>();
   private readonly activatedListeners: ((node: PlatformNode) => void)[] = [];
 
   constructor(
@@ -45,6 +51,7 @@ export class ProcessPlatform implements ManagedPlatform {
     const child = spawn(command, [...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const node = new ProcessNode(id, shape, child, this);
     const { app } = this.host;
+    this.booting.add(node);
     try {
       const dormant = await node.expect('dormant', this.options.bootTimeoutMs, {
         type: 'boot',
@@ -61,7 +68,11 @@ export class ProcessPlatform implements ManagedPlatform {
     } catch (error) {
       await node.destroy();
       throw error;
+    } finally {
+      this.booting.delete(node);
     }
+    // Destroyed while booting (the run ended): its process is gone; it must not come back as live.
+    if (node.destroyed) throw new Error(`node ${id} was destroyed while booting`);
     this.nodes.set(id, node);
     return node;
   }
@@ -70,8 +81,9 @@ export class ProcessPlatform implements ManagedPlatform {
     return this.nodes.get(id);
   }
 
+  /** Booted nodes, then those still booting (dormant soon): everything a run's end must destroy. */
   get liveNodes(): readonly ProcessNode[] {
-    return [...this.nodes.values()];
+    return [...this.nodes.values(), ...this.booting];
   }
 
   onActivated(listener: (node: PlatformNode) => void): void {
