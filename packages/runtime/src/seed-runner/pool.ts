@@ -81,9 +81,10 @@ export class WorkerPool {
     // From source (the workspace), packages resolve to their .ts through the 'source' condition.
     const child = fork(WORKER, [], {
       // With a worker per core, V8's GC helper threads only fight the other workers for the
-      // cores. Measured on 2 nearly idle cores (load ~3, 3 bench runs, same run side by side):
-      // 2 workers 53.4 seeds/s with --single-threaded-gc (36.6 ms CPU a seed) against 48.3
-      // without (40.9 ms); a lone worker keeps its helpers (it kept 1.23 cores busy).
+      // cores. Measured on 2 nearly idle cores (load ~3, 3 bench runs, both in each run): 2
+      // workers 53.4, 49.7, 42.6 seeds/s with --single-threaded-gc (36.6-41.0 ms CPU a seed)
+      // against 48.3, 39.2, 38.6 without (40.9-42.3 ms). A lone worker keeps its helpers (it
+      // keeps ~1.27 cores busy).
       execArgv: [...(FROM_SOURCE ? ['--conditions=source'] : []), ...(this.size > 1 ? ['--single-threaded-gc'] : []), '--import', TSX, ...this.execArgv],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       detached: this.ownSessions,
