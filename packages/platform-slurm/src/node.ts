@@ -5,6 +5,8 @@ import { describeJob, type JobState } from './slurm.js';
 
 /** A back-end node that is Slurm job `jobId`: its control connection, its death, its cancel. */
 export class SlurmNode implements PlatformNode {
+  /** Slurm's id of the node's job: '' until sbatch answers ({@link submit}). */
+  jobId = '';
   forwardPort = 0;
   activated = false;
   destroyed = false;
@@ -13,21 +15,45 @@ export class SlurmNode implements PlatformNode {
   private die!: (cause: Error) => void;
   private readonly waiters = new Map<FromNode['type'], (message: FromNode) => void>();
   /** Dashboard asks: the job runs the same node agent as platform-process, so it answers them on its control connection. */
-  private readonly asks: IntrospectAsks;
+  private asks: IntrospectAsks | undefined;
+  /** sbatch and, for a node freed before it answered, the cancel of the job it made. */
+  private submission: Promise<unknown> = Promise.resolve();
+  /** Resolves when the node is freed: a boot still waiting on it fails then, not at its deadline. */
+  private readonly freed: Promise<void>;
+  private free!: () => void;
 
   constructor(
     readonly networkId: number,
     readonly shape: NodeShape,
-    readonly jobId: string,
     private readonly platform: SlurmPlatform,
   ) {
     this.died = new Promise((resolve) => (this.die = resolve));
-    this.asks = new IntrospectAsks(`node ${networkId} (slurm job ${jobId})`, (m) => this.post(m));
-    void this.died.then((cause) => this.asks.fail(cause));
+    this.freed = new Promise((resolve) => (this.free = resolve));
+    void this.died.then((cause) => this.asks?.fail(cause));
     void this.died.then(() => {
       if (!this.destroyed) platform.release(this);
     });
-    platform.watch.watch(jobId, (final) => this.ended(final));
+  }
+
+  /**
+   * Runs `sbatch` for this node and watches the job it makes. The node exists (and counts as live)
+   * before sbatch answers, so a run that ends meanwhile frees it: its job is cancelled as soon as
+   * its id is known, and the boot fails.
+   */
+  submit(sbatch: () => Promise<string>): Promise<string> {
+    if (this.destroyed) return Promise.reject(new Error(`node ${this.networkId} was freed before its job was submitted`));
+    const job = sbatch().then(async (jobId) => {
+      this.jobId = jobId;
+      this.asks = new IntrospectAsks(`node ${this.networkId} (slurm job ${jobId})`, (m) => this.post(m));
+      if (this.destroyed) {
+        await this.platform.slurm.cancel(jobId).catch(() => undefined);
+        throw new Error(`node ${this.networkId} (slurm job ${jobId}) was freed while sbatch ran; the job is cancelled`);
+      }
+      this.platform.watch.watch(jobId, (final) => this.ended(final));
+      return jobId;
+    });
+    this.submission = job.catch(() => undefined);
+    return job;
   }
 
   /** Where the front-end reaches this node's Messenger forward: its compute host. */
@@ -50,6 +76,10 @@ export class SlurmNode implements PlatformNode {
       void this.died.then((cause) => {
         clearTimeout(timer);
         reject(cause);
+      });
+      void this.freed.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`node ${this.networkId} (slurm job ${this.jobId}) was freed before it could ${doing}; the job is cancelled`));
       });
       what.then(
         (v) => {
@@ -87,7 +117,7 @@ export class SlurmNode implements PlatformNode {
           host.requestExit(message.code);
           return;
         case 'introspection':
-          this.asks.answer(message.seq, message.data);
+          this.asks?.answer(message.seq, message.data);
           return;
         case 'error':
           if (this.waiters.size === 0) host.reportFailure({ node: id, core: 0, eventId: 0, error: new Error(message.message) });
@@ -124,12 +154,13 @@ export class SlurmNode implements PlatformNode {
    * control connection. Before the job has dialled in there is nobody to ask: it rejects at once.
    */
   introspect(options: IntrospectOptions = {}): Promise<NodeIntrospection> {
-    if (this.connection === undefined) return Promise.reject(new Error(`node ${this.networkId} (slurm job ${this.jobId}) has not dialled the control port yet`));
+    if (this.connection === undefined || this.asks === undefined) return Promise.reject(new Error(`node ${this.networkId} (slurm job ${this.jobId}) has not dialled the control port yet`));
     return this.asks.ask(options);
   }
 
   /** A crash as the cluster would cause it: the job is cancelled under the node. */
   kill(_reason?: string): void {
+    if (this.jobId === '') return; // no job yet: nothing the cluster could kill
     void this.platform.slurm.cancel(this.jobId).catch(() => undefined);
   }
 
@@ -137,7 +168,10 @@ export class SlurmNode implements PlatformNode {
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.free();
     this.platform.release(this);
+    // sbatch has not answered: submit cancels the job once its id is known, and this waits for that.
+    if (this.jobId === '') return void (await this.submission);
     this.platform.watch.unwatch(this.jobId);
     await this.platform.slurm.cancel(this.jobId).catch(() => undefined);
     this.connection?.close();

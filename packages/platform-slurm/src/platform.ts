@@ -19,6 +19,12 @@ export class SlurmPlatform implements ManagedPlatform {
   private control: ControlServer | undefined;
   private nextId = 1;
   private readonly nodes = new Map<number, SlurmNode>();
+  /**
+   * Nodes from boot() until dormant (sbatch included). They count as live: a run that ends while
+   * the pool is refilling frees them too, so their jobs are cancelled (the process platform's
+   * 2026-12-07 leak: a refill still booting went dormant after the run, owned by nobody).
+   */
+  private readonly booting = new Set<SlurmNode>();
   private readonly activatedListeners: ((node: PlatformNode) => void)[] = [];
   private readonly advertise: { host: string; port: number };
 
@@ -58,27 +64,28 @@ export class SlurmPlatform implements ManagedPlatform {
 
   async boot(shape: NodeShape): Promise<SlurmNode> {
     const id = this.nextId++;
-    // The allocator refills its pool right as it hands a node out; spawning sbatch is a
-    // synchronous fork, so it waits for the next macrotask rather than delay that hand-out.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    const control = await this.controlPort().then(() => this.control!);
-    const port = await control.listening;
+    const node = new SlurmNode(id, shape, this);
+    this.booting.add(node);
     const token = randomUUID();
     const { app } = this.host;
     const deadline = this.options.bootTimeoutMs;
-    let arrived!: (c: import('./control-server.js').ControlConnection) => void;
-    const connection = new Promise<import('./control-server.js').ControlConnection>((r) => (arrived = r));
-    control.expect(token, (c) => arrived(c));
-    let jobId: string;
+    let control: ControlServer | undefined;
     try {
-      jobId = await this.slurm.submit(`ebbrt-node-${id}`, shape.cores, this.jobScript(token, port), this.options.appDir ?? app.dir);
-    } catch (error) {
-      control.forget(token);
-      throw new Error(`@ebbrt/platform-slurm: node ${id}: ${(error as Error).message}`);
-    }
-    const node = new SlurmNode(id, shape, jobId, this);
-    const started = performance.now();
-    try {
+      // The allocator refills its pool right as it hands a node out; spawning sbatch is a
+      // synchronous fork, so it waits for the next macrotask rather than delay that hand-out.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const server = await this.controlPort().then(() => this.control!);
+      control = server;
+      const port = await server.listening;
+      let arrived!: (c: import('./control-server.js').ControlConnection) => void;
+      const connection = new Promise<import('./control-server.js').ControlConnection>((r) => (arrived = r));
+      server.expect(token, (c) => arrived(c));
+      await node.submit(() =>
+        this.slurm.submit(`ebbrt-node-${id}`, shape.cores, this.jobScript(token, port), this.options.appDir ?? app.dir).catch((error: Error) => {
+          throw new Error(`@ebbrt/platform-slurm: node ${id}: ${error.message}`);
+        }),
+      );
+      const started = performance.now();
       const c = await node.waitFor(connection, deadline, 'dial the front-end');
       node.attach(c);
       const dormant = await node.expect('dormant', Math.max(1, deadline - (performance.now() - started)), {
@@ -94,10 +101,14 @@ export class SlurmPlatform implements ManagedPlatform {
       });
       node.forwardPort = dormant.forwardPort;
     } catch (error) {
-      control.forget(token);
+      control?.forget(token);
       await node.destroy();
       throw error;
+    } finally {
+      this.booting.delete(node);
     }
+    // Freed while booting (the run ended): its job is cancelled; it must not come back as live.
+    if (node.destroyed) throw new Error(`node ${id} (slurm job ${node.jobId}) was freed while booting; the job is cancelled`);
     this.nodes.set(id, node);
     return node;
   }
@@ -106,8 +117,9 @@ export class SlurmPlatform implements ManagedPlatform {
     return this.nodes.get(id);
   }
 
+  /** Booted nodes, then those still booting: everything a run's end must free. */
   get liveNodes(): readonly SlurmNode[] {
-    return [...this.nodes.values()];
+    return [...this.nodes.values(), ...this.booting];
   }
 
   onActivated(listener: (node: PlatformNode) => void): void {
