@@ -279,6 +279,19 @@ export class SlurmCluster {
       const pids = ['slurmctld.pid', 'slurmd.pid'].map((f) => readPid(join(this.dir, f)));
       const deadline = performance.now() + 10_000;
       while (pids.some((p) => p !== undefined && alive(p)) && performance.now() < deadline) await sleep(100);
+      // munged writes its seed file into munge/ on the way out after SIGTERM. Under load (CI at
+      // load ~50) that outlasted rmSync's retries and failed stop() with ENOTEMPTY, so wait for it
+      // to be gone before the dir is removed.
+      const munged = readPid(join(this.dir, 'mrun', 'munged.pid'));
+      if (munged !== undefined && alive(munged)) {
+        try {
+          process.kill(munged, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+        const mungedDeadline = performance.now() + 10_000;
+        while (alive(munged) && performance.now() < mungedDeadline) await sleep(50);
+      }
     } finally {
       this.killNow();
       running.delete(this);
