@@ -3,6 +3,16 @@ import { allocateGuestMemory, allocateHostTable, defaultGuestMemoryKind, Physica
 import { MemoryRecycler } from './memory-recycler.js';
 import { Simulation } from './simulation.js';
 
+/** Full collections with a task turn between (dead buffers are freed only then). */
+async function collect(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (typeof gc !== 'function') throw new Error('gc() is not exposed: vitest.config.ts passes --expose-gc to the test forks');
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 0));
+  }
+}
+
 describe('guest memory kinds', () => {
   it('on Node the default is shared (a SharedArrayBuffer); private is an ArrayBuffer; both read back alike', () => {
     expect(defaultGuestMemoryKind()).toBe('shared');
@@ -56,14 +66,6 @@ describe('guest memory kinds', () => {
   // 16 MiB of RSS (12 GB in 20 s in the bench). Rounds of machines built, touched like a boot and
   // dropped must stay near their touched pages, for both kinds.
   it.each(['shared', 'private'] as const)('rounds of %s 16 MiB machines built and dropped keep only their touched pages resident', async (guestMemory) => {
-    const gc = (globalThis as { gc?: () => void }).gc;
-    if (typeof gc !== 'function') throw new Error('gc() is not exposed: vitest.config.ts passes --expose-gc to the test forks');
-    const collect = async () => {
-      for (let i = 0; i < 3; i++) {
-        gc();
-        await new Promise((r) => setTimeout(r, 0));
-      }
-    };
     const machinesPerRound = 48;
     await collect();
     const before = process.memoryUsage().rss;
@@ -83,14 +85,6 @@ describe('guest memory kinds', () => {
   });
 
   it('host tables (a live bitmap, a tx slab) read zero, and rounds of them built and dropped keep only written pages resident', async () => {
-    const gc = (globalThis as { gc?: () => void }).gc;
-    if (typeof gc !== 'function') throw new Error('gc() is not exposed: vitest.config.ts passes --expose-gc to the test forks');
-    const collect = async () => {
-      for (let i = 0; i < 3; i++) {
-        gc();
-        await new Promise((r) => setTimeout(r, 0));
-      }
-    };
     const bytes = 4 << 20;
     await collect();
     const before = process.memoryUsage().rss;
